@@ -1,0 +1,382 @@
+"""The engine: the Function base class, the backward pass, and no_grad.
+
+Every op (ops/) is a Function with `forward` and `backward` on NumPy arrays. `Function.apply`
+runs forward and, when a gradient is needed, links the result to the Function that made it.
+`backward` walks those links from the loss back to the leaves in reverse topological order,
+without recursion. Read next: ops/elementwise.py for the simplest ops.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+
+import numpy as np
+
+from .errors import BackwardError, ScratchishError, ShapeError, broadcast_message
+
+_grad_enabled = True
+
+# Functions whose result has at most this many elements keep their input tensors, so that
+# draw_graph and explain_backward can show the numbers; larger ones keep only what backward needs.
+KEEP_INPUTS_UP_TO = 64
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside `no_grad()` (then ops build no graph)."""
+    return _grad_enabled
+
+
+class set_grad_enabled:  # noqa: N801 - PyTorch's name
+    """Turn graph building on or off, as a call, a context manager or a decorator."""
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        self.prev = _grad_enabled
+        self.mode = bool(mode)
+        _grad_enabled = self.mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__(self.mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad:  # noqa: N801 - PyTorch's name
+    """Context manager (or decorator) in which ops record no graph: for evaluation and for
+    updating weights by hand. Example: `with sh.no_grad(): w -= lr * w.grad`."""
+
+    _mode = False
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self.prev = _grad_enabled
+        _grad_enabled = self._mode
+
+    def __exit__(self, *exc) -> None:
+        global _grad_enabled
+        _grad_enabled = self.prev
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(no_grad):  # noqa: N801 - PyTorch's name
+    """Turn graph building back on inside a `no_grad` block."""
+
+    _mode = True
+
+
+inference_mode = no_grad
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum `grad` down to `shape`: the backward of NumPy broadcasting.
+
+    Broadcasting copies an operand along new leading axes and along axes of size 1; each copy
+    contributed to the loss, so the gradient of the original is the sum over the copies.
+    """
+    if grad.shape == shape:
+        return grad
+    n_lead = grad.ndim - len(shape)
+    axes = tuple(range(n_lead)) + tuple(
+        n_lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[n_lead + i] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+class Function:
+    """An op: `forward` computes the result from arrays, `backward` turns dL/dout into dL/dinput.
+
+    Subclass it to write your own op (the first "from scratch" exercise)::
+
+        class Cube(sh.Function):
+            def forward(self, x):
+                self.x = x                     # keep what backward needs
+                return x**3
+
+            def backward(self, grad_out):
+                return grad_out * 3 * self.x**2   # d(x^3)/dx = 3x^2, times dL/dout
+
+        y = Cube.apply(t)
+
+    Positional arguments of `apply` are the op's inputs (tensors, arrays or Python numbers);
+    keyword arguments are settings passed on to `forward` (a dim, a shape). `backward` returns
+    one array (or None) per positional input. `self.needs_input_grad[i]` says whether input i
+    needs a gradient, so backward can skip work. Gradients are first order: backward works on
+    NumPy arrays, not tensors.
+
+    `formula` and `derivatives` are the math in plain notation, used by the explanation tools.
+    """
+
+    formula = ""
+    derivatives: tuple = ()
+
+    # set by apply when a graph is recorded: one parent per input, the Function that made
+    # it or the leaf tensor itself (None when the input needs no gradient). Edges point to
+    # the node, not the tensor, so a later in-place change of a tensor cannot re-route them.
+    parents: tuple = ()
+    needs_input_grad: tuple = ()
+    out_shape: tuple = ()
+    # the input tensors, kept only for small results so the explanation tools can show values
+    inputs: tuple = ()
+
+    def forward(self, *args, **kwargs) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def backward(self, grad_out: np.ndarray):
+        raise NotImplementedError(f"{type(self).__name__} must define backward()")
+
+    @classmethod
+    def apply(cls, *inputs, **settings):
+        """Run the op on tensors (or numbers) and record it in the graph when needed."""
+        fn = cls()
+        arrays = []
+        needs = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                arrays.append(x.array)
+                needs.append(x._requires_grad)
+            else:
+                arrays.append(x)
+                needs.append(False)
+        record = _grad_enabled and True in needs
+        fn.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
+        try:
+            out = fn.forward(*arrays, **settings)
+        except ScratchishError:
+            raise
+        except (ValueError, IndexError, TypeError) as e:
+            raise fn.explain_error(e, arrays) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        result = Tensor._make(out, record)
+        if record:
+            fn.parents = tuple(
+                (x.grad_fn or x) if need else None for x, need in zip(inputs, needs)
+            )
+            fn.out_shape = out.shape
+            if out.size <= KEEP_INPUTS_UP_TO:
+                fn.inputs = inputs
+            result.grad_fn = fn
+        return result
+
+    def explain_error(self, err: Exception, arrays: list) -> Exception:
+        """Turn a NumPy error inside forward into a scratchish error that names this op."""
+        name = self.name()
+        shapes = [np.shape(a) for a in arrays if isinstance(a, np.ndarray)]
+        if "broadcast" in str(err) and len(shapes) >= 2:
+            return ShapeError(broadcast_message(name, *shapes))
+        shown = ", ".join(str(s) for s in shapes)
+        return ShapeError(f"{name}: {err} (input shapes: {shown})")
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__.lower()
+
+    # --- what PyTorch shows of a graph node ---
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes that made this node's inputs: (node, 0) pairs, None for leaves' inputs
+        that need no gradient; AccumulateGrad for leaves, as in PyTorch."""
+        return tuple(
+            (AccumulateGrad(p) if isinstance(p, Tensor) else p, 0) for p in self.parents or ()
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}Backward>"
+
+
+class AccumulateGrad:
+    """What PyTorch shows for a leaf in `grad_fn.next_functions`: its grad is stored there."""
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+        self.next_functions = ()
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+def topological_order(root: Function) -> list:
+    """Every Function reachable from `root`, each after all the Functions that use its result.
+
+    An iterative depth-first search (a list as the stack), so a chain of 50,000 ops needs no
+    recursion. A node is appended after its inputs' nodes; reversing gives loss-to-leaves order.
+    """
+    order: list = []
+    visited: set = set()
+    stack = [(root, False)]
+    while stack:
+        fn, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(fn)
+            continue
+        if fn in visited:
+            continue
+        visited.add(fn)
+        stack.append((fn, True))
+        for p in fn.parents:
+            if p is not None and p not in visited and not isinstance(p, Tensor):
+                stack.append((p, False))
+    order.reverse()
+    return order
+
+
+def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
+    """Fill `.grad` of every leaf that `tensor` depends on with d(tensor)/d(leaf).
+
+    Walks the graph from `tensor` to the leaves; each Function turns the gradient of its
+    output into gradients of its inputs (the chain rule). Gradients add up where a value was
+    used more than once, and add to what leaves already hold (call zero_grad between steps).
+    The graph is freed afterwards unless `retain_graph=True`.
+    """
+    if not tensor._requires_grad:
+        raise BackwardError(
+            "backward: this tensor does not require grad, so there is nothing to differentiate. "
+            "Create the inputs you want gradients for with requires_grad=True (e.g. "
+            "sh.tensor([1.0, 2.0], requires_grad=True)), and make sure the computation did not "
+            "run inside sh.no_grad()."
+        )
+    out = tensor.array
+    if gradient is None:
+        if out.size != 1:
+            raise BackwardError(
+                f"backward: the tensor has shape {out.shape}, not a single number, so "
+                f"'the gradient' is ambiguous: one gradient per element. Reduce it to a "
+                f"scalar first (loss = out.sum() or out.mean()), or pass the gradient of the "
+                f"final loss with respect to this tensor: out.backward(gradient) with a "
+                f"gradient of shape {out.shape}."
+            )
+        grad = np.ones_like(out)
+    else:
+        grad = gradient.array if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if grad.shape != out.shape:
+            raise BackwardError(
+                f"backward: gradient has shape {grad.shape} but the tensor has shape "
+                f"{out.shape}; they must match (one gradient per element)."
+            )
+        grad = grad.astype(out.dtype, copy=False)
+
+    root = tensor.grad_fn
+    if root is None:  # a leaf: its gradient is the one given
+        _accumulate(tensor, grad)
+        return
+    if root.parents is None:
+        raise BackwardError(_FREED)
+    root._grad = grad
+    for fn in topological_order(root):
+        grad_out = fn.__dict__.pop("_grad", None)
+        if grad_out is None:
+            continue
+        hooks = fn.__dict__.get("_out_hooks")
+        if hooks:
+            grad_out = _run_hooks(hooks, grad_out)
+        grads = fn.backward(grad_out)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        for parent, grad_x in zip(fn.parents, grads):
+            if parent is None or grad_x is None:
+                continue
+            if isinstance(parent, Tensor):  # a leaf: store the gradient on it
+                _check_shape(fn, grad_x, parent.array.shape)
+                _accumulate(parent, grad_x)
+            else:
+                _check_shape(fn, grad_x, parent.out_shape)
+                if parent.parents is None:
+                    raise BackwardError(_FREED)
+                prev = parent.__dict__.get("_grad")
+                parent._grad = grad_x if prev is None else prev + grad_x
+        if not retain_graph:
+            _free(fn)
+
+
+def _check_shape(fn: Function, grad_x: np.ndarray, shape: tuple) -> None:
+    if grad_x.shape != shape:
+        raise ShapeError(
+            f"{fn.name()}.backward returned a gradient of shape {grad_x.shape} for an input of "
+            f"shape {shape}; each gradient must have its input's shape (use unbroadcast for "
+            f"broadcast inputs)."
+        )
+
+
+_FREED = (
+    "backward: this part of the graph was already used by an earlier backward() and has been "
+    "freed to save memory. Recompute the forward pass before calling backward again, or pass "
+    "retain_graph=True to the first backward() if you really need to go through it twice."
+)
+
+
+def _free(fn: Function) -> None:
+    """Drop what a Function saved for backward: its inputs and arrays (the graph is used up).
+
+    The class, `needs_input_grad` and `out_shape` stay so the node can still be shown.
+    """
+    keep = {"needs_input_grad": fn.needs_input_grad, "out_shape": fn.out_shape}
+    fn.__dict__.clear()
+    fn.__dict__.update(keep)
+    fn.parents = None
+
+
+def _run_hooks(hooks: list, grad: np.ndarray) -> np.ndarray:
+    for hook in hooks:
+        result = hook(grad)
+        if result is not None:
+            grad = result
+    return grad
+
+
+def _accumulate(leaf, grad: np.ndarray) -> None:
+    """Add `grad` into `leaf.grad`. The first gradient is copied (it may be shared with other
+    nodes), into the leaf's preallocated buffer when an optimizer gave it one."""
+    if leaf._hooks:
+        grad = _run_hooks([lambda g, h=h: _hook_array(h, g) for h in leaf._hooks], grad)
+    if leaf.grad is None:
+        buf = leaf._grad_buffer
+        if buf is not None and buf.shape == grad.shape:
+            np.copyto(buf, grad)
+            leaf.grad = Tensor._make(buf)
+        else:
+            leaf.grad = Tensor._make(np.array(grad, dtype=leaf.array.dtype, copy=True))
+    else:
+        acc = leaf.grad.array
+        np.add(acc, grad, out=acc, casting="unsafe")
+
+
+def _hook_array(hook, grad: np.ndarray):
+    result = hook(Tensor._make(grad))
+    return None if result is None else result.array
+
+
+def retain_grad_hook(tensor):
+    """A hook that stores a non-leaf tensor's gradient on it (for `tensor.retain_grad()`)."""
+    ref = weakref.ref(tensor)
+
+    def store(grad):
+        t = ref()
+        if t is not None:
+            if t.grad is None:
+                t.grad = Tensor._make(np.array(grad, copy=True))
+            else:
+                t.grad.array += grad
+        return None
+
+    return store
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py imports this module first)

@@ -1,0 +1,336 @@
+"""Making tensors: from data (`tensor`, `from_numpy`), filled (`zeros`, `full`, `eye`, ...),
+random (`randn`, `rand`, `randint`, ...), and joining (`cat`, `stack`).
+
+Random functions draw from random.py's generator, which gives the same numbers as PyTorch's
+for the same seed. Every function takes PyTorch's keyword arguments (`dtype`, `device`,
+`requires_grad`, `generator`, `out`). Read next: tensor.py.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from . import dtypes
+from .errors import ArgumentError, DTypeError, ShapeError
+from .ops.movement import Cat, Pad, Stack
+from .random import default_generator
+from .tensor import Tensor, _check_device, _dims, _to_array, _value
+
+
+def _finish(array: np.ndarray, requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
+    if out is not None:
+        out.array = array
+        out.requires_grad = requires_grad
+        return out
+    t = Tensor._make(array)
+    if requires_grad:
+        t.requires_grad = True  # checks that the dtype is a float one
+    return t
+
+
+def _float(dtype) -> np.dtype:
+    return dtypes.get_default_dtype().np if dtype is None else dtypes.np_dtype(dtype)
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of `data` (a number, nested lists, an array or a tensor).
+
+    Python floats become float32 (the default dtype), Python ints int64, bools bool; NumPy
+    arrays keep their dtype.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.tensor([[1, 2], [3, 4]]).dtype
+        scratchish.int64
+        >>> sh.tensor([0.5, 1.5])
+        tensor([0.5000, 1.5000])
+    """
+    _check_device(device)
+    raw = _to_array(data)
+    if isinstance(raw, (np.ndarray, np.generic)):
+        array = np.array(raw, dtype=None if dtype is None else dtypes.np_dtype(dtype), copy=True)
+    else:
+        try:
+            array = np.array(raw)
+        except (ValueError, TypeError) as e:
+            raise ShapeError(
+                f"tensor: could not turn the data into a rectangular array ({e}). Every row "
+                f"must have the same length, e.g. [[1, 2], [3, 4]]."
+            ) from None
+        if array.dtype.kind == "O" or array.dtype.kind in "US":
+            raise DTypeError(
+                f"tensor: cannot make a tensor from {type(data).__name__} holding "
+                f"{array.dtype.kind == 'O' and 'mixed objects' or 'text'}; give numbers, "
+                f"nested lists of numbers, or a NumPy array."
+            )
+        if dtype is not None:
+            array = array.astype(dtypes.np_dtype(dtype))
+        elif array.dtype.kind == "f":
+            array = array.astype(dtypes.get_default_dtype().np)
+        elif array.dtype.kind in "iu":
+            array = array.astype(np.int64)
+    if dtype is not None and array.dtype != dtypes.np_dtype(dtype):
+        array = array.astype(dtypes.np_dtype(dtype))
+    return _finish(array, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like `tensor`, but shares memory with a NumPy array or tensor when it can."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtypes.np_dtype(dtype)):
+        return Tensor._make(data)
+    return tensor(data, dtype, device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares memory with a NumPy array: changing one changes the other."""
+    if not isinstance(array, np.ndarray):
+        raise DTypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}; "
+                         f"use sh.tensor(...) for other data.")
+    dtypes.as_dtype(array.dtype)  # raises for unsupported dtypes
+    return Tensor._make(array)
+
+
+def _filled(fill, size, dtype, requires_grad, device, out=None) -> Tensor:
+    _check_device(device)
+    shape = _dims(size)
+    if not all(isinstance(n, (builtins.int, np.integer)) and n >= 0 for n in shape):
+        raise ArgumentError(f"size {shape!r}: every size must be a whole number >= 0.")
+    return _finish(fill(shape, dtype=_float(dtype)), requires_grad, out)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    """A tensor of zeros. Example: `sh.zeros(2, 3)` or `sh.zeros((2, 3))`."""
+    return _filled(np.zeros, size, dtype, requires_grad, device, out)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    """A tensor of ones."""
+    return _filled(np.ones, size, dtype, requires_grad, device, out)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    """A tensor whose values are whatever was in memory (fill it before use)."""
+    return _filled(np.empty, size, dtype, requires_grad, device, out)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+    """A tensor with every element `fill_value` (the dtype follows the value, as in torch)."""
+    if dtype is None and isinstance(fill_value, builtins.bool):
+        dtype = dtypes.bool
+    elif dtype is None and isinstance(fill_value, builtins.int):
+        dtype = dtypes.int64
+    t = _filled(np.empty, (size,) if isinstance(size, builtins.int) else size, dtype,
+                False, device)
+    t.array[...] = fill_value
+    return _finish(t.array, requires_grad, out)
+
+
+def zeros_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.zeros(x.array.shape, dtypes.np_dtype(dtype or x.dtype)), requires_grad)
+
+
+def ones_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.ones(x.array.shape, dtypes.np_dtype(dtype or x.dtype)), requires_grad)
+
+
+def empty_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.empty(x.array.shape, dtypes.np_dtype(dtype or x.dtype)), requires_grad)
+
+
+def full_like(x: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _finish(np.full(x.array.shape, fill_value, dtypes.np_dtype(dtype or x.dtype)),
+                   requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Numbers from start (inclusive) to end (exclusive) in steps: `sh.arange(5)` -> 0..4.
+    Integer arguments give int64, any float gives float32 (as torch)."""
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    start, end, step = (_value(v) for v in (start, end, step))
+    if step == 0:
+        raise ArgumentError("arange: step must not be 0.")
+    is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
+    np_type = dtypes.np_dtype(dtype) if dtype is not None else (
+        np.int64 if is_int else dtypes.get_default_dtype().np)
+    return _finish(np.arange(start, end, step).astype(np_type), requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """`steps` evenly spaced numbers from start to end, both included."""
+    _check_device(device)
+    return _finish(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The identity matrix: ones on the diagonal."""
+    _check_device(device)
+    return _finish(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    return x.tril(diagonal)
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    return x.triu(diagonal)
+
+
+# ------------------------------------------------------------------ random
+def manual_seed(seed: int):
+    """Seed the default generator: the same seed gives the same numbers as torch.manual_seed."""
+    return default_generator.manual_seed(seed)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Uniform random numbers in [0, 1)."""
+    _check_device(device)
+    gen = generator or default_generator
+    return _finish(gen.uniform(_dims(size), dtype=_float(dtype)), requires_grad, out)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Standard normal random numbers (mean 0, standard deviation 1)."""
+    _check_device(device)
+    gen = generator or default_generator
+    return _finish(gen.normal(_dims(size), dtype=_float(dtype)), requires_grad, out)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    """Random integers from low (inclusive) to high (exclusive): `sh.randint(0, 10, (3,))`."""
+    _check_device(device)
+    if high is None or (size is None and isinstance(high, (tuple, list))):
+        low, high, size = 0, low, high if size is None else size
+    if size is None:
+        raise ArgumentError("randint: give the size, e.g. sh.randint(0, 10, (3,)).")
+    gen = generator or default_generator
+    array = gen.randint(low, high, _dims((size,)))
+    return _finish(array if dtype is None else array.astype(dtypes.np_dtype(dtype)))
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """The numbers 0..n-1 in random order."""
+    _check_device(device)
+    gen = generator or default_generator
+    array = gen.randperm(n)
+    return _finish(array if dtype is None else array.astype(dtypes.np_dtype(dtype)))
+
+
+def rand_like(x: Tensor, dtype=None, generator=None) -> Tensor:
+    return rand(*x.array.shape, dtype=dtype or x.dtype, generator=generator)
+
+
+def randn_like(x: Tensor, dtype=None, generator=None) -> Tensor:
+    return randn(*x.array.shape, dtype=dtype or x.dtype, generator=generator)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None) -> Tensor:
+    """Normal random numbers; mean and std may be tensors (one draw per element)."""
+    gen = generator or default_generator
+    mean_v, std_v = _value(mean), _value(std)
+    if size is None:
+        size = np.broadcast_shapes(np.shape(mean_v), np.shape(std_v))
+    like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    np_type = like.array.dtype if like is not None and dtype is None else _float(dtype)
+    return _finish(gen.normal(_dims((size,)), mean_v, std_v, dtype=np_type), False, out)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002
+                generator=None) -> Tensor:
+    """Draw indices with probability proportional to the weights in each row of `input`."""
+    gen = generator or default_generator
+    return Tensor._make(gen.multinomial(_value(input), num_samples, replacement))
+
+
+def bernoulli(input: Tensor, *, generator=None) -> Tensor:  # noqa: A002
+    """1 with probability p (each element of `input`), else 0."""
+    gen = generator or default_generator
+    p = _value(input)
+    return Tensor._make(gen.bernoulli(p, np.shape(p), dtype=p.dtype))
+
+
+# ------------------------------------------------------------------ joining
+def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
+    """Join tensors along an existing dim: shapes must agree everywhere else."""
+    tensors = _check_join("cat", tensors, dim, same_shape=False)
+    return _finish_op(Cat.apply(*tensors, dim=dim), out)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
+    """Stack tensors of the same shape along a new dim."""
+    tensors = _check_join("stack", tensors, dim, same_shape=True)
+    return _finish_op(Stack.apply(*tensors, dim=dim), out)
+
+
+def _finish_op(t: Tensor, out):
+    if out is None:
+        return t
+    out.array = t.array
+    return out
+
+
+def _check_join(name: str, tensors, dim: int, same_shape: bool):
+    tensors = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
+    if not tensors:
+        raise ArgumentError(f"{name}: expected a non-empty list of tensors.")
+    shapes = [t.array.shape for t in tensors]
+    first = shapes[0]
+    for i, s in enumerate(shapes):
+        if same_shape and s != first:
+            raise ShapeError(f"{name}: every tensor must have the same shape; tensor 0 has "
+                             f"{first} but tensor {i} has {s}.")
+        if not same_shape:
+            ndim = len(first)
+            if len(s) != ndim or any(a != b for k, (a, b) in enumerate(zip(first, s))
+                                     if k != dim % max(ndim, 1)):
+                raise ShapeError(
+                    f"{name}: tensors must match in every dim except dim {dim}; tensor 0 has "
+                    f"shape {first} but tensor {i} has {s}."
+                )
+    kinds = {t.array.dtype for t in tensors}
+    if len(kinds) > 1:
+        target = np.result_type(*kinds)
+        tensors = [t.to(target) for t in tensors]
+    return tensors
+
+
+def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad the last dims: `pad=(left, right, top, bottom, ...)` as in torch.nn.functional.pad."""
+    if mode != "constant":
+        raise ArgumentError(f"pad: mode {mode!r} is not supported; use mode='constant'.")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ArgumentError(f"pad: {pad} must hold (before, after) pairs for at most "
+                            f"{x.ndim} dims.")
+    pairs = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        pairs[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return Pad.apply(x, widths=tuple(pairs), value=value)
+
+
+def where(condition, input=None, other=None):  # noqa: A002
+    """`where(cond, a, b)`: a where cond else b; `where(cond)` alone gives the indices."""
+    from .tensor import where as _where
+
+    if input is None and other is None:
+        return tuple(Tensor._make(i) for i in np.nonzero(_value(condition)))
+    return _where(condition, input, other)
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+    return bool(np.allclose(_value(a), _value(b), rtol, atol, equal_nan))
+
+
+def histogram(x: Tensor, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+    """(counts, bin_edges) of the values, as torch.histogram."""
+    hist, edges = np.histogram(_value(x), bins=_value(bins), range=range,
+                               weights=_value(weight), density=density)
+    return Tensor._make(hist.astype(x.array.dtype)), Tensor._make(edges.astype(x.array.dtype))

@@ -1,0 +1,367 @@
+"""Elementwise primitives: arithmetic, exp/log, activations. Each is forward + backward.
+
+Shapes broadcast as in NumPy; `unbroadcast` sums a gradient back to its input's shape.
+Conventions: L is the loss, grad_out = dL/dout. Read next: reduce.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function, unbroadcast
+
+
+def _shape(x) -> tuple:
+    return x.shape if isinstance(x, np.ndarray) else ()
+
+
+class Add(Function):
+    """out = a + b"""
+
+    formula = "out = a + b"
+    derivatives = ("grad_out", "grad_out")
+
+    def forward(self, a, b):
+        self.shape_a, self.shape_b = _shape(a), _shape(b)
+        return a + b
+
+    def backward(self, grad_out):
+        # dL/da = grad_out * 1    dL/db = grad_out * 1 (then summed over broadcast copies)
+        need_a, need_b = self.needs_input_grad
+        return (
+            unbroadcast(grad_out, self.shape_a) if need_a else None,
+            unbroadcast(grad_out, self.shape_b) if need_b else None,
+        )
+
+
+class Sub(Function):
+    """out = a - b"""
+
+    formula = "out = a - b"
+    derivatives = ("grad_out", "-grad_out")
+
+    def forward(self, a, b):
+        self.shape_a, self.shape_b = _shape(a), _shape(b)
+        return a - b
+
+    def backward(self, grad_out):
+        # dL/da = grad_out    dL/db = -grad_out
+        need_a, need_b = self.needs_input_grad
+        return (
+            unbroadcast(grad_out, self.shape_a) if need_a else None,
+            unbroadcast(-grad_out, self.shape_b) if need_b else None,
+        )
+
+
+class Mul(Function):
+    """out = a * b"""
+
+    formula = "out = a * b"
+    derivatives = ("grad_out * b", "grad_out * a")
+
+    def forward(self, a, b):
+        self.a, self.b = a, b  # each is needed for the other's gradient
+        return a * b
+
+    def backward(self, grad_out):
+        # dL/da = grad_out * b    dL/db = grad_out * a
+        need_a, need_b = self.needs_input_grad
+        return (
+            unbroadcast(grad_out * self.b, _shape(self.a)) if need_a else None,
+            unbroadcast(grad_out * self.a, _shape(self.b)) if need_b else None,
+        )
+
+
+class Div(Function):
+    """out = a / b"""
+
+    formula = "out = a / b"
+    derivatives = ("grad_out / b", "-grad_out * a / b**2")
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, grad_out):
+        # dL/da = grad_out / b    dL/db = -grad_out * a / b^2
+        need_a, need_b = self.needs_input_grad
+        grad_a = unbroadcast(grad_out / self.b, _shape(self.a)) if need_a else None
+        grad_b = None
+        if need_b:
+            grad_b = unbroadcast(-grad_out * self.a / (self.b * self.b), _shape(self.b))
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """out = -x"""
+
+    formula = "out = -x"
+    derivatives = ("-grad_out",)
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad_out):
+        return -grad_out
+
+
+class Pow(Function):
+    """out = a ** b (a base tensor, b an exponent tensor or number)."""
+
+    formula = "out = a ** b"
+    derivatives = ("grad_out * b * a**(b - 1)", "grad_out * out * log(a)")
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a**b
+        return self.out
+
+    def backward(self, grad_out):
+        # dL/da = grad_out * b * a^(b-1)    dL/db = grad_out * a^b * ln(a)
+        need_a, need_b = self.needs_input_grad
+        a, b = self.a, self.b
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = unbroadcast(grad_out * b * a ** (b - 1), _shape(a))
+        if need_b:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)  # 0 where a <= 0
+            grad_b = unbroadcast(grad_out * self.out * log_a, _shape(b))
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """out = e^x"""
+
+    formula = "out = exp(x)"
+    derivatives = ("grad_out * out",)
+
+    def forward(self, x):
+        self.out = np.exp(x)
+        return self.out
+
+    def backward(self, grad_out):
+        return grad_out * self.out  # d(e^x)/dx = e^x
+
+
+class Log(Function):
+    """out = ln(x)"""
+
+    formula = "out = log(x)"
+    derivatives = ("grad_out / x",)
+
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, grad_out):
+        return grad_out / self.x  # d ln(x)/dx = 1/x
+
+
+class Sqrt(Function):
+    """out = sqrt(x)"""
+
+    formula = "out = sqrt(x)"
+    derivatives = ("grad_out / (2 * out)",)
+
+    def forward(self, x):
+        self.out = np.sqrt(x)
+        return self.out
+
+    def backward(self, grad_out):
+        return grad_out / (2 * self.out)  # d sqrt(x)/dx = 1 / (2 sqrt(x))
+
+
+class Sin(Function):
+    """out = sin(x)"""
+
+    formula = "out = sin(x)"
+    derivatives = ("grad_out * cos(x)",)
+
+    def forward(self, x):
+        self.x = x
+        return np.sin(x)
+
+    def backward(self, grad_out):
+        return grad_out * np.cos(self.x)
+
+
+class Cos(Function):
+    """out = cos(x)"""
+
+    formula = "out = cos(x)"
+    derivatives = ("-grad_out * sin(x)",)
+
+    def forward(self, x):
+        self.x = x
+        return np.cos(x)
+
+    def backward(self, grad_out):
+        return -grad_out * np.sin(self.x)
+
+
+class Tanh(Function):
+    """out = tanh(x)"""
+
+    formula = "out = tanh(x)"
+    derivatives = ("grad_out * (1 - out**2)",)
+
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, grad_out):
+        return grad_out * (1 - self.out * self.out)  # tanh' = 1 - tanh^2
+
+
+class Sigmoid(Function):
+    """out = 1 / (1 + e^-x), computed without overflow for large |x|."""
+
+    formula = "out = sigmoid(x)"
+    derivatives = ("grad_out * out * (1 - out)",)
+
+    def forward(self, x):
+        # e^-|x| never overflows; for x < 0, sigmoid(x) = e^x / (1 + e^x)
+        z = np.exp(-np.abs(x))
+        self.out = np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+        return self.out
+
+    def backward(self, grad_out):
+        return grad_out * self.out * (1 - self.out)  # sigmoid' = s (1 - s)
+
+
+class Relu(Function):
+    """out = max(x, 0)"""
+
+    formula = "out = relu(x)"
+    derivatives = ("grad_out * (x > 0)",)
+
+    def forward(self, x):
+        out = np.maximum(x, 0)
+        self.mask = out > 0  # relu'(0) = 0, as in PyTorch
+        return out
+
+    def backward(self, grad_out):
+        return grad_out * self.mask
+
+
+class LeakyRelu(Function):
+    """out = x if x > 0 else slope * x"""
+
+    formula = "out = leaky_relu(x, slope)"
+    derivatives = ("grad_out * (1 if x > 0 else slope)",)
+
+    def forward(self, x, negative_slope=0.01):
+        self.scale = np.where(x > 0, 1, negative_slope).astype(x.dtype)
+        return x * self.scale
+
+    def backward(self, grad_out):
+        return grad_out * self.scale
+
+
+class Abs(Function):
+    """out = |x|"""
+
+    formula = "out = abs(x)"
+    derivatives = ("grad_out * sign(x)",)
+
+    def forward(self, x):
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, grad_out):
+        return grad_out * np.sign(self.x)  # abs'(0) = 0, as in PyTorch
+
+
+class Clamp(Function):
+    """out = min(max(x, low), high); either bound may be None."""
+
+    formula = "out = clamp(x, min, max)"
+    derivatives = ("grad_out * (min <= x <= max)",)
+
+    def forward(self, x, min=None, max=None):  # noqa: A002 - PyTorch's names
+        self.inside = np.ones(x.shape, dtype=bool)
+        out = x
+        if min is not None:
+            self.inside &= x >= min
+            out = np.maximum(out, min)
+        if max is not None:
+            self.inside &= x <= max
+            out = np.minimum(out, max)
+        return out.astype(x.dtype, copy=False)
+
+    def backward(self, grad_out):
+        return grad_out * self.inside  # gradient flows only where x was not clipped
+
+
+class Maximum(Function):
+    """out = elementwise max(a, b); ties split the gradient equally, as in PyTorch."""
+
+    formula = "out = maximum(a, b)"
+    derivatives = ("grad_out * (a > b) (half at ties)", "grad_out * (b > a) (half at ties)")
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.maximum(a, b)
+
+    def backward(self, grad_out):
+        share_a = (self.a > self.b) + 0.5 * (self.a == self.b)
+        return _split_between(grad_out, share_a, self)
+
+
+class Minimum(Function):
+    """out = elementwise min(a, b); ties split the gradient equally, as in PyTorch."""
+
+    formula = "out = minimum(a, b)"
+    derivatives = ("grad_out * (a < b) (half at ties)", "grad_out * (b < a) (half at ties)")
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.minimum(a, b)
+
+    def backward(self, grad_out):
+        share_a = (self.a < self.b) + 0.5 * (self.a == self.b)
+        return _split_between(grad_out, share_a, self)
+
+
+def _split_between(grad_out, share_a, fn):
+    """Gradients of a two-input choice: input a gets `share_a` of grad_out, b the rest."""
+    need_a, need_b = fn.needs_input_grad
+    dtype = grad_out.dtype
+    grad_a = unbroadcast(grad_out * share_a, _shape(fn.a)).astype(dtype) if need_a else None
+    grad_b = unbroadcast(grad_out * (1 - share_a), _shape(fn.b)).astype(dtype) if need_b else None
+    return grad_a, grad_b
+
+
+class Where(Function):
+    """out = a where condition else b. The condition carries no gradient."""
+
+    formula = "out = where(cond, a, b)"
+    derivatives = ("-", "grad_out * cond", "grad_out * (not cond)")
+
+    def forward(self, cond, a, b):
+        self.cond, self.shape_a, self.shape_b = cond, _shape(a), _shape(b)
+        return np.where(cond, a, b)
+
+    def backward(self, grad_out):
+        _, need_a, need_b = self.needs_input_grad
+        zero = np.zeros((), grad_out.dtype)
+        return (
+            None,
+            unbroadcast(np.where(self.cond, grad_out, zero), self.shape_a) if need_a else None,
+            unbroadcast(np.where(self.cond, zero, grad_out), self.shape_b) if need_b else None,
+        )
+
+
+class Cast(Function):
+    """out = x converted to another dtype; the gradient is converted back."""
+
+    formula = "out = x.to(dtype)"
+    derivatives = ("grad_out.to(x.dtype)",)
+
+    def forward(self, x, dtype=np.float32):
+        self.dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, grad_out):
+        return grad_out.astype(self.dtype)

@@ -1,0 +1,111 @@
+"""Matrix products: batched matmul and the fused linear layer x @ w.T + b.
+
+These do almost all of a network's arithmetic, in BLAS. Their backward is two more matrix
+products: for out = a @ b, dL/da = grad_out @ b.T and dL/db = a.T @ grad_out.
+Read next: conv.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function, unbroadcast
+from ..errors import ShapeError
+
+
+def _swap(x: np.ndarray) -> np.ndarray:
+    return x.swapaxes(-1, -2)
+
+
+class MatMul(Function):
+    """out = a @ b, with NumPy's rules: 1-D operands, batch dims that broadcast."""
+
+    formula = "out = a @ b"
+    derivatives = ("grad_out @ b.T", "a.T @ grad_out")
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, grad_out):
+        a, b = self.a, self.b
+        need_a, need_b = self.needs_input_grad
+        # 1-D operands act as a row (a) or a column (b) vector: make that explicit
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad_out
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        grad_a = grad_b = None
+        if need_a:  # (..., M, N) @ (..., N, K) -> (..., M, K)
+            grad_a = unbroadcast(g @ _swap(b2), a2.shape).reshape(a.shape)
+        if need_b:
+            if b2.ndim == 2 and a2.ndim > 2:
+                # b was shared by every batch: one big product instead of a sum of small ones
+                grad_b = a2.reshape(-1, a2.shape[-1]).T @ g.reshape(-1, g.shape[-1])
+            else:
+                grad_b = unbroadcast(_swap(a2) @ g, b2.shape)
+            grad_b = grad_b.reshape(b.shape)
+        return grad_a, grad_b
+
+    def explain_error(self, err, arrays):
+        a, b = arrays[0], arrays[1]
+        if np.ndim(a) == 0 or np.ndim(b) == 0:
+            return ShapeError(
+                "matmul: both operands need at least one dimension; for a number use * instead."
+            )
+        k_a, k_b = a.shape[-1], (b.shape[0] if b.ndim == 1 else b.shape[-2])
+        if k_a != k_b:
+            which = "only" if b.ndim == 1 else "second-to-last"
+            return ShapeError(
+                f"matmul: {a.shape} @ {b.shape}: inner sizes {k_a} and {k_b} differ. The last "
+                f"size of the left operand must equal the {which} "
+                f"size of the right one. Did you mean to transpose one of them (.T), or does a "
+                f"layer's in_features not match its input?"
+            )
+        return ShapeError(f"matmul: {a.shape} @ {b.shape}: the batch dimensions do not "
+                          f"broadcast ({err}).")
+
+
+class Linear(Function):
+    """out = x @ w.T + b, fused (one op instead of three; tested against the composed form).
+
+    Shape: x (..., in), w (out, in), b (out,) -> (..., out). Leading dims are flattened so
+    each product is one large BLAS call.
+    """
+
+    formula = "out = x @ w.T + b"
+    derivatives = ("grad_out @ w", "grad_out.T @ x", "grad_out summed over the batch")
+
+    def forward(self, x, w, b=None):
+        self.x, self.w = x, w
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        out = x2 @ w.T  # (N, in) @ (in, out) -> (N, out)
+        if b is not None:
+            out += b
+        return out.reshape(*x.shape[:-1], w.shape[0]) if x.ndim != 2 else out
+
+    def backward(self, grad_out):
+        need_x, need_w = self.needs_input_grad[:2]
+        need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
+        g = grad_out.reshape(-1, grad_out.shape[-1])  # (N, out)
+        grad_x = (g @ self.w).reshape(self.x.shape) if need_x else None  # (N, out) @ (out, in)
+        grad_w = None
+        if need_w:
+            x2 = self.x.reshape(-1, self.x.shape[-1])
+            grad_w = g.T @ x2  # (out, N) @ (N, in) -> (out, in)
+        grad_b = g.sum(axis=0) if need_b else None
+        return grad_x, grad_w, grad_b
+
+    def explain_error(self, err, arrays):
+        x, w = arrays[0], arrays[1]
+        if x.shape[-1:] != w.shape[1:]:
+            return ShapeError(
+                f"linear: input has {x.shape[-1] if x.ndim else 0} features per sample (shape "
+                f"{x.shape}), layer expects {w.shape[1]} (in_features). Did you mean "
+                f"nn.Linear({x.shape[-1] if x.ndim else 1}, ...)? If the input is an image, "
+                f"flatten it first (x.flatten(1) or nn.Flatten())."
+            )
+        return super().explain_error(err, arrays)

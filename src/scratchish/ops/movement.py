@@ -1,0 +1,178 @@
+"""Movement primitives: reshape, transpose, expand, indexing, concatenation, padding.
+
+None of these computes anything new; each moves values around, so each backward moves the
+gradient back to where the value came from. Views are kept as views (no copy) where NumPy can.
+Read next: matmul.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function, unbroadcast
+
+
+class Reshape(Function):
+    """out = x with a new shape (same elements, same order)."""
+
+    formula = "out = x.reshape(shape)"
+    derivatives = ("grad_out.reshape(x.shape)",)
+
+    def forward(self, x, shape=()):
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, grad_out):
+        return grad_out.reshape(self.shape)
+
+
+class Permute(Function):
+    """out = x with its axes reordered (transpose is the two-axis case)."""
+
+    formula = "out = x.permute(dims)"
+    derivatives = ("grad_out.permute(inverse of dims)",)
+
+    def forward(self, x, dims=()):
+        self.inverse = np.argsort(dims)
+        return x.transpose(dims)
+
+    def backward(self, grad_out):
+        return grad_out.transpose(self.inverse)
+
+
+class Transpose(Function):
+    """out = x with two axes swapped."""
+
+    formula = "out = x.transpose(dim0, dim1)"
+    derivatives = ("grad_out.transpose(dim0, dim1)",)
+
+    def forward(self, x, dim0=0, dim1=1):
+        self.dims = (dim0, dim1)
+        return x.swapaxes(dim0, dim1)
+
+    def backward(self, grad_out):
+        return grad_out.swapaxes(*self.dims)
+
+
+class Expand(Function):
+    """out = x repeated (as a broadcast view) to a larger shape."""
+
+    formula = "out = x.expand(shape)"
+    derivatives = ("grad_out summed over the repeated axes",)
+
+    def forward(self, x, shape=()):
+        self.shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    def backward(self, grad_out):
+        return unbroadcast(grad_out, self.shape)
+
+
+class GetItem(Function):
+    """out = x[index] for ints, slices, None, Ellipsis, integer arrays and boolean masks."""
+
+    formula = "out = x[index]"
+    derivatives = ("grad_out placed back at index (added where an index repeats)",)
+
+    def forward(self, x, index=()):
+        self.shape, self.index = x.shape, index
+        return x[index]
+
+    def backward(self, grad_out):
+        grad_x = np.zeros(self.shape, dtype=grad_out.dtype)
+        if _is_basic(self.index):
+            grad_x[self.index] = grad_out  # a slice: each element picked at most once
+        else:
+            np.add.at(grad_x, self.index, grad_out)  # repeated indices add up
+        return grad_x
+
+
+def _is_basic(index) -> bool:
+    """True for indexing with ints, slices, None and Ellipsis only (no element repeats)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in parts)
+
+
+class SetItem(Function):
+    """out = x with out[index] = value (the graph-recording form of `x[index] = value`)."""
+
+    formula = "out = x; out[index] = value"
+    derivatives = ("grad_out, 0 at index", "grad_out[index] (summed to value's shape)")
+
+    def forward(self, x, value, index=()):
+        self.index, self.value_shape = index, np.shape(value)
+        out = x.copy()
+        out[index] = value
+        return out
+
+    def backward(self, grad_out):
+        need_x, need_value = self.needs_input_grad
+        grad_x = grad_value = None
+        if need_x:
+            grad_x = grad_out.copy()
+            grad_x[self.index] = 0  # these elements were overwritten
+        if need_value:
+            grad_value = unbroadcast(grad_out[self.index], self.value_shape)
+        return grad_x, grad_value
+
+
+class Cat(Function):
+    """out = the inputs joined along `dim`."""
+
+    formula = "out = cat([x1, x2, ...], dim)"
+    derivatives = ("the slice of grad_out that each input filled",)
+
+    def forward(self, *xs, dim=0):
+        self.dim = dim
+        self.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        return np.concatenate(xs, axis=dim)
+
+    def backward(self, grad_out):
+        return tuple(np.split(grad_out, self.bounds, axis=self.dim))
+
+
+class Stack(Function):
+    """out = the inputs stacked along a new axis `dim`."""
+
+    formula = "out = stack([x1, x2, ...], dim)"
+    derivatives = ("grad_out indexed at each input's position along dim",)
+
+    def forward(self, *xs, dim=0):
+        self.dim = dim
+        return np.stack(xs, axis=dim)
+
+    def backward(self, grad_out):
+        return tuple(np.moveaxis(grad_out, self.dim, 0))
+
+
+class Pad(Function):
+    """out = x with constant padding; `widths` is NumPy's ((before, after), ...) per axis."""
+
+    formula = "out = pad(x)"
+    derivatives = ("grad_out with the padding cut off",)
+
+    def forward(self, x, widths=(), value=0.0):
+        self.crop = tuple(slice(lo, n + lo) for (lo, _), n in zip(widths, x.shape))
+        return np.pad(x, widths, constant_values=value)
+
+    def backward(self, grad_out):
+        return grad_out[self.crop]
+
+
+class Gather(Function):
+    """out = values of x picked along `dim` by `index` (torch.gather; topk and sort use it)."""
+
+    formula = "out = gather(x, dim, index)"
+    derivatives = ("grad_out added back at index along dim",)
+
+    def forward(self, x, index=None, dim=0):
+        self.shape, self.index, self.dim = x.shape, index, dim
+        return np.take_along_axis(x, index, axis=dim)
+
+    def backward(self, grad_out):
+        grad_x = np.zeros(self.shape, dtype=grad_out.dtype)
+        # full index arrays: the given index along dim, the position itself along the others
+        grid = list(np.indices(self.index.shape, sparse=True))
+        grid[self.dim] = self.index
+        np.add.at(grad_x, tuple(grid), grad_out)  # repeated indices add up
+        return grad_x

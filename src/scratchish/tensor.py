@@ -1,0 +1,1119 @@
+"""Tensor: a NumPy array, plus what autograd needs to send gradients back to it.
+
+`t.array` is the NumPy array holding the values (`t.numpy()` returns it, sharing memory).
+`t.grad` is filled by `backward()`, and `t.grad_fn` is the op that made `t` (None for the
+tensors you create: the leaves). Every method is one line that calls an op from ops/; read
+this file first, then autograd.py. Names and behaviour follow PyTorch's `torch.Tensor`.
+
+Where we differ from STYLE.md's sketch: the array lives in `.array`, not `.data`, because
+PyTorch code uses `p.data` as a *tensor* (`p.data.zero_()`, `p.data += ...`), and that code
+must run unchanged here.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from . import autograd, dtypes
+from .errors import ArgumentError, DTypeError, InPlaceError, ShapeError, UnsupportedError
+from .ops.elementwise import (
+    Abs,
+    Add,
+    Cast,
+    Clamp,
+    Cos,
+    Div,
+    Exp,
+    LeakyRelu,
+    Log,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    Relu,
+    Sigmoid,
+    Sin,
+    Sqrt,
+    Sub,
+    Tanh,
+    Where,
+)
+from .ops.matmul import MatMul
+from .ops.movement import Expand, Gather, GetItem, Permute, Reshape, SetItem, Transpose
+from .ops.reduce import (
+    Amax,
+    Amin,
+    LogSoftmax,
+    LogSumExp,
+    MaxDim,
+    Mean,
+    MinDim,
+    Softmax,
+    Sum,
+)
+
+# what max(dim), min(dim), topk and sort return, as in PyTorch
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints (PyTorch's torch.Size)."""
+
+    def numel(self) -> int:
+        return math.prod(self)
+
+    def __repr__(self) -> str:
+        return f"scratchish.Size({list(self)})"
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """Where a tensor lives. scratchish runs on the CPU only: `device("cpu")`."""
+
+    def __init__(self, type: str = "cpu", index=None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            type = type.type  # noqa: A001
+        name = str(type).split(":")[0]
+        if name != "cpu":
+            raise UnsupportedError(_no_gpu(f"device({type!r})"))
+        self.type, self.index = "cpu", None
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+    def __str__(self) -> str:
+        return "cpu"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, device) or other == "cpu"
+
+    def __hash__(self) -> int:
+        return hash("cpu")
+
+
+def _no_gpu(what: str) -> str:
+    return (
+        f"{what}: scratchish runs on the CPU only (it is NumPy underneath), so there is no GPU "
+        f"to move to. Use device='cpu' or simply leave the device out; "
+        f"torch.cuda.is_available() answers False here, so code written as "
+        f"`device = 'cuda' if torch.cuda.is_available() else 'cpu'` works as it is."
+    )
+
+
+def _check_device(dev) -> None:
+    if dev is not None and not isinstance(dev, device):
+        device(dev)  # raises with a clear message unless it is the CPU
+
+
+def _index(index):
+    """Turn tensors inside an index into arrays; everything else NumPy understands as is."""
+    if isinstance(index, Tensor):
+        return index.array
+    if isinstance(index, tuple):
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def _dims(args: tuple):
+    """Shapes given as f(2, 3) or f((2, 3)) or f([2, 3]) -> (2, 3)."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
+        return tuple(args[0])
+    return args
+
+
+class Tensor:
+    """A multi-dimensional array of numbers that remembers how it was computed.
+
+    Create tensors with `sh.tensor`, `sh.zeros`, `sh.randn`, ...; `Tensor(data)` also works
+    and, like `torch.Tensor`, always gives the default float dtype.
+
+    Example:
+        >>> import scratchish as sh
+        >>> x = sh.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> y.backward()
+        >>> x.grad
+        tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("array", "grad", "_requires_grad", "grad_fn", "_grad_buffer", "_hooks",
+                 "__weakref__")
+    # a NumPy array on the left of + - * / @ defers to our reflected methods
+    __array_priority__ = 1000
+
+    def __init__(self, *data, requires_grad: bool = False) -> None:
+        if len(data) == 1 and not isinstance(data[0], builtins.int):
+            array = np.asarray(_to_array(data[0]), dtype=dtypes.get_default_dtype().np)
+        else:
+            array = np.empty(_dims(data), dtype=dtypes.get_default_dtype().np)
+        _init(self, array, False)
+        self.requires_grad = requires_grad
+
+    @staticmethod
+    def _make(array: np.ndarray, requires_grad: bool = False) -> Tensor:
+        """Wrap an ndarray without copying or checking (the fast path ops use)."""
+        t = _new(Tensor)
+        _init(t, array, requires_grad)
+        return t
+
+    # ---------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> Size:
+        return Size(self.array.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.array.ndim
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.FROM_NUMPY[self.array.dtype]
+
+    @property
+    def device(self) -> device:
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self.array.dtype.kind not in "fc":
+            raise DTypeError(
+                f"requires_grad: only floating-point tensors can require gradients, this one "
+                f"is {self.dtype}. Make it a float first: t = t.float()."
+            )
+        if not value and self.grad_fn is not None:
+            raise ArgumentError(
+                "requires_grad: you can only change requires_grad on leaf tensors (ones you "
+                "created). To stop gradients flowing through a result use .detach()."
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def data(self) -> Tensor:
+        """The same values as a tensor outside the graph (shares memory): `p.data.zero_()`."""
+        return Tensor._make(self.array)
+
+    @data.setter
+    def data(self, value) -> None:
+        self.array = value.array if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return self if self.ndim < 2 else self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return self.transpose(-2, -1)
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.array.shape[dim]
+
+    def dim(self) -> int:
+        return self.array.ndim
+
+    def numel(self) -> int:
+        return self.array.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self.array.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self.array.dtype.kind == "f"
+
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The NumPy array behind this tensor (the same memory: changes show in both)."""
+        if self._requires_grad and not force:
+            raise ArgumentError(
+                "numpy(): this tensor requires grad, so its NumPy array would lose the link to "
+                "the graph. Use t.detach().numpy() (same memory, no gradient)."
+            )
+        return self.array
+
+    def item(self):
+        if self.array.size != 1:
+            raise ShapeError(
+                f"item(): the tensor has {self.array.size} elements (shape {self.array.shape}), "
+                f"item() needs exactly one. Reduce it first (t.sum(), t.mean()) or pick an "
+                f"element (t[0])."
+            )
+        return self.array.item()
+
+    def tolist(self):
+        return self.array.tolist()
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (shares memory, no gradient)."""
+        return Tensor._make(self.array)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn, self._requires_grad = None, False
+        return self
+
+    def clone(self) -> Tensor:
+        return self * 1 if self._requires_grad else Tensor._make(self.array.copy())
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def is_contiguous(self) -> bool:
+        return self.array.flags.c_contiguous
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args, **kwargs) -> Tensor:
+        raise UnsupportedError(_no_gpu("cuda()"))
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """Convert dtype (`t.to(sh.float64)`); devices other than the CPU are not available."""
+        target = kwargs.get("dtype")
+        _check_device(kwargs.get("device"))
+        for a in args:
+            if isinstance(a, Tensor):
+                target = a.dtype
+            elif isinstance(a, (str, device)):
+                _check_device(a)
+            elif a is not None:
+                target = a
+        if target is None or dtypes.as_dtype(target).np == self.array.dtype:
+            return self
+        return self.type(target)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return {"float32": "scratchish.FloatTensor", "float64": "scratchish.DoubleTensor",
+                    "int64": "scratchish.LongTensor"}.get(self.array.dtype.name, "Tensor")
+        target = dtypes.as_dtype(dtype).np
+        if self._requires_grad and target.kind == "f":
+            return Cast.apply(self, dtype=target)
+        return Tensor._make(self.array.astype(target))
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool)
+
+    # ---------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False):
+        """Compute the gradient of this tensor with respect to every leaf it depends on."""
+        if create_graph:
+            raise UnsupportedError(
+                "backward(create_graph=True): scratchish computes first-order gradients only "
+                "(backward works on NumPy arrays, which keeps every op short to read)."
+            )
+        autograd.backward(self, gradient, retain_graph)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in `.grad` after backward."""
+        if self.grad_fn is not None:
+            self.grad_fn.__dict__.setdefault("_out_hooks", []).append(
+                autograd.retain_grad_hook(self)
+            )
+
+    @property
+    def retains_grad(self) -> bool:
+        return self.grad_fn is not None and bool(self.grad_fn.__dict__.get("_out_hooks"))
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when this tensor's gradient is computed; it may return a new one."""
+        if self.grad_fn is None:
+            self._hooks = [*self._hooks, hook]
+        else:
+            self.grad_fn.__dict__.setdefault("_out_hooks", []).append(
+                lambda g: autograd._hook_array(hook, g)
+            )
+        return hook
+
+    # ---------------------------------------------------------------- arithmetic
+    def __add__(self, other):
+        return Add.apply(*_operands(self, other))
+
+    def __radd__(self, other):
+        return Add.apply(*_operands(self, other)[::-1])
+
+    def __sub__(self, other):
+        return Sub.apply(*_operands(self, other))
+
+    def __rsub__(self, other):
+        return Sub.apply(*_operands(self, other)[::-1])
+
+    def __mul__(self, other):
+        return Mul.apply(*_operands(self, other))
+
+    def __rmul__(self, other):
+        return Mul.apply(*_operands(self, other)[::-1])
+
+    def __truediv__(self, other):
+        return Div.apply(*_operands(self, other, true_div=True))
+
+    def __rtruediv__(self, other):
+        return Div.apply(*_operands(self, other, true_div=True)[::-1])
+
+    def __floordiv__(self, other):
+        return Tensor._make(np.floor_divide(self.array, _value(other)))
+
+    def __rfloordiv__(self, other):
+        return Tensor._make(np.floor_divide(_value(other), self.array))
+
+    def __mod__(self, other):
+        return Tensor._make(np.mod(self.array, _value(other)))
+
+    def __pow__(self, other):
+        return Pow.apply(*_operands(self, other))
+
+    def __rpow__(self, other):
+        return Pow.apply(*_operands(self, other)[::-1])
+
+    def __matmul__(self, other):
+        return MatMul.apply(self, _tensor_operand(other))
+
+    def __rmatmul__(self, other):
+        return MatMul.apply(_tensor_operand(other), self)
+
+    def __neg__(self):
+        return Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return Abs.apply(self)
+
+    def __invert__(self):
+        return Tensor._make(~self.array)
+
+    def __and__(self, other):
+        return Tensor._make(self.array & _value(other))
+
+    def __or__(self, other):
+        return Tensor._make(self.array | _value(other))
+
+    def __xor__(self, other):
+        return Tensor._make(self.array ^ _value(other))
+
+    __rand__, __ror__ = __and__, __or__
+
+    add = __add__
+    sub = __sub__
+    subtract = __sub__
+    mul = __mul__
+    multiply = __mul__
+    div = __truediv__
+    divide = __truediv__
+    pow = __pow__
+    matmul = __matmul__
+    neg = __neg__
+    abs = __abs__
+
+    def mm(self, other):
+        return MatMul.apply(self, other)
+
+    bmm = mm
+
+    def dot(self, other):
+        return MatMul.apply(self, other)
+
+    # in place: `x += 1`, `w -= lr * w.grad` (under no_grad), `x.add_(y)`
+    def __iadd__(self, other):
+        return self._inplace(Add, np.add, other)
+
+    def __isub__(self, other):
+        return self._inplace(Sub, np.subtract, other)
+
+    def __imul__(self, other):
+        return self._inplace(Mul, np.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._inplace(Div, np.true_divide, other)
+
+    def add_(self, other, alpha=1):
+        return self._inplace(Add, np.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace(Sub, np.subtract, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return self._inplace(Mul, np.multiply, other)
+
+    def div_(self, other):
+        return self._inplace(Div, np.true_divide, other)
+
+    def _inplace(self, op, ufunc, other):
+        """Change this tensor's values. With no graph to record (the usual case: under
+        no_grad, or no gradients involved) the array is changed where it is, so views of it
+        see the change, as in PyTorch. Inside a graph the op is recorded and this tensor
+        takes the result; edges already recorded keep pointing at the old value's node."""
+        if self._needs_graph(other):
+            new = op.apply(*_operands(self, other))
+            self.array, self.grad_fn, self._requires_grad = new.array, new.grad_fn, True
+            return self
+        try:
+            ufunc(self.array, _value(other), out=self.array, casting="same_kind")
+        except (TypeError, ValueError) as e:
+            raise DTypeError(
+                f"{ufunc.__name__} in place: cannot store the result in this {self.dtype} "
+                f"tensor of shape {self.array.shape} ({e}). Use the out-of-place form "
+                f"(x = x + y) or convert first (x = x.float())."
+            ) from None
+        return self
+
+    def _needs_graph(self, other=None) -> bool:
+        if not autograd._grad_enabled:
+            return False
+        if not (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            return False
+        if self.grad_fn is None and self._requires_grad:
+            raise InPlaceError(
+                "in-place change of a leaf tensor that requires grad (a weight): autograd "
+                "needs its old value. Update weights inside `with sh.no_grad():` (e.g. "
+                "`with sh.no_grad(): w -= lr * w.grad`), or use an optimizer."
+            )
+        return True
+
+    def __setitem__(self, index, value) -> None:
+        index = _index(index)
+        if self._needs_graph(value):
+            new = SetItem.apply(self, _tensor_operand(value), index=index)
+            self.array, self.grad_fn, self._requires_grad = new.array, new.grad_fn, True
+            return
+        try:
+            self.array[index] = _value(value)
+        except (IndexError, ValueError, TypeError) as e:
+            raise ShapeError(
+                f"setitem: cannot assign a value of shape {np.shape(_value(value))} to "
+                f"t[{_show_index(index)}] of a tensor with shape {self.array.shape}: {e}"
+            ) from None
+
+    # values changed in place, none of them recorded in the graph
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value) -> Tensor:
+        self._needs_graph()
+        self.array[...] = _value(value)
+        return self
+
+    def copy_(self, src, non_blocking: bool = False) -> Tensor:
+        self._needs_graph(src)
+        np.copyto(self.array, np.broadcast_to(_value(src), self.array.shape), casting="unsafe")
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+        from .random import default_generator
+
+        gen = generator or default_generator
+        self.array[...] = gen.normal(self.array.shape, mean, std, dtype=self.array.dtype)
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+        from .random import default_generator
+
+        gen = generator or default_generator
+        self.array[...] = gen.uniform(self.array.shape, a, b, dtype=self.array.dtype)
+        return self
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
+        np.clip(self.array, min, max, out=self.array)
+        return self
+
+    def masked_fill_(self, mask, value) -> Tensor:
+        self[mask] = value
+        return self
+
+    # ---------------------------------------------------------------- comparisons
+    def __eq__(self, other):  # type: ignore[override]
+        return Tensor._make(self.array == _value(other))
+
+    def __ne__(self, other):  # type: ignore[override]
+        return Tensor._make(self.array != _value(other))
+
+    def __lt__(self, other):
+        return Tensor._make(self.array < _value(other))
+
+    def __le__(self, other):
+        return Tensor._make(self.array <= _value(other))
+
+    def __gt__(self, other):
+        return Tensor._make(self.array > _value(other))
+
+    def __ge__(self, other):
+        return Tensor._make(self.array >= _value(other))
+
+    __hash__ = object.__hash__
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def equal(self, other) -> bool:
+        return self.array.shape == _value(other).shape and bool((self.array == _value(other)).all())
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+        return bool(np.allclose(self.array, _value(other), rtol, atol, equal_nan))
+
+    def isnan(self):
+        return Tensor._make(np.isnan(self.array))
+
+    def isinf(self):
+        return Tensor._make(np.isinf(self.array))
+
+    def isfinite(self):
+        return Tensor._make(np.isfinite(self.array))
+
+    def any(self, dim=None, keepdim=False):
+        return Tensor._make(np.asarray(self.array.any(axis=dim, keepdims=keepdim)))
+
+    def all(self, dim=None, keepdim=False):
+        return Tensor._make(np.asarray(self.array.all(axis=dim, keepdims=keepdim)))
+
+    # ---------------------------------------------------------------- elementwise math
+    def exp(self):
+        return Exp.apply(self)
+
+    def log(self):
+        return Log.apply(self)
+
+    def log10(self):
+        return Log.apply(self) * (1 / math.log(10))
+
+    def log2(self):
+        return Log.apply(self) * (1 / math.log(2))
+
+    def sqrt(self):
+        return Sqrt.apply(self)
+
+    def rsqrt(self):
+        return 1 / Sqrt.apply(self)
+
+    def square(self):
+        return Mul.apply(self, self)
+
+    def sin(self):
+        return Sin.apply(self)
+
+    def cos(self):
+        return Cos.apply(self)
+
+    def tanh(self):
+        return Tanh.apply(self)
+
+    def sigmoid(self):
+        return Sigmoid.apply(self)
+
+    def relu(self):
+        return Relu.apply(self)
+
+    def leaky_relu(self, negative_slope=0.01):
+        return LeakyRelu.apply(self, negative_slope=negative_slope)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        return Clamp.apply(self, min=_value(min), max=_value(max))
+
+    clip = clamp
+
+    def maximum(self, other):
+        return Maximum.apply(*_operands(self, other))
+
+    def minimum(self, other):
+        return Minimum.apply(*_operands(self, other))
+
+    def sign(self):
+        return Tensor._make(np.sign(self.array))
+
+    def floor(self):
+        return Tensor._make(np.floor(self.array))
+
+    def ceil(self):
+        return Tensor._make(np.ceil(self.array))
+
+    def round(self, decimals: int = 0):
+        return Tensor._make(np.round(self.array, decimals))
+
+    def where(self, condition, other):
+        return where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        return Where.apply(_value(mask), _value(value), self)
+
+    def softmax(self, dim: int):
+        return Softmax.apply(self, dim=dim)
+
+    def log_softmax(self, dim: int):
+        return LogSoftmax.apply(self, dim=dim)
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim=False, dtype=None, *, keepdims=None):
+        x = self if dtype is None else self.to(dtype)
+        return Sum.apply(x, dim=_dim(dim), keepdim=_keep(keepdim, keepdims))
+
+    def mean(self, dim=None, keepdim=False, dtype=None, *, keepdims=None):
+        x = self if dtype is None else self.to(dtype)
+        if x.array.dtype.kind not in "fc":
+            raise DTypeError(
+                f"mean: the tensor is {x.dtype}; the mean of integers is a fraction, so "
+                f"convert first: t.float().mean()."
+            )
+        return Mean.apply(x, dim=_dim(dim), keepdim=_keep(keepdim, keepdims))
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
+        """Variance: mean of squared deviations, divided by n - correction (1 by default)."""
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        dim, keepdim = _dim(dim), _keep(keepdim, keepdims)
+        deviation = self - self.mean(dim, keepdim=True)
+        n = self.array.size // max(np.sum(self.array, axis=dim, keepdims=True).size, 1)
+        return (deviation * deviation).sum(dim, keepdim=keepdim) / max(n - correction, 0)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
+        return self.var(dim, unbiased, keepdim, correction=correction, keepdims=keepdims).sqrt()
+
+    def prod(self, dim=None, keepdim=False):
+        if self._requires_grad:  # product = exp(sum(log)) only for positives; keep it plain
+            raise UnsupportedError("prod: gradients of prod are not implemented yet.")
+        return Tensor._make(np.asarray(self.array.prod(axis=dim, keepdims=keepdim)))
+
+    def cumsum(self, dim: int):
+        if self._requires_grad:
+            raise UnsupportedError("cumsum: gradients of cumsum are not implemented yet.")
+        return Tensor._make(np.cumsum(self.array, axis=dim))
+
+    def amax(self, dim=None, keepdim=False):
+        return Amax.apply(self, dim=_dim(dim), keepdim=keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return Amin.apply(self, dim=_dim(dim), keepdim=keepdim)
+
+    def max(self, dim=None, keepdim=False):
+        """max() -> the largest value; max(dim) -> (values, indices); max(other) -> maximum."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        if dim is None:
+            return Amax.apply(self)
+        return _values_indices(MaxDim, self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        """min() -> the smallest value; min(dim) -> (values, indices); min(other) -> minimum."""
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        if dim is None:
+            return Amin.apply(self)
+        return _values_indices(MinDim, self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return Tensor._make(_arg(np.argmax, self.array, dim, keepdim))
+
+    def argmin(self, dim=None, keepdim=False):
+        return Tensor._make(_arg(np.argmin, self.array, dim, keepdim))
+
+    def logsumexp(self, dim, keepdim=False):
+        return LogSumExp.apply(self, dim=_dim(dim), keepdim=keepdim)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        if not -self.ndim <= dim < max(self.ndim, 1) or k > self.array.shape[dim]:
+            raise ArgumentError(
+                f"topk: k={k} is larger than the size {self.array.shape[dim]} of dim {dim}."
+            )
+        order = np.argsort(-self.array if largest else self.array, axis=dim, kind="stable")
+        index = np.take(order, np.arange(k), axis=dim)
+        return values_indices(Gather.apply(self, index=index, dim=dim), Tensor._make(index))
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        key = -self.array if descending else self.array
+        index = np.argsort(key, axis=dim, kind="stable")
+        return values_indices(Gather.apply(self, index=index, dim=dim), Tensor._make(index))
+
+    def argsort(self, dim: int = -1, descending: bool = False):
+        return self.sort(dim, descending).indices
+
+    def gather(self, dim: int, index):
+        return Gather.apply(self, index=_value(index), dim=dim)
+
+    # ---------------------------------------------------------------- shape
+    def reshape(self, *shape):
+        return Reshape.apply(self, shape=_dims(shape))
+
+    def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list, Size)):
+            return self.to(shape[0])  # view(dtype)
+        return Reshape.apply(self, shape=_dims(shape))
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        shape = self.array.shape
+        if not shape:
+            return self.reshape(1)
+        start, end = start_dim % len(shape), end_dim % len(shape)
+        return self.reshape(*shape[:start], -1, *shape[end + 1 :])
+
+    def unflatten(self, dim: int, sizes):
+        shape = self.array.shape
+        dim %= len(shape)
+        return self.reshape(*shape[:dim], *sizes, *shape[dim + 1 :])
+
+    def squeeze(self, dim=None):
+        shape = self.array.shape
+        if dim is None:
+            return self.reshape(*(n for n in shape if n != 1))
+        dims = {d % len(shape) for d in ((dim,) if isinstance(dim, builtins.int) else dim)}
+        return self.reshape(*(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
+
+    def unsqueeze(self, dim: int):
+        shape = self.array.shape
+        dim = dim % (len(shape) + 1)
+        return self.reshape(*shape[:dim], 1, *shape[dim:])
+
+    def transpose(self, dim0: int, dim1: int):
+        return Transpose.apply(self, dim0=dim0, dim1=dim1)
+
+    swapaxes = transpose
+
+    def t(self):
+        if self.ndim > 2:
+            raise ShapeError(f"t(): expects a tensor with at most 2 dims, got {self.ndim}; "
+                             f"use .transpose(dim0, dim1) or .mT.")
+        return self.T
+
+    def permute(self, *dims):
+        return Permute.apply(self, dims=tuple(d % self.ndim for d in _dims(dims)))
+
+    def expand(self, *shape):
+        shape = _dims(shape)
+        full = tuple(n if s == -1 else s for s, n in zip(shape, (None,) * (len(shape) -
+                     self.ndim) + self.array.shape))
+        return Expand.apply(self, shape=full)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes):
+        sizes = _dims(sizes)
+        x = self.reshape((1,) * (len(sizes) - self.ndim) + self.array.shape)
+        return _cat_repeat(x, sizes)
+
+    def split(self, split_size, dim: int = 0):
+        n = self.array.shape[dim]
+        if isinstance(split_size, builtins.int):
+            bounds = list(range(0, n, split_size)) + [n]
+        else:
+            bounds = [0, *np.cumsum(split_size).tolist()]
+        return tuple(self[_slice_at(dim, a, b)] for a, b in zip(bounds, bounds[1:]))
+
+    def chunk(self, chunks: int, dim: int = 0):
+        return self.split(-(-self.array.shape[dim] // chunks), dim)
+
+    def unbind(self, dim: int = 0):
+        return tuple(self.select(dim, i) for i in range(self.array.shape[dim]))
+
+    def select(self, dim: int, index: int):
+        return self[_slice_at(dim, index, None)]
+
+    def narrow(self, dim: int, start: int, length: int):
+        return self[_slice_at(dim, start, start + length)]
+
+    def tril(self, diagonal: int = 0):
+        return self * np.tril(np.ones(self.array.shape[-2:], dtype=bool), diagonal)
+
+    def triu(self, diagonal: int = 0):
+        return self * np.triu(np.ones(self.array.shape[-2:], dtype=bool), diagonal)
+
+    def __getitem__(self, index):
+        return GetItem.apply(self, index=_index(index))
+
+    def index_select(self, dim: int, index):
+        return self[_slice_at(dim, _value(index), None)]
+
+    # ---------------------------------------------------------------- new tensors like this
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return _new_like(np.zeros, _dims(size), dtype or self.dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _new_like(np.ones, _dims(size), dtype or self.dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _new_like(np.empty, _dims(size), dtype or self.dtype, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        t = _new_like(np.empty, _dims((size,)), dtype or self.dtype, requires_grad)
+        t.array[...] = fill_value
+        return t
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        from .creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    # ---------------------------------------------------------------- Python protocols
+    def __len__(self) -> int:
+        if not self.array.ndim:
+            raise TypeError("len() of a 0-d tensor: it holds one number; use .item().")
+        return self.array.shape[0]
+
+    def __iter__(self):
+        if not self.array.ndim:
+            raise TypeError("iteration over a 0-d tensor: it holds one number; use .item().")
+        return (self[i] for i in range(self.array.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.array.size != 1:
+            raise ShapeError(
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous: "
+                f"use (t > 0).any() or (t > 0).all() to say which you mean."
+            )
+        return bool(self.array)
+
+    def __float__(self) -> float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> int:
+        return builtins.int(self.item())
+
+    def __index__(self) -> int:
+        if self.array.dtype.kind not in "iu" or self.array.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return builtins.int(self.item())
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """Lets NumPy, matplotlib and SciPy take tensors directly."""
+        if copy:
+            return np.array(self.array, dtype=dtype, copy=True)
+        return self.array if dtype is None else self.array.astype(dtype, copy=False)
+
+    def __format__(self, spec: str) -> str:
+        if self.array.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __repr__(self) -> str:
+        return _format(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self.array, self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        t = _new(type(self))
+        _init(t, self.array.copy(), self._requires_grad)
+        if self.grad is not None:
+            t.grad = Tensor._make(self.grad.array.copy())
+        memo[id(self)] = t
+        return t
+
+    # drawing and explanation tools attach here (tools/ adds the implementations)
+    def explain(self, **kwargs):
+        from .tools.explain import explain_backward
+
+        return explain_backward(self, **kwargs)
+
+
+_new = object.__new__
+_CPU = object.__new__(device)
+_CPU.type, _CPU.index = "cpu", None
+
+
+def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
+    t.array = array
+    t.grad = None
+    t._requires_grad = requires_grad
+    t.grad_fn = None
+    t._grad_buffer = None
+    t._hooks = ()
+
+
+def _rebuild(array, requires_grad):
+    return Tensor._make(array, requires_grad)
+
+
+def _to_array(data):
+    if isinstance(data, Tensor):
+        return data.array
+    if isinstance(data, (list, tuple)) and data and any(isinstance(x, Tensor) for x in data):
+        return np.array([_to_array(x) for x in data])
+    return data
+
+
+def _value(x):
+    """The array (or number) inside x, for ops that record no graph."""
+    return x.array if isinstance(x, Tensor) else x
+
+
+_PY_SCALARS = (builtins.int, builtins.float, builtins.bool)
+
+
+def _operands(a: Tensor, b, true_div: bool = False):
+    """Line up a tensor and another operand with PyTorch's type rules.
+
+    Python numbers are 'weak' (float32 * 2.5 stays float32, as in PyTorch and NumPy 2);
+    an int tensor divided or combined with a float becomes the default float dtype.
+    """
+    a_kind = a.array.dtype.kind
+    if isinstance(b, Tensor):
+        if a.array.dtype != b.array.dtype:
+            return _promote(a, b)
+        if true_div and a_kind in "biu":
+            return a.float(), b.float()
+        return a, b
+    if isinstance(b, _PY_SCALARS):
+        if a_kind in "biu" and (true_div or isinstance(b, builtins.float)):
+            return a.float(), b
+        return a, b
+    if isinstance(b, (np.ndarray, np.generic, list, tuple)):
+        return _operands(a, Tensor._make(np.asarray(b)), true_div)
+    raise DTypeError(
+        f"cannot combine a Tensor with a {type(b).__name__} ({b!r}). Use a number, a tensor "
+        f"or a NumPy array."
+    )
+
+
+def _promote(a: Tensor, b: Tensor):
+    """Tensors of different dtypes: the one of lower kind (bool < int < float) or lower
+    precision converts; a 0-d tensor does not promote a bigger one of the same kind."""
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    ra, rb = rank[a.array.dtype.kind], rank[b.array.dtype.kind]
+    if ra != rb:
+        target = (a if ra > rb else b).array.dtype
+    elif a.ndim == 0 and b.ndim > 0:
+        target = b.array.dtype
+    elif b.ndim == 0 and a.ndim > 0:
+        target = a.array.dtype
+    else:
+        target = np.promote_types(a.array.dtype, b.array.dtype)
+    return a.to(target), b.to(target)
+
+
+def _tensor_operand(x) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple, *_PY_SCALARS)):
+        return Tensor._make(np.asarray(x))
+    raise DTypeError(f"expected a tensor, got {type(x).__name__} ({x!r}).")
+
+
+def _dim(dim):
+    if isinstance(dim, list):
+        return tuple(dim)
+    return dim
+
+
+def _keep(keepdim, keepdims):
+    return keepdim if keepdims is None else keepdims
+
+
+def _arg(fn, array, dim, keepdim):
+    if dim is None:
+        out = np.asarray(fn(array))
+        return out.reshape((1,) * array.ndim) if keepdim else out
+    return np.asarray(fn(array, axis=dim, keepdims=keepdim))
+
+
+def _values_indices(op, x: Tensor, dim: int, keepdim: bool):
+    fn_values = op.apply(x, dim=dim, keepdim=keepdim)
+    # the op saved the chosen indices; recompute them when no graph was recorded
+    fn = fn_values.grad_fn
+    if fn is not None:
+        indices = fn.indices if keepdim else fn.indices.squeeze(dim)
+    else:
+        pick = np.argmax if op is MaxDim else np.argmin
+        indices = pick(x.array, axis=dim)
+        if keepdim:
+            indices = np.expand_dims(indices, dim)
+    return values_indices(fn_values, Tensor._make(np.asarray(indices, dtype=np.int64)))
+
+
+def _slice_at(dim: int, start, stop):
+    """An index that takes start:stop (or the single item `start` when stop is None)."""
+    pick = start if stop is None else slice(start, stop)
+    if dim < 0:
+        return (Ellipsis, pick) + (slice(None),) * (-dim - 1)
+    return (slice(None),) * dim + (pick,)
+
+
+def _cat_repeat(x: Tensor, sizes) -> Tensor:
+    from .creation import cat
+
+    for dim, n in enumerate(sizes):
+        if n != 1:
+            x = cat([x] * n, dim=dim)
+    return x
+
+
+def _new_like(fill, shape, dtype, requires_grad) -> Tensor:
+    t = Tensor._make(fill(shape, dtype=dtypes.np_dtype(dtype)))
+    t.requires_grad = requires_grad
+    return t
+
+
+def _show_index(index) -> str:
+    parts = index if isinstance(index, tuple) else (index,)
+    return ", ".join(
+        f"<array {p.shape}>" if isinstance(p, np.ndarray) else repr(p) for p in parts
+    )
+
+
+def where(condition, input, other):  # noqa: A002 - PyTorch's names
+    """out = input where condition else other (elementwise; condition carries no gradient)."""
+    if not isinstance(input, Tensor) and isinstance(other, Tensor):
+        input = Tensor._make(np.asarray(input, dtype=other.array.dtype))  # noqa: A001
+    elif isinstance(input, Tensor) and not isinstance(other, Tensor):
+        other = Tensor._make(np.asarray(other, dtype=input.array.dtype))
+    return Where.apply(_value(condition), input, other)
+
+
+def _format(t: Tensor) -> str:
+    a = t.array
+    options = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
+    if a.dtype.kind == "f":
+        finite = a[np.isfinite(a)]
+        integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
+        big = finite.size and (np.abs(finite).max() >= 1e8 or 0 < np.abs(finite[finite != 0]).min(
+            initial=1) < 1e-4)
+        if integral and not big:
+            options["floatmode"] = "maxprec"
+        elif big:
+            options["formatter"] = {"float_kind": lambda v: f"{v:.4e}"}
+        else:
+            options.update(precision=4, floatmode="fixed")
+    body = np.array2string(a, **options)
+    extras = []
+    if a.dtype not in (np.float32, np.int64, np.bool_):
+        extras.append(f"dtype={t.dtype}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn={t.grad_fn!r}")
+    elif t._requires_grad:
+        extras.append("requires_grad=True")
+    if a.size == 0:
+        body = "[]" if a.ndim == 1 else f"[], size={tuple(a.shape)}"
+    return "tensor(" + ", ".join([body, *extras]) + ")"
