@@ -38,6 +38,7 @@ from .creation import (
     normal,
     ones,
     ones_like,
+    pad,
     rand,
     rand_like,
     randint,
@@ -152,7 +153,11 @@ from .functions import (
     unsqueeze,
     var,
 )
+from .serialization import load, save
+from .tools import GradcheckReport, gradcheck
 from .random import Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state
 from .tensor import Size, Tensor, device
+
+from . import data, utils  # noqa: E402  (data/ builds on the Tensor above)
 
 __version__ = "0.1.0"

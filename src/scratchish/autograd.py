@@ -44,6 +44,9 @@ class set_grad_enabled:  # noqa: N801 - PyTorch's name
         _grad_enabled = self.prev
 
     def __call__(self, func):
+        global _grad_enabled
+        _grad_enabled = self.prev  # used as a decorator: change the mode only inside func
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with self.__class__(self.mode):
@@ -147,16 +150,22 @@ class Function:
         """Run the op on tensors (or numbers) and record it in the graph when needed."""
         fn = cls()
         arrays = []
-        needs = []
+        parents = []  # the node that made each input: its Function, or the leaf itself
+        record = False
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.array)
-                needs.append(x._requires_grad)
+                if x._requires_grad:
+                    record = True
+                    parents.append(x.grad_fn or x)
+                    continue
             else:
                 arrays.append(x)
-                needs.append(False)
-        record = _grad_enabled and True in needs
-        fn.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
+            parents.append(None)
+        record = record and _grad_enabled
+        fn.needs_input_grad = (
+            tuple([p is not None for p in parents]) if record else (False,) * len(parents)
+        )
         try:
             out = fn.forward(*arrays, **settings)
         except ScratchishError:
@@ -167,9 +176,7 @@ class Function:
             out = np.asarray(out)
         result = Tensor._make(out, record)
         if record:
-            fn.parents = tuple(
-                (x.grad_fn or x) if need else None for x, need in zip(inputs, needs)
-            )
+            fn.parents = tuple(parents)
             fn.out_shape = out.shape
             if out.size <= KEEP_INPUTS_UP_TO:
                 fn.inputs = inputs
@@ -219,6 +226,8 @@ def topological_order(root: Function) -> list:
     An iterative depth-first search (a list as the stack), so a chain of 50,000 ops needs no
     recursion. A node is appended after its inputs' nodes; reversing gives loss-to-leaves order.
     """
+    if all(p is None or isinstance(p, Tensor) for p in root.parents):
+        return [root]  # a single op on leaves: nothing to sort
     order: list = []
     visited: set = set()
     stack = [(root, False)]
@@ -231,7 +240,7 @@ def topological_order(root: Function) -> list:
             continue
         visited.add(fn)
         stack.append((fn, True))
-        for p in fn.parents:
+        for p in fn.parents or ():  # None once freed: backward then raises _FREED
             if p is not None and p not in visited and not isinstance(p, Tensor):
                 stack.append((p, False))
     order.reverse()
@@ -280,39 +289,47 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     if root.parents is None:
         raise BackwardError(_FREED)
     root._grad = grad
+    # a leaf used several times gets one summed gradient, so its hooks run once (as in torch)
+    leaf_grads: dict = {}
     for fn in topological_order(root):
-        grad_out = fn.__dict__.pop("_grad", None)
+        saved = fn.__dict__
+        grad_out = saved.pop("_grad", None)
         if grad_out is None:
             continue
-        hooks = fn.__dict__.get("_out_hooks")
-        if hooks:
-            grad_out = _run_hooks(hooks, grad_out)
+        if "_out_hooks" in saved:
+            grad_out = _run_hooks(saved["_out_hooks"], grad_out)
         grads = fn.backward(grad_out)
         if type(grads) is not tuple:
             grads = (grads,)
         for parent, grad_x in zip(fn.parents, grads):
             if parent is None or grad_x is None:
                 continue
-            if isinstance(parent, Tensor):  # a leaf: store the gradient on it
-                _check_shape(fn, grad_x, parent.array.shape)
-                _accumulate(parent, grad_x)
-            else:
-                _check_shape(fn, grad_x, parent.out_shape)
-                if parent.parents is None:
+            if isinstance(parent, Tensor):  # a leaf: store the summed gradient on it at the end
+                if grad_x.shape != parent.array.shape:
+                    _shape_error(fn, grad_x, parent.array.shape)
+                prev = leaf_grads.get(id(parent))
+                leaf_grads[id(parent)] = (parent, grad_x if prev is None else prev[1] + grad_x)
+            else:  # a node: add to the gradient it will pass on when its turn comes
+                if parent.parents is None:  # freed (its out_shape too) by an earlier backward
                     raise BackwardError(_FREED)
+                if grad_x.shape != parent.out_shape:
+                    _shape_error(fn, grad_x, parent.out_shape)
                 prev = parent.__dict__.get("_grad")
                 parent._grad = grad_x if prev is None else prev + grad_x
         if not retain_graph:
-            _free(fn)
+            # the graph is used up: drop what this node saved (its arrays) and its edges
+            saved.clear()
+            fn.parents = None
+    for leaf, grad_x in leaf_grads.values():
+        _accumulate(leaf, grad_x)
 
 
-def _check_shape(fn: Function, grad_x: np.ndarray, shape: tuple) -> None:
-    if grad_x.shape != shape:
-        raise ShapeError(
-            f"{fn.name()}.backward returned a gradient of shape {grad_x.shape} for an input of "
-            f"shape {shape}; each gradient must have its input's shape (use unbroadcast for "
-            f"broadcast inputs)."
-        )
+def _shape_error(fn: Function, grad_x: np.ndarray, shape: tuple) -> None:
+    raise ShapeError(
+        f"{fn.name()}.backward returned a gradient of shape {grad_x.shape} for an input of "
+        f"shape {shape}; each gradient must have its input's shape (use unbroadcast for "
+        f"broadcast inputs)."
+    )
 
 
 _FREED = (
@@ -320,17 +337,6 @@ _FREED = (
     "freed to save memory. Recompute the forward pass before calling backward again, or pass "
     "retain_graph=True to the first backward() if you really need to go through it twice."
 )
-
-
-def _free(fn: Function) -> None:
-    """Drop what a Function saved for backward: its inputs and arrays (the graph is used up).
-
-    The class, `needs_input_grad` and `out_shape` stay so the node can still be shown.
-    """
-    keep = {"needs_input_grad": fn.needs_input_grad, "out_shape": fn.out_shape}
-    fn.__dict__.clear()
-    fn.__dict__.update(keep)
-    fn.parents = None
 
 
 def _run_hooks(hooks: list, grad: np.ndarray) -> np.ndarray:

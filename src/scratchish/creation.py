@@ -73,6 +73,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
             array = array.astype(np.int64)
     if dtype is not None and array.dtype != dtypes.np_dtype(dtype):
         array = array.astype(dtypes.np_dtype(dtype))
+    dtypes.as_dtype(array.dtype)  # complex, uint16, text...: a DTypeError listing the accepted
     return _finish(array, requires_grad)
 
 
@@ -96,10 +97,15 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def _filled(fill, size, dtype, requires_grad, device, out=None) -> Tensor:
     _check_device(device)
+    return _finish(fill(_sizes(size), dtype=_float(dtype)), requires_grad, out)
+
+
+def _sizes(size) -> tuple:
+    """A shape given as f(2, 3) or f((2, 3)), checked: whole numbers >= 0."""
     shape = _dims(size)
     if not all(isinstance(n, (builtins.int, np.integer)) and n >= 0 for n in shape):
         raise ArgumentError(f"size {shape!r}: every size must be a whole number >= 0.")
-    return _finish(fill(shape, dtype=_float(dtype)), requires_grad, out)
+    return shape
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
@@ -125,7 +131,11 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=Non
         dtype = dtypes.int64
     t = _filled(np.empty, (size,) if isinstance(size, builtins.int) else size, dtype,
                 False, device)
-    t.array[...] = fill_value
+    try:
+        t.array[...] = _value(fill_value)
+    except (TypeError, ValueError) as e:
+        raise DTypeError(f"full: cannot fill a {t.dtype} tensor with {fill_value!r} ({e}); "
+                         f"give a number.") from None
     return _finish(t.array, requires_grad, out)
 
 
@@ -164,12 +174,16 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
     """`steps` evenly spaced numbers from start to end, both included."""
     _check_device(device)
+    if not isinstance(steps, (builtins.int, np.integer)) or steps < 0:
+        raise ArgumentError(f"linspace: steps={steps!r} must be a whole number >= 0.")
     return _finish(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The identity matrix: ones on the diagonal."""
     _check_device(device)
+    if not all(isinstance(k, (builtins.int, np.integer)) and k >= 0 for k in (n, m or 0)):
+        raise ArgumentError(f"eye: sizes n={n!r}, m={m!r} must be whole numbers >= 0.")
     return _finish(np.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
@@ -191,14 +205,14 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, ou
     """Uniform random numbers in [0, 1)."""
     _check_device(device)
     gen = generator or default_generator
-    return _finish(gen.uniform(_dims(size), dtype=_float(dtype)), requires_grad, out)
+    return _finish(gen.uniform(_sizes(size), dtype=_float(dtype)), requires_grad, out)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
     """Standard normal random numbers (mean 0, standard deviation 1)."""
     _check_device(device)
     gen = generator or default_generator
-    return _finish(gen.normal(_dims(size), dtype=_float(dtype)), requires_grad, out)
+    return _finish(gen.normal(_sizes(size), dtype=_float(dtype)), requires_grad, out)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -298,7 +312,9 @@ def _check_join(name: str, tensors, dim: int, same_shape: bool):
                 )
     kinds = {t.array.dtype for t in tensors}
     if len(kinds) > 1:
-        target = np.result_type(*kinds)
+        # as torch: ints joined with float32 give float32 (NumPy would say float64)
+        floats = [k for k in kinds if k.kind == "f"]
+        target = np.result_type(*(floats or kinds))
         tensors = [t.to(target) for t in tensors]
     return tensors
 

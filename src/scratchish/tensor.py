@@ -19,7 +19,14 @@ from collections import namedtuple
 import numpy as np
 
 from . import autograd, dtypes
-from .errors import ArgumentError, DTypeError, InPlaceError, ShapeError, UnsupportedError
+from .errors import (
+    ArgumentError,
+    DTypeError,
+    IndexOutOfRangeError,
+    InPlaceError,
+    ShapeError,
+    UnsupportedError,
+)
 from .ops.elementwise import (
     Abs,
     Add,
@@ -225,7 +232,7 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.array.shape[dim]
+        return self.shape if dim is None else self.array.shape[_check_dim("size", dim, self.ndim)]
 
     def dim(self) -> int:
         return self.array.ndim
@@ -592,17 +599,19 @@ class Tensor:
         return Tensor._make(np.isfinite(self.array))
 
     def any(self, dim=None, keepdim=False):
+        dim = dim if dim is None else _check_dim("any", dim, self.ndim)
         return Tensor._make(np.asarray(self.array.any(axis=dim, keepdims=keepdim)))
 
     def all(self, dim=None, keepdim=False):
+        dim = dim if dim is None else _check_dim("all", dim, self.ndim)
         return Tensor._make(np.asarray(self.array.all(axis=dim, keepdims=keepdim)))
 
     # ---------------------------------------------------------------- elementwise math
     def exp(self):
-        return Exp.apply(self)
+        return Exp.apply(_floating(self))
 
     def log(self):
-        return Log.apply(self)
+        return Log.apply(_floating(self))
 
     def log10(self):
         return Log.apply(self) * (1 / math.log(10))
@@ -611,7 +620,7 @@ class Tensor:
         return Log.apply(self) * (1 / math.log(2))
 
     def sqrt(self):
-        return Sqrt.apply(self)
+        return Sqrt.apply(_floating(self))
 
     def rsqrt(self):
         return 1 / Sqrt.apply(self)
@@ -620,16 +629,16 @@ class Tensor:
         return Mul.apply(self, self)
 
     def sin(self):
-        return Sin.apply(self)
+        return Sin.apply(_floating(self))
 
     def cos(self):
-        return Cos.apply(self)
+        return Cos.apply(_floating(self))
 
     def tanh(self):
-        return Tanh.apply(self)
+        return Tanh.apply(_floating(self))
 
     def sigmoid(self):
-        return Sigmoid.apply(self)
+        return Sigmoid.apply(_floating(self))
 
     def relu(self):
         return Relu.apply(self)
@@ -731,9 +740,11 @@ class Tensor:
         return _values_indices(MinDim, self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
+        dim = dim if dim is None else _check_dim("argmax", dim, self.ndim)
         return Tensor._make(_arg(np.argmax, self.array, dim, keepdim))
 
     def argmin(self, dim=None, keepdim=False):
+        dim = dim if dim is None else _check_dim("argmin", dim, self.ndim)
         return Tensor._make(_arg(np.argmin, self.array, dim, keepdim))
 
     def logsumexp(self, dim, keepdim=False):
@@ -777,7 +788,8 @@ class Tensor:
         shape = self.array.shape
         if not shape:
             return self.reshape(1)
-        start, end = start_dim % len(shape), end_dim % len(shape)
+        start = _check_dim("flatten", start_dim, len(shape))
+        end = _check_dim("flatten", end_dim, len(shape))
         return self.reshape(*shape[:start], -1, *shape[end + 1 :])
 
     def unflatten(self, dim: int, sizes):
@@ -789,12 +801,13 @@ class Tensor:
         shape = self.array.shape
         if dim is None:
             return self.reshape(*(n for n in shape if n != 1))
-        dims = {d % len(shape) for d in ((dim,) if isinstance(dim, builtins.int) else dim)}
+        dims = {_check_dim("squeeze", d, len(shape))
+                for d in ((dim,) if isinstance(dim, builtins.int) else dim)}
         return self.reshape(*(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
 
     def unsqueeze(self, dim: int):
         shape = self.array.shape
-        dim = dim % (len(shape) + 1)
+        dim = _check_dim("unsqueeze", dim, len(shape) + 1)
         return self.reshape(*shape[:dim], 1, *shape[dim:])
 
     def transpose(self, dim0: int, dim1: int):
@@ -809,7 +822,8 @@ class Tensor:
         return self.T
 
     def permute(self, *dims):
-        return Permute.apply(self, dims=tuple(d % self.ndim for d in _dims(dims)))
+        return Permute.apply(self, dims=tuple(_check_dim("permute", d, self.ndim)
+                                             for d in _dims(dims)))
 
     def expand(self, *shape):
         shape = _dims(shape)
@@ -845,11 +859,12 @@ class Tensor:
     def narrow(self, dim: int, start: int, length: int):
         return self[_slice_at(dim, start, start + length)]
 
+    # where, not a product with a 0/1 mask: -inf * 0 would be nan (triu of -inf: causal masks)
     def tril(self, diagonal: int = 0):
-        return self * np.tril(np.ones(self.array.shape[-2:], dtype=bool), diagonal)
+        return where(np.tril(np.ones(self.array.shape[-2:], dtype=bool), diagonal), self, 0)
 
     def triu(self, diagonal: int = 0):
-        return self * np.triu(np.ones(self.array.shape[-2:], dtype=bool), diagonal)
+        return where(np.triu(np.ones(self.array.shape[-2:], dtype=bool), diagonal), self, 0)
 
     def __getitem__(self, index):
         return GetItem.apply(self, index=_index(index))
@@ -973,6 +988,12 @@ def _value(x):
 _PY_SCALARS = (builtins.int, builtins.float, builtins.bool)
 
 
+def _floating(x: Tensor) -> Tensor:
+    """x, converted to the default float dtype if it holds ints (exp of an int tensor is
+    float32, as in torch, not NumPy's float64)."""
+    return x if x.array.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
+
+
 def _operands(a: Tensor, b, true_div: bool = False):
     """Line up a tensor and another operand with PyTorch's type rules.
 
@@ -980,6 +1001,8 @@ def _operands(a: Tensor, b, true_div: bool = False):
     an int tensor divided or combined with a float becomes the default float dtype.
     """
     a_kind = a.array.dtype.kind
+    if isinstance(b, np.generic) and not isinstance(b, np.ndarray):
+        b = b.item()  # a NumPy scalar counts as a Python number, as in torch (np.float64 is weak)
     if isinstance(b, Tensor):
         if a.array.dtype != b.array.dtype:
             return _promote(a, b)
@@ -990,8 +1013,10 @@ def _operands(a: Tensor, b, true_div: bool = False):
         if a_kind in "biu" and (true_div or isinstance(b, builtins.float)):
             return a.float(), b
         return a, b
-    if isinstance(b, (np.ndarray, np.generic, list, tuple)):
-        return _operands(a, Tensor._make(np.asarray(b)), true_div)
+    if isinstance(b, (np.ndarray, list, tuple)):
+        array = np.asarray(b)
+        dtypes.as_dtype(array.dtype)  # text, objects, complex: a DTypeError, not a KeyError
+        return _operands(a, Tensor._make(array), true_div)
     raise DTypeError(
         f"cannot combine a Tensor with a {type(b).__name__} ({b!r}). Use a number, a tensor "
         f"or a NumPy array."
@@ -1030,6 +1055,17 @@ def _dim(dim):
 
 def _keep(keepdim, keepdims):
     return keepdim if keepdims is None else keepdims
+
+
+def _check_dim(op: str, dim: int, ndim: int) -> int:
+    """`dim` as a non-negative axis, or an IndexOutOfRangeError naming the valid range."""
+    n = builtins.max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
+    if not isinstance(dim, (builtins.int, np.integer)) or not -n <= dim < n:
+        raise IndexOutOfRangeError(
+            f"{op}: dim {dim!r} is out of range for a tensor with {ndim} dims; use a dim from "
+            f"{-n} to {n - 1} (negative dims count from the end)."
+        )
+    return builtins.int(dim) % n
 
 
 def _arg(fn, array, dim, keepdim):
@@ -1083,9 +1119,23 @@ def _show_index(index) -> str:
     )
 
 
+def _scalar_dtype(*values):
+    """The dtype torch gives to Python numbers: default float, int64 or bool."""
+    if builtins.any(isinstance(v, builtins.float) for v in values):
+        return dtypes.get_default_dtype().np
+    if builtins.all(isinstance(v, builtins.bool) for v in values):
+        return np.bool_
+    return None  # arrays or ints: NumPy's choice (int64 for Python ints)
+
+
 def where(condition, input, other):  # noqa: A002 - PyTorch's names
     """out = input where condition else other (elementwise; condition carries no gradient)."""
-    if not isinstance(input, Tensor) and isinstance(other, Tensor):
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        # two numbers: a float gives the default float dtype, as torch.where(c, 1.0, 0.0)
+        dtype = _scalar_dtype(input, other)
+        input = Tensor._make(np.asarray(input, dtype=dtype))  # noqa: A001
+        other = Tensor._make(np.asarray(other, dtype=dtype))
+    elif not isinstance(input, Tensor) and isinstance(other, Tensor):
         input = Tensor._make(np.asarray(input, dtype=other.array.dtype))  # noqa: A001
     elif isinstance(input, Tensor) and not isinstance(other, Tensor):
         other = Tensor._make(np.asarray(other, dtype=input.array.dtype))

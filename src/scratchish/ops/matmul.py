@@ -34,10 +34,10 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g = grad_out
+        if b.ndim == 1:  # first: for vector @ vector grad_out is 0-d, () -> (1,) -> (1, 1)
+            g = np.expand_dims(g, -1)
         if a.ndim == 1:
             g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
         grad_a = grad_b = None
         if need_a:  # (..., M, N) @ (..., N, K) -> (..., M, K)
             grad_a = unbroadcast(g @ _swap(b2), a2.shape).reshape(a.shape)

@@ -167,6 +167,10 @@ class Gather(Function):
 
     def forward(self, x, index=None, dim=0):
         self.shape, self.index, self.dim = x.shape, index, dim
+        if index.ndim == x.ndim and index.shape != x.shape:
+            # torch reads only the first index.shape[d] entries along the other dims
+            axis = dim % x.ndim
+            x = x[tuple(slice(None) if d == axis else slice(n) for d, n in enumerate(index.shape))]
         return np.take_along_axis(x, index, axis=dim)
 
     def backward(self, grad_out):

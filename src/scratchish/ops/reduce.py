@@ -21,6 +21,14 @@ def _keep_shape(shape: tuple, axis) -> tuple:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _spread(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Copy `grad` (reduced axes of size 1) over `shape`: the backward of a reduction.
+    (A writable array; np.broadcast_to would give a read-only view at a higher call cost.)"""
+    out = np.empty(shape, dtype=grad.dtype)
+    out[...] = grad
+    return out
+
+
 class Sum(Function):
     """out = sum of x over `dim`"""
 
@@ -33,7 +41,7 @@ class Sum(Function):
 
     def backward(self, grad_out):
         # each x_i adds to the sum with weight 1: dL/dx_i = grad_out
-        return np.broadcast_to(grad_out.reshape(self.kept), self.shape)
+        return _spread(grad_out.reshape(self.kept), self.shape)
 
 
 class Mean(Function):
@@ -50,7 +58,7 @@ class Mean(Function):
 
     def backward(self, grad_out):
         # each x_i has weight 1/n in the mean
-        return np.broadcast_to(grad_out.reshape(self.kept) / self.n, self.shape)
+        return _spread(grad_out.reshape(self.kept) / self.n, self.shape)
 
 
 class Amax(Function):
@@ -63,12 +71,12 @@ class Amax(Function):
     def forward(self, x, dim=None, keepdim=False):
         out = self.reduce(x, axis=dim, keepdims=True)
         self.is_top = x == out
+        self.n_ties = self.is_top.sum(axis=dim, keepdims=True)  # ties counted per reduced slice
         self.kept = out.shape
         return out if keepdim else out.reshape(_drop(out.shape, dim, x.ndim))
 
     def backward(self, grad_out):
-        n_ties = self.is_top.sum(axis=_all_reduced(self.kept, self.is_top.shape), keepdims=True)
-        return self.is_top * (grad_out.reshape(self.kept) / n_ties).astype(grad_out.dtype)
+        return self.is_top * (grad_out.reshape(self.kept) / self.n_ties).astype(grad_out.dtype)
 
 
 class Amin(Amax):
@@ -83,10 +91,6 @@ def _drop(shape: tuple, dim, ndim: int) -> tuple:
         return ()
     axes = {d % ndim for d in ((dim,) if isinstance(dim, int) else dim)}
     return tuple(n for i, n in enumerate(shape) if i not in axes)
-
-
-def _all_reduced(kept: tuple, full: tuple) -> tuple:
-    return tuple(i for i, (k, n) in enumerate(zip(kept, full)) if k == 1 and n != 1) or None
 
 
 class MaxDim(Function):

@@ -1,0 +1,217 @@
+"""Shared test helpers: one table of ops, checked against PyTorch and against finite differences.
+
+Each row of the table is an `OpCase`: a name, a function written once with PyTorch's names and
+called as `fn(lib, *inputs)` with lib = scratchish and with lib = torch, the input shapes (they
+may broadcast), the input ranges (positive for log/sqrt) and the dtypes to test. Two helpers
+run a row: `check_parity` (the same random inputs in both libraries: values, dtypes and
+gradients must agree) and `check_gradcheck` (float64 central differences via sh.gradcheck).
+
+HOW TO ADD AN OP (e.g. a new Function in ops/conv.py or ops/nn_ops.py)
+  1. In your own test file (say tests/test_conv.py) describe the cases and register them:
+
+         from helpers import OpCase, check_gradcheck, check_parity, register_op_cases
+
+         CONV_CASES = register_op_cases(
+             OpCase("conv2d", lambda lib, x, w: lib.nn.functional.conv2d(x, w),
+                    [(1, 2, 5, 5), (3, 2, 3, 3)]),
+         )
+
+         @pytest.mark.parametrize("dtype", ["float64", "float32"])
+         @pytest.mark.parametrize("case", CONV_CASES, ids=str)
+         def test_conv_parity(case, dtype):
+             check_parity(case, dtype)
+
+         @pytest.mark.parametrize("case", CONV_CASES, ids=str)
+         def test_conv_gradcheck(case):
+             check_gradcheck(case)
+
+  2. Give `torch_fn` only where the libraries spell the call differently; `data` for fixed
+     inputs (ties, kinks); `gradcheck=False` where finite differences are not defined (ties).
+  3. test_ops.py::test_every_op_has_a_row finds every Function subclass in scratchish.ops.*
+     and fails for one that no registered case runs (it traces the graph each case builds).
+     It imports every tests/test_*.py that calls `register_op_cases(`, so the table is whole
+     even when one file runs alone. So do not importorskip torch at the top of such a file:
+     write `torch = optional_torch()`; check_parity skips cleanly without torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+from scratchish.autograd import Function
+from scratchish.tools import gradcheck
+
+# tolerances of the parity check: float64 must agree to rounding, float32 loosely
+TOLERANCES = {"float64": {"rtol": 1e-9, "atol": 1e-10}, "float32": {"rtol": 2e-4, "atol": 2e-5}}
+
+
+def optional_torch():
+    """torch, or None when it is not installed (parity tests then skip)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+@dataclass
+class OpCase:
+    """One row of the op table. `fn(lib, *inputs)` runs with lib = scratchish or torch."""
+
+    name: str
+    fn: object
+    shapes: list = field(default_factory=list)  # one shape per input
+    ranges: object = (-2.0, 2.0)  # (low, high) for all inputs, or one pair per input
+    dtypes: tuple = ("float64", "float32")
+    torch_fn: object = None  # when torch spells the call differently
+    data: object = None  # a function returning fixed float64 input arrays (ties, kinks)
+    requires_grad: tuple | None = None  # per input; default: every input
+    gradcheck: bool = True  # False where finite differences are undefined (ties)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def arrays(self) -> list:
+        """The float64 inputs: fixed by `data`, else uniform in `ranges`, seeded by the name."""
+        if self.data is not None:
+            return [np.array(a, dtype=np.float64) for a in self.data()]
+        rng = np.random.default_rng(zlib.crc32(self.name.encode()))
+        ranges = (
+            self.ranges
+            if isinstance(self.ranges[0], (tuple, list))
+            else [self.ranges] * len(self.shapes)
+        )
+        return [rng.uniform(lo, hi, shape) for shape, (lo, hi) in zip(self.shapes, ranges)]
+
+    def grad_flags(self, n: int) -> tuple:
+        return self.requires_grad if self.requires_grad is not None else (True,) * n
+
+
+REGISTRY: dict = {}
+
+
+def register_op_cases(*cases: OpCase) -> list:
+    """Add cases to the shared op table (checked for coverage); returns them for parametrize."""
+    for case in cases:
+        REGISTRY[case.name] = case
+    return list(cases)
+
+
+def all_cases() -> list:
+    """Every registered case, importing each tests/test_*.py that registers some first."""
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        if "register_op_cases(" in path.read_text():
+            try:
+                importlib.import_module(path.stem)
+            except pytest.skip.Exception:
+                pass
+    return list(REGISTRY.values())
+
+
+def op_classes() -> set:
+    """Every Function subclass defined in scratchish.ops.* (importing each ops module first)."""
+    import scratchish.ops as ops_package
+
+    for module in pkgutil.iter_modules(ops_package.__path__):
+        importlib.import_module(f"scratchish.ops.{module.name}")
+    found, todo = set(), list(Function.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("scratchish.ops"):
+            found.add(cls)
+    return found
+
+
+def ops_used(case: OpCase) -> set:
+    """The Function classes in the graph that running `case` in scratchish builds."""
+    arrays = case.arrays()
+    flags = case.grad_flags(len(arrays))
+    inputs = [sh.tensor(a, requires_grad=g) for a, g in zip(arrays, flags)]
+    stack = [o.grad_fn for o in _as_list(case.fn(sh, *inputs)) if isinstance(o, sh.Tensor)]
+    seen: set = set()
+    while stack:
+        node = stack.pop()
+        if node is None or isinstance(node, sh.Tensor) or node in seen:
+            continue
+        seen.add(node)
+        stack.extend(node.parents or ())
+    return {type(node) for node in seen}
+
+
+def _as_list(out) -> list:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _dtype_name(dtype) -> str:
+    return str(dtype).split(".")[-1]
+
+
+def check_parity(case: OpCase, dtype: str) -> None:
+    """Same inputs in scratchish and torch: outputs (values, shapes, dtypes) and gradients agree.
+
+    The gradient is pulled back from random upstream gradients (the same in both), through
+    backward(gradient) for one output or a weighted sum for several.
+    """
+    torch = pytest.importorskip("torch")
+    if dtype not in case.dtypes:
+        pytest.skip(f"{case.name} is not tested in {dtype}")
+    tol = TOLERANCES[dtype]
+    arrays = [a.astype(dtype) for a in case.arrays()]
+    flags = case.grad_flags(len(arrays))
+    xs = [sh.tensor(a, requires_grad=g) for a, g in zip(arrays, flags)]
+    ts = [torch.tensor(a, requires_grad=g) for a, g in zip(arrays, flags)]
+    outs = _as_list(case.fn(sh, *xs))
+    t_outs = _as_list((case.torch_fn or case.fn)(torch, *ts))
+    assert len(outs) == len(t_outs), f"{case.name}: {len(outs)} outputs vs torch's {len(t_outs)}"
+
+    rng = np.random.default_rng(1)
+    upstream = []
+    for k, (out, t_out) in enumerate(zip(outs, t_outs)):
+        where = f"{case.name} output {k}"
+        assert tuple(out.shape) == tuple(t_out.shape), f"{where}: shape"
+        assert _dtype_name(out.dtype) == _dtype_name(t_out.dtype), f"{where}: dtype"
+        np.testing.assert_allclose(
+            out.detach().numpy(), t_out.detach().numpy(), **tol, err_msg=f"{where}: values"
+        )
+        if t_out.requires_grad:
+            assert out.requires_grad, f"{where}: should require grad"
+            upstream.append((out, t_out, rng.uniform(0.5, 1.5, tuple(t_out.shape)).astype(dtype)))
+    if not upstream:
+        return
+    if len(upstream) == 1:
+        out, t_out, g = upstream[0]
+        out.backward(sh.tensor(g))
+        t_out.backward(torch.tensor(g))
+    else:
+        sum((o * sh.tensor(g)).sum() for o, _, g in upstream).backward()
+        sum((t * torch.tensor(g)).sum() for _, t, g in upstream).backward()
+    for i, (x, t) in enumerate(zip(xs, ts)):
+        where = f"{case.name} input {i}"
+        if t.grad is None:
+            assert x.grad is None, f"{where}: torch has no gradient, scratchish has one"
+            continue
+        assert x.grad is not None, f"{where}: no gradient"
+        assert _dtype_name(x.grad.dtype) == _dtype_name(t.grad.dtype), f"{where}: grad dtype"
+        np.testing.assert_allclose(
+            x.grad.numpy(), t.grad.numpy(), **tol, err_msg=f"{where}: gradient"
+        )
+
+
+def check_gradcheck(case: OpCase) -> None:
+    """sh.gradcheck in float64: every input's analytic gradient equals central differences."""
+    if not case.gradcheck:
+        pytest.skip(f"{case.name}: finite differences are not defined here (ties or kinks)")
+    arrays = case.arrays()
+    flags = case.grad_flags(len(arrays))
+    xs = [sh.tensor(a, requires_grad=g) for a, g in zip(arrays, flags)]
+    report = gradcheck(lambda *inputs: case.fn(sh, *inputs), *xs)
+    assert report, str(report)

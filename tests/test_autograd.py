@@ -1,0 +1,420 @@
+"""The engine's behaviour: deep graphs, accumulation, freeing, memory, no_grad, hooks, in-place
+rules and gradcheck itself. PyTorch is the oracle wherever it defines the answer.
+"""
+
+from __future__ import annotations
+
+import doctest
+import gc
+import re
+import sys
+import tracemalloc
+import weakref
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+import scratchish.tools  # noqa: F401  (loads the gradcheck module for its doctest)
+from helpers import optional_torch
+from scratchish.tools import gradcheck
+
+torch = optional_torch()
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+
+
+# ------------------------------------------------------------------ the backward pass
+def test_chain_of_50000_ops_needs_no_recursion():
+    x = sh.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(50_000):
+        y = y * 1.0001
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.0001**50_000, rel=1e-3)
+
+
+@needs_torch
+def test_gradients_accumulate_across_backward_calls_as_torch():
+    data = [[0.5, -1.0], [2.0, 0.25]]
+    x, t = sh.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    for v in (x, t):
+        (v * v).sum().backward()
+        (v.exp() * v).mean().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+def test_accumulated_gradient_is_the_sum_of_gradchecked_ones():
+    x = sh.tensor([[0.3, -1.2, 2.0]], dtype=sh.float64, requires_grad=True)
+
+    def f(v):
+        return (v.sin() * v).sum()
+
+    assert gradcheck(f, x)
+    f(x).backward()
+    once = x.grad.numpy().copy()
+    f(x).backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * once)
+
+
+@needs_torch
+def test_diamond_graph_sums_both_paths():
+    data = [0.5, -1.5, 2.0]
+    x, t = sh.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    for v in (x, t):
+        y = v * 2
+        ((y.exp() + y.sin()) * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+def test_graph_is_freed_after_backward():
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward()
+    with pytest.raises(sh.BackwardError, match="retain_graph=True"):
+        loss.backward()
+
+
+def test_backward_through_a_freed_intermediate_raises_backward_error():
+    """Regression: reaching a freed node used to raise a bare TypeError (or a ShapeError)."""
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    z = x * 2
+    z.sum().backward()
+    with pytest.raises(sh.BackwardError, match="already used"):
+        z.mean().backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 8.0])
+
+
+def test_backward_on_non_scalar_asks_for_gradient():
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(sh.BackwardError, match=r"backward\(gradient\)"):
+        (x * 2).backward()
+
+
+@needs_torch
+def test_backward_with_gradient_on_non_scalar_matches_torch():
+    data, g = [[1.0, -2.0], [0.5, 3.0]], [[1.0, 0.5], [-1.0, 2.0]]
+    x, t = sh.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    (x * x).tanh().backward(sh.tensor(g))
+    (t * t).tanh().backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_backward_on_a_leaf_sets_its_gradient():
+    x = sh.tensor(3.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+# ------------------------------------------------------------------ memory
+def _tiny_model_step(params, xb, yb, lr=0.05):
+    w1, b1, w2 = params
+    pred = (xb @ w1 + b1).relu() @ w2
+    loss = ((pred - yb) ** 2).mean()
+    loss.backward()
+    with sh.no_grad():
+        for p in params:
+            p -= lr * p.grad
+            p.grad = None
+    return loss.item()
+
+
+def _tiny_model():
+    rng = np.random.default_rng(0)
+    params = [
+        sh.tensor(rng.standard_normal((4, 8)) * 0.5, dtype=sh.float32, requires_grad=True),
+        sh.zeros(8, requires_grad=True),
+        sh.tensor(rng.standard_normal((8, 1)) * 0.5, dtype=sh.float32, requires_grad=True),
+    ]
+    xb = sh.tensor(rng.standard_normal((16, 4)), dtype=sh.float32)
+    yb = xb.sum(dim=1, keepdim=True)
+    return params, xb, yb
+
+
+def test_memory_stays_flat_over_1000_training_steps():
+    params, xb, yb = _tiny_model()
+    tracemalloc.start()
+    try:
+        for step in range(1000):
+            if step in (100, 900):
+                tracemalloc.reset_peak()
+                start_current = tracemalloc.get_traced_memory()[0]
+            loss = _tiny_model_step(params, xb, yb)
+            if step == 199:
+                early_current, early_peak = tracemalloc.get_traced_memory()
+                early_growth = early_current - start_current
+        late_current, late_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert late_peak <= early_peak + 16_384
+    assert late_current - start_current <= early_growth + 16_384  # no steady leak
+    assert loss < 1.0  # and it did learn
+
+
+def test_a_training_step_makes_no_reference_cycles():
+    params, xb, yb = _tiny_model()
+    _tiny_model_step(params, xb, yb)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(5):
+            _tiny_model_step(params, xb, yb)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_intermediate_tensors_are_freed_without_the_garbage_collector():
+    x = sh.randn(64, 32)
+    w = sh.randn(32, 16, requires_grad=True)
+    h = x @ w
+    act = h.relu()
+    refs = [weakref.ref(h), weakref.ref(act), weakref.ref(act.grad_fn)]
+    loss = act.sum()
+    loss.backward()
+    del h, act, loss
+    assert all(r() is None for r in refs)
+
+
+# ------------------------------------------------------------------ no_grad and friends
+def test_no_grad_as_context_manager():
+    x = sh.tensor([1.0], requires_grad=True)
+    with sh.no_grad():
+        y = x * 2
+        assert not sh.is_grad_enabled()
+        with sh.enable_grad():
+            z = x * 2
+    assert sh.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad
+
+
+def test_no_grad_as_decorator():
+    @sh.no_grad()
+    def double(t):
+        return t * 2
+
+    x = sh.tensor([1.0], requires_grad=True)
+    assert not double(x).requires_grad
+    assert sh.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_decorator_changes_the_mode_only_inside():
+    """Regression: used as a decorator it switched gradients off for the whole program."""
+
+    @sh.set_grad_enabled(False)
+    def inside():
+        return sh.is_grad_enabled()
+
+    assert sh.is_grad_enabled()
+    assert inside() is False
+    assert sh.is_grad_enabled()
+    with sh.set_grad_enabled(False):
+        assert not sh.is_grad_enabled()
+    assert sh.is_grad_enabled()
+
+
+# ------------------------------------------------------------------ retain_grad and hooks
+@needs_torch
+def test_retain_grad_on_a_non_leaf():
+    data = [1.0, -2.0, 0.5]
+    results = []
+    for lib in (sh, torch):
+        x = lib.tensor(data, requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        assert y.retains_grad
+        (y * y).sum().backward()
+        results.append(y.grad.numpy())
+    np.testing.assert_allclose(*results)
+
+
+@needs_torch
+def test_hooks_on_leaf_and_non_leaf_match_torch():
+    data = [1.0, -2.0, 0.5]
+    results = []
+    for lib in (sh, torch):
+        calls = []
+        x = lib.tensor(data, requires_grad=True)
+        x.register_hook(lambda g, calls=calls: calls.append(g.tolist()) or g * 10)
+        y = x * x  # x used twice: the leaf hook sees the summed gradient, once
+        y.register_hook(lambda g: g + 1)
+        y.sum().backward()
+        results.append((calls, x.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_a_non_leaf_hook_that_returns_none_leaves_the_gradient():
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    seen = []
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    y.sum().backward()
+    assert seen == [[1.0, 1.0]]
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+# ------------------------------------------------------------------ in-place rules
+def test_sgd_update_under_no_grad_keeps_the_leaf_and_its_memory():
+    w = sh.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    array_before = w.numpy(force=True)
+    view = w.data  # shares memory, as p.data in PyTorch
+    with sh.no_grad():
+        w -= 0.1 * w.grad
+    assert w.is_leaf and w.requires_grad
+    assert w.numpy(force=True) is array_before
+    np.testing.assert_allclose(view.numpy(), [0.8, 1.6])
+
+
+def test_in_place_on_a_leaf_requiring_grad_raises():
+    w = sh.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(sh.InPlaceError, match="no_grad"):
+        w += 1
+    with pytest.raises(RuntimeError):
+        w.mul_(2)
+    with pytest.raises(sh.InPlaceError):
+        w[0] = 5.0
+
+
+@needs_torch
+def test_in_place_add_on_a_non_leaf_gives_torch_gradients():
+    data = [1.0, -2.0, 0.5]
+    grads = []
+    for lib in (sh, torch):
+        x = lib.tensor(data, requires_grad=True)
+        y = x * 2
+        y += x
+        y.add_(1.0)
+        (y * x).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == pytest.approx(grads[1])
+
+
+def test_setitem_with_a_mask_under_no_grad_and_with_grad():
+    w = sh.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    with sh.no_grad():
+        w[w < 0] = 0.0
+    assert w.is_leaf and w.tolist() == [1.0, 0.0, 3.0]
+
+    x = sh.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y = x * 2
+    y[x < 0] = 10.0
+    y.sum().backward()
+    assert y.tolist() == [2.0, 10.0, 6.0]
+    assert x.grad.tolist() == [2.0, 0.0, 2.0]
+
+
+def test_data_reads_and_writes():
+    w = sh.tensor([1.0, 2.0], requires_grad=True)
+    d = w.data
+    assert not d.requires_grad and d.numpy() is w.numpy(force=True)
+    w.data.zero_()
+    assert w.tolist() == [0.0, 0.0]
+    w.data = sh.tensor([5.0, 6.0])
+    assert w.tolist() == [5.0, 6.0] and w.requires_grad and w.is_leaf
+
+
+def test_requires_grad_setter_rules():
+    x = sh.tensor([1.0])
+    assert x.requires_grad_() is x and x.requires_grad
+    x.requires_grad = False
+    assert not x.requires_grad
+    with pytest.raises(sh.DTypeError, match="float"):
+        sh.tensor([1, 2]).requires_grad = True
+    y = sh.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(sh.ArgumentError, match="detach"):
+        y.requires_grad = False
+
+
+# ------------------------------------------------------------------ write your own Function
+def test_a_user_function_gets_the_engine_bookkeeping():
+    class Cube(sh.Function):
+        def forward(self, x):
+            self.x = x
+            return x**3
+
+        def backward(self, grad_out):
+            return grad_out * 3 * self.x**2
+
+    x = sh.tensor([1.0, 2.0], dtype=sh.float64, requires_grad=True)
+    assert gradcheck(Cube.apply, x)
+    y = Cube.apply(x)
+    assert repr(y.grad_fn) == "<CubeBackward>"
+
+
+def test_a_gradient_of_the_wrong_shape_is_reported_with_the_op_name():
+    class Bad(sh.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, grad_out):
+            return grad_out.sum()
+
+    with pytest.raises(sh.ShapeError, match="bad.backward"):
+        Bad.apply(sh.tensor([1.0, 2.0], requires_grad=True)).sum().backward()
+
+
+# ------------------------------------------------------------------ gradcheck itself
+class _WrongSquare(sh.Function):
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, grad_out):
+        return grad_out * self.x  # the factor 2 is missing
+
+
+def test_gradcheck_passes_and_reports_per_input():
+    a = sh.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)  # float32: checked in float64
+    b = sh.tensor([0.5, -1.0], requires_grad=True)
+    report = gradcheck(lambda x, y, k: (x * y).sum(dim=k), a, b, 1)
+    assert report
+    assert [c.position for c in report.inputs] == [0, 1]
+    assert all(c.max_abs_error < 1e-7 for c in report.inputs)
+    assert "max abs err" in str(report) and "(2, 2)" in str(report)
+    assert a.grad is None and a.dtype == sh.float32  # the inputs are left alone
+
+
+def test_gradcheck_raises_naming_input_index_and_values():
+    x = sh.tensor([1.0, 2.0], dtype=sh.float64)
+    w = sh.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=sh.float64, requires_grad=True)
+    with pytest.raises(sh.GradcheckError) as info:
+        gradcheck(lambda a, b: _WrongSquare.apply(b) * a[:, None], x, w)
+    message = str(info.value)
+    assert "input 1 (shape (2, 3))" in message
+    assert "at index (1, 2)" in message  # the largest value gets the largest error
+    found = re.search(r"analytic ([-\d.e+]+), numerical ([-\d.e+]+)", message)
+    analytic, numerical = float(found.group(1)), float(found.group(2))
+    assert numerical == pytest.approx(2 * analytic, rel=1e-4)  # the missing factor 2
+    assert isinstance(info.value, AssertionError)
+
+
+def test_gradcheck_can_return_a_failing_report():
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    report = gradcheck(_WrongSquare.apply, x, raise_exception=False)
+    assert not report
+    assert "FAILED at (1,)" in str(report)
+
+
+def test_gradcheck_handles_several_outputs_and_index_outputs():
+    x = sh.tensor([[1.0, 5.0, 2.0], [7.0, 3.0, 4.0]], requires_grad=True)
+    assert gradcheck(lambda t: t.max(dim=1), x)
+    assert gradcheck(lambda t: t.split(1, dim=1), x)
+
+
+def test_gradcheck_needs_an_input_that_requires_grad():
+    with pytest.raises(sh.ArgumentError, match="requires_grad=True"):
+        gradcheck(lambda t: t * 2, sh.tensor([1.0]))
+
+
+def test_gradcheck_docstring_example_runs():
+    module = sys.modules["scratchish.tools.gradcheck"]
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

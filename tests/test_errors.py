@@ -1,0 +1,175 @@
+"""Errors that teach: each message names the operation, the values or shapes, and a fix, ends
+with its [code], and is a ScratchishError that is also the Python built-in you would expect.
+No public call lets a bare NumPy error through.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+from scratchish import errors
+
+
+def raised(call) -> Exception:
+    with pytest.raises(sh.ScratchishError) as info:
+        call()
+    error = info.value
+    assert str(error).endswith(f"[{error.code}]")
+    return error
+
+
+def test_every_error_class_subclasses_the_builtin_you_would_catch():
+    for cls in vars(errors).values():
+        if (
+            isinstance(cls, type)
+            and issubclass(cls, sh.ScratchishError)
+            and cls is not sh.ScratchishError
+        ):
+            assert issubclass(cls, (ValueError, TypeError)), cls
+    for cls in (sh.BackwardError, sh.InPlaceError):
+        assert issubclass(cls, RuntimeError) and issubclass(cls, ValueError)
+
+
+def test_matmul_inner_size_mismatch():
+    error = raised(lambda: sh.zeros(2, 3) @ sh.zeros(4, 5))
+    assert isinstance(error, sh.ShapeError) and isinstance(error, ValueError)
+    message = str(error)
+    assert "(2, 3) @ (4, 5)" in message and "inner sizes 3 and 4" in message
+    assert ".T" in message
+
+
+def test_broadcasting_failure_names_op_shapes_and_dimension():
+    message = str(raised(lambda: sh.zeros(2, 3) + sh.zeros(4, 5)))
+    assert message.startswith("add:")
+    assert "(2, 3) and (4, 5)" in message and "sizes 3 and 5" in message
+    assert "last dimension" in message
+    message = str(raised(lambda: sh.zeros(2, 3) * sh.zeros(4, 3)))
+    assert message.startswith("mul:") and "2nd from last" in message
+
+
+def test_backward_on_non_scalar_says_what_to_pass():
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    message = str(raised(lambda: (x * 2).backward()))
+    assert "shape (2,)" in message and "out.sum()" in message and "backward(gradient)" in message
+
+
+def test_backward_when_nothing_requires_grad():
+    message = str(raised(lambda: sh.tensor([1.0]).sum().backward()))
+    assert "does not require grad" in message and "requires_grad=True" in message
+
+
+def test_unsupported_dtypes_list_the_accepted_ones():
+    error = raised(lambda: sh.tensor(["a"]))
+    assert isinstance(error, sh.DTypeError) and isinstance(error, TypeError)
+    assert "numbers" in str(error)
+    message = str(raised(lambda: sh.zeros(2, dtype="complex64")))
+    assert "complex64" in message and "sh.float32" in message and "sh.int64" in message
+    message = str(raised(lambda: sh.tensor(np.array([1, 2], dtype=np.uint16))))
+    assert "uint16" in message and "sh.float32" in message
+
+
+def test_combining_a_tensor_with_a_dict():
+    message = str(raised(lambda: sh.tensor([1.0]) + {"a": 1}))
+    assert "dict" in message and "number, a tensor" in message
+    raised(lambda: {"a": 1} * sh.tensor([1.0]))
+
+
+def test_item_of_many_elements():
+    message = str(raised(lambda: sh.zeros(2, 3).item()))
+    assert "6 elements" in message and "(2, 3)" in message and "t.sum()" in message
+
+
+def test_bool_of_a_multi_element_tensor():
+    message = str(raised(lambda: bool(sh.tensor([1.0, 2.0]))))
+    assert "ambiguous" in message and ".any()" in message and ".all()" in message
+
+
+def test_cuda_explains_cpu_only():
+    error = raised(lambda: sh.zeros(2).cuda())
+    assert isinstance(error, sh.UnsupportedError) and "CPU only" in str(error)
+    assert "CPU only" in str(raised(lambda: sh.zeros(2, device="cuda")))
+
+
+def test_requires_grad_on_an_int_tensor():
+    message = str(raised(lambda: sh.tensor([1, 2], requires_grad=True)))
+    assert "floating-point" in message and "int64" in message and ".float()" in message
+
+
+def test_in_place_on_a_weight_explains_no_grad():
+    w = sh.zeros(2, requires_grad=True)
+    message = str(raised(lambda: w.add_(1)))
+    assert "sh.no_grad()" in message
+
+
+def test_dims_out_of_range_name_the_valid_range():
+    error = raised(lambda: sh.zeros(2, 3).permute(0, 5))
+    assert isinstance(error, sh.IndexOutOfRangeError) and isinstance(error, IndexError)
+    assert "permute: dim 5" in str(error) and "-2 to 1" in str(error)
+
+
+# every call is a public API misuse; each must raise a ScratchishError, never NumPy's own
+BAD_CALLS = {
+    "reshape to the wrong size": lambda: sh.zeros(2, 3).reshape(7),
+    "view with two -1": lambda: sh.zeros(2, 3).view(-1, -1),
+    "permute out of range": lambda: sh.zeros(2, 3).permute(0, 5),
+    "permute too few dims": lambda: sh.zeros(2, 3).permute(0),
+    "transpose out of range": lambda: sh.zeros(2, 3).transpose(0, 4),
+    "unsqueeze out of range": lambda: sh.zeros(2, 3).unsqueeze(5),
+    "squeeze out of range": lambda: sh.zeros(2, 3).squeeze(3),
+    "flatten out of range": lambda: sh.zeros(2, 3).flatten(4),
+    "size out of range": lambda: sh.zeros(2, 3).size(2),
+    "sum over a missing dim": lambda: sh.zeros(2, 3).sum(dim=3),
+    "mean over a missing dim": lambda: sh.zeros(2, 3).mean(dim=-3),
+    "max over a missing dim": lambda: sh.zeros(2, 3).max(dim=2),
+    "argmax over a missing dim": lambda: sh.zeros(2, 3).argmax(dim=2),
+    "any over a missing dim": lambda: sh.zeros(2, 3).any(dim=2),
+    "softmax over a missing dim": lambda: sh.zeros(2, 3).softmax(dim=2),
+    "logsumexp over a missing dim": lambda: sh.zeros(2, 3).logsumexp(dim=2),
+    "mean of ints": lambda: sh.tensor([1, 2]).mean(),
+    "index out of range": lambda: sh.zeros(2, 3)[5],
+    "too many indices": lambda: sh.zeros(2, 3)[0, 0, 0],
+    "index with a string": lambda: sh.zeros(2, 3)["a"],
+    "expand to an incompatible shape": lambda: sh.zeros(2, 3).expand(4, 5),
+    "gather with an index out of range": lambda: sh.zeros(2, 3).gather(1, sh.tensor([[7]])),
+    "topk larger than the dim": lambda: sh.zeros(2, 3).topk(5),
+    "matmul with a number": lambda: sh.zeros(2, 3) @ 2,
+    "matmul batch mismatch": lambda: sh.zeros(2, 3, 4) @ sh.zeros(3, 4, 5),
+    "add a string": lambda: sh.zeros(2) + "a",
+    "add a list of strings": lambda: sh.zeros(2) + ["a", "b"],
+    "multiply by a complex array": lambda: sh.zeros(2) * np.array([1j, 2j]),
+    "where with mismatched shapes": lambda: sh.where(sh.tensor([True, False]), sh.zeros(3), 0.0),
+    "masked_fill with a wrong mask": lambda: sh.zeros(2, 3).masked_fill(sh.tensor([True] * 4), 0),
+    "cat mismatched shapes": lambda: sh.cat([sh.zeros(2, 3), sh.zeros(2, 4)]),
+    "cat empty list": lambda: sh.cat([]),
+    "stack mismatched shapes": lambda: sh.stack([sh.zeros(2), sh.zeros(3)]),
+    "ragged nested lists": lambda: sh.tensor([[1, 2], [3]]),
+    "tensor of text": lambda: sh.tensor(["a"]),
+    "tensor of complex": lambda: sh.tensor([1j]),
+    "zeros with a negative size": lambda: sh.zeros(-1),
+    "zeros with a float size": lambda: sh.zeros(2.5),
+    "zeros with a bad dtype": lambda: sh.zeros(2, dtype="complex64"),
+    "randn with a negative size": lambda: sh.randn(-1),
+    "rand with a negative size": lambda: sh.rand(2, -3),
+    "eye with a negative size": lambda: sh.eye(-1),
+    "full with text": lambda: sh.full((2,), "a"),
+    "linspace with negative steps": lambda: sh.linspace(0, 1, -1),
+    "arange with step 0": lambda: sh.arange(0, 5, 0),
+    "from_numpy of a list": lambda: sh.from_numpy([1, 2]),
+    "in-place int with float": lambda: sh.tensor([1, 2]).__iadd__(0.5),
+    "setitem with a wrong shape": lambda: sh.zeros(2, 3).__setitem__(0, sh.zeros(4)),
+    "numpy of a tensor requiring grad": lambda: sh.zeros(2, requires_grad=True).numpy(),
+    "item of many": lambda: sh.zeros(3).item(),
+    "to cuda": lambda: sh.zeros(2).to("cuda"),
+    "backward with a wrong gradient shape": lambda: (sh.zeros(2, requires_grad=True) * 2).backward(
+        sh.zeros(3)
+    ),
+    "t of a 3-D tensor": lambda: sh.zeros(2, 3, 4).t(),
+    "create_graph": lambda: (sh.zeros(1, requires_grad=True) * 2).sum().backward(create_graph=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CALLS))
+def test_no_bare_numpy_error_from_a_public_call(name):
+    raised(BAD_CALLS[name])

@@ -1,0 +1,239 @@
+"""The Tensor class: dtype rules, memory sharing with NumPy, Python protocols, repr, and the
+shape/selection methods, each compared with PyTorch where PyTorch defines the answer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+
+torch = pytest.importorskip("torch")
+
+
+def _name(dtype) -> str:
+    return str(dtype).split(".")[-1]
+
+
+def assert_same(ours, theirs):
+    """Same dtype, shape and values (NaNs equal) as the torch result."""
+    assert _name(ours.dtype) == _name(theirs.dtype)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+
+
+# ------------------------------------------------------------------ dtype rules
+DTYPE_RULES = {
+    "float32 * python float stays float32": lambda L: L.tensor([1.0, 2.0]) * 2.5,
+    "float32 + python int stays float32": lambda L: L.tensor([1.0, 2.0]) + 2,
+    "int / int -> float32": lambda L: L.tensor([1, 2]) / 2,
+    "int / int tensor -> float32": lambda L: L.tensor([1, 2]) / L.tensor([2, 4]),
+    "1 / int -> float32": lambda L: 1 / L.tensor([1, 2]),
+    "int + 0.5 -> float32": lambda L: L.tensor([1, 2]) + 0.5,
+    "1.5 - int -> float32": lambda L: 1.5 - L.tensor([1, 2]),
+    "int * 2 stays int64": lambda L: L.tensor([1, 2]) * 2,
+    "0-d float64 does not upcast float32": lambda L: (
+        L.tensor([1.0]) + L.tensor(1.5, dtype=L.float64)
+    ),
+    "float32 + float64 -> float64": lambda L: L.tensor([1.0]) + L.tensor([1.5], dtype=L.float64),
+    "int64 + float32 -> float32": lambda L: L.tensor([1, 2]) + L.tensor([0.5, 1.0]),
+    "bool + int -> int64": lambda L: L.tensor([True, False]) + L.tensor([1, 2]),
+    "int32 + 0-d int64 stays int32": lambda L: L.tensor([1], dtype=L.int32) + L.tensor(3),
+    "float16 + float32 -> float32": lambda L: L.tensor([1.0], dtype=L.float16) + L.tensor([1.0]),
+    "numpy float64 scalar is weak": lambda L: L.tensor([1.0, 2.0]) * np.float64(2.0),
+    "exp of int -> float32": lambda L: L.tensor([0, 1]).exp(),
+    "sqrt of int -> float32": lambda L: L.tensor([4, 9]).sqrt(),
+    "sigmoid of int -> float32": lambda L: L.tensor([-1, 5]).sigmoid(),
+    "cat int with float32 -> float32": lambda L: L.cat([L.tensor([1]), L.tensor([2.5])]),
+    "int sum stays int64": lambda L: L.tensor([1, 2]).sum(),
+    "bool sum -> int64": lambda L: L.tensor([True, True]).sum(),
+    "int ** 2 stays int64": lambda L: L.tensor([1, 2]) ** 2,
+    "int // 2 floors": lambda L: L.tensor([5, -3]) // 2,
+    "float % 2 like Python": lambda L: L.tensor([5.5, -3.0]) % 2,
+    "where of two floats -> float32": lambda L: L.where(L.tensor([True, False]), 1.0, 0.0),
+    "comparison -> bool": lambda L: L.tensor([1, 0]) > 0.5,
+    "maximum int with float": lambda L: L.maximum(L.tensor([1, 5]), L.tensor([2.5, 1.0])),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(DTYPE_RULES))
+def test_dtype_rules_match_torch(rule):
+    assert_same(DTYPE_RULES[rule](sh), DTYPE_RULES[rule](torch))
+
+
+def test_float32_gradients_stay_float32():
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2.5 + np.float64(1.0)).exp().sum().backward()
+    assert x.grad.dtype == sh.float32
+
+
+# ------------------------------------------------------------------ NumPy interop
+def test_from_numpy_and_numpy_share_memory_both_ways():
+    a = np.zeros(3, dtype=np.float32)
+    t = sh.from_numpy(a)
+    a[0] = 5.0
+    assert t[0].item() == 5.0
+    t.numpy()[1] = 7.0
+    assert a[1] == 7.0
+    assert t.numpy() is a
+
+
+def test_array_protocol_shares_memory():
+    t = sh.tensor([1.0, 2.0])
+    assert np.asarray(t) is t.numpy()
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+    assert np.array(t, copy=True) is not t.numpy()
+    np.testing.assert_array_equal(np.add(t, 1), [2.0, 3.0])
+
+
+def test_numpy_of_tensor_requiring_grad_needs_detach():
+    w = sh.tensor([1.0], requires_grad=True)
+    with pytest.raises(sh.ArgumentError, match="detach"):
+        w.numpy()
+    assert w.detach().numpy() is w.numpy(force=True)
+
+
+def test_item_tolist_and_number_conversions():
+    assert sh.tensor(2.5).item() == 2.5
+    assert isinstance(sh.tensor(3).item(), int)
+    assert sh.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+    assert float(sh.tensor([1.5])) == 1.5 and int(sh.tensor(7)) == 7
+    assert [1, 2, 3][sh.tensor(1)] == 2  # __index__
+
+
+# ------------------------------------------------------------------ repr and formatting
+REPRS = [
+    lambda L: L.tensor([1.0, 2.0]),
+    lambda L: L.tensor([1.5, 2.25]),
+    lambda L: L.tensor([1e-5, 1.0]),
+    lambda L: L.tensor([1e10, 1.0]),
+    lambda L: L.tensor(3),
+    lambda L: L.tensor(3.5),
+    lambda L: L.tensor([[1, 2], [3, 4]]),
+    lambda L: L.tensor([True, False]),
+    lambda L: L.zeros(2, dtype=L.float64),
+    lambda L: L.tensor([1.0, 2.0], requires_grad=True),
+    lambda L: L.zeros(0),
+    lambda L: L.zeros(2, 0),
+    lambda L: L.tensor([[0.1234567, -2.0], [3.0, 4.5]]),
+]
+
+
+@pytest.mark.parametrize("k", range(len(REPRS)))
+def test_repr_matches_torch(k):
+    assert repr(REPRS[k](sh)) == repr(REPRS[k](torch)).replace("torch.", "scratchish.")
+
+
+def test_repr_of_non_leaf_names_the_op():
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward>)"
+
+
+def test_format_of_0d_tensors():
+    t = sh.tensor(3.14159)
+    assert f"{t:.2f}" == "3.14"
+    assert f"{t}" == "tensor(3.1416)"
+    assert f"{sh.tensor(7):>3}" == "  7"
+
+
+def test_size_and_shape():
+    t = sh.zeros(2, 3)
+    assert t.shape == (2, 3) and t.size() == (2, 3) and t.size(-1) == 3
+    assert repr(t.shape) == "scratchish.Size([2, 3])"
+    assert t.shape.numel() == 6 == t.numel()
+    assert len(t) == 2 and t.dim() == 2
+
+
+# ------------------------------------------------------------------ (values, indices) results
+def _check_values_indices(ours, theirs):
+    values, indices = ours  # unpacks like a tuple
+    assert_same(ours.values, theirs.values)
+    assert_same(ours.indices, theirs.indices)
+    assert values is ours.values and indices is ours.indices
+
+
+DATA = [[3.0, 1.0, 4.0, 1.5], [5.0, 9.0, 2.0, 6.0], [5.5, 3.5, 0.5, 8.0]]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: t.max(dim=1),
+        lambda t: t.max(0, keepdim=True),
+        lambda t: t.min(dim=-1),
+        lambda t: t.min(1, True),
+        lambda t: t.topk(2),
+        lambda t: t.topk(2, dim=0, largest=False),
+        lambda t: t.sort(),
+        lambda t: t.sort(dim=0, descending=True),
+    ],
+)
+def test_values_indices_results_match_torch(call):
+    _check_values_indices(call(sh.tensor(DATA)), call(torch.tensor(DATA)))
+    x = sh.tensor(DATA, requires_grad=True)  # the same with a graph recorded
+    _check_values_indices(call(x), call(torch.tensor(DATA, requires_grad=True)))
+
+
+# ------------------------------------------------------------------ shape methods
+SHAPE_CALLS = {
+    "split": lambda t: t.split(2, dim=2),
+    "split_sizes": lambda t: t.split([1, 3], dim=-1),
+    "chunk": lambda t: t.chunk(2, dim=1),
+    "unbind": lambda t: t.unbind(1),
+    "tril": lambda t: (t[0].tril(),),
+    "triu_diag": lambda t: (t.triu(1),),
+    "tril_neg_diag": lambda t: (t.tril(-1),),
+    "repeat": lambda t: (t.repeat(2, 1, 1),),
+    "repeat_more_dims": lambda t: (t.repeat(2, 1, 1, 2),),
+    "expand": lambda t: (t[:, :1].expand(2, 3, 4),),
+    "flatten": lambda t: (t.flatten(), t.flatten(1), t.flatten(0, 1)),
+    "squeeze": lambda t: (t[:, :1].squeeze(), t[:, :1].squeeze(1), t[:, :1].squeeze(0)),
+    "unsqueeze": lambda t: (t.unsqueeze(0), t.unsqueeze(-1), t.unsqueeze(2)),
+    "view_minus_one": lambda t: (t.view(-1), t.view(4, -1), t.reshape(-1, 2, 3)),
+    "transpose_permute": lambda t: (t.transpose(0, 1), t.permute(2, 0, 1), t.mT),
+    "index": lambda t: (t[1], t[:, 1:], t[..., ::2], t[None, 0, :, -1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_CALLS))
+def test_shape_methods_match_torch(name):
+    ours = SHAPE_CALLS[name](sh.arange(24).reshape(2, 3, 4))
+    theirs = SHAPE_CALLS[name](torch.arange(24).reshape(2, 3, 4))
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        assert_same(o, t)
+
+
+def test_triu_of_minus_inf_gives_a_causal_mask():
+    """Regression: triu used to multiply by a 0/1 mask, and -inf * 0 is nan."""
+    assert_same(sh.full((3, 3), float("-inf")).triu(1), torch.full((3, 3), float("-inf")).triu(1))
+    assert_same(sh.full((3, 3), float("inf")).tril(), torch.full((3, 3), float("inf")).tril())
+
+
+def test_gather_with_an_index_smaller_than_the_input():
+    """Regression: torch.gather reads only index.shape[d] entries along the other dims."""
+    data = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    assert_same(
+        sh.tensor(data).gather(1, sh.tensor([[2]])),
+        torch.tensor(data).gather(1, torch.tensor([[2]])),
+    )
+
+
+def test_detach_and_clone():
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    d = x.detach()
+    assert not d.requires_grad and d.numpy() is x.numpy(force=True)
+    c = x.clone()
+    assert c.requires_grad and not c.is_leaf
+    assert c.numpy(force=True) is not x.numpy(force=True)
+
+
+def test_to_and_type_conversions():
+    t = sh.tensor([1.5, 2.5])
+    assert t.to(sh.float64).dtype == sh.float64
+    assert t.to("cpu") is t and t.to(sh.float32) is t
+    assert t.long().tolist() == [1, 2] and t.long().dtype == sh.int64
+    assert t.double().dtype == sh.float64 and t.half().dtype == sh.float16
+    assert t.bool().dtype == sh.bool
+    assert t.device == sh.device("cpu") and not t.is_cuda
