@@ -158,6 +158,6 @@ from .tools import GradcheckReport, gradcheck
 from .random import Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state
 from .tensor import Size, Tensor, device
 
-from . import data, utils  # noqa: E402  (data/ builds on the Tensor above)
+from . import data, datasets, utils  # noqa: E402  (these build on the Tensor above)
 
 __version__ = "0.1.0"

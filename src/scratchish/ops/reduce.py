@@ -133,7 +133,8 @@ class LogSumExp(Function):
     def forward(self, x, dim=None, keepdim=False):
         m = x.max(axis=dim, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)  # all -inf rows stay -inf instead of nan
-        out = np.log(np.exp(x - m).sum(axis=dim, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # log(0) = -inf for an all -inf row
+            out = np.log(np.exp(x - m).sum(axis=dim, keepdims=True)) + m
         self.x, self.out_kept = x, out
         return out if keepdim else out.reshape(_drop(out.shape, dim, x.ndim))
 
