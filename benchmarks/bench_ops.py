@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-
 from common import alternate, median, median_ratio
 
 import scratchish as sh

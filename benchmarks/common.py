@@ -25,8 +25,9 @@ def time_window(fn, min_seconds: float = 0.05) -> float:
         n = max(n, int(n * min_seconds / max(elapsed, 1e-9)))
 
 
-def alternate(contenders: dict, windows: int = 7, min_seconds: float = 0.05,
-              warmup: int = 3) -> dict:
+def alternate(
+    contenders: dict, windows: int = 7, min_seconds: float = 0.05, warmup: int = 3
+) -> dict:
     """Time each contender in alternating windows; return {name: [seconds per call, ...]}."""
     for fn in contenders.values():
         for _ in range(warmup):

@@ -37,7 +37,9 @@ HOW TO ADD AN OP (e.g. a new Function in ops/conv.py or ops/nn_ops.py)
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
+import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,11 +108,21 @@ def register_op_cases(*cases: OpCase) -> list:
 
 
 def all_cases() -> list:
-    """Every registered case, importing each tests/test_*.py that registers some first."""
-    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+    """Every registered case, importing each test_*.py under tests/ that registers some first.
+
+    Files are imported by path (under a name of their own), so test files in sub-folders with
+    the same base name cannot clash; registering a case twice is harmless (keyed by name)."""
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("test_*.py")):
         if "register_op_cases(" in path.read_text():
+            name = "op_table_" + "_".join(path.relative_to(root).with_suffix("").parts)
+            if name in sys.modules:
+                continue
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
             try:
-                importlib.import_module(path.stem)
+                spec.loader.exec_module(module)
             except pytest.skip.Exception:
                 pass
     return list(REGISTRY.values())

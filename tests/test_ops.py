@@ -79,6 +79,7 @@ def inplace_add(lib, x):
 
 ELEMENTWISE = [
     OpCase("add", lambda lib, a, b: a + b, [(3, 4), (3, 4)]),
+    OpCase("contiguous", lambda lib, a: a.transpose(0, 1).contiguous() * 2, [(3, 4)]),
     OpCase("add_broadcast", lambda lib, a, b: a + b, [(2, 1, 3), (4, 1)]),
     OpCase("add_scalar", lambda lib, a: a + 2.5, [(3,)]),
     OpCase("radd_scalar", lambda lib, a: 2.5 + a, [(3,)]),

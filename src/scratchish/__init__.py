@@ -17,6 +17,11 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+
+# isort: split
+# (autograd must load first: it loads tensor.py and the ops, which everything else uses)
+from . import backends, compat, cuda, data, datasets, nn, optim, utils
+from .compat import as_torch, load_ipython_extension, unload_ipython_extension
 from .creation import (
     allclose,
     arange,
@@ -153,11 +158,32 @@ from .functions import (
     unsqueeze,
     var,
 )
-from .serialization import load, save
-from .tools import GradcheckReport, gradcheck
 from .random import Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state
+from .serialization import load, save
 from .tensor import Size, Tensor, device
-
-from . import data, datasets, utils  # noqa: E402  (these build on the Tensor above)
+from .tools import GradcheckReport, gradcheck
 
 __version__ = "0.1.0"
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Accepted for PyTorch code; NumPy's float32 matrix products have one precision."""
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted for PyTorch code; scratchish is always deterministic on the CPU."""
+
+
+def set_num_threads(n: int) -> None:
+    """Accepted for PyTorch code; NumPy's BLAS sets its own threads (see threadpoolctl)."""
+
+
+def get_num_threads() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def __getattr__(name: str):
+    # PyTorch names scratchish lacks (torch.fft, torch.compile, ...) raise a teaching error
+    return compat.unsupported_attribute("torch", name)

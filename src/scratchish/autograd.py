@@ -17,6 +17,10 @@ from .errors import BackwardError, ScratchishError, ShapeError, broadcast_messag
 
 _grad_enabled = True
 
+# The op tracer (tools/trace.py) when one is active, else None: apply and backward then call
+# `_tracer.forward(fn, arrays, settings)` / `_tracer.backward(fn, grad_out)` instead of the op.
+_tracer = None
+
 # Functions whose result has at most this many elements keep their input tensors, so that
 # draw_graph and explain_backward can show the numbers; larger ones keep only what backward needs.
 KEEP_INPUTS_UP_TO = 64
@@ -167,7 +171,10 @@ class Function:
             tuple([p is not None for p in parents]) if record else (False,) * len(parents)
         )
         try:
-            out = fn.forward(*arrays, **settings)
+            if _tracer is None:
+                out = fn.forward(*arrays, **settings)
+            else:
+                out = _tracer.forward(fn, arrays, settings)
         except ScratchishError:
             raise
         except (ValueError, IndexError, TypeError) as e:
@@ -226,7 +233,10 @@ def topological_order(root: Function) -> list:
     An iterative depth-first search (a list as the stack), so a chain of 50,000 ops needs no
     recursion. A node is appended after its inputs' nodes; reversing gives loss-to-leaves order.
     """
-    if all(p is None or isinstance(p, Tensor) for p in root.parents):
+    for p in root.parents:
+        if p is not None and not isinstance(p, Tensor):
+            break
+    else:
         return [root]  # a single op on leaves: nothing to sort
     order: list = []
     visited: set = set()
@@ -298,7 +308,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             continue
         if "_out_hooks" in saved:
             grad_out = _run_hooks(saved["_out_hooks"], grad_out)
-        grads = fn.backward(grad_out)
+        grads = fn.backward(grad_out) if _tracer is None else _tracer.backward(fn, grad_out)
         if type(grads) is not tuple:
             grads = (grads,)
         for parent, grad_x in zip(fn.parents, grads):
@@ -361,7 +371,10 @@ def _accumulate(leaf, grad: np.ndarray) -> None:
             leaf.grad = Tensor._make(np.array(grad, dtype=leaf.array.dtype, copy=True))
     else:
         acc = leaf.grad.array
-        np.add(acc, grad, out=acc, casting="unsafe")
+        if acc.dtype == grad.dtype:
+            acc += grad
+        else:
+            np.add(acc, grad, out=acc, casting="unsafe")
 
 
 def _hook_array(hook, grad: np.ndarray):

@@ -89,8 +89,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor that shares memory with a NumPy array: changing one changes the other."""
     if not isinstance(array, np.ndarray):
-        raise DTypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}; "
-                         f"use sh.tensor(...) for other data.")
+        raise DTypeError(
+            f"from_numpy: expected a NumPy array, got {type(array).__name__}; "
+            f"use sh.tensor(...) for other data."
+        )
     dtypes.as_dtype(array.dtype)  # raises for unsupported dtypes
     return Tensor._make(array)
 
@@ -129,13 +131,13 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=Non
         dtype = dtypes.bool
     elif dtype is None and isinstance(fill_value, builtins.int):
         dtype = dtypes.int64
-    t = _filled(np.empty, (size,) if isinstance(size, builtins.int) else size, dtype,
-                False, device)
+    t = _filled(np.empty, (size,) if isinstance(size, builtins.int) else size, dtype, False, device)
     try:
         t.array[...] = _value(fill_value)
     except (TypeError, ValueError) as e:
-        raise DTypeError(f"full: cannot fill a {t.dtype} tensor with {fill_value!r} ({e}); "
-                         f"give a number.") from None
+        raise DTypeError(
+            f"full: cannot fill a {t.dtype} tensor with {fill_value!r} ({e}); give a number."
+        ) from None
     return _finish(t.array, requires_grad, out)
 
 
@@ -152,8 +154,9 @@ def empty_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tenso
 
 
 def full_like(x: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.full(x.array.shape, fill_value, dtypes.np_dtype(dtype or x.dtype)),
-                   requires_grad)
+    return _finish(
+        np.full(x.array.shape, fill_value, dtypes.np_dtype(dtype or x.dtype)), requires_grad
+    )
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -166,8 +169,11 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if step == 0:
         raise ArgumentError("arange: step must not be 0.")
     is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
-    np_type = dtypes.np_dtype(dtype) if dtype is not None else (
-        np.int64 if is_int else dtypes.get_default_dtype().np)
+    np_type = (
+        dtypes.np_dtype(dtype)
+        if dtype is not None
+        else (np.int64 if is_int else dtypes.get_default_dtype().np)
+    )
     return _finish(np.arange(start, end, step).astype(np_type), requires_grad)
 
 
@@ -215,8 +221,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
     return _finish(gen.normal(_sizes(size), dtype=_float(dtype)), requires_grad, out)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False):
+def randint(
+    low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
+):
     """Random integers from low (inclusive) to high (exclusive): `sh.randint(0, 10, (3,))`."""
     _check_device(device)
     if high is None or (size is None and isinstance(high, (tuple, list))):
@@ -255,8 +262,13 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None
     return _finish(gen.normal(_dims((size,)), mean_v, std_v, dtype=np_type), False, out)
 
 
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,  # noqa: A002
-                generator=None) -> Tensor:
+def multinomial(
+    input: Tensor,
+    num_samples: int,
+    replacement: bool = False,
+    *,  # noqa: A002
+    generator=None,
+) -> Tensor:
     """Draw indices with probability proportional to the weights in each row of `input`."""
     gen = generator or default_generator
     return Tensor._make(gen.multinomial(_value(input), num_samples, replacement))
@@ -300,12 +312,15 @@ def _check_join(name: str, tensors, dim: int, same_shape: bool):
     first = shapes[0]
     for i, s in enumerate(shapes):
         if same_shape and s != first:
-            raise ShapeError(f"{name}: every tensor must have the same shape; tensor 0 has "
-                             f"{first} but tensor {i} has {s}.")
+            raise ShapeError(
+                f"{name}: every tensor must have the same shape; tensor 0 has "
+                f"{first} but tensor {i} has {s}."
+            )
         if not same_shape:
             ndim = len(first)
-            if len(s) != ndim or any(a != b for k, (a, b) in enumerate(zip(first, s))
-                                     if k != dim % max(ndim, 1)):
+            if len(s) != ndim or any(
+                a != b for k, (a, b) in enumerate(zip(first, s)) if k != dim % max(ndim, 1)
+            ):
                 raise ShapeError(
                     f"{name}: tensors must match in every dim except dim {dim}; tensor 0 has "
                     f"shape {first} but tensor {i} has {s}."
@@ -324,8 +339,9 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
     if mode != "constant":
         raise ArgumentError(f"pad: mode {mode!r} is not supported; use mode='constant'.")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ArgumentError(f"pad: {pad} must hold (before, after) pairs for at most "
-                            f"{x.ndim} dims.")
+        raise ArgumentError(
+            f"pad: {pad} must hold (before, after) pairs for at most {x.ndim} dims."
+        )
     pairs = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         pairs[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
@@ -347,6 +363,7 @@ def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
 
 def histogram(x: Tensor, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
     """(counts, bin_edges) of the values, as torch.histogram."""
-    hist, edges = np.histogram(_value(x), bins=_value(bins), range=range,
-                               weights=_value(weight), density=density)
+    hist, edges = np.histogram(
+        _value(x), bins=_value(bins), range=range, weights=_value(weight), density=density
+    )
     return Tensor._make(hist.astype(x.array.dtype)), Tensor._make(edges.astype(x.array.dtype))

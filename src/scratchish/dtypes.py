@@ -77,8 +77,9 @@ def set_default_dtype(d) -> None:
     global _default_dtype
     d = as_dtype(d)
     if not d.is_floating_point:
-        raise DTypeError(f"set_default_dtype: {d} is not a floating dtype; use sh.float32 or "
-                         f"sh.float64.")
+        raise DTypeError(
+            f"set_default_dtype: {d} is not a floating dtype; use sh.float32 or sh.float64."
+        )
     _default_dtype = d
 
 

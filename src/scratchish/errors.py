@@ -75,8 +75,13 @@ def broadcast_message(op: str, *shapes: tuple) -> str:
         sizes.discard(1)
         if len(sizes) > 1:
             a, b = sorted(sizes)[:2]
-            where = "last" if back == 1 else f"{back}th from last" if back > 3 else \
-                {2: "2nd from last", 3: "3rd from last"}[back]
+            where = (
+                "last"
+                if back == 1
+                else f"{back}th from last"
+                if back > 3
+                else {2: "2nd from last", 3: "3rd from last"}[back]
+            )
             return (
                 f"{op}: shapes {shown} cannot be broadcast together: sizes {a} and {b} differ "
                 f"in the {where} dimension. Broadcasting lines shapes up from the right and "

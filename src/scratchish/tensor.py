@@ -51,7 +51,7 @@ from .ops.elementwise import (
     Where,
 )
 from .ops.matmul import MatMul
-from .ops.movement import Expand, Gather, GetItem, Permute, Reshape, SetItem, Transpose
+from .ops.movement import Contiguous, Expand, Gather, GetItem, Permute, Reshape, SetItem, Transpose
 from .ops.reduce import (
     Amax,
     Amin,
@@ -147,8 +147,15 @@ class Tensor:
         tensor([2., 4., 6.])
     """
 
-    __slots__ = ("array", "grad", "_requires_grad", "grad_fn", "_grad_buffer", "_hooks",
-                 "__weakref__")
+    __slots__ = (
+        "array",
+        "grad",
+        "_requires_grad",
+        "grad_fn",
+        "_grad_buffer",
+        "_hooks",
+        "__weakref__",
+    )
     # a NumPy array on the left of + - * / @ defers to our reflected methods
     __array_priority__ = 1000
 
@@ -164,7 +171,12 @@ class Tensor:
     def _make(array: np.ndarray, requires_grad: bool = False) -> Tensor:
         """Wrap an ndarray without copying or checking (the fast path ops use)."""
         t = _new(Tensor)
-        _init(t, array, requires_grad)
+        t.array = array  # (the same six lines as _init, inlined: this runs once per op)
+        t.grad = None
+        t._requires_grad = requires_grad
+        t.grad_fn = None
+        t._grad_buffer = None
+        t._hooks = ()
         return t
 
     # ---------------------------------------------------------------- attributes
@@ -281,7 +293,8 @@ class Tensor:
         return self * 1 if self._requires_grad else Tensor._make(self.array.copy())
 
     def contiguous(self) -> Tensor:
-        return self
+        """The same values laid out row-major (copied only when they are not already)."""
+        return self if self.array.flags.c_contiguous else Contiguous.apply(self)
 
     def is_contiguous(self) -> bool:
         return self.array.flags.c_contiguous
@@ -309,8 +322,11 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return {"float32": "scratchish.FloatTensor", "float64": "scratchish.DoubleTensor",
-                    "int64": "scratchish.LongTensor"}.get(self.array.dtype.name, "Tensor")
+            return {
+                "float32": "scratchish.FloatTensor",
+                "float64": "scratchish.DoubleTensor",
+                "int64": "scratchish.LongTensor",
+            }.get(self.array.dtype.name, "Tensor")
         target = dtypes.as_dtype(dtype).np
         if self._requires_grad and target.kind == "f":
             return Cast.apply(self, dtype=target)
@@ -801,8 +817,10 @@ class Tensor:
         shape = self.array.shape
         if dim is None:
             return self.reshape(*(n for n in shape if n != 1))
-        dims = {_check_dim("squeeze", d, len(shape))
-                for d in ((dim,) if isinstance(dim, builtins.int) else dim)}
+        dims = {
+            _check_dim("squeeze", d, len(shape))
+            for d in ((dim,) if isinstance(dim, builtins.int) else dim)
+        }
         return self.reshape(*(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
 
     def unsqueeze(self, dim: int):
@@ -817,18 +835,23 @@ class Tensor:
 
     def t(self):
         if self.ndim > 2:
-            raise ShapeError(f"t(): expects a tensor with at most 2 dims, got {self.ndim}; "
-                             f"use .transpose(dim0, dim1) or .mT.")
+            raise ShapeError(
+                f"t(): expects a tensor with at most 2 dims, got {self.ndim}; "
+                f"use .transpose(dim0, dim1) or .mT."
+            )
         return self.T
 
     def permute(self, *dims):
-        return Permute.apply(self, dims=tuple(_check_dim("permute", d, self.ndim)
-                                             for d in _dims(dims)))
+        return Permute.apply(
+            self, dims=tuple(_check_dim("permute", d, self.ndim) for d in _dims(dims))
+        )
 
     def expand(self, *shape):
         shape = _dims(shape)
-        full = tuple(n if s == -1 else s for s, n in zip(shape, (None,) * (len(shape) -
-                     self.ndim) + self.array.shape))
+        full = tuple(
+            n if s == -1 else s
+            for s, n in zip(shape, (None,) * (len(shape) - self.ndim) + self.array.shape)
+        )
         return Expand.apply(self, shape=full)
 
     def expand_as(self, other):
@@ -946,6 +969,13 @@ class Tensor:
             t.grad = Tensor._make(self.grad.array.copy())
         memo[id(self)] = t
         return t
+
+    def __getattr__(self, name: str):
+        # only reached when normal lookup fails: a PyTorch method scratchish lacks gets a
+        # teaching error with a suggestion instead of a bare AttributeError
+        from .compat import unsupported_attribute
+
+        return unsupported_attribute("torch.Tensor", name, owner=Tensor)
 
     # drawing and explanation tools attach here (tools/ adds the implementations)
     def explain(self, **kwargs):
@@ -1114,9 +1144,7 @@ def _new_like(fill, shape, dtype, requires_grad) -> Tensor:
 
 def _show_index(index) -> str:
     parts = index if isinstance(index, tuple) else (index,)
-    return ", ".join(
-        f"<array {p.shape}>" if isinstance(p, np.ndarray) else repr(p) for p in parts
-    )
+    return ", ".join(f"<array {p.shape}>" if isinstance(p, np.ndarray) else repr(p) for p in parts)
 
 
 def _scalar_dtype(*values):
@@ -1148,8 +1176,9 @@ def _format(t: Tensor) -> str:
     if a.dtype.kind == "f":
         finite = a[np.isfinite(a)]
         integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        big = finite.size and (np.abs(finite).max() >= 1e8 or 0 < np.abs(finite[finite != 0]).min(
-            initial=1) < 1e-4)
+        big = finite.size and (
+            np.abs(finite).max() >= 1e8 or 0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4
+        )
         if integral and not big:
             options["floatmode"] = "maxprec"
         elif big:

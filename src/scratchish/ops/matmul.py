@@ -65,8 +65,9 @@ class MatMul(Function):
                 f"size of the right one. Did you mean to transpose one of them (.T), or does a "
                 f"layer's in_features not match its input?"
             )
-        return ShapeError(f"matmul: {a.shape} @ {b.shape}: the batch dimensions do not "
-                          f"broadcast ({err}).")
+        return ShapeError(
+            f"matmul: {a.shape} @ {b.shape}: the batch dimensions do not broadcast ({err})."
+        )
 
 
 class Linear(Function):

@@ -26,6 +26,19 @@ class Reshape(Function):
         return grad_out.reshape(self.shape)
 
 
+class Contiguous(Function):
+    """out = x laid out row-major in memory (a copy only when it is not already)."""
+
+    formula = "out = x.contiguous()"
+    derivatives = ("grad_out",)
+
+    def forward(self, x):
+        return np.ascontiguousarray(x) if x.ndim else x
+
+    def backward(self, grad_out):
+        return grad_out  # the same values: the gradient passes through
+
+
 class Permute(Function):
     """out = x with its axes reordered (transpose is the two-axis case)."""
 

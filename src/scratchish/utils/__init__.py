@@ -7,3 +7,10 @@ Code written as `from torch.utils.data import DataLoader` works here as
 from . import data
 
 __all__ = ["data"]
+
+
+def __getattr__(name: str):
+    # a PyTorch name this module lacks raises a teaching error, not a bare AttributeError
+    from .. import compat
+
+    return compat.unsupported_attribute("torch.utils", name)

@@ -42,3 +42,10 @@ __all__ = [
     "get_worker_info",
     "random_split",
 ]
+
+
+def __getattr__(name: str):
+    # a PyTorch name this module lacks raises a teaching error, not a bare AttributeError
+    from .. import compat
+
+    return compat.unsupported_attribute("torch.utils.data", name)

@@ -1,0 +1,221 @@
+"""Training and inference throughput, scratchish vs PyTorch, in one process, alternating.
+
+Workloads (the performance issue): (a) MLP 784-512-256-10, Adam, batch 128; (b) LeNet-like
+CNN, SGD momentum, batch 64; (c) char-level GPT (4 layers, 4 heads, width 128, context 64,
+batch 12), AdamW, gradient clipping 1.0; (e) inference (no_grad, eval) of (a) and (b) at
+batch 256. Per-op overhead (d) is bench_ops.py. For each: samples (or tokens) per second of
+both, the ratio scratchish/PyTorch (median of paired windows), achieved GFLOP/s as a share of
+this machine's float32 matrix-product peak (measured here), and peak memory of training.
+
+    python benchmarks/bench_train.py                 # everything (a few minutes)
+    python benchmarks/bench_train.py mlp cnn         # some workloads
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import models
+import numpy as np
+from common import alternate, median, median_ratio
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def blas_threads() -> int:
+    try:
+        from threadpoolctl import threadpool_info
+
+        return max(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+    except Exception:
+        return os.cpu_count() or 1
+
+
+def matmul_peak_gflops(n: int = 1024, seconds: float = 0.5) -> float:
+    """The machine's float32 matrix-product rate, the ceiling for all workloads."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    a @ a
+    best = 0.0
+    for _ in range(5):
+        start, count = time.perf_counter(), 0
+        while time.perf_counter() - start < seconds / 5:
+            a @ a
+            count += 1
+        best = max(best, 2 * n**3 * count / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+# ---------------------------------------------------------------- workloads
+def make_step(lib, workload: str):
+    """Build a model, data and one training (or inference) step for `lib`.
+
+    Returns (step function, samples per step, FLOPs per step, unit).
+    """
+    lib.manual_seed(0)
+    rng = np.random.default_rng(0)
+    F = lib.nn.functional
+    if workload in ("mlp", "mlp_infer"):
+        batch = 128 if workload == "mlp" else 256
+        model = models.mlp(lib)
+        x = lib.tensor(rng.standard_normal((batch, 784)).astype(np.float32))
+        y = lib.tensor(rng.integers(0, 10, batch))
+        flops = models.mlp_train_flops(batch)
+        if workload == "mlp_infer":
+            return _inference(lib, model, x), batch, flops // 3, "samples"
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+        return _train(model, opt, lambda: F.cross_entropy(model(x), y)), batch, flops, "samples"
+    if workload in ("cnn", "cnn_infer"):
+        batch = 64 if workload == "cnn" else 256
+        model = models.lenet(lib)
+        x = lib.tensor(rng.standard_normal((batch, 1, 28, 28)).astype(np.float32))
+        y = lib.tensor(rng.integers(0, 10, batch))
+        fwd = models.lenet_forward_flops(batch)
+        if workload == "cnn_infer":
+            return _inference(lib, model, x), batch, fwd, "samples"
+        opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        return _train(model, opt, lambda: F.cross_entropy(model(x), y)), batch, 3 * fwd, "samples"
+    if workload == "gpt":
+        batch, T = 12, 64
+        model = models.gpt(lib)
+        opt = models.gpt_optimizer(lib, model)
+        idx = lib.tensor(rng.integers(0, 65, (batch, T)))
+        targets = lib.tensor(rng.integers(0, 65, (batch, T)))
+
+        def loss_fn():
+            return model(idx, targets)[1]
+
+        step = _train(
+            model, opt, loss_fn, clip=lambda: lib.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        )
+        return step, batch * T, models.gpt_train_flops(batch, T), "tokens"
+    raise SystemExit(f"unknown workload {workload!r}")
+
+
+def _train(model, opt, loss_fn, clip=None):
+    model.train()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn()
+        loss.backward()
+        if clip is not None:
+            clip()
+        opt.step()
+
+    return step
+
+
+def _inference(lib, model, x):
+    model.eval()
+
+    def step():
+        with lib.no_grad():
+            model(x)
+
+    return step
+
+
+def load_lib(name: str):
+    if name == "torch":
+        import torch
+
+        torch.set_num_threads(blas_threads())
+        return torch
+    import scratchish
+
+    return scratchish
+
+
+# ---------------------------------------------------------------- memory, in a child process
+def peak_memory_mb(lib_name: str, workload: str, steps: int = 20) -> float:
+    """Peak resident memory added by training, measured in a fresh process for each library."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-child", lib_name, workload, str(steps)],
+        capture_output=True,
+        text=True,
+        cwd=HERE,
+        check=False,
+    )
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"]
+    except (IndexError, ValueError, KeyError):
+        print(out.stderr[-2000:], file=sys.stderr)
+        return float("nan")
+
+
+def _memory_child(lib_name: str, workload: str, steps: int) -> None:
+    lib = load_lib(lib_name)
+    step, *_ = make_step(lib, workload)
+    before = _rss_mb()
+    for _ in range(steps):
+        step()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
+    print(json.dumps({"peak_mb": peak - before}))
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# ---------------------------------------------------------------- main
+WORKLOADS = {
+    "mlp": "(a) MLP 784-512-256-10, Adam, batch 128",
+    "cnn": "(b) LeNet CNN, SGD momentum, batch 64",
+    "gpt": "(c) char GPT 4x4x128, ctx 64, batch 12, AdamW, clip 1.0",
+    "mlp_infer": "(e) MLP inference, batch 256",
+    "cnn_infer": "(e) CNN inference, batch 256",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="*", default=list(WORKLOADS))
+    parser.add_argument("--windows", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=0.4, help="length of one window")
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        _memory_child(args.memory_child[0], args.memory_child[1], int(args.memory_child[2]))
+        return
+
+    import scratchish
+
+    torch = load_lib("torch")
+    peak = matmul_peak_gflops()
+    print(
+        f"machine: {os.cpu_count()} cores, BLAS threads {blas_threads()}, torch threads "
+        f"{torch.get_num_threads()}, float32 matmul peak {peak:.0f} GFLOP/s"
+    )
+    print(
+        f"{'workload':58s} {'scratchish':>12s} {'torch':>12s} {'ratio':>6s} "
+        f"{'%peak sh':>8s} {'%peak pt':>8s} {'mem sh':>7s} {'mem pt':>7s}"
+    )
+    for workload in args.workloads:
+        step_sh, n, flops, unit = make_step(scratchish, workload)
+        step_pt, *_ = make_step(torch, workload)
+        times = alternate({"sh": step_sh, "pt": step_pt}, args.windows, args.seconds)
+        rate_sh, rate_pt = n / median(times["sh"]), n / median(times["pt"])
+        ratio = 1 / median_ratio(times, "sh", "pt")  # throughput ratio sh / pt
+        share_sh = flops / median(times["sh"]) / 1e9 / peak * 100
+        share_pt = flops / median(times["pt"]) / 1e9 / peak * 100
+        if args.no_memory or workload.endswith("_infer"):
+            mem = ("-", "-")
+        else:
+            mem = tuple(f"{peak_memory_mb(lib, workload):.0f}M" for lib in ("scratchish", "torch"))
+        print(
+            f"{WORKLOADS[workload]:58s} {rate_sh:9.0f} {unit[0]}/s {rate_pt:9.0f} {unit[0]}/s "
+            f"{ratio:6.2f} {share_sh:7.0f}% {share_pt:7.0f}% {mem[0]:>7s} {mem[1]:>7s}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The benchmark workloads, written once for both libraries.
+
+scratchish has PyTorch's API, so each model is built by the same code with `lib` = torch or
+scratchish. That is the point of the comparison: the same program, two engines.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def mlp(lib):
+    """(a) MLP 784-512-256-10 with ReLU."""
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)
+    )
+
+
+def lenet(lib):
+    """(b) LeNet-like CNN on 1x28x28."""
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Linear(128, 10),
+    )  # fmt: skip
+
+
+def gpt(lib, vocab=65, n_layer=4, n_head=4, n_embd=128, block_size=64, dropout=0.0):
+    """(c) A character-level GPT in nanoGPT's shape: pre-norm blocks, GELU MLP, tied weights."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(n_embd)
+            self.c_attn = nn.Linear(n_embd, 3 * n_embd)
+            self.c_proj = nn.Linear(n_embd, n_embd)
+            self.ln_2 = nn.LayerNorm(n_embd)
+            self.fc = nn.Linear(n_embd, 4 * n_embd)
+            self.gelu = nn.GELU()
+            self.proj = nn.Linear(4 * n_embd, n_embd)
+
+        def forward(self, x):
+            B, T, C = x.shape
+            q, k, v = self.c_attn(self.ln_1(x)).split(n_embd, dim=2)
+            q = q.view(B, T, n_head, C // n_head).transpose(1, 2)  # (B, nh, T, hs)
+            k = k.view(B, T, n_head, C // n_head).transpose(1, 2)
+            v = v.view(B, T, n_head, C // n_head).transpose(1, 2)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            y = y.transpose(1, 2).contiguous().view(B, T, C)
+            x = x + self.c_proj(y)
+            return x + self.proj(self.gelu(self.fc(self.ln_2(x))))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte = nn.Embedding(vocab, n_embd)
+            self.wpe = nn.Embedding(block_size, n_embd)
+            self.blocks = nn.ModuleList([Block() for _ in range(n_layer)])
+            self.ln_f = nn.LayerNorm(n_embd)
+            self.lm_head = nn.Linear(n_embd, vocab, bias=False)
+            self.wte.weight = self.lm_head.weight  # weight tying, as nanoGPT
+            self.apply(self._init_weights)
+            for name, p in self.named_parameters():
+                if name.endswith("c_proj.weight") or name.endswith(".proj.weight"):
+                    nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * n_layer))
+
+        def _init_weights(self, module):
+            if isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, mean=0.0, std=0.02)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Embedding):
+                nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+        def forward(self, idx, targets=None):
+            B, T = idx.shape
+            pos = lib.arange(0, T, dtype=lib.long)
+            x = self.wte(idx) + self.wpe(pos)
+            for block in self.blocks:
+                x = block(x)
+            logits = self.lm_head(self.ln_f(x))
+            if targets is None:
+                return logits, None
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+            return logits, loss
+
+    return GPT()
+
+
+def gpt_optimizer(lib, model, lr=1e-3, weight_decay=0.1, betas=(0.9, 0.99)):
+    """nanoGPT's AdamW groups: decay the matrices, not the biases and norms."""
+    params = {name: p for name, p in model.named_parameters()}
+    decay = [p for p in params.values() if p.dim() >= 2]
+    no_decay = [p for p in params.values() if p.dim() < 2]
+    groups = [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return lib.optim.AdamW(groups, lr=lr, betas=betas)
+
+
+def matmul_flops(shapes) -> int:
+    """2*m*k*n per (m, k, n) product."""
+    return sum(2 * m * k * n for m, k, n in shapes)
+
+
+def mlp_train_flops(batch: int) -> int:
+    # forward products, and backward costs two more of each (grad of input and of weight)
+    fwd = matmul_flops([(batch, 784, 512), (batch, 512, 256), (batch, 256, 10)])
+    return 3 * fwd
+
+
+def lenet_forward_flops(batch: int) -> int:
+    conv1 = (batch * 28 * 28, 1 * 25, 16)
+    conv2 = (batch * 14 * 14, 16 * 25, 32)
+    return matmul_flops([conv1, conv2, (batch, 1568, 128), (batch, 128, 10)])
+
+
+def gpt_train_flops(batch=12, T=64, d=128, n_layer=4, vocab=65) -> int:
+    tokens = batch * T
+    per_layer = [(tokens, d, 3 * d), (tokens, d, d), (tokens, d, 4 * d), (tokens, 4 * d, d)]
+    attention = 2 * 2 * batch * T * T * d  # q @ k.T and att @ v, all heads together
+    fwd = n_layer * (matmul_flops(per_layer) + attention) + matmul_flops([(tokens, d, vocab)])
+    return 3 * fwd

@@ -1,0 +1,76 @@
+"""scratchish.nn: layers, containers, losses and initialisers with PyTorch's names
+(torch.nn). Read module.py first (Module, Parameter), then linear.py.
+"""
+
+from . import functional, init, utils
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from .attention import MultiheadAttention
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .container import ModuleDict, ModuleList, Sequential
+
+# Convolution, pooling and batch norm come from conv.py and batchnorm.py (another owner).
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
+from .dropout import Dropout
+from .linear import Flatten, Identity, Linear, NonDynamicallyQuantizableLinear, Unflatten
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from .module import Module, Parameter, RemovableHandle, StateDictError
+from .normalization import LayerNorm
+from .sparse import Embedding
+
+__all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "MaxPool2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "GELU",
+    "Identity",
+    "L1Loss",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "MultiheadAttention",
+    "NLLLoss",
+    "NonDynamicallyQuantizableLinear",
+    "Parameter",
+    "ReLU",
+    "RemovableHandle",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "SmoothL1Loss",
+    "Softmax",
+    "StateDictError",
+    "Tanh",
+    "Unflatten",
+    "functional",
+    "init",
+    "utils",
+]
+
+
+def __getattr__(name: str):
+    # a PyTorch name this module lacks raises a teaching error, not a bare AttributeError
+    from .. import compat
+
+    return compat.unsupported_attribute("torch.nn", name)

@@ -1,0 +1,593 @@
+"""nn.functional: the layers as functions (activations, linear, dropout, norms, attention)
+and the losses, as torch.nn.functional.
+
+Most are compositions of primitives; the fused ones (linear, gelu, cross_entropy, layer_norm,
+embedding, log-sigmoid) call an op from ops/ and are tested against their composed twins.
+Losses check their inputs and, with `set_debug(True)` (or SCRATCHISH_DEBUG=1), check their
+output for nan/inf. Read next: linear.py, loss.py.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections import Counter
+
+import numpy as np
+
+from ..creation import pad as _pad
+from ..errors import ArgumentError, DTypeError, IndexOutOfRangeError, ShapeError
+from ..ops.elementwise import Add, LeakyRelu, Relu, Sigmoid, Tanh, Where
+from ..ops.matmul import Linear
+from ..ops.nn_ops import CrossEntropy, DropoutMask, EmbeddingLookup, Gelu, LayerNorm, LogSigmoid
+from ..ops.reduce import LogSoftmax, Softmax
+from ..random import default_generator
+from ..tensor import Tensor
+
+# conv/pool/batch norm live in conv.py and batchnorm.py; re-exported here as torch has them in F
+from .batchnorm import batch_norm  # noqa: F401, E402
+from .conv import adaptive_avg_pool2d, avg_pool2d, conv2d, max_pool2d  # noqa: F401, E402
+
+
+# ----------------------------------------------------------------------------------------------
+# activations
+# ----------------------------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - PyTorch's names
+    """out = max(x, 0)."""
+    if inplace:
+        return relu_(input)
+    return Relu.apply(input)
+
+
+def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    """relu in place: x's own values become max(x, 0)."""
+    if input._needs_graph():
+        new = Relu.apply(input)
+        input.array, input.grad_fn, input._requires_grad = new.array, new.grad_fn, True
+        return input
+    np.maximum(input.array, 0, out=input.array)
+    return input
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = x if x > 0 else negative_slope * x."""
+    out = LeakyRelu.apply(input, negative_slope=negative_slope)
+    if inplace:
+        input.array, input.grad_fn = out.array, out.grad_fn
+        input._requires_grad = out._requires_grad
+        return input
+    return out
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """out = x * Phi(x) (Phi the standard normal CDF); approximate='tanh' uses
+    x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Fused: ops/nn_ops.py Gelu."""
+    if approximate not in ("none", "tanh"):
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}.")
+    return Gelu.apply(input, approximate=approximate)
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """out = 1 / (1 + exp(-x))."""
+    return Sigmoid.apply(input)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """out = tanh(x)."""
+    return Tanh.apply(input)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = x * sigmoid(x) (also called swish)."""
+    return input * Sigmoid.apply(input)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """out = log(sigmoid(x)), stable for large |x|."""
+    return LogSigmoid.apply(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """out = log(1 + exp(beta x)) / beta = -logsigmoid(-beta x) / beta (x itself where
+    beta x > threshold, as PyTorch)."""
+    soft = LogSigmoid.apply(input * -beta) * (-1.0 / beta)
+    return Where.apply(input.array * beta > threshold, input, soft)
+
+
+def _softmax_dim(ndim: int, dim, name: str):
+    if dim is not None:
+        return dim
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call "
+        f"to include dim=X as an argument.",
+        stacklevel=3,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
+    """out_i = exp(x_i) / sum_j exp(x_j) along dim."""
+    x = input if dtype is None else input.to(dtype)
+    return Softmax.apply(x, dim=_softmax_dim(x.ndim, dim, "softmax"))
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
+    """out_i = x_i - log(sum_j exp(x_j)) along dim."""
+    x = input if dtype is None else input.to(dtype)
+    return LogSoftmax.apply(x, dim=_softmax_dim(x.ndim, dim, "log_softmax"))
+
+
+# ----------------------------------------------------------------------------------------------
+# layers
+# ----------------------------------------------------------------------------------------------
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """out = x @ w.T + b. Shape: x (..., in), w (out, in), b (out,) -> (..., out)."""
+    if input.array.dtype != weight.array.dtype:
+        raise DTypeError(
+            f"linear: the input is {input.dtype} but the weight is {weight.dtype}; they must "
+            f"match. Convert the input (x.to({weight.dtype})) or the model "
+            f"(model.to({input.dtype}))."
+        )
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)
+
+
+def dropout(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,  # noqa: A002
+    generator=None,
+) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p), so the
+    expected value is unchanged; the identity when not training (or p = 0)."""
+    if not 0.0 <= p <= 1.0:
+        raise ArgumentError(f"dropout probability has to be between 0 and 1, but got {p}.")
+    if not training or p == 0.0 or input.array.size == 0:
+        return input
+    x = input.array
+    if p == 1.0:
+        mask = np.zeros(x.shape, dtype=x.dtype)
+    else:
+        gen = default_generator if generator is None else generator
+        mask = gen.bernoulli(1.0 - p, x.shape, dtype=x.dtype)  # keep with probability 1 - p
+        mask /= 1.0 - p
+    out = DropoutMask.apply(input, mask=mask)
+    if inplace:
+        input.array, input.grad_fn = out.array, out.grad_fn
+        input._requires_grad = out._requires_grad
+        return input
+    return out
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape,
+    weight: Tensor | None = None,  # noqa: A002
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """out = (x - mean) / sqrt(var + eps) * weight + bias, statistics over the last
+    len(normalized_shape) dims (biased variance). Fused: ops/nn_ops.py LayerNorm."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.array.shape[input.ndim - len(shape) :]) != shape or input.ndim < len(shape):
+        raise ShapeError(
+            f"layer_norm: normalized_shape={list(shape)} must match the last dims of the input, "
+            f"but the input has shape {tuple(input.shape)}. Set normalized_shape to the "
+            f"feature size (usually input.shape[-1])."
+        )
+    return LayerNorm.apply(input, weight, bias, n_dims=len(shape), eps=eps)
+
+
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,  # noqa: A002
+    max_norm=None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """out = weight[input]: the row of the table for every index. Shape: input (*) of ints,
+    weight (V, D) -> (*, D)."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise ArgumentError(
+            "embedding: max_norm, scale_grad_by_freq and sparse are not supported in scratchish."
+        )
+    index = input.array if isinstance(input, Tensor) else np.asarray(input)
+    if index.dtype.kind not in "iu":
+        raise DTypeError(
+            f"embedding: indices must be integers (int64), got {index.dtype}. Convert them "
+            f"with x.long()."
+        )
+    n = weight.array.shape[0]
+    if index.size and (index.min() < 0 or index.max() >= n):
+        bad = int(index.min()) if index.min() < 0 else int(index.max())
+        raise IndexOutOfRangeError(
+            f"embedding: index {bad} is out of range for a table of {n} rows (valid 0.."
+            f"{n - 1}). Is num_embeddings (the vocabulary size) too small?"
+        )
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    return EmbeddingLookup.apply(weight, index=index, padding_idx=padding_idx)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 tensor of shape (*tensor.shape, num_classes), 1 at each index, 0 elsewhere;
+    num_classes=-1 means max(tensor) + 1."""
+    index = tensor.array
+    if index.dtype.kind not in "iu":
+        raise DTypeError(
+            f"one_hot: needs an integer tensor (class indices), got {index.dtype}; use t.long()."
+        )
+    if num_classes == -1:
+        num_classes = int(index.max()) + 1 if index.size else 0
+    if index.size and (index.min() < 0 or index.max() >= num_classes):
+        bad = int(index.min()) if index.min() < 0 else int(index.max())
+        raise IndexOutOfRangeError(
+            f"one_hot: class index {bad} is out of range for "
+            f"num_classes={num_classes} (valid 0..{num_classes - 1})."
+        )
+    out = np.zeros((*index.shape, num_classes), dtype=np.int64)
+    np.put_along_axis(out, index[..., None].astype(np.int64), 1, axis=-1)
+    return Tensor._make(out)
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
+    """Pad the last dims: pad=(left, right, top, bottom, ...) (constant mode)."""
+    return _pad(input, tuple(pad), mode, 0.0 if value is None else value)
+
+
+def _attention_bias(attn_mask, is_causal: bool, n_q: int, n_k: int, dtype):
+    """The float array added to the scores: 0 where attention is allowed, -inf where not.
+    Boolean masks mean True = take part (SDPA's convention); float masks are added."""
+    bias = None
+    if is_causal:
+        bias = np.where(np.tri(n_q, n_k, dtype=bool), 0.0, -np.inf).astype(dtype)
+    if attn_mask is not None:
+        m = attn_mask.array if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        m = np.where(m, 0.0, -np.inf).astype(dtype) if m.dtype == np.bool_ else m.astype(dtype)
+        bias = m if bias is None else bias + m
+    return bias
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask=None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> Tensor:
+    """softmax(q @ k^T * scale + bias) @ v, scale = 1 / sqrt(head_dim) by default.
+
+    attn_mask: bool (True = may attend) or float (added to the scores), broadcastable to
+    (..., L, S); is_causal: position i attends to positions <= i. Dropout is applied to the
+    attention weights whenever dropout_p > 0 (as PyTorch's function: pass 0.0 in eval).
+
+    Shape: q (..., L, E), k (..., S, E), v (..., S, Ev) -> (..., L, Ev).
+    """
+    n_q, n_k = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query * scale) @ key.transpose(-2, -1)  # (..., L, E) @ (..., E, S) -> (..., L, S)
+    bias = _attention_bias(attn_mask, is_causal, n_q, n_k, scores.array.dtype)
+    if bias is not None:
+        scores = Add.apply(scores, bias)
+    weights = Softmax.apply(scores, dim=-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return weights @ value  # (..., L, S) @ (..., S, Ev) -> (..., L, Ev)
+
+
+# ----------------------------------------------------------------------------------------------
+# losses
+# ----------------------------------------------------------------------------------------------
+_debug = os.environ.get("SCRATCHISH_DEBUG", "") not in ("", "0")
+_loss_calls: Counter = Counter()
+
+
+def set_debug(enabled: bool = True) -> None:
+    """Check every loss for nan/inf and raise at the first one, naming the loss and its call
+    number (also switched on by the environment variable SCRATCHISH_DEBUG=1)."""
+    global _debug
+    _debug = bool(enabled)
+
+
+def is_debug() -> bool:
+    return _debug
+
+
+def _finish_loss(name: str, out: Tensor, input: Tensor) -> Tensor:  # noqa: A002
+    """Count the call; in debug mode raise if the loss is not finite."""
+    _loss_calls[name] += 1
+    if _debug and not np.all(np.isfinite(out.array)):
+        step = _loss_calls[name]
+        source = (
+            "the input already holds nan/inf, so it came from earlier: the model's output "
+            "(look for a too-high learning rate, exploding gradients, log or sqrt of values "
+            "<= 0, or a division by zero)"
+            if not np.all(np.isfinite(input.array))
+            else "the input is finite, so it arose inside the loss (log of 0 or of a "
+            "negative probability, or a 'mean' over zero samples, e.g. every target "
+            "equal to ignore_index)"
+        )
+        raise ArgumentError(
+            f"{name}: the loss is {out.array.ravel()[~np.isfinite(out.array.ravel())][0]} at "
+            f"call {step} of {name} (first non-finite loss; debug mode is on). Here {source}."
+        )
+    return out
+
+
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ArgumentError(
+            f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}."
+        )
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,  # noqa: A002
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """Softmax cross-entropy between logits and targets (class indices or probabilities).
+
+    loss_i = -log softmax(x_i)[t_i]  (indices), or -sum_c t_ic log softmax(x_i)_c;
+    weight rescales each class, ignore_index skips samples, label_smoothing mixes the target
+    with the uniform distribution. Fused (ops/nn_ops.py CrossEntropy): one op, its backward
+    (softmax - onehot) / N.
+
+    Shape: input (N, C) or (N, C, d1, ...) or (C,); target (N,) / (N, d1, ...) / () of
+    integers in [0, C), or floats of the input's shape.
+
+    Example:
+        >>> import scratchish as sh
+        >>> x = sh.tensor([[2.0, 0.0, 0.0]])
+        >>> round(cross_entropy(x, sh.tensor([0])).item(), 4)
+        0.2395
+    """
+    _check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ArgumentError(
+            f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}."
+        )
+    target = target if isinstance(target, Tensor) else Tensor._make(np.asarray(target))
+    _check_class_input("cross_entropy", input, target)
+    w = None if weight is None else weight.array
+    out = CrossEntropy.apply(
+        input,
+        target,
+        w,
+        ignore_index=ignore_index,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+    )
+    return _finish_loss("cross_entropy", out, input)
+
+
+def _check_class_input(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    shape, t_shape = tuple(input.shape), tuple(target.shape)
+    if input.ndim == 0:
+        raise ShapeError(f"{name}: input must have a class dimension, got a 0-d tensor.")
+    n_classes = shape[0] if input.ndim == 1 else shape[1]
+    index_shape = () if input.ndim == 1 else (shape[0], *shape[2:])
+    if target.array.dtype.kind in "iu":
+        if t_shape != index_shape:
+            hint = ""
+            if t_shape == (*index_shape, 1):
+                hint = " The target has an extra dim of size 1: use target.squeeze(-1)."
+            elif t_shape == shape:
+                hint = (
+                    " A target of the input's shape holds probabilities: make it float "
+                    "(target.float()), or pass class indices target.argmax(1)."
+                )
+            raise ShapeError(
+                f"{name}: for input of shape {shape} ({n_classes} classes on dim 1) the class "
+                f"index target must have shape {index_shape}, got {t_shape}.{hint}"
+            )
+        return
+    if target.array.dtype.kind != "f":
+        raise DTypeError(
+            f"{name}: target must hold class indices (int64) or probabilities "
+            f"(float), got {target.dtype}."
+        )
+    if t_shape != shape:
+        hint = ""
+        if t_shape == index_shape:
+            hint = " It looks like class indices stored as floats: convert with target.long()."
+        raise ShapeError(
+            f"{name}: a float target holds class probabilities and must have the input's "
+            f"shape {shape}, got {t_shape}.{hint}"
+        )
+    if target.array.dtype != input.array.dtype:
+        raise DTypeError(
+            f"{name}: probability target is {target.dtype} but the input is "
+            f"{input.dtype}; convert one of them."
+        )
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,  # noqa: A002
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of log-probabilities: loss_i = -w[t_i] * input[i, t_i];
+    'mean' divides by sum_i w[t_i] over the samples not ignored.
+
+    Shape: input (N, C) or (N, C, d1, ...) or (C,), target (N, d1, ...) integers.
+    """
+    _check_reduction("nll_loss", reduction)
+    _check_class_input("nll_loss", input, target)
+    if target.array.dtype.kind not in "iu":
+        raise DTypeError("nll_loss: target must hold class indices (int64).")
+    n_classes = input.shape[0] if input.ndim == 1 else input.shape[1]
+    t = target.array
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        raise IndexOutOfRangeError(
+            f"nll_loss: target holds class index {int(t[bad][0])}, but the input has "
+            f"{n_classes} classes (valid indices 0..{n_classes - 1})."
+        )
+    t_safe = np.where(valid, t, 0)
+    x = input if input.ndim > 1 else input.unsqueeze(0)
+    t_safe = t_safe.reshape(x.shape[:1] + x.shape[2:])
+    picked = x.gather(1, Tensor._make(t_safe[:, None])).squeeze(1)  # x[i, t_i, ...]
+    w_t = valid.astype(input.array.dtype).reshape(t_safe.shape)
+    if weight is not None:
+        w_t = weight.array[t_safe] * w_t
+    loss = -(picked * w_t)
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    if reduction == "mean":
+        out = loss.sum() / w_t.sum()
+    else:
+        out = _reduce(loss, reduction)
+    return _finish_loss("nll_loss", out, input)
+
+
+def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(
+            f"{name}: the target shape {tuple(target.shape)} differs from the input shape "
+            f"{tuple(input.shape)}; they broadcast, which is rarely intended (an (N, 1) "
+            f"output against an (N,) target gives an (N, N) loss). Reshape one of them.",
+            stacklevel=3,
+        )
+
+
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,  # noqa: A002
+    reduction: str = "mean",
+) -> Tensor:
+    """Mean squared error: loss_i = (x_i - y_i)^2."""
+    _check_reduction("mse_loss", reduction)
+    _check_same_shape("mse_loss", input, target)
+    diff = input - target
+    return _finish_loss("mse_loss", _reduce(diff * diff, reduction), input)
+
+
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,  # noqa: A002
+    reduction: str = "mean",
+) -> Tensor:
+    """Mean absolute error: loss_i = |x_i - y_i|."""
+    _check_reduction("l1_loss", reduction)
+    _check_same_shape("l1_loss", input, target)
+    return _finish_loss("l1_loss", _reduce((input - target).abs(), reduction), input)
+
+
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average=None,
+    reduce=None,  # noqa: A002
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """loss_i = 0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta, with d = x_i - y_i."""
+    _check_reduction("smooth_l1_loss", reduction)
+    _check_same_shape("smooth_l1_loss", input, target)
+    diff = input - target
+    if beta == 0:
+        loss = diff.abs()
+    else:
+        loss = Where.apply(
+            np.abs(diff.array) < beta, diff * diff * (0.5 / beta), diff.abs() - 0.5 * beta
+        )
+    return _finish_loss("smooth_l1_loss", _reduce(loss, reduction), input)
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,  # noqa: A002
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """loss_i = -w_i (y_i log x_i + (1 - y_i) log(1 - x_i)), x probabilities in [0, 1]; each
+    log is clamped at -100 so that x = 0 or 1 gives a finite loss (as PyTorch)."""
+    _check_reduction("binary_cross_entropy", reduction)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ShapeError(
+            f"binary_cross_entropy: target shape {tuple(target.shape)} must equal the input "
+            f"shape {tuple(input.shape)}. For an (N, 1) output use target.view(-1, 1) or "
+            f"output.squeeze(1)."
+        )
+    x = input.array
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ArgumentError(
+            f"binary_cross_entropy: all elements of input should be between 0 and 1 (it holds "
+            f"{float(x.min()):.4g}..{float(x.max()):.4g}). If these are logits, use "
+            f"binary_cross_entropy_with_logits (nn.BCEWithLogitsLoss), which is also more "
+            f"stable; or apply sigmoid first."
+        )
+    # clamp before the log too, so that x = 0 gives a zero gradient rather than 0 / 0
+    tiny = 1e-45  # the smallest float32 (subnormal); its log is below -100
+    log_x = input.clamp(min=tiny).log().clamp(min=-100)
+    log_1mx = (1 - input).clamp(min=tiny).log().clamp(min=-100)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _finish_loss("binary_cross_entropy", _reduce(loss, reduction), input)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,  # noqa: A002
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """BCE on logits, stable: loss_i = (1 - y) x - (1 + (pos_weight - 1) y) logsigmoid(x),
+    times weight. pos_weight > 1 favours recall of the positive class."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ShapeError(
+            f"binary_cross_entropy_with_logits: target shape {tuple(target.shape)} must equal "
+            f"the input shape {tuple(input.shape)}. For an (N, 1) output use "
+            f"target.view(-1, 1) or output.squeeze(1)."
+        )
+    log_sig = LogSigmoid.apply(input)
+    if pos_weight is not None:
+        log_sig = log_sig * ((pos_weight - 1) * target + 1)
+    loss = (1 - target) * input - log_sig
+    if weight is not None:
+        loss = loss * weight
+    return _finish_loss("binary_cross_entropy_with_logits", _reduce(loss, reduction), input)
+
+
+def __getattr__(name: str):
+    # a PyTorch name this module lacks raises a teaching error, not a bare AttributeError
+    from .. import compat
+
+    return compat.unsupported_attribute("torch.nn.functional", name)

@@ -1,0 +1,134 @@
+"""Linear (fully connected) layers: Linear, Identity, and Flatten/Unflatten, which reshape
+what goes into and comes out of them.
+
+Linear's weight and bias start as PyTorch's (kaiming_uniform_ with a = sqrt(5), i.e.
+U(-1/sqrt(in_features), 1/sqrt(in_features))), drawn in the same order. Read next:
+activation.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import dtypes
+from ..errors import ShapeError
+from ..tensor import Tensor, _check_device
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+def _empty(shape: tuple, dtype=None) -> Tensor:
+    """An uninitialised float tensor for a parameter (the default dtype unless given)."""
+    np_type = dtypes.get_default_dtype().np if dtype is None else dtypes.np_dtype(dtype)
+    return Tensor._make(np.empty(shape, dtype=np_type))
+
+
+class Identity(Module):
+    """out = x; any constructor arguments are ignored (a placeholder layer)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__()
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's names
+        return input
+
+
+class Linear(Module):
+    """out = x @ weight.T + bias.
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: learn an additive bias (default True).
+        dtype: parameter dtype (default float32).
+
+    Shape: (*, in_features) -> (*, out_features).
+
+    Weights: weight (out_features, in_features) and bias (out_features,), both drawn from
+    U(-k, k) with k = 1 / sqrt(in_features), as PyTorch.
+
+    Example:
+        >>> import scratchish as sh
+        >>> layer = sh.nn.Linear(20, 30)
+        >>> layer(sh.randn(128, 20)).shape
+        scratchish.Size([128, 30])
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None
+    ) -> None:
+        super().__init__()
+        _check_device(device)
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(_empty((out_features, in_features), dtype))
+        if bias:
+            self.bias = Parameter(_empty((out_features,), dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # kaiming_uniform_(a=sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)), then the bias
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        try:
+            return F.linear(input, self.weight, self.bias)
+        except ShapeError:
+            raise ShapeError(self._shape_message(input)) from None
+
+    def _shape_message(self, x: Tensor) -> str:
+        shape = tuple(x.shape)
+        got = shape[-1] if shape else 1
+        return (
+            f"{self!r}: input has {got} features per sample (shape {shape}), the layer "
+            f"expects {self.in_features} (in_features). Forgot to flatten the input "
+            f"(nn.Flatten() or x.flatten(1))? Or is in_features wrong: "
+            f"nn.Linear({got}, {self.out_features})?"
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under another name: PyTorch's class for MultiheadAttention.out_proj, kept so
+    that printing a model gives PyTorch's text."""
+
+
+class Flatten(Module):
+    """Flatten dims start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim `dim` into `unflattened_size`: Unflatten(1, (2, 5)) maps (N, 10) to (N, 2, 5)."""
+
+    def __init__(self, dim: int, unflattened_size) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

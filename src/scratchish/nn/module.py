@@ -1,0 +1,599 @@
+"""Module and Parameter: the containers every layer and model is built from (torch.nn.Module).
+
+A Module holds Parameters (tensors to train), buffers (tensors to save but not train) and
+sub-modules, each in its own dict, so that `parameters()`, `state_dict()`, `train()`, `to()`
+can walk the tree. Assigning `self.fc = nn.Linear(...)` registers it. Calling a module runs
+its hooks around `forward`. Read next: linear.py (the simplest layer).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from .. import dtypes
+from ..errors import ArgumentError, UnsupportedError
+from ..tensor import Tensor, _check_device, _init, _no_gpu, device
+
+
+class Parameter(Tensor):
+    """A tensor that is a module's weight: assigning it to a Module attribute registers it.
+
+    It shares the array of `data` (no copy) and requires grad by default.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.nn.Parameter(sh.ones(2))
+        Parameter containing:
+        tensor([1., 1.], requires_grad=True)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
+        if data is None:
+            array = np.empty((0,), dtype=dtypes.get_default_dtype().np)
+        elif isinstance(data, Tensor):
+            array = data.array
+        else:
+            array = np.asarray(data)
+        _init(self, array, False)
+        self.requires_grad = requires_grad
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (self.array, self._requires_grad))
+
+
+def _rebuild_parameter(array, requires_grad):
+    return Parameter(Tensor._make(array), requires_grad)
+
+
+class StateDictError(ArgumentError, RuntimeError):
+    """load_state_dict found keys or shapes that do not match the model (also a RuntimeError,
+    which PyTorch raises, so `except RuntimeError` keeps working)."""
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What load_state_dict(strict=False) returns, as PyTorch."""
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class RemovableHandle:
+    """Returned by register_*_hook: `handle.remove()` takes the hook off again."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict) -> None:
+        self.hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def _addindent(text: str, n_spaces: int) -> str:
+    """Indent every line but the first (blank lines stay empty), as PyTorch's repr."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    rest = [(" " * n_spaces + line) if line.strip() else "" for line in lines[1:]]
+    return "\n".join([lines[0], *rest])
+
+
+def _as_array(value) -> np.ndarray:
+    """The values of a state_dict entry: a scratchish tensor, a NumPy array, or anything with
+    .detach() (a torch tensor), so that a PyTorch state_dict loads directly."""
+    if isinstance(value, Tensor):
+        return value.array
+    if hasattr(value, "detach") and not isinstance(value, np.ndarray):
+        value = value.detach().cpu()
+    return np.asarray(value)
+
+
+class Module:
+    """Base class of every layer and model. Subclass it, build layers in `__init__` (after
+    calling `super().__init__()`), and compute the output in `forward`.
+
+    Example:
+        >>> import scratchish as sh
+        >>> from scratchish import nn
+        >>> class MLP(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc1 = nn.Linear(4, 8)
+        ...         self.fc2 = nn.Linear(8, 2)
+        ...     def forward(self, x):
+        ...         return self.fc2(self.fc1(x).relu())
+        >>> model = MLP()
+        >>> [name for name, _ in model.named_parameters()]
+        ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+        >>> model(sh.randn(3, 4)).shape
+        scratchish.Size([3, 2])
+    """
+
+    training: bool
+
+    def __init__(self, *args, **kwargs) -> None:
+        if args or kwargs:
+            raise ArgumentError(
+                f"Module.__init__() takes no arguments, got {len(args)} positional and "
+                f"{sorted(kwargs)} keyword ones; pass your settings to your own class."
+            )
+        # object.__setattr__: our own __setattr__ needs these dicts to exist already
+        set_ = object.__setattr__
+        set_(self, "training", True)
+        set_(self, "_parameters", {})
+        set_(self, "_buffers", {})
+        set_(self, "_non_persistent_buffers_set", set())
+        set_(self, "_modules", {})
+        set_(self, "_forward_hooks", {})
+        set_(self, "_forward_pre_hooks", {})
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function: '
+            f"define `def forward(self, x): ...` in your class."
+        )
+
+    def __call__(self, *args, **kwargs):
+        # the common case, no hooks: straight to forward (this is on every step's hot path)
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    # ------------------------------------------------------------------ registration
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (or None, a slot such as a missing bias) under `name`."""
+        self._check_name(name, "parameter")
+        if param is not None and not isinstance(param, Parameter):
+            raise ArgumentError(
+                f"cannot assign a {type(param).__name__} as parameter '{name}': wrap it, "
+                f"nn.Parameter(tensor), or register it as a buffer (register_buffer)."
+            )
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a tensor that is saved in state_dict (unless persistent=False) but not trained:
+        running statistics, masks, position tables."""
+        self._check_name(name, "buffer")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise ArgumentError(
+                f"cannot assign a {type(tensor).__name__} as buffer '{name}' "
+                f"(a scratchish Tensor or None expected)."
+            )
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module under `name` (what `self.name = module` does)."""
+        if module is not None and not isinstance(module, Module):
+            raise ArgumentError(f"{type(module).__name__} is not a Module subclass.")
+        self._check_name(name, "module")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def _check_name(self, name, kind: str) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot add a {kind} before Module.__init__() has run: call "
+                f"super().__init__() first thing in your __init__."
+            )
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{kind} name must be a non-empty string without '.', got {name!r}")
+
+    def __setattr__(self, name: str, value) -> None:
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError(
+                    "cannot assign parameters before Module.__init__() call: add "
+                    "super().__init__() at the start of your __init__."
+                )
+            self._remove_everywhere(name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise ArgumentError(
+                    f"cannot assign a {type(value).__name__} as parameter '{name}' "
+                    f"(nn.Parameter or None expected). To change the values, copy into it: "
+                    f"with sh.no_grad(): self.{name}.copy_(value)."
+                )
+            params[name] = None
+        elif isinstance(value, Module):
+            if params is None:
+                raise AttributeError(
+                    "cannot assign module before Module.__init__() call: add "
+                    "super().__init__() at the start of your __init__."
+                )
+            self._remove_everywhere(name)
+            self._modules[name] = value
+        elif params is not None and name in d["_modules"]:
+            if value is not None:
+                raise ArgumentError(
+                    f"cannot assign a {type(value).__name__} as child module "
+                    f"'{name}' (a Module or None expected)."
+                )
+            d["_modules"][name] = None
+        elif params is not None and name in d["_buffers"]:
+            if value is not None and not isinstance(value, Tensor):
+                raise ArgumentError(
+                    f"cannot assign a {type(value).__name__} as buffer "
+                    f"'{name}' (a Tensor or None expected)."
+                )
+            d["_buffers"][name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _remove_everywhere(self, name: str) -> None:
+        self.__dict__.pop(name, None)
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
+
+    def __getattr__(self, name: str):
+        # only called when normal lookup fails: parameters, buffers and modules live in dicts
+        # (written out, not looped: layers read self.weight on every step)
+        d = self.__dict__
+        if "_parameters" in d:
+            if name in d["_parameters"]:
+                return d["_parameters"][name]
+            if name in d["_buffers"]:
+                return d["_buffers"][name]
+            if name in d["_modules"]:
+                return d["_modules"][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for table in (self._parameters, self._buffers, self._modules):
+            if name in table:
+                del table[name]
+                self._non_persistent_buffers_set.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        extra = [*self._parameters, *self._buffers, *self._modules]
+        return sorted(set(super().__dir__()) | set(extra))
+
+    # ------------------------------------------------------------------ walking the tree
+    def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
+        memo = set()
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else [(prefix, self)]
+        )
+        for module_prefix, module in modules:
+            for name, value in get_members(module):
+                if value is None or (remove_duplicate and id(value) in memo):
+                    continue
+                if remove_duplicate:
+                    memo.add(id(value))
+                yield (module_prefix + ("." if module_prefix else "") + name), value
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter, each once (a weight shared by two layers appears once)."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) pairs with dotted names: 'encoder.0.weight'."""
+        yield from self._named_members(
+            lambda m: m._parameters.items(), prefix, recurse, remove_duplicate
+        )
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members(
+            lambda m: m._buffers.items(), prefix, recurse, remove_duplicate
+        )
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        memo = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in memo:
+                memo.add(id(module))
+                yield name, module
+
+    def modules(self, remove_duplicate: bool = True) -> Iterator[Module]:
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
+            yield module
+
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ):
+        """(name, module) for this module ('' ) and every module below it, depth first."""
+        if memo is None:
+            memo = set()
+        if id(self) in memo:
+            return
+        if remove_duplicate:
+            memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is not None:
+                sub = prefix + ("." if prefix else "") + name
+                yield from module.named_modules(memo, sub, remove_duplicate)
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at a dotted path, e.g. model.get_submodule('encoder.0')."""
+        module = self
+        for part in target.split(".") if target else []:
+            if part not in module._modules:
+                raise AttributeError(
+                    f"{module._get_name()} has no submodule '{part}' (looking for '{target}')."
+                )
+            module = module._modules[part]
+        return module
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call fn on every submodule (children first) and on self: model.apply(init_fn)."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------------ modes and gradients
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout active, batch norm updating its statistics) or not."""
+        if not isinstance(mode, bool):
+            raise ArgumentError(f"train(mode): mode must be True or False, got {mode!r}.")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: train(False). Does not turn off gradients; use sh.no_grad()."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: set them to None (default) or fill them with zeros."""
+        for p in self.parameters():
+            if p.grad is not None:
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.array[...] = 0
+
+    # ------------------------------------------------------------------ hooks
+    def register_forward_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:
+        """Call hook(module, args, output) after every forward; a non-None result replaces
+        the output. Returns a handle: handle.remove() takes the hook off."""
+        return self._add_hook(self._forward_hooks, hook, prepend)
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:
+        """Call hook(module, args) before every forward; a non-None result replaces args."""
+        return self._add_hook(self._forward_pre_hooks, hook, prepend)
+
+    @staticmethod
+    def _add_hook(hooks: dict, hook, prepend: bool) -> RemovableHandle:
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            for key in [k for k in hooks if k != handle.id]:
+                hooks[key] = hooks.pop(key)
+        return handle
+
+    # ------------------------------------------------------------------ saving and loading
+    def state_dict(self, destination=None, prefix: str = "", keep_vars: bool = False):
+        """Every parameter and persistent buffer by dotted name ('0.weight'), as detached
+        tensors sharing memory with the model (keep_vars=True gives the Parameters)."""
+        if destination is None:
+            destination = OrderedDict()
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buf if keep_vars else buf.detach()
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination, prefix + name + ".", keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """Copy values into the model's parameters and buffers, in place (so optimizers that
+        hold them keep working). Values may be scratchish tensors, NumPy arrays or torch
+        tensors.
+
+        Raises a StateDictError naming missing and unexpected keys (when strict) and keys
+        whose shapes differ (always). Unlike PyTorch, nothing is copied when it raises.
+        Returns (missing_keys, unexpected_keys).
+        """
+        if assign:
+            raise UnsupportedError(
+                "load_state_dict(assign=True) is not supported; values are "
+                "always copied into the existing tensors."
+            )
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        values, mismatched = {}, []
+        for key, target in own.items():
+            if key in state_dict:
+                value = _as_array(state_dict[key])
+                if value.shape != target.array.shape:
+                    mismatched.append((key, value.shape, target.array.shape))
+                values[key] = value
+        if mismatched or (strict and (missing or unexpected)):
+            raise StateDictError(self._state_dict_message(missing, unexpected, mismatched, strict))
+        for key, value in values.items():
+            np.copyto(own[key].array, value, casting="unsafe")
+        return _IncompatibleKeys(missing, unexpected)
+
+    def _state_dict_message(self, missing, unexpected, mismatched, strict) -> str:
+        lines = [f"Error(s) in loading state_dict for {self._get_name()}:"]
+        if strict and missing:
+            lines.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
+        if strict and unexpected:
+            lines.append(
+                "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
+            )
+        for key, got, want in mismatched:
+            lines.append(
+                f"size mismatch for {key}: copying a param with shape {got} from "
+                f"checkpoint, the shape in current model is {want}."
+            )
+        hint = (
+            "Was the checkpoint saved from a different architecture or size? Compare "
+            "model.state_dict().keys() with the checkpoint's keys"
+        )
+        if missing and unexpected:
+            hint += (
+                "; a consistent prefix such as 'module.' or 'model.' on one side means "
+                "the model was wrapped when saved: strip it from the keys"
+            )
+        if strict and not mismatched:
+            hint += "; strict=False loads the keys that match and skips the rest"
+        return "\n\t".join(lines) + "\n" + hint + "."
+
+    # ------------------------------------------------------------------ dtype and device
+    def _apply_arrays(self, fn) -> Module:
+        """Replace the array of every floating parameter, buffer and gradient by fn(array),
+        keeping the Parameter objects (optimizers hold them)."""
+        for module in self.modules():
+            for t in [*module._parameters.values(), *module._buffers.values()]:
+                if t is None or t.array.dtype.kind != "f":
+                    continue
+                new = fn(t.array)
+                if new is not t.array:
+                    t.array = new
+                    t._grad_buffer = None
+                    if t.grad is not None:
+                        t.grad = Tensor._make(fn(t.grad.array))
+        return self
+
+    def to(self, *args, **kwargs) -> Module:
+        """Convert floating parameters and buffers to a dtype, in place: model.to(sh.float64).
+        The only device is the CPU; 'cuda' raises with an explanation."""
+        target = kwargs.get("dtype")
+        _check_device(kwargs.get("device"))
+        for a in args:
+            if isinstance(a, Tensor):
+                target = a.dtype
+            elif isinstance(a, (str, device)):
+                _check_device(a)
+            elif a is not None:
+                target = a
+        if target is None:
+            return self
+        np_type = dtypes.as_dtype(target).np
+        if np_type.kind != "f":
+            raise ArgumentError(
+                f"Module.to: only floating dtypes are supported for a module's "
+                f"parameters, got {target}."
+            )
+        return self._apply_arrays(lambda a: a if a.dtype == np_type else a.astype(np_type))
+
+    def float(self) -> Module:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Module:
+        return self.to(dtypes.float64)
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device=None) -> Module:
+        raise UnsupportedError(_no_gpu("Module.cuda()"))
+
+    # ------------------------------------------------------------------ printing
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def extra_repr(self) -> str:
+        """The settings printed inside the parentheses, e.g. 'in_features=3, ...'."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [
+            f"({key}): " + _addindent(repr(module), 2) for key, module in self._modules.items()
+        ]
+        lines = extra_lines + child_lines
+        main = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+    def summary(self) -> str:
+        """A table of the modules and their parameter counts, with totals (a scratchish
+        extra; print it: print(model.summary()))."""
+        rows = []
+        for name, module in self.named_modules():
+            n = sum(p.numel() for p in module.parameters(recurse=False))
+            if name and (n or not module._modules):
+                rows.append((f"{name} ({module._get_name()})", n))
+        width = max([len(r[0]) for r in rows] + [20])
+        params = list(self.parameters())
+        total = sum(p.numel() for p in params)
+        trainable = sum(p.numel() for p in params if p.requires_grad)
+        n_buffers = sum(b.numel() for b in self.buffers())
+        lines = [f"{'Layer (type)':<{width}}  {'Param #':>12}", "-" * (width + 14)]
+        lines += [f"{label:<{width}}  {n:>12,}" for label, n in rows]
+        lines += [
+            "-" * (width + 14),
+            f"Total params: {total:,} (trainable {trainable:,}, frozen {total - trainable:,})",
+            f"Buffer elements: {n_buffers:,}",
+        ]
+        return "\n".join(lines)

@@ -1,0 +1,528 @@
+"""Fused primitives for neural-network layers: GELU, log-sigmoid, cross-entropy, embedding
+lookup, layer norm and the dropout mask.
+
+Each could be composed from the primitives in elementwise.py and reduce.py; they are fused
+because they sit on the hot path of every training step (the composed versions make many
+more passes over memory), and each is tested against its composed twin in tests/nn.
+Also here: `erf` and `erfinv` on arrays (NumPy has neither). Read next: nn/functional.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd import Function
+from ..errors import IndexOutOfRangeError
+
+# ----------------------------------------------------------------------------------------------
+# erf: W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
+# (1969), the coefficients of his CALERF routine. Three ranges of |x|, each a ratio of
+# polynomials, accurate to float64 rounding.
+# ----------------------------------------------------------------------------------------------
+_CODY_A = (
+    3.16112374387056560e00,
+    1.13864154151050156e02,
+    3.77485237685302021e02,
+    3.20937758913846947e03,
+    1.85777706184603153e-1,
+)
+_CODY_B = (
+    2.36012909523441209e01,
+    2.44024637934444173e02,
+    1.28261652607737228e03,
+    2.84423683343917062e03,
+)
+_CODY_C = (
+    5.64188496988670089e-1,
+    8.88314979438837594e00,
+    6.61191906371416295e01,
+    2.98635138197400131e02,
+    8.81952221241769090e02,
+    1.71204761263407058e03,
+    2.05107837782607147e03,
+    1.23033935479799725e03,
+    2.15311535474403846e-8,
+)
+_CODY_D = (
+    1.57449261107098347e01,
+    1.17693950891312499e02,
+    5.37181101862009858e02,
+    1.62138957456669019e03,
+    3.29079923573345963e03,
+    4.36261909014324716e03,
+    3.43936767414372164e03,
+    1.23033935480374942e03,
+)
+_CODY_P = (
+    3.05326634961232344e-1,
+    3.60344899949804439e-1,
+    1.25781726111229246e-1,
+    1.60837851487422766e-2,
+    6.58749161529837803e-4,
+    1.63153871373020978e-2,
+)
+_CODY_Q = (
+    2.56852019228982242e00,
+    1.87295284992346047e00,
+    5.27905102951428412e-1,
+    6.05183413124413191e-2,
+    2.33520497626869185e-3,
+)
+_RSQRT_PI = 0.5641895835477562869480794515607725858440
+
+# float32: one rational function x * P(x^2) / Q(x^2) on [-4, 4] (erf(+-4) rounds to +-1 in
+# float32), the approximation of Eigen and XLA; a few float32 ulps, and one branch only.
+_ERF32_ALPHA = (
+    -2.72614225801306e-10,
+    2.77068142495902e-08,
+    -2.10102402082508e-06,
+    -5.69250639462346e-05,
+    -7.34990630326855e-04,
+    -2.95459980854025e-03,
+    -1.60960333262415e-02,
+)
+_ERF32_BETA = (
+    -1.45660718464996e-05,
+    -2.13374055278905e-04,
+    -1.68282697438203e-03,
+    -7.37332916720468e-03,
+    -1.42647390514189e-02,
+)
+
+
+def _horner(coefficients, x, first=None):
+    """((c0 * x + c1) * x + c2) ... in place, starting from `first` (default c0)."""
+    out = np.full_like(x, coefficients[0]) if first is None else first
+    for c in coefficients[1:]:
+        out *= x
+        out += c
+    return out
+
+
+def _erfc_cody(y: np.ndarray) -> np.ndarray:
+    """erfc(y) for y > 0.46875 (float64), Cody's second and third ranges."""
+    out = np.empty_like(y)
+    mid = y <= 4.0
+    ym = y[mid]
+    # erfc(y) = exp(-y^2) * C(y) / D(y)
+    num = _horner((_CODY_C[8], *_CODY_C[:8]), ym)
+    den = _horner((1.0, *_CODY_D), ym)
+    r_mid = num / den
+    yb = y[~mid]
+    # erfc(y) = exp(-y^2) / y * (1/sqrt(pi) - 1/y^2 * P(1/y^2) / Q(1/y^2))
+    z = 1.0 / (yb * yb)
+    num = _horner((_CODY_P[5], *_CODY_P[:5]), z)
+    den = _horner((1.0, *_CODY_Q), z)
+    r_big = (_RSQRT_PI - z * num / den) / yb
+    out[mid], out[~mid] = r_mid, r_big
+    # exp(-y^2) split as exp(-s^2) exp(-(y - s)(y + s)), s = y rounded down to 1/16: keeps the
+    # rounding error of y^2 out of the exponent (Cody's trick)
+    s = np.trunc(y * 16.0) / 16.0
+    with np.errstate(under="ignore"):
+        out *= np.exp(-s * s) * np.exp(-(y - s) * (y + s))
+    return out
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt, elementwise.
+
+    float64: Cody's rational approximations (within a few float64 ulps of the true value);
+    float32: a single rational function on [-4, 4] (Eigen's), within a few float32 ulps.
+
+    Example:
+        >>> erf(np.array([0.0, 0.5, 3.0])).round(8)
+        array([0.        , 0.52049988, 0.99997791])
+    """
+    x = np.asarray(x)
+    if x.dtype == np.float32:
+        z = np.clip(x, -4.0, 4.0)
+        z2 = z * z
+        p = _horner(_ERF32_ALPHA, z2)
+        p *= z
+        p /= _horner(_ERF32_BETA, z2)
+        return p
+    x = x.astype(np.float64, copy=False)
+    y = np.abs(x)
+    out = np.empty_like(x)
+    small = y <= 0.46875
+    xs = x[small]
+    z = xs * xs
+    # erf(x) = x * A(x^2) / B(x^2)
+    out[small] = xs * _horner((_CODY_A[4], *_CODY_A[:4]), z) / _horner((1.0, *_CODY_B), z)
+    big = ~small
+    out[big] = np.copysign(1.0 - _erfc_cody(y[big]), x[big])
+    return out
+
+
+def erfc(x: np.ndarray) -> np.ndarray:
+    """1 - erf(x), accurate also where it is tiny (large x); float64."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.abs(x)
+    out = np.empty_like(x)
+    small = y <= 0.46875
+    out[small] = 1.0 - erf(x[small])
+    big = ~small
+    tail = _erfc_cody(y[big])
+    out[big] = np.where(x[big] > 0, tail, 2.0 - tail)
+    return out
+
+
+def erfinv(y: np.ndarray) -> np.ndarray:
+    """The inverse of erf on (-1, 1), float64: a closed-form first guess refined by Newton.
+
+    Guess (S. Winitzki 2008, a = 0.147): x0 = sign(y) sqrt(sqrt(t^2 - ln(1 - y^2) / a) - t),
+    t = 2 / (pi a) + ln(1 - y^2) / 2; then x <- x - (erf(x) - y) / (2/sqrt(pi) exp(-x^2)).
+    """
+    y = np.asarray(y, dtype=np.float64)
+    a = 0.147
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_term = np.log1p(-y * y)
+        t = 2.0 / (math.pi * a) + log_term / 2.0
+        x = np.copysign(np.sqrt(np.sqrt(t * t - log_term / a) - t), y)
+        for _ in range(4):
+            step = (erf(x) - y) / (2.0 / math.sqrt(math.pi) * np.exp(-x * x))
+            x = np.where(np.isfinite(step), x - step, x)
+    return np.where(np.abs(y) == 1, np.copysign(np.inf, y), x)
+
+
+# ----------------------------------------------------------------------------------------------
+# activations
+# ----------------------------------------------------------------------------------------------
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_TANH_C = 0.044715
+
+
+# Elementwise ops that make many passes run block by block: a block of 2^16 values stays in
+# the CPU cache across the passes, about 4x faster than passes over a whole large array.
+_BLOCK = 1 << 16
+
+
+def _blockwise(fn, out, *arrays):
+    """out.flat = fn(*arrays) computed on flat blocks; every array has out's shape."""
+    flats = [a.reshape(-1) for a in arrays]
+    flat_out = out.reshape(-1)
+    for start in range(0, flat_out.size, _BLOCK):
+        stop = start + _BLOCK
+        fn(flat_out[start:stop], *(f[start:stop] for f in flats))
+    return out
+
+
+def _gelu_erf(out, cdf, x):
+    # Phi(x) = (1 + erf(x / sqrt 2)) / 2;  out = x * Phi(x)
+    np.multiply(x, _SQRT_HALF, out=cdf)
+    cdf[...] = erf(cdf)
+    cdf += 1.0
+    cdf *= 0.5
+    np.multiply(x, cdf, out=out)
+
+
+def _gelu_erf_grad(grad_x, x, cdf, grad_out):
+    # d/dx [x Phi(x)] = Phi(x) + x phi(x),  phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+    np.multiply(x, x, out=grad_x)
+    grad_x *= -0.5
+    np.exp(grad_x, out=grad_x)
+    grad_x *= x
+    grad_x *= _INV_SQRT_2PI
+    grad_x += cdf
+    grad_x *= grad_out
+
+
+def _gelu_tanh(out, t, x):
+    # t = tanh(sqrt(2/pi) (x + 0.044715 x^3));  out = x/2 (1 + t)
+    np.multiply(x, x, out=t)
+    t *= _TANH_C
+    t += 1.0
+    t *= x
+    t *= _SQRT_2_OVER_PI
+    np.tanh(t, out=t)
+    np.add(t, 1.0, out=out)
+    out *= x
+    out *= 0.5
+
+
+def _gelu_tanh_grad(grad_x, x, t, grad_out):
+    # d/dx = (1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+    np.multiply(x, x, out=grad_x)
+    grad_x *= 3 * _TANH_C
+    grad_x += 1.0
+    grad_x *= _SQRT_2_OVER_PI
+    grad_x *= 1.0 - t * t
+    grad_x *= x
+    grad_x += t
+    grad_x += 1.0
+    grad_x *= 0.5
+    grad_x *= grad_out
+
+
+class Gelu(Function):
+    """out = x * Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2 (exact), or
+    out = x/2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) with approximate='tanh'.
+
+    Fused: forward keeps Phi(x) (or the tanh) so that backward needs no erf, only a few
+    in-place passes, in the input's dtype, block by block.
+    """
+
+    formula = "out = x * Phi(x)"
+    derivatives = ("grad_out * (Phi(x) + x * phi(x)),  phi(x) = exp(-x^2/2) / sqrt(2 pi)",)
+
+    def forward(self, x, approximate="none"):
+        self.approximate = approximate
+        x = np.ascontiguousarray(x)
+        out, saved = np.empty_like(x), np.empty_like(x)
+        _blockwise(_gelu_tanh if approximate == "tanh" else _gelu_erf, out, saved, x)
+        if self.needs_input_grad[0]:
+            self.x, self.saved = x, saved
+        return out
+
+    def backward(self, grad_out):
+        grad_out = np.ascontiguousarray(grad_out)
+        grad_x = np.empty_like(self.x)
+        fn = _gelu_tanh_grad if self.approximate == "tanh" else _gelu_erf_grad
+        return _blockwise(fn, grad_x, self.x, self.saved, grad_out)
+
+
+class LogSigmoid(Function):
+    """out = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), without overflow."""
+
+    formula = "out = log(sigmoid(x))"
+    derivatives = ("grad_out * sigmoid(-x)",)
+
+    def forward(self, x):
+        e = np.exp(-np.abs(x))
+        self.x, self.e = x, e
+        return np.minimum(x, 0) - np.log1p(e)
+
+    def backward(self, grad_out):
+        # sigmoid(-x) = e / (1 + e) for x >= 0, 1 / (1 + e) for x < 0, with e = exp(-|x|)
+        e = self.e
+        s = np.where(self.x >= 0, e, 1.0) / (1.0 + e)
+        return grad_out * s.astype(grad_out.dtype, copy=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# cross-entropy
+# ----------------------------------------------------------------------------------------------
+def _classes_last(x: np.ndarray) -> np.ndarray:
+    """(N, C, d1, ...) -> (N * d1 * ..., C); (C,) -> (1, C)."""
+    if x.ndim == 1:
+        return x[None, :]
+    if x.ndim == 2:
+        return x
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def _classes_back(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """The inverse of _classes_last for a gradient of the input's shape."""
+    if len(shape) <= 2:
+        return g.reshape(shape)
+    moved = (shape[0], *shape[2:], shape[1])
+    return np.moveaxis(g.reshape(moved), -1, 1)
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy, fused: log-softmax and the pick of the target in one op.
+
+    With class indices t:  loss_i = -sum_c a_ic log p_ic,  p = softmax(x) over the classes,
+    a_ic = (1 - eps) w_t_i [c = t_i] + eps / C * w_c (eps = label_smoothing, w = weight, 1 if
+    none; a_i = 0 where t_i == ignore_index). With probabilities t: a_ic = w_c * ((1 - eps)
+    t_ic + eps / C). 'mean' divides by sum_i w_t_i (indices) or by the number of samples
+    (probabilities), as PyTorch.
+
+    Backward: dloss_i / dx_i = p_i * sum_c a_ic - a_i  (= softmax - onehot in the plain case).
+
+    Shape: x (N, C) or (N, C, d1, ...) or (C,); t (N, d1, ...) integers or x's shape floats.
+    """
+
+    formula = "out = -sum(a * log_softmax(x))"
+    derivatives = ("(softmax(x) * sum(a) - a) * grad_out / n", "-log_softmax(x) * w * (1 - eps)")
+
+    def forward(
+        self, x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+    ):
+        self.shape, self.reduction = x.shape, reduction
+        n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+        eps = float(label_smoothing)
+        x2 = _classes_last(x)
+        shifted = x2 - x2.max(axis=1, keepdims=True)  # no overflow in exp
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        lse = np.log(total)  # log-softmax = shifted - lse
+        w = None if weight is None else np.asarray(weight, dtype=x.dtype)
+        if target.dtype.kind in "iu":
+            per, a_sum = self._indices(shifted, lse, target, w, ignore_index, eps, n_classes)
+        else:
+            per, a_sum = self._probabilities(shifted, lse, x, target, w, eps, n_classes)
+        if any(self.needs_input_grad):
+            e /= total  # softmax, kept for backward
+            self.softmax, self.a_sum = e, a_sum
+        if reduction == "mean":
+            self.n = self.denominator
+            with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 = nan, as PyTorch
+                return np.asarray(per.sum() / self.n, dtype=x.dtype)
+        self.n = 1
+        if reduction == "sum":
+            return np.asarray(per.sum(), dtype=x.dtype)
+        return per.reshape(_target_shape(x.shape))
+
+    def _indices(self, shifted, lse, target, w, ignore_index, eps, n_classes):
+        t = target.reshape(-1)
+        valid = t != ignore_index
+        bad = valid & ((t < 0) | (t >= n_classes))
+        if bad.any():
+            value = int(t[bad][0])
+            raise IndexOutOfRangeError(
+                f"cross_entropy: target holds class index {value}, but the input has "
+                f"{n_classes} classes (valid indices 0..{n_classes - 1}, or ignore_index="
+                f"{ignore_index} to skip a sample). Are the labels 1-based (subtract 1), or "
+                f"does the last layer need out_features={value + 1}?"
+            )
+        t_safe = np.where(valid, t, 0)
+        rows = np.arange(t.size)
+        w_t = valid.astype(shifted.dtype) if w is None else w[t_safe] * valid
+        picked = shifted[rows, t_safe] - lse[:, 0]  # log p_(i, t_i)
+        per = -picked * w_t
+        if eps:
+            # smoothing term: -sum_c w_c log p_ic = -(sum_c w_c shifted_ic - sum(w) lse_i)
+            if w is None:
+                smooth = n_classes * lse[:, 0] - shifted.sum(axis=1)
+            else:
+                smooth = w.sum() * lse[:, 0] - shifted @ w
+            per = (1 - eps) * per + (eps / n_classes) * (smooth * valid)
+        self.mode, self.rows, self.t_safe, self.w_t = "indices", rows, t_safe, w_t
+        self.valid, self.w, self.eps, self.n_classes = valid, w, eps, n_classes
+        self.denominator = w_t.sum()
+        w_total = n_classes if w is None else w.sum()
+        a_sum = (1 - eps) * w_t + (eps / n_classes) * w_total * valid
+        return per, a_sum.astype(shifted.dtype, copy=False)
+
+    def _probabilities(self, shifted, lse, x, target, w, eps, n_classes):
+        t = _classes_last(target)
+        if eps:
+            t = t * (1 - eps) + eps / n_classes
+        a = t if w is None else t * w
+        logp = shifted - lse
+        per = -(logp * a).sum(axis=1)
+        self.mode, self.a, self.logp, self.w, self.eps = "probs", a, logp, w, eps
+        self.denominator = x.size // n_classes
+        return per, a.sum(axis=1)
+
+    def backward(self, grad_out):
+        need_x, need_t = self.needs_input_grad[:2]
+        n = self.n
+        if self.reduction == "none":
+            g = grad_out.reshape(-1)  # one upstream gradient per sample
+        else:
+            g = np.full(self.softmax.shape[0], grad_out / n, dtype=self.softmax.dtype)
+        grad_x = grad_t = None
+        if need_x:
+            grad = self.softmax
+            grad *= (self.a_sum * g)[:, None]  # p_i * sum_c a_ic * g_i
+            if self.mode == "indices":
+                grad[self.rows, self.t_safe] -= (1 - self.eps) * self.w_t * g
+                if self.eps:
+                    w = 1.0 if self.w is None else self.w[None, :]
+                    grad -= (self.eps / self.n_classes) * w * (self.valid * g)[:, None]
+            else:
+                grad -= self.a * g[:, None]
+            grad_x = _classes_back(grad, self.shape)
+        if need_t and self.mode == "probs":
+            # d loss_i / d t_ic = -log p_ic * w_c * (1 - eps)
+            gt = -self.logp * g[:, None] * (1 - self.eps)
+            if self.w is not None:
+                gt *= self.w
+            grad_t = _classes_back(gt, self.shape)
+        return grad_x, grad_t, None
+
+
+def _target_shape(shape: tuple) -> tuple:
+    """The shape of per-sample losses for an input of `shape` (classes on dim 1)."""
+    return () if len(shape) == 1 else (shape[0], *shape[2:])
+
+
+# ----------------------------------------------------------------------------------------------
+# embedding, layer norm, dropout
+# ----------------------------------------------------------------------------------------------
+class EmbeddingLookup(Function):
+    """out = weight[index]: row index[i] of the table for every index (nn.Embedding).
+
+    Shape: weight (V, D), index any shape of ints -> (*index.shape, D). Backward adds each
+    gradient row into the row it came from (rows used twice get both); the padding row
+    gets none.
+    """
+
+    formula = "out = weight[index]"
+    derivatives = ("grad_out rows added into the rows they were read from",)
+
+    def forward(self, weight, index=None, padding_idx=None):
+        self.index, self.padding_idx, self.shape = index, padding_idx, weight.shape
+        return np.take(weight, index, axis=0)
+
+    def backward(self, grad_out):
+        grad_w = np.zeros(self.shape, dtype=grad_out.dtype)
+        np.add.at(grad_w, self.index.reshape(-1), grad_out.reshape(-1, self.shape[1]))
+        if self.padding_idx is not None:
+            grad_w[self.padding_idx] = 0
+        return grad_w
+
+
+class LayerNorm(Function):
+    """out = (x - mean) / sqrt(var + eps) * w + b over the last `n_dims` dims (biased var).
+
+    Backward with xhat = (x - mean) * rstd, gx = grad_out * w, means over the normalized dims:
+    dL/dx = rstd * (gx - mean(gx) - xhat * mean(gx * xhat)); dL/dw = sum(grad_out * xhat),
+    dL/db = sum(grad_out), both over the other dims.
+    """
+
+    formula = "out = (x - mean(x)) / sqrt(var(x) + eps) * w + b"
+    derivatives = (
+        "rstd * (gx - mean(gx) - xhat * mean(gx * xhat))",
+        "sum(grad_out * xhat)",
+        "sum(grad_out)",
+    )
+
+    def forward(self, x, w=None, b=None, n_dims=1, eps=1e-5):
+        axes = tuple(range(x.ndim - n_dims, x.ndim))
+        xhat = x - x.mean(axis=axes, keepdims=True)
+        var = np.mean(np.square(xhat), axis=axes, keepdims=True)
+        rstd = 1.0 / np.sqrt(var + eps)
+        xhat *= rstd
+        self.xhat, self.rstd, self.w, self.axes = xhat, rstd, w, axes
+        out = xhat if w is None else xhat * w
+        if b is not None:
+            out = out + b
+        return out if out is not xhat else xhat.copy()
+
+    def backward(self, grad_out):
+        need_x, need_w, need_b = (tuple(self.needs_input_grad) + (False, False))[:3]
+        xhat, axes = self.xhat, self.axes
+        batch = tuple(range(xhat.ndim - len(axes)))
+        grad_x = grad_w = grad_b = None
+        if need_w:
+            grad_w = (grad_out * xhat).sum(axis=batch)
+        if need_b:
+            grad_b = grad_out.sum(axis=batch)
+        if need_x:
+            gx = grad_out if self.w is None else grad_out * self.w
+            proj = (gx * xhat).mean(axis=axes, keepdims=True)
+            grad_x = gx - gx.mean(axis=axes, keepdims=True)
+            grad_x -= xhat * proj
+            grad_x *= self.rstd
+        return grad_x, grad_w, grad_b
+
+
+class DropoutMask(Function):
+    """out = x * mask, mask already holding 0 or 1/(1-p) (drawn by F.dropout)."""
+
+    formula = "out = x * mask"
+    derivatives = ("grad_out * mask",)
+
+    def forward(self, x, mask=None):
+        self.mask = mask
+        return x * mask
+
+    def backward(self, grad_out):
+        return grad_out * self.mask

@@ -1,0 +1,22 @@
+"""Optimizers: they change the parameters using their gradients (`opt.step()`).
+
+Read optimizer.py first (the base class and its flat buffers), then sgd.py (the simplest
+algorithm), adam.py, and lr_scheduler.py (changing the learning rate during training).
+Names, defaults and numbers follow `torch.optim`.
+"""
+
+from . import lr_scheduler
+from .adam import Adam
+from .adamw import AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]
+
+
+def __getattr__(name: str):
+    # a PyTorch name this module lacks raises a teaching error, not a bare AttributeError
+    from .. import compat
+
+    return compat.unsupported_attribute("torch.optim", name)

@@ -1,0 +1,269 @@
+"""`scratchish run` and `run --check`: PyTorch-style scripts run under scratchish and under real
+PyTorch give the same printed numbers; notebooks run cell by cell; errors show the user's line.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import scratchish
+from scratchish import cli, compat
+
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+SRC = Path(scratchish.__file__).resolve().parent.parent
+
+# script -> the scratchish names it needs beyond the engine (others are still writing them)
+COMPARED = {
+    "tutorial_polynomial_autograd.py": (),
+    "tutorial_custom_function.py": (),
+    "lecture_bigram.py": (),
+    "tutorial_polynomial_nn.py": ("nn.Sequential", "nn.Linear", "nn.Flatten", "nn.MSELoss"),
+    "tutorial_polynomial_optim.py": (
+        "nn.Sequential",
+        "nn.Linear",
+        "nn.Flatten",
+        "nn.MSELoss",
+        "optim.SGD",
+    ),
+}
+
+# every script runs under real torch in one subprocess (importing torch costs ~2 s)
+DRIVER = r"""
+import contextlib, io, json, runpy, sys
+results = {}
+for path in sys.argv[1:]:
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            runpy.run_path(path, run_name="__main__")
+        results[path] = {"stdout": out.getvalue(), "error": None}
+    except Exception as e:
+        results[path] = {"stdout": out.getvalue(), "error": repr(e)}
+print(json.dumps(results))
+"""
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
+def _missing(names) -> list:
+    missing = []
+    for name in names:
+        module_name, _, attribute = name.rpartition(".")
+        try:
+            module = __import__(f"scratchish.{module_name}", fromlist=[attribute])
+        except ImportError:
+            missing.append(name)
+            continue
+        if not hasattr(module, attribute):
+            missing.append(name)
+    return missing
+
+
+@pytest.fixture(scope="module", autouse=True)
+def torch_process():
+    """Every compared script run under real torch, in one subprocess started with this module's
+    first test: it runs while the other tests do, and the comparisons at the end read it."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        yield None
+        return
+    paths = [str(SCRIPTS / name) for name in COMPARED]
+    process = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, *paths],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=SCRIPTS,
+    )
+    yield process
+    process.kill()
+    process.communicate()
+
+
+@pytest.fixture(scope="module")
+def torch_outputs(torch_process):
+    if torch_process is None:
+        pytest.skip("torch is not installed")
+    out, err = torch_process.communicate(timeout=300)
+    assert torch_process.returncode == 0, err
+    return {Path(path).name: result for path, result in json.loads(out).items()}
+
+
+@pytest.fixture(autouse=True)
+def hook_removed_afterwards():
+    yield
+    assert not compat.is_enabled(), "scratchish run left the import hook installed"
+
+
+def run(capsys, *argv):
+    """`scratchish ...argv` in this process: (exit code, stdout, stderr)."""
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_notebook_cells_run_in_order_with_magics_skipped(capsys):
+    path = SCRIPTS / "notebook_basics.ipynb"
+    code, out, err = run(capsys, "run", str(path))
+    assert code == 0, err
+    assert out.splitlines() == [
+        "tensor([1., 2., 3.], requires_grad=True)",  # a cell's last expression is shown
+        "tensor([2., 4., 6.])",
+        "printed",  # print output, then the value of the last line
+        "'scratchish.tensor'",
+        # `x.grad.sum().item();` shows nothing: the `;` hides it, as in Jupyter
+        "tensor([2., 4., 6.])",
+        "'agg'",  # matplotlib is headless
+        # a last expression that is None shows nothing
+    ]
+    assert err.splitlines() == [
+        "scratchish run: cell 2, line 1: skipped the IPython magic `%matplotlib inline`",
+        "scratchish run: cell 3, line 1: skipped the IPython magic `!pip install nothing`",
+        "scratchish run: cell 4: skipped (the cell magic %%time needs IPython)",
+    ]
+
+
+def test_arguments_name_folder_and_exit_code(capsys, monkeypatch):
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    argv, path = list(sys.argv), list(sys.path)
+    code, out, err = run(capsys, "run", str(SCRIPTS / "args_and_exit.py"), "3", "--flag")
+    assert code == 3, err
+    assert out.splitlines() == [
+        "argv ['3', '--flag']",
+        "name __main__",
+        "torch scratchish.tensor",
+        "folder on path True",
+        "backend agg",
+    ]
+    assert sys.argv == argv and sys.path == path and "MPLBACKEND" not in os.environ
+
+
+def test_not_json_notebook_names_the_file_and_the_position(tmp_path, capsys):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [\n  {"cell_type": "code",, }\n]}')
+    code, out, err = run(capsys, "run", str(broken))
+    assert code == 1 and out == ""
+    assert err.startswith(
+        f"scratchish run: {broken} is not a valid notebook: it is not JSON "
+        f"(Expecting property name enclosed in double quotes at line 2, "
+        f"column 24)."
+    )
+
+
+def test_missing_file_names_the_path(tmp_path, capsys):
+    missing = tmp_path / "nowhere.py"
+    code, _, err = run(capsys, "run", str(missing))
+    assert code == 1
+    assert err.strip() == f"scratchish run: no such file: {missing} [bad-argument]"
+
+
+def test_the_scripts_own_error_is_shown_as_theirs():
+    # a real process: the console's exit code and stderr, as a user sees them
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run(
+        [sys.executable, "-m", "scratchish.cli", "run", "raises_own_error.py"],
+        capture_output=True,
+        text=True,
+        cwd=SCRIPTS,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert lines[0] == "Traceback (most recent call last, your code only):"
+    assert lines[1] == '  File "raises_own_error.py", line 14, in <module>'
+    assert '  File "raises_own_error.py", line 8, in learning_rate_for' in lines
+    assert lines[-1] == "ValueError: no learning rate planned for epoch 2"
+    assert "runpy" not in done.stderr and "scratchish" not in done.stderr
+
+
+def test_unsupported_api_in_a_script_names_their_line_and_the_alternative(capsys):
+    path = SCRIPTS / "uses_fft.py"
+    code, out, err = run(capsys, "run", str(path))
+    assert code == 1 and out == ""
+    assert f'  File "{path}", line 6, in <module>' in err.splitlines()
+    assert err.splitlines()[-1] == (
+        "scratchish.compat.UnsupportedAPIError: torch.fft is not available in scratchish: "
+        "Fourier transforms are not in scratchish. Without gradients, use NumPy: "
+        "torch.from_numpy(numpy.fft.fft(t.detach().numpy())). [unsupported]"
+    )
+    assert "compat.py" not in err and "runner.py" not in err
+
+
+def test_an_unexplained_error_inside_scratchish_says_where(tmp_path, capsys):
+    script = tmp_path / "odd.py"
+    script.write_text(
+        "import torch\n\nx = torch.tensor([1.0])\nx.__array__(dtype='no such dtype')\n"
+    )
+    code, _, err = run(capsys, "run", str(script))
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[1] == f'  File "{script}", line 4, in <module>'
+    assert re.fullmatch(
+        r"  \(raised inside scratchish, scratchish/tensor\.py, line \d+; if your code looks "
+        r"right, this may be a scratchish bug worth reporting\)",
+        lines[-2],
+    )
+    assert lines[-1].startswith("TypeError: ")
+
+
+def test_check_lists_names_and_support(capsys):
+    path = SCRIPTS / "check_me.py"
+    code, out, err = run(capsys, "run", "--check", str(path))
+    assert code == 1, err
+    lines = out.splitlines()
+    assert lines[0] == f"{path}: the torch names it uses, and whether scratchish supports them"
+    assert "  torch.manual_seed (line 7): ok" in lines
+    assert "  torch.randn (line 8): ok" in lines
+    assert "  torch.cuda.is_available (line 15): ok" in lines
+    assert (
+        "  torch.fft.fft (line 12): NOT SUPPORTED. torch.fft is not available in scratchish: "
+        "Fourier transforms are not in scratchish. Without gradients, use NumPy: "
+        "torch.from_numpy(numpy.fft.fft(t.detach().numpy()))."
+    ) in lines
+    assert (
+        "  torch.compile (line 14): NOT SUPPORTED. torch.compile is not available in "
+        "scratchish: not needed: scratchish runs your code as it is (there is nothing to "
+        "compile). Remove the call: use `model` where you had `torch.compile(model)`."
+    ) in lines
+    # aliases are resolved: `nn.Module` and `F.softmax` are reported under their torch names
+    names = [line.split(" (")[0].strip() for line in lines[1:-1]]
+    assert "torch.nn.Module" in names and "torch.nn.functional.softmax" in names
+    assert "torch.nn.functional.relu" in names  # the long spelling, as one name
+    assert not any("view" in n for n in names)  # methods on results are not followed
+    assert lines[-1].endswith("2 not supported.")
+
+
+def test_check_passes_a_fully_supported_script_and_reads_notebooks(capsys):
+    code, out, _ = run(capsys, "run", "--check", str(SCRIPTS / "tutorial_polynomial_autograd.py"))
+    assert code == 0
+    assert "  torch.no_grad (line 43): ok" in out.splitlines()
+    code, out, _ = run(capsys, "run", "--check", str(SCRIPTS / "notebook_basics.ipynb"))
+    assert code == 0
+    assert "  torch.tensor (cell 2, line 4): ok" in out.splitlines()
+
+
+# the comparisons come last: they wait for the torch subprocess started with the first test
+@pytest.mark.parametrize("name", list(COMPARED))
+def test_script_gives_torchs_numbers(name, torch_outputs, capsys):
+    missing = _missing(COMPARED[name])
+    if missing:
+        pytest.skip(f"scratchish does not have {missing} yet")
+    in_torch = torch_outputs[name]
+    assert in_torch["error"] is None, in_torch["error"]
+    code, out, err = run(capsys, "run", str(SCRIPTS / name))
+    assert code == 0, err
+    assert "final loss" in out
+    # the same lines with the same words, and numbers equal to float32 rounding
+    assert NUMBER.sub("#", out) == NUMBER.sub("#", in_torch["stdout"])
+    ours = np.array([float(n) for n in NUMBER.findall(out)])
+    theirs = np.array([float(n) for n in NUMBER.findall(in_torch["stdout"])])
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)

@@ -1,0 +1,217 @@
+"""Batch norm against PyTorch (train and eval, running statistics, gradients), and the fused
+primitive against the same math composed from mean/var/sub/div primitives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+from scratchish.errors import ArgumentError, ShapeError
+from scratchish.nn import batchnorm as B
+from scratchish.tools import gradcheck
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+TOL = {np.float64: 1e-10, np.float32: 1e-4}
+SHAPES = [(8, 3), (4, 3, 5), (4, 3, 5, 6)]
+
+
+def pair(shape, dtype=np.float64, seed=0, scale=1.0, shift=0.0, grad=True):
+    """The same random values as a scratchish tensor and a torch tensor."""
+    array = (np.random.default_rng(seed).standard_normal(shape) * scale + shift).astype(dtype)
+    return sh.Tensor._make(array.copy(), grad), torch.tensor(array.copy(), requires_grad=grad)
+
+
+def close(ours, theirs, tol):
+    a = ours.array if isinstance(ours, sh.Tensor) else np.asarray(ours)
+    b = theirs.detach().numpy()
+    assert a.shape == b.shape and a.dtype == b.dtype
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def backward_both(out, t_out, seed=1):
+    g = np.random.default_rng(seed).standard_normal(t_out.shape).astype(out.array.dtype)
+    out.backward(sh.Tensor._make(g))
+    t_out.backward(torch.tensor(g))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_batch_norm_function_matches_torch(shape, training, dtype):
+    c = shape[1]
+    x, tx = pair(shape, dtype, 0, scale=2.0, shift=0.5)
+    w, tw = pair((c,), dtype, 1)
+    b, tb = pair((c,), dtype, 2)
+    rm, trm = pair((c,), dtype, 3, grad=False)
+    rv, trv = pair((c,), dtype, 4, shift=3.0, grad=False)
+    out = B.batch_norm(x, rm, rv, w, b, training, 0.2, 1e-3)
+    t_out = F.batch_norm(tx, trm, trv, tw, tb, training, 0.2, 1e-3)
+    close(out, t_out, TOL[dtype])
+    close(rm, trm, TOL[dtype])  # updated in place in training, untouched in eval
+    close(rv, trv, TOL[dtype])
+    backward_both(out, t_out)
+    for ours, theirs in [(x, tx), (w, tw), (b, tb)]:
+        close(ours.grad, theirs.grad, TOL[dtype])
+
+
+def test_batch_norm_without_weight_bias_or_running_stats():
+    x, tx = pair((6, 4, 3))
+    out = B.batch_norm(x, None, None, training=True)
+    t_out = F.batch_norm(tx, None, None, training=True)
+    close(out, t_out, 1e-10)
+    backward_both(out, t_out)
+    close(x.grad, tx.grad, 1e-10)
+
+
+def composed_batch_norm(x, w, b, eps):
+    """The same training-mode math, built from primitives (mean, var, sub, div, sqrt)."""
+    dims = (0, *range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    mean = x.mean(dim=dims, keepdim=True)
+    var = x.var(dim=dims, unbiased=False, keepdim=True)
+    return (x - mean) / (var + eps).sqrt() * w.reshape(shape) + b.reshape(shape)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_fused_batch_norm_equals_composed(shape):
+    c = shape[1]
+    grads = []
+    for build in ("fused", "composed"):
+        x, _ = pair(shape, np.float64, 0, scale=3.0, shift=-1.0)
+        w, _ = pair((c,), np.float64, 1)
+        b, _ = pair((c,), np.float64, 2)
+        if build == "fused":
+            out = B.batch_norm(x, None, None, w, b, training=True, eps=1e-5)
+        else:
+            out = composed_batch_norm(x, w, b, 1e-5)
+        g = np.random.default_rng(5).standard_normal(shape)
+        out.backward(sh.Tensor._make(g))
+        grads.append([out.array, x.grad.array, w.grad.array, b.grad.array])
+    for fused, composed in zip(*grads):
+        np.testing.assert_allclose(fused, composed, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_gradcheck(training):
+    x = sh.randn(5, 3, 4, dtype=sh.float64, requires_grad=True)
+    w = sh.randn(3, dtype=sh.float64, requires_grad=True)
+    b = sh.randn(3, dtype=sh.float64, requires_grad=True)
+    rm, rv = sh.randn(3, dtype=sh.float64), sh.rand(3, dtype=sh.float64) + 0.5
+    assert gradcheck(lambda x, w, b: B.batch_norm(x, rm, rv, w, b, training), x, w, b)
+
+
+def test_batch_norm_keeps_float32():
+    x, _ = pair((8, 4, 3, 3), np.float32)
+    bn = sh.nn.BatchNorm2d(4)
+    out = bn(x)
+    assert out.dtype == sh.float32
+    assert bn.running_mean.dtype == bn.running_var.dtype == sh.float32
+    out.sum().backward()
+    assert x.grad.dtype == bn.weight.grad.dtype == bn.bias.grad.dtype == sh.float32
+
+
+# ------------------------------------------------------------------------------ modules
+
+
+@pytest.mark.parametrize("momentum", [0.1, 0.3, None])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_module_running_stats_match_torch_over_steps(shape, momentum):
+    c = shape[1]
+    layer = sh.nn.BatchNorm2d if len(shape) == 4 else sh.nn.BatchNorm1d
+    t_layer = torch.nn.BatchNorm2d if len(shape) == 4 else torch.nn.BatchNorm1d
+    ours, theirs = layer(c, momentum=momentum), t_layer(c, momentum=momentum)
+    for step in range(4):
+        x, tx = pair(shape, np.float32, step, scale=1.0 + step, shift=step)
+        out, t_out = ours(x), theirs(tx)
+        close(out, t_out, 1e-4)
+        backward_both(out, t_out, seed=10 + step)
+        close(x.grad, tx.grad, 1e-4)
+    close(ours.running_mean, theirs.running_mean, 1e-4)
+    close(ours.running_var, theirs.running_var, 1e-4)
+    close(ours.weight.grad, theirs.weight.grad, 1e-3)
+    close(ours.bias.grad, theirs.bias.grad, 1e-3)
+    assert ours.num_batches_tracked.item() == theirs.num_batches_tracked.item() == 4
+    assert ours.num_batches_tracked.dtype == sh.int64
+    # eval mode: the running statistics normalise, and are left alone
+    ours.eval()
+    theirs.eval()
+    x, tx = pair(shape, np.float32, 99)
+    close(ours(x), theirs(tx), 1e-4)
+    assert ours.num_batches_tracked.item() == 4
+    close(ours.running_mean, theirs.running_mean, 1e-4)
+
+
+def test_module_without_running_stats_or_affine():
+    ours = sh.nn.BatchNorm1d(3, affine=False, track_running_stats=False)
+    theirs = torch.nn.BatchNorm1d(3, affine=False, track_running_stats=False)
+    assert ours.weight is None and ours.running_mean is None
+    assert ours.num_batches_tracked is None
+    x, tx = pair((6, 3))
+    for mode in ("train", "eval"):  # eval uses the batch's statistics too
+        getattr(ours, mode)()
+        getattr(theirs, mode)()
+        close(ours(x), theirs(tx), 1e-10)
+    assert list(ours.state_dict()) == []
+
+
+def test_module_state_dict_keys_and_repr_match_torch():
+    ours, theirs = sh.nn.BatchNorm2d(16), torch.nn.BatchNorm2d(16)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_parameters()] == ["weight", "bias"]
+    np.testing.assert_array_equal(ours.weight.array, np.ones(16, np.float32))
+    np.testing.assert_array_equal(ours.bias.array, np.zeros(16, np.float32))
+    assert ours.extra_repr() == theirs.extra_repr()
+    assert sh.nn.BatchNorm1d(4, momentum=None, affine=False).extra_repr() == (
+        torch.nn.BatchNorm1d(4, momentum=None, affine=False).extra_repr()
+    )
+    no_bias = sh.nn.BatchNorm1d(4, bias=False)
+    assert no_bias.bias is None and list(no_bias.state_dict()) == list(
+        torch.nn.BatchNorm1d(4, bias=False).state_dict()
+    )
+
+
+def test_module_float64_matches_torch_tightly():
+    ours = sh.nn.BatchNorm2d(3, dtype=sh.float64)
+    theirs = torch.nn.BatchNorm2d(3, dtype=torch.float64)
+    x, tx = pair((4, 3, 5, 5), np.float64)
+    close(ours(x), theirs(tx), 1e-10)
+    close(ours.running_var, theirs.running_var, 1e-10)
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+def test_one_value_per_channel_in_training_is_explained():
+    with pytest.raises(ShapeError, match="expected more than 1 value per channel when training"):
+        sh.nn.BatchNorm1d(4)(sh.randn(1, 4))
+    bn = sh.nn.BatchNorm1d(4).eval()
+    assert bn(sh.randn(1, 4)).shape == (1, 4)  # fine in eval
+
+
+def test_wrong_dims_name_the_other_layer():
+    with pytest.raises(ShapeError) as info:
+        sh.nn.BatchNorm2d(16)(sh.randn(8, 16))
+    assert "BatchNorm2d(16) expects a 4-D input (N, C, H, W); got 2-D input of shape (8, 16)" in (
+        str(info.value)
+    )
+    assert "use BatchNorm1d(16)" in str(info.value)
+    with pytest.raises(ShapeError, match=r"use BatchNorm2d\(3\)"):
+        sh.nn.BatchNorm1d(3)(sh.randn(2, 3, 4, 4))
+
+
+def test_wrong_number_of_channels_is_explained():
+    with pytest.raises(ShapeError) as info:
+        sh.nn.BatchNorm2d(16)(sh.randn(2, 8, 4, 4))
+    message = str(info.value)
+    assert "BatchNorm2d(16) expects 16 channels in dim 1 (num_features=16)" in message
+    assert "with 8. Build it as BatchNorm2d(8)" in message
+    with pytest.raises(ShapeError, match="running_mean has 3 values"):
+        B.batch_norm(sh.randn(2, 4), sh.zeros(3), sh.ones(3))
+
+
+def test_eval_without_running_stats_is_explained():
+    with pytest.raises(ArgumentError, match="training=False normalises with running_mean"):
+        B.batch_norm(sh.randn(2, 4), None, None, training=False)

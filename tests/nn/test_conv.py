@@ -1,0 +1,521 @@
+"""Convolution and pooling against PyTorch: values, gradients, inits, errors, memory layout.
+
+Run as a script (`python tests/nn/test_conv.py`) to print the LeNet conv stack's forward +
+backward time next to PyTorch's (a measurement, not a test).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import scratchish as sh
+from scratchish.errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
+from scratchish.nn import conv as C
+from scratchish.ops import conv as ops
+from scratchish.tools import gradcheck
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+TOL = {np.float64: 1e-10, np.float32: 1e-4}
+
+
+def pair(shape, dtype=np.float64, seed=0, low=None, high=None, grad=True):
+    """The same random values as a scratchish tensor and a torch tensor (both require grad)."""
+    rng = np.random.default_rng(seed)
+    if low is None:
+        array = rng.standard_normal(shape).astype(dtype)
+    else:  # small integers: many ties
+        array = rng.integers(low, high, shape).astype(dtype)
+    ours = sh.Tensor._make(array.copy(), grad)
+    theirs = torch.tensor(array.copy(), requires_grad=grad)
+    return ours, theirs
+
+
+def close(ours, theirs, tol):
+    """Assert a scratchish tensor (or array) equals a torch tensor within tol (max abs)."""
+    a = ours.array if isinstance(ours, sh.Tensor) else np.asarray(ours)
+    b = theirs.detach().numpy()
+    assert a.shape == b.shape
+    assert a.dtype == b.dtype
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def backward_both(out, t_out, seed=1):
+    """Backpropagate the same random grad_out through both results."""
+    g = np.random.default_rng(seed).standard_normal(t_out.shape).astype(out.array.dtype)
+    out.backward(sh.Tensor._make(g))
+    t_out.backward(torch.tensor(g))
+
+
+# ------------------------------------------------------------------------------ conv2d
+
+CONV_CASES = [
+    # x shape, w shape, stride, padding, dilation, bias
+    ((2, 3, 9, 8), (4, 3, 3, 3), 1, 0, 1, True),
+    ((2, 3, 9, 8), (4, 3, 3, 2), (2, 1), (1, 2), 1, True),  # rectangular kernel
+    ((2, 3, 9, 8), (4, 3, 3, 3), (2, 3), (2, 1), (2, 3), False),
+    ((3, 1, 12, 12), (5, 1, 5, 5), 1, 2, 1, True),  # LeNet's first layer, small
+    ((2, 4, 7, 7), (6, 4, 1, 1), 1, 0, 1, True),  # 1x1
+    ((2, 2, 6, 5), (3, 2, 2, 4), 2, "valid", 1, True),
+    ((2, 2, 6, 5), (3, 2, 3, 3), 1, "same", 1, True),
+    ((2, 2, 6, 5), (3, 2, 2, 4), 1, "same", (1, 2), False),  # even kernel: asymmetric pad
+    ((1, 3, 5, 5), (2, 3, 5, 5), 1, 0, 1, True),  # kernel covers the input: 1x1 output
+]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv2d_matches_torch(case, dtype):
+    x_shape, w_shape, stride, padding, dilation, has_bias = case
+    x, tx = pair(x_shape, dtype, 0)
+    w, tw = pair(w_shape, dtype, 1)
+    b, tb = pair(w_shape[:1], dtype, 2) if has_bias else (None, None)
+    out = C.conv2d(x, w, b, stride, padding, dilation)
+    t_out = F.conv2d(tx, tw, tb, stride, padding, dilation)
+    close(out, t_out, TOL[dtype])
+    backward_both(out, t_out)
+    close(x.grad, tx.grad, TOL[dtype])
+    close(w.grad, tw.grad, TOL[dtype])
+    if has_bias:
+        close(b.grad, tb.grad, TOL[dtype])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 3),
+    c=st.integers(1, 6),
+    o=st.integers(1, 4),
+    size=st.tuples(st.integers(1, 9), st.integers(1, 9)),
+    kernel=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+)
+def test_conv2d_matches_torch_on_random_settings(n, c, o, size, kernel, stride, padding, dilation):
+    span = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    assume(all(s <= h + 2 * p for s, h, p in zip(span, size, padding)))
+    x, tx = pair((n, c, *size), np.float64, 0)
+    w, tw = pair((o, c, *kernel), np.float64, 1)
+    b, tb = pair((o,), np.float64, 2)
+    out = C.conv2d(x, w, b, stride, padding, dilation)
+    t_out = F.conv2d(tx, tw, tb, stride, padding, dilation)
+    close(out, t_out, 1e-10)
+    backward_both(out, t_out)
+    for ours, theirs in [(x, tx), (w, tw), (b, tb)]:
+        close(ours.grad, theirs.grad, 1e-10)
+
+
+def test_conv2d_unbatched_input_like_torch():
+    x, tx = pair((3, 7, 6))
+    w, tw = pair((2, 3, 3, 3), seed=1)
+    out = C.conv2d(x, w, padding=1)
+    t_out = F.conv2d(tx, tw, padding=1)
+    close(out, t_out, 1e-10)
+    backward_both(out, t_out)
+    close(x.grad, tx.grad, 1e-10)
+    close(w.grad, tw.grad, 1e-10)
+
+
+def test_conv2d_input_without_grad_gets_none_and_weight_still_learns():
+    x, tx = pair((2, 1, 8, 8), grad=False)
+    w, tw = pair((4, 1, 3, 3), seed=1)
+    out = C.conv2d(x, w)
+    t_out = F.conv2d(tx, tw)
+    backward_both(out, t_out)
+    assert x.grad is None
+    close(w.grad, tw.grad, 1e-10)
+
+
+def test_conv2d_chain_of_layers_matches_torch():
+    """Two convs, ReLU and pools: channels-last outputs feed the next layer correctly."""
+    x, tx = pair((4, 1, 12, 12), np.float32)
+    w1, tw1 = pair((8, 1, 5, 5), np.float32, 1)
+    b1, tb1 = pair((8,), np.float32, 2)
+    w2, tw2 = pair((6, 8, 3, 3), np.float32, 3)
+    b2, tb2 = pair((6,), np.float32, 4)
+    h = C.max_pool2d(C.conv2d(x, w1, b1, padding=2).relu(), 2)
+    out = C.max_pool2d(C.conv2d(h, w2, b2, padding=1).relu(), 2).flatten(1)
+    th = F.max_pool2d(F.relu(F.conv2d(tx, tw1, tb1, padding=2)), 2)
+    t_out = F.max_pool2d(F.relu(F.conv2d(th, tw2, tb2, padding=1)), 2).flatten(1)
+    close(out, t_out, 1e-4)
+    backward_both(out, t_out)
+    for ours, theirs in [(x, tx), (w1, tw1), (b1, tb1), (w2, tw2), (b2, tb2)]:
+        close(ours.grad, theirs.grad, 1e-4)
+
+
+def test_conv2d_gradcheck():
+    x = sh.randn(2, 2, 5, 4, dtype=sh.float64, requires_grad=True)
+    w = sh.randn(3, 2, 2, 3, dtype=sh.float64, requires_grad=True)
+    b = sh.randn(3, dtype=sh.float64, requires_grad=True)
+    assert gradcheck(lambda x, w, b: C.conv2d(x, w, b, (2, 1), (1, 2), (1, 2)), x, w, b)
+
+
+def test_conv2d_keeps_float32_through_forward_and_backward():
+    x, _ = pair((2, 3, 8, 8), np.float32)
+    w, _ = pair((4, 3, 3, 3), np.float32, 1)
+    b, _ = pair((4,), np.float32, 2)
+    out = C.conv2d(x, w, b, padding=1)
+    assert out.dtype == sh.float32
+    out.sum().backward()
+    assert x.grad.dtype == w.grad.dtype == b.grad.dtype == sh.float32
+
+
+@pytest.mark.parametrize("channels", [1, 3, 8])  # tap-major copy below 4 channels
+def test_im2col_reads_a_view_and_copies_once(channels):
+    xp = np.arange(2 * channels * 6 * 5, dtype=np.float32).reshape(2, channels, 6, 5)
+    windows = ops.sliding_windows(xp, (3, 2), (1, 2), (1, 1), (4, 2))
+    assert np.shares_memory(windows, xp)  # the window view is no copy
+    assert windows[1, channels - 1, 3, 1, 2, 1] == xp[1, channels - 1, 3 + 2, 2 + 1]
+    cols = ops.im2col(xp, (3, 2), (1, 2), (1, 1), (4, 2))
+    assert not np.shares_memory(cols, xp)  # the one copy
+    assert cols.shape == (2 * 4 * 2, 3 * 2 * channels)
+    # rows are windows in (kh, kw, C) order, channels innermost
+    expected = xp[1, :, 3:6, 2:4].transpose(1, 2, 0).reshape(-1)
+    np.testing.assert_array_equal(cols[1 * 8 + 3 * 2 + 1], expected)
+
+
+def test_conv2d_output_is_a_channels_last_view_of_one_product():
+    x, _ = pair((2, 3, 6, 6), np.float32, grad=False)
+    w, _ = pair((5, 3, 3, 3), np.float32, 1, grad=False)
+    out = C.conv2d(x, w).array
+    assert out.shape == (2, 5, 4, 4)
+    assert out.transpose(0, 2, 3, 1).flags.c_contiguous  # (N, H, W, C) in memory
+    # the next layer reads it without copying it into a padded buffer
+    assert ops.pad_input(out, ((0, 0), (0, 0)), channels_last=True) is out
+
+
+# ------------------------------------------------------------------------------ max pool
+
+MAXPOOL_CASES = [
+    # x shape, kernel, stride, padding, dilation, ceil_mode
+    ((2, 3, 8, 8), 2, None, 0, 1, False),  # the fast path
+    ((2, 3, 7, 9), 2, 2, 0, 1, False),  # fast path, odd sizes: the last row/col dropped
+    ((2, 3, 7, 9), 2, 2, 0, 1, True),  # ceil_mode: half windows
+    ((2, 3, 9, 8), 3, 2, 1, 1, False),
+    ((2, 3, 9, 8), (3, 2), (1, 2), (1, 0), 1, False),
+    ((2, 2, 10, 9), 3, 1, 1, 2, False),  # dilation
+    ((2, 2, 10, 9), 3, 2, 1, 1, True),
+]
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("case", MAXPOOL_CASES)
+def test_max_pool2d_matches_torch(case, ties):
+    x_shape, kernel, stride, padding, dilation, ceil_mode = case
+    low, high = (0, 3) if ties else (None, None)  # values in {0, 1, 2}: ties in every window
+    x, tx = pair(x_shape, np.float64, 0, low, high)
+    out = C.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    t_out = F.max_pool2d(tx, kernel, stride, padding, dilation, ceil_mode)
+    close(out, t_out, 0)
+    backward_both(out, t_out)
+    close(x.grad, tx.grad, 1e-12)  # the gradient goes to the same (first) maximum
+
+
+@pytest.mark.parametrize("case", MAXPOOL_CASES)
+def test_max_pool2d_indices_match_torch(case):
+    x_shape, kernel, stride, padding, dilation, ceil_mode = case
+    x, tx = pair(x_shape, np.float32, 0, 0, 3)
+    out, idx = C.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=True)
+    t_out, t_idx = F.max_pool2d(
+        tx, kernel, stride, padding, dilation, ceil_mode, return_indices=True
+    )
+    close(out, t_out, 0)
+    close(idx, t_idx, 0)
+
+
+def test_max_pool2d_fast_path_reads_views_and_keeps_float32():
+    x, tx = pair((2, 4, 6, 6), np.float32)
+    out = C.max_pool2d(x, 2)
+    corner = x.array[:, :, 1:6:2, 0:6:2]
+    assert np.shares_memory(corner, x.array)
+    assert out.grad_fn.fast
+    assert out.dtype == sh.float32
+    out.sum().backward()
+    assert x.grad.dtype == sh.float32
+
+
+def test_max_pool2d_gradcheck():
+    x = sh.randn(2, 2, 7, 6, dtype=sh.float64, requires_grad=True)  # distinct values: no ties
+    assert gradcheck(lambda x: C.max_pool2d(x, 2), x)
+    assert gradcheck(lambda x: C.max_pool2d(x, 3, 2, 1, ceil_mode=True), x)
+
+
+def test_max_pool2d_unbatched():
+    x, tx = pair((3, 6, 6))
+    close(C.max_pool2d(x, 2), F.max_pool2d(tx, 2), 0)
+
+
+# ------------------------------------------------------------------------------ avg pool
+
+AVGPOOL_CASES = [
+    # x shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
+    ((2, 3, 8, 8), 2, None, 0, False, True, None),
+    ((2, 3, 9, 7), 3, 2, 1, False, True, None),
+    ((2, 3, 9, 7), 3, 2, 1, False, False, None),
+    ((2, 3, 9, 7), (3, 2), (2, 1), (1, 1), True, True, None),
+    ((2, 3, 9, 7), 3, 2, 1, True, False, None),
+    ((2, 3, 9, 7), 2, 2, 1, False, True, 3),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", AVGPOOL_CASES)
+def test_avg_pool2d_matches_torch(case, dtype):
+    x_shape, kernel, stride, padding, ceil_mode, include_pad, divisor = case
+    x, tx = pair(x_shape, dtype)
+    out = C.avg_pool2d(x, kernel, stride, padding, ceil_mode, include_pad, divisor)
+    t_out = F.avg_pool2d(tx, kernel, stride, padding, ceil_mode, include_pad, divisor)
+    close(out, t_out, TOL[dtype])
+    backward_both(out, t_out)
+    close(x.grad, tx.grad, TOL[dtype])
+
+
+def test_avg_pool2d_gradcheck():
+    x = sh.randn(2, 2, 7, 6, dtype=sh.float64, requires_grad=True)
+    assert gradcheck(lambda x: C.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False), x)
+
+
+# ------------------------------------------------------------------------------ adaptive
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "x_shape, size",
+    [
+        ((2, 3, 7, 5), 1),
+        ((2, 3, 8, 8), (2, 4)),
+        ((2, 3, 7, 9), (3, 5)),
+        ((2, 3, 6, 5), (None, 3)),
+        ((2, 3, 4, 4), 6),
+    ],
+)
+def test_adaptive_avg_pool2d_matches_torch(x_shape, size, dtype):
+    x, tx = pair(x_shape, dtype)
+    out = C.adaptive_avg_pool2d(x, size)
+    t_out = F.adaptive_avg_pool2d(tx, size)
+    close(out, t_out, TOL[dtype])
+    backward_both(out, t_out)
+    close(x.grad, tx.grad, TOL[dtype])
+
+
+def test_adaptive_avg_pool2d_gradcheck():
+    x = sh.randn(2, 2, 7, 5, dtype=sh.float64, requires_grad=True)
+    assert gradcheck(lambda x: C.adaptive_avg_pool2d(x, (3, 2)), x)
+    assert gradcheck(lambda x: C.adaptive_avg_pool2d(x, 1), x)
+
+
+def test_adaptive_pool_matrix_rows_are_torch_windows():
+    a = ops.adaptive_pool_matrix(7, 3, np.float64)
+    # windows [floor(i*7/3), ceil((i+1)*7/3)): [0, 3), [2, 5), [4, 7)
+    np.testing.assert_allclose(a[1], [0, 0, 1 / 3, 1 / 3, 1 / 3, 0, 0])
+    np.testing.assert_allclose(a.sum(axis=1), 1)
+
+
+# ------------------------------------------------------------------------------ modules
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((3, 8, 3), {}),
+        ((1, 16, 5), {"padding": 2}),
+        ((4, 6, (3, 2)), {"bias": False}),
+        ((16, 32, 5), {"stride": 2, "dilation": 2}),
+    ],
+)
+def test_conv2d_init_matches_torch_under_the_same_seed(args, kwargs):
+    sh.manual_seed(0)
+    ours = sh.nn.Conv2d(*args, **kwargs)
+    torch.manual_seed(0)
+    theirs = torch.nn.Conv2d(*args, **kwargs)
+    np.testing.assert_array_equal(ours.weight.array, theirs.weight.detach().numpy())
+    assert ours.weight.requires_grad and ours.weight.dtype == sh.float32
+    if theirs.bias is None:
+        assert ours.bias is None
+    else:
+        np.testing.assert_array_equal(ours.bias.array, theirs.bias.detach().numpy())
+    assert ours.extra_repr() == theirs.extra_repr()
+    names = [name for name, _ in ours.named_parameters()]
+    assert names == [name for name, _ in theirs.named_parameters()]
+
+
+def test_lenet_conv_stack_matches_torch_with_copied_weights():
+    torch.manual_seed(1)
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 16, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+    )  # fmt: skip
+    sh.manual_seed(1)
+    layers = [
+        sh.nn.Conv2d(1, 16, 5, padding=2),
+        sh.nn.MaxPool2d(2),
+        sh.nn.Conv2d(16, 32, 5, padding=2),
+        sh.nn.MaxPool2d(2),
+    ]
+    np.testing.assert_array_equal(layers[2].bias.array, theirs[3].bias.detach().numpy())
+    x, tx = pair((8, 1, 28, 28), np.float32)
+    h = layers[1](layers[0](x).relu())
+    out = layers[3](layers[2](h).relu())
+    t_out = theirs(tx)
+    close(out, t_out, 1e-4)
+    backward_both(out, t_out)
+    close(x.grad, tx.grad, 1e-4)
+    for ours, i in [(layers[0], 0), (layers[2], 3)]:
+        close(ours.weight.grad, theirs[i].weight.grad, 1e-3)
+        close(ours.bias.grad, theirs[i].bias.grad, 1e-3)
+
+
+def test_pool_modules_match_torch():
+    x, tx = pair((2, 3, 9, 9))
+    pairs = [
+        (sh.nn.MaxPool2d(3, 2, 1), torch.nn.MaxPool2d(3, 2, 1)),
+        (sh.nn.MaxPool2d(2, ceil_mode=True), torch.nn.MaxPool2d(2, ceil_mode=True)),
+        (
+            sh.nn.AvgPool2d(3, 2, 1, count_include_pad=False),
+            torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False),
+        ),
+        (sh.nn.AdaptiveAvgPool2d((2, 3)), torch.nn.AdaptiveAvgPool2d((2, 3))),
+    ]
+    for ours, theirs in pairs:
+        close(ours(x), theirs(tx), 1e-10)
+        assert ours.extra_repr() == theirs.extra_repr()
+    out, idx = sh.nn.MaxPool2d(2, return_indices=True)(x)
+    t_out, t_idx = torch.nn.MaxPool2d(2, return_indices=True)(tx)
+    close(idx, t_idx, 0)
+
+
+# ------------------------------------------------------------------------------ errors
+
+
+def test_wrong_number_of_channels_names_layer_shapes_and_fix():
+    conv = sh.nn.Conv2d(3, 16, 5)
+    with pytest.raises(ShapeError) as info:
+        conv(sh.zeros(64, 1, 28, 28))
+    message = str(info.value)
+    assert (
+        "Conv2d(3, 16, ...) expects input of shape (N, 3, H, W); got (64, 1, 28, 28): "
+        "in_channels=3 but the input has 1 channel." in message
+    )
+    assert "Conv2d(1, ...)" in message
+
+
+def test_channels_last_input_suggests_permute():
+    with pytest.raises(ShapeError, match=r"x\.permute\(0, 3, 1, 2\)"):
+        sh.nn.Conv2d(3, 8, 3)(sh.zeros(2, 28, 28, 3))
+
+
+def test_three_d_input_with_wrong_channels_explains_the_batch_dim():
+    with pytest.raises(ShapeError) as info:
+        sh.nn.Conv2d(1, 8, 3)(sh.zeros(64, 28, 28))
+    message = str(info.value)
+    assert "A 3-D input is read as ONE image (C, H, W) without a batch dim" in message
+    assert "x.unsqueeze(1)" in message and "x.unsqueeze(0)" in message
+
+
+def test_two_d_input_explains_unsqueeze():
+    with pytest.raises(ShapeError, match=r"got 2-D \(28, 28\).*unsqueeze\(0\)\.unsqueeze\(0\)"):
+        sh.nn.Conv2d(1, 8, 3)(sh.zeros(28, 28))
+
+
+def test_kernel_larger_than_padded_input_names_sizes():
+    with pytest.raises(ShapeError) as info:
+        sh.nn.Conv2d(1, 8, 5, padding=0)(sh.zeros(2, 1, 4, 9))
+    assert "kernel height 5 is larger than the padded input height 4 (input 4 + padding 0)" in (
+        str(info.value)
+    )
+    with pytest.raises(ShapeError, match="kernel width 3 \\(dilated to 5\\)"):
+        C.conv2d(sh.zeros(1, 1, 8, 4), sh.zeros(1, 1, 1, 3), dilation=2)
+
+
+def test_pool_output_too_small_names_sizes():
+    with pytest.raises(ShapeError, match=r"max_pool2d: the input's \(H, W\) = \(1, 1\)"):
+        C.max_pool2d(sh.zeros(1, 1, 1, 1), 2)
+
+
+def test_unsupported_settings_say_so():
+    with pytest.raises(UnsupportedError, match="groups=2"):
+        sh.nn.Conv2d(4, 4, 3, groups=2)
+    with pytest.raises(UnsupportedError, match="padding_mode='reflect'"):
+        sh.nn.Conv2d(4, 4, 3, padding_mode="reflect")
+    with pytest.raises(UnsupportedError, match="groups=2"):
+        C.conv2d(sh.zeros(1, 4, 5, 5), sh.zeros(4, 2, 3, 3), groups=2)
+
+
+def test_bad_arguments_are_explained():
+    with pytest.raises(ArgumentError, match="padding='same' is not supported for strided"):
+        sh.nn.Conv2d(1, 1, 3, stride=2, padding="same")
+    with pytest.raises(ArgumentError, match="stride must be positive"):
+        C.conv2d(sh.zeros(1, 1, 5, 5), sh.zeros(1, 1, 3, 3), stride=0)
+    with pytest.raises(ArgumentError, match="padding must be an int, a pair of ints, 'same'"):
+        C.conv2d(sh.zeros(1, 1, 5, 5), sh.zeros(1, 1, 3, 3), padding="full")
+    with pytest.raises(ArgumentError, match="more than half the kernel"):
+        C.max_pool2d(sh.zeros(1, 1, 5, 5), 2, padding=2)
+
+
+def test_dtype_mismatch_is_explained():
+    with pytest.raises(DTypeError, match=r"the input is scratchish.float64 but the weight is "):
+        sh.nn.Conv2d(1, 2, 3)(sh.zeros(1, 1, 5, 5, dtype=sh.float64))
+
+
+# ------------------------------------------------------------------------------ timing
+
+
+def _time_lenet_convs(repeats: int = 15) -> None:
+    """Forward + backward of the LeNet conv stack, ours vs PyTorch, alternating windows.
+
+    Both use 2 threads, or OMP_NUM_THREADS (set OPENBLAS_NUM_THREADS too for NumPy's BLAS).
+    """
+    import os
+    import time
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 2)))
+    layers = [
+        sh.nn.Conv2d(1, 16, 5, padding=2),
+        sh.nn.MaxPool2d(2),
+        sh.nn.Conv2d(16, 32, 5, padding=2),
+        sh.nn.MaxPool2d(2),
+    ]
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 16, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+    )  # fmt: skip
+    x = sh.randn(64, 1, 28, 28)
+    tx = torch.randn(64, 1, 28, 28)
+
+    def ours_step():
+        out = layers[3](layers[2](layers[1](layers[0](x).relu())).relu())
+        out.sum().backward()
+
+    def theirs_step():
+        theirs(tx).sum().backward()
+
+    def best_of(step, n=5):
+        step()
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    ratios, ours_ms, theirs_ms = [], [], []
+    for _ in range(repeats):
+        t = best_of(theirs_step)
+        o = best_of(ours_step)
+        ratios.append(o / t)
+        ours_ms.append(o * 1e3)
+        theirs_ms.append(t * 1e3)
+    print(
+        f"LeNet convs (64, 1, 28, 28), forward + backward: scratchish {np.median(ours_ms):.2f} ms,"
+        f" torch {np.median(theirs_ms):.2f} ms, ratio (ours / torch) median "
+        f"{np.median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f})"
+    )
+
+
+if __name__ == "__main__":
+    _time_lenet_convs()

@@ -1,0 +1,261 @@
+"""nn.functional against PyTorch, the fused ops against their composed twins, erf, and
+nn.utils (gradient clipping)."""
+
+import math
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+from helpers import OpCase, check_gradcheck, check_parity, register_op_cases
+from scratchish import nn
+from scratchish.nn import functional as F
+from scratchish.ops.nn_ops import erf, erfc, erfinv
+
+
+def _seeded_dropout(lib, x):
+    lib.manual_seed(0)  # the same mask in both libraries, and at every gradcheck call
+    return lib.nn.functional.dropout(x, 0.3)
+
+
+# rows of the shared op table for the fused ops of ops/nn_ops.py (parity and gradcheck);
+# registered before torch is imported so the table is whole without torch
+NN_OP_CASES = register_op_cases(
+    OpCase("gelu", lambda lib, x: lib.nn.functional.gelu(x), [(3, 4)], ranges=(-4, 4)),
+    OpCase(
+        "gelu_tanh",
+        lambda lib, x: lib.nn.functional.gelu(x, approximate="tanh"),
+        [(3, 4)],
+        ranges=(-4, 4),
+    ),
+    OpCase("logsigmoid", lambda lib, x: lib.nn.functional.logsigmoid(x), [(5,)], ranges=(-30, 30)),
+    OpCase(
+        "cross_entropy",
+        lambda lib, x: lib.nn.functional.cross_entropy(
+            x, lib.tensor([0, 2, 1]), label_smoothing=0.1
+        ),
+        [(3, 4)],
+        ranges=(-3, 3),
+    ),
+    OpCase(
+        "cross_entropy_probs",
+        lambda lib, x, t: lib.nn.functional.cross_entropy(x, t.softmax(1), reduction="sum"),
+        [(2, 3, 2), (2, 3, 2)],
+    ),
+    OpCase(
+        "embedding",
+        lambda lib, w: lib.nn.functional.embedding(lib.tensor([[1, 0], [3, 1]]), w),
+        [(4, 3)],
+    ),
+    OpCase(
+        "layer_norm",
+        lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (4,), w, b),
+        [(2, 3, 4), (4,), (4,)],
+    ),
+    OpCase("dropout", _seeded_dropout, [(4, 5)]),
+)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", NN_OP_CASES, ids=str)
+def test_fused_op_parity(case, dtype):
+    check_parity(case, dtype)
+
+
+@pytest.mark.parametrize("case", NN_OP_CASES, ids=str)
+def test_fused_op_gradcheck(case):
+    check_gradcheck(case)
+
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+TOL = {np.float64: dict(rtol=1e-9, atol=1e-10), np.float32: dict(rtol=1e-5, atol=1e-5)}
+
+
+def pair(a):
+    a = np.asarray(a)
+    return sh.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+
+
+def check(out, tout, leaves, dtype, seed=1):
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), **TOL[dtype])
+    g = np.random.default_rng(seed).standard_normal(tout.shape).astype(dtype)
+    out.backward(sh.tensor(g))
+    tout.backward(torch.tensor(g))
+    for x, tx in leaves:
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), **TOL[dtype])
+
+
+def test_erf_accuracy():
+    x = np.concatenate([np.linspace(-7, 7, 20001), [0.0, 0.46875, -0.46875, 4.0, 1e-20]])
+    ref = np.array([math.erf(v) for v in x])
+    np.testing.assert_allclose(erf(x), ref, rtol=1e-15, atol=1e-16)
+    x32 = x.astype(np.float32)
+    ref32 = np.array([math.erf(float(v)) for v in x32])
+    assert erf(x32).dtype == np.float32
+    np.testing.assert_allclose(erf(x32), ref32, atol=5e-7)
+    big = np.linspace(0.5, 25, 1000)
+    np.testing.assert_allclose(erfc(big), [math.erfc(v) for v in big], rtol=1e-13)
+    y = np.linspace(-0.9999, 0.9999, 501)
+    np.testing.assert_allclose(erf(erfinv(y)), y, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_fused_matches_torch_and_composed(approximate, dtype):
+    a = np.random.default_rng(0).standard_normal((70_001,)).astype(dtype) * 3  # > one block
+    x, tx = pair(a)
+    check(F.gelu(x, approximate), TF.gelu(tx, approximate=approximate), [(x, tx)], dtype)
+    # composed from primitives: x * Phi(x) (erf through the array function) or the tanh form
+    xc = sh.tensor(a, requires_grad=True)
+    if approximate == "tanh":
+        inner = (xc + xc * xc * xc * 0.044715) * math.sqrt(2 / math.pi)
+        composed = xc * 0.5 * (inner.tanh() + 1)
+        grad_ref = None
+    else:
+        cdf = (erf(a * np.sqrt(0.5).astype(dtype)) + 1) * 0.5
+        composed = xc * sh.tensor(cdf.astype(dtype))
+        pdf = np.exp(-(a.astype(np.float64) ** 2) / 2) / math.sqrt(2 * math.pi)
+        grad_ref = cdf + a * pdf
+    out = F.gelu(sh.tensor(a, requires_grad=True), approximate)
+    np.testing.assert_allclose(out.detach().numpy(), composed.detach().numpy(), **TOL[dtype])
+    composed.sum().backward()
+    if grad_ref is None:
+        grad_ref = xc.grad.numpy()
+    np.testing.assert_allclose(_gelu_grad(a, approximate), grad_ref, **TOL[dtype])
+
+
+def _gelu_grad(a, approximate):
+    x = sh.tensor(a, requires_grad=True)
+    F.gelu(x, approximate).sum().backward()
+    return x.grad.numpy()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_activations_and_softmax(dtype):
+    a = np.random.default_rng(1).standard_normal((4, 6)).astype(dtype) * 3
+    cases = [
+        (lambda f, x: f.relu(x), None),
+        (lambda f, x: f.leaky_relu(x, 0.3), None),
+        (lambda f, x: f.sigmoid(x), None),
+        (lambda f, x: f.tanh(x), None),
+        (lambda f, x: f.silu(x), None),
+        (lambda f, x: f.logsigmoid(x), None),
+        (lambda f, x: f.softplus(x, beta=2.0, threshold=3.0), None),
+        (lambda f, x: f.softmax(x, dim=1), None),
+        (lambda f, x: f.log_softmax(x, dim=0), None),
+        (lambda f, x: f.pad(x, (1, 2, 0, 1), value=0.5), None),
+    ]
+    for fn, _ in cases:
+        x, tx = pair(a)
+        check(fn(F, x), fn(TF, tx), [(x, tx)], dtype)
+
+
+def test_relu_inplace_and_logsigmoid_at_zero():
+    x = sh.tensor([-1.0, 0.0, 2.0])
+    assert F.relu_(x) is x and x.tolist() == [0.0, 0.0, 2.0]
+    x, tx = pair(np.array([0.0, -50.0, 50.0]))
+    check(F.logsigmoid(x), TF.logsigmoid(tx), [(x, tx)], np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linear_and_layer_norm_fused_vs_composed(dtype):
+    rng = np.random.default_rng(2)
+    x_np, w_np, b_np = (rng.standard_normal(s).astype(dtype) for s in ((3, 4, 5), (5,), (5,)))
+    x, tx = pair(x_np)
+    w, tw = pair(w_np)
+    b, tb = pair(b_np)
+    check(
+        F.layer_norm(x, (5,), w, b),
+        TF.layer_norm(tx, (5,), tw, tb),
+        [(x, tx), (w, tw), (b, tb)],
+        dtype,
+    )
+    # the same from primitives
+    xc, wc, bc = (sh.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np))
+    mean = xc.mean(-1, keepdim=True)
+    var = ((xc - mean) * (xc - mean)).mean(-1, keepdim=True)
+    composed = (xc - mean) / (var + 1e-5).sqrt() * wc + bc
+    fused = F.layer_norm(sh.tensor(x_np), (5,), sh.tensor(w_np), sh.tensor(b_np))
+    np.testing.assert_allclose(fused.numpy(), composed.detach().numpy(), **TOL[dtype])
+    with pytest.raises(sh.ShapeError, match="normalized_shape"):
+        F.layer_norm(x, (4,))
+    w2_np = rng.standard_normal((3, 5)).astype(dtype)
+    x, tx = pair(x_np)
+    w2, tw2 = pair(w2_np)
+    check(F.linear(x, w2), TF.linear(tx, tw2), [(x, tx), (w2, tw2)], dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scaled_dot_product_attention(dtype):
+    rng = np.random.default_rng(3)
+    q_np, k_np, v_np = (
+        rng.standard_normal(s).astype(dtype) for s in ((2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 5))
+    )
+    keep = rng.uniform(size=(4, 6)) > 0.3
+    keep[:, 0] = True  # every query sees at least one key
+    float_mask = rng.standard_normal((2, 1, 4, 6)).astype(dtype)
+    for kwargs in [
+        dict(),
+        dict(is_causal=True),
+        dict(attn_mask=keep),
+        dict(attn_mask=float_mask, scale=0.3),
+    ]:
+        q, tq = pair(q_np)
+        k, tk = pair(k_np)
+        v, tv = pair(v_np)
+        mask = kwargs.get("attn_mask")
+        ours = {**kwargs, "attn_mask": None if mask is None else sh.tensor(mask)}
+        theirs = {**kwargs, "attn_mask": None if mask is None else torch.tensor(mask)}
+        check(
+            F.scaled_dot_product_attention(q, k, v, **ours),
+            TF.scaled_dot_product_attention(tq, tk, tv, **theirs),
+            [(q, tq), (k, tk), (v, tv)],
+            dtype,
+        )
+
+
+def test_embedding_one_hot_dropout_functional():
+    w_np = np.random.default_rng(4).standard_normal((6, 3))
+    idx = np.array([[5, 0], [5, 2]])
+    w, tw = pair(w_np)
+    check(
+        F.embedding(sh.tensor(idx), w), TF.embedding(torch.tensor(idx), tw), [(w, tw)], np.float64
+    )
+    hot = F.one_hot(sh.tensor([0, 2, 1]))
+    assert hot.dtype == sh.int64
+    np.testing.assert_array_equal(hot.numpy(), TF.one_hot(torch.tensor([0, 2, 1])).numpy())
+    assert F.one_hot(sh.tensor([1]), num_classes=4).shape == (1, 4)
+    with pytest.raises(sh.IndexOutOfRangeError, match="class index 4"):
+        F.one_hot(sh.tensor([4]), num_classes=4)
+    x = sh.ones(10)
+    assert F.dropout(x, 0.5, training=False) is x
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+def test_clip_grad_norm_matches_torch(norm_type):
+    rng = np.random.default_rng(5)
+    shapes = [(4, 3), (3,), (2, 2)]
+    ours, theirs = [], []
+    for s in shapes:
+        g = (rng.standard_normal(s) * 3).astype(np.float32)
+        p = nn.Parameter(sh.zeros(*s))
+        p.grad = sh.tensor(g)
+        tp = torch.nn.Parameter(torch.zeros(*s))
+        tp.grad = torch.tensor(g)
+        ours.append(p)
+        theirs.append(tp)
+    total = nn.utils.clip_grad_norm_(ours, 1.5, norm_type)
+    ttotal = torch.nn.utils.clip_grad_norm_(theirs, 1.5, norm_type)
+    assert total.dtype == sh.float32 and total.shape == ()
+    np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-6)
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-6)
+    nn.utils.clip_grad_value_(ours, 0.1)
+    assert max(np.abs(p.grad.numpy()).max() for p in ours) <= 0.1
+    vec = nn.utils.parameters_to_vector(ours)
+    assert vec.shape == (12 + 3 + 4,)
+    ours[0].grad = sh.tensor(np.full((4, 3), np.nan, dtype=np.float32))
+    with pytest.raises(sh.ArgumentError, match="nan"):
+        nn.utils.clip_grad_norm_(ours, 1.0, error_if_nonfinite=True)

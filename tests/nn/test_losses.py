@@ -1,0 +1,269 @@
+"""Losses against PyTorch (values and gradients), the fused cross-entropy against its
+composed twin (log_softmax + nll_loss), error messages, and the nan debug mode."""
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+from scratchish import nn
+from scratchish.nn import functional as F
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+TOL = {np.float64: dict(rtol=1e-9, atol=1e-10), np.float32: dict(rtol=1e-5, atol=1e-6)}
+
+
+def pair(a, grad=True):
+    a = np.asarray(a)
+    is_float = a.dtype.kind == "f"
+    return (
+        sh.tensor(a, requires_grad=grad and is_float),
+        torch.tensor(a, requires_grad=grad and is_float),
+    )
+
+
+def check(out, tout, leaves, dtype, upstream=None):
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), **TOL[dtype])
+    g = np.ones(tout.shape, dtype) if upstream is None else upstream
+    out.backward(sh.tensor(g))
+    tout.backward(torch.tensor(g))
+    for x, tx in leaves:
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), **TOL[dtype])
+
+
+def composed_cross_entropy(x, t, weight=None, ignore_index=-100, reduction="mean", eps=0.0):
+    """cross_entropy written with primitives: log_softmax, then nll_loss and the smoothing
+    term, as PyTorch defines it."""
+    logp = F.log_softmax(x, 1)
+    nll = F.nll_loss(logp, t, weight, ignore_index=ignore_index, reduction=reduction)
+    if not eps:
+        return nll
+    n_classes = x.shape[1]
+    valid = (t.numpy() != ignore_index).astype(x.numpy(force=True).dtype)
+    w = 1.0 if weight is None else weight.reshape(1, n_classes, *([1] * (x.ndim - 2)))
+    smooth = -(logp * w).sum(1) * valid
+    if reduction == "mean":
+        t_safe = np.where(valid > 0, t.numpy(), 0)
+        w_t = valid if weight is None else weight.numpy()[t_safe] * valid
+        smooth = smooth.sum() / w_t.sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - eps) + smooth * (eps / n_classes)
+
+
+CE_CASES = [
+    dict(shape=(6, 5)),
+    dict(shape=(6, 5), weight=True),
+    dict(shape=(6, 5), ignore=True),
+    dict(shape=(6, 5), weight=True, ignore=True, eps=0.1),
+    dict(shape=(6, 5), eps=0.2, reduction="sum"),
+    dict(shape=(6, 5), weight=True, eps=0.3, reduction="none"),
+    dict(shape=(3, 4, 2, 5), weight=True, ignore=True),
+    dict(shape=(3, 4, 7), eps=0.1, ignore=True, reduction="none"),
+    dict(shape=(5,)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CE_CASES)
+def test_cross_entropy_indices_match_torch_and_composed(case, dtype):
+    rng = np.random.default_rng(0)
+    shape = case["shape"]
+    n_classes = shape[0] if len(shape) == 1 else shape[1]
+    x_np = (rng.standard_normal(shape) * 3).astype(dtype)
+    t_np = rng.integers(0, n_classes, () if len(shape) == 1 else (shape[0], *shape[2:]))
+    if case.get("ignore"):
+        t_np.reshape(-1)[::3] = -1
+    w_np = rng.uniform(0.5, 2, n_classes).astype(dtype) if case.get("weight") else None
+    kwargs = dict(
+        ignore_index=-1,
+        reduction=case.get("reduction", "mean"),
+        label_smoothing=case.get("eps", 0.0),
+    )
+    x, tx = pair(x_np)
+    w, tw = (None, None) if w_np is None else pair(w_np, grad=False)
+    out = F.cross_entropy(x, sh.tensor(t_np), w, **kwargs)
+    tout = TF.cross_entropy(tx, torch.tensor(t_np), tw, **kwargs)
+    upstream = rng.standard_normal(tout.shape).astype(dtype)
+    check(out, tout, [(x, tx)], dtype, upstream)
+    if len(shape) > 1:
+        xc = sh.tensor(x_np, requires_grad=True)
+        composed = composed_cross_entropy(
+            xc, sh.tensor(t_np), w, -1, kwargs["reduction"], kwargs["label_smoothing"]
+        )
+        np.testing.assert_allclose(out.detach().numpy(), composed.detach().numpy(), **TOL[dtype])
+        composed.backward(sh.tensor(upstream))
+        np.testing.assert_allclose(x.grad.numpy(), xc.grad.numpy(), **TOL[dtype])
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        dict(),
+        dict(weight=True, eps=0.2),
+        dict(reduction="none"),
+        dict(shape=(2, 3, 4), reduction="sum"),
+    ],
+)
+def test_cross_entropy_probability_targets(case):
+    rng = np.random.default_rng(1)
+    shape = case.get("shape", (4, 3))
+    x_np = rng.standard_normal(shape)
+    p_np = rng.dirichlet(np.ones(shape[1]), size=(shape[0], *shape[2:]))
+    p_np = np.moveaxis(p_np, -1, 1)
+    x, tx = pair(x_np)
+    p, tp = pair(p_np)
+    w, tw = pair(rng.uniform(0.5, 2, shape[1]), grad=False) if case.get("weight") else (None, None)
+    kwargs = dict(reduction=case.get("reduction", "mean"), label_smoothing=case.get("eps", 0.0))
+    out = F.cross_entropy(x, p, w, **kwargs)
+    tout = TF.cross_entropy(tx, tp, tw, **kwargs)
+    check(out, tout, [(x, tx), (p, tp)], np.float64)
+
+
+def test_cross_entropy_loss_module_and_float32_default():
+    loss_fn, torch_fn = (
+        nn.CrossEntropyLoss(label_smoothing=0.1),
+        torch.nn.CrossEntropyLoss(label_smoothing=0.1),
+    )
+    x_np = np.random.default_rng(0).standard_normal((8, 10)).astype(np.float32)
+    t_np = np.arange(8)
+    x, tx = pair(x_np)
+    out, tout = loss_fn(x, sh.tensor(t_np)), torch_fn(tx, torch.tensor(t_np))
+    assert out.dtype == sh.float32 and out.shape == ()
+    check(out, tout, [(x, tx)], np.float32)
+    weighted = nn.CrossEntropyLoss(weight=sh.ones(10))
+    assert list(weighted.state_dict()) == ["weight"]
+
+
+def test_cross_entropy_errors_teach():
+    x = sh.zeros(4, 10)
+    with pytest.raises(sh.IndexOutOfRangeError, match="class index 10.*10 classes"):
+        F.cross_entropy(x, sh.tensor([1, 2, 10, 3]))
+    with pytest.raises(sh.IndexOutOfRangeError, match="class index -3"):
+        F.cross_entropy(x, sh.tensor([1, 2, -3, 3]))
+    with pytest.raises(sh.ShapeError, match=r"must have the input's shape \(4, 10\).*long"):
+        F.cross_entropy(x, sh.tensor([1.0, 2.0, 0.0, 3.0]))
+    with pytest.raises(sh.ShapeError, match=r"shape \(4,\), got \(4, 1\).*squeeze"):
+        F.cross_entropy(x, sh.tensor([[1], [2], [0], [3]]))
+    with pytest.raises(sh.ArgumentError, match="reduction"):
+        F.cross_entropy(x, sh.tensor([1, 2, 0, 3]), reduction="avg")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nll_loss_matches_torch(dtype):
+    rng = np.random.default_rng(2)
+    logp_np = np.log(rng.dirichlet(np.ones(5), size=6)).astype(dtype)
+    t_np = np.array([0, 4, 2, -100, 1, 1])
+    w_np = rng.uniform(0.5, 2, 5).astype(dtype)
+    for weight in (False, True):
+        for reduction in ("mean", "sum", "none"):
+            x, tx = pair(logp_np)
+            w, tw = pair(w_np, grad=False) if weight else (None, None)
+            check(
+                F.nll_loss(x, sh.tensor(t_np), w, reduction=reduction),
+                TF.nll_loss(tx, torch.tensor(t_np), tw, reduction=reduction),
+                [(x, tx)],
+                dtype,
+            )
+    x, tx = pair(logp_np)
+    check(
+        nn.NLLLoss()(x, sh.tensor(np.array([0, 1, 2, 3, 4, 0]))),
+        torch.nn.NLLLoss()(tx, torch.tensor(np.array([0, 1, 2, 3, 4, 0]))),
+        [(x, tx)],
+        dtype,
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mse_loss",
+        "l1_loss",
+        "smooth_l1_loss",
+        "binary_cross_entropy",
+        "binary_cross_entropy_with_logits",
+    ],
+)
+def test_regression_and_binary_losses(name, reduction, dtype):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((5, 3)).astype(dtype) * 2
+    b = rng.standard_normal((5, 3)).astype(dtype)
+    if name == "binary_cross_entropy":
+        a, b = 1 / (1 + np.exp(-a)), (b > 0).astype(dtype)
+    if name == "binary_cross_entropy_with_logits":
+        b = 1 / (1 + np.exp(-b))
+    x, tx = pair(a)
+    y, ty = pair(b)
+    check(
+        getattr(F, name)(x, y, reduction=reduction),
+        getattr(TF, name)(tx, ty, reduction=reduction),
+        [(x, tx), (y, ty)],
+        dtype,
+    )
+
+
+def test_bce_weights_pos_weight_and_modules():
+    rng = np.random.default_rng(4)
+    logits, targets = rng.standard_normal((6, 2)) * 3, (rng.uniform(size=(6, 2)) > 0.5) * 1.0
+    pos_weight, weight = np.array([3.0, 0.5]), rng.uniform(0.5, 1.5, (6, 2))
+    x, tx = pair(logits)
+    module = nn.BCEWithLogitsLoss(weight=sh.tensor(weight), pos_weight=sh.tensor(pos_weight))
+    torch_module = torch.nn.BCEWithLogitsLoss(
+        weight=torch.tensor(weight), pos_weight=torch.tensor(pos_weight)
+    )
+    assert list(module.state_dict()) == list(torch_module.state_dict())
+    check(
+        module(x, sh.tensor(targets)),
+        torch_module(tx, torch.tensor(targets)),
+        [(x, tx)],
+        np.float64,
+    )
+    probs = 1 / (1 + np.exp(-logits))
+    x, tx = pair(probs)
+    check(
+        nn.BCELoss(weight=sh.tensor(weight))(x, sh.tensor(targets)),
+        torch.nn.BCELoss(weight=torch.tensor(weight))(tx, torch.tensor(targets)),
+        [(x, tx)],
+        np.float64,
+    )
+    for cls, tcls in [
+        (nn.MSELoss, torch.nn.MSELoss),
+        (nn.L1Loss, torch.nn.L1Loss),
+        (nn.SmoothL1Loss, torch.nn.SmoothL1Loss),
+    ]:
+        x, tx = pair(logits)
+        check(
+            cls()(x, sh.tensor(targets)), tcls()(tx, torch.tensor(targets)), [(x, tx)], np.float64
+        )
+    # saturated probabilities stay finite, as PyTorch's log clamp at -100
+    edge = F.binary_cross_entropy(sh.tensor([0.0, 1.0]), sh.tensor([1.0, 0.0]))
+    assert edge.item() == pytest.approx(100.0)
+
+
+def test_binary_cross_entropy_rejects_logits_and_shapes():
+    with pytest.raises(sh.ArgumentError, match="with_logits"):
+        F.binary_cross_entropy(sh.tensor([2.0, -1.0]), sh.tensor([1.0, 0.0]))
+    with pytest.raises(sh.ShapeError, match="view"):
+        F.binary_cross_entropy_with_logits(sh.zeros(4, 1), sh.zeros(4))
+    with pytest.warns(UserWarning, match="broadcast"):
+        F.mse_loss(sh.zeros(4, 1), sh.zeros(4))
+
+
+def test_debug_mode_reports_first_nan_with_call_number():
+    F.set_debug(True)
+    try:
+        x = sh.tensor([[0.0, 1.0]])
+        start = F._loss_calls["cross_entropy"]
+        F.cross_entropy(x, sh.tensor([1]))
+        with pytest.raises(sh.ArgumentError) as err:
+            F.cross_entropy(sh.tensor([[float("nan"), 1.0]]), sh.tensor([1]))
+        msg = str(err.value)
+        assert f"call {start + 2} of cross_entropy" in msg and "input already holds nan" in msg
+        with pytest.raises(sh.ArgumentError, match="ignore_index"):
+            F.cross_entropy(x, sh.tensor([-100]))  # mean over zero samples: 0 / 0
+    finally:
+        F.set_debug(False)
+    assert np.isnan(F.cross_entropy(x, sh.tensor([-100])).item())  # off: nan, as PyTorch
