@@ -158,6 +158,7 @@ from .functions import (
     unsqueeze,
     var,
 )
+from .notes import explain
 from .random import Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state
 from .serialization import load, save
 from .tensor import Size, Tensor, device

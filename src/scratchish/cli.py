@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .notes.cli_commands import register as add_notes_commands
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -21,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     add_run_command(commands)
+    add_notes_commands(commands)
     return parser
 
 

@@ -15,7 +15,12 @@ class ScratchishError(Exception):
     code = "error"
 
     def __str__(self) -> str:
-        return f"{super().__str__()} [{self.code}]"
+        # imported here: the notes package imports this module
+        from .notes.explain import card_for_error
+
+        card = card_for_error(self.code)
+        read = f" Read more: sh.explain({card!r})." if card else ""
+        return f"{super().__str__()}{read} [{self.code}]"
 
 
 class ShapeError(ScratchishError, ValueError):
