@@ -18,9 +18,8 @@ import os
 import sys
 import time
 
-import numpy as np
-
 import models
+import numpy as np
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "tinyshakespeare.txt")
 
@@ -73,8 +72,11 @@ def run(lib, train, valid, chars, iters: int, seed: int = 1337, batch=12, block=
         lib.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if it % 250 == 0:
-            print(f"  {lib.__name__:10s} iter {it:5d} loss {loss.item():.4f} "
-                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+            print(
+                f"  {lib.__name__:10s} iter {it:5d} loss {loss.item():.4f} "
+                f"({time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
     train_seconds = time.perf_counter() - start
     val = estimate_val()
     sample = generate(lib, model, chars, block)
@@ -120,8 +122,10 @@ def main() -> None:
         print(f"{lib.__name__}: {args.iters} iterations", flush=True)
         results[lib.__name__] = run(lib, train, valid, chars, args.iters)
     for name, (val, seconds, sample) in results.items():
-        print(f"\n{name}: validation loss {val:.4f} after {args.iters} iterations, "
-              f"{seconds:.0f} s of training ({args.iters * 12 * 64 / seconds:.0f} tokens/s)")
+        print(
+            f"\n{name}: validation loss {val:.4f} after {args.iters} iterations, "
+            f"{seconds:.0f} s of training ({args.iters * 12 * 64 / seconds:.0f} tokens/s)"
+        )
         print(f"sample:\n{sample}")
     if len(results) == 2:
         (_, t_sh, _), (_, t_pt, _) = results["scratchish"], results["torch"]

@@ -20,7 +20,7 @@ from .autograd import (
 
 # isort: split
 # (autograd must load first: it loads tensor.py and the ops, which everything else uses)
-from . import backends, compat, cuda, data, datasets, nn, optim, utils
+from . import backends, compat, cuda, data, datasets, learner, nn, optim, tools, utils
 from .compat import as_torch, load_ipython_extension, unload_ipython_extension
 from .creation import (
     allclose,
@@ -157,6 +157,20 @@ from .functions import (
     unbind,
     unsqueeze,
     var,
+)
+from .learner import (
+    Learner,
+    accuracy,
+    error_rate,
+    f1_score,
+    image_learner,
+    learner_for,
+    load_learner,
+    mae,
+    r2_score,
+    rmse,
+    tabular_learner,
+    text_learner,
 )
 from .notes import explain
 from .random import Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state

@@ -13,7 +13,13 @@ import weakref
 
 import numpy as np
 
-from .errors import BackwardError, ScratchishError, ShapeError, broadcast_message
+from .errors import (
+    BackwardError,
+    IndexOutOfRangeError,
+    ScratchishError,
+    ShapeError,
+    broadcast_message,
+)
 
 _grad_enabled = True
 
@@ -194,6 +200,12 @@ class Function:
         """Turn a NumPy error inside forward into a scratchish error that names this op."""
         name = self.name()
         shapes = [np.shape(a) for a in arrays if isinstance(a, np.ndarray)]
+        if isinstance(err, IndexError):
+            shown = ", ".join(str(s) for s in shapes)
+            return IndexOutOfRangeError(
+                f"{name}: {err} (input shapes: {shown}). Indices count from 0, so the last "
+                f"valid index of a dim of size n is n - 1 (or -1)."
+            )
         if "broadcast" in str(err) and len(shapes) >= 2:
             return ShapeError(broadcast_message(name, *shapes))
         shown = ", ".join(str(s) for s in shapes)

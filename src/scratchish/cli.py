@@ -13,7 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .errors import ScratchishError
+from .learner.train_cli import register as add_learner_commands
 from .notes.cli_commands import register as add_notes_commands
+from .tools.ipython import format_error_for_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="scratchish",
         description="scratchish: deep learning from scratch-ish, PyTorch's API on NumPy.",
     )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback when something fails"
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    add_learner_commands(commands)
     add_run_command(commands)
     add_notes_commands(commands)
     return parser
@@ -67,7 +74,12 @@ def main(argv: list | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return 0
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except ScratchishError as e:
+        # a mistake we can explain: the calm explanation, the traceback only with --debug
+        print(format_error_for_cli(e, args.debug), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -443,7 +443,10 @@ class as_torch:  # noqa: N801 - used like a function, as no_grad is
 # ---------------------------------------------------------------------------------------------
 def load_ipython_extension(ipython) -> None:
     """`%load_ext scratchish`: from now on `import torch` in the notebook gives scratchish."""
+    from .tools.ipython import install
+
     _enable()
+    install(ipython)  # scratchish errors render as a calm explanation
     print("scratchish: `import torch` now gives scratchish (undo: %unload_ext scratchish).")
     earlier = ipython.user_ns.get("torch")
     if isinstance(earlier, types.ModuleType) and earlier is not torch_module():
@@ -452,4 +455,7 @@ def load_ipython_extension(ipython) -> None:
 
 def unload_ipython_extension(ipython) -> None:
     """`%unload_ext scratchish`: `import torch` gives PyTorch again."""
+    from .tools.ipython import uninstall
+
     _disable()
+    uninstall(ipython)
