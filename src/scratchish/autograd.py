@@ -311,8 +311,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     if root.parents is None:
         raise BackwardError(_FREED)
     root._grad = grad
-    # a leaf used several times gets one summed gradient, so its hooks run once (as in torch)
-    leaf_grads: dict = {}
+    leaf_grads: dict = {}  # leaves with hooks: summed first, so each hook runs once (as torch)
     for fn in topological_order(root):
         saved = fn.__dict__
         grad_out = saved.pop("_grad", None)
@@ -326,9 +325,13 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
         for parent, grad_x in zip(fn.parents, grads):
             if parent is None or grad_x is None:
                 continue
-            if isinstance(parent, Tensor):  # a leaf: store the summed gradient on it at the end
+            if isinstance(parent, Tensor):  # a leaf: its gradient goes into .grad
                 if grad_x.shape != parent.array.shape:
                     _shape_error(fn, grad_x, parent.array.shape)
+                if not parent._hooks:
+                    _accumulate(parent, grad_x)
+                    continue
+                # a leaf with hooks gets one summed gradient at the end, so its hooks run once
                 prev = leaf_grads.get(id(parent))
                 leaf_grads[id(parent)] = (parent, grad_x if prev is None else prev[1] + grad_x)
             else:  # a node: add to the gradient it will pass on when its turn comes
