@@ -27,13 +27,17 @@ def profile(workload: str, steps: int = 20) -> None:
     wall = time.perf_counter() - start
     summary = tracer.summary()
     print(f"\n{workload}: {steps} steps, {wall / steps * 1e3:.1f} ms per step (traced)")
-    for op, n_fwd, t_fwd, n_bwd, t_bwd in summary.rows[:12]:
+    for op, _n_fwd, t_fwd, _n_bwd, t_bwd in summary.rows[:12]:
         share = (t_fwd + t_bwd) / wall * 100
-        print(f"  {op:24s} fwd {t_fwd / steps * 1e3:7.2f} ms  bwd {t_bwd / steps * 1e3:7.2f} ms"
-              f"  {share:5.1f}%")
+        print(
+            f"  {op:24s} fwd {t_fwd / steps * 1e3:7.2f} ms  bwd {t_bwd / steps * 1e3:7.2f} ms"
+            f"  {share:5.1f}%"
+        )
     other = wall - summary.total_seconds
-    print(f"  {'(outside ops: optimizer, bookkeeping)':40s} {other / steps * 1e3:7.2f} ms  "
-          f"{other / wall * 100:5.1f}%")
+    print(
+        f"  {'(outside ops: optimizer, bookkeeping)':40s} {other / steps * 1e3:7.2f} ms  "
+        f"{other / wall * 100:5.1f}%"
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,14 @@
 """Shared pytest setup: make tests/helpers.py importable as `helpers` from every test file."""
 
+import os
 import sys
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
+
+
+# Tests and doctests must not write a journal into the working folder; the journal's own tests
+# point SCRATCHISH_JOURNAL at a folder of their own.
+os.environ.setdefault("SCRATCHISH_JOURNAL", "off")

@@ -500,3 +500,16 @@ def test_gradcheck_of_broadcast_mul_div(shapes, seed):
     a, b = _arrays_for(shapes.input_shapes, seed)
     xs = [sh.tensor(a, requires_grad=True), sh.tensor(b, requires_grad=True)]
     assert gradcheck(lambda x, y: x * y / (y * y + 1), *xs)
+
+
+def test_relu_keeps_its_mask_only_when_a_gradient_may_be_asked():
+    from scratchish.ops.elementwise import Relu
+
+    x = np.array([-1.0, 0.0, 2.0])
+    op = Relu()
+    op.needs_input_grad = (False,)  # what apply sets under no_grad
+    np.testing.assert_array_equal(op.forward(x), [0.0, 0.0, 2.0])
+    assert not hasattr(op, "mask")
+    op = Relu()  # called directly (needs_input_grad unset): keeps it, to be safe
+    op.forward(x)
+    np.testing.assert_array_equal(op.backward(np.ones(3)), [0.0, 0.0, 1.0])

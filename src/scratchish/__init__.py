@@ -20,7 +20,7 @@ from .autograd import (
 
 # isort: split
 # (autograd must load first: it loads tensor.py and the ops, which everything else uses)
-from . import backends, compat, cuda, data, datasets, learner, nn, optim, tools, utils
+from . import backends, compat, cuda, data, datasets, journal, learner, nn, optim, tools, utils
 from .compat import as_torch, load_ipython_extension, unload_ipython_extension
 from .creation import (
     allclose,
@@ -36,6 +36,7 @@ from .creation import (
     from_numpy,
     full,
     full_like,
+    get_default_device,
     histogram,
     linspace,
     manual_seed,
@@ -50,6 +51,7 @@ from .creation import (
     randn,
     randn_like,
     randperm,
+    set_default_device,
     stack,
     tensor,
     tril,

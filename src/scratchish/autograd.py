@@ -71,6 +71,12 @@ class no_grad:  # noqa: N801 - PyTorch's name
 
     _mode = False
 
+    def __new__(cls, func=None):
+        # `@no_grad` without parentheses: decorate the function directly
+        if func is not None:
+            return cls()(func)
+        return super().__new__(cls)
+
     def __enter__(self) -> None:
         global _grad_enabled
         self.prev = _grad_enabled

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .course import register as add_course_commands
 from .errors import ScratchishError
+from .journal.cli_commands import register as add_runs_commands
 from .learner.train_cli import register as add_learner_commands
 from .notes.cli_commands import register as add_notes_commands
 from .tools.ipython import format_error_for_cli
@@ -29,8 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     add_learner_commands(commands)
+    add_runs_commands(commands)
     add_run_command(commands)
     add_notes_commands(commands)
+    add_course_commands(commands)
     return parser
 
 

@@ -201,6 +201,19 @@ def triu(x: Tensor, diagonal: int = 0) -> Tensor:
     return x.triu(diagonal)
 
 
+def set_default_device(device) -> None:
+    """Accepted for PyTorch code: scratchish has one device, the CPU. `set_default_device("cpu")`
+    (or None) does nothing; any other device raises the CPU-only error."""
+    _check_device(device)
+
+
+def get_default_device():
+    """The device new tensors are made on: always the CPU here."""
+    from .tensor import device
+
+    return device("cpu")
+
+
 # ------------------------------------------------------------------ random
 def manual_seed(seed: int):
     """Seed the default generator: the same seed gives the same numbers as torch.manual_seed."""

@@ -6,7 +6,33 @@ Read next: tensor.py for the methods themselves.
 
 from __future__ import annotations
 
+import numpy as np
+
+from .errors import ArgumentError, DTypeError
 from .tensor import Tensor
+
+
+def _into(result: Tensor, out: Tensor | None) -> Tensor:
+    """PyTorch's `out=`: write the result into the tensor `out` and return it. Like PyTorch,
+    out= records no graph, so it is refused when the result needs a gradient."""
+    if out is None:
+        return result
+    if result.requires_grad:
+        raise ArgumentError(
+            "out=: functions with out= do not support autograd, but an input requires grad. "
+            "Assign the result instead (y = torch.add(a, b)), or compute it under no_grad."
+        )
+    if out.array.shape != result.array.shape:  # PyTorch resizes out to the result's shape
+        out.array = result.array.astype(out.array.dtype)
+        return out
+    try:
+        np.copyto(out.array, result.array, casting="same_kind")  # in place: views see it
+    except TypeError:
+        raise DTypeError(
+            f"out=: the result is {result.dtype}, which cannot be stored in out's "
+            f"{out.dtype}. Pass an out tensor of dtype {result.dtype}."
+        ) from None
+    return out
 
 
 def is_tensor(obj) -> bool:
@@ -17,115 +43,115 @@ def numel(x: Tensor) -> int:
     return x.numel()
 
 
-def exp(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's argument names throughout
-    return input.exp()
+def exp(input: Tensor, *, out=None) -> Tensor:  # noqa: A002 - PyTorch's argument names throughout
+    return _into(input.exp(), out)
 
 
-def log(input: Tensor) -> Tensor:  # noqa: A002
-    return input.log()
+def log(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.log(), out)
 
 
-def log10(input: Tensor) -> Tensor:  # noqa: A002
-    return input.log10()
+def log10(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.log10(), out)
 
 
-def log2(input: Tensor) -> Tensor:  # noqa: A002
-    return input.log2()
+def log2(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.log2(), out)
 
 
-def sqrt(input: Tensor) -> Tensor:  # noqa: A002
-    return input.sqrt()
+def sqrt(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.sqrt(), out)
 
 
-def rsqrt(input: Tensor) -> Tensor:  # noqa: A002
-    return input.rsqrt()
+def rsqrt(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.rsqrt(), out)
 
 
-def square(input: Tensor) -> Tensor:  # noqa: A002
-    return input.square()
+def square(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.square(), out)
 
 
-def sin(input: Tensor) -> Tensor:  # noqa: A002
-    return input.sin()
+def sin(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.sin(), out)
 
 
-def cos(input: Tensor) -> Tensor:  # noqa: A002
-    return input.cos()
+def cos(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.cos(), out)
 
 
-def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    return input.tanh()
+def tanh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.tanh(), out)
 
 
-def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    return input.sigmoid()
+def sigmoid(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.sigmoid(), out)
 
 
 def relu(input: Tensor) -> Tensor:  # noqa: A002
     return input.relu()
 
 
-def abs(input: Tensor) -> Tensor:  # noqa: A002, A001
-    return input.abs()
+def abs(input: Tensor, *, out=None) -> Tensor:  # noqa: A002, A001
+    return _into(input.abs(), out)
 
 
-def sign(input: Tensor) -> Tensor:  # noqa: A002
-    return input.sign()
+def sign(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.sign(), out)
 
 
-def pow(input: Tensor, exponent) -> Tensor:  # noqa: A002, A001
-    return input.pow(exponent)
+def pow(input: Tensor, exponent, *, out=None) -> Tensor:  # noqa: A002, A001
+    return _into(input.pow(exponent), out)
 
 
-def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002, A001
-    return input.clamp(min, max)
+def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:  # noqa: A002, A001
+    return _into(input.clamp(min, max), out)
 
 
 clip = clamp
 
 
-def maximum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    return input.maximum(other)
+def maximum(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.maximum(other), out)
 
 
-def minimum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    return input.minimum(other)
+def minimum(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.minimum(other), out)
 
 
-def add(input: Tensor, other, *, alpha=1) -> Tensor:  # noqa: A002
-    return input + (other if alpha == 1 else other * alpha)
+def add(input: Tensor, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input + (other if alpha == 1 else other * alpha), out)
 
 
-def sub(input: Tensor, other, *, alpha=1) -> Tensor:  # noqa: A002
-    return input - (other if alpha == 1 else other * alpha)
+def sub(input: Tensor, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input - (other if alpha == 1 else other * alpha), out)
 
 
-def mul(input: Tensor, other) -> Tensor:  # noqa: A002
-    return input * other
+def mul(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input * other, out)
 
 
-def div(input: Tensor, other) -> Tensor:  # noqa: A002
-    return input / other
+def div(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input / other, out)
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
-    return input.matmul(other)
+def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.matmul(other), out)
 
 
-def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
-    return input.mm(mat2)
+def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.mm(mat2), out)
 
 
-def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
-    return input.bmm(mat2)
+def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.bmm(mat2), out)
 
 
-def sum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002, A001
-    return input.sum(dim, keepdim, dtype)
+def sum(input: Tensor, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002, A001
+    return _into(input.sum(dim, keepdim, dtype), out)
 
 
-def mean(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
-    return input.mean(dim, keepdim, dtype)
+def mean(input: Tensor, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
+    return _into(input.mean(dim, keepdim, dtype), out)
 
 
 def var(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
@@ -144,24 +170,24 @@ def min(input: Tensor, dim=None, keepdim=False):  # noqa: A002, A001
     return input.min(dim, keepdim)
 
 
-def amax(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A002
-    return input.amax(dim, keepdim)
+def amax(input: Tensor, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.amax(dim, keepdim), out)
 
 
-def amin(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A002
-    return input.amin(dim, keepdim)
+def amin(input: Tensor, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.amin(dim, keepdim), out)
 
 
-def argmax(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A002
-    return input.argmax(dim, keepdim)
+def argmax(input: Tensor, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.argmax(dim, keepdim), out)
 
 
-def argmin(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A002
-    return input.argmin(dim, keepdim)
+def argmin(input: Tensor, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.argmin(dim, keepdim), out)
 
 
-def logsumexp(input: Tensor, dim, keepdim=False) -> Tensor:  # noqa: A002
-    return input.logsumexp(dim, keepdim)
+def logsumexp(input: Tensor, dim, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logsumexp(dim, keepdim), out)
 
 
 def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
@@ -248,24 +274,24 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     return input.equal(other)
 
 
-def round(input: Tensor, decimals: int = 0) -> Tensor:  # noqa: A002, A001
-    return input.round(decimals)
+def round(input: Tensor, decimals: int = 0, *, out=None) -> Tensor:  # noqa: A002, A001
+    return _into(input.round(decimals), out)
 
 
-def floor(input: Tensor) -> Tensor:  # noqa: A002
-    return input.floor()
+def floor(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.floor(), out)
 
 
-def ceil(input: Tensor) -> Tensor:  # noqa: A002
-    return input.ceil()
+def ceil(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.ceil(), out)
 
 
-def cumsum(input: Tensor, dim: int) -> Tensor:  # noqa: A002
-    return input.cumsum(dim)
+def cumsum(input: Tensor, dim: int, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.cumsum(dim), out)
 
 
-def prod(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A002
-    return input.prod(dim, keepdim)
+def prod(input: Tensor, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.prod(dim, keepdim), out)
 
 
 def any(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A002, A001

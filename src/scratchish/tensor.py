@@ -361,15 +361,23 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph)
 
     def retain_grad(self) -> None:
-        """Keep this non-leaf tensor's gradient in `.grad` after backward."""
-        if self.grad_fn is not None:
-            self.grad_fn.__dict__.setdefault("_out_hooks", []).append(
-                autograd.retain_grad_hook(self)
-            )
+        """Keep this non-leaf tensor's gradient in `.grad` after backward (once, however
+        often it is called)."""
+        if self.grad_fn is not None and not self.retains_grad:
+            store = autograd.retain_grad_hook(self)
+            store.retains_grad = True  # tells it apart from hooks of register_hook
+            self.grad_fn.__dict__.setdefault("_out_hooks", []).append(store)
 
     @property
     def retains_grad(self) -> bool:
-        return self.grad_fn is not None and bool(self.grad_fn.__dict__.get("_out_hooks"))
+        """Whether retain_grad() was called on this non-leaf tensor. backward frees the graph
+        and its hooks; a non-leaf tensor's .grad is then the sign (only retain_grad fills it)."""
+        if self.grad_fn is None:
+            return False
+        hooks = self.grad_fn.__dict__.get("_out_hooks", ())
+        return self.grad is not None or builtins.any(
+            getattr(h, "retains_grad", False) for h in hooks
+        )
 
     def register_hook(self, hook):
         """Call `hook(grad)` when this tensor's gradient is computed; it may return a new one."""
@@ -569,6 +577,33 @@ class Tensor:
         self.array[...] = gen.uniform(self.array.shape, a, b, dtype=self.array.dtype)
         return self
 
+    def bernoulli_(self, p: float = 0.5, *, generator=None) -> Tensor:
+        """Fill with 1 (probability p) or 0, drawn as PyTorch's Tensor.bernoulli_(p)."""
+        from .random import default_generator
+
+        gen = generator or default_generator
+        self.array[...] = gen.bernoulli(_value(p), self.array.shape, dtype=self.array.dtype)
+        return self
+
+    def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
+        from .random import default_generator
+
+        gen = generator or default_generator
+        self.array[...] = gen.exponential(self.array.shape, lambd, dtype=self.array.dtype)
+        return self
+
+    def bernoulli(self, *, generator=None) -> Tensor:
+        """1 with probability p (each element of this tensor), else 0: torch.bernoulli(self)."""
+        from .creation import bernoulli
+
+        return bernoulli(self, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
+        """Indices drawn with probability proportional to this tensor's rows (torch.multinomial)."""
+        from .creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
         np.clip(self.array, min, max, out=self.array)
         return self
@@ -630,10 +665,10 @@ class Tensor:
         return Log.apply(_floating(self))
 
     def log10(self):
-        return Log.apply(self) * (1 / math.log(10))
+        return Log.apply(_floating(self)) * (1 / math.log(10))
 
     def log2(self):
-        return Log.apply(self) * (1 / math.log(2))
+        return Log.apply(_floating(self)) * (1 / math.log(2))
 
     def sqrt(self):
         return Sqrt.apply(_floating(self))
@@ -952,7 +987,7 @@ class Tensor:
         return self.array if dtype is None else self.array.astype(dtype, copy=False)
 
     def __format__(self, spec: str) -> str:
-        if self.array.ndim == 0 and spec:
+        if self.array.ndim == 0:  # f"{loss:.4f}" and f"{loss}" print the number, as in torch
             return format(self.item(), spec)
         return format(repr(self), spec)
 

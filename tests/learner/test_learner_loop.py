@@ -94,7 +94,7 @@ def test_callbacks_run_by_order_and_show_training_loop(tmp_path, capsys):
     learn.show_training_loop()
     text = capsys.readouterr().out
     assert text.index("before_fit") < text.index("after_backward") < text.index("after_fit")
-    assert "['Early', 'Late']" in text and "NaNGuard" in text
+    assert "['Early', 'JournalCallback', 'Late']" in text and "NaNGuard" in text
 
 
 def test_cancel_batch_skips_the_step(tmp_path):

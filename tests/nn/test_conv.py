@@ -189,6 +189,45 @@ def test_conv2d_output_is_a_channels_last_view_of_one_product():
     assert ops.pad_input(out, ((0, 0), (0, 0)), channels_last=True) is out
 
 
+@pytest.mark.parametrize("case", CONV_CASES[:3] + [((5, 1, 9, 8), (4, 1, 3, 3), 1, 1, 1, True)])
+def test_conv2d_in_image_blocks_equals_one_product(case, monkeypatch):
+    """Blocks of images (COLS_BLOCK_BYTES) give the numbers of one whole im2col product."""
+    x_shape, w_shape, stride, padding, dilation, bias = case
+
+    def run():
+        x, _ = pair(x_shape, np.float64)
+        w, _ = pair(w_shape, np.float64, 1)
+        b, _ = pair(w_shape[:1], np.float64, 2) if bias else (None, None)
+        out = C.conv2d(x, w, b, stride, padding, dilation)
+        blocks = out.grad_fn.blocks  # (backward frees the node)
+        out.backward(sh.Tensor._make(np.random.default_rng(3).standard_normal(out.shape)))
+        grads = [t.grad.array for t in (x, w, b) if t is not None]
+        return blocks, out.array, grads
+
+    monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", 2**40)
+    whole_blocks, whole, whole_grads = run()
+    monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", 1)  # one image per block
+    blocks, out, grads = run()
+    assert len(whole_blocks) == 1 and len(blocks) == x_shape[0]
+    np.testing.assert_allclose(out, whole, rtol=1e-12, atol=1e-12)
+    for ours, plain in zip(grads, whole_grads):
+        np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_without_grad_keeps_nothing_for_backward():
+    """Inference (apply under no_grad says no input needs a gradient) keeps neither the
+    padded input nor the weight; a frozen weight keeps only the weight (for grad_x)."""
+    x = np.ones((2, 3, 6, 6), np.float32)
+    w = np.ones((5, 3, 3, 3), np.float32)
+    op = ops.Conv2d()
+    op.needs_input_grad = (False, False)
+    op.forward(x, w)
+    assert op.xp is None and op.w is None
+    op.needs_input_grad = (True, False)
+    op.forward(x, w)
+    assert op.xp is None and op.w is w
+
+
 # ------------------------------------------------------------------------------ max pool
 
 MAXPOOL_CASES = [
@@ -237,6 +276,23 @@ def test_max_pool2d_fast_path_reads_views_and_keeps_float32():
     assert out.dtype == sh.float32
     out.sum().backward()
     assert x.grad.dtype == sh.float32
+
+
+def test_max_pool2d_fast_backward_takes_grad_out_in_any_layout():
+    """x channels-last (as after our conv), grad_out (N, C, H, W)-contiguous (as from a
+    Flatten): backward copies grad_out into x's layout first; the gradient is the same."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, (2, 5, 6, 6)).astype(np.float32)  # ties in most windows
+    x_last = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    g = rng.standard_normal((2, 5, 3, 3)).astype(np.float32)
+    g_last = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    op = ops.MaxPool2d()
+    op.forward(x_last)
+    grad_mixed, grad_same = op.backward(g), op.backward(g_last)
+    np.testing.assert_array_equal(grad_mixed, grad_same)
+    tx = torch.tensor(x, requires_grad=True)
+    F.max_pool2d(tx, 2).backward(torch.tensor(g))
+    np.testing.assert_array_equal(grad_mixed, tx.grad.numpy())
 
 
 def test_max_pool2d_gradcheck():

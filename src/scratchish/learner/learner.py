@@ -20,6 +20,7 @@ import numpy as np
 from .. import nn, optim
 from ..autograd import no_grad
 from ..errors import ArgumentError
+from ..journal import JournalCallback
 from ..random import get_rng_state, set_rng_state
 from ..serialization import load as sh_load
 from ..serialization import save as sh_save
@@ -112,6 +113,7 @@ class Learner:
         path: str | Path = ".",
         model_dir: str = "models",
         progress: bool = True,
+        journal: bool | str | Path = True,
     ) -> None:
         self.dls, self.model, self.opt_func, self.lr = dls, model, opt_func, lr
         self.loss_func = loss_func if loss_func is not None else _default_loss(dls)
@@ -125,6 +127,10 @@ class Learner:
         self.recorder = Recorder()
         self.cbs: list = []
         self.add_cbs([self.recorder, NaNGuard()])
+        # every fit is recorded in the experiment journal (journal/): learn.run is the latest
+        self.journal = JournalCallback(None if journal is True else journal) if journal else None
+        if self.journal is not None:
+            self.add_cbs([self.journal])
         if progress:
             self.add_cbs([ProgressCallback()])
         self.add_cbs(cbs or [])
@@ -346,6 +352,11 @@ class Learner:
             path = path.with_name(path.name + ".safetensors")
         return path if path.is_absolute() else self.path / self.model_dir / path
 
+    @property
+    def run(self):
+        """The journal's record of the latest fit (a sh.journal.Run), or None."""
+        return self.journal.run if self.journal is not None else None
+
     def save(self, name: str | Path, with_opt: bool = True) -> Path:
         """Save a checkpoint: the model, the optimizer's state, the epochs done, the recorder
         and the random state, so that `load` + `fit(..., start_epoch=...)` resumes exactly.
@@ -364,6 +375,8 @@ class Learner:
             "rng": get_rng_state(),
         }
         sh_save(checkpoint, path)
+        if self.journal is not None:
+            self.journal.add_artefact(path, "checkpoint")
         return path
 
     def load(self, name: str | Path, with_opt: bool = True, quiet: bool = False) -> Learner:

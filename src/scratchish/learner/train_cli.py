@@ -126,6 +126,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     learn.add_cbs([ProgressCallback(bars=not getattr(args, "no_bars", False))])
+    if learn.journal is not None:  # so that `scratchish runs rerun` can repeat this command
+        learn.journal.record_command("train", args)
     kind = learn.dls.kind
     epochs = args.epochs or DEFAULT_EPOCHS[kind]
     _describe(learn, name, epochs)
@@ -147,6 +149,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     files.append(_try_plot(learn.plot_losses, out / "losses.png"))
     if kind in ("images", "table") and learn.dls.classes is not None:
         files.append(_try_plot(learn.plot_confusion_matrix, out / "confusion_matrix.png"))
+    if learn.journal is not None:
+        for f in files:
+            if f is not None:
+                learn.journal.add_artefact(f)
     _report(learn, kind, files, start)
     return 0
 

@@ -238,7 +238,8 @@ class Relu(Function):
 
     def forward(self, x):
         out = np.maximum(x, 0)
-        self.mask = out > 0  # relu'(0) = 0, as in PyTorch
+        if self.needs_input_grad[:1] != (False,):  # no mask when no gradient will be asked
+            self.mask = out > 0  # relu'(0) = 0, as in PyTorch
         return out
 
     def backward(self, grad_out):

@@ -138,6 +138,14 @@ CATALOGUE = {
         "log(softmax(x)); scale the inputs. sh.tools.GradientFlow shows where it blows up.",
         "learning rates, and why training diverges",
     ),
+    "journal": Entry(
+        "the experiment journal cannot be read or written",
+        "A damaged or half-copied journal file, one from a newer scratchish, or --journal "
+        "pointing at another program's file.",
+        "Move the file the message names aside (a new journal is created on the next run), or "
+        "set SCRATCHISH_JOURNAL=off to train without recording.",
+        "the experiment journal",
+    ),
     "error": Entry(
         "something scratchish could not do",
         "See the message: it names the operation and the values involved.",
