@@ -513,3 +513,36 @@ def test_relu_keeps_its_mask_only_when_a_gradient_may_be_asked():
     op = Relu()  # called directly (needs_input_grad unset): keeps it, to be safe
     op.forward(x)
     np.testing.assert_array_equal(op.backward(np.ones(3)), [0.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape, index",
+    [
+        ((27, 10), np.array([[1, 5, 1], [26, 1, 0], [5, 5, 5]])),  # C[X]: repeated rows
+        ((4, 2, 3), np.array([3, -1, 0, 3, -4])),  # negative indices, rows of matrices
+        ((6,), np.array([2, 2, 2, 0])),  # a vector: each row is one number
+        ((5, 3), np.array([], dtype=np.int64)),  # nothing picked: zero gradient
+        ((3, 2), np.array([0, 2, 2], dtype=np.uint8)),
+    ],
+)
+def test_scatter_add_rows_fast_path_matches_add_at(shape, index, dtype, monkeypatch):
+    """The backward of x[int_array]: the one-hot product and the general np.add.at path
+    both add the gradient rows of repeated indices."""
+    from scratchish.ops import movement
+
+    rng = np.random.default_rng(0)
+    grad_out = rng.standard_normal(index.shape + shape[1:]).astype(dtype)
+    expected = np.zeros(shape, dtype)
+    np.add.at(expected, index, grad_out)
+    fast = movement.scatter_add_rows(index, grad_out, shape)
+    monkeypatch.setattr(movement, "_ONE_HOT_MAX", -1)  # force the np.add.at path
+    general = movement.scatter_add_rows(index, grad_out, shape)
+    tol = dict(rtol=1e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12)
+    for got in (fast, general):
+        assert got.shape == shape and got.dtype == dtype
+        np.testing.assert_allclose(got, expected, **tol)
+    # and through the engine: C[X] with X 2-D, as in the makemore MLP
+    x = sh.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+    x[sh.tensor(index)].backward(sh.tensor(grad_out))
+    np.testing.assert_allclose(x.grad.numpy(), expected, **tol)

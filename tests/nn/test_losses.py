@@ -267,3 +267,39 @@ def test_debug_mode_reports_first_nan_with_call_number():
     finally:
         F.set_debug(False)
     assert np.isnan(F.cross_entropy(x, sh.tensor([-100])).item())  # off: nan, as PyTorch
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("t_dtype", [np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_plain_fast_path_matches_general_path(reduction, t_dtype, dtype):
+    """(N, C) logits with class indices, no weight, no smoothing, none ignored takes
+    CrossEntropy._plain; a weight of ones gives the same loss through the general path."""
+    rng = np.random.default_rng(3)
+    x_np = (rng.standard_normal((32, 27)) * 4).astype(dtype)
+    t = sh.tensor(rng.integers(0, 27, 32).astype(t_dtype))
+    g = rng.standard_normal(() if reduction != "none" else (32,)).astype(dtype)
+    x_fast, x_general = sh.tensor(x_np, requires_grad=True), sh.tensor(x_np, requires_grad=True)
+    fast = F.cross_entropy(x_fast, t, reduction=reduction)
+    assert fast.grad_fn.mode == "plain"
+    general = F.cross_entropy(x_general, t, sh.ones(27, dtype=fast.dtype), reduction=reduction)
+    assert general.grad_fn.mode == "indices"
+    np.testing.assert_allclose(fast.detach().numpy(), general.detach().numpy(), **TOL[dtype])
+    assert fast.dtype == general.dtype and fast.shape == general.shape
+    fast.backward(sh.tensor(g), retain_graph=True)
+    fast.backward(sh.tensor(g))  # the saved softmax is not overwritten by the first backward
+    general.backward(sh.tensor(g), retain_graph=True)
+    general.backward(sh.tensor(g))
+    np.testing.assert_allclose(x_fast.grad.numpy(), x_general.grad.numpy(), **TOL[dtype])
+
+
+def test_cross_entropy_plain_fast_path_leaves_bad_and_ignored_targets_to_general_path():
+    x = sh.randn(4, 3, requires_grad=True)
+    for bad in ([0, 1, 3, 2], [0, -1, 2, 1]):
+        with pytest.raises(IndexError, match="class index"):
+            F.cross_entropy(x, sh.tensor(bad))
+    # ignore_index inside [0, C): the general path masks the ignored samples
+    loss = F.cross_entropy(x, sh.tensor([0, 1, 1, 2]), ignore_index=1)
+    assert loss.grad_fn.mode == "indices"
+    expected = F.cross_entropy(x[sh.tensor([0, 3])], sh.tensor([0, 2]))
+    np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-6)

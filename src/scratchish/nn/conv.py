@@ -128,9 +128,9 @@ def conv2d(
     out[n, o, i, j] = bias[o] + sum_{c, p, q} weight[o, c, p, q] *
     x_padded[n, c, i * stride_h + p * dilation_h, j * stride_w + q * dilation_w]
 
-    Computed by im2col and one matrix product (ops/conv.py). The result is a (N, C_out, H, W)
-    view of channels-last memory (what PyTorch calls channels_last), which is faster here;
-    values, shapes and gradients are PyTorch's.
+    Computed by im2col and a matrix product, a few images at a time (ops/conv.py). The result
+    is a (N, C_out, H, W) view of channels-last memory (what PyTorch calls channels_last),
+    which is faster here; values, shapes and gradients are PyTorch's.
 
     Args:
         input: (N, C_in, H, W), or one image (C_in, H, W).

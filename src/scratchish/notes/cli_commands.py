@@ -3,6 +3,8 @@
 cli.py calls register(commands) to add them. Each command function takes the parsed arguments,
 prints what it did, and returns the exit code (0 fine, 1 a mistake explained on stderr).
 Every command works on the notes folder (--dir, default ./notes), created on first use.
+run:ID links are looked up in the experiment journal (--journal PATH, else $SCRATCHISH_JOURNAL,
+else the nearest .scratchish/journal.db, as `scratchish runs` finds it).
 
     scratchish notes new TITLE [--text T]     scratchish notes list [--tag T] [--broken]
     scratchish notes link A B                 scratchish notes faith
@@ -43,8 +45,17 @@ def register(commands) -> None:
     notes.add_argument(
         "--dir", default=DEFAULT_FOLDER, help="the notes folder (default: ./notes, made if missing)"
     )
+    journal_help = (
+        "the journal that run:ID links are looked up in (default: $SCRATCHISH_JOURNAL, else "
+        "the nearest .scratchish/journal.db in this folder or above)"
+    )
+    notes.add_argument("--journal", metavar="PATH", help=journal_help)
     notes.set_defaults(handler=notes_help, notes_parser=notes)
     sub = notes.add_subparsers(title="notes commands", metavar="COMMAND")
+    # list and map also take --journal after their name (SUPPRESS: no default that would hide
+    # a --journal given before the subcommand)
+    journal = argparse.ArgumentParser(add_help=False)
+    journal.add_argument("--journal", metavar="PATH", default=argparse.SUPPRESS, help=journal_help)
 
     new = sub.add_parser("new", help="write a new note (opens $EDITOR unless --text is given)")
     new.add_argument("title", metavar="TITLE")
@@ -59,7 +70,7 @@ def register(commands) -> None:
     link.add_argument("target", metavar="B")
     link.set_defaults(handler=notes_link)
 
-    listing = sub.add_parser("list", help="list your notes")
+    listing = sub.add_parser("list", parents=[journal], help="list your notes")
     listing.add_argument("--tag", help="only notes with this #tag")
     listing.add_argument("--broken", action="store_true", help="list links that lead nowhere")
     listing.set_defaults(handler=notes_list)
@@ -76,7 +87,7 @@ def register(commands) -> None:
     search.add_argument("text", metavar="TEXT")
     search.set_defaults(handler=notes_search)
 
-    mindmap = sub.add_parser("map", help="write the mind map page (and open it)")
+    mindmap = sub.add_parser("map", parents=[journal], help="write the mind map page (and open it)")
     mindmap.add_argument("--out", help="where to write it (default: NOTES_DIR/mindmap.html)")
     mindmap.add_argument("--open", action="store_true", help="open it in the web browser")
     mindmap.set_defaults(handler=notes_map)
@@ -138,10 +149,15 @@ def notes_list(args: argparse.Namespace) -> int:
     if store is None:
         return 1
     if args.broken:
-        broken = store.broken_links()
+        journal = getattr(args, "journal", None)
+        broken = store.broken_links(journal)
         for link in broken:
             print(f"{link.note}: {link.link}: {link.reason}")
         print(f"{len(broken)} broken link{'s' if len(broken) != 1 else ''}.")
+        runs = store.check_run_links(journal)
+        if runs.problem is not None:  # no journal: the run:ID links could not be checked
+            n_runs = len(runs.runs)
+            print(f"{n_runs} run: link{'s' if n_runs != 1 else ''} not checked: {runs.problem}")
         return 0
     notes = store.notes()
     if args.tag:
@@ -209,7 +225,7 @@ def notes_map(args: argparse.Namespace) -> int:
     store = _open(args)
     if store is None:
         return 1
-    path = write_mindmap(store, args.out).resolve()
+    path = write_mindmap(store, args.out, journal=getattr(args, "journal", None)).resolve()
     print(f"wrote {path}")
     if args.open:
         webbrowser.open(path.as_uri())

@@ -18,20 +18,36 @@ from pathlib import Path
 
 from .cards import all_cards
 from .parser import title_key
-from .store import NotesStore, library_link_source
+from .store import (
+    NotesStore,
+    library_link_location,
+    look_up_runs,
+    package_relative,
+    resolve_library_link,
+)
 
 
-def build_graph(store: NotesStore) -> dict:
+def build_graph(store: NotesStore, journal: str | os.PathLike | None = None) -> dict:
     """The mind map's data: one node per note and per card, one edge per link.
+
+    Args:
+        store: the notes folder.
+        journal: the experiment journal that run:ID links are looked up in; default:
+            $SCRATCHISH_JOURNAL, else the nearest .scratchish/journal.db. Without one, run
+            links are kept, marked unresolved.
 
     Returns:
         {"nodes": [...], "edges": [[i, j], ...], "lookup": {title: i}}. Each node has id,
         title, kind ('note' or 'card'), status, tags, text (its Markdown), degree (the number
-        of links touching it), broken (link targets found nowhere), sources (sh: links resolved
-        to files). A note links to the card of the same title, so notes attach to the cards.
+        of links touching it), broken (link targets found nowhere), sources (each sh: link:
+        {"file", "line", "where"}, or {"file": None, "reason"} when it has no source), runs
+        (the run:ID links, as written) and run_info (for a note: each ID's run from the
+        journal: name, status, final_metrics; or found False and the reason).
+        A note links to the card of the same title, so notes attach to the cards.
     """
     notes, cards = store.notes(), all_cards()
-    nodes = [_note_node(note) for note in notes] + [_card_node(card) for card in cards]
+    runs = look_up_runs([i for note in notes for i in note.parsed.run_links], journal).runs
+    nodes = [_note_node(note, runs) for note in notes] + [_card_node(card) for card in cards]
     lookup: dict = {}
     for index, node in enumerate(nodes):  # notes come first, so a note wins over a card
         for key in node.pop("keys"):
@@ -56,8 +72,12 @@ def build_graph(store: NotesStore) -> dict:
     return {"nodes": nodes, "edges": sorted(list(edge) for edge in edges), "lookup": lookup}
 
 
-def render_mindmap(store: NotesStore, title: str = "scratchish: concept map") -> str:
-    """The mind map as one self-contained HTML page (a str)."""
+def render_mindmap(
+    store: NotesStore,
+    title: str = "scratchish: concept map",
+    journal: str | os.PathLike | None = None,
+) -> str:
+    """The mind map as one self-contained HTML page (a str); `journal` as in build_graph."""
     assets = resources.files("scratchish.notes") / "mindmap_assets"
     template = (assets / "mindmap.html").read_text(encoding="utf-8")
     css = (assets / "mindmap.css").read_text(encoding="utf-8")
@@ -71,7 +91,7 @@ def render_mindmap(store: NotesStore, title: str = "scratchish: concept map") ->
     )
     page = template.replace("{{TITLE}}", html.escape(title)).replace("{{CSP}}", csp)
     page = page.replace("{{CSS}}", css).replace("{{JS}}", script)
-    return page.replace("{{DATA}}", embed_json(build_graph(store)))
+    return page.replace("{{DATA}}", embed_json(build_graph(store, journal)))
 
 
 def embed_json(data) -> str:
@@ -83,19 +103,25 @@ def embed_json(data) -> str:
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def write_mindmap(store: NotesStore, out: str | os.PathLike | None = None) -> Path:
-    """Write the mind map page (default: mindmap.html in the notes folder). Returns its path."""
+def write_mindmap(
+    store: NotesStore,
+    out: str | os.PathLike | None = None,
+    journal: str | os.PathLike | None = None,
+) -> Path:
+    """Write the mind map page (default: mindmap.html in the notes folder). Returns its path.
+    `journal` is where run:ID links are looked up (as in build_graph)."""
     path = Path(out) if out is not None else store.folder / "mindmap.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_mindmap(store), encoding="utf-8")
+    path.write_text(render_mindmap(store, journal=journal), encoding="utf-8")
     return path
 
 
-def _note_node(note) -> dict:
+def _note_node(note, runs: dict) -> dict:
     keys = {title_key(note.title), title_key(note.path.stem)}
     node = _node(f"note:{note.path.name}", note.title, "note", note.parsed, keys)
     node["path"] = str(note.path)
     node["created"] = note.created
+    node["run_info"] = {run_id: runs[run_id] for run_id in note.parsed.run_links}
     return node
 
 
@@ -104,7 +130,6 @@ def _card_node(card) -> dict:
 
 
 def _node(node_id: str, title: str, kind: str, parsed, keys: set) -> dict:
-    sources = {name: library_link_source(name) for name in parsed.library_links}
     return {
         "id": node_id,
         "title": title,
@@ -115,9 +140,24 @@ def _node(node_id: str, title: str, kind: str, parsed, keys: set) -> dict:
         "degree": 0,
         "broken": [],
         "runs": parsed.run_links,
-        "sources": {name: where for name, where in sources.items() if where},
+        "run_info": {},  # filled in for notes (_note_node): cards name no runs
+        "sources": {name: _source(name) for name in parsed.library_links},
         "keys": sorted(keys),
     }
+
+
+def _source(name: str) -> dict:
+    """Where sh:name is defined: the file (full path, to open it), the line, and the short
+    form 'scratchish/nn/linear.py:39'; or why there is no source to show."""
+    location = library_link_location(name)
+    if location is None:
+        if resolve_library_link(name) is None:
+            reason = "scratchish has no such name"
+        else:
+            reason = "it has no Python source (a value, or code from NumPy or C)"
+        return {"file": None, "line": None, "where": None, "reason": reason}
+    path, line = location
+    return {"file": str(path), "line": line, "where": f"{package_relative(path)}:{line}"}
 
 
 def _without_title(body: str, title: str) -> str:

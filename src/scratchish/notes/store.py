@@ -2,21 +2,26 @@
 
 The folder is `notes/` in the working folder unless you name another; it is created the first
 time it is used, and files are only ever written inside it. The notes' links are resolved here:
-[[wikilinks]] to other notes or to the built-in cards (cards.py), sh:name to the library.
+[[wikilinks]] to other notes or to the built-in cards (cards.py), sh:name to the library's
+source (file and line), run:ID to a run of the experiment journal (journal/).
 Read next: cli_commands.py (the commands that use this) and mindmap.py.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
+import math
 import os
 import re
+import sqlite3
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from ..errors import ArgumentError
+from ..journal.store import JournalError, open_journal
 from . import cards as cards_module
 from .parser import STATUSES, TAG, ParsedNote, code_free, normalise_title, parse_note, title_key
 
@@ -69,8 +74,23 @@ class BrokenLink:
     """A link in `note` that leads nowhere, and why."""
 
     note: str
-    link: str  # as written: "[[target]]" or "sh:name"
+    link: str  # as written: "[[target]]", "sh:name" or "run:ID"
     reason: str
+
+
+@dataclass
+class RunLookup:
+    """What the journal says about the runs that run:ID links name (see look_up_runs).
+
+    `runs` maps each ID as written to a dict: {"id", "found": True, "run_id", "name",
+    "status", "final_metrics"} for a run in the journal, else {"id", "found": False,
+    "reason"}. `problem` says why nothing could be looked up (no journal, a damaged one);
+    it is None when the journal was read. `journal` is the file read, if any.
+    """
+
+    runs: dict = field(default_factory=dict)
+    journal: str | None = None
+    problem: str | None = None
 
 
 def safe_filename(title: str) -> str:
@@ -242,10 +262,19 @@ class NotesStore:
         """What a [[target]] leads to: a note first, then a built-in card, else None."""
         return self.find(target) or cards_module.find_card(target)
 
-    def broken_links(self) -> list[BrokenLink]:
-        """Every [[link]] that names neither a note nor a card, and every sh:name not found."""
+    def broken_links(self, journal: str | os.PathLike | None = None) -> list[BrokenLink]:
+        """Every [[link]] that names neither a note nor a card, every sh:name not found, and
+        every run:ID that the experiment journal does not hold.
+
+        Args:
+            journal: the journal file; default: $SCRATCHISH_JOURNAL, else the nearest
+                .scratchish/journal.db (as `scratchish runs` finds it). When there is no
+                journal, run:ID links cannot be checked and are not reported
+                (check_run_links says why).
+        """
         titles = {title_key(note.title) for note in self.notes()}
         titles |= {title_key(note.path.stem) for note in self.notes()}
+        runs = self.check_run_links(journal)
         broken = []
         for note in self.notes():
             for link in note.parsed.links:
@@ -256,7 +285,16 @@ class NotesStore:
                 if resolve_library_link(name) is None:
                     reason = "scratchish has no such name"
                     broken.append(BrokenLink(note.title, f"sh:{name}", reason))
+            for run_id in note.parsed.run_links:
+                run = runs.runs.get(run_id)
+                if runs.problem is None and run is not None and not run["found"]:
+                    broken.append(BrokenLink(note.title, f"run:{run_id}", run["reason"]))
         return broken
+
+    def check_run_links(self, journal: str | os.PathLike | None = None) -> RunLookup:
+        """Look up every note's run:ID links in the journal (opened once; see look_up_runs)."""
+        ids = [run_id for note in self.notes() for run_id in note.parsed.run_links]
+        return look_up_runs(ids, journal)
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -312,21 +350,104 @@ def resolve_library_link(name: str):
     return None
 
 
-def library_link_source(name: str) -> str | None:
-    """Where sh:name is defined, as 'scratchish/nn/linear.py:39', or None if not found."""
-    import inspect
-
+def library_link_location(name: str) -> tuple[Path, int] | None:
+    """The file and line where sh:name is defined (inspect.getsourcefile/getsourcelines),
+    or None when it is not found or has no Python source (a number, a NumPy function...)."""
     obj = resolve_library_link(name)
+    if isinstance(obj, property):  # sh:Tensor.shape: the getter holds the code
+        obj = obj.fget
     if obj is None:
         return None
     try:
-        path = Path(inspect.getsourcefile(obj) or "")
+        path = inspect.getsourcefile(obj)
         line = inspect.getsourcelines(obj)[1]
     except (TypeError, OSError):
         return None
+    if not path:
+        return None
+    return Path(path).resolve(), max(line, 1)  # a module starts at line 0: show line 1
+
+
+def library_link_source(name: str) -> str | None:
+    """Where sh:name is defined, as 'scratchish/nn/linear.py:39', or None if not found."""
+    location = library_link_location(name)
+    if location is None:
+        return None
+    path, line = location
+    return f"{package_relative(path)}:{line}"
+
+
+def package_relative(path: Path) -> str:
+    """'scratchish/nn/linear.py' for a file of the package (wherever it is installed)."""
     parts = path.parts
     if "scratchish" not in parts:
-        return f"{path.name}:{line}"
+        return path.name
     package = len(parts) - 1 - parts[::-1].index("scratchish")  # the last one: the package
-    where = "/".join(parts[package:])
-    return f"{where}:{line}"
+    return "/".join(parts[package:])
+
+
+def look_up_runs(ids, journal: str | os.PathLike | None = None) -> RunLookup:
+    """What the experiment journal holds for each run:ID in `ids`.
+
+    The journal is found as `scratchish runs` finds it: `journal` if given, else
+    $SCRATCHISH_JOURNAL, else the nearest .scratchish/journal.db in the working folder or above.
+    It is opened only if there are IDs to look up. No journal, or one that cannot be read,
+    is never an error here: every run is then unresolved and `problem` says why.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> missing = pathlib.Path(tempfile.mkdtemp()) / "journal.db"
+        >>> lookup = look_up_runs(["3"], journal=missing)
+        >>> lookup.runs["3"]["found"], lookup.problem is not None
+        (False, True)
+    """
+    ids = list(dict.fromkeys(ids))  # without repeats, in order
+    lookup = RunLookup()
+    if not ids:
+        return lookup
+    try:
+        store = open_journal(journal)
+    except (JournalError, sqlite3.Error, OSError) as error:
+        lookup.problem = _message(error)
+        lookup.runs = {i: _unresolved(i, lookup.problem) for i in ids}
+        return lookup
+    lookup.journal = str(store.path)
+    with store:
+        for run_id in ids:
+            try:
+                run = store.get(run_id)
+            except JournalError as error:  # RunNotFoundError: no such run, or not an id
+                lookup.runs[run_id] = _unresolved(run_id, _message(error))
+            except sqlite3.Error as error:  # locked for too long: say so, go on
+                lookup.runs[run_id] = _unresolved(run_id, f"the journal could not be read: {error}")
+            else:
+                lookup.runs[run_id] = {
+                    "id": run_id,
+                    "found": True,
+                    "run_id": run.id,
+                    "name": run.name,
+                    "status": run.status,
+                    "final_metrics": {k: _json_number(v) for k, v in run.final_metrics.items()},
+                }
+    return lookup
+
+
+def _message(error: Exception) -> str:
+    """An error's message without the 'journal: ' it starts with and the '[code]' it ends
+    with (JournalError): the reason printed after the link already says where it comes from."""
+    text = str(error.args[0]) if error.args else str(error)
+    return text.removeprefix("journal: ")
+
+
+def _unresolved(run_id: str, reason: str) -> dict:
+    return {"id": run_id, "found": False, "reason": reason}
+
+
+def _json_number(value):
+    """A metric as JSON can hold it: nan and inf (a diverged run) become the strings 'nan',
+    'inf', '-inf' (JSON has no such numbers, and the mind map page must parse its data)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    return repr(value)

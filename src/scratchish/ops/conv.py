@@ -124,12 +124,14 @@ def im2col(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_si
 
 
 # The columns matrix is large (LeNet's second layer: 5 MB per 16 images, 80 MB at batch 256),
-# so Conv2d builds and uses it a few images at a time: each block of rows is written and read
-# back while still in cache, instead of the whole matrix going out to memory and back. Backward
-# rebuilds each block from the padded input (kept instead of the columns: 25x less memory).
-# Blocks hold about this many bytes of columns. Measured on that layer, one thread: forward at
-# batch 256, 69 ms in one piece vs 23 ms in 16-image blocks; forward and backward at batch 64,
-# 30 ms vs 23 ms.
+# so Conv2d builds it and multiplies it a few images at a time: each block of rows is written
+# and read back while still in cache, instead of the whole matrix going out to memory and back.
+# Backward rebuilds each block from the padded input for grad_w (the padded input is kept
+# instead of the columns: 25x less memory). Blocks hold about this many bytes of columns.
+# Measured on that layer, one thread: forward at batch 256, 69 ms in one piece vs 23 ms in
+# 16-image blocks; the LeNet training step 43 -> 35 ms, inference (batch 256) 79 -> 46 ms.
+# Not smaller: every block is one more BLAS call, and on a busy machine each multi-threaded
+# call can wait for a descheduled thread.
 COLS_BLOCK_BYTES = 4 * 2**20
 
 
@@ -206,22 +208,19 @@ class Conv2d(Function):
             grad_b = np.ones(g2d.shape[0], dtype=g2d.dtype) @ g2d
         if need_w:
             grad_w2 = np.zeros((kernel[0] * kernel[1] * c, n_out), dtype=g2d.dtype)
+            for images in self.blocks:  # block by block, as the forward
+                cols = im2col(self.xp[images], *self.settings[:4])  # rebuilt, (m, K)
+                grad_w2 += cols.T @ g2d[self._rows(images)]  # (K, m) @ (m, O) -> (K, O)
+            grad_w = grad_w2.reshape(*kernel, c, n_out).transpose(3, 2, 0, 1)  # (O, C, kh, kw)
+            grad_w = np.ascontiguousarray(grad_w)
         if need_x:
+            # the whole batch at once: blocks would multiply the number of BLAS calls by 25
+            # (one per tap), and each multi-threaded call costs a wait on a busy machine
             n_taps = kernel[0] * kernel[1]
             # (T, O, C), contiguous: a strided operand would send matmul off BLAS (10x slower)
             w_taps = np.ascontiguousarray(self.w.transpose(2, 3, 0, 1).reshape(n_taps, -1, c))
             grad_xp = np.zeros((n, *self.pad_shape[2:], c), dtype=g2d.dtype)  # channels-last
-        for images in self.blocks:  # block by block, as the forward
-            g_rows = g2d[self._rows(images)]  # (m, O)
-            if need_w:
-                cols = im2col(self.xp[images], *self.settings[:4])  # rebuilt, (m, K)
-                grad_w2 += cols.T @ g_rows  # (K, m) @ (m, O) -> (K, O), summed over blocks
-            if need_x:
-                self._add_grad_input(np.matmul(g_rows, w_taps), grad_xp[images])
-        if need_w:
-            grad_w = grad_w2.reshape(*kernel, c, n_out).transpose(3, 2, 0, 1)  # (O, C, kh, kw)
-            grad_w = np.ascontiguousarray(grad_w)
-        if need_x:
+            self._add_grad_input(np.matmul(g2d, w_taps), grad_xp)  # (M, O) @ (T, O, C)
             h, wd = self.x_shape[2:]
             (top, _), (left, _) = self.settings[4]
             # the padding was not an input: cut it off (a view, no copy), back to (N, C, H, W)
@@ -229,12 +228,12 @@ class Conv2d(Function):
         return grad_x, grad_w, grad_b
 
     def _add_grad_input(self, grad_cols: np.ndarray, grad_xp: np.ndarray) -> None:
-        """col2im: add dL/dcols of some images to their padded (n, H', W', C) input gradient.
+        """col2im: add dL/dcols to the padded (N, H', W', C) input gradient.
 
-        grad_cols = g_rows @ W.T computed tap by tap: each tap (p, q) has its own (m, C) block,
-        contiguous (tap-major), from one batched product (m, O) @ (T, O, C) -> (T, m, C); the
+        grad_cols = g2d @ W.T computed tap by tap: each tap (p, q) has its own (M, C) block,
+        contiguous (tap-major), from one batched product (M, O) @ (T, O, C) -> (T, M, C); the
         block is added to the strided slice of the padded input that the tap read. Measured:
-        2.9 ms vs 11.4 ms when the source is the (m, kh, kw, C) matrix read with strides.
+        2.9 ms vs 11.4 ms when the source is the (M, kh, kw, C) matrix read with strides.
         """
         kernel, stride, dilation, out_size, _ = self.settings
         n, c = grad_xp.shape[0], grad_xp.shape[3]

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..errors import IndexOutOfRangeError
+from .movement import scatter_add_rows
 
 # ----------------------------------------------------------------------------------------------
 # erf: W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
@@ -306,6 +307,9 @@ class LogSigmoid(Function):
 # ----------------------------------------------------------------------------------------------
 # cross-entropy
 # ----------------------------------------------------------------------------------------------
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by item size
+
+
 def _classes_last(x: np.ndarray) -> np.ndarray:
     """(N, C, d1, ...) -> (N * d1 * ..., C); (C,) -> (1, C)."""
     if x.ndim == 1:
@@ -344,6 +348,10 @@ class CrossEntropy(Function):
         self, x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
     ):
         self.shape, self.reduction = x.shape, reduction
+        if x.ndim == 2 and weight is None and not label_smoothing and target.dtype.kind in "iu":
+            out = self._plain(x, target, ignore_index)
+            if out is not None:
+                return out
         n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
         eps = float(label_smoothing)
         x2 = _classes_last(x)
@@ -367,6 +375,38 @@ class CrossEntropy(Function):
         if reduction == "sum":
             return np.asarray(per.sum(), dtype=x.dtype)
         return per.reshape(_target_shape(x.shape))
+
+    def _plain(self, x, t, ignore_index):
+        """The common case, fast: logits (N, C), class indices all in [0, C), no weight, no
+        smoothing, none ignored; else None (the general path then validates and handles it).
+
+        loss_i = logsumexp(x_i) - x_i,t_i, with logsumexp(x_i) = m_i + log sum_c exp(x_ic - m_i),
+        m_i = max_c x_ic (no overflow). One max, one exp, one sum, one log, one pick: the
+        general path's per-sample weights, masks and validation cost more than the math here.
+        """
+        n, n_classes = x.shape
+        # one pass checks 0 <= t < C: seen as unsigned, a negative index is a huge number
+        if t.size == 0 or t.view(_UNSIGNED[t.itemsize]).max() >= n_classes:
+            return None
+        if 0 <= ignore_index < n_classes:
+            return None  # some samples may be ignored: the general path masks them
+        rows = np.arange(n)
+        m = x.max(axis=1, keepdims=True)
+        e = np.subtract(x, m)
+        np.exp(e, out=e)
+        total = e.sum(axis=1)
+        per = np.log(total) - (x[rows, t] - m[:, 0])  # -log p_(i, t_i)
+        self.mode = "plain"
+        if any(self.needs_input_grad):
+            e /= total[:, None]  # softmax, kept for backward
+            self.softmax, self.rows, self.t = e, rows, t
+        if self.reduction == "mean":
+            self.n = n
+            return np.asarray(per.sum() / n, dtype=x.dtype)
+        self.n = 1
+        if self.reduction == "sum":
+            return np.asarray(per.sum(), dtype=x.dtype)
+        return per
 
     def _indices(self, shifted, lse, target, w, ignore_index, eps, n_classes):
         t = target.reshape(-1)
@@ -413,14 +453,22 @@ class CrossEntropy(Function):
     def backward(self, grad_out):
         need_x, need_t = self.needs_input_grad[:2]
         n = self.n
+        if self.mode == "plain":
+            if not need_x:
+                return None, None, None
+            # dloss_i / dx_i = (softmax(x_i) - onehot(t_i)) * g_i, g_i = grad_out / n for 'mean'
+            g = grad_out / n if self.reduction != "none" else grad_out[:, None]
+            grad_x = self.softmax * g  # a new array: the softmax stays intact for retain_graph
+            grad_x[self.rows, self.t] -= g if g.ndim == 0 else g[:, 0]
+            return grad_x, None, None
         if self.reduction == "none":
             g = grad_out.reshape(-1)  # one upstream gradient per sample
         else:
             g = np.full(self.softmax.shape[0], grad_out / n, dtype=self.softmax.dtype)
         grad_x = grad_t = None
         if need_x:
-            grad = self.softmax
-            grad *= (self.a_sum * g)[:, None]  # p_i * sum_c a_ic * g_i
+            # p_i * sum_c a_ic * g_i, in a new array: the softmax stays intact for retain_graph
+            grad = self.softmax * (self.a_sum * g)[:, None]
             if self.mode == "indices":
                 grad[self.rows, self.t_safe] -= (1 - self.eps) * self.w_t * g
                 if self.eps:
@@ -462,8 +510,7 @@ class EmbeddingLookup(Function):
         return np.take(weight, index, axis=0)
 
     def backward(self, grad_out):
-        grad_w = np.zeros(self.shape, dtype=grad_out.dtype)
-        np.add.at(grad_w, self.index.reshape(-1), grad_out.reshape(-1, self.shape[1]))
+        grad_w = scatter_add_rows(self.index, grad_out, self.shape)  # rows used twice add up
         if self.padding_idx is not None:
             grad_w[self.padding_idx] = 0
         return grad_w

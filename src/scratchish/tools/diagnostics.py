@@ -101,6 +101,11 @@ class ActivationStats:
     def after_fit(self, learn=None) -> None:
         self.remove()
 
+    def cleanup_fit(self, learn=None) -> None:
+        # The Learner calls this even when fit stops on an error (NaNGuard raises when the
+        # loss becomes nan, and then after_fit never comes): the hooks must come off anyway.
+        self.remove()
+
     # --- without a Learner
     def attach(self, model) -> ActivationStats:
         """Put a forward hook on every layer of `model` (done by before_fit)."""
@@ -148,6 +153,7 @@ class ActivationStats:
             {
                 "mean": float(a.mean()) if finite else math.nan,
                 "std": float(a.std()) if finite else math.nan,
+                "spread": _spread(a) if finite else math.nan,
                 "near_zero": float(np.mean(np.abs(a) <= self.near_zero)),
                 "dead": _dead_units(a, self.near_zero),
                 "saturated": saturated,
@@ -156,8 +162,8 @@ class ActivationStats:
         )
 
     def series(self, name: str, stat: str) -> np.ndarray:
-        """One statistic ("mean", "std", "near_zero", "dead", "saturated") of a layer over
-        the recorded batches."""
+        """One statistic of a layer over the recorded batches: "mean", "std", "spread" (the
+        std across the batch, see _spread), "near_zero", "dead" or "saturated"."""
         return np.array([row[stat] for row in self.records.get(name, [])], dtype=np.float64)
 
     def diagnose(self) -> Diagnosis:
@@ -216,18 +222,23 @@ class ActivationStats:
                     ),
                 )
             )
-        stds = [float(np.median(self.series(n, "std"))) for n in layers]
-        if len(stds) >= 2 and stds[0] > 0 and all(np.isfinite(stds)):
-            if stds[-1] / stds[0] < 1e-3:
+        # The signal is how outputs differ from one sample to the next ("spread"); the plain
+        # std also counts differences between units (their biases), which carry no signal.
+        # Dead ReLUs or a blow-up fade the signal too: then that finding is the explanation.
+        spreads = [float(np.median(self.series(n, "spread"))) for n in layers]
+        if len(spreads) >= 2 and spreads[0] > 0 and all(np.isfinite(spreads)) and not found:
+            if spreads[-1] / spreads[0] < 1e-3:
                 found.append(
                     Finding(
                         "vanishing",
                         layers[-1],
                         (
-                            "Vanishing activations: the output spread (std) falls from "
-                            f"{stds[0]:.3g} in layer '{layers[0]}' to {stds[-1]:.3g} in layer "
-                            f"'{layers[-1]}'. The signal fades through the layers; a better init "
-                            "(kaiming for ReLU, xavier for tanh/sigmoid) keeps it steady."
+                            "Vanishing activations: how much the outputs differ from one sample "
+                            f"to the next (their std across the batch) falls from "
+                            f"{spreads[0]:.3g} in layer '{layers[0]}' to {spreads[-1]:.3g} in "
+                            f"layer '{layers[-1]}'. The signal fades through the layers; a "
+                            "better init (kaiming for ReLU, xavier for tanh/sigmoid) keeps it "
+                            "steady."
                         ),
                     )
                 )
@@ -258,6 +269,14 @@ def _layer_list(names) -> str:
 
 def _shares(shares: dict) -> str:
     return ", ".join(f"{v:.0%}" for v in shares.values())
+
+
+def _spread(a: np.ndarray) -> float:
+    """How much a layer's outputs differ between the samples of a batch: each output's std
+    across the batch (axis 0), averaged over the outputs. 0 for a batch of one sample."""
+    if a.ndim < 2 or a.shape[0] < 2:
+        return 0.0
+    return float(a.std(axis=0).mean())
 
 
 def _dead_units(a: np.ndarray, eps: float) -> float:
@@ -329,6 +348,9 @@ class GradientFlow:
 
     def after_fit(self, learn=None) -> None:
         self.remove()
+
+    def cleanup_fit(self, learn=None) -> None:
+        self.remove()  # also after an error in fit (see ActivationStats.cleanup_fit)
 
     # --- without a Learner
     def attach(self, model) -> GradientFlow:
@@ -408,11 +430,15 @@ class GradientFlow:
             for ps in groups.values()
         ]
         if self._previous is not None and len(self._previous) == len(weights):
+            # the change relative to the weights; nan (unmeasured) for all-zero weights, such
+            # as a layer initialised to zero, whose first step would otherwise look infinite
             with np.errstate(all="ignore"):
                 self.update_ratios.append(
                     np.array(
                         [
-                            np.linalg.norm(w - w0) / max(np.linalg.norm(w0), 1e-12)
+                            np.linalg.norm(w - w0) / np.linalg.norm(w0)
+                            if np.linalg.norm(w0) > 0
+                            else math.nan
                             for w, w0 in zip(weights, self._previous)
                         ]
                     )
@@ -444,14 +470,19 @@ class GradientFlow:
             )
             found.append(_lr_too_high("the training blew up"))
             return found
-        growth = norms[-1].sum() / max(norms[0].sum(), 1e-30)
-        big_steps = (
-            np.median(np.array(self.update_ratios), axis=0)
-            if self.update_ratios
-            else np.zeros(len(self.layers))
-        )
+        # A learning rate far too high shows in a few steps, and the run may then look calm:
+        # the ReLUs die, the gradients become 0, the loss settles high. So look at the worst
+        # moment (the peak gradient norm, the biggest step, the highest loss), not only at
+        # how training ended.
+        totals = norms.sum(axis=1)
+        peak = int(totals.argmax())
+        growth = totals[peak] / max(totals[0], 1e-30)
+        ratios = np.array(self.update_ratios) if self.update_ratios else np.zeros((0, 0))
+        typical_step, biggest_step = _typical_and_biggest(ratios)
         n = max(len(losses) // 4, 1)
         rising = len(losses) >= 8 and losses[-n:].mean() > 1.5 * losses[:n].mean()
+        jump = int(losses.argmax()) if len(losses) else 0
+        spike = len(losses) >= 2 and losses[0] > 0 and losses[jump] > 10 * losses[0]
         if growth > 1e3:
             found.append(
                 Finding(
@@ -459,18 +490,25 @@ class GradientFlow:
                     "",
                     (
                         f"Exploding gradients: the gradient norm grew {growth:.3g}-fold during "
-                        f"training. Lower the learning rate, clip gradients "
+                        f"training (by step {peak + 1}). Lower the learning rate, clip gradients "
                         f"(nn.utils.clip_grad_norm_), or use normalisation."
                     ),
                 )
             )
-        if rising or big_steps.max() > 0.1:
-            why = (
-                f"the loss rose from {losses[:n].mean():.3g} to {losses[-n:].mean():.3g}"
-                if rising
-                else f"each step changes the weights of layer "
-                f"'{self.layers[int(big_steps.argmax())]}' by {big_steps.max():.0%}"
-            )
+        why = None
+        if spike:
+            why = f"the loss jumped from {losses[0]:.3g} to {losses[jump]:.3g} at step {jump + 1}"
+        elif rising:
+            why = f"the loss rose from {losses[:n].mean():.3g} to {losses[-n:].mean():.3g}"
+        elif biggest_step.max(initial=0.0) > 1.0:  # a step bigger than the weights themselves
+            k = int(biggest_step.argmax())
+            why = f"one step changed the weights of layer '{self.layers[k]}' by "
+            why += f"{biggest_step[k]:.0%}"
+        elif typical_step.max(initial=0.0) > 0.1:  # about 1e-3 per step is healthy
+            k = int(typical_step.argmax())
+            why = f"each step changes the weights of layer '{self.layers[k]}' by "
+            why += f"{typical_step[k]:.0%}"
+        if why is not None:
             found.append(_lr_too_high(why))
         found.extend(self._depth_findings())
         return found
@@ -550,6 +588,16 @@ class GradientFlow:
         right.set_xlabel("recorded step")
         fig.tight_layout()
         return fig
+
+
+def _typical_and_biggest(ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The median and the largest update ratio of each layer (columns) over the steps (rows),
+    ignoring the unmeasured (nan) ones; 0 for a layer never measured."""
+    if ratios.size == 0:
+        return np.zeros(0), np.zeros(0)
+    seen = np.isfinite(ratios).any(axis=0)
+    ratios = np.where(seen, ratios, 0.0)  # a layer never measured: 0, and no NumPy warning
+    return np.nanmedian(ratios, axis=0), np.nanmax(ratios, axis=0)
 
 
 def _lr_too_high(why: str) -> Finding:

@@ -228,7 +228,9 @@ def format_error_for_cli(exc: BaseException, debug: bool) -> str:
     if debug:
         return explain_error(exc) + "\n\nFull traceback (--debug):\n" + full.rstrip("\n")
     return explain_error(
-        exc, full_traceback_hint="(Run again with --debug for the full traceback.)"
+        exc,
+        full_traceback_hint="(Run again as `scratchish --debug COMMAND ...` for the full "
+        "traceback.)",
     )
 
 

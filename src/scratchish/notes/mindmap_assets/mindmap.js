@@ -257,6 +257,38 @@
     return blocks.join("\n");
   }
 
+  // sh:name: the file and line that define it (mindmap.py found them with inspect).
+  function sourceItem(name, source) {
+    const link = `<code>sh:${escapeHtml(name)}</code>`;
+    if (!source.file) {
+      return `<li class="unresolved">${link}: ${escapeHtml(source.reason)}</li>`;
+    }
+    return `<li class="source">${link} in <code>${escapeHtml(source.where)}</code>` +
+      `<br><span class="hint">${escapeHtml(source.file)}, line ${escapeHtml(source.line)}` +
+      "</span></li>";
+  }
+
+  // run:ID: the run's name, status and final metrics, as the journal holds them.
+  function runItem(id, node) {
+    const link = `<code>run:${escapeHtml(id)}</code>`;
+    const known = Object.prototype.hasOwnProperty.call(node.run_info, id);
+    const run = known ? node.run_info[id] : null;
+    if (!run || !run.found) {
+      const why = run ? run.reason : "not looked up in the journal";
+      return `<li class="run unresolved">${link} (unresolved): ${escapeHtml(why)}</li>`;
+    }
+    const metrics = Object.entries(run.final_metrics).map(([name, value]) =>
+      `${escapeHtml(name)} ${escapeHtml(formatNumber(value))}`).join(", ");
+    return `<li class="run">${link} ${escapeHtml(run.name)} ` +
+      `<span class="badge run-status">${escapeHtml(run.status)}</span>` +
+      (metrics ? `<br><span class="metrics">${metrics}</span>` : "") + "</li>";
+  }
+
+  function formatNumber(value) {
+    if (typeof value !== "number" || Number.isInteger(value)) return String(value);
+    return String(Number(value.toPrecision(4)));
+  }
+
   function showPanel(i) {
     const node = nodes[i];
     const badges = [`<span class="badge">${node.kind === "card" ? "built-in card" : "my note"}</span>`];
@@ -274,13 +306,11 @@
     }
     const sources = Object.entries(node.sources);
     if (sources.length) {
-      html += "<h4>In the source</h4><ul>" + sources.map(([name, where]) =>
-        `<li><code>sh:${escapeHtml(name)}</code> in <code>${escapeHtml(where)}</code></li>`)
-        .join("") + "</ul>";
+      html += "<h4>In the source</h4><ul>" +
+        sources.map(([name, source]) => sourceItem(name, source)).join("") + "</ul>";
     }
     if (node.runs.length) {
-      html += "<h4>Runs</h4><ul>" +
-        node.runs.map((run) => `<li><code>run:${escapeHtml(run)}</code></li>`).join("") + "</ul>";
+      html += "<h4>Runs</h4><ul>" + node.runs.map((id) => runItem(id, node)).join("") + "</ul>";
     }
     if (node.path) html += `<p class="hint">File: <code>${escapeHtml(node.path)}</code></p>`;
     panel.innerHTML = html; // every piece of note text above went through escapeHtml
