@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -155,8 +154,17 @@ def _memory_child(lib_name: str, workload: str, steps: int) -> None:
     before = _rss_mb()
     for _ in range(steps):
         step()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
-    print(json.dumps({"peak_mb": peak - before}))
+    print(json.dumps({"peak_mb": _peak_rss_mb() - before}))
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: Linux carries that over
+    from the parent through fork + exec, so a child would report the benchmark's own peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB -> MiB
+    return float("nan")
 
 
 def _rss_mb() -> float:
