@@ -2,6 +2,7 @@
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -12,3 +13,6 @@ if str(TESTS) not in sys.path:
 # Tests and doctests must not write a journal into the working folder; the journal's own tests
 # point SCRATCHISH_JOURNAL at a folder of their own.
 os.environ.setdefault("SCRATCHISH_JOURNAL", "off")
+# ... and must not find a journal someone left in a folder above the temporary folders
+# (e.g. /tmp/.scratchish after a `scratchish train` run in /tmp): searches stop below it.
+os.environ.setdefault("SCRATCHISH_CEILING_DIRECTORIES", tempfile.gettempdir())

@@ -105,6 +105,9 @@ class RunNotFoundError(JournalError, LookupError):
 # ----------------------------------------------------------------------------------------------
 
 
+CEILING_VAR = "SCRATCHISH_CEILING_DIRECTORIES"
+
+
 def recording_disabled() -> bool:
     """True when SCRATCHISH_JOURNAL=off (or 0, no, none, false): runs are not recorded."""
     return os.environ.get(ENV_VAR, "").strip().lower() in OFF
@@ -112,7 +115,9 @@ def recording_disabled() -> bool:
 
 def find_journal(start: str | os.PathLike | None = None) -> Path | None:
     """The nearest existing `.scratchish/journal.db` in `start` (default: the working folder)
-    or a folder above it, as git finds `.git`; None when there is none.
+    or a folder above it, as git finds `.git`; None when there is none. The search stops below
+    any folder listed in $SCRATCHISH_CEILING_DIRECTORIES (os.pathsep-separated), as git's
+    GIT_CEILING_DIRECTORIES does.
 
     Example:
         >>> import tempfile, pathlib
@@ -123,7 +128,13 @@ def find_journal(start: str | os.PathLike | None = None) -> Path | None:
         True
     """
     folder = Path(start or os.getcwd()).resolve()
+    # like GIT_CEILING_DIRECTORIES: the search never looks in these folders or above them
+    ceilings = {
+        Path(p).resolve() for p in os.environ.get(CEILING_VAR, "").split(os.pathsep) if p
+    }
     for candidate in [folder, *folder.parents]:
+        if candidate in ceilings and candidate != folder:
+            break
         path = candidate / FOLDER / FILENAME
         if path.is_file():
             return path
