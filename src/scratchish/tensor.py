@@ -111,6 +111,22 @@ def _no_gpu(what: str) -> str:
     )
 
 
+def to_arguments(args: tuple, kwargs: dict):
+    """The dtype asked for by `.to(...)` on a tensor or a module, or None; checks that any
+    device given is the CPU. Accepts `.to(dtype)`, `.to(device)`, `.to(tensor)`,
+    `.to(device, dtype)` and the keywords `dtype=` and `device=`."""
+    target = kwargs.get("dtype")
+    _check_device(kwargs.get("device"))
+    for a in args:
+        if isinstance(a, Tensor):
+            target = a.dtype
+        elif isinstance(a, (str, device)):
+            _check_device(a)
+        elif a is not None:
+            target = a
+    return target
+
+
 def _check_device(dev) -> None:
     if dev is not None and not isinstance(dev, device):
         device(dev)  # raises with a clear message unless it is the CPU
@@ -307,15 +323,7 @@ class Tensor:
 
     def to(self, *args, **kwargs) -> Tensor:
         """Convert dtype (`t.to(sh.float64)`); devices other than the CPU are not available."""
-        target = kwargs.get("dtype")
-        _check_device(kwargs.get("device"))
-        for a in args:
-            if isinstance(a, Tensor):
-                target = a.dtype
-            elif isinstance(a, (str, device)):
-                _check_device(a)
-            elif a is not None:
-                target = a
+        target = to_arguments(args, kwargs)
         if target is None or dtypes.as_dtype(target).np == self.array.dtype:
             return self
         return self.type(target)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ArgumentError, UnsupportedError
-from ..tensor import Tensor, _check_device, _init, _no_gpu, device
+from ..tensor import Tensor, _init, _no_gpu, to_arguments
 
 
 class Parameter(Tensor):
@@ -522,15 +522,7 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """Convert floating parameters and buffers to a dtype, in place: model.to(sh.float64).
         The only device is the CPU; 'cuda' raises with an explanation."""
-        target = kwargs.get("dtype")
-        _check_device(kwargs.get("device"))
-        for a in args:
-            if isinstance(a, Tensor):
-                target = a.dtype
-            elif isinstance(a, (str, device)):
-                _check_device(a)
-            elif a is not None:
-                target = a
+        target = to_arguments(args, kwargs)
         if target is None:
             return self
         np_type = dtypes.as_dtype(target).np
