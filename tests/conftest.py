@@ -16,3 +16,5 @@ os.environ.setdefault("SCRATCHISH_JOURNAL", "off")
 # ... and must not find a journal someone left in a folder above the temporary folders
 # (e.g. /tmp/.scratchish after a `scratchish train` run in /tmp): searches stop below it.
 os.environ.setdefault("SCRATCHISH_CEILING_DIRECTORIES", tempfile.gettempdir())
+# Check the shape of every gradient scratchish's own ops return (off by default for speed).
+os.environ.setdefault("SCRATCHISH_CHECK_GRAD_SHAPES", "1")

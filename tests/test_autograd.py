@@ -361,6 +361,25 @@ def test_a_gradient_of_the_wrong_shape_is_reported_with_the_op_name():
         Bad.apply(sh.tensor([1.0, 2.0], requires_grad=True)).sum().backward()
 
 
+def test_a_wrong_gradient_shape_inside_the_graph_is_reported_too():
+    class Bad(sh.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, grad_out):
+            return grad_out[:1]
+
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(sh.ShapeError, match=r"bad.backward returned a gradient of shape \(1,\)"):
+        (Bad.apply(x * 3) * 2).sum().backward()
+
+
+def test_the_suite_checks_gradient_shapes_of_scratchish_ops():
+    from scratchish.ops.elementwise import Add
+
+    assert Add.check_grad_shapes  # conftest sets SCRATCHISH_CHECK_GRAD_SHAPES=1
+
+
 # ------------------------------------------------------------------ gradcheck itself
 class _WrongSquare(sh.Function):
     def forward(self, x):

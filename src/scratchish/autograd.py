@@ -9,7 +9,10 @@ without recursion. Read next: ops/elementwise.py for the simplest ops.
 from __future__ import annotations
 
 import functools
+import itertools
+import os
 import weakref
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -22,6 +25,9 @@ from .errors import (
 )
 
 _grad_enabled = True
+_sequence = itertools.count(1)  # numbers the nodes as they are made
+_new_tensor = object.__new__
+_CHECK_ALL_SHAPES = os.environ.get("SCRATCHISH_CHECK_GRAD_SHAPES") == "1"
 
 # The op tracer (tools/trace.py) when one is active, else None: apply and backward then call
 # `_tracer.forward(fn, arrays, settings)` / `_tracer.backward(fn, grad_out)` instead of the op.
@@ -154,6 +160,17 @@ class Function:
     out_shape: tuple = ()
     # the input tensors, kept only for small results so the explanation tools can show values
     inputs: tuple = ()
+    # the order in which nodes were made (PyTorch's sequence_nr): a node's inputs always have
+    # smaller numbers, so visiting nodes from the largest number down is a topological order
+    sequence_nr: int = 0
+    # backward checks the shape of every gradient a Function returns. scratchish's own ops
+    # skip the check (it costs ~0.2 us per edge); the test suite turns it on for them with
+    # SCRATCHISH_CHECK_GRAD_SHAPES=1, which is also the switch to use when writing a new op.
+    check_grad_shapes = True
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.check_grad_shapes = _CHECK_ALL_SHAPES or not cls.__module__.startswith("scratchish.")
 
     def forward(self, *args, **kwargs) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -164,24 +181,27 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **settings):
         """Run the op on tensors (or numbers) and record it in the graph when needed."""
+        # (This runs once per op, so it is written for speed: one pass over the inputs, no
+        # comprehensions, the result tensor filled in place. The plain version is three lines:
+        # arrays = [x.array for x in tensors]; out = fn.forward(*arrays); link out to fn.)
         fn = cls()
         arrays = []
         parents = []  # the node that made each input: its Function, or the leaf itself
+        needs = []
         record = False
         for x in inputs:
             if isinstance(x, Tensor):
                 arrays.append(x.array)
-                if x._requires_grad:
+                if x._requires_grad and _grad_enabled:
                     record = True
                     parents.append(x.grad_fn or x)
+                    needs.append(True)
                     continue
             else:
                 arrays.append(x)
             parents.append(None)
-        record = record and _grad_enabled
-        fn.needs_input_grad = (
-            tuple([p is not None for p in parents]) if record else (False,) * len(parents)
-        )
+            needs.append(False)
+        fn.needs_input_grad = tuple(needs)
         try:
             if _tracer is None:
                 out = fn.forward(*arrays, **settings)
@@ -193,13 +213,21 @@ class Function:
             raise fn.explain_error(e, arrays) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        result = Tensor._make(out, record)
+        result = _new_tensor(Tensor)  # Tensor._make, inlined
+        result.array = out
+        result.grad = None
+        result._requires_grad = record
+        result._grad_buffer = None
+        result._hooks = ()
         if record:
             fn.parents = tuple(parents)
             fn.out_shape = out.shape
+            fn.sequence_nr = next(_sequence)
             if out.size <= KEEP_INPUTS_UP_TO:
                 fn.inputs = inputs
             result.grad_fn = fn
+        else:
+            result.grad_fn = None
         return result
 
     def explain_error(self, err: Exception, arrays: list) -> Exception:
@@ -300,7 +328,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                 f"final loss with respect to this tensor: out.backward(gradient) with a "
                 f"gradient of shape {out.shape}."
             )
-        grad = np.ones_like(out)
+        grad = np.ones(out.shape, out.dtype)
     else:
         grad = gradient.array if isinstance(gradient, Tensor) else np.asarray(gradient)
         if grad.shape != out.shape:
@@ -308,7 +336,8 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                 f"backward: gradient has shape {grad.shape} but the tensor has shape "
                 f"{out.shape}; they must match (one gradient per element)."
             )
-        grad = grad.astype(out.dtype, copy=False)
+        if grad.dtype != out.dtype:
+            grad = grad.astype(out.dtype)
 
     root = tensor.grad_fn
     if root is None:  # a leaf: its gradient is the one given
@@ -318,39 +347,59 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
         raise BackwardError(_FREED)
     root._grad = grad
     leaf_grads: dict = {}  # leaves with hooks: summed first, so each hook runs once (as torch)
-    for fn in topological_order(root):
-        saved = fn.__dict__
-        grad_out = saved.pop("_grad", None)
-        if grad_out is None:
-            continue
-        if "_out_hooks" in saved:
-            grad_out = _run_hooks(saved["_out_hooks"], grad_out)
-        grads = fn.backward(grad_out) if _tracer is None else _tracer.backward(fn, grad_out)
-        if type(grads) is not tuple:
-            grads = (grads,)
-        for parent, grad_x in zip(fn.parents, grads):
-            if parent is None or grad_x is None:
-                continue
-            if isinstance(parent, Tensor):  # a leaf: its gradient goes into .grad
-                if grad_x.shape != parent.array.shape:
-                    _shape_error(fn, grad_x, parent.array.shape)
-                if not parent._hooks:
-                    _accumulate(parent, grad_x)
+    # Nodes whose gradient has arrived, the most recently made first (PyTorch's ready queue):
+    # a node's consumers were all made after it, so when it is popped its gradient is complete.
+    # The same order as reversed(topological_order(root)), without a separate pass.
+    ready = [(-root.sequence_nr, root)]
+    try:
+        while ready:
+            fn = heappop(ready)[1]
+            saved = fn.__dict__
+            grad_out = saved.pop("_grad")
+            if "_out_hooks" in saved:
+                grad_out = _run_hooks(saved["_out_hooks"], grad_out)
+            grads = fn.backward(grad_out) if _tracer is None else _tracer.backward(fn, grad_out)
+            if type(grads) is not tuple:
+                grads = (grads,)
+            check = fn.check_grad_shapes
+            for parent, grad_x in zip(fn.parents, grads):
+                if parent is None or grad_x is None:
                     continue
-                # a leaf with hooks gets one summed gradient at the end, so its hooks run once
-                prev = leaf_grads.get(id(parent))
-                leaf_grads[id(parent)] = (parent, grad_x if prev is None else prev[1] + grad_x)
-            else:  # a node: add to the gradient it will pass on when its turn comes
+                if isinstance(parent, Tensor):  # a leaf: its gradient goes into .grad
+                    if check and grad_x.shape != parent.array.shape:
+                        _shape_error(fn, grad_x, parent.array.shape)
+                    if parent._hooks:
+                        # summed first and given at the end, so its hooks run once
+                        prev = leaf_grads.get(id(parent))
+                        leaf_grads[id(parent)] = (
+                            parent,
+                            grad_x if prev is None else prev[1] + grad_x,
+                        )
+                        continue
+                    acc = parent.grad
+                    if acc is None:
+                        _accumulate(parent, grad_x)
+                    else:
+                        acc.array += grad_x  # the common case of _accumulate, inlined
+                    continue
+                # a node: add to the gradient it will pass on when its turn comes
                 if parent.parents is None:  # freed (its out_shape too) by an earlier backward
                     raise BackwardError(_FREED)
-                if grad_x.shape != parent.out_shape:
+                if check and grad_x.shape != parent.out_shape:
                     _shape_error(fn, grad_x, parent.out_shape)
                 prev = parent.__dict__.get("_grad")
-                parent._grad = grad_x if prev is None else prev + grad_x
-        if not retain_graph:
-            # the graph is used up: drop what this node saved (its arrays) and its edges
-            saved.clear()
-            fn.parents = None
+                if prev is None:
+                    parent._grad = grad_x
+                    heappush(ready, (-parent.sequence_nr, parent))
+                else:
+                    parent._grad = prev + grad_x
+            if not retain_graph:
+                # the graph is used up: drop what this node saved (its arrays) and its edges
+                saved.clear()
+                fn.parents = None
+    finally:
+        for _, fn in ready:  # left over only when an error stopped the pass
+            fn.__dict__.pop("_grad", None)
     for leaf, grad_x in leaf_grads.values():
         _accumulate(leaf, grad_x)
 

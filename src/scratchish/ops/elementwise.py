@@ -1,7 +1,8 @@
 """Elementwise primitives: arithmetic, exp/log, activations. Each is forward + backward.
 
 Shapes broadcast as in NumPy; `unbroadcast` sums a gradient back to its input's shape.
-Conventions: L is the loss, grad_out = dL/dout. Read next: reduce.py.
+Conventions: L is the loss, grad_out = dL/dout. An operand may be a Python number, whose
+shape, `getattr(x, "shape", ())`, is (). Read next: reduce.py.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ import numpy as np
 
 from ..autograd import Function, unbroadcast
 
-
-def _shape(x) -> tuple:
-    return x.shape if isinstance(x, np.ndarray) else ()
+# the largest x for which e^x is finite, by dtype (float32: 88.7, float64: 709.8), minus a margin
+_EXP_MAX = {"e": 11.0, "f": 88.0, "d": 709.0, "g": 709.0}
 
 
 class Add(Function):
@@ -22,7 +22,7 @@ class Add(Function):
     derivatives = ("grad_out", "grad_out")
 
     def forward(self, a, b):
-        self.shape_a, self.shape_b = _shape(a), _shape(b)
+        self.shape_a, self.shape_b = getattr(a, "shape", ()), getattr(b, "shape", ())
         return a + b
 
     def backward(self, grad_out):
@@ -41,7 +41,7 @@ class Sub(Function):
     derivatives = ("grad_out", "-grad_out")
 
     def forward(self, a, b):
-        self.shape_a, self.shape_b = _shape(a), _shape(b)
+        self.shape_a, self.shape_b = getattr(a, "shape", ()), getattr(b, "shape", ())
         return a - b
 
     def backward(self, grad_out):
@@ -67,8 +67,8 @@ class Mul(Function):
         # dL/da = grad_out * b    dL/db = grad_out * a
         need_a, need_b = self.needs_input_grad
         return (
-            unbroadcast(grad_out * self.b, _shape(self.a)) if need_a else None,
-            unbroadcast(grad_out * self.a, _shape(self.b)) if need_b else None,
+            unbroadcast(grad_out * self.b, getattr(self.a, "shape", ())) if need_a else None,
+            unbroadcast(grad_out * self.a, getattr(self.b, "shape", ())) if need_b else None,
         )
 
 
@@ -85,10 +85,10 @@ class Div(Function):
     def backward(self, grad_out):
         # dL/da = grad_out / b    dL/db = -grad_out * a / b^2
         need_a, need_b = self.needs_input_grad
-        grad_a = unbroadcast(grad_out / self.b, _shape(self.a)) if need_a else None
+        grad_a = unbroadcast(grad_out / self.b, getattr(self.a, "shape", ())) if need_a else None
         grad_b = None
         if need_b:
-            grad_b = unbroadcast(-grad_out * self.a / (self.b * self.b), _shape(self.b))
+            grad_b = unbroadcast(-grad_out * self.a / (self.b * self.b), np.shape(self.b))
         return grad_a, grad_b
 
 
@@ -122,11 +122,11 @@ class Pow(Function):
         a, b = self.a, self.b
         grad_a = grad_b = None
         if need_a:
-            grad_a = unbroadcast(grad_out * b * a ** (b - 1), _shape(a))
+            grad_a = unbroadcast(grad_out * b * a ** (b - 1), getattr(a, "shape", ()))
         if need_b:
             with np.errstate(divide="ignore", invalid="ignore"):
                 log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)  # 0 where a <= 0
-            grad_b = unbroadcast(grad_out * self.out * log_a, _shape(b))
+            grad_b = unbroadcast(grad_out * self.out * log_a, getattr(b, "shape", ()))
         return grad_a, grad_b
 
 
@@ -221,10 +221,14 @@ class Sigmoid(Function):
     derivatives = ("grad_out * out * (1 - out)",)
 
     def forward(self, x):
-        # e^-|x| never overflows; for x < 0, sigmoid(x) = e^x / (1 + e^x)
-        z = np.exp(-np.abs(x))
-        self.out = np.where(x >= 0, 1 / (1 + z), z / (1 + z))
-        return self.out
+        # 1 / (1 + e^-x), in place in one buffer. e^-x overflows for x < -88 (float32): the
+        # exponent is capped first, so the result is a tiny positive number, not a warning
+        out = np.negative(x)
+        np.minimum(out, _EXP_MAX[out.dtype.char], out=out)
+        np.exp(out, out=out)
+        out += 1
+        self.out = np.reciprocal(out, out=out)
+        return out
 
     def backward(self, grad_out):
         return grad_out * self.out * (1 - self.out)  # sigmoid' = s (1 - s)
@@ -329,8 +333,8 @@ def _split_between(grad_out, share_a, fn):
     """Gradients of a two-input choice: input a gets `share_a` of grad_out, b the rest."""
     need_a, need_b = fn.needs_input_grad
     dtype = grad_out.dtype
-    grad_a = unbroadcast(grad_out * share_a, _shape(fn.a)).astype(dtype) if need_a else None
-    grad_b = unbroadcast(grad_out * (1 - share_a), _shape(fn.b)).astype(dtype) if need_b else None
+    grad_a = unbroadcast(grad_out * share_a, np.shape(fn.a)).astype(dtype) if need_a else None
+    grad_b = unbroadcast(grad_out * (1 - share_a), np.shape(fn.b)).astype(dtype) if need_b else None
     return grad_a, grad_b
 
 
@@ -341,7 +345,7 @@ class Where(Function):
     derivatives = ("-", "grad_out * cond", "grad_out * (not cond)")
 
     def forward(self, cond, a, b):
-        self.cond, self.shape_a, self.shape_b = cond, _shape(a), _shape(b)
+        self.cond, self.shape_a, self.shape_b = cond, np.shape(a), np.shape(b)
         return np.where(cond, a, b)
 
     def backward(self, grad_out):
