@@ -224,6 +224,51 @@ REDUCE = [
     ),
     OpCase("std_dim", lambda lib, a: a.std(dim=-1), [(3, 4)]),
     OpCase("std_all_biased", lambda lib, a: lib.std(a, unbiased=False), [(3, 4)]),
+    OpCase("prod_all", lambda lib, a: a.prod(), [(3, 4)]),
+    OpCase("prod_dim", lambda lib, a: a.prod(dim=1), [(3, 4)]),
+    OpCase("prod_neg_dim_keepdim", lambda lib, a: lib.prod(a, -2, keepdim=True), [(2, 3, 4)]),
+    OpCase("prod_0d", lambda lib, a: a.prod(0), [()]),
+    OpCase("prod_all_one_zero", lambda lib, a: a.prod(), data=lambda: [[[1.5, 0.0], [-2.0, 0.5]]]),
+    OpCase("prod_all_two_zeros", lambda lib, a: a.prod(), data=lambda: [[[1.5, 0.0], [0.0, 0.5]]]),
+    OpCase(
+        "prod_dim_zeros",  # rows: one zero, two zeros, no zero, all zeros
+        lambda lib, a: a.prod(dim=-1),
+        data=lambda: [
+            [[1.5, 0.0, -2.0, 0.5], [0.0, 3.0, 0.0, 1.0], [2.0, -1.0, 0.5, 1.5], [0.0] * 4]
+        ],
+    ),
+    OpCase(
+        "prod_dim0_zeros",
+        lambda lib, a: a.prod(0, keepdim=True),
+        data=lambda: [[[0.0, 2.0, 0.0], [1.5, 0.0, 0.0], [-0.5, 3.0, 1.0]]],
+    ),
+    OpCase("cumsum", lambda lib, a: a.cumsum(dim=1), [(3, 4)]),
+    OpCase("cumsum_dim0", lambda lib, a: lib.cumsum(a, 0), [(3, 4)]),
+    OpCase("cumsum_neg_dim", lambda lib, a: a.cumsum(-2), [(2, 3, 4)]),
+    OpCase("cumsum_0d", lambda lib, a: a.cumsum(0), [()]),
+    OpCase("cumprod", lambda lib, a: a.cumprod(dim=1), [(3, 5)]),
+    OpCase("cumprod_neg_dim", lambda lib, a: lib.cumprod(a, dim=-2), [(2, 4, 3)]),
+    OpCase("cumprod_0d", lambda lib, a: a.cumprod(-1), [()]),
+    OpCase(
+        "cumprod_zeros",  # rows: one zero, zero first, two zeros, zero last, no zero
+        lambda lib, a: a.cumprod(-1),
+        data=lambda: [
+            [
+                [1.5, 0.0, -2.0, 0.5, 2.0],
+                [0.0, 2.0, 3.0, -1.0, 0.5],
+                [2.0, 0.0, 0.5, 0.0, 1.5],
+                [1.0, -2.0, 0.5, 3.0, 0.0],
+                [0.5, 1.5, -1.0, 2.0, 0.5],
+            ]
+        ],
+    ),
+    OpCase(
+        "cumprod_dim0_zeros",
+        lambda lib, a: lib.cumprod(a, 0),
+        data=lambda: [
+            [[[0.0, 2.0], [1.5, 0.0]], [[3.0, 0.0], [0.0, 0.0]], [[2.0, 1.0], [-1.0, 0.5]]]
+        ],
+    ),
 ]
 
 MOVEMENT = [
@@ -423,6 +468,46 @@ def test_logsumexp_of_minus_inf_row_is_minus_inf_not_nan():
     assert out[1].item() == pytest.approx(np.log(2))
 
 
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("op", ["prod", "prod_dim", "cumsum", "cumprod"])
+def test_prod_cumsum_cumprod_of_integers_give_int64_like_torch(op, dtype):
+    data = np.array([[1, 2, 3], [4, 0, 6]]).astype(dtype)
+    calls = {
+        "prod": lambda x: x.prod(),
+        "prod_dim": lambda x: x.prod(-1),
+        "cumsum": lambda x: x.cumsum(1),
+        "cumprod": lambda x: x.cumprod(0),
+    }
+    out = calls[op](sh.tensor(data))
+    assert out.dtype == sh.int64
+    expected = {
+        "prod": np.prod,
+        "prod_dim": lambda a: np.prod(a, -1),
+        "cumsum": lambda a: np.cumsum(a, 1),
+        "cumprod": lambda a: np.cumprod(a, 0),
+    }[op](data.astype(np.int64))
+    np.testing.assert_array_equal(out.numpy(), expected)
+    if torch is not None:
+        t_out = calls[op](torch.tensor(data))
+        assert t_out.dtype == torch.int64
+        np.testing.assert_array_equal(out.numpy(), t_out.numpy())
+
+
+def test_prod_gradient_at_zeros_is_the_product_of_the_others():
+    x = sh.tensor([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [2.0, 4.0, 0.5]], requires_grad=True)
+    x.prod(dim=1).sum().backward()
+    # one zero: 2 * 3 at the zero, 0 elsewhere; two zeros: all 0; no zero: prod / x
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 6, 0], [0, 0, 0], [2, 1, 8]])
+
+
+def test_cumprod_gradient_at_zeros():
+    x = sh.tensor([2.0, 0.0, 3.0, 0.0, 5.0], requires_grad=True)
+    x.cumprod(0).sum().backward()
+    # out = [x0, x0 x1, x0 x1 x2, ...]; at x1 = 0: x0 + x0 x2 + x0 x2 x3 + x0 x2 x3 x4 = 2 + 6
+    # at x0: 1 + x1 + ... = 1; after the first zero: 0
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 8, 0, 0, 0])
+
+
 def test_softmax_of_large_inputs_does_not_overflow():
     out = sh.tensor([1000.0, 1000.0, -1000.0]).softmax(0)
     np.testing.assert_allclose(out.numpy(), [0.5, 0.5, 0.0])
@@ -500,6 +585,29 @@ def test_gradcheck_of_broadcast_mul_div(shapes, seed):
     a, b = _arrays_for(shapes.input_shapes, seed)
     xs = [sh.tensor(a, requires_grad=True), sh.tensor(b, requires_grad=True)]
     assert gradcheck(lambda x, y: x * y / (y * y + 1), *xs)
+
+
+@pytest.mark.parametrize("op", ["prod", "cumprod"])
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.lists(st.integers(0, 4), min_size=0, max_size=3).map(tuple),
+    zero_rate=st.sampled_from([0.0, 0.2, 0.5]),
+    seed=st.integers(0, 2**16),
+)
+def test_prod_and_cumprod_gradients_with_random_zeros_match_torch(op, shape, zero_rate, seed):
+    if torch is None:
+        pytest.skip("needs torch")
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(-2, 2, shape)
+    a[rng.random(shape) < zero_rate] = 0.0  # zeros anywhere: none, one or several per slice
+    dim = int(rng.integers(-len(shape), len(shape))) if shape else 0
+    x, t = sh.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out, t_out = getattr(x, op)(dim), getattr(t, op)(dim)
+    np.testing.assert_allclose(out.numpy(force=True), t_out.detach().numpy(), rtol=1e-12)
+    g = rng.standard_normal(tuple(t_out.shape))
+    out.backward(sh.tensor(g))
+    t_out.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_relu_keeps_its_mask_only_when_a_gradient_may_be_asked():

@@ -107,6 +107,7 @@ from .functions import (
     clamp,
     clip,
     cos,
+    cumprod,
     cumsum,
     div,
     equal,

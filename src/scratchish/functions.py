@@ -290,6 +290,10 @@ def cumsum(input: Tensor, dim: int, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.cumsum(dim), out)
 
 
+def cumprod(input: Tensor, dim: int, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.cumprod(dim), out)
+
+
 def prod(input: Tensor, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.prod(dim, keepdim), out)
 

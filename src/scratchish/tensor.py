@@ -55,11 +55,14 @@ from .ops.movement import Contiguous, Expand, Gather, GetItem, Permute, Reshape,
 from .ops.reduce import (
     Amax,
     Amin,
+    CumProd,
+    CumSum,
     LogSoftmax,
     LogSumExp,
     MaxDim,
     Mean,
     MinDim,
+    Prod,
     Softmax,
     Sum,
 )
@@ -398,25 +401,36 @@ class Tensor:
         return hook
 
     # ---------------------------------------------------------------- arithmetic
+    # Each binary op first tries the common case, another tensor of the same dtype, which
+    # needs none of the type rules of _operands (it runs once per op, so this pays).
     def __add__(self, other):
+        if isinstance(other, Tensor) and other.array.dtype == self.array.dtype:
+            return Add.apply(self, other)
         return Add.apply(*_operands(self, other))
 
     def __radd__(self, other):
         return Add.apply(*_operands(self, other)[::-1])
 
     def __sub__(self, other):
+        if isinstance(other, Tensor) and other.array.dtype == self.array.dtype:
+            return Sub.apply(self, other)
         return Sub.apply(*_operands(self, other))
 
     def __rsub__(self, other):
         return Sub.apply(*_operands(self, other)[::-1])
 
     def __mul__(self, other):
+        if isinstance(other, Tensor) and other.array.dtype == self.array.dtype:
+            return Mul.apply(self, other)
         return Mul.apply(*_operands(self, other))
 
     def __rmul__(self, other):
         return Mul.apply(*_operands(self, other)[::-1])
 
     def __truediv__(self, other):
+        if isinstance(other, Tensor) and other.array.dtype == self.array.dtype:
+            if self.array.dtype.kind == "f":
+                return Div.apply(self, other)
         return Div.apply(*_operands(self, other, true_div=True))
 
     def __rtruediv__(self, other):
@@ -767,14 +781,14 @@ class Tensor:
         return self.var(dim, unbiased, keepdim, correction=correction, keepdims=keepdims).sqrt()
 
     def prod(self, dim=None, keepdim=False):
-        if self._requires_grad:  # product = exp(sum(log)) only for positives; keep it plain
-            raise UnsupportedError("prod: gradients of prod are not implemented yet.")
-        return Tensor._make(np.asarray(self.array.prod(axis=dim, keepdims=keepdim)))
+        dim = dim if dim is None else _check_dim("prod", dim, self.ndim)
+        return Prod.apply(self, dim=dim, keepdim=keepdim)
 
     def cumsum(self, dim: int):
-        if self._requires_grad:
-            raise UnsupportedError("cumsum: gradients of cumsum are not implemented yet.")
-        return Tensor._make(np.cumsum(self.array, axis=dim))
+        return CumSum.apply(self, dim=_check_dim("cumsum", dim, self.ndim))
+
+    def cumprod(self, dim: int):
+        return CumProd.apply(self, dim=_check_dim("cumprod", dim, self.ndim))
 
     def amax(self, dim=None, keepdim=False):
         return Amax.apply(self, dim=_dim(dim), keepdim=keepdim)

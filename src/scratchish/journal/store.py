@@ -129,9 +129,7 @@ def find_journal(start: str | os.PathLike | None = None) -> Path | None:
     """
     folder = Path(start or os.getcwd()).resolve()
     # like GIT_CEILING_DIRECTORIES: the search never looks in these folders or above them
-    ceilings = {
-        Path(p).resolve() for p in os.environ.get(CEILING_VAR, "").split(os.pathsep) if p
-    }
+    ceilings = {Path(p).resolve() for p in os.environ.get(CEILING_VAR, "").split(os.pathsep) if p}
     for candidate in [folder, *folder.parents]:
         if candidate in ceilings and candidate != folder:
             break

@@ -178,3 +178,97 @@ class LogSoftmax(Function):
     def backward(self, grad_out):
         # dL/dx_i = g_i - softmax_i * sum_j g_j
         return grad_out - np.exp(self.out) * grad_out.sum(axis=self.dim, keepdims=True)
+
+
+def _as_int64(x: np.ndarray) -> np.ndarray:
+    """Integers and bools multiply and add up in int64, as in torch.prod/cumsum/cumprod
+    (NumPy would keep uint8 as uint64)."""
+    return x.astype(np.int64) if x.dtype.kind in "biu" else x
+
+
+def _reverse_cumsum(a: np.ndarray, dim) -> np.ndarray:
+    """out_j = sum over i >= j of a_i along `dim`: the cumulative sum taken from the end."""
+    return np.flip(np.cumsum(np.flip(a, dim), axis=dim), dim).reshape(a.shape)
+
+
+class Prod(Function):
+    """out = product of x over `dim` (all elements when dim is None), as torch.prod."""
+
+    formula = "out = prod(x)"
+    derivatives = ("grad_out * (product of the other elements)",)
+
+    def forward(self, x, dim=None, keepdim=False):
+        x = _as_int64(x)
+        if x.ndim == 0:
+            dim = None  # one element: dim 0 (or -1) is all of it
+        out = np.prod(x, axis=dim, keepdims=keepdim)
+        self.x, self.dim, self.kept = x, dim, _keep_shape(x.shape, dim)
+        self.out = out.reshape(self.kept)
+        return out
+
+    def backward(self, grad_out):
+        # dL/dx_i = grad_out * (product of the others), which is prod / x_i when x_i != 0.
+        # Dividing by a zero would give nan, so zeros are counted per reduced slice:
+        #   no zero:         others_i = prod / x_i
+        #   exactly one, x_k: others_k = product of the non-zero x; others_i = prod / x_i = 0
+        #   two or more:     every product of "the others" holds a zero: others = 0
+        x, dim = self.x, self.dim
+        is_zero = x == 0
+        safe_x = np.where(is_zero, 1, x)  # x with its zeros replaced by 1
+        others = self.out / safe_x  # exact where x != 0 (and 0 there if the slice has a zero)
+        if is_zero.any():
+            n_zeros = is_zero.sum(axis=dim, keepdims=True)
+            prod_nonzero = np.prod(safe_x, axis=dim, keepdims=True)
+            at_zero = np.where(n_zeros == 1, prod_nonzero, 0)
+            others = np.where(is_zero, at_zero, others)
+        return grad_out.reshape(self.kept) * others
+
+
+class CumSum(Function):
+    """out_i = x_0 + x_1 + ... + x_i along `dim`, as torch.cumsum."""
+
+    formula = "out_i = sum_{j<=i} x_j"
+    derivatives = ("reverse cumsum of grad_out: sum_{i>=j} grad_out_i",)
+
+    def forward(self, x, dim=0):
+        self.dim = dim if x.ndim else None  # a 0-d tensor: one element, dim 0 is all of it
+        return np.cumsum(_as_int64(x), axis=self.dim).reshape(x.shape)
+
+    def backward(self, grad_out):
+        # x_j is added into every out_i with i >= j: dL/dx_j = sum_{i>=j} grad_out_i
+        return _reverse_cumsum(grad_out, self.dim)
+
+
+class CumProd(Function):
+    """out_i = x_0 * x_1 * ... * x_i along `dim`, as torch.cumprod."""
+
+    formula = "out_i = prod_{j<=i} x_j"
+    derivatives = ("sum_{i>=j} grad_out_i * out_i / x_j (zeros handled apart)",)
+
+    def forward(self, x, dim=0):
+        self.dim = dim if x.ndim else None  # a 0-d tensor: one element, dim 0 is all of it
+        self.x = _as_int64(x)
+        self.out = np.cumprod(self.x, axis=self.dim).reshape(x.shape)
+        return self.out
+
+    def backward(self, grad_out):
+        # out_i depends on x_j for i >= j, with d out_i / d x_j = product of x_k, k <= i, k != j.
+        # Where x_j != 0 that is out_i / x_j, so dL/dx_j = reverse_cumsum(grad_out * out)_j / x_j.
+        x, dim = self.x, self.dim
+        grad_x = _reverse_cumsum(grad_out * self.out, dim)
+        is_zero = x == 0
+        if not is_zero.any():
+            return grad_x / x
+        # A slice with zeros, the first at position z:
+        #   j < z: x_j != 0, the formula above holds.
+        #   j > z: every out_i with i >= j holds the factor x_z = 0, and so does its
+        #          derivative: dL/dx_j = 0.
+        #   j = z: dL/dx_z = sum_{i>=z} grad_out_i * product of x_k, k <= i, k != z, which is
+        #          the same reverse cumsum with x_z replaced by 1 in the products.
+        n_zeros_so_far = np.cumsum(is_zero, axis=dim).reshape(x.shape)
+        after_zero = n_zeros_so_far > 0  # the first zero and everything after it
+        first_zero = is_zero & (n_zeros_so_far == 1)
+        grad_x = np.where(after_zero, 0, grad_x / np.where(after_zero, 1, x))
+        out_without_zero = np.cumprod(np.where(first_zero, 1, x), axis=dim).reshape(x.shape)
+        at_zero = _reverse_cumsum(grad_out * out_without_zero, dim)
+        return np.where(first_zero, at_zero, grad_x)
