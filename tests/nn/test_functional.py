@@ -12,6 +12,8 @@ from scratchish import nn
 from scratchish.nn import functional as F
 from scratchish.ops.nn_ops import erf, erfc, erfinv
 
+_SDPA_MASK = np.random.default_rng(5).standard_normal((4, 6))
+
 
 def _seeded_dropout(lib, x):
     lib.manual_seed(0)  # the same mask in both libraries, and at every gradcheck call
@@ -53,6 +55,20 @@ NN_OP_CASES = register_op_cases(
         [(2, 3, 4), (4,), (4,)],
     ),
     OpCase("dropout", _seeded_dropout, [(4, 5)]),
+    OpCase(
+        "sdpa_causal",
+        lambda lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(
+            q, k, v, is_causal=True
+        ),
+        [(2, 3, 4, 8), (2, 3, 4, 8), (2, 3, 4, 5)],
+    ),
+    OpCase(  # k and v shared by the batch (broadcast), a float mask, another scale
+        "sdpa_broadcast_mask",
+        lambda lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(
+            q, k, v, attn_mask=lib.tensor(_SDPA_MASK).to(q.dtype), scale=0.3
+        ),
+        [(2, 3, 4, 8), (1, 3, 6, 8), (3, 6, 5)],
+    ),
 )
 
 
@@ -214,6 +230,32 @@ def test_scaled_dot_product_attention(dtype):
             [(q, tq), (k, tk), (v, tv)],
             dtype,
         )
+
+
+def test_fused_attention_matches_the_composed_ops():
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(s) for s in ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 3))]
+    bias = np.where(np.tri(5, 6, k=1, dtype=bool), 0.0, -np.inf)
+
+    def composed(q, k, v):
+        scores = (q @ k.transpose(-2, -1)) * 0.5 + sh.tensor(bias)
+        return scores.softmax(-1) @ v
+
+    outs, grads = [], []
+    for fn in (
+        composed,
+        lambda q, k, v: F.scaled_dot_product_attention(
+            q, k, v, attn_mask=sh.tensor(np.isfinite(bias)), scale=0.5
+        ),
+    ):
+        ts = [sh.tensor(a, requires_grad=True) for a in arrays]
+        out = fn(*ts)
+        (out * sh.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape))).sum().backward()
+        outs.append(out.detach().numpy())
+        grads.append([t.grad.numpy() for t in ts])
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-12, atol=1e-12)
+    for g_fused, g_composed in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(g_fused, g_composed, rtol=1e-10, atol=1e-12)
 
 
 def test_embedding_one_hot_dropout_functional():

@@ -18,9 +18,17 @@ import numpy as np
 
 from ..creation import pad as _pad
 from ..errors import ArgumentError, DTypeError, IndexOutOfRangeError, ShapeError
-from ..ops.elementwise import Add, LeakyRelu, Relu, Sigmoid, Tanh, Where
+from ..ops.elementwise import Add, LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
 from ..ops.matmul import Linear
-from ..ops.nn_ops import CrossEntropy, DropoutMask, EmbeddingLookup, Gelu, LayerNorm, LogSigmoid
+from ..ops.nn_ops import (
+    CrossEntropy,
+    DropoutMask,
+    EmbeddingLookup,
+    Gelu,
+    LayerNorm,
+    LogSigmoid,
+    ScaledDotProductAttention,
+)
 from ..ops.reduce import LogSoftmax, Softmax
 from ..random import default_generator
 from ..tensor import Tensor
@@ -46,7 +54,7 @@ def relu_(input: Tensor) -> Tensor:  # noqa: A002
         new = Relu.apply(input)
         input.array, input.grad_fn, input._requires_grad = new.array, new.grad_fn, True
         return input
-    np.maximum(input.array, 0, out=input.array)
+    np.maximum(input.array, filled(0, input.array), out=input.array)
     return input
 
 
@@ -272,6 +280,9 @@ def scaled_dot_product_attention(
     """
     n_q, n_k = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if dropout_p == 0.0:  # one fused op; the composed form below is its reference
+        bias = _attention_bias(attn_mask, is_causal, n_q, n_k, query.array.dtype)
+        return ScaledDotProductAttention.apply(query, key, value, bias=bias, scale=scale)
     scores = (query * scale) @ key.transpose(-2, -1)  # (..., L, E) @ (..., E, S) -> (..., L, S)
     bias = _attention_bias(attn_mask, is_causal, n_q, n_k, scores.array.dtype)
     if bias is not None:

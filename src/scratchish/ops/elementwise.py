@@ -11,6 +11,25 @@ import numpy as np
 
 from ..autograd import Function, unbroadcast
 
+
+def filled(value: float, like: np.ndarray) -> np.ndarray:
+    """A read-only array of `value` with `like`'s shape and dtype, a view of a cached buffer.
+
+    Why: NumPy's maximum, minimum and clip against a scalar take a slow path, about 5x slower
+    on float32 here than against an array of the same shape (np.maximum(x, 0) 48 us, against
+    an array of zeros 10 us, for 64k floats). So ReLU and friends compare with this instead.
+    """
+    key = (like.dtype.char, value)
+    buf = _FILLED.get(key)
+    if buf is None or buf.size < like.size:
+        buf = np.full(max(like.size, 1024), value, like.dtype)
+        buf.flags.writeable = False
+        _FILLED[key] = buf
+    return buf[: like.size].reshape(like.shape)
+
+
+_FILLED: dict = {}  # (dtype, value) -> the largest buffer of that value asked for so far
+
 # the largest x for which e^x is finite, by dtype (float32: 88.7, float64: 709.8), minus a margin
 _EXP_MAX = {"e": 11.0, "f": 88.0, "d": 709.0, "g": 709.0}
 
@@ -224,7 +243,7 @@ class Sigmoid(Function):
         # 1 / (1 + e^-x), in place in one buffer. e^-x overflows for x < -88 (float32): the
         # exponent is capped first, so the result is a tiny positive number, not a warning
         out = np.negative(x)
-        np.minimum(out, _EXP_MAX[out.dtype.char], out=out)
+        np.minimum(out, filled(_EXP_MAX[out.dtype.char], out), out=out)
         np.exp(out, out=out)
         out += 1
         self.out = np.reciprocal(out, out=out)
@@ -241,7 +260,7 @@ class Relu(Function):
     derivatives = ("grad_out * (x > 0)",)
 
     def forward(self, x):
-        out = np.maximum(x, 0)
+        out = np.maximum(x, filled(0, x))  # = np.maximum(x, 0), see filled()
         if self.needs_input_grad[:1] != (False,):  # no mask when no gradient will be asked
             self.mask = out > 0  # relu'(0) = 0, as in PyTorch
         return out

@@ -13,8 +13,9 @@ import math
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, unbroadcast
 from ..errors import IndexOutOfRangeError
+from .elementwise import filled
 from .movement import scatter_add_rows
 
 # ----------------------------------------------------------------------------------------------
@@ -138,7 +139,8 @@ def erf(x: np.ndarray) -> np.ndarray:
     """
     x = np.asarray(x)
     if x.dtype == np.float32:
-        z = np.clip(x, -4.0, 4.0)
+        z = np.maximum(x, filled(-4.0, x))  # clip to [-4, 4]; see filled()
+        np.minimum(z, filled(4.0, x), out=z)
         z2 = z * z
         p = _horner(_ERF32_ALPHA, z2)
         p *= z
@@ -573,3 +575,57 @@ class DropoutMask(Function):
 
     def backward(self, grad_out):
         return grad_out * self.mask
+
+
+# ----------------------------------------------------------------------------------------------
+# attention
+# ----------------------------------------------------------------------------------------------
+def _swap(a: np.ndarray) -> np.ndarray:
+    return np.swapaxes(a, -1, -2)
+
+
+class ScaledDotProductAttention(Function):
+    """out = softmax(q @ k^T * scale + bias) @ v, the softmax along the last axis.
+
+    Fused (one op instead of five: matmul, scale, add the mask, softmax, matmul), so the
+    (..., L, S) scores are made once and turned into the weights in place; tested against
+    the composed form. `bias` is a constant (the mask: 0 or -inf, or a float mask).
+    Shape: q (..., L, E), k (..., S, E), v (..., S, Ev) -> (..., L, Ev).
+    """
+
+    formula = "w = softmax(q @ k.T * scale + bias);  out = w @ v"
+    derivatives = (
+        "(w * (dw - sum(dw * w))) @ k * scale,  dw = grad_out @ v.T",
+        "(w * (dw - sum(dw * w))).T @ q * scale",
+        "w.T @ grad_out",
+    )
+
+    def forward(self, q, k, v, bias=None, scale=1.0):
+        w = q @ _swap(k)  # the scores, (..., L, S)
+        w *= scale
+        if bias is not None:
+            if np.broadcast_shapes(w.shape, bias.shape) == w.shape:
+                w += bias
+            else:  # a mask with more batch dims than q and k
+                w = w + bias
+        # softmax in place; shift by the row max so exp cannot overflow
+        w -= w.max(axis=-1, keepdims=True)
+        np.exp(w, out=w)
+        w /= w.sum(axis=-1, keepdims=True)
+        self.q, self.k, self.v, self.w, self.scale = q, k, v, w, scale
+        return w @ v
+
+    def backward(self, grad_out):
+        need_q, need_k, need_v = self.needs_input_grad[:3]
+        q, k, v, w = self.q, self.k, self.v, self.w
+        grad_v = unbroadcast(_swap(w) @ grad_out, v.shape) if need_v else None
+        if not (need_q or need_k):
+            return None, None, grad_v
+        # through the softmax: ds = w * (dw - sum(dw * w)), dw = dL/dw = grad_out @ v^T
+        ds = grad_out @ _swap(v)
+        ds *= w
+        ds -= w * ds.sum(axis=-1, keepdims=True)
+        ds *= self.scale  # through scores = q @ k^T * scale
+        grad_q = unbroadcast(ds @ k, q.shape) if need_q else None
+        grad_k = unbroadcast(_swap(ds) @ q, k.shape) if need_k else None
+        return grad_q, grad_k, grad_v
