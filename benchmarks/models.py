@@ -27,20 +27,22 @@ def lenet(lib):
     )  # fmt: skip
 
 
-def gpt(lib, vocab=65, n_layer=4, n_head=4, n_embd=128, block_size=64, dropout=0.0):
-    """(c) A character-level GPT in nanoGPT's shape: pre-norm blocks, GELU MLP, tied weights."""
+def gpt(lib, vocab=65, n_layer=4, n_head=4, n_embd=128, block_size=64, bias=False):
+    """(c) A character-level GPT in nanoGPT's shape: pre-norm blocks, GELU MLP, tied weights,
+    and, as nanoGPT's default (`bias = False` in its train.py), no biases in the Linear and
+    LayerNorm layers."""
     nn, F = lib.nn, lib.nn.functional
 
     class Block(nn.Module):
         def __init__(self):
             super().__init__()
-            self.ln_1 = nn.LayerNorm(n_embd)
-            self.c_attn = nn.Linear(n_embd, 3 * n_embd)
-            self.c_proj = nn.Linear(n_embd, n_embd)
-            self.ln_2 = nn.LayerNorm(n_embd)
-            self.fc = nn.Linear(n_embd, 4 * n_embd)
+            self.ln_1 = nn.LayerNorm(n_embd, bias=bias)
+            self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=bias)
+            self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
+            self.ln_2 = nn.LayerNorm(n_embd, bias=bias)
+            self.fc = nn.Linear(n_embd, 4 * n_embd, bias=bias)
             self.gelu = nn.GELU()
-            self.proj = nn.Linear(4 * n_embd, n_embd)
+            self.proj = nn.Linear(4 * n_embd, n_embd, bias=bias)
 
         def forward(self, x):
             B, T, C = x.shape
@@ -59,7 +61,7 @@ def gpt(lib, vocab=65, n_layer=4, n_head=4, n_embd=128, block_size=64, dropout=0
             self.wte = nn.Embedding(vocab, n_embd)
             self.wpe = nn.Embedding(block_size, n_embd)
             self.blocks = nn.ModuleList([Block() for _ in range(n_layer)])
-            self.ln_f = nn.LayerNorm(n_embd)
+            self.ln_f = nn.LayerNorm(n_embd, bias=bias)
             self.lm_head = nn.Linear(n_embd, vocab, bias=False)
             self.wte.weight = self.lm_head.weight  # weight tying, as nanoGPT
             self.apply(self._init_weights)
