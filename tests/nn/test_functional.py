@@ -54,6 +54,16 @@ NN_OP_CASES = register_op_cases(
         lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (4,), w, b),
         [(2, 3, 4), (4,), (4,)],
     ),
+    OpCase(  # no weight: the bias is added to a copy, never to the kept xhat
+        "layer_norm_bias_only",
+        lambda lib, x, b: lib.nn.functional.layer_norm(x, (4,), None, b),
+        [(2, 3, 4), (4,)],
+    ),
+    OpCase(
+        "layer_norm_two_dims",
+        lambda lib, x, w: lib.nn.functional.layer_norm(x, (3, 4), w),
+        [(2, 3, 4), (3, 4)],
+    ),
     OpCase("dropout", _seeded_dropout, [(4, 5)]),
     OpCase(
         "sdpa_causal",

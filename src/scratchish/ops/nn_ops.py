@@ -535,32 +535,54 @@ class LayerNorm(Function):
 
     def forward(self, x, w=None, b=None, n_dims=1, eps=1e-5):
         axes = tuple(range(x.ndim - n_dims, x.ndim))
-        xhat = x - x.mean(axis=axes, keepdims=True)
-        var = np.mean(np.square(xhat), axis=axes, keepdims=True)
+        xhat = x - _row_mean(x, n_dims)
+        var = _row_mean(np.square(xhat), n_dims)
         rstd = 1.0 / np.sqrt(var + eps)
         xhat *= rstd
         self.xhat, self.rstd, self.w, self.axes = xhat, rstd, w, axes
         out = xhat if w is None else xhat * w
         if b is not None:
-            out = out + b
+            out = out + b if out is xhat else np.add(out, b, out=out)  # xhat is kept: no +=
         return out if out is not xhat else xhat.copy()
 
     def backward(self, grad_out):
         need_x, need_w, need_b = (tuple(self.needs_input_grad) + (False, False))[:3]
-        xhat, axes = self.xhat, self.axes
-        batch = tuple(range(xhat.ndim - len(axes)))
+        xhat, n_dims = self.xhat, len(self.axes)
         grad_x = grad_w = grad_b = None
         if need_w:
-            grad_w = (grad_out * xhat).sum(axis=batch)
+            grad_w = _batch_sum(grad_out * xhat, n_dims)
         if need_b:
-            grad_b = grad_out.sum(axis=batch)
+            grad_b = _batch_sum(grad_out, n_dims)
         if need_x:
             gx = grad_out if self.w is None else grad_out * self.w
-            proj = (gx * xhat).mean(axis=axes, keepdims=True)
-            grad_x = gx - gx.mean(axis=axes, keepdims=True)
+            proj = _row_mean(gx * xhat, n_dims)
+            grad_x = gx - _row_mean(gx, n_dims)
             grad_x -= xhat * proj
             grad_x *= self.rstd
         return grad_x, grad_w, grad_b
+
+
+def _row_sum(a: np.ndarray, n_dims: int = 1) -> np.ndarray:
+    """a.sum over its last n_dims dims, keepdims, as one matrix-vector product: BLAS sums
+    rows of a few hundred floats ~4x faster than NumPy's sum(axis=-1) (768 rows of 128
+    floats: 9 vs 33 us)."""
+    lead = a.shape[: a.ndim - n_dims]
+    rows = a.reshape(-1, math.prod(a.shape[a.ndim - n_dims :]))
+    return (rows @ np.ones(rows.shape[1], a.dtype)).reshape(*lead, *(1,) * n_dims)
+
+
+def _row_mean(a: np.ndarray, n_dims: int) -> np.ndarray:
+    """a.mean over its last n_dims dims, keepdims (see _row_sum)."""
+    total = _row_sum(a, n_dims)
+    total /= max(math.prod(a.shape[a.ndim - n_dims :]), 1)
+    return total
+
+
+def _batch_sum(a: np.ndarray, n_dims: int) -> np.ndarray:
+    """a summed over all but its last n_dims dims (a weight's gradient), as ones @ rows."""
+    trail = a.shape[a.ndim - n_dims :]
+    rows = a.reshape(-1, math.prod(trail))
+    return (np.ones(rows.shape[0], a.dtype) @ rows).reshape(trail)
 
 
 class DropoutMask(Function):
@@ -611,7 +633,7 @@ class ScaledDotProductAttention(Function):
         # softmax in place; shift by the row max so exp cannot overflow
         w -= w.max(axis=-1, keepdims=True)
         np.exp(w, out=w)
-        w /= w.sum(axis=-1, keepdims=True)
+        w /= _row_sum(w)
         self.q, self.k, self.v, self.w, self.scale = q, k, v, w, scale
         return w @ v
 
@@ -624,7 +646,7 @@ class ScaledDotProductAttention(Function):
         # through the softmax: ds = w * (dw - sum(dw * w)), dw = dL/dw = grad_out @ v^T
         ds = grad_out @ _swap(v)
         ds *= w
-        ds -= w * ds.sum(axis=-1, keepdims=True)
+        ds -= w * _row_sum(ds)
         ds *= self.scale  # through scores = q @ k^T * scale
         grad_q = unbroadcast(ds @ k, q.shape) if need_q else None
         grad_k = unbroadcast(_swap(ds) @ q, k.shape) if need_k else None
