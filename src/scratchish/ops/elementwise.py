@@ -13,19 +13,30 @@ from ..autograd import Function, unbroadcast
 
 
 def filled(value: float, like: np.ndarray) -> np.ndarray:
-    """A read-only array of `value` with `like`'s shape and dtype, a view of a cached buffer.
+    """A read-only array of `value` with `like`'s shape, dtype and strides, a view of a cached
+    buffer.
 
     Why: NumPy's maximum, minimum and clip against a scalar take a slow path, about 5x slower
     on float32 here than against an array of the same shape (np.maximum(x, 0) 48 us, against
     an array of zeros 10 us, for 64k floats). So ReLU and friends compare with this instead.
+    The strides are like's own (a conv output is channels-last in memory), so both operands
+    are walked in the same order.
     """
+    size = like.size
+    strided = not like.flags.c_contiguous and size > 0
+    if strided:
+        if any(s < 0 or s % like.itemsize for s in like.strides):
+            return np.asarray(value, like.dtype)  # odd layouts: the (slower) scalar
+        size = 1 + sum((n - 1) * s for n, s in zip(like.shape, like.strides)) // like.itemsize
     key = (like.dtype.char, value)
     buf = _FILLED.get(key)
-    if buf is None or buf.size < like.size:
-        buf = np.full(max(like.size, 1024), value, like.dtype)
+    if buf is None or buf.size < size:
+        buf = np.full(max(size, 1024), value, like.dtype)
         buf.flags.writeable = False
         _FILLED[key] = buf
-    return buf[: like.size].reshape(like.shape)
+    if strided:
+        return np.lib.stride_tricks.as_strided(buf, like.shape, like.strides, writeable=False)
+    return buf[:size].reshape(like.shape)
 
 
 _FILLED: dict = {}  # (dtype, value) -> the largest buffer of that value asked for so far
