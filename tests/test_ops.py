@@ -654,3 +654,17 @@ def test_scatter_add_rows_fast_path_matches_add_at(shape, index, dtype, monkeypa
     x = sh.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
     x[sh.tensor(index)].backward(sh.tensor(grad_out))
     np.testing.assert_allclose(x.grad.numpy(), expected, **tol)
+
+
+def test_filled_matches_the_layout_of_its_model_array():
+    from scratchish.ops.elementwise import filled
+
+    x = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 4, 5, 3).transpose(0, 3, 1, 2)
+    zeros = filled(0.0, x)  # channels-last, as a conv output
+    assert zeros.strides == x.strides and not zeros.flags.writeable
+    assert np.array_equal(zeros, np.zeros(x.shape, np.float32))
+    t = (sh.tensor(x.transpose(0, 2, 3, 1).copy()) - 60).permute(0, 3, 1, 2)
+    for view in (t, t[:, :, ::2], t[:, 1:, :, 1:], t[:, 1]):
+        assert not view.numpy().flags.c_contiguous
+        np.testing.assert_array_equal(view.relu().numpy(), np.maximum(view.numpy(), 0))
+    assert filled(4.0, np.ones((3, 2))).tolist() == [[4.0, 4.0]] * 3
