@@ -37,6 +37,7 @@ from .creation import (
     full,
     full_like,
     get_default_device,
+    histc,
     histogram,
     linspace,
     manual_seed,

@@ -9,6 +9,7 @@ for the same seed. Every function takes PyTorch's keyword arguments (`dtype`, `d
 from __future__ import annotations
 
 import builtins
+import operator
 
 import numpy as np
 
@@ -97,41 +98,59 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array)
 
 
-def _filled(fill, size, dtype, requires_grad, device, out=None) -> Tensor:
+def _filled(fill, shape: tuple, dtype, requires_grad, device, out=None) -> Tensor:
     _check_device(device)
-    return _finish(fill(_sizes(size), dtype=_float(dtype)), requires_grad, out)
+    return _finish(fill(shape, dtype=_float(dtype)), requires_grad, out)
 
 
-def _sizes(size) -> tuple:
+def _sizes(size, name: str = "size") -> tuple:
     """A shape given as f(2, 3) or f((2, 3)), checked: whole numbers >= 0."""
     shape = _dims(size)
     if not all(isinstance(n, (builtins.int, np.integer)) and n >= 0 for n in shape):
-        raise ArgumentError(f"size {shape!r}: every size must be a whole number >= 0.")
+        raise ArgumentError(f"{name}: size {shape!r}: every size must be a whole number >= 0.")
     return shape
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    """A tensor of zeros. Example: `sh.zeros(2, 3)` or `sh.zeros((2, 3))`."""
-    return _filled(np.zeros, size, dtype, requires_grad, device, out)
+def _shape_from(name: str, sizes: tuple, size) -> tuple:
+    """The shape of f(2, 3), f((2, 3)) or f(size=(2, 3)): torch accepts all three."""
+    if size is None:
+        return _sizes(sizes, name)
+    shape = _sizes((size,), name)
+    if sizes:
+        raise ArgumentError(
+            f"{name}: the size was given twice, as {name}({', '.join(map(repr, sizes))}, ...) "
+            f"and as size={size!r}. Give it once: sh.{name}({', '.join(map(str, shape))}) "
+            f"or sh.{name}(size={shape})."
+        )
+    return shape
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    """A tensor of ones."""
-    return _filled(np.ones, size, dtype, requires_grad, device, out)
+def zeros(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros: `sh.zeros(2, 3)`, `sh.zeros((2, 3))` or `sh.zeros(size=(2, 3))`."""
+    shape = _shape_from("zeros", sizes, size)
+    return _filled(np.zeros, shape, dtype, requires_grad, device, out)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
+def ones(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones (the size as in `zeros`)."""
+    shape = _shape_from("ones", sizes, size)
+    return _filled(np.ones, shape, dtype, requires_grad, device, out)
+
+
+def empty(*sizes, size=None, out=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor whose values are whatever was in memory (fill it before use)."""
-    return _filled(np.empty, size, dtype, requires_grad, device, out)
+    shape = _shape_from("empty", sizes, size)
+    return _filled(np.empty, shape, dtype, requires_grad, device, out)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None) -> Tensor:
-    """A tensor with every element `fill_value` (the dtype follows the value, as in torch)."""
+    """A tensor with every element `fill_value` (the dtype follows the value, as in torch):
+    `sh.full((2, 3), 1.5)` or `sh.full(size=(2, 3), fill_value=1.5)`."""
     if dtype is None and isinstance(fill_value, builtins.bool):
         dtype = dtypes.bool
     elif dtype is None and isinstance(fill_value, builtins.int):
         dtype = dtypes.int64
-    t = _filled(np.empty, (size,) if isinstance(size, builtins.int) else size, dtype, False, device)
+    t = _filled(np.empty, _sizes((size,), "full"), dtype, False, device)
     try:
         t.array[...] = _value(fill_value)
     except (TypeError, ValueError) as e:
@@ -220,32 +239,118 @@ def manual_seed(seed: int):
     return default_generator.manual_seed(seed)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    """Uniform random numbers in [0, 1)."""
+def rand(*sizes, size=None, generator=None, out=None, dtype=None, device=None, requires_grad=False):
+    """Uniform random numbers in [0, 1): `sh.rand(2, 3)` or `sh.rand(size=(2, 3))`."""
     _check_device(device)
+    shape = _shape_from("rand", sizes, size)
     gen = generator or default_generator
-    return _finish(gen.uniform(_sizes(size), dtype=_float(dtype)), requires_grad, out)
+    return _finish(gen.uniform(shape, dtype=_float(dtype)), requires_grad, out)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    """Standard normal random numbers (mean 0, standard deviation 1)."""
+def randn(
+    *sizes, size=None, generator=None, out=None, dtype=None, device=None, requires_grad=False
+):
+    """Standard normal random numbers (mean 0, standard deviation 1), sized as `rand`."""
     _check_device(device)
+    shape = _shape_from("randn", sizes, size)
     gen = generator or default_generator
-    return _finish(gen.normal(_sizes(size), dtype=_float(dtype)), requires_grad, out)
+    return _finish(gen.normal(shape, dtype=_float(dtype)), requires_grad, out)
 
 
 def randint(
-    low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
+    *args,
+    low=None,
+    high=None,
+    size=None,
+    generator=None,
+    out=None,
+    dtype=None,
+    device=None,
+    requires_grad=False,
 ):
-    """Random integers from low (inclusive) to high (exclusive): `sh.randint(0, 10, (3,))`."""
+    """Random integers from low (inclusive, default 0) to high (exclusive), int64 unless
+    `dtype` says otherwise. Both of torch's forms work, by position or keyword:
+    `sh.randint(10, (3,))`, `sh.randint(2, 10, (3,))`, `sh.randint(low=2, high=10, size=(3,))`.
+
+    Example:
+        >>> import scratchish as sh
+        >>> _ = sh.manual_seed(0)
+        >>> sh.randint(10, (5,))
+        tensor([4, 9, 3, 0, 3])
+    """
     _check_device(device)
-    if high is None or (size is None and isinstance(high, (tuple, list))):
-        low, high, size = 0, low, high if size is None else size
-    if size is None:
-        raise ArgumentError("randint: give the size, e.g. sh.randint(0, 10, (3,)).")
+    low, high, size = _randint_args(args, low, high, size)
+    np_type = np.dtype(np.int64) if dtype is None else dtypes.np_dtype(dtype)
+    _check_randint_range(low, high, np_type)
     gen = generator or default_generator
-    array = gen.randint(low, high, _dims((size,)))
-    return _finish(array if dtype is None else array.astype(dtypes.np_dtype(dtype)))
+    return _finish(gen.randint(low, high, size).astype(np_type, copy=False), requires_grad, out)
+
+
+_RANDINT_FORMS = "randint(high, size) or randint(low, high, size), e.g. sh.randint(0, 10, (3,))"
+
+
+def _randint_args(args: tuple, low, high, size) -> tuple:
+    """torch.randint's two forms, randint(high, size) and randint(low, high, size), with any
+    of low, high and size given by keyword instead -> (low, high, size)."""
+    given = {name: v for name, v in (("low", low), ("high", high), ("size", size)) if v is not None}
+    args = list(args)
+    if args and (isinstance(args[-1], (tuple, list)) or len(args) == 3):  # the size is last
+        _give(given, "size", args.pop())
+    # the numbers left are (low, high), or high alone: randint(10, (3,)) means [0, 10)
+    names = ("low", "high") if len(args) == 2 or "low" in given or "high" in given else ("high",)
+    if len(args) > len(names):
+        raise ArgumentError(f"randint: too many arguments {tuple(args)!r}; write {_RANDINT_FORMS}.")
+    for name, value in zip(names, args):
+        _give(given, name, value)
+    if "high" not in given or "size" not in given:
+        missing = " and ".join(n for n in ("high", "size") if n not in given)
+        raise ArgumentError(f"randint: no {missing} given; write {_RANDINT_FORMS}.")
+    if not isinstance(given["size"], (tuple, list)):
+        raise ArgumentError(
+            f"randint: size must be a tuple, got {given['size']!r}; for example "
+            f"size=({given['size']!r},). Write {_RANDINT_FORMS}."
+        )
+    low, high = (_whole(given.get(name, 0), name) for name in ("low", "high"))
+    return low, high, _sizes((given["size"],), "randint")
+
+
+def _whole(value, name: str) -> int:
+    """An int, a NumPy int or a one-element int tensor, as a Python int."""
+    if not isinstance(value, builtins.bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise DTypeError(f"randint: {name} must be an integer, got {value!r}.")
+
+
+def _give(given: dict, name: str, value) -> None:
+    if name in given:
+        raise ArgumentError(
+            f"randint: {name} was given twice, by position ({value!r}) and as {name}="
+            f"{given[name]!r}. Give it once: {_RANDINT_FORMS}."
+        )
+    given[name] = value
+
+
+def _check_randint_range(low: int, high: int, np_type: np.dtype) -> None:
+    if high <= low:
+        hint = f" Did you mean randint({high}, {low}, size)?" if high < low else ""
+        raise ArgumentError(
+            f"randint: high ({high}) must be greater than low ({low}); the range [low, high) "
+            f"is empty.{hint}"
+        )
+    if np_type.kind not in "iub":
+        return
+    # as torch: the values must fit in the integer dtype asked for
+    smallest, largest = (
+        (0, 1) if np_type.kind == "b" else (np.iinfo(np_type).min, np.iinfo(np_type).max)
+    )
+    if low < smallest or high - 1 > largest:
+        raise ArgumentError(
+            f"randint: [{low}, {high}) does not fit in {np_type}, which holds {smallest}.."
+            f"{largest}. Narrow the range or pass a wider dtype, e.g. dtype=sh.int64."
+        )
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -380,3 +485,68 @@ def histogram(x: Tensor, bins=100, *, range=None, weight=None, density=False):  
         _value(x), bins=_value(bins), range=range, weights=_value(weight), density=density
     )
     return Tensor._make(hist.astype(x.array.dtype)), Tensor._make(edges.astype(x.array.dtype))
+
+
+def histc(input: Tensor, bins: int = 100, min=0, max=0, *, out=None) -> Tensor:  # noqa: A002
+    """Counts of the values in `bins` equal-width bins between min and max, as torch.histc.
+
+    min == max (the default 0, 0) means the data's own min and max; values outside [min, max]
+    and NaNs are not counted; a value equal to max goes in the last bin. No gradient: counting
+    is not differentiable (torch's histc has none either).
+
+    Args:
+        input: a float tensor of any shape (it is flattened).
+        bins: the number of bins.
+        min, max: the range covered by the bins.
+
+    Shape:
+        input (*) -> (bins,), with the input's dtype.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.histc(sh.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
+        tensor([0., 2., 1., 0.])
+    """
+    x = _value(input)
+    if x.dtype.kind != "f":
+        raise DTypeError(
+            f"histc: input must be a float tensor, got {input.dtype}. Convert it first: "
+            f"sh.histc(x.float(), bins={bins})."
+        )
+    if isinstance(bins, builtins.bool) or not isinstance(bins, (builtins.int, np.integer)):
+        raise DTypeError(f"histc: bins must be an int, got {bins!r}.")
+    if bins <= 0:
+        raise ArgumentError(f"histc: bins must be > 0, got {bins}.")
+    x = x.ravel()
+    low, high = builtins.float(_value(min)), builtins.float(_value(max))
+    if low == high and x.size:
+        low, high = builtins.float(x.min()), builtins.float(x.max())
+    if low == high:  # one value (or no data): widen the range to [value - 1, value + 1]
+        low, high = low - 1, high + 1
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ArgumentError(
+            f"histc: the range [{low}, {high}] is not finite. Pass finite min and max, or drop "
+            f"the NaN and inf values first: x[x.isfinite()]."
+        )
+    if low > high:
+        raise ArgumentError(
+            f"histc: min ({low}) must be below max ({high}). Give both bounds with min < max, "
+            f"or neither (min == max uses the data's own range)."
+        )
+    # torch's arithmetic, in the input's dtype: bin = int((x - min) * bins / (max - min))
+    low, high = x.dtype.type(low), x.dtype.type(high)
+    x = x[(x >= low) & (x <= high)]  # NaN compares False: not counted
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = (x - low) * x.dtype.type(bins) / (high - low)
+        overflow = np.isinf(scaled) | np.isinf(high - low)
+    if overflow.any():
+        # NOTE: float16 overflows past 65504; torch then counts the value in bin 0, scratchish
+        # redoes it in float64 instead (the one place where the two differ)
+        wide = (x.astype(np.float64) - low) * bins / (np.float64(high) - low)
+        scaled = np.where(overflow, wide, scaled)
+    # a range too narrow for the dtype (max - min rounds to 0) gives 0 / 0: bin 0, as torch
+    index = np.nan_to_num(scaled, nan=0.0).astype(np.int64)
+    # x == max lands on index bins: the last bin includes its right edge
+    np.minimum(index, bins - 1, out=index)
+    counts = np.bincount(index, minlength=bins).astype(x.dtype)
+    return _finish(counts, False, out)

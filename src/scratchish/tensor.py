@@ -790,6 +790,11 @@ class Tensor:
     def cumprod(self, dim: int):
         return CumProd.apply(self, dim=_check_dim("cumprod", dim, self.ndim))
 
+    def histc(self, bins=100, min=0, max=0):  # noqa: A002 (torch's argument names)
+        from .creation import histc
+
+        return histc(self, bins, min, max)
+
     def amax(self, dim=None, keepdim=False):
         return Amax.apply(self, dim=_dim(dim), keepdim=keepdim)
 

@@ -444,6 +444,36 @@ def test_log10_histogram_allclose():
     )
 
 
+def test_size_keyword_randint_forms_and_histc():
+    def course(t):
+        t.manual_seed(1337)
+        xs = t.randn(size=(16, 3))
+        w = t.zeros(size=(3, 2), requires_grad=True)
+        b = t.full(size=(2,), fill_value=0.1, requires_grad=True)
+        ix = t.randint(0, xs.shape[0], size=(4,))  # a minibatch, as in makemore
+        flips = t.rand(size=(4,), generator=t.Generator().manual_seed(0)) < 0.5
+        labels = [
+            t.randint(3, (4,)),
+            t.randint(high=3, size=(4,)),
+            t.randint(low=1, high=3, size=(4,)),
+        ]
+        logits = xs[ix] @ w + b
+        return [
+            xs,
+            ix,
+            flips,
+            *labels,
+            logits,
+            w.requires_grad,
+            t.ones(size=(2,)).dtype,
+            t.histc(xs, bins=6),
+            t.histc(xs, bins=4, min=-1, max=1),
+            t.histc(t.tensor([2.0, 2.0]), 3),
+        ]
+
+    assert_same(course)
+
+
 def test_out_argument():
     def into(t):
         o = t.empty(3)
