@@ -94,10 +94,12 @@ _ERF32_BETA = (
 )
 
 
-def _horner(coefficients, x, first=None):
-    """((c0 * x + c1) * x + c2) ... in place, starting from `first` (default c0)."""
-    out = np.full_like(x, coefficients[0]) if first is None else first
-    for c in coefficients[1:]:
+def _horner(coefficients, x, out=None):
+    """((c0 * x + c1) * x + c2) ... in place, into `out` (a new array by default): two passes
+    per coefficient after the first."""
+    out = np.multiply(x, coefficients[0], out=out)
+    out += coefficients[1]
+    for c in coefficients[2:]:
         out *= x
         out += c
     return out
