@@ -8,7 +8,10 @@ Read in this order: tensor.py (the Tensor), autograd.py (backward), ops/ (each o
 and backward), nn/ (layers), optim/ (optimizers).
 """
 
-from . import dtypes
+from . import (
+    _memory,  # noqa: F401 (keeps freed memory for the next step: see _memory.py)
+    dtypes,
+)
 from .autograd import (
     Function,
     enable_grad,
