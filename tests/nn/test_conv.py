@@ -214,6 +214,26 @@ def test_conv2d_in_image_blocks_equals_one_product(case, monkeypatch):
         np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("m, o", [(1000, 16), (512, 3), (255, 32), (256, 1)])
+def test_add_to_rows_adds_the_bias_to_every_row(m, o):
+    """The bias added through long rows (m >= 256) and the leftover rows one by one."""
+    rng = np.random.default_rng(0)
+    rows, b = rng.standard_normal((m, o)).astype(np.float32), rng.standard_normal(o)
+    expected = rows + b.astype(np.float32)
+    ops.add_to_rows(rows, b.astype(np.float32))
+    np.testing.assert_array_equal(rows, expected)
+
+
+def test_conv2d_bias_over_many_rows_matches_torch():
+    # 2 * 20 * 20 = 800 output rows per block: the long-row bias path and its leftover rows
+    x, tx = pair((2, 3, 20, 20), np.float32)
+    w, tw = pair((5, 3, 3, 3), np.float32, 1)
+    b, tb = pair((5,), np.float32, 2)
+    out = C.conv2d(x, w, b, padding=1)
+    ref = torch.nn.functional.conv2d(tx, tw, tb, padding=1)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
 def test_conv2d_without_grad_keeps_nothing_for_backward():
     """Inference (apply under no_grad says no input needs a gradient) keeps neither the
     padded input nor the weight; a frozen weight keeps only the weight (for grad_x)."""

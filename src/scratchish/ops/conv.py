@@ -143,6 +143,18 @@ def image_blocks(n_images: int, rows_per_image: int, row_bytes: int) -> list:
     ]
 
 
+def add_to_rows(rows: np.ndarray, b: np.ndarray, repeat: int = 256) -> None:
+    """rows += b for a C-contiguous (m, O) array and a short row b (O,), in place.
+
+    `rows += b` does the same, one inner loop of O floats per row: slow for a conv's few
+    channels. Read as rows of `repeat` * O floats, with b repeated `repeat` times, the inner
+    loops are long (LeNet's first layer at batch 256, (200704, 16): 2.2 ms -> 1.1 ms)."""
+    full = rows.shape[0] // repeat * repeat
+    if full:
+        rows[:full].reshape(-1, repeat * b.shape[0]).__iadd__(np.tile(b, repeat))
+    rows[full:] += b
+
+
 class Conv2d(Function):
     """out = b + cross-correlation of x with w (what PyTorch calls conv2d), by im2col.
 
@@ -182,7 +194,7 @@ class Conv2d(Function):
             out_rows = out2d[self._rows(images)]
             np.matmul(cols, w2, out=out_rows)  # (m, K) @ (K, O) -> (m, O)
             if b is not None:
-                out_rows += b  # while the block is in cache
+                add_to_rows(out_rows, b)  # while the block is in cache
         need_x, need_w = self.needs_input_grad[:2]
         self.xp = xp if need_w else None  # backward rebuilds the columns from it
         self.w = w if need_x else None
@@ -249,8 +261,9 @@ class MaxPool2d(Function):
 
     Backward sends each grad_out value to the one input position that won its window (0
     elsewhere; overlapping windows add up). Two paths: 2x2 windows with stride 2 (the common
-    case) as the max of 4 strided slices, no copy (measured: 0.36 ms vs 1.9 ms); any other
-    kernel/stride/padding/dilation/ceil_mode through a window view and argmax.
+    case) as the max of strided views, rows then columns (measured: 0.36 ms vs 1.9 ms for a
+    reshape and max over the windows); any other kernel/stride/padding/dilation/ceil_mode
+    through a window view and argmax.
 
     Shape: x (N, C, H, W) -> (N, C, out_h, out_w). Settings: kernel, stride, padding ((top,
     bottom), (left, right)), dilation, ceil_mode; return_indices=True forces the general path,
@@ -285,9 +298,12 @@ class MaxPool2d(Function):
     # -- 2x2, stride 2: four strided slices, each a view -------------------------------------
     def _forward_2x2(self, x, out_size):
         rows, cols = 2 * out_size[0], 2 * out_size[1]  # floor mode drops an odd last row/col
-        corners = [x[:, :, p:rows:2, q:cols:2] for p in (0, 1) for q in (0, 1)]
-        out = np.maximum(corners[0], corners[1])
-        np.maximum(out, np.maximum(corners[2], corners[3]), out=out)
+        # the max of each pair of rows, then of each pair of columns in that: the first pass
+        # reads whole rows (W * C contiguous floats when x is channels-last, as after our
+        # conv) where the four corners would read runs of C; LeNet's first pool at batch 256:
+        # 4.6 -> 3.9 ms
+        pairs = np.maximum(x[:, :, 0:rows:2, :cols], x[:, :, 1:rows:2, :cols])
+        out = np.maximum(pairs[..., 0::2], pairs[..., 1::2])
         self.x, self.out, self.fast = x, out, True
         return out
 
