@@ -311,3 +311,27 @@ def test_clip_grad_norm_matches_torch(norm_type):
     ours[0].grad = sh.tensor(np.full((4, 3), np.nan, dtype=np.float32))
     with pytest.raises(sh.ArgumentError, match="nan"):
         nn.utils.clip_grad_norm_(ours, 1.0, error_if_nonfinite=True)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_clip_grad_norm_spreads_a_nonfinite_norm_like_torch(bad):
+    g = np.array([bad, 1.0, 2.0], dtype=np.float32)
+    p, tp = nn.Parameter(sh.zeros(3)), torch.nn.Parameter(torch.zeros(3))
+    p.grad, tp.grad = sh.tensor(g), torch.tensor(g)
+    total = nn.utils.clip_grad_norm_([p], 1.0)
+    ttotal = torch.nn.utils.clip_grad_norm_([tp], 1.0)
+    np.testing.assert_array_equal(total.numpy(), ttotal.numpy())
+    np.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())  # all nan, as torch
+
+
+def test_clip_grad_norm_below_max_leaves_gradients_as_they_were():
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(s).astype(np.float32) for s in [(300, 20), (20,)]]
+    params = [nn.Parameter(sh.zeros(*g.shape)) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = sh.tensor(g.copy())
+    norm = np.sqrt(sum((g.astype(np.float64) ** 2).sum() for g in grads))
+    total = nn.utils.clip_grad_norm_(params, norm * 2)
+    np.testing.assert_allclose(total.item(), norm, rtol=1e-6)
+    for p, g in zip(params, grads):
+        np.testing.assert_array_equal(p.grad.numpy(), g)
