@@ -44,8 +44,8 @@ def clip_grad_norm_(
         norms = [np.abs(g).max() if g.size else dtype.type(0) for g in grads]
         total = np.max(norms).astype(dtype)
     elif norm_type == 2.0:
-        # the common case: sqrt(g . g) per gradient, accumulated in float64 by one BLAS dot
-        # product (3x faster than the power-and-sum line below, with the same rounding)
+        # the common case: sqrt(g . g) per gradient by one BLAS dot product, in float64 as
+        # the power-and-sum line below (3x faster than it)
         flats = (g.astype(np.float64).ravel() for g in grads)
         norms = np.array([math.sqrt(np.dot(f, f)) for f in flats]).astype(dtype)
         total = np.sqrt(np.dot(norms.astype(np.float64), norms.astype(np.float64))).astype(dtype)

@@ -295,7 +295,7 @@ class MaxPool2d(Function):
             return self._forward_2x2(x, out_size)
         return self._forward_general(x)
 
-    # -- 2x2, stride 2: four strided slices, each a view -------------------------------------
+    # -- 2x2, stride 2: strided views of x, no copy ------------------------------------------
     def _forward_2x2(self, x, out_size):
         rows, cols = 2 * out_size[0], 2 * out_size[1]  # floor mode drops an odd last row/col
         # the max of each pair of rows, then of each pair of columns in that: the first pass
