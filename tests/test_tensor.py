@@ -117,12 +117,39 @@ REPRS = [
     lambda L: L.zeros(0),
     lambda L: L.zeros(2, 0),
     lambda L: L.tensor([[0.1234567, -2.0], [3.0, 4.5]]),
+    # scientific notation pads every element to one width, negatives included
+    lambda L: L.tensor([3.4558e-07, -1.3032e-06, 9.0536e-07]),
+    lambda L: L.tensor([1e-5, float("nan")]),
+    lambda L: L.tensor([float("inf"), 1.0]),
+    lambda L: L.tensor([0.0, -0.0, 0.0]),
+    lambda L: L.tensor([1.0, 2000.0]),  # integral but spanning > 1000x: scientific
+    # over 1000 elements: summarised, the format decided on the values shown
+    lambda L: L.arange(2000, dtype=L.float32).reshape(40, 50) / 7,
+    lambda L: L.cat([L.zeros(600), L.tensor([1e9]), L.ones(600)]),
+    lambda L: L.arange(1500) % 3 == 0,
+    lambda L: L.arange(3000).reshape(60, 50),
+    lambda L: L.ones(12, 10, 10) * L.arange(10),
+    # the suffix moves to a new line when it does not fit
+    lambda L: L.linspace(-1, 1, 9, dtype=L.float64).requires_grad_(),
 ]
 
 
 @pytest.mark.parametrize("k", range(len(REPRS)))
 def test_repr_matches_torch(k):
     assert repr(REPRS[k](sh)) == repr(REPRS[k](torch)).replace("torch.", "scratchish.")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_repr_matches_torch_on_random_tensors(seed):
+    """Random shapes, scales and signs: the same text as torch, value for value."""
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        shape = tuple(rng.integers(1, 14, size=rng.integers(1, 4)))
+        scale = 10.0 ** rng.integers(-7, 10)
+        a = rng.standard_normal(shape) * scale
+        for values in (a.astype(np.float32), np.round(a).astype(np.float32), np.round(a)):
+            values = values.astype(np.int64) if values.dtype == np.float64 else values
+            assert repr(sh.tensor(values)) == repr(torch.tensor(values)), (shape, scale)
 
 
 def test_repr_of_non_leaf_names_the_op():

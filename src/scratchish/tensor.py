@@ -1233,28 +1233,11 @@ def where(condition, input, other):  # noqa: A002 - PyTorch's names
 
 
 def _format(t: Tensor) -> str:
-    a = t.array
-    options = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
-    if a.dtype.kind == "f":
-        finite = a[np.isfinite(a)]
-        integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        big = finite.size and (
-            np.abs(finite).max() >= 1e8 or 0 < np.abs(finite[finite != 0]).min(initial=1) < 1e-4
-        )
-        if integral and not big:
-            options["floatmode"] = "maxprec"
-        elif big:
-            options["formatter"] = {"float_kind": lambda v: f"{v:.4e}"}
-        else:
-            options.update(precision=4, floatmode="fixed")
-    body = np.array2string(a, **options)
+    from .printing import format_tensor
+
     extras = []
-    if a.dtype not in (np.float32, np.int64, np.bool_):
-        extras.append(f"dtype={t.dtype}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn={t.grad_fn!r}")
     elif t._requires_grad:
         extras.append("requires_grad=True")
-    if a.size == 0:
-        body = "[]" if a.ndim == 1 else f"[], size={tuple(a.shape)}"
-    return "tensor(" + ", ".join([body, *extras]) + ")"
+    return format_tensor(t.array, str(t.dtype), dtypes.get_default_dtype().np, extras)
