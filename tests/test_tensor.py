@@ -152,6 +152,47 @@ def test_repr_matches_torch_on_random_tensors(seed):
             assert repr(sh.tensor(values)) == repr(torch.tensor(values)), (shape, scale)
 
 
+PRINT_OPTIONS = [
+    {"precision": 2, "sci_mode": False, "linewidth": 60},
+    {"profile": "short"},
+    {"profile": "full"},
+    {"sci_mode": True},
+    {"edgeitems": 1, "threshold": 5},
+    {"edgeitems": 0, "threshold": 5},  # no values shown: the size instead
+    {"linewidth": 140, "sci_mode": False, "edgeitems": 7},  # fast.ai's notebooks
+]
+
+
+@pytest.fixture
+def default_print_options():
+    yield
+    sh.set_printoptions(profile="default")
+    torch.set_printoptions(profile="default")
+
+
+@pytest.mark.parametrize("options", PRINT_OPTIONS)
+def test_set_printoptions_prints_as_torch_does(options, default_print_options):
+    rng = np.random.default_rng(0)
+    arrays = [
+        np.array([1e-6, 1.5, 1e9], np.float32),
+        np.arange(10, dtype=np.float32) / 3,
+        np.arange(1200).reshape(30, 40),
+        rng.standard_normal((3, 5, 7)).astype(np.float32) * 1e5,
+        np.array([True, False] * 10),
+    ]
+    sh.set_printoptions(**options)
+    torch.set_printoptions(**options)
+    for a in arrays:
+        assert repr(sh.tensor(a)) == repr(torch.tensor(a))
+
+
+def test_set_printoptions_rejects_unknown_profiles_and_negative_sizes(default_print_options):
+    with pytest.raises(sh.ArgumentError, match="'default', 'short', 'full'"):
+        sh.set_printoptions(profile="long")
+    with pytest.raises(sh.ArgumentError, match="precision must be a number >= 0, got -1"):
+        sh.set_printoptions(precision=-1)
+
+
 def test_repr_of_non_leaf_names_the_op():
     x = sh.tensor([1.0, 2.0], requires_grad=True)
     assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward>)"
@@ -264,3 +305,12 @@ def test_to_and_type_conversions():
     assert t.double().dtype == sh.float64 and t.half().dtype == sh.float16
     assert t.bool().dtype == sh.bool
     assert t.device == sh.device("cpu") and not t.is_cuda
+
+
+def test_set_printoptions_docstring_example_runs(default_print_options):
+    import doctest
+
+    import scratchish.printing
+
+    result = doctest.testmod(scratchish.printing)
+    assert result.attempted > 0 and result.failed == 0

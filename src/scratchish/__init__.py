@@ -180,6 +180,7 @@ from .learner import (
     text_learner,
 )
 from .notes import explain
+from .printing import set_printoptions
 from .random import Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state
 from .serialization import load, save
 from .tensor import Size, Tensor, device
