@@ -390,7 +390,44 @@ MATMUL = [
     ),
 ]
 
-CASES = register_op_cases(*ELEMENTWISE, *REDUCE, *MOVEMENT, *MATMUL)
+# torch's further ops, composed from the ones above (log1p, expm1 and the 2-norm: primitives)
+MORE = [
+    OpCase("log1p", lambda lib, a: a.log1p(), [(2, 3)], ranges=(-0.5, 2)),
+    OpCase("expm1", lambda lib, a: lib.expm1(a), [(2, 3)]),
+    OpCase("reciprocal", lambda lib, a: lib.reciprocal(a), [(2, 3)], ranges=POSITIVE),
+    OpCase("clamp_min_method", lambda lib, a: a.clamp_min(0.1) + lib.clamp_max(a, 0.2), [(4, 5)]),
+    OpCase("lerp_scalar", lambda lib, a, b: lib.lerp(a, b, 0.3), [(3, 4), (4,)]),
+    OpCase("lerp_tensor_weight", lambda lib, a, b, w: a.lerp(b, w), [(3, 4), (3, 4), (4,)]),
+    OpCase("norm_all", lambda lib, a: a.norm(), [(3, 4)]),
+    OpCase("norm_dim_keepdim", lambda lib, a: lib.norm(a, dim=1, keepdim=True), [(3, 4)]),
+    OpCase("norm_p1_dims", lambda lib, a: a.norm(1, dim=(0, 2)), [(2, 3, 4)]),
+    OpCase("norm_p3", lambda lib, a: a.norm(3, dim=-1), [(3, 4)]),
+    OpCase(
+        "norm_of_a_zero_row",  # no slope at zero: the gradient is 0 there, as torch's
+        lambda lib, a: a.norm(dim=1),
+        data=lambda: [[[0.0, 0.0, 0.0], [1.0, -2.0, 2.0]]],
+        gradcheck=False,
+    ),
+    OpCase("flip", lambda lib, a: lib.flip(a, (0, 2)) * 2, [(2, 3, 4)]),
+    OpCase("outer", lambda lib, a, b: lib.outer(a, b), [(3,), (4,)]),
+    OpCase("mv", lambda lib, a, b: lib.mv(a, b), [(3, 4), (4,)]),
+    OpCase("dot_function", lambda lib, a, b: lib.dot(a, b), [(4,), (4,)]),
+    OpCase("diagonal_offset", lambda lib, a: a.diagonal(1), [(3, 4)]),
+    OpCase("diagonal_dims", lambda lib, a: lib.diagonal(a, -1, 0, 2), [(3, 2, 4)]),
+    OpCase("trace", lambda lib, a: lib.trace(a), [(3, 4)]),
+    OpCase("diag_of_vector", lambda lib, a: lib.diag(a, -1) * 3, [(3,)]),
+    OpCase("diag_of_matrix", lambda lib, a: a.diag(1), [(4, 4)]),
+    OpCase("tile", lambda lib, a: lib.tile(a, (2, 1, 2)), [(3, 2)]),
+    OpCase("repeat_interleave", lambda lib, a: a.repeat_interleave(3, dim=1), [(2, 3)]),
+    OpCase("repeat_interleave_flat", lambda lib, a: lib.repeat_interleave(a, 2), [(2, 3)]),
+    OpCase(
+        "masked_select_broadcast",
+        lambda lib, a: lib.masked_select(a, lib.tensor(ROWS[:, None])),
+        [(3, 4)],
+    ),
+]
+
+CASES = register_op_cases(*ELEMENTWISE, *REDUCE, *MOVEMENT, *MATMUL, *MORE)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -314,3 +314,100 @@ def test_set_printoptions_docstring_example_runs(default_print_options):
 
     result = doctest.testmod(scratchish.printing)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ------------------------------------------------------------------ ops without gradients
+VALUES = np.array([[3.0, 0.0, -1.0, 3.0], [0.0, 2.0, 2.0, -1.0]], dtype=np.float32)
+INDICES = np.array([0, 3, 1, 3, 3, 0])
+NO_GRAD_CALLS = {
+    "nonzero": lambda L, x: L.nonzero(x),
+    "nonzero_as_tuple": lambda L, x: x.nonzero(as_tuple=True),
+    "count_nonzero": lambda L, x: L.count_nonzero(x),
+    "count_nonzero_dim": lambda L, x: x.count_nonzero(dim=1),
+    "unique": lambda L, x: L.unique(x),
+    "unique_inverse_counts": lambda L, x: x.unique(return_inverse=True, return_counts=True),
+    "unique_rows": lambda L, x: L.unique(L.cat([x, x[:1]]), dim=0),
+    "isclose": lambda L, x: L.isclose(x, x + 1e-6),
+    "logical_ops": lambda L, x: (
+        L.logical_and(x > 0, x < 3),
+        L.logical_or(x > 2, x < 0),
+        L.logical_xor(x > 0, x > 2),
+        L.logical_not(x > 0),
+    ),
+    "comparisons": lambda L, x: (
+        L.eq(x, 3.0),
+        L.ne(x, 0.0),
+        L.lt(x, 2),
+        L.le(x, 2),
+        L.gt(x, x.flip(1)),
+        L.ge(x, 0),
+    ),
+    "neg_narrow_swapaxes": lambda L, x: (L.neg(x), L.narrow(x, 1, 1, 2), L.swapaxes(x, 0, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NO_GRAD_CALLS))
+def test_ops_without_gradients_match_torch(name):
+    ours = NO_GRAD_CALLS[name](sh, sh.tensor(VALUES))
+    theirs = NO_GRAD_CALLS[name](torch, torch.tensor(VALUES))
+    ours, theirs = (r if isinstance(r, tuple) else (r,) for r in (ours, theirs))
+    assert len(ours) == len(theirs)
+    for o, t in zip(ours, theirs):
+        assert str(o.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+
+
+def test_bincount_matches_torch_with_and_without_weights():
+    w = np.linspace(0.5, 3.0, len(INDICES))
+    for kwargs in ({}, {"minlength": 7}):
+        ours = sh.bincount(sh.tensor(INDICES), **kwargs)
+        theirs = torch.bincount(torch.tensor(INDICES), **kwargs)
+        assert ours.dtype == sh.int64
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    ours = sh.tensor(INDICES).bincount(sh.tensor(w))
+    np.testing.assert_allclose(ours.numpy(), torch.tensor(INDICES).bincount(torch.tensor(w)))
+
+
+# ------------------------------------------------------------------ more in-place ops
+INPLACE = {
+    "sqrt_": lambda x: x.sqrt_(),
+    "exp_": lambda x: x.exp_(),
+    "log_": lambda x: x.log_(),
+    "abs_": lambda x: x.abs_(),
+    "neg_": lambda x: x.neg_(),
+    "pow_": lambda x: x.pow_(3),
+    "relu_": lambda x: x.relu_(),
+    "sigmoid_": lambda x: x.sigmoid_(),
+    "tanh_": lambda x: x.tanh_(),
+    "clamp_min_": lambda x: x.clamp_min_(0.5),
+    "clamp_max_": lambda x: x.clamp_max_(0.5),
+    "lerp_": lambda x: x.lerp_(x * 0 + 2, 0.25),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_more_inplace_ops_change_values_where_they_are_and_record_in_a_graph(name):
+    a = np.array([[0.3, 1.2], [2.0, 0.7]])
+    # no graph: the array changes where it is, so a view sees it
+    x = sh.tensor(a)
+    view = x[0]
+    assert INPLACE[name](x) is x
+    expected = INPLACE[name](torch.tensor(a)).numpy()
+    np.testing.assert_allclose(x.numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(view.numpy(), expected[0], rtol=1e-12)
+    # inside a graph: recorded on a non-leaf, and the gradient is torch's
+    w, tw = sh.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, ty = w * 1.5, tw * 1.5
+    INPLACE[name](y), INPLACE[name](ty)
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-10)
+
+
+def test_inplace_op_on_a_weight_outside_no_grad_explains_what_to_do():
+    w = sh.tensor([1.0, 4.0], requires_grad=True)
+    with pytest.raises(sh.InPlaceError, match="no_grad"):
+        w.sqrt_()
+    with sh.no_grad():
+        w.sqrt_()
+    assert w.tolist() == [1.0, 2.0]

@@ -304,3 +304,143 @@ def any(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A002, A001
 
 def all(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A002, A001
     return input.all(dim, keepdim)
+
+
+def clamp_min(input: Tensor, min, *, out=None) -> Tensor:  # noqa: A002, A001
+    return _into(input.clamp_min(min), out)
+
+
+def clamp_max(input: Tensor, max, *, out=None) -> Tensor:  # noqa: A002, A001
+    return _into(input.clamp_max(max), out)
+
+
+def lerp(input: Tensor, end: Tensor, weight, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.lerp(end, weight), out)
+
+
+def reciprocal(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.reciprocal(), out)
+
+
+def log1p(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.log1p(), out)
+
+
+def expm1(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.expm1(), out)
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim=False, out=None, dtype=None) -> Tensor:  # noqa: A002
+    return _into(input.norm(p, dim, keepdim, dtype), out)
+
+
+def neg(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(-input, out)
+
+
+def flip(input: Tensor, dims) -> Tensor:  # noqa: A002
+    return input.flip(dims)
+
+
+def outer(input: Tensor, vec2: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.outer(vec2), out)
+
+
+def mv(input: Tensor, vec: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.mv(vec), out)
+
+
+def dot(input: Tensor, tensor: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.dot(tensor), out)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
+    return input.diagonal(offset, dim1, dim2)
+
+
+def diag(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.diag(diagonal), out)
+
+
+def trace(input: Tensor) -> Tensor:  # noqa: A002
+    return input.trace()
+
+
+def tile(input: Tensor, dims) -> Tensor:  # noqa: A002
+    return input.tile(dims)
+
+
+def repeat_interleave(input: Tensor, repeats, dim=None) -> Tensor:  # noqa: A002
+    return input.repeat_interleave(repeats, dim)
+
+
+def masked_select(input: Tensor, mask, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.masked_select(mask), out)
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:  # noqa: A002
+    return input.narrow(dim, start, length)
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
+    return input.transpose(axis0, axis1)
+
+
+def nonzero(input: Tensor, *, as_tuple=False):  # noqa: A002
+    return input.nonzero(as_tuple=as_tuple)
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:  # noqa: A002
+    return input.count_nonzero(dim)
+
+
+def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    return input.unique(sorted, return_inverse, return_counts, dim)
+
+
+def bincount(input: Tensor, weights=None, minlength: int = 0) -> Tensor:  # noqa: A002
+    return input.bincount(weights, minlength)
+
+
+def isclose(input: Tensor, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:  # noqa: A002
+    return input.isclose(other, rtol, atol, equal_nan)
+
+
+def logical_and(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logical_and(other), out)
+
+
+def logical_or(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logical_or(other), out)
+
+
+def logical_xor(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logical_xor(other), out)
+
+
+def logical_not(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logical_not(), out)
+
+
+def eq(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input == other, out)
+
+
+def ne(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input != other, out)
+
+
+def lt(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input < other, out)
+
+
+def le(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input <= other, out)
+
+
+def gt(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input > other, out)
+
+
+def ge(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input >= other, out)

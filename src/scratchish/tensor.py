@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections import namedtuple
+from collections.abc import Callable
 
 import numpy as np
 
@@ -35,8 +36,10 @@ from .ops.elementwise import (
     Cos,
     Div,
     Exp,
+    Expm1,
     LeakyRelu,
     Log,
+    Log1p,
     Maximum,
     Minimum,
     Mul,
@@ -62,6 +65,7 @@ from .ops.reduce import (
     MaxDim,
     Mean,
     MinDim,
+    Norm2,
     Prod,
     Softmax,
     Sum,
@@ -633,6 +637,195 @@ class Tensor:
     def masked_fill_(self, mask, value) -> Tensor:
         self[mask] = value
         return self
+
+    # ---------------------------------------------------------------- more of torch's ops
+    # Each is composed from the ops above (so backward comes with them), except log1p,
+    # expm1 and the 2-norm, which are primitives for accuracy (ops/).
+    def clamp_min(self, min):  # noqa: A002
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):  # noqa: A002
+        return self.clamp(max=max)
+
+    def lerp(self, end, weight):
+        """self + weight * (end - self): a step of `weight` from self towards end."""
+        return self + weight * (end - self)
+
+    def reciprocal(self):
+        return 1.0 / _floating(self)
+
+    def log1p(self):
+        return Log1p.apply(_floating(self))
+
+    def expm1(self):
+        return Expm1.apply(_floating(self))
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The p-norm over `dim` (all elements by default): 2 ("fro"), 1, inf or any p > 0."""
+        x = _floating(self if dtype is None else self.to(dtype))
+        if p in ("fro", 2):
+            return Norm2.apply(x, dim=_dim(dim), keepdim=keepdim)
+        if p == 1:
+            return x.abs().sum(dim, keepdim)
+        if p == math.inf:
+            return x.abs().amax(dim, keepdim)
+        if isinstance(p, str) or p <= 0:
+            raise UnsupportedError(
+                f"norm: p={p!r} is not supported; use p=2 ('fro'), 1, float('inf') or a number > 0."
+            )
+        return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+    def flip(self, dims):
+        """The elements in reverse order along each of `dims` (a copy, as in torch)."""
+        dims = {d % self.ndim for d in ((dims,) if isinstance(dims, builtins.int) else dims)}
+        index = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(self.ndim))
+        return self[index].contiguous()
+
+    def outer(self, vec2):
+        """out[i, j] = self[i] * vec2[j], for two 1-d tensors."""
+        if self.ndim != 1 or _value(vec2).ndim != 1:
+            raise ShapeError(
+                f"outer: both inputs must be 1-d, got shapes {self.shape} and "
+                f"{tuple(_value(vec2).shape)}; flatten them first (x.flatten())."
+            )
+        return self.unsqueeze(1) * vec2.unsqueeze(0)
+
+    def mv(self, vec):
+        return self @ vec
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        """The elements [i, i + offset] of the (dim1, dim2) planes, as a new last dim."""
+        dim1, dim2 = dim1 % self.ndim, dim2 % self.ndim
+        rest = [d for d in range(self.ndim) if d not in (dim1, dim2)]
+        x = self.permute(*rest, dim1, dim2)
+        n1, n2 = x.shape[-2], x.shape[-1]
+        rows = np.arange(builtins.max(0, -offset), builtins.min(n1, n2 - offset))
+        return x[..., rows, rows + offset]
+
+    def trace(self):
+        if self.ndim != 2:
+            raise ShapeError(f"trace: needs a 2-d tensor, got shape {self.shape}.")
+        return self.diagonal().sum()
+
+    def diag(self, diagonal: int = 0):
+        """1-d: a square matrix with self on diagonal `diagonal`; 2-d: that diagonal."""
+        if self.ndim == 2:
+            return self.diagonal(diagonal)
+        if self.ndim != 1:
+            raise ShapeError(f"diag: needs a 1-d or 2-d tensor, got shape {self.shape}.")
+        n = self.shape[0] + builtins.abs(diagonal)
+        rows = np.arange(self.shape[0]) + builtins.max(0, -diagonal)
+        out = Tensor._make(np.zeros((n, n), dtype=self.array.dtype))
+        out[rows, rows + diagonal] = self
+        return out
+
+    def tile(self, dims):
+        dims = tuple(dims)
+        return self.repeat(*((1,) * (self.ndim - len(dims)) + dims))
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Each element `repeats` times in a row (along `dim`; flattened when dim is None)."""
+        x = self.flatten() if dim is None else self
+        dim = 0 if dim is None else dim % x.ndim
+        index = np.repeat(np.arange(x.shape[dim]), _value(repeats))
+        return x.index_select(dim, index)
+
+    def masked_select(self, mask):
+        """The elements where `mask` is True, as a 1-d tensor (mask broadcasts to self)."""
+        mask = np.asarray(_value(mask), dtype=bool)
+        shape = np.broadcast_shapes(self.shape, mask.shape)
+        x = self if self.shape == shape else self.expand(*shape)
+        return x[np.broadcast_to(mask, shape)]
+
+    # values that carry no gradient (indices, counts, truth values)
+    def nonzero(self, *, as_tuple=False):
+        where_nonzero = np.nonzero(self.array)
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(np.int64)) for i in where_nonzero)
+        return Tensor._make(np.stack(where_nonzero, axis=-1).astype(np.int64))
+
+    def count_nonzero(self, dim=None):
+        return Tensor._make(np.asarray(np.count_nonzero(self.array, axis=_dim(dim)), np.int64))
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        """The distinct values, in increasing order (with dim: the distinct slices)."""
+        values, inverse, counts = np.unique(
+            self.array, return_inverse=True, return_counts=True, axis=dim
+        )
+        out = [Tensor._make(values)]
+        if return_inverse:
+            shape = self.shape if dim is None else (self.shape[dim],)
+            out.append(Tensor._make(inverse.reshape(shape).astype(np.int64)))
+        if return_counts:
+            out.append(Tensor._make(counts.astype(np.int64)))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def bincount(self, weights=None, minlength: int = 0):
+        counts = np.bincount(self.array, _value(weights), minlength)
+        return Tensor._make(counts if weights is not None else counts.astype(np.int64))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return Tensor._make(np.isclose(self.array, _value(other), rtol, atol, equal_nan))
+
+    def logical_and(self, other):
+        return Tensor._make(np.logical_and(self.array, _value(other)))
+
+    def logical_or(self, other):
+        return Tensor._make(np.logical_or(self.array, _value(other)))
+
+    def logical_xor(self, other):
+        return Tensor._make(np.logical_xor(self.array, _value(other)))
+
+    def logical_not(self):
+        return Tensor._make(np.logical_not(self.array))
+
+    # in place, for the ops above and the common unary ones: `x.sqrt_()`, `w.lerp_(w2, 0.1)`
+    def _replace_(self, result: Callable[[Tensor], Tensor], other=None) -> Tensor:
+        """Set this tensor to result(self): recorded when a graph needs it (see _inplace),
+        else written into the array where it is, so views see the change."""
+        if self._needs_graph(other):
+            new = result(self)
+            self.array, self.grad_fn, self._requires_grad = new.array, new.grad_fn, True
+            return self
+        with autograd.no_grad():
+            np.copyto(self.array, result(self).array, casting="same_kind")
+        return self
+
+    def sqrt_(self):
+        return self._replace_(Tensor.sqrt)
+
+    def exp_(self):
+        return self._replace_(Tensor.exp)
+
+    def log_(self):
+        return self._replace_(Tensor.log)
+
+    def abs_(self):
+        return self._replace_(Tensor.abs)
+
+    def neg_(self):
+        return self._replace_(Tensor.__neg__)
+
+    def pow_(self, exponent):
+        return self._replace_(lambda x: x**exponent)
+
+    def relu_(self):
+        return self._replace_(Tensor.relu)
+
+    def sigmoid_(self):
+        return self._replace_(Tensor.sigmoid)
+
+    def tanh_(self):
+        return self._replace_(Tensor.tanh)
+
+    def clamp_min_(self, min):  # noqa: A002
+        return self._replace_(lambda x: x.clamp(min=min))
+
+    def clamp_max_(self, max):  # noqa: A002
+        return self._replace_(lambda x: x.clamp(max=max))
+
+    def lerp_(self, end, weight):
+        return self._replace_(lambda x: x.lerp(end, weight), end)
 
     # ---------------------------------------------------------------- comparisons
     def __eq__(self, other):  # type: ignore[override]

@@ -188,6 +188,34 @@ class Log(Function):
         return grad_out / self.x  # d ln(x)/dx = 1/x
 
 
+class Log1p(Function):
+    """out = ln(1 + x), accurate where x is tiny (1 + x would round to 1)"""
+
+    formula = "out = log(1 + x)"
+    derivatives = ("grad_out / (1 + x)",)
+
+    def forward(self, x):
+        self.x = x
+        return np.log1p(x)
+
+    def backward(self, grad_out):
+        return grad_out / (1 + self.x)  # d ln(1 + x)/dx = 1/(1 + x)
+
+
+class Expm1(Function):
+    """out = e^x - 1, accurate where x is tiny (e^x would round to 1)"""
+
+    formula = "out = exp(x) - 1"
+    derivatives = ("grad_out * (out + 1)",)
+
+    def forward(self, x):
+        self.out = np.expm1(x)
+        return self.out
+
+    def backward(self, grad_out):
+        return grad_out * (self.out + 1)  # d(e^x - 1)/dx = e^x = out + 1
+
+
 class Sqrt(Function):
     """out = sqrt(x)"""
 

@@ -44,6 +44,25 @@ class Sum(Function):
         return _spread(grad_out.reshape(self.kept), self.shape)
 
 
+class Norm2(Function):
+    """out = sqrt(sum of x^2 over `dim`), the Euclidean (2-)norm"""
+
+    formula = "out = sqrt(sum(x^2))"
+    derivatives = ("grad_out * x / out (0 where out is 0, as PyTorch)",)
+
+    def forward(self, x, dim=None, keepdim=False):
+        self.x, self.kept = x, _keep_shape(x.shape, dim)
+        self.out = np.sqrt(np.square(x).sum(axis=dim, keepdims=keepdim))
+        return self.out
+
+    def backward(self, grad_out):
+        # d sqrt(s)/dx_i = x_i / sqrt(s); at the zero vector the norm has no slope: 0
+        out = self.out.reshape(self.kept)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(out == 0, 0, grad_out.reshape(self.kept) / out)
+        return self.x * scale.astype(self.x.dtype, copy=False)
+
+
 class Mean(Function):
     """out = mean of x over `dim`"""
 
