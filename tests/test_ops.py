@@ -420,6 +420,27 @@ MORE = [
     OpCase("tile", lambda lib, a: lib.tile(a, (2, 1, 2)), [(3, 2)]),
     OpCase("repeat_interleave", lambda lib, a: a.repeat_interleave(3, dim=1), [(2, 3)]),
     OpCase("repeat_interleave_flat", lambda lib, a: lib.repeat_interleave(a, 2), [(2, 3)]),
+    OpCase("einsum_matmul", lambda lib, a, b: lib.einsum("ik,kj->ij", a, b), [(3, 4), (4, 2)]),
+    OpCase(
+        "einsum_attention_scores",
+        lambda lib, q, k: lib.einsum("bhqd,bhkd->bhqk", q, k),
+        [(2, 2, 3, 4), (2, 2, 5, 4)],
+    ),
+    OpCase("einsum_transpose_sum", lambda lib, a: lib.einsum("abc->ca", a), [(2, 3, 4)]),
+    OpCase("einsum_dot_implicit", lambda lib, a, b: lib.einsum("i,i", a, b), [(5,), (5,)]),
+    OpCase("einsum_outer_implicit", lambda lib, a, b: lib.einsum("j,i", a, b), [(3,), (4,)]),
+    OpCase("einsum_ellipsis", lambda lib, a, b: lib.einsum("...ij,jk", a, b), [(2, 3, 4), (4, 2)]),
+    OpCase(
+        "einsum_three_operands",
+        lambda lib, a, b, c: lib.einsum("ij,jk,kl->il", [a, b, c]),
+        [(2, 3), (3, 4), (4, 2)],
+    ),
+    OpCase(
+        "einsum_one_operand_without_grad",
+        lambda lib, a, b: lib.einsum("ij,ij->i", a, b),
+        [(3, 4), (3, 4)],
+        requires_grad=(False, True),
+    ),
     OpCase(
         "masked_select_broadcast",
         lambda lib, a: lib.masked_select(a, lib.tensor(ROWS[:, None])),

@@ -411,3 +411,14 @@ def test_inplace_op_on_a_weight_outside_no_grad_explains_what_to_do():
     with sh.no_grad():
         w.sqrt_()
     assert w.tolist() == [1.0, 2.0]
+
+
+def test_einsum_errors_name_the_letter_and_the_fix():
+    with pytest.raises(sh.ShapeError, match="letter 'j' has size 3 in operand 0 and 4 in"):
+        sh.einsum("ij,jk->ik", sh.ones(2, 3), sh.ones(4, 2))
+    with pytest.raises(sh.ShapeError, match="operand 0 has 2 dims .* but 3 letters"):
+        sh.einsum("ijk,jk->ik", sh.ones(3, 3), sh.ones(3, 2))
+    with pytest.raises(sh.ArgumentError, match="names 2 operand"):
+        sh.einsum("ij,jk->ik", sh.ones(3, 3))
+    with pytest.raises(sh.UnsupportedError, match="x.diagonal()"):
+        sh.einsum("ii->i", sh.ones(3, 3))

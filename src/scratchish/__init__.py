@@ -121,6 +121,7 @@ from .functions import (
     diagonal,
     div,
     dot,
+    einsum,
     eq,
     equal,
     exp,

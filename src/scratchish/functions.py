@@ -6,9 +6,13 @@ Read next: tensor.py for the methods themselves.
 
 from __future__ import annotations
 
+import builtins
+import string
+
 import numpy as np
 
-from .errors import ArgumentError, DTypeError
+from .errors import ArgumentError, DTypeError, UnsupportedError
+from .ops.matmul import Einsum
 from .tensor import Tensor
 
 
@@ -444,3 +448,50 @@ def gt(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
 
 def ge(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input >= other, out)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Products summed over repeated letters, as torch.einsum: `einsum('ik,kj->ij', a, b)` is
+    a @ b, `einsum('bij->bji', x)` a transpose, `einsum('i,i->', u, v)` a dot product.
+
+    Without '->' the output is the letters used once, in alphabetical order; '...' stands for
+    the same leading dims in every operand. A letter repeated within one operand (a diagonal,
+    'ii->i') is not supported: use x.diagonal() instead.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    inputs, output = _einsum_letters(equation, operands)
+    return Einsum.apply(*operands, inputs=inputs, output=output)
+
+
+def _einsum_letters(equation: str, operands) -> tuple[tuple[str, ...], str]:
+    """('ij', 'jk'), 'ik' from 'ij,jk->ik': the output made explicit, '...' given letters of
+    its own (the same in every operand, aligned at the right as broadcasting aligns dims)."""
+    equation = equation.replace(" ", "")
+    left, arrow, output = equation.partition("->")
+    inputs = left.split(",")
+    if len(inputs) != len(operands):
+        raise ArgumentError(
+            f"einsum: the equation {equation!r} names {len(inputs)} operand(s) but "
+            f"{len(operands)} were given; write one group of letters per tensor, separated by "
+            f"commas (e.g. 'ik,kj->ij' for two)."
+        )
+    ellipsis_dims = [x.ndim - (len(s) - 3) if "..." in s else 0 for s, x in zip(inputs, operands)]
+    dots = "".join(c for c in string.ascii_letters if c not in equation)[
+        : builtins.max(ellipsis_dims)
+    ]
+    inputs = [
+        s.replace("...", dots[len(dots) - n :] if n else "") for s, n in zip(inputs, ellipsis_dims)
+    ]
+    if arrow:
+        output = output.replace("...", dots)
+    else:  # implicit: the '...' dims, then the letters used once, in alphabetical order
+        joined = "".join(inputs)
+        output = dots + "".join(sorted(c for c in set(joined) - set(dots) if joined.count(c) == 1))
+    for letters in inputs:
+        if len(set(letters)) != len(letters):
+            raise UnsupportedError(
+                f"einsum: {letters!r} repeats a letter within one operand (a diagonal); "
+                f"scratchish does not support that. Take the diagonal first (x.diagonal())."
+            )
+    return tuple(inputs), output

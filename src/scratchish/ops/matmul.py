@@ -110,3 +110,60 @@ class Linear(Function):
                 f"flatten it first (x.flatten(1) or nn.Flatten())."
             )
         return super().explain_error(err, arrays)
+
+
+class Einsum(Function):
+    """out = einsum(equation, *operands): products of the operands' elements, summed over
+    every letter the output lacks. 'ik,kj->ij' is a matrix product, 'i,i->' a dot product.
+
+    `inputs` holds each operand's letters and `output` the result's, each letter once per
+    operand (torch.einsum in functions.py parses the equation into these). Kept as
+    self.letters: Function.apply may set self.inputs to the input tensors.
+    """
+
+    formula = "out = einsum(inputs -> output, *x)"
+    derivatives = (
+        "dL/dx_k = einsum(output, the other operands -> x_k's letters), copied along the "
+        "letters only x_k has (those were summed in forward)",
+    )
+
+    def forward(self, *operands, inputs=(), output=""):
+        self.letters, self.output = inputs, output
+        self.operands = operands if any(self.needs_input_grad) else ()
+        return np.einsum(",".join(inputs) + "->" + output, *operands, optimize=len(inputs) > 2)
+
+    def explain_error(self, err, arrays):
+        sizes: dict = {}
+        for k, (letters, x) in enumerate(zip(self.letters, arrays)):
+            if len(letters) != np.ndim(x):
+                return ShapeError(
+                    f"einsum: operand {k} has {np.ndim(x)} dims (shape {np.shape(x)}) but "
+                    f"{len(letters)} letters {letters!r}; give one letter per dim, or '...'."
+                )
+            for c, n in zip(letters, np.shape(x)):
+                if sizes.setdefault(c, (n, k))[0] != n:
+                    first, j = sizes[c]
+                    return ShapeError(
+                        f"einsum: letter {c!r} has size {first} in operand {j} and {n} in "
+                        f"operand {k}; a letter names one dim size everywhere. Check the "
+                        f"shapes, or the order of the letters."
+                    )
+        return super().explain_error(err, arrays)
+
+    def backward(self, grad_out):
+        grads = []
+        for k, (letters, x) in enumerate(zip(self.letters, self.operands)):
+            if not self.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            # d(sum of products)/dx_k[...] = the product of the other factors: an einsum of
+            # grad_out with the other operands, onto the letters of x_k that they carry
+            others = [j for j in range(len(self.letters)) if j != k]
+            known = set(self.output).union(*(self.letters[j] for j in others))
+            target = "".join(c for c in letters if c in known)
+            equation = ",".join([self.output, *(self.letters[j] for j in others)]) + "->" + target
+            g = np.einsum(equation, grad_out, *(self.operands[j] for j in others))
+            # a letter only x_k has was summed alone: every element gets the same gradient
+            kept = [n if c in known else 1 for c, n in zip(letters, x.shape)]
+            grads.append(np.ascontiguousarray(np.broadcast_to(g.reshape(kept), x.shape)))
+        return tuple(grads)
