@@ -422,3 +422,29 @@ def test_einsum_errors_name_the_letter_and_the_fix():
         sh.einsum("ij,jk->ik", sh.ones(3, 3))
     with pytest.raises(sh.UnsupportedError, match="x.diagonal()"):
         sh.einsum("ii->i", sh.ones(3, 3))
+
+
+RECORDED_INPLACE = {
+    "fill_": lambda y, s: y.fill_(1.5),
+    "fill_with_a_tensor": lambda y, s: y.fill_(s[0]),
+    "zero_": lambda y, s: y.zero_(),
+    "copy_": lambda y, s: y.copy_(s),
+    "clamp_": lambda y, s: y.clamp_(0.5, 2.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED_INPLACE))
+def test_fill_copy_and_clamp_in_place_inside_a_graph_give_torchs_gradients(name):
+    """They used to write into the array unrecorded: the gradient skipped them."""
+    a = np.array([[0.3, -1.2], [2.0, 0.7]])
+    grads = []
+    for lib in (sh, torch):
+        x = lib.tensor(a, requires_grad=True)
+        s = lib.tensor([5.0, -3.0], requires_grad=True)
+        y = x * 2
+        RECORDED_INPLACE[name](y, s)
+        (y * y).sum().backward()
+        grads.append([y.detach().numpy()] + [t.grad.numpy() for t in (x, s) if t.grad is not None])
+    assert len(grads[0]) == len(grads[1])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -580,12 +580,16 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
-        self._needs_graph()
+        if self._needs_graph(value):  # recorded: the old values get no gradient, as torch's
+            keep = np.zeros(self.array.shape, dtype=bool)
+            return self._replace_(lambda x: where(keep, x, _tensor_operand(value)), value)
         self.array[...] = _value(value)
         return self
 
     def copy_(self, src, non_blocking: bool = False) -> Tensor:
-        self._needs_graph(src)
+        if self._needs_graph(src):  # recorded: the gradient goes to src (0 to the old values)
+            keep = np.zeros(self.array.shape, dtype=bool)
+            return self._replace_(lambda x: where(keep, x, _tensor_operand(src).to(x.dtype)), src)
         np.copyto(self.array, np.broadcast_to(_value(src), self.array.shape), casting="unsafe")
         return self
 
@@ -631,8 +635,7 @@ class Tensor:
         return multinomial(self, num_samples, replacement, generator=generator)
 
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002
-        np.clip(self.array, min, max, out=self.array)
-        return self
+        return self._replace_(lambda x: x.clamp(min, max))
 
     def masked_fill_(self, mask, value) -> Tensor:
         self[mask] = value
