@@ -441,6 +441,50 @@ MORE = [
         [(3, 4), (3, 4)],
         requires_grad=(False, True),
     ),
+    OpCase("erf", lambda lib, a: lib.erf(a), [(2, 3)]),
+    OpCase("trunc_frac", lambda lib, a: lib.frac(a * 3) + a * lib.trunc(a * 3), [(2, 3)]),
+    OpCase(
+        "fmod", lambda lib, a, b: lib.fmod(a * 5, b), [(3, 4), (4,)], ranges=[(-2, 2), POSITIVE]
+    ),
+    OpCase(
+        "remainder", lambda lib, a, b: a.remainder(b), [(3, 4), (4,)], ranges=[(-5, 5), POSITIVE]
+    ),
+    OpCase("exp2_tan", lambda lib, a: lib.exp2(a) + lib.tan(a), [(2, 3)], ranges=(-1, 1)),
+    OpCase("sinh_cosh", lambda lib, a: lib.sinh(a) * lib.cosh(a), [(2, 3)]),
+    OpCase("median_dim", lambda lib, a: lib.median(a, 1)[0], [(3, 5)]),
+    OpCase("median_all", lambda lib, a: a.median(), [(4, 3)]),
+    OpCase("movedim", lambda lib, a: lib.movedim(a, (0, 1), (2, 0)) * 2, [(2, 3, 4)]),
+    OpCase("std_mean", lambda lib, a: lib.std_mean(a, 1)[0] * lib.var_mean(a, 1)[1], [(3, 4)]),
+    OpCase(
+        "take_along_dim",
+        lambda lib, a: lib.take_along_dim(a, lib.argmax(a, dim=1, keepdim=True), dim=1),
+        [(3, 4)],
+    ),
+    OpCase(
+        "broadcast_tensors",
+        lambda lib, a, b: lib.broadcast_tensors(a, b)[0] * lib.broadcast_to(b, (4, 3)),
+        [(3,), (4, 1)],
+    ),
+    OpCase(
+        "meshgrid_xy_and_ij",
+        lambda lib, a, b: (
+            lib.meshgrid(a, b, indexing="xy")[1] * lib.meshgrid(b, a, indexing="ij")[0]
+        ),
+        [(3,), (4,)],
+    ),
+    OpCase(
+        "hstack_vstack_column_stack",
+        lambda lib, a, b: (
+            lib.hstack([a, b]).sum() + lib.vstack([a, b]) + lib.column_stack([a, b]).T
+        ),
+        [(3,), (3,)],
+    ),
+    OpCase(
+        "nan_to_num",
+        lambda lib, a: lib.nan_to_num(a, nan=0.5, posinf=2.0, neginf=-2.0) * 3,
+        data=lambda: [[[np.nan, 1.5, np.inf], [-np.inf, -2.0, 0.5]]],
+        gradcheck=False,
+    ),
     OpCase(
         "masked_select_broadcast",
         lambda lib, a: lib.masked_select(a, lib.tensor(ROWS[:, None])),

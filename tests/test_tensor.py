@@ -448,3 +448,27 @@ def test_fill_copy_and_clamp_in_place_inside_a_graph_give_torchs_gradients(name)
     assert len(grads[0]) == len(grads[1])
     for ours, theirs in zip(*grads):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_logspace_triangle_indices_and_randint_like_match_torch():
+    np.testing.assert_allclose(sh.logspace(-3, 0, 4).numpy(), torch.logspace(-3, 0, 4).numpy())
+    np.testing.assert_allclose(
+        sh.logspace(0, 3, 4, base=2).numpy(), torch.logspace(0, 3, 4, base=2).numpy()
+    )
+    for args in [(3, 4, 1), (4, 3, -1), (3, 3, 0)]:
+        assert sh.tril_indices(*args).tolist() == torch.tril_indices(*args).tolist()
+        assert sh.triu_indices(*args).tolist() == torch.triu_indices(*args).tolist()
+    sh.manual_seed(3)
+    torch.manual_seed(3)
+    for like, args in [((2, 3), (5,)), ((4,), (2, 9))]:
+        ours = sh.randint_like(sh.zeros(*like), *args)
+        theirs = torch.randint_like(torch.zeros(*like), *args)
+        assert ours.dtype == sh.float32 and ours.tolist() == theirs.tolist()
+
+
+def test_stride_type_as_and_argwhere_as_torch():
+    x, tx = sh.zeros(2, 3), torch.zeros(2, 3)
+    assert x.stride() == tx.stride() and x.t().stride(1) == tx.t().stride(1)
+    assert sh.tensor([1.5, 2.0]).type_as(sh.tensor([1])).dtype == sh.int64
+    grid = [[0, 1], [2, 0]]
+    assert sh.argwhere(sh.tensor(grid)).tolist() == torch.argwhere(torch.tensor(grid)).tolist()

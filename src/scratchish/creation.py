@@ -204,6 +204,32 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
     return _finish(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
 
 
+def logspace(
+    start, end, steps: int, base: float = 10.0, dtype=None, device=None, requires_grad=False
+) -> Tensor:
+    """`steps` numbers from base**start to base**end, evenly spaced on a log scale (learning
+    rates to try: sh.logspace(-5, -1, 5))."""
+    _check_device(device)
+    if not isinstance(steps, (builtins.int, np.integer)) or steps < 0:
+        raise ArgumentError(f"logspace: steps={steps!r} must be a whole number >= 0.")
+    values = np.float64(base) ** np.linspace(start, end, steps)
+    return _finish(values.astype(_float(dtype)), requires_grad)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the lower triangle of a row x col matrix."""
+    _check_device(device)
+    rows, cols = np.tril_indices(row, offset, col)
+    return Tensor._make(np.stack([rows, cols]).astype(dtypes.np_dtype(dtype or dtypes.int64)))
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    """The (2, N) row and column indices of the upper triangle of a row x col matrix."""
+    _check_device(device)
+    rows, cols = np.triu_indices(row, offset, col)
+    return Tensor._make(np.stack([rows, cols]).astype(dtypes.np_dtype(dtype or dtypes.int64)))
+
+
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The identity matrix: ones on the diagonal."""
     _check_device(device)
@@ -367,6 +393,13 @@ def rand_like(x: Tensor, dtype=None, generator=None) -> Tensor:
 
 def randn_like(x: Tensor, dtype=None, generator=None) -> Tensor:
     return randn(*x.array.shape, dtype=dtype or x.dtype, generator=generator)
+
+
+def randint_like(x: Tensor, low=0, high=None, *, dtype=None, generator=None) -> Tensor:
+    """randint with x's shape and dtype: randint_like(x, high) or randint_like(x, low, high)."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(x.array.shape), dtype=dtype or x.dtype, generator=generator)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None) -> Tensor:

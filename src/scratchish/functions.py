@@ -495,3 +495,149 @@ def _einsum_letters(equation: str, operands) -> tuple[tuple[str, ...], str]:
                 f"scratchish does not support that. Take the diagonal first (x.diagonal())."
             )
     return tuple(inputs), output
+
+
+def erf(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.erf(), out)
+
+
+def trunc(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.trunc(), out)
+
+
+def frac(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.frac(), out)
+
+
+def fmod(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.fmod(other), out)
+
+
+def remainder(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.remainder(other), out)
+
+
+def exp2(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.exp2(), out)
+
+
+def tan(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.tan(), out)
+
+
+def sinh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.sinh(), out)
+
+
+def cosh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.cosh(), out)
+
+
+def nan_to_num(input: Tensor, nan=0.0, posinf=None, neginf=None, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.nan_to_num(nan, posinf, neginf), out)
+
+
+def median(input: Tensor, dim=None, keepdim=False):  # noqa: A002
+    return input.median(dim, keepdim)
+
+
+def movedim(input: Tensor, source, destination) -> Tensor:  # noqa: A002
+    return input.movedim(source, destination)
+
+
+moveaxis = movedim
+
+
+def argwhere(input: Tensor) -> Tensor:  # noqa: A002
+    return input.nonzero()
+
+
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    std_ = input.std(dim, unbiased, keepdim, correction=correction)
+    return std_, input.mean(dim, keepdim)
+
+
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    var_ = input.var(dim, unbiased, keepdim, correction=correction)
+    return var_, input.mean(dim, keepdim)
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:  # noqa: A002
+    """input's values at `indices` along `dim` (the flattened input when dim is None), the
+    two broadcast against each other in the other dims: for argsort/argmax results."""
+    if dim is None:
+        return input.flatten().gather(0, indices.flatten())
+    dim = dim % input.ndim
+    index = np.asarray(indices.array if isinstance(indices, Tensor) else indices)
+    shape = [builtins.max(a, b) for a, b in zip(input.shape, index.shape)]
+    in_shape, index_shape = list(shape), list(shape)
+    in_shape[dim], index_shape[dim] = input.shape[dim], index.shape[dim]
+    x = input.expand(*in_shape) if tuple(in_shape) != tuple(input.shape) else input
+    return x.gather(dim, Tensor._make(np.broadcast_to(index, index_shape)))
+
+
+def broadcast_to(input: Tensor, size) -> Tensor:  # noqa: A002
+    return input.expand(*size)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    shape = np.broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(*shape) for t in tensors)
+
+
+def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-d tensors: with indexing='ij' grid k varies along dim k;
+    'xy' swaps the first two dims (NumPy's and matplotlib's order). torch's default is 'ij'."""
+    tensors = _tensors_of(tensors)
+    if indexing not in ("ij", "xy"):
+        raise ArgumentError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}.")
+    sizes = [t.numel() for t in tensors]
+    if indexing == "xy" and len(tensors) >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    grids = []
+    for k, t in enumerate(tensors):
+        axis = {0: 1, 1: 0}.get(k, k) if indexing == "xy" and len(tensors) >= 2 else k
+        shape = [1] * len(tensors)
+        shape[axis] = t.numel()
+        grids.append(t.reshape(*shape).expand(*sizes))
+    return tuple(grids)
+
+
+def atleast_1d(*tensors: Tensor):
+    out = tuple(t.reshape(1) if t.ndim == 0 else t for t in _tensors_of(tensors))
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*tensors: Tensor):
+    out = tuple(t.reshape(1, -1) if t.ndim < 2 else t for t in _tensors_of(tensors))
+    return out[0] if len(out) == 1 else out
+
+
+def _tensors_of(tensors: tuple) -> tuple:
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(tensors[0])
+    return tensors
+
+
+def hstack(tensors, *, out=None) -> Tensor:
+    """Joined along dim 1 (along dim 0 for 1-d tensors), as numpy.hstack."""
+    from .creation import cat
+
+    tensors = atleast_1d(*tensors) if len(tensors) > 1 else (atleast_1d(*tensors),)
+    return _into(cat(tensors, dim=0 if tensors[0].ndim == 1 else 1), out)
+
+
+def vstack(tensors, *, out=None) -> Tensor:
+    """Stacked as rows: 1-d tensors become rows of a matrix, as numpy.vstack."""
+    from .creation import cat
+
+    tensors = atleast_2d(*tensors) if len(tensors) > 1 else (atleast_2d(*tensors),)
+    return _into(cat(tensors, dim=0), out)
+
+
+def column_stack(tensors, *, out=None) -> Tensor:
+    """1-d tensors as the columns of a matrix (2-d tensors joined along dim 1)."""
+    from .creation import cat
+
+    columns = [t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors]
+    return _into(cat(columns, dim=1), out)

@@ -644,6 +644,76 @@ class Tensor:
     # ---------------------------------------------------------------- more of torch's ops
     # Each is composed from the ops above (so backward comes with them), except log1p,
     # expm1 and the 2-norm, which are primitives for accuracy (ops/).
+    def erf(self):
+        from .ops.nn_ops import Erf
+
+        return Erf.apply(_floating(self))
+
+    def trunc(self):
+        """Rounded towards 0 (no gradient, as floor)."""
+        return Tensor._make(np.trunc(self.array))
+
+    def frac(self):
+        return self - self.trunc()
+
+    def fmod(self, other):
+        """The remainder of self / other with the sign of self (C's fmod)."""
+        return self - (self / other).trunc() * other
+
+    def remainder(self, other):
+        """The remainder of self / other with the sign of other (Python's %)."""
+        return self - (self / other).floor() * other
+
+    def exp2(self):
+        return 2.0 ** _floating(self)
+
+    def tan(self):
+        return self.sin() / self.cos()
+
+    def sinh(self):
+        return (self.exp() - (-self).exp()) / 2
+
+    def cosh(self):
+        return (self.exp() + (-self).exp()) / 2
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """nan -> `nan`, +inf/-inf -> `posinf`/`neginf` (default: the dtype's largest values)."""
+        info = np.finfo(self.array.dtype)
+        x = where(np.isnan(self.array), nan, self)
+        x = where(np.isposinf(self.array), info.max if posinf is None else posinf, x)
+        return where(np.isneginf(self.array), info.min if neginf is None else neginf, x)
+
+    def median(self, dim=None, keepdim=False):
+        """The lower median (of an even count, the smaller middle value, as torch); with dim:
+        (values, indices)."""
+        if dim is None:
+            flat = self.flatten().sort()[0]
+            return flat[(flat.shape[0] - 1) // 2]
+        values, indices = self.sort(dim)
+        middle = (self.shape[dim] - 1) // 2
+        v, i = values.narrow(dim, middle, 1), indices.narrow(dim, middle, 1)
+        return values_indices(*((v, i) if keepdim else (v.squeeze(dim), i.squeeze(dim))))
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def movedim(self, source, destination):
+        source = [source] if isinstance(source, builtins.int) else list(source)
+        destination = [destination] if isinstance(destination, builtins.int) else list(destination)
+        source = [d % self.ndim for d in source]
+        destination = [d % self.ndim for d in destination]
+        order = [d for d in range(self.ndim) if d not in source]
+        for dst, src in sorted(zip(destination, source)):
+            order.insert(dst, src)
+        return self.permute(*order)
+
+    moveaxis = movedim
+
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dim (as torch; NumPy counts bytes)."""
+        steps = tuple(s // self.array.itemsize for s in self.array.strides)
+        return steps if dim is None else steps[dim]
+
     def clamp_min(self, min):  # noqa: A002
         return self.clamp(min=min)
 

@@ -192,6 +192,22 @@ def erfinv(y: np.ndarray) -> np.ndarray:
     return np.where(np.abs(y) == 1, np.copysign(np.inf, y), x)
 
 
+class Erf(Function):
+    """out = erf(x), the error function (see erf above)"""
+
+    formula = "out = erf(x)"
+    derivatives = ("grad_out * 2 / sqrt(pi) * exp(-x^2)",)
+
+    def forward(self, x):
+        self.x = x
+        return erf(x)
+
+    def backward(self, grad_out):
+        # d erf(x)/dx = 2/sqrt(pi) e^(-x^2)
+        slope = np.exp(-np.square(self.x)) * (2 / math.sqrt(math.pi))
+        return grad_out * slope.astype(grad_out.dtype, copy=False)
+
+
 # ----------------------------------------------------------------------------------------------
 # activations
 # ----------------------------------------------------------------------------------------------
