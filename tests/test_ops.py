@@ -486,6 +486,27 @@ MORE = [
         gradcheck=False,
     ),
     OpCase(
+        "scatter_src",
+        lambda lib, a, b: lib.scatter(a, 1, lib.tensor([[0, 2, 4], [3, 1, 0]]), b),
+        [(2, 5), (2, 3)],
+    ),
+    OpCase(
+        "scatter_value",
+        lambda lib, a: a.scatter(0, lib.tensor([[1, 0, 2]]), value=-1.5) * 2,
+        [(3, 3)],
+    ),
+    OpCase(
+        "scatter_add_repeats",
+        lambda lib, a, b: lib.scatter_add(a, 1, lib.tensor([[0, 0, 4], [3, 3, 3]]), b),
+        [(2, 5), (2, 3)],
+    ),
+    OpCase(
+        "index_add_alpha",
+        lambda lib, a, b: lib.index_add(a, 0, lib.tensor([2, 0, 2]), b, alpha=0.5),
+        [(4, 3), (3, 3)],
+    ),
+    OpCase("index_fill", lambda lib, a: lib.index_fill(a, 1, lib.tensor([0, 2]), 0.5), [(2, 4)]),
+    OpCase(
         "masked_select_broadcast",
         lambda lib, a: lib.masked_select(a, lib.tensor(ROWS[:, None])),
         [(3, 4)],

@@ -472,3 +472,14 @@ def test_stride_type_as_and_argwhere_as_torch():
     assert sh.tensor([1.5, 2.0]).type_as(sh.tensor([1])).dtype == sh.int64
     grid = [[0, 1], [2, 0]]
     assert sh.argwhere(sh.tensor(grid)).tolist() == torch.argwhere(torch.tensor(grid)).tolist()
+
+
+def test_scatter_builds_one_hot_rows_as_torch_and_explains_a_1d_index():
+    labels = [2, 0, 1, 2]
+    ours = sh.zeros(4, 3).scatter_(1, sh.tensor(labels).unsqueeze(1), 1.0)
+    theirs = torch.zeros(4, 3).scatter_(1, torch.tensor(labels).unsqueeze(1), 1.0)
+    assert ours.tolist() == theirs.tolist()
+    with pytest.raises(sh.ShapeError, match=r"index.unsqueeze\(1\)"):
+        sh.zeros(4, 3).scatter_(1, sh.tensor(labels), 1.0)
+    with pytest.raises(sh.UnsupportedError, match="scatter_add"):
+        sh.zeros(4, 3).scatter(1, sh.tensor(labels).unsqueeze(1), 1.0, reduce="add")

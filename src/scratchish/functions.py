@@ -641,3 +641,19 @@ def column_stack(tensors, *, out=None) -> Tensor:
 
     columns = [t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors]
     return _into(cat(columns, dim=1), out)
+
+
+def scatter(input: Tensor, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:  # noqa: A002
+    return input.scatter(dim, index, src, value=value, reduce=reduce)
+
+
+def scatter_add(input: Tensor, dim: int, index, src) -> Tensor:  # noqa: A002
+    return input.scatter_add(dim, index, src)
+
+
+def index_add(input: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:  # noqa: A002
+    return input.index_add(dim, index, source, alpha=alpha)
+
+
+def index_fill(input: Tensor, dim: int, index, value) -> Tensor:  # noqa: A002
+    return input.index_fill(dim, index, value)

@@ -54,7 +54,18 @@ from .ops.elementwise import (
     Where,
 )
 from .ops.matmul import MatMul
-from .ops.movement import Contiguous, Expand, Gather, GetItem, Permute, Reshape, SetItem, Transpose
+from .ops.movement import (
+    Contiguous,
+    Expand,
+    Gather,
+    GetItem,
+    Permute,
+    Reshape,
+    Scatter,
+    ScatterAdd,
+    SetItem,
+    Transpose,
+)
 from .ops.reduce import (
     Amax,
     Amin,
@@ -644,6 +655,69 @@ class Tensor:
     # ---------------------------------------------------------------- more of torch's ops
     # Each is composed from the ops above (so backward comes with them), except log1p,
     # expm1 and the 2-norm, which are primitives for accuracy (ops/).
+    def scatter(self, dim: int, index, src=None, *, value=None, reduce=None):
+        """A copy with src's values (or `value`) written at `index` along dim: out[i][index[i][j]]
+        = src[i][j] for dim=1. One-hot rows: sh.zeros(n, k).scatter(1, y.unsqueeze(1), 1.0)."""
+        if reduce is not None:
+            raise UnsupportedError(
+                "scatter(reduce=...): not supported (torch deprecates it too); use "
+                "scatter_add for sums, or scatter_reduce in PyTorch."
+            )
+        index, dim = self._scatter_index("scatter", index, dim)
+        if src is None or not isinstance(src, Tensor):
+            fill = value if src is None else src
+            src = Tensor._make(np.full(index.shape, _value(fill), dtype=self.array.dtype))
+        return Scatter.apply(self, src, index=index, dim=dim)
+
+    def scatter_add(self, dim: int, index, src):
+        index, dim = self._scatter_index("scatter_add", index, dim)
+        return ScatterAdd.apply(self, src, index=index, dim=dim)
+
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        """A copy with source's slices added at `index` along dim (repeats add up)."""
+        dim = _check_dim("index_add", dim, self.ndim)
+        index = np.asarray(_value(index)).astype(np.int64, copy=False)
+        source = _tensor_operand(source)
+        # spread the 1-d index to source's shape: slice j along dim goes to slice index[j]
+        shape = [1] * source.ndim
+        shape[dim] = -1
+        full = np.broadcast_to(index.reshape(shape), source.shape)
+        return ScatterAdd.apply(self, source if alpha == 1 else source * alpha, index=full, dim=dim)
+
+    def index_fill(self, dim: int, index, value):
+        dim = _check_dim("index_fill", dim, self.ndim)
+        mask = np.zeros(self.shape[dim], dtype=bool)
+        mask[np.asarray(_value(index))] = True
+        shape = [1] * self.ndim
+        shape[dim] = -1
+        return where(mask.reshape(shape), value, self)
+
+    def _scatter_index(self, name: str, index, dim: int) -> tuple:
+        dim = _check_dim(name, dim, self.ndim)
+        index = np.asarray(_value(index))
+        if index.ndim != self.ndim or index.dtype.kind not in "iu":
+            raise ShapeError(
+                f"{name}: index must be an integer tensor with as many dims as self ("
+                f"{self.ndim}), got {index.dtype} of shape {index.shape}. For one value per "
+                f"row use index.unsqueeze({dim})."
+            )
+        return index.astype(np.int64, copy=False), dim
+
+    def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None):
+        operand = src if isinstance(src, Tensor) else None
+        return self._replace_(
+            lambda x: x.scatter(dim, index, src, value=value, reduce=reduce), operand
+        )
+
+    def scatter_add_(self, dim: int, index, src):
+        return self._replace_(lambda x: x.scatter_add(dim, index, src), src)
+
+    def index_add_(self, dim: int, index, source, *, alpha=1):
+        return self._replace_(lambda x: x.index_add(dim, index, source, alpha=alpha), source)
+
+    def index_fill_(self, dim: int, index, value):
+        return self._replace_(lambda x: x.index_fill(dim, index, value))
+
     def erf(self):
         from .ops.nn_ops import Erf
 

@@ -225,3 +225,73 @@ class Gather(Function):
         grid[self.dim] = self.index
         np.add.at(grad_x, tuple(grid), grad_out)  # repeated indices add up
         return grad_x
+
+
+def _scatter_grid(index: np.ndarray, dim: int) -> tuple:
+    """Full index arrays for x[grid] = src: `index` along dim, each position's own
+    coordinate along the other dims (torch.scatter's addressing)."""
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    return tuple(grid)
+
+
+def _first(src: np.ndarray, shape: tuple) -> np.ndarray:
+    """src's leading block of `shape`: torch's scatter reads no more of src than index covers."""
+    return src[tuple(slice(n) for n in shape)]
+
+
+class Scatter(Function):
+    """out = x with out[grid] = src (grid from index along dim): torch.scatter, x.scatter_.
+
+    With repeated positions in index the last write wins (torch leaves that case undefined).
+    """
+
+    formula = "out = x;  out[index along dim] = src"
+    derivatives = ("grad_out, 0 where src was written", "grad_out gathered at index")
+
+    def forward(self, x, src, index=None, dim=0):
+        self.grid, self.src_shape, self.index_shape = (
+            _scatter_grid(index, dim),
+            src.shape,
+            index.shape,
+        )
+        out = x.copy()
+        out[self.grid] = _first(src, index.shape)
+        return out
+
+    def backward(self, grad_out):
+        need_x, need_src = self.needs_input_grad[:2]
+        grad_x = grad_src = None
+        if need_x:
+            grad_x = grad_out.copy()
+            grad_x[self.grid] = 0  # those values were replaced: no gradient to the old ones
+        if need_src:
+            grad_src = np.zeros(self.src_shape, dtype=grad_out.dtype)
+            grad_src[tuple(slice(n) for n in self.index_shape)] = grad_out[self.grid]
+        return grad_x, grad_src
+
+
+class ScatterAdd(Function):
+    """out = x with src added at grid (index along dim), repeated positions adding up:
+    torch.scatter_add (and index_add, whose index is spread to src's shape first)."""
+
+    formula = "out = x;  out[index along dim] += src"
+    derivatives = ("grad_out", "grad_out gathered at index")
+
+    def forward(self, x, src, index=None, dim=0):
+        self.grid, self.src_shape, self.index_shape = (
+            _scatter_grid(index, dim),
+            src.shape,
+            index.shape,
+        )
+        out = x.copy()
+        np.add.at(out, self.grid, _first(src, index.shape))
+        return out
+
+    def backward(self, grad_out):
+        need_x, need_src = self.needs_input_grad[:2]
+        grad_src = None
+        if need_src:
+            grad_src = np.zeros(self.src_shape, dtype=grad_out.dtype)
+            grad_src[tuple(slice(n) for n in self.index_shape)] = grad_out[self.grid]
+        return (grad_out if need_x else None), grad_src
