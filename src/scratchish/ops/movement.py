@@ -250,48 +250,40 @@ class Scatter(Function):
     derivatives = ("grad_out, 0 where src was written", "grad_out gathered at index")
 
     def forward(self, x, src, index=None, dim=0):
-        self.grid, self.src_shape, self.index_shape = (
-            _scatter_grid(index, dim),
-            src.shape,
-            index.shape,
-        )
+        self.grid = _scatter_grid(index, dim)
+        self.src_shape, self.index_shape = src.shape, index.shape
         out = x.copy()
-        out[self.grid] = _first(src, index.shape)
+        self._write(out, _first(src, index.shape))
         return out
+
+    def _write(self, out: np.ndarray, values: np.ndarray) -> None:
+        out[self.grid] = values
 
     def backward(self, grad_out):
         need_x, need_src = self.needs_input_grad[:2]
-        grad_x = grad_src = None
+        grad_x = None
         if need_x:
             grad_x = grad_out.copy()
             grad_x[self.grid] = 0  # those values were replaced: no gradient to the old ones
-        if need_src:
-            grad_src = np.zeros(self.src_shape, dtype=grad_out.dtype)
-            grad_src[tuple(slice(n) for n in self.index_shape)] = grad_out[self.grid]
-        return grad_x, grad_src
+        return grad_x, (self._grad_src(grad_out) if need_src else None)
+
+    def _grad_src(self, grad_out: np.ndarray) -> np.ndarray:
+        # each src value landed at one position of out: its gradient is read back from there
+        grad_src = np.zeros(self.src_shape, dtype=grad_out.dtype)
+        grad_src[tuple(slice(n) for n in self.index_shape)] = grad_out[self.grid]
+        return grad_src
 
 
-class ScatterAdd(Function):
+class ScatterAdd(Scatter):
     """out = x with src added at grid (index along dim), repeated positions adding up:
     torch.scatter_add (and index_add, whose index is spread to src's shape first)."""
 
     formula = "out = x;  out[index along dim] += src"
     derivatives = ("grad_out", "grad_out gathered at index")
 
-    def forward(self, x, src, index=None, dim=0):
-        self.grid, self.src_shape, self.index_shape = (
-            _scatter_grid(index, dim),
-            src.shape,
-            index.shape,
-        )
-        out = x.copy()
-        np.add.at(out, self.grid, _first(src, index.shape))
-        return out
+    def _write(self, out: np.ndarray, values: np.ndarray) -> None:
+        np.add.at(out, self.grid, values)  # repeated positions add up
 
     def backward(self, grad_out):
         need_x, need_src = self.needs_input_grad[:2]
-        grad_src = None
-        if need_src:
-            grad_src = np.zeros(self.src_shape, dtype=grad_out.dtype)
-            grad_src[tuple(slice(n) for n in self.index_shape)] = grad_out[self.grid]
-        return (grad_out if need_x else None), grad_src
+        return (grad_out if need_x else None), (self._grad_src(grad_out) if need_src else None)
