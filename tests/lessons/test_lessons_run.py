@@ -92,11 +92,20 @@ def printed_text(notebook) -> str:
     """Everything the lesson's cells printed (streams) or showed as plain text."""
     parts = []
     for cell in notebook.cells:
+        previous_stream = None
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
-                parts.append(output.get("text", ""))
+                text = output.get("text", "")
+                # the kernel may flush one print() as several stream messages ("label:" then
+                # " 3\n"); Jupyter shows them as one text, so join them without a separator
+                if previous_stream == output.get("name") and parts:
+                    parts[-1] += text
+                else:
+                    parts.append(text)
+                previous_stream = output.get("name")
             elif "data" in output:
                 parts.append(output["data"].get("text/plain", ""))
+                previous_stream = None
     return "\n".join(parts)
 
 
@@ -133,6 +142,19 @@ def test_there_are_eight_lessons_with_claims():
     names = [path.name for path in lesson_files()]
     assert len(names) == 8
     assert sorted(CLAIMS) == names
+
+
+def test_printed_text_joins_one_print_split_over_stream_messages():
+    # CI saw print("runs in the journal:", 3) arrive as two stdout messages
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="runs in the journal:"),
+        nbformat.v4.new_output("stream", name="stdout", text=" 3\n"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "<Image>"}),
+        nbformat.v4.new_output("stream", name="stdout", text="after\n"),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    assert printed_text(notebook) == "runs in the journal: 3\n\n<Image>\nafter\n"
 
 
 @pytest.mark.parametrize("path", lesson_files(), ids=lambda path: path.stem)
