@@ -546,9 +546,7 @@ class Tensor:
         see the change, as in PyTorch. Inside a graph the op is recorded and this tensor
         takes the result; edges already recorded keep pointing at the old value's node."""
         if self._needs_graph(other):
-            new = op.apply(*_operands(self, other))
-            self.array, self.grad_fn, self._requires_grad = new.array, new.grad_fn, True
-            return self
+            return self._become(op.apply(*_operands(self, other)))
         try:
             ufunc(self.array, _value(other), out=self.array, casting="same_kind")
         except (TypeError, ValueError) as e:
@@ -557,6 +555,11 @@ class Tensor:
                 f"tensor of shape {self.array.shape} ({e}). Use the out-of-place form "
                 f"(x = x + y) or convert first (x = x.float())."
             ) from None
+        return self
+
+    def _become(self, new: Tensor) -> Tensor:
+        """Take the result of a recorded in-place op: its values and its node."""
+        self.array, self.grad_fn, self._requires_grad = new.array, new.grad_fn, True
         return self
 
     def _needs_graph(self, other=None) -> bool:
@@ -575,8 +578,7 @@ class Tensor:
     def __setitem__(self, index, value) -> None:
         index = _index(index)
         if self._needs_graph(value):
-            new = SetItem.apply(self, _tensor_operand(value), index=index)
-            self.array, self.grad_fn, self._requires_grad = new.array, new.grad_fn, True
+            self._become(SetItem.apply(self, _tensor_operand(value), index=index))
             return
         try:
             self.array[index] = _value(value)
@@ -931,9 +933,7 @@ class Tensor:
         """Set this tensor to result(self): recorded when a graph needs it (see _inplace),
         else written into the array where it is, so views see the change."""
         if self._needs_graph(other):
-            new = result(self)
-            self.array, self.grad_fn, self._requires_grad = new.array, new.grad_fn, True
-            return self
+            return self._become(result(self))
         with autograd.no_grad():
             np.copyto(self.array, result(self).array, casting="same_kind")
         return self
