@@ -297,6 +297,148 @@ def test_in_place_add_on_a_non_leaf_gives_torch_gradients():
     assert grads[0] == pytest.approx(grads[1])
 
 
+# --- values changed in place after the forward pass (torch's version counter)
+# Each case runs in both libraries: where torch raises, scratchish must raise; where torch
+# computes a gradient, scratchish must compute the same one.
+def _changed_after_forward_cases():
+    def optimizer_step_between_forward_and_backward(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.ReLU(), lib.nn.Linear(8, 2))
+        opt = lib.optim.Adam(model.parameters())
+        x = lib.tensor(np.linspace(-1, 1, 20, dtype=np.float32).reshape(5, 4))
+        model(x).sum().backward()  # gradients exist, so step() changes every weight
+        loss = model(x).sum()
+        opt.step()
+        loss.backward()
+        return model[0].weight.grad
+
+    def gan_discriminator_stepped_before_generator_backward(lib):
+        lib.manual_seed(0)
+        gen, disc = lib.nn.Linear(3, 3), lib.nn.Linear(3, 1)
+        opt_d = lib.optim.SGD(disc.parameters(), lr=0.1)
+        fake = gen(lib.tensor(np.eye(3, dtype=np.float32)))
+        d_loss, g_loss = disc(fake.detach()).mean(), -disc(fake).mean()
+        d_loss.backward()
+        opt_d.step()
+        g_loss.backward()
+        return gen.weight.grad
+
+    def leaf_changed_in_no_grad_after_a_product(lib):
+        w = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        loss = (w * w).sum()
+        with lib.no_grad():
+            w.mul_(2)
+        loss.backward()
+        return w.grad
+
+    def leaf_changed_that_only_a_sum_used(lib):  # add saves nothing: no error, same gradient
+        w = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        loss = (w + 1).sum()
+        with lib.no_grad():
+            w.add_(1)
+        loss.backward()
+        return w.grad
+
+    def weight_changed_when_only_it_needs_grad(lib):  # w*x reads x for dw, not w: fine
+        w = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        x = lib.tensor([0.5, 0.25, 2.0])
+        (w * x).sum().backward()
+        loss = (w * x).sum()
+        with lib.no_grad():
+            w -= 0.1 * w.grad
+        loss.backward()
+        return w.grad
+
+    def exp_result_changed(lib):  # exp's backward reads its own result
+        w = lib.tensor([0.5, -1.0], requires_grad=True)
+        y = w.exp()
+        with lib.no_grad():
+            y.mul_(2)
+        y.sum().backward()
+        return w.grad
+
+    def view_of_a_saved_value_changed(lib):  # the change reaches h through its view
+        w = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        h = w * 2
+        loss = (h * h).sum()
+        part = h[0:2]
+        with lib.no_grad():
+            part.add_(1)
+        loss.backward()
+        return w.grad
+
+    def changed_before_it_was_used(lib):  # the consumer was made after the change: fine
+        w = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        h = w * 2
+        with lib.no_grad():
+            h.add_(1)
+        (h * h).sum().backward()
+        return w.grad
+
+    def weight_overwritten_by_load_state_dict(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Linear(3, 2)
+        x = lib.tensor(np.eye(3, dtype=np.float32))
+        loss = model(model(x).sum(dim=1, keepdim=True).expand(3, 3)).sum()
+        model.load_state_dict({k: v * 2 for k, v in model.state_dict().items()})
+        loss.backward()
+        return model.weight.grad
+
+    return [
+        optimizer_step_between_forward_and_backward,
+        gan_discriminator_stepped_before_generator_backward,
+        leaf_changed_in_no_grad_after_a_product,
+        leaf_changed_that_only_a_sum_used,
+        weight_changed_when_only_it_needs_grad,
+        exp_result_changed,
+        view_of_a_saved_value_changed,
+        changed_before_it_was_used,
+        weight_overwritten_by_load_state_dict,
+    ]
+
+
+@needs_torch
+@pytest.mark.parametrize("case", _changed_after_forward_cases(), ids=lambda f: f.__name__)
+def test_a_value_changed_after_the_forward_pass_raises_where_torch_does(case):
+    try:
+        expected = case(torch).detach().numpy()
+    except RuntimeError as error:
+        assert "modified by an inplace operation" in str(error)
+        with pytest.raises(sh.InPlaceError, match="changed in place since") as raised:
+            case(sh)
+        assert "optimizer.step()" in str(raised.value)
+        return
+    np.testing.assert_allclose(case(sh).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_changed_in_place_names_the_op_and_the_input():
+    w = sh.tensor([1.0, 2.0], requires_grad=True)
+    x = sh.tensor([3.0, 4.0], requires_grad=True)
+    loss = (w @ x) * 1.0
+    with sh.no_grad():
+        x.add_(1)
+    with pytest.raises(sh.InPlaceError) as raised:
+        loss.backward()
+    message = str(raised.value)
+    assert "matmul needs the value its input 1 (a leaf tensor of shape (2,))" in message
+    assert w.grad is None  # nothing was half-computed into the leaves
+
+
+def test_a_training_loop_in_the_usual_order_never_raises():
+    sh.manual_seed(0)
+    model = sh.nn.Sequential(sh.nn.Linear(4, 8), sh.nn.GELU(), sh.nn.LayerNorm(8))
+    opt = sh.optim.AdamW(model.parameters(), lr=1e-2)
+    x = sh.randn(16, 4)
+    losses = []
+    for _ in range(5):
+        opt.zero_grad()
+        loss = model(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+
+
 def test_setitem_with_a_mask_under_no_grad_and_with_grad():
     w = sh.tensor([1.0, -2.0, 3.0], requires_grad=True)
     with sh.no_grad():

@@ -19,6 +19,7 @@ import numpy as np
 from .errors import (
     BackwardError,
     IndexOutOfRangeError,
+    InPlaceError,
     ScratchishError,
     ShapeError,
     broadcast_message,
@@ -26,6 +27,9 @@ from .errors import (
 
 _grad_enabled = True
 _sequence = itertools.count(1)  # numbers the nodes as they are made
+# The number (from _sequence) of the latest unrecorded in-place change of a tensor that is
+# part of a graph (see note_write): backward checks a node only if it is older than that.
+_last_write = 0
 _new_tensor = object.__new__
 _CHECK_ALL_SHAPES = os.environ.get("SCRATCHISH_CHECK_GRAD_SHAPES") == "1"
 
@@ -167,6 +171,19 @@ class Function:
     # skip the check (it costs ~0.2 us per edge); the test suite turns it on for them with
     # SCRATCHISH_CHECK_GRAD_SHAPES=1, which is also the switch to use when writing a new op.
     check_grad_shapes = True
+    # What backward reads that a later in-place change could spoil (torch's saved tensors):
+    # the inputs' values and the op's own result. If such a value was changed in place after
+    # this node was made (under no_grad, or by an optimizer step), backward raises instead of
+    # computing a wrong gradient. saves_inputs is True, False, "others" (a product: an input's
+    # value is read only for the other inputs' gradients, as x in d(x w)/dw = x), or one of
+    # these per input.
+    saves_inputs: bool | str | tuple = True
+    saves_output = False
+    # True for ops whose result may share memory with input 0 (reshape, transpose, x[i]):
+    # changing the result in place changes the input too
+    returns_view = False
+    # set by note_write when this node's result tensor is changed in place without recording
+    written_at: int = 0
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -351,9 +368,12 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     # a node's consumers were all made after it, so when it is popped its gradient is complete.
     # The same order as reversed(topological_order(root)), without a separate pass.
     ready = [(-root.sequence_nr, root)]
+    last_write = _last_write
     try:
         while ready:
             fn = heappop(ready)[1]
+            if fn.sequence_nr < last_write:  # something was changed in place after fn was made
+                _check_saved_values(fn)
             saved = fn.__dict__
             grad_out = saved.pop("_grad")
             if "_out_hooks" in saved:
@@ -402,6 +422,66 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             fn.__dict__.pop("_grad", None)
     for leaf, grad_x in leaf_grads.values():
         _accumulate(leaf, grad_x)
+
+
+def note_write(tensor) -> None:
+    """Record that `tensor`'s values were changed in place without a graph node (under
+    no_grad, by an optimizer step): nodes made before now that saved them must not run
+    backward (PyTorch's version counter). Only tensors that are part of a graph matter."""
+    global _last_write
+    _last_write = now = next(_sequence)
+    if tensor.grad_fn is None:
+        tensor._written_at = now
+        return
+    node = tensor.grad_fn  # its consumers reach the tensor through its node
+    while True:
+        node.written_at = now
+        if not (node.returns_view and node.parents):
+            return
+        base = node.parents[0]  # a view: the change reaches the tensor it views too
+        if isinstance(base, Tensor) or base is None:
+            if base is not None:
+                base._written_at = now
+            return
+        node = base
+
+
+def _written_at(parent) -> int:
+    if isinstance(parent, Tensor):
+        return getattr(parent, "_written_at", 0)  # a slot, set only by note_write
+    return parent.written_at
+
+
+def _check_saved_values(fn: Function) -> None:
+    """Raise if a value `fn` saved for backward was changed in place after fn was made."""
+    made = fn.sequence_nr
+    for i, parent in enumerate(fn.parents):
+        if parent is None or _written_at(parent) <= made:
+            continue
+        saves = fn.saves_inputs
+        if isinstance(saves, tuple):
+            saves = saves[i] if i < len(saves) else False
+        if saves == "others":  # read only for the gradients of the other inputs
+            saves = any(need for j, need in enumerate(fn.needs_input_grad) if j != i)
+        if saves:
+            what = (
+                f"input {i} (a leaf tensor of shape {parent.array.shape})"
+                if isinstance(parent, Tensor)
+                else f"input {i} (the result of {parent.name()}, shape {parent.out_shape})"
+            )
+            raise InPlaceError(_stale_message(fn, what))
+    if fn.saves_output and fn.written_at > made:
+        raise InPlaceError(_stale_message(fn, f"its own result (shape {fn.out_shape})"))
+
+
+def _stale_message(fn: Function, what: str) -> str:
+    return (
+        f"backward: {fn.name()} needs the value its {what} had in the forward pass, but that "
+        f"tensor was changed in place since (inside no_grad, or by optimizer.step()), so its "
+        f"gradient would be wrong. Run the forward pass again after the change, or change a "
+        f"copy (x = x.clone()) instead. In a training loop the order is: "
+        f"optimizer.zero_grad(), loss = ..., loss.backward(), optimizer.step()."
+    )
 
 
 def _shape_error(fn: Function, grad_x: np.ndarray, shape: tuple) -> None:

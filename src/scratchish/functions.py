@@ -29,6 +29,7 @@ def _into(result: Tensor, out: Tensor | None) -> Tensor:
     if out.array.shape != result.array.shape:  # PyTorch resizes out to the result's shape
         out.array = result.array.astype(out.array.dtype)
         return out
+    out._note_write()
     try:
         np.copyto(out.array, result.array, casting="same_kind")  # in place: views see it
     except TypeError:

@@ -188,6 +188,7 @@ class Tensor:
         "grad_fn",
         "_grad_buffer",
         "_hooks",
+        "_written_at",  # set only when changed in place outside a graph (autograd.note_write)
         "__weakref__",
     )
     # a NumPy array on the left of + - * / @ defers to our reflected methods
@@ -547,6 +548,7 @@ class Tensor:
         takes the result; edges already recorded keep pointing at the old value's node."""
         if self._needs_graph(other):
             return self._become(op.apply(*_operands(self, other)))
+        self._note_write()
         try:
             ufunc(self.array, _value(other), out=self.array, casting="same_kind")
         except (TypeError, ValueError) as e:
@@ -561,6 +563,12 @@ class Tensor:
         """Take the result of a recorded in-place op: its values and its node."""
         self.array, self.grad_fn, self._requires_grad = new.array, new.grad_fn, True
         return self
+
+    def _note_write(self) -> None:
+        """Called before an unrecorded in-place change: nodes that saved these values must
+        not run backward with the new ones (autograd.note_write)."""
+        if self._requires_grad:
+            autograd.note_write(self)
 
     def _needs_graph(self, other=None) -> bool:
         if not autograd._grad_enabled:
@@ -580,6 +588,7 @@ class Tensor:
         if self._needs_graph(value):
             self._become(SetItem.apply(self, _tensor_operand(value), index=index))
             return
+        self._note_write()
         try:
             self.array[index] = _value(value)
         except (IndexError, ValueError, TypeError) as e:
@@ -596,6 +605,7 @@ class Tensor:
         if self._needs_graph(value):  # recorded: the old values get no gradient, as torch's
             keep = np.zeros(self.array.shape, dtype=bool)
             return self._replace_(lambda x: where(keep, x, _tensor_operand(value)), value)
+        self._note_write()
         self.array[...] = _value(value)
         return self
 
@@ -603,6 +613,7 @@ class Tensor:
         if self._needs_graph(src):  # recorded: the gradient goes to src (0 to the old values)
             keep = np.zeros(self.array.shape, dtype=bool)
             return self._replace_(lambda x: where(keep, x, _tensor_operand(src).to(x.dtype)), src)
+        self._note_write()
         np.copyto(self.array, np.broadcast_to(_value(src), self.array.shape), casting="unsafe")
         return self
 
@@ -610,6 +621,7 @@ class Tensor:
         from .random import default_generator
 
         gen = generator or default_generator
+        self._note_write()
         self.array[...] = gen.normal(self.array.shape, mean, std, dtype=self.array.dtype)
         return self
 
@@ -617,6 +629,7 @@ class Tensor:
         from .random import default_generator
 
         gen = generator or default_generator
+        self._note_write()
         self.array[...] = gen.uniform(self.array.shape, a, b, dtype=self.array.dtype)
         return self
 
@@ -625,6 +638,7 @@ class Tensor:
         from .random import default_generator
 
         gen = generator or default_generator
+        self._note_write()
         self.array[...] = gen.bernoulli(_value(p), self.array.shape, dtype=self.array.dtype)
         return self
 
@@ -632,6 +646,7 @@ class Tensor:
         from .random import default_generator
 
         gen = generator or default_generator
+        self._note_write()
         self.array[...] = gen.exponential(self.array.shape, lambd, dtype=self.array.dtype)
         return self
 
@@ -934,6 +949,7 @@ class Tensor:
         else written into the array where it is, so views see the change."""
         if self._needs_graph(other):
             return self._become(result(self))
+        self._note_write()
         with autograd.no_grad():
             np.copyto(self.array, result(self).array, casting="same_kind")
         return self

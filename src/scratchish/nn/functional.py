@@ -51,9 +51,8 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - PyTorc
 def relu_(input: Tensor) -> Tensor:  # noqa: A002
     """relu in place: x's own values become max(x, 0)."""
     if input._needs_graph():
-        new = Relu.apply(input)
-        input.array, input.grad_fn, input._requires_grad = new.array, new.grad_fn, True
-        return input
+        return input._become(Relu.apply(input))
+    input._note_write()
     np.maximum(input.array, filled(0, input.array), out=input.array)
     return input
 

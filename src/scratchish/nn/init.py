@@ -38,12 +38,14 @@ def _gen(generator):
 
 def _fill_uniform(tensor: Tensor, low: float, high: float, generator) -> Tensor:
     a = tensor.array
+    tensor._note_write()
     a[...] = _gen(generator).uniform(a.shape, low, high, dtype=a.dtype)
     return tensor
 
 
 def _fill_normal(tensor: Tensor, mean: float, std: float, generator) -> Tensor:
     a = tensor.array
+    tensor._note_write()
     a[...] = _gen(generator).normal(a.shape, mean, std, dtype=a.dtype)
     return tensor
 
@@ -171,12 +173,14 @@ def trunc_normal_(
             result = np.where(pending, proposal, result)
             rejected = np.log(gen.uniform(shape, dtype=dtype)) > log_density(proposal)
             pending = np.where(pending, rejected, pending)
+    tensor._note_write()
     arr[...] = result
     return tensor
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with the value `val`."""
+    tensor._note_write()
     tensor.array[...] = val
     return tensor
 
@@ -195,6 +199,7 @@ def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity matrix (ones on the diagonal, zeros elsewhere)."""
     if tensor.ndim != 2:
         raise ShapeError(f"eye_: needs a 2-D tensor, got shape {tuple(tensor.shape)}.")
+    tensor._note_write()
     tensor.array[...] = np.eye(*tensor.array.shape, dtype=tensor.array.dtype)
     return tensor
 

@@ -474,6 +474,7 @@ class Module:
         if mismatched or (strict and (missing or unexpected)):
             raise StateDictError(self._state_dict_message(missing, unexpected, mismatched, strict))
         for key, value in values.items():
+            own[key]._note_write()
             np.copyto(own[key].array, value, casting="unsafe")
         return _IncompatibleKeys(missing, unexpected)
 

@@ -176,6 +176,7 @@ class Conv2d(Function):
         "cols.T @ grad_out",
         "grad_out summed over N, H, W",
     )
+    saves_inputs = ("others", "others", False)  # x for dL/dw, w for dL/dx; not the bias
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1)):
         n, c, h, wd = x.shape
@@ -272,6 +273,7 @@ class MaxPool2d(Function):
 
     formula = "out = max over each window of x"
     derivatives = ("grad_out at the argmax of its window, 0 elsewhere",)
+    saves_output = True
 
     def forward(
         self,
@@ -424,6 +426,7 @@ class AvgPool2d(Function):
 
     formula = "out = sum(window of x) / divisor"
     derivatives = ("grad_out / divisor, added to every pixel of its window",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(
         self,
@@ -504,6 +507,7 @@ class AdaptiveAvgPool2d(Function):
 
     formula = "out = A_h @ x @ A_w.T"
     derivatives = ("A_h.T @ grad_out @ A_w",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, output_size=(1, 1)):
         self.x_shape = x.shape
@@ -546,6 +550,7 @@ class BatchNorm(Function):
         "sum(grad_out * xhat)",
         "sum(grad_out)",
     )
+    saves_inputs = (False, True, False)  # xhat is a new array; weight is read
 
     def forward(
         self,

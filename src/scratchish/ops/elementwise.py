@@ -50,6 +50,7 @@ class Add(Function):
 
     formula = "out = a + b"
     derivatives = ("grad_out", "grad_out")
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, a, b):
         self.shape_a, self.shape_b = getattr(a, "shape", ()), getattr(b, "shape", ())
@@ -69,6 +70,7 @@ class Sub(Function):
 
     formula = "out = a - b"
     derivatives = ("grad_out", "-grad_out")
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, a, b):
         self.shape_a, self.shape_b = getattr(a, "shape", ()), getattr(b, "shape", ())
@@ -88,6 +90,7 @@ class Mul(Function):
 
     formula = "out = a * b"
     derivatives = ("grad_out * b", "grad_out * a")
+    saves_inputs = "others"  # a for dL/db, b for dL/da
 
     def forward(self, a, b):
         self.a, self.b = a, b  # each is needed for the other's gradient
@@ -127,6 +130,7 @@ class Neg(Function):
 
     formula = "out = -x"
     derivatives = ("-grad_out",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x):
         return -x
@@ -140,6 +144,7 @@ class Pow(Function):
 
     formula = "out = a ** b"
     derivatives = ("grad_out * b * a**(b - 1)", "grad_out * out * log(a)")
+    saves_output = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -165,6 +170,7 @@ class Exp(Function):
 
     formula = "out = exp(x)"
     derivatives = ("grad_out * out",)
+    saves_inputs, saves_output = False, True
 
     def forward(self, x):
         self.out = np.exp(x)
@@ -207,6 +213,7 @@ class Expm1(Function):
 
     formula = "out = exp(x) - 1"
     derivatives = ("grad_out * (out + 1)",)
+    saves_inputs, saves_output = False, True
 
     def forward(self, x):
         self.out = np.expm1(x)
@@ -221,6 +228,7 @@ class Sqrt(Function):
 
     formula = "out = sqrt(x)"
     derivatives = ("grad_out / (2 * out)",)
+    saves_inputs, saves_output = False, True
 
     def forward(self, x):
         self.out = np.sqrt(x)
@@ -263,6 +271,7 @@ class Tanh(Function):
 
     formula = "out = tanh(x)"
     derivatives = ("grad_out * (1 - out**2)",)
+    saves_inputs, saves_output = False, True
 
     def forward(self, x):
         self.out = np.tanh(x)
@@ -277,6 +286,7 @@ class Sigmoid(Function):
 
     formula = "out = sigmoid(x)"
     derivatives = ("grad_out * out * (1 - out)",)
+    saves_inputs, saves_output = False, True
 
     def forward(self, x):
         # 1 / (1 + e^-x), in place in one buffer. e^-x overflows for x < -88 (float32): the
@@ -297,6 +307,7 @@ class Relu(Function):
 
     formula = "out = relu(x)"
     derivatives = ("grad_out * (x > 0)",)
+    saves_inputs = False  # only the mask x > 0, a new array
 
     def forward(self, x):
         out = np.maximum(x, filled(0, x))  # = np.maximum(x, 0), see filled()
@@ -313,6 +324,7 @@ class LeakyRelu(Function):
 
     formula = "out = leaky_relu(x, slope)"
     derivatives = ("grad_out * (1 if x > 0 else slope)",)
+    saves_inputs = False  # only the slope per element, a new array
 
     def forward(self, x, negative_slope=0.01):
         self.scale = np.where(x > 0, 1, negative_slope).astype(x.dtype)
@@ -341,6 +353,7 @@ class Clamp(Function):
 
     formula = "out = clamp(x, min, max)"
     derivatives = ("grad_out * (min <= x <= max)",)
+    saves_inputs = False  # only the mask of values inside, a new array
 
     def forward(self, x, min=None, max=None):  # noqa: A002 - PyTorch's names
         self.inside = np.ones(x.shape, dtype=bool)
@@ -401,6 +414,7 @@ class Where(Function):
 
     formula = "out = where(cond, a, b)"
     derivatives = ("-", "grad_out * cond", "grad_out * (not cond)")
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, cond, a, b):
         self.cond, self.shape_a, self.shape_b = cond, np.shape(a), np.shape(b)
@@ -421,6 +435,7 @@ class Cast(Function):
 
     formula = "out = x.to(dtype)"
     derivatives = ("grad_out.to(x.dtype)",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, dtype=np.float32):
         self.dtype = x.dtype

@@ -22,6 +22,7 @@ class MatMul(Function):
 
     formula = "out = a @ b"
     derivatives = ("grad_out @ b.T", "a.T @ grad_out")
+    saves_inputs = "others"  # a for dL/db, b for dL/da
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -79,6 +80,7 @@ class Linear(Function):
 
     formula = "out = x @ w.T + b"
     derivatives = ("grad_out @ w", "grad_out.T @ x", "grad_out summed over the batch")
+    saves_inputs = ("others", "others", False)  # x for dL/dw, w for dL/dx; not the bias
 
     def forward(self, x, w, b=None):
         self.x, self.w = x, w
@@ -126,6 +128,7 @@ class Einsum(Function):
         "dL/dx_k = einsum(output, the other operands -> x_k's letters), copied along the "
         "letters only x_k has (those were summed in forward)",
     )
+    saves_inputs = "others"  # each operand is read for the others' gradients
 
     def forward(self, *operands, inputs=(), output=""):
         self.letters, self.output = inputs, output

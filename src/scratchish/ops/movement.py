@@ -19,6 +19,7 @@ class Reshape(Function):
 
     formula = "out = x.reshape(shape)"
     derivatives = ("grad_out.reshape(x.shape)",)
+    saves_inputs, returns_view = False, True
 
     def forward(self, x, shape=()):
         self.shape = x.shape
@@ -33,6 +34,7 @@ class Contiguous(Function):
 
     formula = "out = x.contiguous()"
     derivatives = ("grad_out",)
+    saves_inputs, returns_view = False, True
 
     def forward(self, x):
         return np.ascontiguousarray(x) if x.ndim else x
@@ -46,6 +48,7 @@ class Permute(Function):
 
     formula = "out = x.permute(dims)"
     derivatives = ("grad_out.permute(inverse of dims)",)
+    saves_inputs, returns_view = False, True
 
     def forward(self, x, dims=()):
         self.inverse = np.argsort(dims)
@@ -60,6 +63,7 @@ class Transpose(Function):
 
     formula = "out = x.transpose(dim0, dim1)"
     derivatives = ("grad_out.transpose(dim0, dim1)",)
+    saves_inputs, returns_view = False, True
 
     def forward(self, x, dim0=0, dim1=1):
         self.dims = (dim0, dim1)
@@ -74,6 +78,7 @@ class Expand(Function):
 
     formula = "out = x.expand(shape)"
     derivatives = ("grad_out summed over the repeated axes",)
+    saves_inputs, returns_view = False, True
 
     def forward(self, x, shape=()):
         self.shape = x.shape
@@ -88,6 +93,7 @@ class GetItem(Function):
 
     formula = "out = x[index]"
     derivatives = ("grad_out placed back at index (added where an index repeats)",)
+    saves_inputs, returns_view = False, True
 
     def forward(self, x, index=()):
         self.shape, self.index = x.shape, index
@@ -143,6 +149,7 @@ class SetItem(Function):
 
     formula = "out = x; out[index] = value"
     derivatives = ("grad_out, 0 at index", "grad_out[index] (summed to value's shape)")
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, value, index=()):
         self.index, self.value_shape = index, np.shape(value)
@@ -166,6 +173,7 @@ class Cat(Function):
 
     formula = "out = cat([x1, x2, ...], dim)"
     derivatives = ("the slice of grad_out that each input filled",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, *xs, dim=0):
         self.dim = dim
@@ -181,6 +189,7 @@ class Stack(Function):
 
     formula = "out = stack([x1, x2, ...], dim)"
     derivatives = ("grad_out indexed at each input's position along dim",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, *xs, dim=0):
         self.dim = dim
@@ -195,6 +204,7 @@ class Pad(Function):
 
     formula = "out = pad(x)"
     derivatives = ("grad_out with the padding cut off",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, widths=(), value=0.0):
         self.crop = tuple(slice(lo, n + lo) for (lo, _), n in zip(widths, x.shape))
@@ -209,6 +219,7 @@ class Gather(Function):
 
     formula = "out = gather(x, dim, index)"
     derivatives = ("grad_out added back at index along dim",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, index=None, dim=0):
         self.shape, self.index, self.dim = x.shape, index, dim
@@ -248,6 +259,7 @@ class Scatter(Function):
 
     formula = "out = x;  out[index along dim] = src"
     derivatives = ("grad_out, 0 where src was written", "grad_out gathered at index")
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, src, index=None, dim=0):
         self.grid = _scatter_grid(index, dim)

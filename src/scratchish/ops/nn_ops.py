@@ -363,6 +363,7 @@ class CrossEntropy(Function):
 
     formula = "out = -sum(a * log_softmax(x))"
     derivatives = ("(softmax(x) * sum(a) - a) * grad_out / n", "-log_softmax(x) * w * (1 - eps)")
+    saves_inputs = False  # only the softmax, a new array
 
     def forward(
         self, x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
@@ -524,6 +525,7 @@ class EmbeddingLookup(Function):
 
     formula = "out = weight[index]"
     derivatives = ("grad_out rows added into the rows they were read from",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, weight, index=None, padding_idx=None):
         self.index, self.padding_idx, self.shape = index, padding_idx, weight.shape
@@ -550,6 +552,7 @@ class LayerNorm(Function):
         "sum(grad_out * xhat)",
         "sum(grad_out)",
     )
+    saves_inputs = (False, True, False)  # xhat is a new array; w is read
 
     def forward(self, x, w=None, b=None, n_dims=1, eps=1e-5):
         axes = tuple(range(x.ndim - n_dims, x.ndim))
@@ -608,6 +611,7 @@ class DropoutMask(Function):
 
     formula = "out = x * mask"
     derivatives = ("grad_out * mask",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, mask=None):
         self.mask = mask

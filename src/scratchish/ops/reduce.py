@@ -34,6 +34,7 @@ class Sum(Function):
 
     formula = "out = sum(x)"
     derivatives = ("grad_out (copied to every summed element)",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.kept = x.shape, _keep_shape(x.shape, dim)
@@ -49,6 +50,7 @@ class Norm2(Function):
 
     formula = "out = sqrt(sum(x^2))"
     derivatives = ("grad_out * x / out (0 where out is 0, as PyTorch)",)
+    saves_output = True
 
     def forward(self, x, dim=None, keepdim=False):
         self.x, self.kept = x, _keep_shape(x.shape, dim)
@@ -68,6 +70,7 @@ class Mean(Function):
 
     formula = "out = mean(x)"
     derivatives = ("grad_out / n (copied to every averaged element)",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.kept = x.shape, _keep_shape(x.shape, dim)
@@ -86,6 +89,7 @@ class Amax(Function):
     formula = "out = max(x)"
     derivatives = ("grad_out / n_ties where x == out, else 0",)
     reduce = staticmethod(np.max)
+    saves_inputs = False  # only where the maxima are, a new array
 
     def forward(self, x, dim=None, keepdim=False):
         out = self.reduce(x, axis=dim, keepdims=True)
@@ -121,6 +125,7 @@ class MaxDim(Function):
     formula = "out = max(x, dim)"
     derivatives = ("grad_out at the argmax, 0 elsewhere",)
     pick = staticmethod(np.argmax)
+    saves_inputs = False  # only the indices of the maxima
 
     def forward(self, x, dim=0, keepdim=False):
         self.shape, self.dim = x.shape, dim
@@ -148,6 +153,7 @@ class LogSumExp(Function):
 
     formula = "out = logsumexp(x)"
     derivatives = ("grad_out * softmax(x)",)
+    saves_output = True
 
     def forward(self, x, dim=None, keepdim=False):
         m = x.max(axis=dim, keepdims=True)
@@ -167,6 +173,7 @@ class Softmax(Function):
 
     formula = "out = softmax(x)"
     derivatives = ("out * (grad_out - sum(grad_out * out))",)
+    saves_inputs, saves_output = False, True
 
     def forward(self, x, dim=-1):
         e = np.exp(x - x.max(axis=dim, keepdims=True))  # shift by the max: no overflow
@@ -187,6 +194,7 @@ class LogSoftmax(Function):
 
     formula = "out = log_softmax(x)"
     derivatives = ("grad_out - softmax(x) * sum(grad_out)",)
+    saves_inputs, saves_output = False, True
 
     def forward(self, x, dim=-1):
         shifted = x - x.max(axis=dim, keepdims=True)
@@ -215,6 +223,7 @@ class Prod(Function):
 
     formula = "out = prod(x)"
     derivatives = ("grad_out * (product of the other elements)",)
+    saves_output = True
 
     def forward(self, x, dim=None, keepdim=False):
         x = _as_int64(x)
@@ -248,6 +257,7 @@ class CumSum(Function):
 
     formula = "out_i = sum_{j<=i} x_j"
     derivatives = ("reverse cumsum of grad_out: sum_{i>=j} grad_out_i",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, dim=0):
         self.dim = dim if x.ndim else None  # a 0-d tensor: one element, dim 0 is all of it
@@ -263,6 +273,7 @@ class CumProd(Function):
 
     formula = "out_i = prod_{j<=i} x_j"
     derivatives = ("sum_{i>=j} grad_out_i * out_i / x_j (zeros handled apart)",)
+    saves_output = True
 
     def forward(self, x, dim=0):
         self.dim = dim if x.ndim else None  # a 0-d tensor: one element, dim 0 is all of it

@@ -422,6 +422,9 @@ class Optimizer:
         for index, group in enumerate(self.param_groups):
             for flat in self._flats_of(index, group):
                 self._step_flat(group, flat, index)
+            for p in group["params"]:
+                if p.grad is not None:
+                    p._note_write()  # a graph made before this step can no longer use p
         return loss
 
     def _step_flat(self, group: dict[str, Any], flat: _FlatGroup, index: int) -> None:
