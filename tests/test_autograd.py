@@ -384,7 +384,23 @@ def _changed_after_forward_cases():
         loss.backward()
         return model.weight.grad
 
+    def detached_copy_changed(lib):  # detach() shares the value, and so the check
+        w = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        loss = (w * w).sum()
+        w.detach().add_(1)
+        loss.backward()
+        return w.grad
+
+    def data_changed(lib):  # .data is the way around the check, in both libraries
+        w = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        loss = (w * w).sum()
+        w.data.add_(1)
+        loss.backward()
+        return w.grad
+
     return [
+        detached_copy_changed,
+        data_changed,
         optimizer_step_between_forward_and_backward,
         gan_discriminator_stepped_before_generator_backward,
         leaf_changed_in_no_grad_after_a_product,
@@ -422,6 +438,16 @@ def test_changed_in_place_names_the_op_and_the_input():
     message = str(raised.value)
     assert "matmul needs the value its input 1 (a leaf tensor of shape (2,))" in message
     assert w.grad is None  # nothing was half-computed into the leaves
+
+
+def test_a_kept_detached_loss_does_not_keep_its_graph():
+    w = sh.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    kept = loss.detach()  # as in losses.append(loss.detach())
+    node = weakref.ref(loss.grad_fn)
+    del loss
+    gc.collect()
+    assert node() is None and kept.item() == 5.0
 
 
 def test_a_training_loop_in_the_usual_order_never_raises():

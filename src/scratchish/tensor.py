@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import weakref
 from collections import namedtuple
 from collections.abc import Callable
 
@@ -189,6 +190,7 @@ class Tensor:
         "_grad_buffer",
         "_hooks",
         "_written_at",  # set only when changed in place outside a graph (autograd.note_write)
+        "_detached_from",  # set only by detach(): a change of the copy is a change of the original
         "__weakref__",
     )
     # a NumPy array on the left of + - * / @ defers to our reflected methods
@@ -317,8 +319,13 @@ class Tensor:
         return self.array.tolist()
 
     def detach(self) -> Tensor:
-        """The same values, cut from the graph (shares memory, no gradient)."""
-        return Tensor._make(self.array)
+        """The same values, cut from the graph (shares memory, no gradient). As in torch, an
+        in-place change of the result counts as a change of this tensor for backward's check
+        that saved values are unchanged; `.data` does not."""
+        out = Tensor._make(self.array)
+        if self._requires_grad:  # a weak reference: a kept `loss.detach()` must not keep a graph
+            out._detached_from = weakref.ref(self)
+        return out
 
     def detach_(self) -> Tensor:
         self.grad_fn, self._requires_grad = None, False
@@ -569,6 +576,10 @@ class Tensor:
         not run backward with the new ones (autograd.note_write)."""
         if self._requires_grad:
             autograd.note_write(self)
+        elif getattr(self, "_detached_from", None) is not None:
+            original = self._detached_from()
+            if original is not None:
+                original._note_write()
 
     def _needs_graph(self, other=None) -> bool:
         if not autograd._grad_enabled:
