@@ -173,3 +173,47 @@ BAD_CALLS = {
 @pytest.mark.parametrize("name", sorted(BAD_CALLS))
 def test_no_bare_numpy_error_from_a_public_call(name):
     raised(BAD_CALLS[name])
+
+
+# --- a function form given something that is not a tensor
+# torch lets these take a number first (torch.add(2, t), torch.where(mask, 2, t) takes any)
+NUMBER_FIRST = ("is_tensor", "where", "add", "sub", "mul", "div", "pow", "remainder")
+
+
+def _function_forms():
+    """Every public function whose first argument is the tensor it works on (sh.var(x))."""
+    import inspect
+
+    names = []
+    for name in dir(sh):
+        fn = getattr(sh, name)
+        if name.startswith("_") or not inspect.isfunction(fn) or name in NUMBER_FIRST:
+            continue
+        params = list(inspect.signature(fn).parameters)
+        if params and params[0] in ("input", "tensor", "x", "a"):
+            names.append(name)
+    return names
+
+
+def test_there_are_many_function_forms_to_check():
+    assert len(_function_forms()) > 100
+    assert {"var", "exp", "split", "zeros_like", "histc"} <= set(_function_forms())
+
+
+@pytest.mark.parametrize("name", _function_forms())
+def test_a_function_form_names_what_it_got_instead_of_a_tensor(name):
+    fn = getattr(sh, name)
+    for bad, hint in ((None, "holds None"), ([1, "a"], "sh.tensor([1, 'a'])"), (object(), "")):
+        error = raised(lambda: fn(bad))  # noqa: B023 - called at once
+        assert isinstance(error, sh.DTypeError) and isinstance(error, TypeError)
+        # an alias (moveaxis, clip) names the function it stands for (movedim, clamp)
+        assert str(error).startswith(f"{fn.__name__}: ") and "must be a Tensor, got" in str(error)
+        assert hint in str(error)
+
+
+def test_pow_and_remainder_take_a_number_first_as_torch():
+    t = sh.tensor([1.0, 2.0, 3.0])
+    assert sh.pow(2, t).tolist() == [2.0, 4.0, 8.0]
+    assert sh.remainder(7, t).tolist() == [0.0, 1.0, 1.0]
+    error = raised(lambda: sh.pow("2", t))
+    assert str(error).startswith("pow: input must be a Tensor, got str")

@@ -17,7 +17,7 @@ from . import dtypes
 from .errors import ArgumentError, DTypeError, ShapeError
 from .ops.movement import Cat, Pad, Stack
 from .random import default_generator
-from .tensor import Tensor, _check_device, _dims, _to_array, _value
+from .tensor import Tensor, _check_device, _dims, _to_array, _value, takes_tensor
 
 
 def _finish(array: np.ndarray, requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
@@ -160,18 +160,22 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=Non
     return _finish(t.array, requires_grad, out)
 
 
+@takes_tensor
 def zeros_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(np.zeros(x.array.shape, dtypes.np_dtype(dtype or x.dtype)), requires_grad)
 
 
+@takes_tensor
 def ones_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(np.ones(x.array.shape, dtypes.np_dtype(dtype or x.dtype)), requires_grad)
 
 
+@takes_tensor
 def empty_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(np.empty(x.array.shape, dtypes.np_dtype(dtype or x.dtype)), requires_grad)
 
 
+@takes_tensor
 def full_like(x: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(
         np.full(x.array.shape, fill_value, dtypes.np_dtype(dtype or x.dtype)), requires_grad
@@ -238,10 +242,12 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=Fal
     return _finish(np.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
+@takes_tensor
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
     return x.tril(diagonal)
 
 
+@takes_tensor
 def triu(x: Tensor, diagonal: int = 0) -> Tensor:
     return x.triu(diagonal)
 
@@ -387,14 +393,17 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=F
     return _finish(array if dtype is None else array.astype(dtypes.np_dtype(dtype)))
 
 
+@takes_tensor
 def rand_like(x: Tensor, dtype=None, generator=None) -> Tensor:
     return rand(*x.array.shape, dtype=dtype or x.dtype, generator=generator)
 
 
+@takes_tensor
 def randn_like(x: Tensor, dtype=None, generator=None) -> Tensor:
     return randn(*x.array.shape, dtype=dtype or x.dtype, generator=generator)
 
 
+@takes_tensor
 def randint_like(x: Tensor, low=0, high=None, *, dtype=None, generator=None) -> Tensor:
     """randint with x's shape and dtype: randint_like(x, high) or randint_like(x, low, high)."""
     if high is None:
@@ -413,6 +422,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None
     return _finish(gen.normal(_dims((size,)), mean_v, std_v, dtype=np_type), False, out)
 
 
+@takes_tensor
 def multinomial(
     input: Tensor,
     num_samples: int,
@@ -425,6 +435,7 @@ def multinomial(
     return Tensor._make(gen.multinomial(_value(input), num_samples, replacement))
 
 
+@takes_tensor
 def bernoulli(input: Tensor, *, generator=None) -> Tensor:  # noqa: A002
     """1 with probability p (each element of `input`), else 0."""
     gen = generator or default_generator
@@ -485,6 +496,7 @@ def _check_join(name: str, tensors, dim: int, same_shape: bool):
     return tensors
 
 
+@takes_tensor
 def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad the last dims: `pad=(left, right, top, bottom, ...)` as in torch.nn.functional.pad."""
     if mode != "constant":
@@ -499,6 +511,7 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
     return Pad.apply(x, widths=tuple(pairs), value=value)
 
 
+@takes_tensor
 def where(condition, input=None, other=None):  # noqa: A002
     """`where(cond, a, b)`: a where cond else b; `where(cond)` alone gives the indices."""
     from .tensor import where as _where
@@ -508,10 +521,12 @@ def where(condition, input=None, other=None):  # noqa: A002
     return _where(condition, input, other)
 
 
+@takes_tensor
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
     return bool(np.allclose(_value(a), _value(b), rtol, atol, equal_nan))
 
 
+@takes_tensor
 def histogram(x: Tensor, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
     """(counts, bin_edges) of the values, as torch.histogram."""
     hist, edges = np.histogram(
@@ -520,6 +535,7 @@ def histogram(x: Tensor, bins=100, *, range=None, weight=None, density=False):  
     return Tensor._make(hist.astype(x.array.dtype)), Tensor._make(edges.astype(x.array.dtype))
 
 
+@takes_tensor
 def histc(input: Tensor, bins: int = 100, min=0, max=0, *, out=None) -> Tensor:  # noqa: A002
     """Counts of the values in `bins` equal-width bins between min and max, as torch.histc.
 

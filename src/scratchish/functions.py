@@ -13,7 +13,9 @@ import numpy as np
 
 from .errors import ArgumentError, DTypeError, UnsupportedError
 from .ops.matmul import Einsum
-from .tensor import Tensor
+from .tensor import Tensor, not_a_tensor, takes_tensor
+
+_NUMBERS = (builtins.int, builtins.float)
 
 
 def _into(result: Tensor, out: Tensor | None) -> Tensor:
@@ -44,70 +46,90 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+@takes_tensor
 def numel(x: Tensor) -> int:
     return x.numel()
 
 
+@takes_tensor
 def exp(input: Tensor, *, out=None) -> Tensor:  # noqa: A002 - PyTorch's argument names throughout
     return _into(input.exp(), out)
 
 
+@takes_tensor
 def log(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.log(), out)
 
 
+@takes_tensor
 def log10(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.log10(), out)
 
 
+@takes_tensor
 def log2(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.log2(), out)
 
 
+@takes_tensor
 def sqrt(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.sqrt(), out)
 
 
+@takes_tensor
 def rsqrt(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.rsqrt(), out)
 
 
+@takes_tensor
 def square(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.square(), out)
 
 
+@takes_tensor
 def sin(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.sin(), out)
 
 
+@takes_tensor
 def cos(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.cos(), out)
 
 
+@takes_tensor
 def tanh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.tanh(), out)
 
 
+@takes_tensor
 def sigmoid(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.sigmoid(), out)
 
 
+@takes_tensor
 def relu(input: Tensor) -> Tensor:  # noqa: A002
     return input.relu()
 
 
+@takes_tensor
 def abs(input: Tensor, *, out=None) -> Tensor:  # noqa: A002, A001
     return _into(input.abs(), out)
 
 
+@takes_tensor
 def sign(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.sign(), out)
 
 
 def pow(input: Tensor, exponent, *, out=None) -> Tensor:  # noqa: A002, A001
-    return _into(input.pow(exponent), out)
+    if isinstance(input, Tensor):
+        return _into(input.pow(exponent), out)
+    if isinstance(input, _NUMBERS) and isinstance(exponent, Tensor):
+        return _into(input**exponent, out)  # torch.pow(2, t): a number as the base
+    raise DTypeError(not_a_tensor("pow", "input", input))
 
 
+@takes_tensor
 def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:  # noqa: A002, A001
     return _into(input.clamp(min, max), out)
 
@@ -115,10 +137,12 @@ def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:  # noqa: A0
 clip = clamp
 
 
+@takes_tensor
 def maximum(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.maximum(other), out)
 
 
+@takes_tensor
 def minimum(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.minimum(other), out)
 
@@ -139,314 +163,392 @@ def div(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input / other, out)
 
 
+@takes_tensor
 def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.matmul(other), out)
 
 
+@takes_tensor
 def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.mm(mat2), out)
 
 
+@takes_tensor
 def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.bmm(mat2), out)
 
 
+@takes_tensor
 def sum(input: Tensor, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002, A001
     return _into(input.sum(dim, keepdim, dtype), out)
 
 
+@takes_tensor
 def mean(input: Tensor, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
     return _into(input.mean(dim, keepdim, dtype), out)
 
 
+@takes_tensor
 def var(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     return input.var(dim, unbiased, keepdim, correction=correction)
 
 
+@takes_tensor
 def std(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     return input.std(dim, unbiased, keepdim, correction=correction)
 
 
+@takes_tensor
 def max(input: Tensor, dim=None, keepdim=False):  # noqa: A002, A001
     return input.max(dim, keepdim)
 
 
+@takes_tensor
 def min(input: Tensor, dim=None, keepdim=False):  # noqa: A002, A001
     return input.min(dim, keepdim)
 
 
+@takes_tensor
 def amax(input: Tensor, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.amax(dim, keepdim), out)
 
 
+@takes_tensor
 def amin(input: Tensor, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.amin(dim, keepdim), out)
 
 
+@takes_tensor
 def argmax(input: Tensor, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.argmax(dim, keepdim), out)
 
 
+@takes_tensor
 def argmin(input: Tensor, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.argmin(dim, keepdim), out)
 
 
+@takes_tensor
 def logsumexp(input: Tensor, dim, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.logsumexp(dim, keepdim), out)
 
 
+@takes_tensor
 def softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     return input.softmax(dim)
 
 
+@takes_tensor
 def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     return input.log_softmax(dim)
 
 
+@takes_tensor
 def topk(input: Tensor, k: int, dim: int = -1, largest=True, sorted=True):  # noqa: A002
     return input.topk(k, dim, largest, sorted)
 
 
+@takes_tensor
 def sort(input: Tensor, dim: int = -1, descending=False, stable=False):  # noqa: A002
     return input.sort(dim, descending, stable)
 
 
+@takes_tensor
 def argsort(input: Tensor, dim: int = -1, descending=False) -> Tensor:  # noqa: A002
     return input.argsort(dim, descending)
 
 
+@takes_tensor
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     return input.gather(dim, index)
 
 
+@takes_tensor
 def reshape(input: Tensor, shape) -> Tensor:  # noqa: A002
     return input.reshape(shape)
 
 
+@takes_tensor
 def flatten(input: Tensor, start_dim=0, end_dim=-1) -> Tensor:  # noqa: A002
     return input.flatten(start_dim, end_dim)
 
 
+@takes_tensor
 def squeeze(input: Tensor, dim=None) -> Tensor:  # noqa: A002
     return input.squeeze(dim)
 
 
+@takes_tensor
 def unsqueeze(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     return input.unsqueeze(dim)
 
 
+@takes_tensor
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     return input.transpose(dim0, dim1)
 
 
+@takes_tensor
 def permute(input: Tensor, dims) -> Tensor:  # noqa: A002
     return input.permute(*dims)
 
 
+@takes_tensor
 def t(input: Tensor) -> Tensor:  # noqa: A002
     return input.t()
 
 
+@takes_tensor
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
     return tensor.split(split_size_or_sections, dim)
 
 
+@takes_tensor
 def chunk(input: Tensor, chunks: int, dim: int = 0):  # noqa: A002
     return input.chunk(chunks, dim)
 
 
+@takes_tensor
 def unbind(input: Tensor, dim: int = 0):  # noqa: A002
     return input.unbind(dim)
 
 
+@takes_tensor
 def masked_fill(input: Tensor, mask, value) -> Tensor:  # noqa: A002
     return input.masked_fill(mask, value)
 
 
+@takes_tensor
 def isnan(input: Tensor) -> Tensor:  # noqa: A002
     return input.isnan()
 
 
+@takes_tensor
 def isinf(input: Tensor) -> Tensor:  # noqa: A002
     return input.isinf()
 
 
+@takes_tensor
 def isfinite(input: Tensor) -> Tensor:  # noqa: A002
     return input.isfinite()
 
 
+@takes_tensor
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     return input.equal(other)
 
 
+@takes_tensor
 def round(input: Tensor, decimals: int = 0, *, out=None) -> Tensor:  # noqa: A002, A001
     return _into(input.round(decimals), out)
 
 
+@takes_tensor
 def floor(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.floor(), out)
 
 
+@takes_tensor
 def ceil(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.ceil(), out)
 
 
+@takes_tensor
 def cumsum(input: Tensor, dim: int, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.cumsum(dim), out)
 
 
+@takes_tensor
 def cumprod(input: Tensor, dim: int, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.cumprod(dim), out)
 
 
+@takes_tensor
 def prod(input: Tensor, dim=None, keepdim=False, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.prod(dim, keepdim), out)
 
 
+@takes_tensor
 def any(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A002, A001
     return input.any(dim, keepdim)
 
 
+@takes_tensor
 def all(input: Tensor, dim=None, keepdim=False) -> Tensor:  # noqa: A002, A001
     return input.all(dim, keepdim)
 
 
+@takes_tensor
 def clamp_min(input: Tensor, min, *, out=None) -> Tensor:  # noqa: A002, A001
     return _into(input.clamp_min(min), out)
 
 
+@takes_tensor
 def clamp_max(input: Tensor, max, *, out=None) -> Tensor:  # noqa: A002, A001
     return _into(input.clamp_max(max), out)
 
 
+@takes_tensor
 def lerp(input: Tensor, end: Tensor, weight, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.lerp(end, weight), out)
 
 
+@takes_tensor
 def reciprocal(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.reciprocal(), out)
 
 
+@takes_tensor
 def log1p(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.log1p(), out)
 
 
+@takes_tensor
 def expm1(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.expm1(), out)
 
 
+@takes_tensor
 def norm(input: Tensor, p="fro", dim=None, keepdim=False, out=None, dtype=None) -> Tensor:  # noqa: A002
     return _into(input.norm(p, dim, keepdim, dtype), out)
 
 
+@takes_tensor
 def neg(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(-input, out)
 
 
+@takes_tensor
 def flip(input: Tensor, dims) -> Tensor:  # noqa: A002
     return input.flip(dims)
 
 
+@takes_tensor
 def outer(input: Tensor, vec2: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.outer(vec2), out)
 
 
+@takes_tensor
 def mv(input: Tensor, vec: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.mv(vec), out)
 
 
+@takes_tensor
 def dot(input: Tensor, tensor: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.dot(tensor), out)
 
 
+@takes_tensor
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
     return input.diagonal(offset, dim1, dim2)
 
 
+@takes_tensor
 def diag(input: Tensor, diagonal: int = 0, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.diag(diagonal), out)
 
 
+@takes_tensor
 def trace(input: Tensor) -> Tensor:  # noqa: A002
     return input.trace()
 
 
+@takes_tensor
 def tile(input: Tensor, dims) -> Tensor:  # noqa: A002
     return input.tile(dims)
 
 
+@takes_tensor
 def repeat_interleave(input: Tensor, repeats, dim=None) -> Tensor:  # noqa: A002
     return input.repeat_interleave(repeats, dim)
 
 
+@takes_tensor
 def masked_select(input: Tensor, mask, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.masked_select(mask), out)
 
 
+@takes_tensor
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:  # noqa: A002
     return input.narrow(dim, start, length)
 
 
+@takes_tensor
 def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
     return input.transpose(axis0, axis1)
 
 
+@takes_tensor
 def nonzero(input: Tensor, *, as_tuple=False):  # noqa: A002
     return input.nonzero(as_tuple=as_tuple)
 
 
+@takes_tensor
 def count_nonzero(input: Tensor, dim=None) -> Tensor:  # noqa: A002
     return input.count_nonzero(dim)
 
 
+@takes_tensor
 def unique(input: Tensor, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     return input.unique(sorted, return_inverse, return_counts, dim)
 
 
+@takes_tensor
 def bincount(input: Tensor, weights=None, minlength: int = 0) -> Tensor:  # noqa: A002
     return input.bincount(weights, minlength)
 
 
+@takes_tensor
 def isclose(input: Tensor, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:  # noqa: A002
     return input.isclose(other, rtol, atol, equal_nan)
 
 
+@takes_tensor
 def logical_and(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.logical_and(other), out)
 
 
+@takes_tensor
 def logical_or(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.logical_or(other), out)
 
 
+@takes_tensor
 def logical_xor(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.logical_xor(other), out)
 
 
+@takes_tensor
 def logical_not(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.logical_not(), out)
 
 
+@takes_tensor
 def eq(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input == other, out)
 
 
+@takes_tensor
 def ne(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input != other, out)
 
 
+@takes_tensor
 def lt(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input < other, out)
 
 
+@takes_tensor
 def le(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input <= other, out)
 
 
+@takes_tensor
 def gt(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input > other, out)
 
 
+@takes_tensor
 def ge(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input >= other, out)
 
@@ -498,50 +600,65 @@ def _einsum_letters(equation: str, operands) -> tuple[tuple[str, ...], str]:
     return tuple(inputs), output
 
 
+@takes_tensor
 def erf(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.erf(), out)
 
 
+@takes_tensor
 def trunc(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.trunc(), out)
 
 
+@takes_tensor
 def frac(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.frac(), out)
 
 
+@takes_tensor
 def fmod(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.fmod(other), out)
 
 
 def remainder(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
-    return _into(input.remainder(other), out)
+    if isinstance(input, Tensor):
+        return _into(input.remainder(other), out)
+    if isinstance(input, _NUMBERS) and isinstance(other, Tensor):
+        return _into(input - (input / other).floor() * other, out)  # torch.remainder(7, t)
+    raise DTypeError(not_a_tensor("remainder", "input", input))
 
 
+@takes_tensor
 def exp2(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.exp2(), out)
 
 
+@takes_tensor
 def tan(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.tan(), out)
 
 
+@takes_tensor
 def sinh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.sinh(), out)
 
 
+@takes_tensor
 def cosh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.cosh(), out)
 
 
+@takes_tensor
 def nan_to_num(input: Tensor, nan=0.0, posinf=None, neginf=None, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.nan_to_num(nan, posinf, neginf), out)
 
 
+@takes_tensor
 def median(input: Tensor, dim=None, keepdim=False):  # noqa: A002
     return input.median(dim, keepdim)
 
 
+@takes_tensor
 def movedim(input: Tensor, source, destination) -> Tensor:  # noqa: A002
     return input.movedim(source, destination)
 
@@ -549,20 +666,24 @@ def movedim(input: Tensor, source, destination) -> Tensor:  # noqa: A002
 moveaxis = movedim
 
 
+@takes_tensor
 def argwhere(input: Tensor) -> Tensor:  # noqa: A002
     return input.nonzero()
 
 
+@takes_tensor
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     std_ = input.std(dim, unbiased, keepdim, correction=correction)
     return std_, input.mean(dim, keepdim)
 
 
+@takes_tensor
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     var_ = input.var(dim, unbiased, keepdim, correction=correction)
     return var_, input.mean(dim, keepdim)
 
 
+@takes_tensor
 def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:  # noqa: A002
     """input's values at `indices` along `dim` (the flattened input when dim is None), the
     two broadcast against each other in the other dims: for argsort/argmax results."""
@@ -577,6 +698,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:  # noqa:
     return x.gather(dim, Tensor._make(np.broadcast_to(index, index_shape)))
 
 
+@takes_tensor
 def broadcast_to(input: Tensor, size) -> Tensor:  # noqa: A002
     return input.expand(*size)
 
@@ -644,17 +766,21 @@ def column_stack(tensors, *, out=None) -> Tensor:
     return _into(cat(columns, dim=1), out)
 
 
+@takes_tensor
 def scatter(input: Tensor, dim: int, index, src=None, *, value=None, reduce=None) -> Tensor:  # noqa: A002
     return input.scatter(dim, index, src, value=value, reduce=reduce)
 
 
+@takes_tensor
 def scatter_add(input: Tensor, dim: int, index, src) -> Tensor:  # noqa: A002
     return input.scatter_add(dim, index, src)
 
 
+@takes_tensor
 def index_add(input: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:  # noqa: A002
     return input.index_add(dim, index, source, alpha=alpha)
 
 
+@takes_tensor
 def index_fill(input: Tensor, dim: int, index, value) -> Tensor:  # noqa: A002
     return input.index_fill(dim, index, value)

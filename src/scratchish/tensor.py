@@ -13,6 +13,8 @@ must run unchanged here.
 from __future__ import annotations
 
 import builtins
+import functools
+import inspect
 import math
 import weakref
 from collections import namedtuple
@@ -1451,6 +1453,48 @@ def _floating(x: Tensor) -> Tensor:
     """x, converted to the default float dtype if it holds ints (exp of an int tensor is
     float32, as in torch, not NumPy's float64)."""
     return x if x.array.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
+
+
+def takes_tensor(fn):
+    """Decorator for a function form of a method (`sh.var(x)` is `x.var()`): its first
+    argument must be a Tensor. Without it, `sh.var([1, 2])` would fail inside with
+    "'list' object has no attribute 'var'"; with it, the error names the function, what it got
+    and how to make a tensor."""
+    name = fn.__name__
+    first = next(iter(inspect.signature(fn).parameters))
+
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        value = args[0] if args else kwargs.get(first)
+        if type(value) is not Tensor and not isinstance(value, Tensor):
+            raise DTypeError(not_a_tensor(name, first, value))
+        return fn(*args, **kwargs)
+
+    return checked
+
+
+def not_a_tensor(name: str, argument: str, value) -> str:
+    """The message for a function that needs a tensor and got `value`."""
+    got = f"{type(value).__name__} ({_short_repr(value)})"
+    if value is None:
+        hint = (
+            "A variable that should hold a tensor holds None: check the line that set it (a "
+            "function without `return` gives None)."
+        )
+    elif isinstance(value, np.ndarray):
+        hint = "Convert the array first: sh.from_numpy(a) (shares memory) or sh.tensor(a)."
+    elif isinstance(value, (builtins.int, builtins.float, builtins.bool)):
+        hint = f"For a plain number use Python's math module, or make one: sh.tensor({value!r})."
+    elif isinstance(value, (list, tuple)):
+        hint = f"Make one first: sh.tensor({_short_repr(value)})."
+    else:
+        hint = "Make one first, e.g. sh.tensor([1.0, 2.0])."
+    return f"{name}: {argument} must be a Tensor, got {got}. {hint}"
+
+
+def _short_repr(value, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _operands(a: Tensor, b, true_div: bool = False):
