@@ -217,3 +217,54 @@ def test_pow_and_remainder_take_a_number_first_as_torch():
     assert sh.remainder(7, t).tolist() == [0.0, 1.0, 1.0]
     error = raised(lambda: sh.pow("2", t))
     assert str(error).startswith("pow: input must be a Tensor, got str")
+
+
+# --- bad dims, counts and operands name the function (each was a bare Python/NumPy error)
+X = sh.arange(12.0).reshape(3, 4)
+BAD_ARGUMENTS = [
+    (lambda: X.split(None), sh.ArgumentError, "split: split_size_or_sections"),
+    (lambda: X.split([1, 1]), sh.ArgumentError, "add up to 3"),
+    (lambda: X.chunk(0), sh.ArgumentError, "chunk: chunks must be >= 1"),
+    (lambda: X.chunk(2.5), sh.ArgumentError, "chunk: chunks must be a whole number"),
+    (lambda: X.unbind("0"), sh.IndexOutOfRangeError, "unbind: dim '0'"),
+    (lambda: X.topk(2, dim=5), sh.IndexOutOfRangeError, "topk: dim 5 is out of range"),
+    (lambda: X.topk(9), sh.ArgumentError, "topk: k=9 must be from 0 to the size 4"),
+    (lambda: X.sort(dim=2), sh.IndexOutOfRangeError, "sort: dim 2"),
+    (lambda: X.median(dim=-3), sh.IndexOutOfRangeError, "median: dim -3"),
+    (lambda: X.diagonal(dim1=7), sh.IndexOutOfRangeError, "diagonal: dim 7"),
+    (lambda: X.flip(None), sh.ArgumentError, "flip: dims must be a whole number or a list"),
+    (lambda: X.tile(2.0), sh.ArgumentError, "tile: dims"),
+    (lambda: X.repeat_interleave("a", dim=0), sh.ArgumentError, "repeat_interleave: repeats"),
+    (lambda: X.movedim(0, (0, 1)), sh.ArgumentError, "movedim: source [0] and destination"),
+    (lambda: X.count_nonzero(dim=3), sh.IndexOutOfRangeError, "count_nonzero: dim 3"),
+    (lambda: X.round(None), sh.ArgumentError, "round: decimals must be a whole number"),
+    (lambda: X.tril(None), sh.ArgumentError, "tril: diagonal must be a whole number"),
+    (lambda: X.squeeze(1.5), sh.ArgumentError, "squeeze: dim must be"),
+    (lambda: X.gather(1, [[0]]), sh.DTypeError, "gather: index must be a Tensor"),
+    (lambda: X.equal([1.0]), sh.DTypeError, "equal: other must be a Tensor"),
+    (lambda: sh.arange(3.0).outer(2.0), sh.DTypeError, "outer: vec2 must be a Tensor"),
+    (lambda: sh.take_along_dim(X, [0]), sh.DTypeError, "take_along_dim: indices must be"),
+    (lambda: X >= None, sh.DTypeError, "ge: cannot compare a float32 tensor with None"),
+    (lambda: X < "a", sh.DTypeError, "lt: cannot compare"),
+    (lambda: X > sh.zeros(5), sh.ShapeError, "gt: shapes (3, 4) and (5,) cannot be broadcast"),
+    (lambda: sh.cat(X, X), sh.DTypeError, "cat([a, b], dim=0), not cat(a, b)"),
+    (lambda: sh.stack([X, X], dim=None), sh.ArgumentError, "stack: dim must be a whole number"),
+    (lambda: sh.atleast_1d(X, None), sh.DTypeError, "atleast_1d: tensor 1 must be a Tensor"),
+    (lambda: sh.broadcast_tensors(X, sh.zeros(5)), sh.ShapeError, "broadcast_tensors: shapes"),
+]
+
+
+@pytest.mark.parametrize(
+    "call, kind, words", BAD_ARGUMENTS, ids=lambda v: getattr(v, "__name__", "")
+)
+def test_a_bad_argument_gets_an_error_that_names_the_function(call, kind, words):
+    error = raised(call)
+    assert isinstance(error, kind), (type(error), str(error))
+    assert words in str(error)
+
+
+def test_split_and_chunk_of_an_empty_dim_give_torchs_pieces():
+    empty = sh.zeros(0)
+    assert [t.shape for t in empty.split(2)] == [(0,)]
+    assert [t.shape for t in empty.chunk(3)] == [(0,), (0,), (0,)]
+    assert [t.tolist() for t in sh.arange(5.0).chunk(2)] == [[0.0, 1.0, 2.0], [3.0, 4.0]]

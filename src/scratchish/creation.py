@@ -467,9 +467,16 @@ def _finish_op(t: Tensor, out):
 
 
 def _check_join(name: str, tensors, dim: int, same_shape: bool):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise DTypeError(
+            f"{name}: tensors must be a list or tuple of tensors, got "
+            f"{type(tensors).__name__}: {name}([a, b], dim=0), not {name}(a, b)."
+        )
     tensors = [t if isinstance(t, Tensor) else tensor(t) for t in tensors]
     if not tensors:
         raise ArgumentError(f"{name}: expected a non-empty list of tensors.")
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise ArgumentError(f"{name}: dim must be a whole number, got {dim!r}.")
     shapes = [t.array.shape for t in tensors]
     first = shapes[0]
     for i, s in enumerate(shapes):

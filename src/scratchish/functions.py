@@ -11,9 +11,9 @@ import string
 
 import numpy as np
 
-from .errors import ArgumentError, DTypeError, UnsupportedError
+from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError, broadcast_message
 from .ops.matmul import Einsum
-from .tensor import Tensor, not_a_tensor, takes_tensor
+from .tensor import Tensor, _check_dim, not_a_tensor, takes_tensor
 
 _NUMBERS = (builtins.int, builtins.float)
 
@@ -290,7 +290,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
 
 @takes_tensor
 def permute(input: Tensor, dims) -> Tensor:  # noqa: A002
-    return input.permute(*dims)
+    return input.permute(dims)
 
 
 @takes_tensor
@@ -687,9 +687,11 @@ def var_mean(input: Tensor, dim=None, unbiased=None, keepdim=False, *, correctio
 def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:  # noqa: A002
     """input's values at `indices` along `dim` (the flattened input when dim is None), the
     two broadcast against each other in the other dims: for argsort/argmax results."""
+    if not isinstance(indices, Tensor):
+        raise DTypeError(not_a_tensor("take_along_dim", "indices", indices))
     if dim is None:
         return input.flatten().gather(0, indices.flatten())
-    dim = dim % input.ndim
+    dim = _check_dim("take_along_dim", dim, input.ndim)
     index = np.asarray(indices.array if isinstance(indices, Tensor) else indices)
     shape = [builtins.max(a, b) for a, b in zip(input.shape, index.shape)]
     in_shape, index_shape = list(shape), list(shape)
@@ -704,14 +706,19 @@ def broadcast_to(input: Tensor, size) -> Tensor:  # noqa: A002
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple:
-    shape = np.broadcast_shapes(*(t.shape for t in tensors))
+    tensors = _tensors_of(tensors, "broadcast_tensors")
+    try:
+        shape = np.broadcast_shapes(*(t.shape for t in tensors))
+    except ValueError:
+        shapes = [t.shape for t in tensors]
+        raise ShapeError(broadcast_message("broadcast_tensors", *shapes)) from None
     return tuple(t.expand(*shape) for t in tensors)
 
 
 def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple:
     """Coordinate grids from 1-d tensors: with indexing='ij' grid k varies along dim k;
     'xy' swaps the first two dims (NumPy's and matplotlib's order). torch's default is 'ij'."""
-    tensors = _tensors_of(tensors)
+    tensors = _tensors_of(tensors, "meshgrid")
     if indexing not in ("ij", "xy"):
         raise ArgumentError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}.")
     sizes = [t.numel() for t in tensors]
@@ -727,18 +734,21 @@ def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple:
 
 
 def atleast_1d(*tensors: Tensor):
-    out = tuple(t.reshape(1) if t.ndim == 0 else t for t in _tensors_of(tensors))
+    out = tuple(t.reshape(1) if t.ndim == 0 else t for t in _tensors_of(tensors, "atleast_1d"))
     return out[0] if len(out) == 1 else out
 
 
 def atleast_2d(*tensors: Tensor):
-    out = tuple(t.reshape(1, -1) if t.ndim < 2 else t for t in _tensors_of(tensors))
+    out = tuple(t.reshape(1, -1) if t.ndim < 2 else t for t in _tensors_of(tensors, "atleast_2d"))
     return out[0] if len(out) == 1 else out
 
 
-def _tensors_of(tensors: tuple) -> tuple:
+def _tensors_of(tensors: tuple, name: str = "") -> tuple:
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        return tuple(tensors[0])
+        tensors = tuple(tensors[0])
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise DTypeError(not_a_tensor(name, f"tensor {i}", t))
     return tensors
 
 

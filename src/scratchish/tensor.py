@@ -30,6 +30,7 @@ from .errors import (
     InPlaceError,
     ShapeError,
     UnsupportedError,
+    broadcast_message,
 )
 from .ops.elementwise import (
     Abs,
@@ -793,6 +794,7 @@ class Tensor:
         if dim is None:
             flat = self.flatten().sort()[0]
             return flat[(flat.shape[0] - 1) // 2]
+        dim = _check_dim("median", dim, self.ndim)
         values, indices = self.sort(dim)
         middle = (self.shape[dim] - 1) // 2
         v, i = values.narrow(dim, middle, 1), indices.narrow(dim, middle, 1)
@@ -804,8 +806,13 @@ class Tensor:
     def movedim(self, source, destination):
         source = [source] if isinstance(source, builtins.int) else list(source)
         destination = [destination] if isinstance(destination, builtins.int) else list(destination)
-        source = [d % self.ndim for d in source]
-        destination = [d % self.ndim for d in destination]
+        source = [_check_dim("movedim", d, self.ndim) for d in source]
+        destination = [_check_dim("movedim", d, self.ndim) for d in destination]
+        if len(source) != len(destination):
+            raise ArgumentError(
+                f"movedim: source {source} and destination {destination} must list the same "
+                f"number of dims, e.g. x.movedim(0, -1) or x.movedim((0, 1), (2, 3))."
+            )
         order = [d for d in range(self.ndim) if d not in source]
         for dst, src in sorted(zip(destination, source)):
             order.insert(dst, src)
@@ -854,12 +861,13 @@ class Tensor:
 
     def flip(self, dims):
         """The elements in reverse order along each of `dims` (a copy, as in torch)."""
-        dims = {d % self.ndim for d in ((dims,) if isinstance(dims, builtins.int) else dims)}
+        dims = {_check_dim("flip", d, self.ndim) for d in _int_list("flip", "dims", dims)}
         index = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(self.ndim))
         return self[index].contiguous()
 
     def outer(self, vec2):
         """out[i, j] = self[i] * vec2[j], for two 1-d tensors."""
+        _need_tensor("outer", "vec2", vec2)
         if self.ndim != 1 or _value(vec2).ndim != 1:
             raise ShapeError(
                 f"outer: both inputs must be 1-d, got shapes {self.shape} and "
@@ -872,7 +880,11 @@ class Tensor:
 
     def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1):
         """The elements [i, i + offset] of the (dim1, dim2) planes, as a new last dim."""
-        dim1, dim2 = dim1 % self.ndim, dim2 % self.ndim
+        dim1, dim2 = (
+            _check_dim("diagonal", dim1, self.ndim),
+            _check_dim("diagonal", dim2, self.ndim),
+        )
+        offset = _whole_number("diagonal", "offset", offset)
         rest = [d for d in range(self.ndim) if d not in (dim1, dim2)]
         x = self.permute(*rest, dim1, dim2)
         n1, n2 = x.shape[-2], x.shape[-1]
@@ -897,14 +909,20 @@ class Tensor:
         return out
 
     def tile(self, dims):
-        dims = tuple(dims)
+        dims = tuple(_int_list("tile", "dims", dims))
         return self.repeat(*((1,) * (self.ndim - len(dims)) + dims))
 
     def repeat_interleave(self, repeats, dim=None):
         """Each element `repeats` times in a row (along `dim`; flattened when dim is None)."""
         x = self.flatten() if dim is None else self
-        dim = 0 if dim is None else dim % x.ndim
-        index = np.repeat(np.arange(x.shape[dim]), _value(repeats))
+        dim = 0 if dim is None else _check_dim("repeat_interleave", dim, x.ndim)
+        try:
+            index = np.repeat(np.arange(x.shape[dim]), _value(repeats))
+        except (TypeError, ValueError) as e:
+            raise ArgumentError(
+                f"repeat_interleave: repeats must be a whole number >= 0 or one per element "
+                f"along dim {dim} ({x.shape[dim]} of them), got {repeats!r} ({e})."
+            ) from None
         return x.index_select(dim, index)
 
     def masked_select(self, mask):
@@ -922,7 +940,12 @@ class Tensor:
         return Tensor._make(np.stack(where_nonzero, axis=-1).astype(np.int64))
 
     def count_nonzero(self, dim=None):
-        return Tensor._make(np.asarray(np.count_nonzero(self.array, axis=_dim(dim)), np.int64))
+        if dim is not None:
+            dim = tuple(
+                _check_dim("count_nonzero", d, self.ndim)
+                for d in _int_list("count_nonzero", "dim", dim)
+            )
+        return Tensor._make(np.asarray(np.count_nonzero(self.array, axis=dim), np.int64))
 
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
         """The distinct values, in increasing order (with dim: the distinct slices)."""
@@ -1011,21 +1034,22 @@ class Tensor:
         return Tensor._make(self.array != _value(other))
 
     def __lt__(self, other):
-        return Tensor._make(self.array < _value(other))
+        return _compare("lt", np.less, self, other)
 
     def __le__(self, other):
-        return Tensor._make(self.array <= _value(other))
+        return _compare("le", np.less_equal, self, other)
 
     def __gt__(self, other):
-        return Tensor._make(self.array > _value(other))
+        return _compare("gt", np.greater, self, other)
 
     def __ge__(self, other):
-        return Tensor._make(self.array >= _value(other))
+        return _compare("ge", np.greater_equal, self, other)
 
     __hash__ = object.__hash__
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def equal(self, other) -> bool:
+        _need_tensor("equal", "other", other)
         return self.array.shape == _value(other).shape and bool((self.array == _value(other)).all())
 
     def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
@@ -1109,7 +1133,7 @@ class Tensor:
         return Tensor._make(np.ceil(self.array))
 
     def round(self, decimals: int = 0):
-        return Tensor._make(np.round(self.array, decimals))
+        return Tensor._make(np.round(self.array, _whole_number("round", "decimals", decimals)))
 
     def where(self, condition, other):
         return where(condition, self, other)
@@ -1198,15 +1222,18 @@ class Tensor:
         return LogSumExp.apply(self, dim=_dim(dim), keepdim=keepdim)
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
-        if not -self.ndim <= dim < max(self.ndim, 1) or k > self.array.shape[dim]:
+        dim = _check_dim("topk", dim, self.ndim)
+        k = _whole_number("topk", "k", k)
+        if not 0 <= k <= self.array.shape[dim]:
             raise ArgumentError(
-                f"topk: k={k} is larger than the size {self.array.shape[dim]} of dim {dim}."
+                f"topk: k={k} must be from 0 to the size {self.array.shape[dim]} of dim {dim}."
             )
         order = np.argsort(-self.array if largest else self.array, axis=dim, kind="stable")
         index = np.take(order, np.arange(k), axis=dim)
         return values_indices(Gather.apply(self, index=index, dim=dim), Tensor._make(index))
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        dim = _check_dim("sort", dim, self.ndim)
         key = -self.array if descending else self.array
         index = np.argsort(key, axis=dim, kind="stable")
         return values_indices(Gather.apply(self, index=index, dim=dim), Tensor._make(index))
@@ -1215,7 +1242,8 @@ class Tensor:
         return self.sort(dim, descending).indices
 
     def gather(self, dim: int, index):
-        return Gather.apply(self, index=_value(index), dim=dim)
+        _need_tensor("gather", "index", index)
+        return Gather.apply(self, index=_value(index), dim=_check_dim("gather", dim, self.ndim))
 
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape):
@@ -1248,10 +1276,7 @@ class Tensor:
         shape = self.array.shape
         if dim is None:
             return self.reshape(*(n for n in shape if n != 1))
-        dims = {
-            _check_dim("squeeze", d, len(shape))
-            for d in ((dim,) if isinstance(dim, builtins.int) else dim)
-        }
+        dims = {_check_dim("squeeze", d, len(shape)) for d in _int_list("squeeze", "dim", dim)}
         return self.reshape(*(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
 
     def unsqueeze(self, dim: int):
@@ -1294,17 +1319,31 @@ class Tensor:
         return _cat_repeat(x, sizes)
 
     def split(self, split_size, dim: int = 0):
+        dim = _check_dim("split", dim, self.ndim)
         n = self.array.shape[dim]
-        if isinstance(split_size, builtins.int):
-            bounds = list(range(0, n, split_size)) + [n]
+        if isinstance(split_size, (builtins.int, np.integer)) and split_size > 0:
+            bounds = list(range(0, n, split_size)) + [n] if n else [0, 0]  # torch: one empty
         else:
-            bounds = [0, *np.cumsum(split_size).tolist()]
+            sizes = _int_list("split", "split_size_or_sections", split_size)
+            if builtins.sum(sizes) != n or builtins.min(sizes, default=0) < 0:
+                raise ArgumentError(
+                    f"split: split_size_or_sections {split_size!r} must be a whole number > 0, "
+                    f"or sizes >= 0 that add up to {n} (the size of dim {dim})."
+                )
+            bounds = [0, *np.cumsum(sizes).tolist()]
         return tuple(self[_slice_at(dim, a, b)] for a, b in zip(bounds, bounds[1:]))
 
     def chunk(self, chunks: int, dim: int = 0):
-        return self.split(-(-self.array.shape[dim] // chunks), dim)
+        dim = _check_dim("chunk", dim, self.ndim)
+        if _whole_number("chunk", "chunks", chunks) < 1:
+            raise ArgumentError(f"chunk: chunks must be >= 1, got {chunks}.")
+        n = self.array.shape[dim]
+        if n == 0:  # torch gives `chunks` empty pieces
+            return tuple(self.narrow(dim, 0, 0) for _ in range(chunks))
+        return self.split(-(-n // chunks), dim)
 
     def unbind(self, dim: int = 0):
+        dim = _check_dim("unbind", dim, self.ndim)
         return tuple(self.select(dim, i) for i in range(self.array.shape[dim]))
 
     def select(self, dim: int, index: int):
@@ -1315,9 +1354,11 @@ class Tensor:
 
     # where, not a product with a 0/1 mask: -inf * 0 would be nan (triu of -inf: causal masks)
     def tril(self, diagonal: int = 0):
+        diagonal = _whole_number("tril", "diagonal", diagonal)
         return where(np.tril(np.ones(self.array.shape[-2:], dtype=bool), diagonal), self, 0)
 
     def triu(self, diagonal: int = 0):
+        diagonal = _whole_number("triu", "diagonal", diagonal)
         return where(np.triu(np.ones(self.array.shape[-2:], dtype=bool), diagonal), self, 0)
 
     def __getitem__(self, index):
@@ -1558,6 +1599,44 @@ def _dim(dim):
 
 def _keep(keepdim, keepdims):
     return keepdim if keepdims is None else keepdims
+
+
+def _compare(op: str, ufunc, x: Tensor, other) -> Tensor:
+    """x <op> other elementwise, as a bool tensor; a bad operand gets an error naming op."""
+    try:
+        return Tensor._make(ufunc(x.array, _value(other)))
+    except (TypeError, ValueError) as e:
+        if isinstance(other, (Tensor, np.ndarray)) and "broadcast" in str(e):
+            raise ShapeError(broadcast_message(op, x.array.shape, _value(other).shape)) from None
+        raise DTypeError(
+            f"{op}: cannot compare a {x.array.dtype} tensor with {_short_repr(other)} "
+            f"({type(other).__name__}); compare with a number or a tensor."
+        ) from None
+
+
+def _need_tensor(op: str, name: str, value) -> None:
+    if not isinstance(value, Tensor):
+        raise DTypeError(not_a_tensor(op, name, value))
+
+
+def _whole_number(op: str, name: str, value) -> int:
+    """`value` as an int, or an ArgumentError naming the op and the argument."""
+    if isinstance(value, (builtins.int, np.integer)) and not isinstance(value, builtins.bool):
+        return builtins.int(value)
+    raise ArgumentError(f"{op}: {name} must be a whole number, got {value!r}.")
+
+
+def _int_list(op: str, name: str, value) -> list:
+    """An int or a sequence of ints as a list of ints, or an ArgumentError naming the op."""
+    if isinstance(value, (builtins.int, np.integer)) and not isinstance(value, builtins.bool):
+        return [builtins.int(value)]
+    if isinstance(value, Tensor):
+        value = value.tolist()
+    if isinstance(value, (list, tuple, Size)):
+        return [_whole_number(op, name, v) for v in value]
+    raise ArgumentError(
+        f"{op}: {name} must be a whole number or a list of them, got {value!r}, e.g. (0, 1)."
+    )
 
 
 def _check_dim(op: str, dim: int, ndim: int) -> int:
