@@ -251,6 +251,16 @@ BAD_ARGUMENTS = [
     (lambda: sh.stack([X, X], dim=None), sh.ArgumentError, "stack: dim must be a whole number"),
     (lambda: sh.atleast_1d(X, None), sh.DTypeError, "atleast_1d: tensor 1 must be a Tensor"),
     (lambda: sh.broadcast_tensors(X, sh.zeros(5)), sh.ShapeError, "broadcast_tensors: shapes"),
+    (lambda: sh.zeros_like(X, dtype=sh.tensor(True)), sh.DTypeError, "sh.float32"),
+    (lambda: X == sh.zeros(2), sh.ShapeError, "eq: shapes (3, 4) and (2,) cannot be broadcast"),
+    (lambda: X.logical_and(sh.zeros(5)), sh.ShapeError, "logical_and: shapes"),
+    (lambda: X.mm(None), sh.DTypeError, "expected a tensor, got NoneType"),
+    (lambda: X.norm(p=[2]), sh.UnsupportedError, "norm: p=[2] is not supported"),
+    (lambda: X.movedim(None, 0), sh.ArgumentError, "movedim: source must be a whole number"),
+    (lambda: sh.pad(X, None), sh.ArgumentError, "pad: pad must be a tuple of whole numbers"),
+    (lambda: sh.arange("5"), sh.ArgumentError, "arange: end must be a number, got '5'"),
+    (lambda: sh.accuracy(X, sh.tensor([0, 1])), sh.ShapeError, "accuracy: preds of shape (3, 4)"),
+    (lambda: sh.rmse(X, sh.zeros(5)), sh.ShapeError, "rmse: preds of shape (3, 4) and targs"),
 ]
 
 
@@ -268,3 +278,17 @@ def test_split_and_chunk_of_an_empty_dim_give_torchs_pieces():
     assert [t.shape for t in empty.split(2)] == [(0,)]
     assert [t.shape for t in empty.chunk(3)] == [(0,), (0,), (0,)]
     assert [t.tolist() for t in sh.arange(5.0).chunk(2)] == [[0.0, 1.0, 2.0], [3.0, 4.0]]
+
+
+def test_comparing_with_none_or_text_is_false_as_torch():
+    x = sh.tensor([1.0, 2.0])
+    assert (x == None) is False and (x != None) is True  # noqa: E711 - the case under test
+    assert (x == "a") is False
+    assert (x == sh.tensor([1.0, 5.0])).tolist() == [True, False]
+    assert x.eq(x).tolist() == [True, True] and x.ne(x).tolist() == [False, False]
+
+
+def test_arange_takes_a_one_element_tensor_as_torch():
+    assert sh.arange(sh.tensor(3)).tolist() == [0, 1, 2]
+    assert sh.arange(sh.tensor(3)).dtype == sh.int64
+    assert sh.arange(sh.tensor(1.5)).dtype == sh.float32

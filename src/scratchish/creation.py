@@ -188,7 +188,9 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     _check_device(device)
     if end is None:
         start, end = 0, start
-    start, end, step = (_value(v) for v in (start, end, step))
+    start, end, step = (
+        _number("arange", k, v) for k, v in zip(("start", "end", "step"), (start, end, step))
+    )
     if step == 0:
         raise ArgumentError("arange: step must not be 0.")
     is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
@@ -198,6 +200,18 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         else (np.int64 if is_int else dtypes.get_default_dtype().np)
     )
     return _finish(np.arange(start, end, step).astype(np_type), requires_grad)
+
+
+def _number(op: str, name: str, value):
+    """A Python number from a number, a NumPy scalar or a one-element tensor (torch takes
+    sh.arange(t) for a 0-d t), or an ArgumentError naming the argument."""
+    if isinstance(value, Tensor):
+        value = value.array
+    if isinstance(value, (np.ndarray, np.generic)) and value.size == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ArgumentError(f"{op}: {name} must be a number, got {value!r}.")
+    return value
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -508,6 +522,11 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
     """Pad the last dims: `pad=(left, right, top, bottom, ...)` as in torch.nn.functional.pad."""
     if mode != "constant":
         raise ArgumentError(f"pad: mode {mode!r} is not supported; use mode='constant'.")
+    if not isinstance(pad, (list, tuple)) or not all(isinstance(p, (int, np.integer)) for p in pad):
+        raise ArgumentError(
+            f"pad: pad must be a tuple of whole numbers (left, right, top, bottom, ...), got "
+            f"{pad!r}; e.g. pad=(1, 1) adds one value on each side of the last dim."
+        )
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ArgumentError(
             f"pad: {pad} must hold (before, after) pairs for at most {x.ndim} dims."

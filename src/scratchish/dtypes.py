@@ -95,7 +95,7 @@ def as_dtype(d) -> dtype:
         return bool
     try:
         return FROM_NUMPY[np.dtype(d)]
-    except (TypeError, KeyError):
+    except (TypeError, KeyError, ValueError):
         accepted = ", ".join(f"sh.{x.name}" for x in _ALL)
         raise DTypeError(
             f"dtype {d!r} is not supported. Use one of {accepted} (or their NumPy equivalents)."

@@ -519,12 +519,12 @@ class Tensor:
     abs = __abs__
 
     def mm(self, other):
-        return MatMul.apply(self, other)
+        return MatMul.apply(self, _tensor_operand(other))
 
     bmm = mm
 
     def dot(self, other):
-        return MatMul.apply(self, other)
+        return MatMul.apply(self, _tensor_operand(other))
 
     # in place: `x += 1`, `w -= lr * w.grad` (under no_grad), `x.add_(y)`
     def __iadd__(self, other):
@@ -804,10 +804,13 @@ class Tensor:
         return self.to(other.dtype)
 
     def movedim(self, source, destination):
-        source = [source] if isinstance(source, builtins.int) else list(source)
-        destination = [destination] if isinstance(destination, builtins.int) else list(destination)
-        source = [_check_dim("movedim", d, self.ndim) for d in source]
-        destination = [_check_dim("movedim", d, self.ndim) for d in destination]
+        source = [
+            _check_dim("movedim", d, self.ndim) for d in _int_list("movedim", "source", source)
+        ]
+        destination = [
+            _check_dim("movedim", d, self.ndim)
+            for d in _int_list("movedim", "destination", destination)
+        ]
         if len(source) != len(destination):
             raise ArgumentError(
                 f"movedim: source {source} and destination {destination} must list the same "
@@ -853,7 +856,7 @@ class Tensor:
             return x.abs().sum(dim, keepdim)
         if p == math.inf:
             return x.abs().amax(dim, keepdim)
-        if isinstance(p, str) or p <= 0:
+        if not isinstance(p, (builtins.int, builtins.float)) or p <= 0:
             raise UnsupportedError(
                 f"norm: p={p!r} is not supported; use p=2 ('fro'), 1, float('inf') or a number > 0."
             )
@@ -968,13 +971,13 @@ class Tensor:
         return Tensor._make(np.isclose(self.array, _value(other), rtol, atol, equal_nan))
 
     def logical_and(self, other):
-        return Tensor._make(np.logical_and(self.array, _value(other)))
+        return _compare("logical_and", np.logical_and, self, other)
 
     def logical_or(self, other):
-        return Tensor._make(np.logical_or(self.array, _value(other)))
+        return _compare("logical_or", np.logical_or, self, other)
 
     def logical_xor(self, other):
-        return Tensor._make(np.logical_xor(self.array, _value(other)))
+        return _compare("logical_xor", np.logical_xor, self, other)
 
     def logical_not(self):
         return Tensor._make(np.logical_not(self.array))
@@ -1028,10 +1031,20 @@ class Tensor:
 
     # ---------------------------------------------------------------- comparisons
     def __eq__(self, other):  # type: ignore[override]
-        return Tensor._make(self.array == _value(other))
+        if other is None or isinstance(other, str):
+            return NotImplemented  # Python then says False, as torch: `t == None` is False
+        return _compare("eq", np.equal, self, other)
 
     def __ne__(self, other):  # type: ignore[override]
-        return Tensor._make(self.array != _value(other))
+        if other is None or isinstance(other, str):
+            return NotImplemented  # Python then says True, as torch
+        return _compare("ne", np.not_equal, self, other)
+
+    def eq(self, other):
+        return _compare("eq", np.equal, self, other)
+
+    def ne(self, other):
+        return _compare("ne", np.not_equal, self, other)
 
     def __lt__(self, other):
         return _compare("lt", np.less, self, other)
@@ -1046,7 +1059,7 @@ class Tensor:
         return _compare("ge", np.greater_equal, self, other)
 
     __hash__ = object.__hash__
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    lt, le, gt, ge = __lt__, __le__, __gt__, __ge__
 
     def equal(self, other) -> bool:
         _need_tensor("equal", "other", other)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor
 
 __all__ = ["accuracy", "error_rate", "f1_score", "mae", "rmse", "r2_score"]
@@ -22,16 +23,30 @@ def _array(t) -> np.ndarray:
     return t.detach().numpy() if isinstance(t, Tensor) else np.asarray(t)
 
 
-def _classes(preds, targs) -> tuple[np.ndarray, np.ndarray]:
+def _classes(name: str, preds, targs) -> tuple[np.ndarray, np.ndarray]:
     """Predicted and true class indices, flat. preds (..., C) logits, targs (...) ints."""
     p, t = _arrays(preds, targs)
+    if p.ndim == 0 or p.shape[:-1] != t.shape:
+        raise ShapeError(
+            f"{name}: preds of shape {p.shape} hold scores for {p.shape[:-1]} samples (one row "
+            f"of class scores each), but targs has shape {t.shape}. Pass the model's outputs "
+            f"(N, C) and the true classes (N,)."
+        )
     return p.argmax(axis=-1).reshape(-1), t.reshape(-1)
 
 
-def _values(preds, targs) -> tuple[np.ndarray, np.ndarray]:
+def _values(name: str, preds, targs) -> tuple[np.ndarray, np.ndarray]:
     """Predicted and true values for regression, flat and in float64: (N, 1) and (N,) match."""
     p, t = _arrays(preds, targs)
-    return p.reshape(-1).astype(np.float64), t.reshape(-1).astype(np.float64)
+    if p.size != t.size:
+        raise ShapeError(
+            f"{name}: preds of shape {p.shape} and targs of shape {t.shape} hold different "
+            f"numbers of values ({p.size} and {t.size}); pass one prediction per target."
+        )
+    try:
+        return p.reshape(-1).astype(np.float64), t.reshape(-1).astype(np.float64)
+    except (TypeError, ValueError):
+        raise DTypeError(f"{name}: preds and targs must hold numbers.") from None
 
 
 def accuracy(preds, targs) -> float:
@@ -44,7 +59,7 @@ def accuracy(preds, targs) -> float:
         >>> accuracy(sh.tensor([[0.1, 0.9], [0.8, 0.2]]), sh.tensor([1, 1]))
         0.5
     """
-    p, t = _classes(preds, targs)
+    p, t = _classes("accuracy", preds, targs)
     return float((p == t).mean())
 
 
@@ -72,7 +87,7 @@ def f1_score(preds, targs) -> float:
         >>> round(f1_score(preds, sh.tensor([0, 1, 1])), 4)
         0.6667
     """
-    p, t = _classes(preds, targs)
+    p, t = _classes("f1_score", preds, targs)
     scores = []
     for c in np.union1d(p, t):
         tp = np.sum((p == c) & (t == c))
@@ -89,7 +104,7 @@ def mae(preds, targs) -> float:
         >>> mae(sh.tensor([[1.0], [3.0]]), sh.tensor([2.0, 3.0]))
         0.5
     """
-    p, t = _values(preds, targs)
+    p, t = _values("mae", preds, targs)
     return float(np.abs(p - t).mean())
 
 
@@ -101,7 +116,7 @@ def rmse(preds, targs) -> float:
         >>> rmse(sh.tensor([1.0, 3.0]), sh.tensor([2.0, 3.0]))
         0.7071067811865476
     """
-    p, t = _values(preds, targs)
+    p, t = _values("rmse", preds, targs)
     return float(np.sqrt(((p - t) ** 2).mean()))
 
 
@@ -115,7 +130,7 @@ def r2_score(preds, targs) -> float:
         >>> r2_score(sh.tensor([1.0, 2.0, 3.0]), sh.tensor([1.0, 2.0, 4.0]))
         0.7857142857142857
     """
-    p, t = _values(preds, targs)
+    p, t = _values("r2_score", preds, targs)
     total = ((t - t.mean()) ** 2).sum()
     if total == 0:  # a constant target: R^2 is undefined; report 0 unless the fit is exact
         return 1.0 if np.allclose(p, t) else 0.0
