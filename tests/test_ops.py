@@ -513,7 +513,67 @@ MORE = [
     ),
 ]
 
-CASES = register_op_cases(*ELEMENTWISE, *REDUCE, *MOVEMENT, *MATMUL, *MORE)
+UNIT = (-0.9, 0.9)  # inside the domain of asin, acos, atanh
+
+MATH = [
+    OpCase("asin_acos", lambda lib, a: lib.asin(a) * lib.arccos(a), [(2, 3)], ranges=UNIT),
+    OpCase("atan", lambda lib, a: a.atan() + lib.arctan(a * 2), [(2, 3)]),
+    OpCase("asinh", lambda lib, a: lib.asinh(a * 3), [(2, 3)]),
+    OpCase("acosh", lambda lib, a: a.acosh(), [(2, 3)], ranges=(1.2, 4.0)),
+    OpCase("atanh", lambda lib, a: lib.arctanh(a), [(2, 3)], ranges=UNIT),
+    OpCase("atan2_broadcast", lambda lib, a, b: lib.atan2(a, b), [(3, 4), (4,)]),
+    OpCase("arctan2_method", lambda lib, a, b: a.arctan2(b), [(3, 1), (3, 4)]),
+    OpCase("hypot_broadcast", lambda lib, a, b: lib.hypot(a, b), [(3, 4), (4,)]),
+    OpCase("erfc", lambda lib, a: lib.erfc(a), [(2, 3)], ranges=(-3, 3)),
+    OpCase("erfinv", lambda lib, a: lib.erfinv(a), [(2, 3)], ranges=(-0.95, 0.95)),
+    OpCase("logaddexp_broadcast", lambda lib, a, b: lib.logaddexp(a * 5, b), [(3, 4), (4,)]),
+    OpCase("logaddexp2", lambda lib, a, b: a.logaddexp2(b), [(3, 4), (3, 4)]),
+    OpCase("xlogy", lambda lib, a, b: lib.xlogy(a, b), [(3, 4), (4,)], ranges=[(-2, 2), POSITIVE]),
+    OpCase(
+        "xlogy_at_zero",  # 0 * log(y) is 0 even where log(y) is -inf or nan
+        lambda lib, a, b: lib.xlogy(a, b),
+        data=lambda: [[0.0, 0.0, 2.0, 0.5], [-1.0, 2.0, 3.0, 1.5]],
+        gradcheck=False,
+    ),
+    OpCase("logit", lambda lib, a: lib.logit(a), [(2, 3)], ranges=(0.05, 0.95)),
+    OpCase(
+        "logit_eps",  # clamped: no gradient outside [eps, 1 - eps]
+        lambda lib, a: a.logit(eps=0.1),
+        data=lambda: [[0.01, 0.05, 0.3, 0.6, 0.95, 0.99]],
+        gradcheck=False,
+    ),
+    OpCase(
+        "copysign",
+        lambda lib, a, b: lib.copysign(a, b),
+        [(3, 4), (4,)],
+        requires_grad=(True, False),  # torch gives the sign a zero gradient; here none
+    ),
+    OpCase("copysign_scalar", lambda lib, a: a.copysign(-1.0), [(2, 3)]),
+    OpCase("sinc", lambda lib, a: lib.sinc(a), [(2, 3)]),
+    OpCase(
+        "sinc_at_zero", lambda lib, a: a.sinc(), data=lambda: [[0.0, 0.5, -1.5]], gradcheck=False
+    ),
+    OpCase("deg2rad_rad2deg", lambda lib, a: lib.deg2rad(a * 90) * a.rad2deg(), [(2, 3)]),
+    OpCase(
+        "true_divide",
+        lambda lib, a, b: lib.true_divide(a, b),
+        [(3, 4), (4,)],
+        ranges=[(-2, 2), POSITIVE],
+    ),
+    OpCase("float_power", lambda lib, a: lib.float_power(a, 3) * 2, [(2, 3)]),
+    OpCase("float_power_tensor", lambda lib, a, b: a.float_power(b), [(3,), (3,)], ranges=POSITIVE),
+    OpCase(
+        "fmax_fmin_broadcast", lambda lib, a, b: lib.fmax(a, b) * lib.fmin(a, b), [(3, 4), (4,)]
+    ),
+    OpCase(
+        "fmax_fmin_ties_and_nan",  # ties: all to the first input; nan is skipped
+        lambda lib, a, b: lib.fmax(a, b) + 2 * a.fmin(b),
+        data=lambda: [[1.0, np.nan, 2.0, np.nan], [1.0, 3.0, np.nan, np.nan]],
+        gradcheck=False,
+    ),
+]
+
+CASES = register_op_cases(*ELEMENTWISE, *REDUCE, *MOVEMENT, *MATMUL, *MORE, *MATH)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

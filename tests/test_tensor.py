@@ -483,3 +483,106 @@ def test_scatter_builds_one_hot_rows_as_torch_and_explains_a_1d_index():
         sh.zeros(4, 3).scatter_(1, sh.tensor(labels), 1.0)
     with pytest.raises(sh.UnsupportedError, match="scatter_add"):
         sh.zeros(4, 3).scatter(1, sh.tensor(labels).unsqueeze(1), 1.0, reduce="add")
+
+
+# ------------------------------------------------------------------ elementwise math, no gradient
+EDGES = [-np.inf, -2.5, -1.0, -0.0, 0.0, 0.5, 2.0, np.inf, np.nan]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["signbit", "isposinf", "isneginf", "sgn", "sign", "sinc", "deg2rad", "rad2deg", "erfc", "erf"],
+)
+def test_elementwise_math_at_edges_matches_torch(name):
+    for dtype in ("float32", "float64"):  # erf and erfc of float64 once gave nan at inf
+        x = sh.tensor(EDGES, dtype=getattr(sh, dtype))
+        tx = torch.tensor(EDGES, dtype=getattr(torch, dtype))
+        assert_same(getattr(sh, name)(x), getattr(torch, name)(tx))
+        assert_same(getattr(x, name)(), getattr(tx, name)())
+
+
+@pytest.mark.parametrize("name", ["asin", "acos", "atan", "asinh", "acosh", "atanh", "erfinv"])
+def test_inverse_functions_of_ints_and_domain_edges_match_torch(name):
+    ints = [[-1, 0, 1], [2, 3, 1]]
+    assert_same(getattr(sh, name)(sh.tensor(ints)), getattr(torch, name)(torch.tensor(ints)))
+    edges = [-1.0, -0.5, 0.0, 0.999, 1.0]
+    for dtype in ("float32", "float64"):
+        x = sh.tensor(edges, dtype=getattr(sh, dtype))
+        tx = torch.tensor(edges, dtype=getattr(torch, dtype))
+        assert_same(getattr(sh, name)(x), getattr(torch, name)(tx))
+
+
+def test_erfc_keeps_its_precision_where_it_is_tiny():
+    x = [3.0, 6.0, 10.0, -6.0]
+    np.testing.assert_allclose(
+        sh.erfc(sh.tensor(x, dtype=sh.float64)).numpy(),
+        torch.erfc(torch.tensor(x, dtype=torch.float64)).numpy(),
+        rtol=1e-13,
+    )
+
+
+BINARY_EDGES = (
+    [1.0, -2.0, 0.0, -0.0, np.inf, -np.inf, np.nan, 3.0],
+    [-1.0, 0.0, -0.0, 0.0, np.inf, -np.inf, 2.0, np.nan],
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["atan2", "hypot", "logaddexp", "logaddexp2", "copysign", "fmax", "fmin", "float_power"],
+)
+def test_binary_math_at_edges_matches_torch(name):
+    a, b = BINARY_EDGES
+    assert_same(
+        getattr(sh, name)(sh.tensor(a), sh.tensor(b)),
+        getattr(torch, name)(*map(torch.tensor, (a, b))),
+    )
+    # torch asks for a tensor here; scratchish also takes a number
+    assert_same(getattr(sh.tensor(a), name)(2.0), getattr(torch.tensor(a), name)(torch.tensor(2.0)))
+
+
+def test_xlogy_counts_zero_times_log_as_zero_like_torch():
+    x, y = [0.0, 0.0, 0.0, 2.0, 1.0, 0.0], [0.0, -1.0, np.nan, 0.0, np.inf, 3.0]
+    assert_same(sh.xlogy(sh.tensor(x), sh.tensor(y)), torch.xlogy(torch.tensor(x), torch.tensor(y)))
+    assert_same(sh.xlogy(2, sh.tensor(y)), torch.xlogy(2, torch.tensor(y)))
+    assert_same(sh.tensor(x).xlogy(3.0), torch.tensor(x).xlogy(3.0))
+
+
+def test_logit_eps_and_heaviside_match_torch():
+    p = [0.0, 0.01, 0.5, 0.99, 1.0]
+    assert_same(sh.logit(sh.tensor(p)), torch.logit(torch.tensor(p)))
+    assert_same(sh.tensor(p).logit(1e-6), torch.tensor(p).logit(1e-6))
+    x, values = [-1.5, 0.0, 2.0, 0.0], [0.5, 0.5, 0.5, 0.25]
+    assert_same(
+        sh.heaviside(sh.tensor(x), sh.tensor(values)),
+        torch.heaviside(torch.tensor(x), torch.tensor(values)),
+    )
+    with pytest.raises(sh.DTypeError, match="heaviside: self is .*float32 and values is .*int64"):
+        sh.heaviside(sh.tensor(x), sh.tensor([1]))
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ([7, -7, 6, 0], [2, 2, -4, 3]),  # ints stay int64, rounded down (not towards 0)
+        ([7.5, -7.5, 1.0, -0.5], [2.0, 2.0, -0.3, 4.0]),
+        ([7, -7, 6, 0], 2.5),  # int tensor and a float: float32
+        ([7.5, -7.5], 2),
+    ],
+)
+def test_floor_divide_and_true_divide_match_torch(a, b):
+    tb = torch.tensor(b) if isinstance(b, list) else b
+    sb = sh.tensor(b) if isinstance(b, list) else b
+    assert_same(sh.floor_divide(sh.tensor(a), sb), torch.floor_divide(torch.tensor(a), tb))
+    assert_same(sh.tensor(a).floor_divide(sb), torch.tensor(a).floor_divide(tb))
+    assert_same(sh.true_divide(sh.tensor(a), sb), torch.true_divide(torch.tensor(a), tb))
+
+
+def test_float_power_of_float32_gives_float64_and_its_gradient_float32_like_torch():
+    x, tx = sh.tensor([1.5, 2.0], requires_grad=True), torch.tensor([1.5, 2.0], requires_grad=True)
+    out, t_out = sh.float_power(x, 2), torch.float_power(tx, 2)
+    assert_same(out, t_out)
+    out.sum().backward()
+    t_out.sum().backward()
+    assert_same(x.grad, tx.grad)
+    assert_same(sh.float_power(sh.tensor([2, 3]), 2), torch.float_power(torch.tensor([2, 3]), 2))

@@ -658,3 +658,123 @@ def index_add(input: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:  # 
 
 def index_fill(input: Tensor, dim: int, index, value) -> Tensor:  # noqa: A002
     return input.index_fill(dim, index, value)
+
+
+# ---------------------------------------------------------------- elementwise math
+def asin(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.asin(), out)
+
+
+def acos(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.acos(), out)
+
+
+def atan(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.atan(), out)
+
+
+def asinh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.asinh(), out)
+
+
+def acosh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.acosh(), out)
+
+
+def atanh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.atanh(), out)
+
+
+def atan2(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.atan2(other), out)
+
+
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+arctan2 = atan2
+
+
+def hypot(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.hypot(other), out)
+
+
+def erfc(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.erfc(), out)
+
+
+def erfinv(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.erfinv(), out)
+
+
+def logaddexp(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logaddexp(other), out)
+
+
+def logaddexp2(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logaddexp2(other), out)
+
+
+def xlogy(input, other, *, out=None) -> Tensor:  # noqa: A002
+    """input * log(other), 0 where input is 0 (either may be a Python number)."""
+    if not isinstance(input, Tensor):
+        input = Tensor._make(np.asarray(input, dtype=other.array.dtype))  # noqa: A001
+    return _into(input.xlogy(other), out)
+
+
+def logit(input: Tensor, eps=None, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logit(eps), out)
+
+
+def copysign(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.copysign(other), out)
+
+
+def sgn(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.sgn(), out)
+
+
+def signbit(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.signbit(), out)
+
+
+def heaviside(input: Tensor, values: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.heaviside(values), out)
+
+
+def sinc(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.sinc(), out)
+
+
+def deg2rad(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.deg2rad(), out)
+
+
+def rad2deg(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.rad2deg(), out)
+
+
+def floor_divide(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.floor_divide(other), out)
+
+
+def true_divide(dividend: Tensor, divisor, *, out=None) -> Tensor:
+    return _into(dividend / divisor, out)
+
+
+def float_power(input: Tensor, exponent, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.float_power(exponent), out)
+
+
+def fmax(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.fmax(other), out)
+
+
+def fmin(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.fmin(other), out)
+
+
+def isposinf(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.isposinf(), out)
+
+
+def isneginf(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.isneginf(), out)

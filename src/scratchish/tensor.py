@@ -30,13 +30,21 @@ from .errors import (
 )
 from .ops.elementwise import (
     Abs,
+    Acos,
+    Acosh,
     Add,
+    Asin,
+    Asinh,
+    Atan,
+    Atan2,
+    Atanh,
     Cast,
     Clamp,
     Cos,
     Div,
     Exp,
     Expm1,
+    Hypot,
     LeakyRelu,
     Log,
     Log1p,
@@ -901,6 +909,127 @@ class Tensor:
         x = self if self.shape == shape else self.expand(*shape)
         return x[np.broadcast_to(mask, shape)]
 
+    # inverse trigonometric and hyperbolic functions: primitives (ops/elementwise.py)
+    def asin(self):
+        return Asin.apply(_floating(self))
+
+    def acos(self):
+        return Acos.apply(_floating(self))
+
+    def atan(self):
+        return Atan.apply(_floating(self))
+
+    def asinh(self):
+        return Asinh.apply(_floating(self))
+
+    def acosh(self):
+        return Acosh.apply(_floating(self))
+
+    def atanh(self):
+        return Atanh.apply(_floating(self))
+
+    def atan2(self, other):
+        """The angle of the point (x=other, y=self) in (-pi, pi]: atan(self / other), with
+        the quadrant from both signs."""
+        return Atan2.apply(*_float_operands(self, other))
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+    arctan2 = atan2
+
+    def hypot(self, other):
+        """sqrt(self^2 + other^2), the length of the hypotenuse (no overflow in the squares)."""
+        return Hypot.apply(*_float_operands(self, other))
+
+    def erfc(self):
+        from .ops.nn_ops import Erfc
+
+        return Erfc.apply(_floating(self))
+
+    def erfinv(self):
+        from .ops.nn_ops import Erfinv
+
+        return Erfinv.apply(_floating(self))
+
+    def logaddexp(self, other):
+        """log(exp(self) + exp(other)) without overflow: logsumexp over the pair."""
+        from .creation import stack
+
+        a, b = _float_operands(self, other)
+        shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+        pair = [_expanded(a, shape, a.array.dtype), _expanded(b, shape, a.array.dtype)]
+        return stack(pair).logsumexp(0)
+
+    def logaddexp2(self, other):
+        """log2(2^self + 2^other): logaddexp in base 2, log2(2^a + 2^b) = logaddexp(a ln2,
+        b ln2) / ln2."""
+        a, b = _float_operands(self, other)
+        return (a * math.log(2)).logaddexp(b * math.log(2)) * (1 / math.log(2))
+
+    def xlogy(self, other):
+        """self * log(other), and 0 where self is 0 (unless other is nan): an entropy term
+        p log p with p = 0 counts as 0. Where self = 0 and other = 0, other gets a gradient
+        of 0 (torch's is nan there)."""
+        x, y = _float_operands(self, other)
+        # where x = 0 and y <= 0 the log is not taken (0 * log(0) would be nan); nan stays nan
+        skip = (np.asarray(_value(x)) == 0) & (np.asarray(_value(y)) <= 0)
+        y_safe = where(skip, 1.0, _expanded(y, skip.shape, x.array.dtype))
+        return x * y_safe.log()
+
+    def logit(self, eps=None):
+        """log(p / (1 - p)), the inverse of sigmoid; with eps, p is clamped to [eps, 1 - eps]
+        first (no gradient outside, as torch)."""
+        p = _floating(self) if eps is None else _floating(self).clamp(eps, 1 - eps)
+        return p.log() - (-p).log1p()
+
+    def copysign(self, other):
+        """|self| with the sign of other (signed zeros count: copysign(1, -0.0) = -1). The
+        sign carries no gradient (torch gives other a zero gradient)."""
+        x = _floating(self)
+        negative = np.signbit(_value(other))
+        return x.abs() * where(negative, -1.0, 1.0).to(x.dtype)
+
+    def sgn(self):
+        """sign(x) for real tensors (torch.sgn extends sign to complex numbers)."""
+        return self.sign()
+
+    def sinc(self):
+        """sin(pi x) / (pi x), and 1 at x = 0 (the normalised sinc)."""
+        x = _floating(self)
+        at_zero = x.array == 0
+        safe = where(at_zero, 1.0, x) * math.pi  # the 0/0 branch must not reach backward
+        return where(at_zero, 1.0, safe.sin() / safe)
+
+    def deg2rad(self):
+        return _floating(self) * (math.pi / 180)
+
+    def rad2deg(self):
+        return _floating(self) * (180 / math.pi)
+
+    def true_divide(self, other):
+        return self / other
+
+    def float_power(self, exponent):
+        """self ** exponent computed in float64, whatever the dtypes (torch.float_power)."""
+        base = self.to(dtypes.float64)
+        if isinstance(exponent, Tensor):
+            exponent = exponent.to(dtypes.float64)
+        return base**exponent
+
+    def fmax(self, other):
+        """Elementwise max that ignores nan (nan only where both are nan); at ties the
+        gradient goes to self, as torch.fmax."""
+        a, b = _operands(self, other)
+        b_array = np.asarray(_value(b))
+        take_a = (np.asarray(_value(a)) >= b_array) | np.isnan(b_array)
+        return where(take_a, a, b)
+
+    def fmin(self, other):
+        """Elementwise min that ignores nan; at ties the gradient goes to self (torch.fmin)."""
+        a, b = _operands(self, other)
+        b_array = np.asarray(_value(b))
+        take_a = (np.asarray(_value(a)) <= b_array) | np.isnan(b_array)
+        return where(take_a, a, b)
+
     # values that carry no gradient (indices, counts, truth values)
     def nonzero(self, *, as_tuple=False):
         where_nonzero = np.nonzero(self.array)
@@ -942,6 +1071,31 @@ class Tensor:
 
     def logical_not(self):
         return Tensor._make(np.logical_not(self.array))
+
+    def signbit(self):
+        """True where the sign bit is set: negative numbers and -0.0."""
+        return Tensor._make(np.signbit(self.array))
+
+    def isposinf(self):
+        return Tensor._make(np.isposinf(self.array))
+
+    def isneginf(self):
+        return Tensor._make(np.isneginf(self.array))
+
+    def heaviside(self, values):
+        """0 where self < 0, 1 where self > 0, and `values` where self == 0 (no gradient)."""
+        values = _tensor_operand(values)
+        if values.array.dtype != self.array.dtype:
+            raise DTypeError(
+                f"heaviside: self is {self.dtype} and values is {values.dtype}; torch asks for "
+                f"the same dtype. Convert one: values.to(x.dtype)."
+            )
+        return Tensor._make(np.heaviside(self.array, values.array).astype(self.array.dtype))
+
+    def floor_divide(self, other):
+        """self / other rounded down (no gradient), as torch.floor_divide and //."""
+        a, b = _operands(self, other)
+        return Tensor._make(np.asarray(np.floor_divide(_value(a), _value(b))))
 
     # in place, for the ops above and the common unary ones: `x.sqrt_()`, `w.lerp_(w2, 0.1)`
     def _replace_(self, result: Callable[[Tensor], Tensor], other=None) -> Tensor:
@@ -1087,7 +1241,9 @@ class Tensor:
         return Minimum.apply(*_operands(self, other))
 
     def sign(self):
-        return Tensor._make(np.sign(self.array))
+        """-1, 0 or 1 (no gradient); sign(nan) = 0, as in torch (NumPy gives nan)."""
+        out = np.sign(self.array)
+        return Tensor._make(np.where(np.isnan(out), 0, out).astype(out.dtype, copy=False))
 
     def floor(self):
         return Tensor._make(np.floor(self.array))
@@ -1485,6 +1641,22 @@ def _promote(a: Tensor, b: Tensor):
     else:
         target = np.promote_types(a.array.dtype, b.array.dtype)
     return a.to(target), b.to(target)
+
+
+def _float_operands(a: Tensor, b) -> tuple:
+    """a and b lined up by _operands, then both floating (atan2 of ints is float, as torch)."""
+    a, b = _operands(a, b)
+    if a.array.dtype.kind in "fc":
+        return a, b
+    return a.to(dtypes.get_default_dtype()), (
+        b.to(dtypes.get_default_dtype()) if isinstance(b, Tensor) else builtins.float(b)
+    )
+
+
+def _expanded(x, shape, dtype) -> Tensor:
+    """x (a tensor, or a number taken as `dtype`) as a tensor of `shape`."""
+    x = x if isinstance(x, Tensor) else Tensor._make(np.asarray(x, dtype=dtype))
+    return x if tuple(x.shape) == tuple(shape) else x.expand(*shape)
 
 
 def _tensor_operand(x) -> Tensor:
