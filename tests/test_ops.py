@@ -573,7 +573,89 @@ MATH = [
     ),
 ]
 
-CASES = register_op_cases(*ELEMENTWISE, *REDUCE, *MOVEMENT, *MATMUL, *MORE, *MATH)
+NAN = np.nan
+WITH_NAN = [[1.5, NAN, -0.5, 2.0, 0.25], [NAN, NAN, NAN, NAN, NAN], [0.5, -1.0, NAN, 3.0, -2.0]]
+TIES = [[1.0, 3.0, 2.0, 3.0, 1.0], [4.0, -1.0, -1.0, 4.0, 4.0], [0.5, 0.5, 0.5, 0.5, 0.5]]
+
+SCANS = [
+    OpCase("nansum", lambda lib, a: lib.nansum(a, 1) * lib.nansum(a), [(3, 4)]),
+    OpCase(
+        "nansum_nanmean_with_nan",
+        lambda lib, a: lib.nansum(a, dim=0) + a.nanmean(dim=1, keepdim=True) * 2,
+        data=lambda: [[[1.5, NAN, -0.5, 2.0, 0.25], [NAN, 2.0, 3.0, NAN, 1.0]]],
+        gradcheck=False,
+    ),
+    OpCase("nanmean", lambda lib, a: lib.nanmean(a, (0, 2)), [(2, 3, 4)]),
+    OpCase("nanmedian", lambda lib, a: lib.nanmedian(a, 1)[0] + a.nanmedian(), [(3, 5)]),
+    OpCase(
+        "nanmedian_with_nan",
+        lambda lib, a: lib.nanmedian(a, -1, keepdim=True).values * a.nanmedian(),
+        data=lambda: [[row for row in WITH_NAN if not np.isnan(row).all()]],
+        gradcheck=False,
+    ),
+    OpCase("aminmax", lambda lib, a: lib.aminmax(a, dim=1).min * a.aminmax().max, [(3, 4)]),
+    OpCase(
+        "aminmax_ties",  # tied extremes share the gradient
+        lambda lib, a: lib.aminmax(a, dim=-1, keepdim=True)[1] + 2 * lib.aminmax(a)[0],
+        data=lambda: [TIES],
+        gradcheck=False,
+    ),
+    OpCase("kthvalue", lambda lib, a: lib.kthvalue(a, 2, 0).values * 3, [(4, 3)]),
+    OpCase("kthvalue_keepdim", lambda lib, a: a.kthvalue(4, dim=-1, keepdim=True)[0], [(2, 3, 5)]),
+    OpCase("mode", lambda lib, a: lib.mode(a).values * 2, data=lambda: [TIES], gradcheck=False),
+    OpCase("mode_dim0_keepdim", lambda lib, a: a.mode(0, keepdim=True)[0], [(3, 4)]),
+    OpCase("cummax_cummin", lambda lib, a: lib.cummax(a, 1)[0] * a.cummin(dim=0).values, [(3, 5)]),
+    OpCase(
+        "cummax_cummin_ties",  # the gradient goes to the latest index reaching the extreme
+        lambda lib, a: lib.cummax(a, -1).values + 2 * lib.cummin(a, 1).values,
+        data=lambda: [TIES],
+        gradcheck=False,
+    ),
+    OpCase("logcumsumexp", lambda lib, a: lib.logcumsumexp(a * 4, 1), [(3, 5)]),
+    OpCase("logcumsumexp_dim0", lambda lib, a: a.logcumsumexp(-3), [(4, 2, 3)]),
+    OpCase(
+        "logcumsumexp_far_apart",  # exp(-1000) underflows: a naive log(cumsum(exp)) gives -inf
+        lambda lib, a: lib.logcumsumexp(a, 0),
+        data=lambda: [[-1000.0, 0.0, -2000.0, 800.0, 1.0]],
+        dtypes=("float64",),
+    ),
+    OpCase("quantile_number", lambda lib, a: lib.quantile(a, 0.3), [(3, 4)]),
+    OpCase(
+        "quantile_tensor_q_dim",
+        lambda lib, a: lib.quantile(a, lib.tensor([0.0, 0.25, 0.6, 1.0], dtype=a.dtype), dim=1),
+        [(3, 5)],
+    ),
+    OpCase(
+        "quantile_keepdim_all",
+        lambda lib, a: a.quantile(a.new_tensor([0.1, 0.9]), keepdim=True),
+        [(2, 3)],
+    ),
+    *[
+        OpCase(
+            f"quantile_{mode}",
+            lambda lib, a, mode=mode: lib.quantile(
+                a, 0.55, dim=0, keepdim=True, interpolation=mode
+            ),
+            [(6, 3)],
+        )
+        for mode in ("lower", "higher", "nearest", "midpoint")
+    ],
+    OpCase(
+        "nanquantile",
+        lambda lib, a: lib.nanquantile(a, a.new_tensor([0.3, 0.5]), dim=1, interpolation="linear"),
+        data=lambda: [WITH_NAN],
+        gradcheck=False,
+    ),
+    OpCase(
+        "quantile_of_a_row_with_nan",  # nan, and the gradient goes to the nan, as torch
+        lambda lib, a: a.quantile(0.5, dim=1),
+        data=lambda: [WITH_NAN],
+        gradcheck=False,
+    ),
+    OpCase("msort", lambda lib, a: lib.msort(a) * a.msort(), [(4, 3)]),
+]
+
+CASES = register_op_cases(*ELEMENTWISE, *REDUCE, *MOVEMENT, *MATMUL, *MORE, *MATH, *SCANS)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -586,3 +586,102 @@ def test_float_power_of_float32_gives_float64_and_its_gradient_float32_like_torc
     t_out.sum().backward()
     assert_same(x.grad, tx.grad)
     assert_same(sh.float_power(sh.tensor([2, 3]), 2), torch.float_power(torch.tensor([2, 3]), 2))
+
+
+# ------------------------------------------------------------------ order statistics: indices
+ORDER_INPUTS = [
+    [[1.0, 3.0, 2.0, 3.0, 1.0], [4.0, -1.0, -1.0, 4.0, 4.0], [0.5, 0.5, 0.5, 0.5, 0.5]],
+    [[2.0, np.nan, 1.0, -3.0], [np.nan, 5.0, np.nan, 0.0], [1.0, 2.0, 3.0, 4.0]],
+    [[7, 7, 1, 2], [3, 9, 9, 3]],  # int64
+]
+
+
+@pytest.mark.parametrize("data", ORDER_INPUTS)
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_mode_cummax_cummin_values_and_indices_match_torch(data, dim):
+    x, tx = sh.tensor(data), torch.tensor(data)
+    for name in ("cummax", "cummin"):
+        ours, theirs = getattr(sh, name)(x, dim), getattr(tx, name)(dim)
+        assert_same(ours.values, theirs.values)
+        assert ours.indices.tolist() == theirs.indices.tolist()
+    if not np.isnan(np.asarray(data, dtype=float)).any():  # torch.mode leaves nan undefined
+        for keepdim in (False, True):
+            ours, theirs = sh.mode(x, dim, keepdim), torch.mode(tx, dim, keepdim)
+            assert_same(ours.values, theirs.values)
+            assert ours.indices.tolist() == theirs.indices.tolist()
+
+
+def test_nanmedian_kthvalue_aminmax_match_torch():
+    x = torch.tensor([[2.0, np.nan, 1.0, -3.0, 0.5], [np.nan, 5.0, np.nan, 0.0, 4.0]])
+    ours, theirs = sh.nanmedian(sh.tensor(x.numpy()), 1), torch.nanmedian(x, 1)
+    assert_same(ours.values, theirs.values)
+    assert ours.indices.tolist() == theirs.indices.tolist()
+    assert_same(sh.tensor(x.numpy()).nanmedian(), x.nanmedian())
+    distinct = torch.randperm(24).reshape(2, 3, 4).float()
+    for k, dim in [(1, 0), (2, 1), (4, -1), (3, 2)]:
+        ours = sh.kthvalue(sh.tensor(distinct.numpy()), k, dim, keepdim=True)
+        theirs = torch.kthvalue(distinct, k, dim, keepdim=True)
+        assert_same(ours.values, theirs.values)
+        assert ours.indices.tolist() == theirs.indices.tolist()
+    result = sh.aminmax(sh.tensor(distinct.numpy()), dim=1)
+    assert_same(result.min, distinct.aminmax(dim=1).min)
+    assert_same(result[1], torch.aminmax(distinct, dim=1)[1])
+
+
+def test_nan_reductions_of_all_nan_and_ints_match_torch():
+    all_nan = [[np.nan, np.nan], [1.0, np.nan]]
+    for name in ("nansum", "nanmean"):
+        for dim in (None, 0, 1):
+            args = () if dim is None else (dim,)
+            assert_same(
+                getattr(sh, name)(sh.tensor(all_nan), *args),
+                getattr(torch, name)(torch.tensor(all_nan), *args),
+            )
+    assert_same(
+        sh.nansum(sh.tensor([[1, 2], [3, 4]]), 1), torch.nansum(torch.tensor([[1, 2], [3, 4]]), 1)
+    )
+    assert_same(
+        sh.nanmedian(sh.tensor([np.nan, np.nan])), torch.nanmedian(torch.tensor([np.nan, np.nan]))
+    )
+    with pytest.raises(sh.DTypeError, match="nanmean: the tensor is .*int64"):
+        sh.nanmean(sh.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (None, True), (0, False), (-1, True)])
+def test_quantile_and_nanquantile_match_torch(interpolation, dim, keepdim):
+    data = torch.tensor([[2.0, np.nan, 1.0, -3.0, 0.5], [1.0, 5.0, 2.5, 0.0, 4.0]])
+    for q in (0.5, 0.125, torch.tensor([0.0, 0.3, 0.5, 0.7, 1.0])):
+        sq = sh.tensor(q.numpy()) if isinstance(q, torch.Tensor) else q
+        kwargs = {"dim": dim, "keepdim": keepdim, "interpolation": interpolation}
+        for name in ("quantile", "nanquantile"):
+            ours = getattr(sh, name)(sh.tensor(data.numpy()), sq, **kwargs)
+            assert_same(ours, getattr(torch, name)(data, q, **kwargs))
+        assert_same(
+            sh.tensor(data[1].numpy()).quantile(sq, **kwargs), data[1].quantile(q, **kwargs)
+        )
+
+
+def test_order_statistics_explain_bad_arguments():
+    x = sh.tensor([[1.0, 2.0, 3.0]])
+    with pytest.raises(sh.IndexOutOfRangeError, match="kthvalue: k=4 is out of range for dim 1"):
+        x.kthvalue(4)
+    with pytest.raises(sh.ArgumentError, match="the 90th percentile is q=0.9"):
+        sh.quantile(x, 90)
+    with pytest.raises(sh.ArgumentError, match="interpolation='cubic' is not one of"):
+        x.quantile(0.5, interpolation="cubic")
+    with pytest.raises(sh.DTypeError, match=r"convert it first: t.float\(\).quantile\(q\)"):
+        sh.tensor([1, 2]).quantile(0.5)
+    with pytest.raises(sh.IndexOutOfRangeError, match="cummax: dim 2 is out of range"):
+        sh.cummax(x, 2)
+
+
+def test_msort_and_logcumsumexp_of_minus_inf_match_torch():
+    data = [[3.0, -1.0], [np.nan, 2.0], [0.5, -np.inf]]
+    assert_same(sh.msort(sh.tensor(data)), torch.msort(torch.tensor(data)))
+    values = [-np.inf, -np.inf, 0.0, np.inf, 1.0]
+    assert_same(sh.logcumsumexp(sh.tensor(values), 0), torch.logcumsumexp(torch.tensor(values), 0))
+    ints = [[1, 2], [3, 4]]
+    assert_same(
+        sh.logcumsumexp(sh.tensor(ints), 1), torch.logcumsumexp(torch.tensor(ints).float(), 1)
+    )

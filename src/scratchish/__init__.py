@@ -107,6 +107,7 @@ from .functions import (
     all,
     amax,
     amin,
+    aminmax,
     any,
     arccos,
     arccosh,
@@ -141,6 +142,8 @@ from .functions import (
     cos,
     cosh,
     count_nonzero,
+    cummax,
+    cummin,
     cumprod,
     cumsum,
     deg2rad,
@@ -181,6 +184,7 @@ from .functions import (
     isnan,
     isneginf,
     isposinf,
+    kthvalue,
     le,
     lerp,
     log,
@@ -190,6 +194,7 @@ from .functions import (
     log_softmax,
     logaddexp,
     logaddexp2,
+    logcumsumexp,
     logical_and,
     logical_not,
     logical_or,
@@ -208,11 +213,17 @@ from .functions import (
     min,
     minimum,
     mm,
+    mode,
     moveaxis,
     movedim,
+    msort,
     mul,
     mv,
     nan_to_num,
+    nanmean,
+    nanmedian,
+    nanquantile,
+    nansum,
     narrow,
     ne,
     neg,
@@ -223,6 +234,7 @@ from .functions import (
     permute,
     pow,
     prod,
+    quantile,
     rad2deg,
     reciprocal,
     relu,
@@ -297,7 +309,7 @@ def set_float32_matmul_precision(precision: str) -> None:
     """Accepted for PyTorch code; NumPy's float32 matrix products have one precision."""
 
 
-def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:  # noqa: F811
     """Accepted for PyTorch code; scratchish is always deterministic on the CPU."""
 
 

@@ -778,3 +778,52 @@ def isposinf(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
 
 def isneginf(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.isneginf(), out)
+
+
+# ---------------------------------------------------------------- reductions and scans
+def nansum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    return input.nansum(dim, keepdim, dtype=dtype)
+
+
+def nanmean(input: Tensor, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
+    return _into(input.nanmean(dim, keepdim, dtype=dtype), out)
+
+
+def nanmedian(input: Tensor, dim=None, keepdim=False):  # noqa: A002
+    return input.nanmedian(dim, keepdim)
+
+
+def aminmax(input: Tensor, *, dim=None, keepdim=False):  # noqa: A002
+    return input.aminmax(dim=dim, keepdim=keepdim)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
+    return input.kthvalue(k, dim, keepdim)
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False):  # noqa: A002
+    return input.mode(dim, keepdim)
+
+
+def cummax(input: Tensor, dim: int):  # noqa: A002
+    return input.cummax(dim)
+
+
+def cummin(input: Tensor, dim: int):  # noqa: A002
+    return input.cummin(dim)
+
+
+def logcumsumexp(input: Tensor, dim: int, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logcumsumexp(dim), out)
+
+
+def quantile(input: Tensor, q, dim=None, keepdim=False, *, interpolation="linear", out=None):  # noqa: A002
+    return _into(input.quantile(q, dim, keepdim, interpolation=interpolation), out)
+
+
+def nanquantile(input: Tensor, q, dim=None, keepdim=False, *, interpolation="linear", out=None):  # noqa: A002
+    return _into(input.nanquantile(q, dim, keepdim, interpolation=interpolation), out)
+
+
+def msort(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.msort(), out)

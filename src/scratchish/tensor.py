@@ -79,6 +79,7 @@ from .ops.reduce import (
     Amin,
     CumProd,
     CumSum,
+    LogCumSumExp,
     LogSoftmax,
     LogSumExp,
     MaxDim,
@@ -92,6 +93,7 @@ from .ops.reduce import (
 
 # what max(dim), min(dim), topk and sort return, as in PyTorch
 values_indices = namedtuple("values_indices", ["values", "indices"])
+aminmax_result = namedtuple("aminmax", ["min", "max"])  # torch.return_types.aminmax
 
 
 class Size(tuple):
@@ -1030,6 +1032,121 @@ class Tensor:
         take_a = (np.asarray(_value(a)) <= b_array) | np.isnan(b_array)
         return where(take_a, a, b)
 
+    # reductions that skip nan, order statistics and scans, composed from sort, gather and
+    # where (logcumsumexp is a primitive: ops/reduce.py)
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        """The sum with nan counted as 0 (no gradient reaches the nans)."""
+        x = self if dtype is None else self.to(dtype)
+        return where(np.isnan(x.array), 0, x).sum(_dim(dim), keepdim)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        """The mean of the values that are not nan (nan where all of them are)."""
+        x = self if dtype is None else self.to(dtype)
+        if x.array.dtype.kind != "f":
+            raise DTypeError(
+                f"nanmean: the tensor is {x.dtype}; only floats hold nan, so use mean, or "
+                f"convert first: t.float().nanmean()."
+            )
+        count = np.sum(~np.isnan(x.array), axis=_dim(dim), keepdims=keepdim)
+        with np.errstate(invalid="ignore"):  # an all-nan slice: 0 / 0 = nan, as torch
+            return x.nansum(dim, keepdim) / count.astype(x.array.dtype)
+
+    def nanmedian(self, dim=None, keepdim=False):
+        """The lower median of the values that are not nan (nan where all are); with dim:
+        (values, indices). Sorting puts nan last, so the median sits at (n_valid - 1) // 2."""
+        if dim is None:
+            flat = self.flatten().sort()[0]
+            n_valid = builtins.int(np.count_nonzero(~np.isnan(flat.array)))
+            return flat[builtins.max(n_valid - 1, 0) // 2]
+        dim = _check_dim("nanmedian", dim, self.ndim)
+        values, indices = self.sort(dim)
+        n_valid = np.sum(~np.isnan(values.array), axis=dim, keepdims=True)
+        middle = np.maximum(n_valid - 1, 0) // 2
+        picked = values.gather(dim, middle), np.take_along_axis(indices.array, middle, dim)
+        return _kept(values_indices(picked[0], Tensor._make(picked[1])), dim, keepdim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        """(min, max) in one call; tied extremes share the gradient, as amin and amax."""
+        return aminmax_result(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+        """(values, indices) of the k-th smallest element along dim (k = 1 is the smallest).
+        Of tied values the index is the first in a stable sort; torch may pick another."""
+        dim = _check_dim("kthvalue", dim, self.ndim)
+        n = self.array.shape[dim] if self.ndim else 1
+        if not 1 <= k <= n:
+            raise IndexOutOfRangeError(
+                f"kthvalue: k={k} is out of range for dim {dim} of size {n}; k counts from 1 "
+                f"(k=1 is the smallest, k={n} the largest)."
+            )
+        values, indices = self.sort(dim, stable=True)
+        v, i = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
+        return _kept(values_indices(v, i), dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False):
+        """(values, indices): the most frequent value along dim (the smallest of equally
+        frequent ones) and the last index where it occurs, as torch.mode."""
+        if self.ndim == 0:
+            return values_indices(*self.reshape(1).mode(0))
+        dim = _check_dim("mode", dim, self.ndim)
+        rows = np.moveaxis(self.array, dim, -1)  # (..., n)
+        n = rows.shape[-1]
+        ordered = np.sort(rows, axis=-1)
+        # in the sorted rows equal values form runs; a value's count is its run's length
+        steps = np.arange(n)
+        starts = np.ones(ordered.shape, dtype=bool)
+        starts[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+        ends = np.ones(ordered.shape, dtype=bool)
+        ends[..., :-1] = starts[..., 1:]
+        run_start = np.maximum.accumulate(np.where(starts, steps, 0), axis=-1)
+        run_end = np.flip(np.minimum.accumulate(np.flip(np.where(ends, steps, n), -1), -1), -1)
+        best = np.argmax(run_end - run_start, axis=-1)  # the first longest run: smallest value
+        value = np.take_along_axis(ordered, best[..., None], -1)  # (..., 1)
+        last = n - 1 - np.argmax(np.flip(rows == value, -1), axis=-1)  # its last index
+        index = np.expand_dims(last, dim).astype(np.int64)
+        return _kept(values_indices(self.gather(dim, index), Tensor._make(index)), dim, keepdim)
+
+    def cummax(self, dim: int):
+        """(values, indices): the running max along dim and where it was reached (the latest
+        index at ties; nan, once met, stays the max, as torch). The gradient goes to those
+        indices."""
+        return self._running_extreme("cummax", dim, np.maximum, np.greater_equal)
+
+    def cummin(self, dim: int):
+        """(values, indices): the running min along dim and where it was reached."""
+        return self._running_extreme("cummin", dim, np.minimum, np.less_equal)
+
+    def _running_extreme(self, name: str, dim: int, pick, at_least_as_good):
+        dim = _check_dim(name, dim, self.ndim)
+        x = self.array.reshape(self.shape or (1,))
+        best = pick.accumulate(x, axis=dim)  # NumPy's maximum/minimum carry nan along
+        # position j holds the running value when x_j is it (or both are nan); the index at i
+        # is the latest such j <= i
+        steps = np.arange(x.shape[dim]).reshape([-1] + [1] * (x.ndim - dim - 1))
+        holds = at_least_as_good(x, best) | (np.isnan(x) & np.isnan(best))
+        index = np.maximum.accumulate(np.where(holds, steps, 0), axis=dim)
+        index = index.reshape(self.shape).astype(np.int64)
+        values = self.gather(dim, index) if self.ndim else self * 1
+        return values_indices(values, Tensor._make(index))
+
+    def logcumsumexp(self, dim: int):
+        return LogCumSumExp.apply(_floating(self), dim=_check_dim("logcumsumexp", dim, self.ndim))
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        """The q-th quantiles along dim (of all elements when dim is None); q a number or a
+        1-d tensor of numbers in [0, 1] (its values then make a new first dim). Between two
+        sorted values the result is interpolated: 'linear', 'lower', 'higher', 'nearest' or
+        'midpoint', as numpy.quantile. A slice with nan gives nan."""
+        return _quantile("quantile", self, q, dim, keepdim, interpolation, skip_nan=False)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        """quantile of the values that are not nan (nan where all of them are)."""
+        return _quantile("nanquantile", self, q, dim, keepdim, interpolation, skip_nan=True)
+
+    def msort(self):
+        """Sorted along dim 0: sort(dim=0).values."""
+        return self.sort(0).values
+
     # values that carry no gradient (indices, counts, truth values)
     def nonzero(self, *, as_tuple=False):
         where_nonzero = np.nonzero(self.array)
@@ -1657,6 +1774,62 @@ def _expanded(x, shape, dtype) -> Tensor:
     """x (a tensor, or a number taken as `dtype`) as a tensor of `shape`."""
     x = x if isinstance(x, Tensor) else Tensor._make(np.asarray(x, dtype=dtype))
     return x if tuple(x.shape) == tuple(shape) else x.expand(*shape)
+
+
+def _kept(result: tuple, dim: int, keepdim: bool) -> tuple:
+    """(values, indices) with `dim` kept as size 1, or squeezed away unless keepdim."""
+    return result if keepdim else values_indices(*(t.squeeze(dim) for t in result))
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(op, x, q, dim, keepdim, interpolation, skip_nan):
+    """quantile and nanquantile: sort the values, then read them at rank q * (n - 1)."""
+    if x.array.dtype.kind != "f":
+        raise DTypeError(f"{op}: the tensor is {x.dtype}; convert it first: t.float().{op}(q).")
+    if interpolation not in _INTERPOLATIONS:
+        raise ArgumentError(
+            f"{op}: interpolation={interpolation!r} is not one of {', '.join(_INTERPOLATIONS)}."
+        )
+    qs = np.asarray(_value(q), dtype=x.array.dtype)
+    if qs.ndim > 1 or not ((qs >= 0) & (qs <= 1)).all():
+        raise ArgumentError(
+            f"{op}: q must be a number or a 1-d tensor of numbers in [0, 1], got {q!r}. For "
+            f"percentiles divide by 100 (the 90th percentile is q=0.9)."
+        )
+    ndim = x.ndim
+    if dim is None:
+        values = x.flatten().sort().values  # (n,)
+    else:
+        dim = _check_dim(op, dim, ndim)
+        values = x.movedim(dim, -1).sort().values  # (..., n), the dim reduced last
+    n = values.shape[-1]
+    if n == 0:
+        raise ShapeError(f"{op}: the values to take quantiles of are empty (shape {x.shape}).")
+    is_nan = np.isnan(values.array)  # sort puts nan last
+    if skip_nan:
+        n_valid = (~is_nan).sum(-1, keepdims=True)
+        ranks = np.maximum(qs.reshape(-1) * (n_valid - 1), 0)  # (..., n_q)
+    else:  # a slice with nan: the rank of the last value, a nan, as torch
+        ranks = np.where(is_nan.any(-1, keepdims=True), n - 1, qs.reshape(-1) * (n - 1))
+    ranks = ranks.astype(x.array.dtype)
+    if interpolation in ("lower", "higher", "nearest"):
+        rounding = {"lower": np.floor, "higher": np.ceil, "nearest": np.round}[interpolation]
+        out = values.gather(-1, rounding(ranks).astype(np.int64))  # round: half to even
+    else:
+        below, above = np.floor(ranks), np.ceil(ranks)
+        weight = ranks - below if interpolation == "linear" else np.full_like(ranks, 0.5)
+        v_below = values.gather(-1, below.astype(np.int64))
+        out = v_below.lerp(values.gather(-1, above.astype(np.int64)), weight)
+    out = out.movedim(-1, 0) if qs.ndim == 1 else out.squeeze(-1)  # q's dim goes first
+    if keepdim:
+        first = qs.ndim  # after q's dim, if any
+        if dim is None:
+            out = out.reshape(*out.shape[:first], *([1] * ndim))
+        else:
+            out = out.unsqueeze(first + dim)
+    return out
 
 
 def _tensor_operand(x) -> Tensor:
