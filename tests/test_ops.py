@@ -655,7 +655,57 @@ SCANS = [
     OpCase("msort", lambda lib, a: lib.msort(a) * a.msort(), [(4, 3)]),
 ]
 
-CASES = register_op_cases(*ELEMENTWISE, *REDUCE, *MOVEMENT, *MATMUL, *MORE, *MATH, *SCANS)
+SHAPES = [
+    OpCase("clone_function", lambda lib, a: lib.clone(a) * a, [(2, 3)]),
+    OpCase(
+        "index_select_repeats",
+        lambda lib, a: lib.index_select(a, -1, lib.tensor([3, 0, 3, 1])),
+        [(2, 3, 4)],
+    ),
+    OpCase("index_select_0d_index", lambda lib, a: a.index_select(0, lib.tensor(2)), [(3, 4)]),
+    OpCase("select_function", lambda lib, a: lib.select(a, 1, -1) * 2, [(2, 3, 4)]),
+    OpCase("roll_dims", lambda lib, a: lib.roll(a, (1, -2), (0, 2)), [(3, 2, 4)]),
+    OpCase("roll_flat", lambda lib, a: a.roll(5), [(3, 4)]),
+    *[
+        OpCase(f"rot90_k{k}", lambda lib, a, k=k: lib.rot90(a, k, (2, 0)), [(2, 3, 4)])
+        for k in (-1, 0, 1, 2, 3)
+    ],
+    OpCase("diff", lambda lib, a: lib.diff(a), [(3, 5)]),
+    OpCase("diff_n2_dim0", lambda lib, a: a.diff(2, 0), [(5, 3)]),
+    OpCase(
+        "diff_prepend_append",
+        lambda lib, a, b, c: lib.diff(a, 1, 1, prepend=b, append=c),
+        [(2, 4), (2, 1), (2, 2)],
+    ),
+    OpCase(
+        "tensor_split_sections",
+        lambda lib, a: lib.tensor_split(a, 3, dim=1)[1] * 2 + a.tensor_split(3, 1)[2],
+        [(2, 7)],
+    ),
+    OpCase(
+        "tensor_split_indices",
+        lambda lib, a: lib.cat(lib.tensor_split(a, [1, 4], dim=-1)[::-1], -1),
+        [(2, 6)],
+    ),
+    OpCase("unflatten_ravel", lambda lib, a: lib.unflatten(lib.ravel(a), 0, (4, -1)), [(2, 6)]),
+    OpCase(
+        "swapdims_adjoint",
+        lambda lib, a: lib.swapdims(a, 0, 2) + lib.adjoint(a).swapdims(0, 1).transpose(1, 2),
+        [(2, 3, 4)],
+    ),
+    OpCase(
+        "masked_scatter",
+        lambda lib, a, b: lib.masked_scatter(a, lib.tensor(MASK), b),
+        [(3, 4), (3, 4)],  # 7 of source's 12 elements are used
+    ),
+    OpCase(
+        "masked_scatter_broadcast_mask",
+        lambda lib, a, b: a.masked_scatter(lib.tensor(ROWS[:, None]), b),
+        [(3, 4), (10,)],
+    ),
+]
+
+CASES = register_op_cases(*ELEMENTWISE, *REDUCE, *MOVEMENT, *MATMUL, *MORE, *MATH, *SCANS, *SHAPES)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -685,3 +685,136 @@ def test_msort_and_logcumsumexp_of_minus_inf_match_torch():
     assert_same(
         sh.logcumsumexp(sh.tensor(ints), 1), torch.logcumsumexp(torch.tensor(ints).float(), 1)
     )
+
+
+# ------------------------------------------------------------------ indexing and shape
+@pytest.mark.parametrize(
+    "cuts, dim",
+    [(3, 0), (4, 1), (1, -1), (9, 1), ([1, 5, 3, 10], 1), ([], 0), ([-2], 1), ([0, 0], 0)],
+)
+def test_tensor_split_matches_torch(cuts, dim):
+    x, tx = sh.arange(21).reshape(3, 7), torch.arange(21).reshape(3, 7)
+    ours, theirs = sh.tensor_split(x, cuts, dim), torch.tensor_split(tx, cuts, dim)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert_same(a, b)
+    as_tensor = sh.tensor(cuts) if isinstance(cuts, int) or cuts else None
+    if as_tensor is not None:  # a tensor of sections or indices works too
+        assert len(x.tensor_split(as_tensor, dim)) == len(theirs)
+
+
+def test_roll_rot90_diff_of_ints_bools_and_edges_match_torch():
+    x, tx = sh.arange(12).reshape(3, 4), torch.arange(12).reshape(3, 4)
+    for args in [(1,), (-13,), ((1, 2), (0, 1)), (2, -1), (0, 0)]:
+        assert_same(sh.roll(x, *args), torch.roll(tx, *args))
+    for k in (-3, -1, 0, 1, 2, 5):
+        assert_same(sh.rot90(x, k), torch.rot90(tx, k))
+        assert_same(x.rot90(k, [1, 0]), tx.rot90(k, [1, 0]))
+    flags = [True, False, False, True, True]
+    assert_same(sh.diff(sh.tensor(flags)), torch.diff(torch.tensor(flags)))
+    for n in (0, 1, 2, 4, 6):  # n at least the length: an empty result
+        assert_same(sh.diff(x, n), torch.diff(tx, n))
+    ones = sh.ones(3, 1, dtype=sh.int64)
+    assert_same(
+        x.diff(dim=1, prepend=ones, append=ones * 5),
+        tx.diff(dim=1, prepend=torch.ones(3, 1, dtype=torch.int64), append=torch.full((3, 1), 5)),
+    )
+    assert_same(sh.diff(sh.zeros(0)), torch.diff(torch.zeros(0)))
+
+
+def test_unflatten_ravel_swapdims_adjoint_select_clone_match_torch():
+    x, tx = sh.arange(24).reshape(2, 12), torch.arange(24).reshape(2, 12)
+    assert_same(sh.unflatten(x, -1, (3, -1)), torch.unflatten(tx, -1, (3, -1)))
+    assert_same(x.T.ravel(), tx.T.ravel())
+    assert_same(sh.swapdims(x, 0, -1), torch.swapdims(tx, 0, -1))
+    assert_same(x.swapdims(1, 0), tx.swapdims(1, 0))
+    assert_same(sh.adjoint(x.reshape(2, 3, 4)), torch.adjoint(tx.reshape(2, 3, 4)))
+    assert_same(sh.select(x, 1, -2), torch.select(tx, 1, -2))
+    copy = sh.clone(x)
+    copy[0, 0] = 99
+    assert x[0, 0].item() == 0 and copy[0, 0].item() == 99
+    assert_same(
+        sh.index_select(x, 1, sh.tensor([5, 5, 0])),
+        torch.index_select(tx, 1, torch.tensor([5, 5, 0])),
+    )
+
+
+def test_masked_scatter_matches_torch_and_explains_a_short_source():
+    x, tx = sh.zeros(2, 3, dtype=sh.int64), torch.zeros(2, 3, dtype=torch.int64)
+    mask = [[True, False, True], [False, True, True]]
+    source = [[1, 2, 3], [4, 5, 6]]
+    assert_same(
+        sh.masked_scatter(x, sh.tensor(mask), sh.tensor(source)),
+        torch.masked_scatter(tx, torch.tensor(mask), torch.tensor(source)),
+    )
+    row = [False, True, True]  # broadcast over the rows
+    assert_same(
+        x.masked_scatter(sh.tensor(row), sh.tensor(source)),
+        tx.masked_scatter(torch.tensor(row), torch.tensor(source)),
+    )
+    with pytest.raises(sh.ShapeError, match="the mask selects 4 elements but source holds only 3"):
+        x.masked_scatter(sh.tensor(mask), sh.tensor([1, 2, 3]))
+    with pytest.raises(sh.DTypeError, match="masked_scatter: needs a bool mask"):
+        x.masked_scatter(sh.tensor([[1, 0, 1], [0, 1, 1]]), sh.tensor(source))
+
+
+SORTED = [[1.0, 3.0, 3.0, 5.0, 7.0], [-2.0, 0.0, 0.0, 4.0, 9.0]]
+
+
+@pytest.mark.parametrize("right", [False, True])
+@pytest.mark.parametrize("out_int32", [False, True])
+def test_searchsorted_and_bucketize_match_torch(right, out_int32):
+    flags = {"right": right, "out_int32": out_int32}
+    values = [[3.0, 0.0, 8.0], [0.0, -5.0, 9.0]]
+    rows, t_rows = sh.tensor(SORTED), torch.tensor(SORTED)
+    assert_same(  # one sorted row per row of values
+        sh.searchsorted(rows, sh.tensor(values), **flags),
+        torch.searchsorted(t_rows, torch.tensor(values), **flags),
+    )
+    assert_same(  # a 1-d sequence for values of any shape, and a single number
+        sh.searchsorted(rows[0], sh.tensor(values), **flags),
+        torch.searchsorted(t_rows[0], torch.tensor(values), **flags),
+    )
+    assert_same(sh.searchsorted(rows[1], 0.0, **flags), torch.searchsorted(t_rows[1], 0.0, **flags))
+    assert_same(
+        sh.bucketize(sh.tensor(values), rows[0], **flags),
+        torch.bucketize(torch.tensor(values), t_rows[0], **flags),
+    )
+    unsorted = [4.0, 1.0, 3.0]
+    order = torch.argsort(torch.tensor(unsorted))
+    assert_same(
+        sh.searchsorted(
+            sh.tensor(unsorted),
+            sh.tensor([2.0, 3.0]),
+            side="right" if right else "left",
+            sorter=sh.tensor(order.numpy()),
+        ),
+        torch.searchsorted(
+            torch.tensor(unsorted),
+            torch.tensor([2.0, 3.0]),
+            side="right" if right else "left",
+            sorter=order,
+        ),
+    )
+
+
+def test_shape_functions_explain_bad_arguments():
+    x = sh.zeros(2, 3)
+    with pytest.raises(
+        sh.ShapeError, match="searchsorted: sorted_sequence .* leading dims must match"
+    ):
+        sh.searchsorted(sh.tensor(SORTED), sh.zeros(3, 2))
+    with pytest.raises(sh.ShapeError, match="bucketize: boundaries must be 1-d"):
+        sh.bucketize(x, sh.tensor(SORTED))
+    with pytest.raises(sh.ShapeError, match="adjoint: needs a matrix"):
+        sh.adjoint(sh.zeros(3))
+    with pytest.raises(sh.ArgumentError, match="roll: give one shift per dim"):
+        x.roll((1, 2), 0)
+    with pytest.raises(sh.ArgumentError, match="rot90: the two dims must differ"):
+        x.rot90(1, (1, -1))
+    with pytest.raises(sh.ArgumentError, match="tensor_split: the number of sections"):
+        x.tensor_split(0)
+    with pytest.raises(sh.ShapeError, match="index_select: index must be a 1-d integer tensor"):
+        x.index_select(0, sh.tensor([[0, 1]]))
+    with pytest.raises(sh.IndexOutOfRangeError, match="unflatten: dim 2 is out of range"):
+        x.unflatten(2, (1, 3))

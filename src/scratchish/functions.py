@@ -11,9 +11,9 @@ import string
 
 import numpy as np
 
-from .errors import ArgumentError, DTypeError, UnsupportedError
+from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from .ops.matmul import Einsum
-from .tensor import Tensor
+from .tensor import Tensor, _value
 
 
 def _into(result: Tensor, out: Tensor | None) -> Tensor:
@@ -827,3 +827,109 @@ def nanquantile(input: Tensor, q, dim=None, keepdim=False, *, interpolation="lin
 
 def msort(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.msort(), out)
+
+
+# ---------------------------------------------------------------- indexing and shape
+def clone(input: Tensor, *, memory_format=None) -> Tensor:  # noqa: A002
+    return input.clone(memory_format=memory_format)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.index_select(dim, index), out)
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    return input.select(dim, index)
+
+
+def roll(input: Tensor, shifts, dims=None) -> Tensor:  # noqa: A002
+    return input.roll(shifts, dims)
+
+
+def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:  # noqa: A002
+    return input.rot90(k, dims)
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:  # noqa: A002
+    return input.diff(n, dim, prepend, append)
+
+
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:  # noqa: A002
+    return input.tensor_split(indices_or_sections, dim)
+
+
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:  # noqa: A002
+    return input.unflatten(dim, sizes)
+
+
+def ravel(input: Tensor) -> Tensor:  # noqa: A002
+    return input.ravel()
+
+
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+    return input.transpose(dim0, dim1)
+
+
+def adjoint(input: Tensor) -> Tensor:  # noqa: A002
+    return input.adjoint()
+
+
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
+    return input.masked_scatter(mask, source)
+
+
+def searchsorted(
+    sorted_sequence: Tensor,
+    input,  # noqa: A002
+    *,
+    out_int32=False,
+    right=False,
+    side=None,
+    sorter=None,
+    out=None,
+) -> Tensor:
+    """Where each value of `input` would go in `sorted_sequence` to keep it sorted: the first
+    such index (the last with right=True or side='right'). A 1-d sequence serves every value;
+    an N-d one holds a sorted row (last dim) for the values in the matching row of input.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.searchsorted(sh.tensor([1, 3, 5, 7]), sh.tensor([3, 6, 9]))
+        tensor([1, 3, 4])
+    """
+    if side not in (None, "left", "right") or (side == "left" and right):
+        raise ArgumentError(
+            f"searchsorted: side must be 'left' or 'right' and agree with right={right}, got "
+            f"side={side!r}."
+        )
+    side = side or ("right" if right else "left")
+    sequence, values = np.asarray(_value(sorted_sequence)), np.asarray(_value(input))
+    if sorter is not None:
+        sequence = np.take_along_axis(sequence, np.asarray(_value(sorter)), -1)
+    if sequence.ndim <= 1:
+        found = np.searchsorted(sequence, values, side)
+    elif sequence.shape[:-1] != values.shape[:-1]:
+        raise ShapeError(
+            f"searchsorted: sorted_sequence {sequence.shape} holds one sorted row per row of "
+            f"input, so their leading dims must match; input is {values.shape}. With one "
+            f"sorted sequence for all values, pass it 1-d."
+        )
+    else:  # one search per row
+        rows = sequence.reshape(-1, sequence.shape[-1])
+        row_values = values.reshape(len(rows), -1)
+        found = np.empty(row_values.shape, dtype=np.int64)
+        for i, (row, v) in enumerate(zip(rows, row_values)):
+            found[i] = np.searchsorted(row, v, side)
+        found = found.reshape(values.shape)
+    return _into(Tensor._make(np.asarray(found, np.int32 if out_int32 else np.int64)), out)
+
+
+def bucketize(input, boundaries: Tensor, *, out_int32=False, right=False, out=None) -> Tensor:  # noqa: A002
+    """The bucket of each value: i with boundaries[i - 1] < x <= boundaries[i] (with
+    right=True, boundaries[i - 1] <= x < boundaries[i]). boundaries is 1-d and sorted."""
+    if np.ndim(_value(boundaries)) != 1:
+        raise ShapeError(
+            f"bucketize: boundaries must be 1-d, got shape {np.shape(_value(boundaries))}. "
+            f"For one sorted row per input row use torch.searchsorted."
+        )
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)

@@ -334,7 +334,9 @@ class Tensor:
         self.grad_fn, self._requires_grad = None, False
         return self
 
-    def clone(self) -> Tensor:
+    def clone(self, *, memory_format=None) -> Tensor:
+        """A copy that owns its memory; gradients flow back through it. memory_format is
+        accepted for PyTorch code (NumPy arrays here are always row-major)."""
         return self * 1 if self._requires_grad else Tensor._make(self.array.copy())
 
     def contiguous(self) -> Tensor:
@@ -1500,9 +1502,14 @@ class Tensor:
         return self.reshape(*shape[:start], -1, *shape[end + 1 :])
 
     def unflatten(self, dim: int, sizes):
+        """Dim `dim` split into several of `sizes` (one of them may be -1):
+        x.unflatten(1, (3, 4)) turns (B, 12) into (B, 3, 4)."""
         shape = self.array.shape
-        dim %= len(shape)
+        dim = _check_dim("unflatten", dim, len(shape))
         return self.reshape(*shape[:dim], *sizes, *shape[dim + 1 :])
+
+    def ravel(self):
+        return self.reshape(-1)
 
     def squeeze(self, dim=None):
         shape = self.array.shape
@@ -1522,7 +1529,16 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int):
         return Transpose.apply(self, dim0=dim0, dim1=dim1)
 
-    swapaxes = transpose
+    swapaxes = swapdims = transpose
+
+    def adjoint(self):
+        """The last two dims swapped (the conjugate transpose; tensors here are real)."""
+        if self.ndim < 2:
+            raise ShapeError(
+                f"adjoint: needs a matrix or a batch of matrices, got a {self.ndim}-d tensor "
+                f"of shape {tuple(self.shape)}. For a column vector use x.unsqueeze(1) first."
+            )
+        return self.transpose(-2, -1)
 
     def t(self):
         if self.ndim > 2:
@@ -1584,7 +1600,110 @@ class Tensor:
         return GetItem.apply(self, index=_index(index))
 
     def index_select(self, dim: int, index):
-        return self[_slice_at(dim, _value(index), None)]
+        """The slices at `index` (a 1-d integer tensor, repeats allowed) along dim."""
+        index = np.asarray(_value(index))
+        if index.ndim > 1 or index.dtype.kind not in "iu":
+            raise ShapeError(
+                f"index_select: index must be a 1-d integer tensor, got {index.dtype} of shape "
+                f"{index.shape}. Flatten it first (index.flatten()), or use gather."
+            )
+        dim = _check_dim("index_select", dim, self.ndim)
+        return self[_slice_at(dim, index.reshape(-1), None)]  # 0-d index: the dim stays
+
+    def roll(self, shifts, dims=None):
+        """Elements shifted by `shifts` along `dims`, those pushed off the end coming back
+        at the start (of the flattened tensor when dims is None)."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, builtins.int) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, builtins.int) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise ArgumentError(
+                f"roll: give one shift per dim, got shifts={shifts} for dims={dims}."
+            )
+        x = self
+        for shift, dim in zip(shifts, dims):
+            n = self.array.shape[_check_dim("roll", dim, self.ndim)]
+            if n:
+                x = x.index_select(dim, (np.arange(n) - shift) % n)  # out[i] = x[i - shift]
+        return x
+
+    def rot90(self, k: int = 1, dims=(0, 1)):
+        """Rotated by 90 degrees k times, from the first of `dims` towards the second."""
+        if len(dims) != 2:
+            raise ArgumentError(f"rot90: dims must hold two dims, got {dims!r}.")
+        d0, d1 = (_check_dim("rot90", d, self.ndim) for d in dims)
+        if d0 == d1:
+            raise ArgumentError(f"rot90: the two dims must differ, got {tuple(dims)}.")
+        k %= 4
+        if k == 1:
+            return self.flip(d1).transpose(d0, d1)
+        if k == 2:
+            return self.flip((d0, d1))
+        if k == 3:
+            return self.flip(d0).transpose(d0, d1)
+        return self.clone()
+
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None):
+        """out[i] = x[i + 1] - x[i] along dim, n times (bool tensors: x[i + 1] != x[i]);
+        prepend and append are joined to x along dim first."""
+        from .creation import cat
+
+        dim = _check_dim("diff", dim, self.ndim)
+        if n < 0:
+            raise ArgumentError(f"diff: n must be 0 or more, got {n}.")
+        x = self
+        if prepend is not None or append is not None:
+            x = cat([_tensor_operand(t) for t in (prepend, self, append) if t is not None], dim)
+        for _ in range(n):
+            length = x.shape[dim]
+            if length == 0:
+                break
+            after, before = x.narrow(dim, 1, length - 1), x.narrow(dim, 0, length - 1)
+            x = after != before if x.array.dtype == np.bool_ else after - before
+        return x
+
+    def tensor_split(self, indices_or_sections, dim: int = 0):
+        """Pieces along dim: n nearly equal ones for an int n (the first n % size one
+        longer), or cut before each of a list of indices."""
+        dim = _check_dim("tensor_split", dim, self.ndim)
+        size = self.array.shape[dim]
+        cuts = _value(indices_or_sections)
+        if np.ndim(cuts) == 0:
+            n = builtins.int(cuts)
+            if n <= 0:
+                raise ArgumentError(
+                    f"tensor_split: the number of sections must be at least 1, got {n}."
+                )
+            step, extra = divmod(size, n)
+            lengths = [step + 1] * extra + [step] * (n - extra)
+            bounds = [0, *np.cumsum(lengths).tolist()]
+        else:
+            bounds = [0, *np.asarray(cuts).reshape(-1).tolist(), size]
+        return tuple(self[_slice_at(dim, a, b)] for a, b in zip(bounds, bounds[1:]))
+
+    def masked_scatter(self, mask, source):
+        """A copy with source's first elements, in order, written where mask is True (mask
+        broadcasts to self): out[mask] = source.flatten()[:mask.sum()]."""
+        mask = np.asarray(_value(mask))
+        source = _tensor_operand(source)
+        if mask.dtype != np.bool_ or source.array.dtype != self.array.dtype:
+            raise DTypeError(
+                f"masked_scatter: needs a bool mask and a source of self's dtype {self.dtype}, "
+                f"got a {mask.dtype} mask and a {source.dtype} source. Convert them: "
+                f"mask.bool(), source.to(x.dtype)."
+            )
+        shape = np.broadcast_shapes(self.shape, mask.shape)
+        mask = np.broadcast_to(mask, shape)
+        n = builtins.int(mask.sum())
+        if source.numel() < n:
+            raise ShapeError(
+                f"masked_scatter: the mask selects {n} elements but source holds only "
+                f"{source.numel()}; source needs at least as many elements as the mask has True."
+            )
+        out = (self if tuple(self.shape) == shape else self.expand(*shape)).clone()
+        out[mask] = source.flatten()[:n]
+        return out
 
     # ---------------------------------------------------------------- new tensors like this
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
