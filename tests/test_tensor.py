@@ -674,6 +674,24 @@ def test_order_statistics_explain_bad_arguments():
         sh.tensor([1, 2]).quantile(0.5)
     with pytest.raises(sh.IndexOutOfRangeError, match="cummax: dim 2 is out of range"):
         sh.cummax(x, 2)
+    empty = sh.zeros(2, 0)
+    with pytest.raises(sh.IndexOutOfRangeError, match="mode: dim 1 of the tensor of shape"):
+        sh.mode(empty, 1)
+    with pytest.raises(sh.IndexOutOfRangeError, match="dim 1 is empty"):
+        sh.kthvalue(empty, 1, 1)
+    with pytest.raises(sh.ArgumentError, match="quantile: the values to take quantiles of are"):
+        sh.quantile(empty, 0.5)
+
+
+@pytest.mark.parametrize("name", ["kthvalue", "nanmedian", "mode", "cummax", "cummin"])
+def test_order_statistics_of_a_0d_tensor_match_torch(name):
+    args = {"kthvalue": (1, 0), "nanmedian": (0,)}.get(name, (0,))
+    ours, theirs = (
+        getattr(sh, name)(sh.tensor(2.5), *args),
+        getattr(torch, name)(torch.tensor(2.5), *args),
+    )
+    assert_same(ours[0], theirs[0])
+    assert ours[1].tolist() == theirs[1].tolist() and ours[1].ndim == theirs[1].ndim
 
 
 def test_msort_and_logcumsumexp_of_minus_inf_match_torch():
@@ -818,3 +836,12 @@ def test_shape_functions_explain_bad_arguments():
         x.index_select(0, sh.tensor([[0, 1]]))
     with pytest.raises(sh.IndexOutOfRangeError, match="unflatten: dim 2 is out of range"):
         x.unflatten(2, (1, 3))
+
+
+def test_function_docstring_examples_run():
+    import doctest
+
+    import scratchish.functions
+
+    result = doctest.testmod(scratchish.functions)
+    assert result.attempted >= 20 and result.failed == 0

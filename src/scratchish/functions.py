@@ -1,6 +1,7 @@
 """PyTorch's function forms of tensor methods: `sh.exp(x)` is `x.exp()`, and so on.
 
-Each is one line calling the method, so there is one implementation of every op.
+Each is one line calling the method, so there is one implementation of every op; the few
+that torch has only as functions (searchsorted, bucketize, meshgrid, ...) are written here.
 Read next: tensor.py for the methods themselves.
 """
 
@@ -686,6 +687,13 @@ def atanh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
 
 
 def atan2(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    """The angle of the point (x=other, y=input), in (-pi, pi], elementwise.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.atan2(sh.tensor([1.0, -1.0]), sh.tensor([-1.0, -1.0]))
+        tensor([ 2.3562, -2.3562])
+    """
     return _into(input.atan2(other), out)
 
 
@@ -706,6 +714,13 @@ def erfinv(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
 
 
 def logaddexp(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    """log(exp(input) + exp(other)), without overflow or underflow.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.logaddexp(sh.tensor([-1000.0, 0.0]), sh.tensor([-1000.0, 0.0]))
+        tensor([-9.9931e+02,  6.9315e-01])
+    """
     return _into(input.logaddexp(other), out)
 
 
@@ -714,7 +729,14 @@ def logaddexp2(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A0
 
 
 def xlogy(input, other, *, out=None) -> Tensor:  # noqa: A002
-    """input * log(other), 0 where input is 0 (either may be a Python number)."""
+    """input * log(other), 0 where input is 0 (either may be a Python number): the terms
+    p log p of an entropy, with 0 log 0 = 0.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.xlogy(sh.tensor([0.0, 0.5]), sh.tensor([0.0, 0.5]))
+        tensor([ 0.0000, -0.3466])
+    """
     if not isinstance(input, Tensor):
         input = Tensor._make(np.asarray(input, dtype=other.array.dtype))  # noqa: A001
     return _into(input.xlogy(other), out)
@@ -802,10 +824,25 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):  # no
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):  # noqa: A002
+    """(values, indices): the most frequent value along dim, the smallest of equally frequent
+    ones, and the last index where it occurs.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.mode(sh.tensor([2, 1, 2, 3, 1]))
+        values_indices(values=tensor(1), indices=tensor(4))
+    """
     return input.mode(dim, keepdim)
 
 
 def cummax(input: Tensor, dim: int):  # noqa: A002
+    """(values, indices): the running maximum along dim and where it was reached.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.cummax(sh.tensor([1.0, 3.0, 2.0, 5.0]), 0)
+        values_indices(values=tensor([1., 3., 3., 5.]), indices=tensor([0, 1, 1, 3]))
+    """
     return input.cummax(dim)
 
 
@@ -818,6 +855,22 @@ def logcumsumexp(input: Tensor, dim: int, *, out=None) -> Tensor:  # noqa: A002
 
 
 def quantile(input: Tensor, q, dim=None, keepdim=False, *, interpolation="linear", out=None):  # noqa: A002
+    """The q-th quantiles of input along dim (of all elements when dim is None).
+
+    Args:
+        q: a number in [0, 1], or a 1-d tensor of them (the result then has a first dim with
+            one entry per q).
+        interpolation: between two sorted values, 'linear' (default), 'lower', 'higher',
+            'nearest' or 'midpoint', as numpy.quantile.
+
+    Example:
+        >>> import scratchish as sh
+        >>> x = sh.tensor([1.0, 2.0, 4.0, 8.0])
+        >>> sh.quantile(x, 0.5)
+        tensor(3.)
+        >>> sh.quantile(x, sh.tensor([0.25, 0.75]), interpolation="lower")
+        tensor([1., 4.])
+    """
     return _into(input.quantile(q, dim, keepdim, interpolation=interpolation), out)
 
 
@@ -843,6 +896,13 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
 
 
 def roll(input: Tensor, shifts, dims=None) -> Tensor:  # noqa: A002
+    """Elements shifted along dims, wrapping around (the flattened tensor when dims is None).
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.roll(sh.arange(5), 2)
+        tensor([3, 4, 0, 1, 2])
+    """
     return input.roll(shifts, dims)
 
 
@@ -851,10 +911,25 @@ def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:  # noqa: A002
 
 
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:  # noqa: A002
+    """Differences of neighbours along dim, n times: out[i] = input[i + 1] - input[i].
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.diff(sh.tensor([1, 4, 9, 16]))
+        tensor([3, 5, 7])
+    """
     return input.diff(n, dim, prepend, append)
 
 
 def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:  # noqa: A002
+    """Pieces along dim: an int n gives n nearly equal pieces (the first ones one longer),
+    a list of indices cuts before each of them.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.tensor_split(sh.arange(7), 3)
+        (tensor([0, 1, 2]), tensor([3, 4]), tensor([5, 6]))
+    """
     return input.tensor_split(indices_or_sections, dim)
 
 

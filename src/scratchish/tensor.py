@@ -1061,6 +1061,8 @@ class Tensor:
             n_valid = builtins.int(np.count_nonzero(~np.isnan(flat.array)))
             return flat[builtins.max(n_valid - 1, 0) // 2]
         dim = _check_dim("nanmedian", dim, self.ndim)
+        if self.ndim == 0:  # one element: itself, at index 0
+            return values_indices(*(t.reshape(()) for t in self.reshape(1).nanmedian(0)))
         values, indices = self.sort(dim)
         n_valid = np.sum(~np.isnan(values.array), axis=dim, keepdims=True)
         middle = np.maximum(n_valid - 1, 0) // 2
@@ -1075,11 +1077,14 @@ class Tensor:
         """(values, indices) of the k-th smallest element along dim (k = 1 is the smallest).
         Of tied values the index is the first in a stable sort; torch may pick another."""
         dim = _check_dim("kthvalue", dim, self.ndim)
-        n = self.array.shape[dim] if self.ndim else 1
+        if self.ndim == 0:  # one element: k must be 1
+            return values_indices(*(t.reshape(()) for t in self.reshape(1).kthvalue(k, 0)))
+        n = self.array.shape[dim]
         if not 1 <= k <= n:
+            largest = f"k={n} the largest" if n else f"dim {dim} is empty"
             raise IndexOutOfRangeError(
                 f"kthvalue: k={k} is out of range for dim {dim} of size {n}; k counts from 1 "
-                f"(k=1 is the smallest, k={n} the largest)."
+                f"(k=1 is the smallest, {largest})."
             )
         values, indices = self.sort(dim, stable=True)
         v, i = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
@@ -1093,6 +1098,11 @@ class Tensor:
         dim = _check_dim("mode", dim, self.ndim)
         rows = np.moveaxis(self.array, dim, -1)  # (..., n)
         n = rows.shape[-1]
+        if n == 0:
+            raise IndexOutOfRangeError(
+                f"mode: dim {dim} of the tensor of shape {tuple(self.shape)} is empty, so it "
+                f"has no most frequent value. Reduce along a dim that holds values."
+            )
         ordered = np.sort(rows, axis=-1)
         # in the sorted rows equal values form runs; a value's count is its run's length
         steps = np.arange(n)
@@ -1925,7 +1935,10 @@ def _quantile(op, x, q, dim, keepdim, interpolation, skip_nan):
         values = x.movedim(dim, -1).sort().values  # (..., n), the dim reduced last
     n = values.shape[-1]
     if n == 0:
-        raise ShapeError(f"{op}: the values to take quantiles of are empty (shape {x.shape}).")
+        raise ArgumentError(
+            f"{op}: the values to take quantiles of are empty (shape {tuple(x.shape)}); pass a "
+            f"tensor that holds values{'' if dim is None else f' along dim {dim}'}."
+        )
     is_nan = np.isnan(values.array)  # sort puts nan last
     if skip_nan:
         n_valid = (~is_nan).sum(-1, keepdims=True)

@@ -273,6 +273,15 @@ def test_check_calls_the_added_functions_supported():
             assert callable(getattr(scratchish.Tensor, name)), name
 
 
+def test_torch_special_advice_names_functions_that_exist():
+    from scratchish.runner import check_name
+
+    message = check_name("torch.special.erfinv")
+    named = re.findall(r"torch\.(\w+)", message.split("plain names here:")[1])
+    assert "erfinv" in named and "xlogy" in named
+    assert [name for name in named if check_name(f"torch.{name}") is not None] == []
+
+
 # the comparisons come last: they wait for the torch subprocess started with the first test
 @pytest.mark.parametrize("name", list(COMPARED))
 def test_script_gives_torchs_numbers(name, torch_outputs, capsys):
