@@ -576,6 +576,9 @@ def test_floor_divide_and_true_divide_match_torch(a, b):
     assert_same(sh.floor_divide(sh.tensor(a), sb), torch.floor_divide(torch.tensor(a), tb))
     assert_same(sh.tensor(a).floor_divide(sb), torch.tensor(a).floor_divide(tb))
     assert_same(sh.true_divide(sh.tensor(a), sb), torch.true_divide(torch.tensor(a), tb))
+    assert_same(sh.tensor(a) // sb, torch.tensor(a) // tb)  # // is floor_divide
+    if isinstance(b, list):  # (no zeros in b: torch raises for an integer division by 0)
+        assert_same(7 // sh.tensor(b), 7 // torch.tensor(b))
 
 
 def test_float_power_of_float32_gives_float64_and_its_gradient_float32_like_torch():
@@ -845,3 +848,22 @@ def test_function_docstring_examples_run():
 
     result = doctest.testmod(scratchish.functions)
     assert result.attempted >= 20 and result.failed == 0
+
+
+@pytest.mark.parametrize(
+    "name, changed",
+    [("asin", "input"), ("atan2", "input"), ("erfinv", "result"), ("logcumsumexp", "result")],
+)
+def test_new_primitives_refuse_backward_after_a_saved_value_changed_as_torch(name, changed):
+    calls = {
+        "atan2": lambda L, y: L.atan2(y, y + 1),
+        "logcumsumexp": lambda L, y: L.logcumsumexp(y, 0),
+    }
+    # torch's erfinv saves its input and recomputes the result; ours saves the result
+    for L in (sh,) if name == "erfinv" else (sh, torch):
+        y = L.tensor([0.1, 0.2], requires_grad=True) * 1
+        out = calls.get(name, lambda L, y: getattr(L, name)(y))(L, y)
+        with L.no_grad():
+            (y if changed == "input" else out).mul_(2)
+        with pytest.raises(RuntimeError):
+            out.sum().backward()

@@ -465,10 +465,11 @@ class Tensor:
         return Div.apply(*_operands(self, other, true_div=True)[::-1])
 
     def __floordiv__(self, other):
-        return Tensor._make(np.floor_divide(self.array, _value(other)))
+        return self.floor_divide(other)
 
     def __rfloordiv__(self, other):
-        return Tensor._make(np.floor_divide(_value(other), self.array))
+        a, b = _operands(self, other)  # torch's dtype rules, then other // self
+        return Tensor._make(np.asarray(np.floor_divide(_value(b), _value(a))))
 
     def __mod__(self, other):
         return Tensor._make(np.mod(self.array, _value(other)))
@@ -1073,10 +1074,10 @@ class Tensor:
         """(min, max) in one call; tied extremes share the gradient, as amin and amax."""
         return aminmax_result(self.amin(dim, keepdim), self.amax(dim, keepdim))
 
-    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+    def kthvalue(self, k: int, dim: int | None = -1, keepdim: bool = False):
         """(values, indices) of the k-th smallest element along dim (k = 1 is the smallest).
         Of tied values the index is the first in a stable sort; torch may pick another."""
-        dim = _check_dim("kthvalue", dim, self.ndim)
+        dim = _check_dim("kthvalue", -1 if dim is None else dim, self.ndim)
         if self.ndim == 0:  # one element: k must be 1
             return values_indices(*(t.reshape(()) for t in self.reshape(1).kthvalue(k, 0)))
         n = self.array.shape[dim]
