@@ -835,6 +835,10 @@ BINARY = {
     "mul": (lambda a, b: a * b, np.multiply),
     "div": (lambda a, b: a / b, np.divide),
     "maximum": (lambda a, b: a.maximum(b), np.maximum),
+    "atan2": (lambda a, b: a.atan2(b), np.arctan2),
+    "hypot": (lambda a, b: a.hypot(b), np.hypot),
+    "logaddexp": (lambda a, b: a.logaddexp(b), np.logaddexp),
+    "fmin": (lambda a, b: a.fmin(b), np.fmin),
 }
 
 

@@ -839,6 +839,12 @@ def test_shape_functions_explain_bad_arguments():
         x.index_select(0, sh.tensor([[0, 1]]))
     with pytest.raises(sh.IndexOutOfRangeError, match="unflatten: dim 2 is out of range"):
         x.unflatten(2, (1, 3))
+    with pytest.raises(sh.IndexOutOfRangeError, match="index_select: index 3 is out of range"):
+        sh.index_select(x, 1, sh.tensor([0, 3]))
+    with pytest.raises(sh.IndexOutOfRangeError, match="index_select: index -1 is out of range"):
+        x.index_select(0, sh.tensor([-1]))
+    with torch.no_grad(), pytest.raises(IndexError):  # torch refuses both too
+        torch.zeros(2, 3).index_select(0, torch.tensor([-1]))
 
 
 def test_function_docstring_examples_run():

@@ -1619,6 +1619,13 @@ class Tensor:
                 f"{index.shape}. Flatten it first (index.flatten()), or use gather."
             )
         dim = _check_dim("index_select", dim, self.ndim)
+        n = self.array.shape[dim] if self.ndim else 1
+        if index.size and not (0 <= index.min() and index.max() < n):
+            bad = index.min() if index.min() < 0 else index.max()
+            raise IndexOutOfRangeError(
+                f"index_select: index {bad} is out of range for dim {dim} of size {n}; indices "
+                f"go from 0 to {n - 1} (negative ones are not allowed here, as in torch)."
+            )
         return self[_slice_at(dim, index.reshape(-1), None)]  # 0-d index: the dim stays
 
     def roll(self, shifts, dims=None):
