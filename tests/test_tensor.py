@@ -4,6 +4,8 @@ shape/selection methods, each compared with PyTorch where PyTorch defines the an
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -873,3 +875,61 @@ def test_new_primitives_refuse_backward_after_a_saved_value_changed_as_torch(nam
             (y if changed == "input" else out).mul_(2)
         with pytest.raises(RuntimeError):
             out.sum().backward()
+
+
+def test_truncated_normal_init_with_erfinv_in_place_gives_torchs_numbers():
+    # timm's trunc_normal_: uniform in [2 cdf(a) - 1, 2 cdf(b) - 1], then the inverse of the
+    # normal cdf through erfinv, scaled and clamped
+    def trunc_normal_(L, t, mean=0.0, std=0.02, a=-0.04, b=0.04):
+        low, high = (
+            (1 + math.erf(a / std / math.sqrt(2))) / 2,
+            (1 + math.erf(b / std / math.sqrt(2))) / 2,
+        )
+        with L.no_grad():
+            t.uniform_(2 * low - 1, 2 * high - 1)
+            t.erfinv_()
+            t.mul_(std * math.sqrt(2.0))
+            t.add_(mean)
+            t.clamp_(min=a, max=b)
+        return t
+
+    sh.manual_seed(7)
+    torch.manual_seed(7)
+    ours = trunc_normal_(sh, sh.empty(4, 5, requires_grad=True))
+    theirs = trunc_normal_(torch, torch.empty(4, 5, requires_grad=True))
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("asin_", ()),
+        ("acos_", ()),
+        ("erfc_", ()),
+        ("logit_", (0.1,)),
+        ("sinc_", ()),
+        ("deg2rad_", ()),
+        ("atan2_", ("other",)),
+        ("hypot_", ("other",)),
+        ("copysign_", ("other",)),
+        ("xlogy_", ("other",)),
+        ("floor_divide_", (0.3,)),
+    ],
+)
+def test_in_place_math_matches_torch_and_records_a_gradient_inside_a_graph(name, args):
+    data, other = [0.2, -0.5, 0.7], [0.3, 0.6, -0.4]
+    results = []
+    for L in (sh, torch):
+        values = [L.tensor(other) if a == "other" else a for a in args]
+        x = L.tensor(data)
+        assert getattr(x, name)(*values) is x  # in place, returns self
+        leaf = L.tensor(data, requires_grad=True)
+        y = leaf * 1
+        getattr(y, name)(*values)
+        if name != "floor_divide_":  # no gradient through a floor
+            y.sum().backward()
+        results.append((x, leaf.grad))
+    (x, grad), (tx, t_grad) = results
+    assert_same(x, tx)
+    if t_grad is not None:
+        assert_same(grad, t_grad)

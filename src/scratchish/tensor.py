@@ -1274,6 +1274,63 @@ class Tensor:
     def lerp_(self, end, weight):
         return self._replace_(lambda x: x.lerp(end, weight), end)
 
+    # erfinv_ is in every truncated-normal init (uniform_, erfinv_, mul_, add_, clamp_)
+    def erfinv_(self):
+        return self._replace_(Tensor.erfinv)
+
+    def erfc_(self):
+        return self._replace_(Tensor.erfc)
+
+    def asin_(self):
+        return self._replace_(Tensor.asin)
+
+    def acos_(self):
+        return self._replace_(Tensor.acos)
+
+    def atan_(self):
+        return self._replace_(Tensor.atan)
+
+    def asinh_(self):
+        return self._replace_(Tensor.asinh)
+
+    def acosh_(self):
+        return self._replace_(Tensor.acosh)
+
+    def atanh_(self):
+        return self._replace_(Tensor.atanh)
+
+    arcsin_, arccos_, arctan_ = asin_, acos_, atan_
+    arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
+
+    def atan2_(self, other):
+        return self._replace_(lambda x: x.atan2(other), other)
+
+    arctan2_ = atan2_
+
+    def hypot_(self, other):
+        return self._replace_(lambda x: x.hypot(other), other)
+
+    def logit_(self, eps=None):
+        return self._replace_(lambda x: x.logit(eps))
+
+    def sinc_(self):
+        return self._replace_(Tensor.sinc)
+
+    def deg2rad_(self):
+        return self._replace_(Tensor.deg2rad)
+
+    def rad2deg_(self):
+        return self._replace_(Tensor.rad2deg)
+
+    def copysign_(self, other):
+        return self._replace_(lambda x: x.copysign(other), other)
+
+    def xlogy_(self, other):
+        return self._replace_(lambda x: x.xlogy(other), other)
+
+    def floor_divide_(self, other):
+        return self._replace_(lambda x: x.floor_divide(other))
+
     # ---------------------------------------------------------------- comparisons
     def __eq__(self, other):  # type: ignore[override]
         return Tensor._make(self.array == _value(other))
