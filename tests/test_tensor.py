@@ -579,8 +579,18 @@ def test_floor_divide_and_true_divide_match_torch(a, b):
     assert_same(sh.tensor(a).floor_divide(sb), torch.tensor(a).floor_divide(tb))
     assert_same(sh.true_divide(sh.tensor(a), sb), torch.true_divide(torch.tensor(a), tb))
     assert_same(sh.tensor(a) // sb, torch.tensor(a) // tb)  # // is floor_divide
-    if isinstance(b, list):  # (no zeros in b: torch raises for an integer division by 0)
+    if isinstance(b, list):
         assert_same(7 // sh.tensor(b), 7 // torch.tensor(b))
+
+
+def test_integer_floor_division_by_zero_raises_as_torch():
+    with pytest.raises(RuntimeError):
+        torch.tensor([4, 5]) // torch.tensor([2, 0])
+    with pytest.raises(sh.ArgumentError, match="floor_divide: integer division by zero"):
+        sh.tensor([4, 5]) // sh.tensor([2, 0])
+    with pytest.raises(sh.ArgumentError, match="integer division by zero"):
+        7 // sh.tensor([1, 0])
+    assert_same(sh.tensor([4.0, -5.0]) // 0, torch.tensor([4.0, -5.0]) // 0)  # floats: inf
 
 
 def test_float_power_of_float32_gives_float64_and_its_gradient_float32_like_torch():

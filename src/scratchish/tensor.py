@@ -469,6 +469,7 @@ class Tensor:
 
     def __rfloordiv__(self, other):
         a, b = _operands(self, other)  # torch's dtype rules, then other // self
+        _check_integer_divisor("floor_divide", b, a)
         return Tensor._make(np.asarray(np.floor_divide(_value(b), _value(a))))
 
     def __mod__(self, other):
@@ -1225,6 +1226,7 @@ class Tensor:
     def floor_divide(self, other):
         """self / other rounded down (no gradient), as torch.floor_divide and //."""
         a, b = _operands(self, other)
+        _check_integer_divisor("floor_divide", a, b)
         return Tensor._make(np.asarray(np.floor_divide(_value(a), _value(b))))
 
     # in place, for the ops above and the common unary ones: `x.sqrt_()`, `w.lerp_(w2, 0.1)`
@@ -1968,6 +1970,17 @@ def _expanded(x, shape, dtype) -> Tensor:
     """x (a tensor, or a number taken as `dtype`) as a tensor of `shape`."""
     x = x if isinstance(x, Tensor) else Tensor._make(np.asarray(x, dtype=dtype))
     return x if tuple(x.shape) == tuple(shape) else x.expand(*shape)
+
+
+def _check_integer_divisor(op: str, a, b) -> None:
+    """Integers divided by 0 have no answer: torch raises, NumPy would give 0 and a warning."""
+    divisor = np.asarray(_value(b))
+    if np.asarray(_value(a)).dtype.kind in "biu" and divisor.dtype.kind in "biu":
+        if (divisor == 0).any():
+            raise ArgumentError(
+                f"{op}: integer division by zero (the divisor holds a 0). Divide floats "
+                f"instead (x.float() // y gives inf or nan there), or mask the zeros first."
+            )
 
 
 def _kept(result: tuple, dim: int, keepdim: bool) -> tuple:
