@@ -626,6 +626,21 @@ def test_mode_cummax_cummin_values_and_indices_match_torch(data, dim):
             assert ours.indices.tolist() == theirs.indices.tolist()
 
 
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+def test_median_of_values_with_nan_matches_torch(name):
+    # median: nan wherever a nan is (at the first nan's index); nanmedian skips them
+    data = [[np.nan, 3.0, np.nan, 1.0, np.nan, 2.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]
+    x, tx = sh.tensor(data), torch.tensor(data)
+    for dim in (1, -1, 0):
+        ours, theirs = getattr(sh, name)(x, dim), getattr(torch, name)(tx, dim)
+        assert_same(ours.values, theirs.values)
+        assert ours.indices.tolist() == theirs.indices.tolist()
+    assert_same(getattr(x, name)(), getattr(tx, name)())
+    assert_same(
+        getattr(sh, name)(sh.tensor(2.5), 0)[0], getattr(torch, name)(torch.tensor(2.5), 0)[0]
+    )
+
+
 def test_nanmedian_kthvalue_aminmax_match_torch():
     x = torch.tensor([[2.0, np.nan, 1.0, -3.0, 0.5], [np.nan, 5.0, np.nan, 0.0, 4.0]])
     ours, theirs = sh.nanmedian(sh.tensor(x.numpy()), 1), torch.nanmedian(x, 1)

@@ -789,15 +789,9 @@ class Tensor:
         return where(np.isneginf(self.array), info.min if neginf is None else neginf, x)
 
     def median(self, dim=None, keepdim=False):
-        """The lower median (of an even count, the smaller middle value, as torch); with dim:
-        (values, indices)."""
-        if dim is None:
-            flat = self.flatten().sort()[0]
-            return flat[(flat.shape[0] - 1) // 2]
-        values, indices = self.sort(dim)
-        middle = (self.shape[dim] - 1) // 2
-        v, i = values.narrow(dim, middle, 1), indices.narrow(dim, middle, 1)
-        return values_indices(*((v, i) if keepdim else (v.squeeze(dim), i.squeeze(dim))))
+        """The lower median (of an even count, the smaller middle value, as torch); nan where
+        the values hold a nan (nanmedian skips them). With dim: (values, indices)."""
+        return _median("median", self, dim, keepdim, skip_nan=False)
 
     def type_as(self, other):
         return self.to(other.dtype)
@@ -1057,19 +1051,8 @@ class Tensor:
 
     def nanmedian(self, dim=None, keepdim=False):
         """The lower median of the values that are not nan (nan where all are); with dim:
-        (values, indices). Sorting puts nan last, so the median sits at (n_valid - 1) // 2."""
-        if dim is None:
-            flat = self.flatten().sort()[0]
-            n_valid = builtins.int(np.count_nonzero(~np.isnan(flat.array)))
-            return flat[builtins.max(n_valid - 1, 0) // 2]
-        dim = _check_dim("nanmedian", dim, self.ndim)
-        if self.ndim == 0:  # one element: itself, at index 0
-            return values_indices(*(t.reshape(()) for t in self.reshape(1).nanmedian(0)))
-        values, indices = self.sort(dim)
-        n_valid = np.sum(~np.isnan(values.array), axis=dim, keepdims=True)
-        middle = np.maximum(n_valid - 1, 0) // 2
-        picked = values.gather(dim, middle), np.take_along_axis(indices.array, middle, dim)
-        return _kept(values_indices(picked[0], Tensor._make(picked[1])), dim, keepdim)
+        (values, indices)."""
+        return _median("nanmedian", self, dim, keepdim, skip_nan=True)
 
     def aminmax(self, *, dim=None, keepdim=False):
         """(min, max) in one call; tied extremes share the gradient, as amin and amax."""
@@ -1981,6 +1964,32 @@ def _check_integer_divisor(op: str, a, b) -> None:
                 f"{op}: integer division by zero (the divisor holds a 0). Divide floats "
                 f"instead (x.float() // y gives inf or nan there), or mask the zeros first."
             )
+
+
+def _median(op: str, x: Tensor, dim, keepdim: bool, skip_nan: bool):
+    """median and nanmedian: sort (nan goes last), then read the sorted values at
+    (n_valid - 1) // 2, n_valid counting the values that are not nan. median reads a slice
+    holding nan at its first nan instead (position n_valid), so the result is nan, as torch."""
+
+    def position(n_valid, n: int):
+        if skip_nan:
+            return np.maximum(n_valid - 1, 0) // 2
+        return np.where(n_valid < n, n_valid, (n - 1) // 2)
+
+    if dim is None:
+        flat = x.flatten().sort()[0]
+        n_valid = np.count_nonzero(~np.isnan(flat.array))
+        return flat[builtins.int(position(n_valid, flat.shape[0]))]
+    dim = _check_dim(op, dim, x.ndim)
+    if x.ndim == 0:  # one element: itself, at index 0
+        return values_indices(
+            *(t.reshape(()) for t in _median(op, x.reshape(1), 0, True, skip_nan))
+        )
+    values, indices = x.sort(dim)
+    n_valid = np.sum(~np.isnan(values.array), axis=dim, keepdims=True)
+    middle = position(n_valid, x.array.shape[dim])
+    picked = values.gather(dim, middle), np.take_along_axis(indices.array, middle, dim)
+    return _kept(values_indices(picked[0], Tensor._make(picked[1])), dim, keepdim)
 
 
 def _kept(result: tuple, dim: int, keepdim: bool) -> tuple:
