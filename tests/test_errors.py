@@ -177,7 +177,8 @@ def test_no_bare_numpy_error_from_a_public_call(name):
 
 # --- a function form given something that is not a tensor
 # torch lets these take a number first (torch.add(2, t), torch.where(mask, 2, t) takes any)
-NUMBER_FIRST = ("is_tensor", "where", "add", "sub", "mul", "div", "pow", "remainder")
+NUMBER_FIRST = ("is_tensor", "where", "add", "sub", "mul", "div", "pow", "remainder", "xlogy")
+NUMBER_FIRST += ("floor_divide", "float_power", "bucketize")
 
 
 def _function_forms():
@@ -213,6 +214,11 @@ def test_a_function_form_names_what_it_got_instead_of_a_tensor(name):
 
 def test_pow_and_remainder_take_a_number_first_as_torch():
     t = sh.tensor([1.0, 2.0, 3.0])
+    assert sh.floor_divide(7, t).tolist() == [7.0, 3.0, 2.0]
+    assert sh.float_power(2, t).tolist() == [2.0, 4.0, 8.0]
+    assert sh.float_power(2, t).dtype == sh.float64
+    error = raised(lambda: sh.floor_divide(None, t))
+    assert str(error).startswith("floor_divide: input must be a Tensor, got NoneType")
     assert sh.pow(2, t).tolist() == [2.0, 4.0, 8.0]
     assert sh.remainder(7, t).tolist() == [0.0, 1.0, 1.0]
     error = raised(lambda: sh.pow("2", t))

@@ -513,7 +513,199 @@ MORE = [
     ),
 ]
 
-CASES = register_op_cases(*ELEMENTWISE, *REDUCE, *MOVEMENT, *MATMUL, *MORE)
+UNIT = (-0.9, 0.9)  # inside the domain of asin, acos, atanh
+
+MATH = [
+    OpCase("asin_acos", lambda lib, a: lib.asin(a) * lib.arccos(a), [(2, 3)], ranges=UNIT),
+    OpCase("atan", lambda lib, a: a.atan() + lib.arctan(a * 2), [(2, 3)]),
+    OpCase("asinh", lambda lib, a: lib.asinh(a * 3), [(2, 3)]),
+    OpCase("acosh", lambda lib, a: a.acosh(), [(2, 3)], ranges=(1.2, 4.0)),
+    OpCase("atanh", lambda lib, a: lib.arctanh(a), [(2, 3)], ranges=UNIT),
+    OpCase("atan2_broadcast", lambda lib, a, b: lib.atan2(a, b), [(3, 4), (4,)]),
+    OpCase("arctan2_method", lambda lib, a, b: a.arctan2(b), [(3, 1), (3, 4)]),
+    OpCase("hypot_broadcast", lambda lib, a, b: lib.hypot(a, b), [(3, 4), (4,)]),
+    OpCase("erfc", lambda lib, a: lib.erfc(a), [(2, 3)], ranges=(-3, 3)),
+    OpCase("erfinv", lambda lib, a: lib.erfinv(a), [(2, 3)], ranges=(-0.95, 0.95)),
+    OpCase("logaddexp_broadcast", lambda lib, a, b: lib.logaddexp(a * 5, b), [(3, 4), (4,)]),
+    OpCase("logaddexp2", lambda lib, a, b: a.logaddexp2(b), [(3, 4), (3, 4)]),
+    OpCase("xlogy", lambda lib, a, b: lib.xlogy(a, b), [(3, 4), (4,)], ranges=[(-2, 2), POSITIVE]),
+    OpCase(
+        "xlogy_at_zero",  # 0 * log(y) is 0 even where log(y) is -inf or nan
+        lambda lib, a, b: lib.xlogy(a, b),
+        data=lambda: [[0.0, 0.0, 2.0, 0.5], [-1.0, 2.0, 3.0, 1.5]],
+        gradcheck=False,
+    ),
+    OpCase("logit", lambda lib, a: lib.logit(a), [(2, 3)], ranges=(0.05, 0.95)),
+    OpCase(
+        "logit_eps",  # clamped: no gradient outside [eps, 1 - eps]
+        lambda lib, a: a.logit(eps=0.1),
+        data=lambda: [[0.01, 0.05, 0.3, 0.6, 0.95, 0.99]],
+        gradcheck=False,
+    ),
+    OpCase(
+        "copysign",
+        lambda lib, a, b: lib.copysign(a, b),
+        [(3, 4), (4,)],
+        requires_grad=(True, False),  # torch gives the sign a zero gradient; here none
+    ),
+    OpCase("copysign_scalar", lambda lib, a: a.copysign(-1.0), [(2, 3)]),
+    OpCase("sinc", lambda lib, a: lib.sinc(a), [(2, 3)]),
+    OpCase(
+        "sinc_at_zero", lambda lib, a: a.sinc(), data=lambda: [[0.0, 0.5, -1.5]], gradcheck=False
+    ),
+    OpCase("deg2rad_rad2deg", lambda lib, a: lib.deg2rad(a * 90) * a.rad2deg(), [(2, 3)]),
+    OpCase(
+        "true_divide",
+        lambda lib, a, b: lib.true_divide(a, b),
+        [(3, 4), (4,)],
+        ranges=[(-2, 2), POSITIVE],
+    ),
+    OpCase("float_power", lambda lib, a: lib.float_power(a, 3) * 2, [(2, 3)]),
+    OpCase("float_power_tensor", lambda lib, a, b: a.float_power(b), [(3,), (3,)], ranges=POSITIVE),
+    OpCase(
+        "fmax_fmin_broadcast", lambda lib, a, b: lib.fmax(a, b) * lib.fmin(a, b), [(3, 4), (4,)]
+    ),
+    OpCase(
+        "fmax_fmin_ties_and_nan",  # ties: all to the first input; nan is skipped
+        lambda lib, a, b: lib.fmax(a, b) + 2 * a.fmin(b),
+        data=lambda: [[1.0, np.nan, 2.0, np.nan], [1.0, 3.0, np.nan, np.nan]],
+        gradcheck=False,
+    ),
+]
+
+NAN = np.nan
+WITH_NAN = [[1.5, NAN, -0.5, 2.0, 0.25], [NAN, NAN, NAN, NAN, NAN], [0.5, -1.0, NAN, 3.0, -2.0]]
+TIES = [[1.0, 3.0, 2.0, 3.0, 1.0], [4.0, -1.0, -1.0, 4.0, 4.0], [0.5, 0.5, 0.5, 0.5, 0.5]]
+
+SCANS = [
+    OpCase("nansum", lambda lib, a: lib.nansum(a, 1) * lib.nansum(a), [(3, 4)]),
+    OpCase(
+        "nansum_nanmean_with_nan",
+        lambda lib, a: lib.nansum(a, dim=0) + a.nanmean(dim=1, keepdim=True) * 2,
+        data=lambda: [[[1.5, NAN, -0.5, 2.0, 0.25], [NAN, 2.0, 3.0, NAN, 1.0]]],
+        gradcheck=False,
+    ),
+    OpCase("nanmean", lambda lib, a: lib.nanmean(a, (0, 2)), [(2, 3, 4)]),
+    OpCase("nanmedian", lambda lib, a: lib.nanmedian(a, 1)[0] + a.nanmedian(), [(3, 5)]),
+    OpCase(
+        "nanmedian_with_nan",
+        lambda lib, a: lib.nanmedian(a, -1, keepdim=True).values * a.nanmedian(),
+        data=lambda: [[row for row in WITH_NAN if not np.isnan(row).all()]],
+        gradcheck=False,
+    ),
+    OpCase("aminmax", lambda lib, a: lib.aminmax(a, dim=1).min * a.aminmax().max, [(3, 4)]),
+    OpCase(
+        "aminmax_ties",  # tied extremes share the gradient
+        lambda lib, a: lib.aminmax(a, dim=-1, keepdim=True)[1] + 2 * lib.aminmax(a)[0],
+        data=lambda: [TIES],
+        gradcheck=False,
+    ),
+    OpCase("kthvalue", lambda lib, a: lib.kthvalue(a, 2, 0).values * 3, [(4, 3)]),
+    OpCase("kthvalue_keepdim", lambda lib, a: a.kthvalue(4, dim=-1, keepdim=True)[0], [(2, 3, 5)]),
+    OpCase("mode", lambda lib, a: lib.mode(a).values * 2, data=lambda: [TIES], gradcheck=False),
+    OpCase("mode_dim0_keepdim", lambda lib, a: a.mode(0, keepdim=True)[0], [(3, 4)]),
+    OpCase("cummax_cummin", lambda lib, a: lib.cummax(a, 1)[0] * a.cummin(dim=0).values, [(3, 5)]),
+    OpCase(
+        "cummax_cummin_ties",  # the gradient goes to the latest index reaching the extreme
+        lambda lib, a: lib.cummax(a, -1).values + 2 * lib.cummin(a, 1).values,
+        data=lambda: [TIES],
+        gradcheck=False,
+    ),
+    OpCase("logcumsumexp", lambda lib, a: lib.logcumsumexp(a * 4, 1), [(3, 5)]),
+    OpCase("logcumsumexp_dim0", lambda lib, a: a.logcumsumexp(-3), [(4, 2, 3)]),
+    OpCase(
+        "logcumsumexp_far_apart",  # exp(-1000) underflows: a naive log(cumsum(exp)) gives -inf
+        lambda lib, a: lib.logcumsumexp(a, 0),
+        data=lambda: [[-1000.0, 0.0, -2000.0, 800.0, 1.0]],
+        dtypes=("float64",),
+    ),
+    OpCase("quantile_number", lambda lib, a: lib.quantile(a, 0.3), [(3, 4)]),
+    OpCase(
+        "quantile_tensor_q_dim",
+        lambda lib, a: lib.quantile(a, lib.tensor([0.0, 0.25, 0.6, 1.0], dtype=a.dtype), dim=1),
+        [(3, 5)],
+    ),
+    OpCase(
+        "quantile_keepdim_all",
+        lambda lib, a: a.quantile(a.new_tensor([0.1, 0.9]), keepdim=True),
+        [(2, 3)],
+    ),
+    *[
+        OpCase(
+            f"quantile_{mode}",
+            lambda lib, a, mode=mode: lib.quantile(
+                a, 0.55, dim=0, keepdim=True, interpolation=mode
+            ),
+            [(6, 3)],
+        )
+        for mode in ("lower", "higher", "nearest", "midpoint")
+    ],
+    OpCase(
+        "nanquantile",
+        lambda lib, a: lib.nanquantile(a, a.new_tensor([0.3, 0.5]), dim=1, interpolation="linear"),
+        data=lambda: [WITH_NAN],
+        gradcheck=False,
+    ),
+    OpCase(
+        "quantile_of_a_row_with_nan",  # nan, and the gradient goes to the nan, as torch
+        lambda lib, a: a.quantile(0.5, dim=1),
+        data=lambda: [WITH_NAN],
+        gradcheck=False,
+    ),
+    OpCase("msort", lambda lib, a: lib.msort(a) * a.msort(), [(4, 3)]),
+]
+
+SHAPES = [
+    OpCase("clone_function", lambda lib, a: lib.clone(a) * a, [(2, 3)]),
+    OpCase(
+        "index_select_repeats",
+        lambda lib, a: lib.index_select(a, -1, lib.tensor([3, 0, 3, 1])),
+        [(2, 3, 4)],
+    ),
+    OpCase("index_select_0d_index", lambda lib, a: a.index_select(0, lib.tensor(2)), [(3, 4)]),
+    OpCase("select_function", lambda lib, a: lib.select(a, 1, -1) * 2, [(2, 3, 4)]),
+    OpCase("roll_dims", lambda lib, a: lib.roll(a, (1, -2), (0, 2)), [(3, 2, 4)]),
+    OpCase("roll_flat", lambda lib, a: a.roll(5), [(3, 4)]),
+    *[
+        OpCase(f"rot90_k{k}", lambda lib, a, k=k: lib.rot90(a, k, (2, 0)), [(2, 3, 4)])
+        for k in (-1, 0, 1, 2, 3)
+    ],
+    OpCase("diff", lambda lib, a: lib.diff(a), [(3, 5)]),
+    OpCase("diff_n2_dim0", lambda lib, a: a.diff(2, 0), [(5, 3)]),
+    OpCase(
+        "diff_prepend_append",
+        lambda lib, a, b, c: lib.diff(a, 1, 1, prepend=b, append=c),
+        [(2, 4), (2, 1), (2, 2)],
+    ),
+    OpCase(
+        "tensor_split_sections",
+        lambda lib, a: lib.tensor_split(a, 3, dim=1)[1] * 2 + a.tensor_split(3, 1)[2],
+        [(2, 7)],
+    ),
+    OpCase(
+        "tensor_split_indices",
+        lambda lib, a: lib.cat(lib.tensor_split(a, [1, 4], dim=-1)[::-1], -1),
+        [(2, 6)],
+    ),
+    OpCase("unflatten_ravel", lambda lib, a: lib.unflatten(lib.ravel(a), 0, (4, -1)), [(2, 6)]),
+    OpCase(
+        "swapdims_adjoint",
+        lambda lib, a: lib.swapdims(a, 0, 2) + lib.adjoint(a).swapdims(0, 1).transpose(1, 2),
+        [(2, 3, 4)],
+    ),
+    OpCase(
+        "masked_scatter",
+        lambda lib, a, b: lib.masked_scatter(a, lib.tensor(MASK), b),
+        [(3, 4), (3, 4)],  # 7 of source's 12 elements are used
+    ),
+    OpCase(
+        "masked_scatter_broadcast_mask",
+        lambda lib, a, b: a.masked_scatter(lib.tensor(ROWS[:, None]), b),
+        [(3, 4), (10,)],
+    ),
+]
+
+CASES = register_op_cases(*ELEMENTWISE, *REDUCE, *MOVEMENT, *MATMUL, *MORE, *MATH, *SCANS, *SHAPES)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -643,6 +835,10 @@ BINARY = {
     "mul": (lambda a, b: a * b, np.multiply),
     "div": (lambda a, b: a / b, np.divide),
     "maximum": (lambda a, b: a.maximum(b), np.maximum),
+    "atan2": (lambda a, b: a.atan2(b), np.arctan2),
+    "hypot": (lambda a, b: a.hypot(b), np.hypot),
+    "logaddexp": (lambda a, b: a.logaddexp(b), np.logaddexp),
+    "fmin": (lambda a, b: a.fmin(b), np.fmin),
 }
 
 

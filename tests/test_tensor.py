@@ -4,6 +4,8 @@ shape/selection methods, each compared with PyTorch where PyTorch defines the an
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -483,3 +485,476 @@ def test_scatter_builds_one_hot_rows_as_torch_and_explains_a_1d_index():
         sh.zeros(4, 3).scatter_(1, sh.tensor(labels), 1.0)
     with pytest.raises(sh.UnsupportedError, match="scatter_add"):
         sh.zeros(4, 3).scatter(1, sh.tensor(labels).unsqueeze(1), 1.0, reduce="add")
+
+
+# ------------------------------------------------------------------ elementwise math, no gradient
+EDGES = [-np.inf, -2.5, -1.0, -0.0, 0.0, 0.5, 2.0, np.inf, np.nan]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["signbit", "isposinf", "isneginf", "sgn", "sign", "sinc", "deg2rad", "rad2deg", "erfc", "erf"],
+)
+def test_elementwise_math_at_edges_matches_torch(name):
+    for dtype in ("float32", "float64"):  # erf and erfc of float64 once gave nan at inf
+        x = sh.tensor(EDGES, dtype=getattr(sh, dtype))
+        tx = torch.tensor(EDGES, dtype=getattr(torch, dtype))
+        assert_same(getattr(sh, name)(x), getattr(torch, name)(tx))
+        assert_same(getattr(x, name)(), getattr(tx, name)())
+
+
+@pytest.mark.parametrize("name", ["asin", "acos", "atan", "asinh", "acosh", "atanh", "erfinv"])
+def test_inverse_functions_of_ints_and_domain_edges_match_torch(name):
+    ints = [[-1, 0, 1], [2, 3, 1]]
+    assert_same(getattr(sh, name)(sh.tensor(ints)), getattr(torch, name)(torch.tensor(ints)))
+    edges = [-1.0, -0.5, 0.0, 0.999, 1.0]
+    for dtype in ("float32", "float64"):
+        x = sh.tensor(edges, dtype=getattr(sh, dtype))
+        tx = torch.tensor(edges, dtype=getattr(torch, dtype))
+        assert_same(getattr(sh, name)(x), getattr(torch, name)(tx))
+
+
+def test_erfc_keeps_its_precision_where_it_is_tiny():
+    x = [3.0, 6.0, 10.0, -6.0]
+    np.testing.assert_allclose(
+        sh.erfc(sh.tensor(x, dtype=sh.float64)).numpy(),
+        torch.erfc(torch.tensor(x, dtype=torch.float64)).numpy(),
+        rtol=1e-13,
+    )
+
+
+BINARY_EDGES = (
+    [1.0, -2.0, 0.0, -0.0, np.inf, -np.inf, np.nan, 3.0],
+    [-1.0, 0.0, -0.0, 0.0, np.inf, -np.inf, 2.0, np.nan],
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["atan2", "hypot", "logaddexp", "logaddexp2", "copysign", "fmax", "fmin", "float_power"],
+)
+def test_binary_math_at_edges_matches_torch(name):
+    a, b = BINARY_EDGES
+    assert_same(
+        getattr(sh, name)(sh.tensor(a), sh.tensor(b)),
+        getattr(torch, name)(*map(torch.tensor, (a, b))),
+    )
+    # torch asks for a tensor here; scratchish also takes a number
+    assert_same(getattr(sh.tensor(a), name)(2.0), getattr(torch.tensor(a), name)(torch.tensor(2.0)))
+
+
+def test_xlogy_counts_zero_times_log_as_zero_like_torch():
+    x, y = [0.0, 0.0, 0.0, 2.0, 1.0, 0.0], [0.0, -1.0, np.nan, 0.0, np.inf, 3.0]
+    assert_same(sh.xlogy(sh.tensor(x), sh.tensor(y)), torch.xlogy(torch.tensor(x), torch.tensor(y)))
+    assert_same(sh.xlogy(2, sh.tensor(y)), torch.xlogy(2, torch.tensor(y)))
+    assert_same(sh.tensor(x).xlogy(3.0), torch.tensor(x).xlogy(3.0))
+
+
+def test_logit_eps_and_heaviside_match_torch():
+    p = [0.0, 0.01, 0.5, 0.99, 1.0]
+    assert_same(sh.logit(sh.tensor(p)), torch.logit(torch.tensor(p)))
+    assert_same(sh.tensor(p).logit(1e-6), torch.tensor(p).logit(1e-6))
+    x, values = [-1.5, 0.0, 2.0, 0.0], [0.5, 0.5, 0.5, 0.25]
+    assert_same(
+        sh.heaviside(sh.tensor(x), sh.tensor(values)),
+        torch.heaviside(torch.tensor(x), torch.tensor(values)),
+    )
+    with pytest.raises(sh.DTypeError, match="heaviside: self is .*float32 and values is .*int64"):
+        sh.heaviside(sh.tensor(x), sh.tensor([1]))
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ([7, -7, 6, 0], [2, 2, -4, 3]),  # ints stay int64, rounded down (not towards 0)
+        ([7.5, -7.5, 1.0, -0.5], [2.0, 2.0, -0.3, 4.0]),
+        ([7, -7, 6, 0], 2.5),  # int tensor and a float: float32
+        ([7.5, -7.5], 2),
+    ],
+)
+def test_floor_divide_and_true_divide_match_torch(a, b):
+    tb = torch.tensor(b) if isinstance(b, list) else b
+    sb = sh.tensor(b) if isinstance(b, list) else b
+    assert_same(sh.floor_divide(sh.tensor(a), sb), torch.floor_divide(torch.tensor(a), tb))
+    assert_same(sh.tensor(a).floor_divide(sb), torch.tensor(a).floor_divide(tb))
+    assert_same(sh.true_divide(sh.tensor(a), sb), torch.true_divide(torch.tensor(a), tb))
+    assert_same(sh.tensor(a) // sb, torch.tensor(a) // tb)  # // is floor_divide
+    if isinstance(b, list):
+        assert_same(7 // sh.tensor(b), 7 // torch.tensor(b))
+
+
+def test_integer_floor_division_by_zero_raises_as_torch():
+    with pytest.raises(RuntimeError):
+        torch.tensor([4, 5]) // torch.tensor([2, 0])
+    with pytest.raises(sh.ArgumentError, match="floor_divide: integer division by zero"):
+        sh.tensor([4, 5]) // sh.tensor([2, 0])
+    with pytest.raises(sh.ArgumentError, match="integer division by zero"):
+        7 // sh.tensor([1, 0])
+    assert_same(sh.tensor([4.0, -5.0]) // 0, torch.tensor([4.0, -5.0]) // 0)  # floats: inf
+
+
+def test_float_power_of_float32_gives_float64_and_its_gradient_float32_like_torch():
+    x, tx = sh.tensor([1.5, 2.0], requires_grad=True), torch.tensor([1.5, 2.0], requires_grad=True)
+    out, t_out = sh.float_power(x, 2), torch.float_power(tx, 2)
+    assert_same(out, t_out)
+    out.sum().backward()
+    t_out.sum().backward()
+    assert_same(x.grad, tx.grad)
+    assert_same(sh.float_power(sh.tensor([2, 3]), 2), torch.float_power(torch.tensor([2, 3]), 2))
+
+
+# ------------------------------------------------------------------ order statistics: indices
+ORDER_INPUTS = [
+    [[1.0, 3.0, 2.0, 3.0, 1.0], [4.0, -1.0, -1.0, 4.0, 4.0], [0.5, 0.5, 0.5, 0.5, 0.5]],
+    [[2.0, np.nan, 1.0, -3.0], [np.nan, 5.0, np.nan, 0.0], [1.0, 2.0, 3.0, 4.0]],
+    [[7, 7, 1, 2], [3, 9, 9, 3]],  # int64
+]
+
+
+@pytest.mark.parametrize("data", ORDER_INPUTS)
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_mode_cummax_cummin_values_and_indices_match_torch(data, dim):
+    x, tx = sh.tensor(data), torch.tensor(data)
+    for name in ("cummax", "cummin"):
+        ours, theirs = getattr(sh, name)(x, dim), getattr(tx, name)(dim)
+        assert_same(ours.values, theirs.values)
+        assert ours.indices.tolist() == theirs.indices.tolist()
+    if not np.isnan(np.asarray(data, dtype=float)).any():  # torch.mode leaves nan undefined
+        for keepdim in (False, True):
+            ours, theirs = sh.mode(x, dim, keepdim), torch.mode(tx, dim, keepdim)
+            assert_same(ours.values, theirs.values)
+            assert ours.indices.tolist() == theirs.indices.tolist()
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+def test_median_of_values_with_nan_matches_torch(name):
+    # median: nan wherever a nan is (at the first nan's index); nanmedian skips them
+    data = [[np.nan, 3.0, np.nan, 1.0, np.nan, 2.0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]
+    x, tx = sh.tensor(data), torch.tensor(data)
+    for dim in (1, -1, 0):
+        ours, theirs = getattr(sh, name)(x, dim), getattr(torch, name)(tx, dim)
+        assert_same(ours.values, theirs.values)
+        assert ours.indices.tolist() == theirs.indices.tolist()
+    assert_same(getattr(x, name)(), getattr(tx, name)())
+    assert_same(
+        getattr(sh, name)(sh.tensor(2.5), 0)[0], getattr(torch, name)(torch.tensor(2.5), 0)[0]
+    )
+
+
+def test_nanmedian_kthvalue_aminmax_match_torch():
+    x = torch.tensor([[2.0, np.nan, 1.0, -3.0, 0.5], [np.nan, 5.0, np.nan, 0.0, 4.0]])
+    ours, theirs = sh.nanmedian(sh.tensor(x.numpy()), 1), torch.nanmedian(x, 1)
+    assert_same(ours.values, theirs.values)
+    assert ours.indices.tolist() == theirs.indices.tolist()
+    assert_same(sh.tensor(x.numpy()).nanmedian(), x.nanmedian())
+    distinct = torch.randperm(24).reshape(2, 3, 4).float()
+    for k, dim in [(1, 0), (2, 1), (4, -1), (3, 2)]:
+        ours = sh.kthvalue(sh.tensor(distinct.numpy()), k, dim, keepdim=True)
+        theirs = torch.kthvalue(distinct, k, dim, keepdim=True)
+        assert_same(ours.values, theirs.values)
+        assert ours.indices.tolist() == theirs.indices.tolist()
+    result = sh.aminmax(sh.tensor(distinct.numpy()), dim=1)
+    assert_same(result.min, distinct.aminmax(dim=1).min)
+    assert_same(result[1], torch.aminmax(distinct, dim=1)[1])
+
+
+def test_nan_reductions_of_all_nan_and_ints_match_torch():
+    all_nan = [[np.nan, np.nan], [1.0, np.nan]]
+    for name in ("nansum", "nanmean"):
+        for dim in (None, 0, 1):
+            args = () if dim is None else (dim,)
+            assert_same(
+                getattr(sh, name)(sh.tensor(all_nan), *args),
+                getattr(torch, name)(torch.tensor(all_nan), *args),
+            )
+    assert_same(
+        sh.nansum(sh.tensor([[1, 2], [3, 4]]), 1), torch.nansum(torch.tensor([[1, 2], [3, 4]]), 1)
+    )
+    assert_same(
+        sh.nanmedian(sh.tensor([np.nan, np.nan])), torch.nanmedian(torch.tensor([np.nan, np.nan]))
+    )
+    with pytest.raises(sh.DTypeError, match="nanmean: the tensor is .*int64"):
+        sh.nanmean(sh.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (None, True), (0, False), (-1, True)])
+def test_quantile_and_nanquantile_match_torch(interpolation, dim, keepdim):
+    data = torch.tensor([[2.0, np.nan, 1.0, -3.0, 0.5], [1.0, 5.0, 2.5, 0.0, 4.0]])
+    for q in (0.5, 0.125, torch.tensor([0.0, 0.3, 0.5, 0.7, 1.0])):
+        sq = sh.tensor(q.numpy()) if isinstance(q, torch.Tensor) else q
+        kwargs = {"dim": dim, "keepdim": keepdim, "interpolation": interpolation}
+        for name in ("quantile", "nanquantile"):
+            ours = getattr(sh, name)(sh.tensor(data.numpy()), sq, **kwargs)
+            assert_same(ours, getattr(torch, name)(data, q, **kwargs))
+        assert_same(
+            sh.tensor(data[1].numpy()).quantile(sq, **kwargs), data[1].quantile(q, **kwargs)
+        )
+
+
+def test_order_statistics_explain_bad_arguments():
+    x = sh.tensor([[1.0, 2.0, 3.0]])
+    with pytest.raises(sh.IndexOutOfRangeError, match="kthvalue: k=4 is out of range for dim 1"):
+        x.kthvalue(4)
+    with pytest.raises(sh.ArgumentError, match="the 90th percentile is q=0.9"):
+        sh.quantile(x, 90)
+    with pytest.raises(sh.ArgumentError, match="interpolation='cubic' is not one of"):
+        x.quantile(0.5, interpolation="cubic")
+    with pytest.raises(sh.DTypeError, match=r"convert it first: t.float\(\).quantile\(q\)"):
+        sh.tensor([1, 2]).quantile(0.5)
+    with pytest.raises(sh.IndexOutOfRangeError, match="cummax: dim 2 is out of range"):
+        sh.cummax(x, 2)
+    empty = sh.zeros(2, 0)
+    with pytest.raises(sh.IndexOutOfRangeError, match="mode: dim 1 of the tensor of shape"):
+        sh.mode(empty, 1)
+    with pytest.raises(sh.IndexOutOfRangeError, match="dim 1 is empty"):
+        sh.kthvalue(empty, 1, 1)
+    with pytest.raises(sh.ArgumentError, match="quantile: the values to take quantiles of are"):
+        sh.quantile(empty, 0.5)
+
+
+@pytest.mark.parametrize("name", ["kthvalue", "nanmedian", "mode", "cummax", "cummin"])
+def test_order_statistics_of_a_0d_tensor_match_torch(name):
+    args = {"kthvalue": (1, 0), "nanmedian": (0,)}.get(name, (0,))
+    ours, theirs = (
+        getattr(sh, name)(sh.tensor(2.5), *args),
+        getattr(torch, name)(torch.tensor(2.5), *args),
+    )
+    assert_same(ours[0], theirs[0])
+    assert ours[1].tolist() == theirs[1].tolist() and ours[1].ndim == theirs[1].ndim
+
+
+def test_msort_and_logcumsumexp_of_minus_inf_match_torch():
+    data = [[3.0, -1.0], [np.nan, 2.0], [0.5, -np.inf]]
+    assert_same(sh.msort(sh.tensor(data)), torch.msort(torch.tensor(data)))
+    values = [-np.inf, -np.inf, 0.0, np.inf, 1.0]
+    assert_same(sh.logcumsumexp(sh.tensor(values), 0), torch.logcumsumexp(torch.tensor(values), 0))
+    ints = [[1, 2], [3, 4]]
+    assert_same(
+        sh.logcumsumexp(sh.tensor(ints), 1), torch.logcumsumexp(torch.tensor(ints).float(), 1)
+    )
+
+
+# ------------------------------------------------------------------ indexing and shape
+@pytest.mark.parametrize(
+    "cuts, dim",
+    [(3, 0), (4, 1), (1, -1), (9, 1), ([1, 5, 3, 10], 1), ([], 0), ([-2], 1), ([0, 0], 0)],
+)
+def test_tensor_split_matches_torch(cuts, dim):
+    x, tx = sh.arange(21).reshape(3, 7), torch.arange(21).reshape(3, 7)
+    ours, theirs = sh.tensor_split(x, cuts, dim), torch.tensor_split(tx, cuts, dim)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert_same(a, b)
+    as_tensor = sh.tensor(cuts) if isinstance(cuts, int) or cuts else None
+    if as_tensor is not None:  # a tensor of sections or indices works too
+        assert len(x.tensor_split(as_tensor, dim)) == len(theirs)
+
+
+def test_roll_rot90_diff_of_ints_bools_and_edges_match_torch():
+    x, tx = sh.arange(12).reshape(3, 4), torch.arange(12).reshape(3, 4)
+    for args in [(1,), (-13,), ((1, 2), (0, 1)), (2, -1), (0, 0)]:
+        assert_same(sh.roll(x, *args), torch.roll(tx, *args))
+    for k in (-3, -1, 0, 1, 2, 5):
+        assert_same(sh.rot90(x, k), torch.rot90(tx, k))
+        assert_same(x.rot90(k, [1, 0]), tx.rot90(k, [1, 0]))
+    flags = [True, False, False, True, True]
+    assert_same(sh.diff(sh.tensor(flags)), torch.diff(torch.tensor(flags)))
+    for n in (0, 1, 2, 4, 6):  # n at least the length: an empty result
+        assert_same(sh.diff(x, n), torch.diff(tx, n))
+    ones = sh.ones(3, 1, dtype=sh.int64)
+    assert_same(
+        x.diff(dim=1, prepend=ones, append=ones * 5),
+        tx.diff(dim=1, prepend=torch.ones(3, 1, dtype=torch.int64), append=torch.full((3, 1), 5)),
+    )
+    assert_same(sh.diff(sh.zeros(0)), torch.diff(torch.zeros(0)))
+
+
+def test_unflatten_ravel_swapdims_adjoint_select_clone_match_torch():
+    x, tx = sh.arange(24).reshape(2, 12), torch.arange(24).reshape(2, 12)
+    assert_same(sh.unflatten(x, -1, (3, -1)), torch.unflatten(tx, -1, (3, -1)))
+    assert_same(x.T.ravel(), tx.T.ravel())
+    assert_same(sh.swapdims(x, 0, -1), torch.swapdims(tx, 0, -1))
+    assert_same(x.swapdims(1, 0), tx.swapdims(1, 0))
+    assert_same(sh.adjoint(x.reshape(2, 3, 4)), torch.adjoint(tx.reshape(2, 3, 4)))
+    assert_same(sh.select(x, 1, -2), torch.select(tx, 1, -2))
+    copy = sh.clone(x)
+    copy[0, 0] = 99
+    assert x[0, 0].item() == 0 and copy[0, 0].item() == 99
+    assert_same(
+        sh.index_select(x, 1, sh.tensor([5, 5, 0])),
+        torch.index_select(tx, 1, torch.tensor([5, 5, 0])),
+    )
+
+
+def test_masked_scatter_matches_torch_and_explains_a_short_source():
+    x, tx = sh.zeros(2, 3, dtype=sh.int64), torch.zeros(2, 3, dtype=torch.int64)
+    mask = [[True, False, True], [False, True, True]]
+    source = [[1, 2, 3], [4, 5, 6]]
+    assert_same(
+        sh.masked_scatter(x, sh.tensor(mask), sh.tensor(source)),
+        torch.masked_scatter(tx, torch.tensor(mask), torch.tensor(source)),
+    )
+    row = [False, True, True]  # broadcast over the rows
+    assert_same(
+        x.masked_scatter(sh.tensor(row), sh.tensor(source)),
+        tx.masked_scatter(torch.tensor(row), torch.tensor(source)),
+    )
+    with pytest.raises(sh.ShapeError, match="the mask selects 4 elements but source holds only 3"):
+        x.masked_scatter(sh.tensor(mask), sh.tensor([1, 2, 3]))
+    with pytest.raises(sh.DTypeError, match="masked_scatter: needs a bool mask"):
+        x.masked_scatter(sh.tensor([[1, 0, 1], [0, 1, 1]]), sh.tensor(source))
+
+
+SORTED = [[1.0, 3.0, 3.0, 5.0, 7.0], [-2.0, 0.0, 0.0, 4.0, 9.0]]
+
+
+@pytest.mark.parametrize("right", [False, True])
+@pytest.mark.parametrize("out_int32", [False, True])
+def test_searchsorted_and_bucketize_match_torch(right, out_int32):
+    flags = {"right": right, "out_int32": out_int32}
+    values = [[3.0, 0.0, 8.0], [0.0, -5.0, 9.0]]
+    rows, t_rows = sh.tensor(SORTED), torch.tensor(SORTED)
+    assert_same(  # one sorted row per row of values
+        sh.searchsorted(rows, sh.tensor(values), **flags),
+        torch.searchsorted(t_rows, torch.tensor(values), **flags),
+    )
+    assert_same(  # a 1-d sequence for values of any shape, and a single number
+        sh.searchsorted(rows[0], sh.tensor(values), **flags),
+        torch.searchsorted(t_rows[0], torch.tensor(values), **flags),
+    )
+    assert_same(sh.searchsorted(rows[1], 0.0, **flags), torch.searchsorted(t_rows[1], 0.0, **flags))
+    assert_same(
+        sh.bucketize(sh.tensor(values), rows[0], **flags),
+        torch.bucketize(torch.tensor(values), t_rows[0], **flags),
+    )
+    unsorted = [4.0, 1.0, 3.0]
+    order = torch.argsort(torch.tensor(unsorted))
+    assert_same(
+        sh.searchsorted(
+            sh.tensor(unsorted),
+            sh.tensor([2.0, 3.0]),
+            side="right" if right else "left",
+            sorter=sh.tensor(order.numpy()),
+        ),
+        torch.searchsorted(
+            torch.tensor(unsorted),
+            torch.tensor([2.0, 3.0]),
+            side="right" if right else "left",
+            sorter=order,
+        ),
+    )
+
+
+def test_shape_functions_explain_bad_arguments():
+    x = sh.zeros(2, 3)
+    with pytest.raises(
+        sh.ShapeError, match="searchsorted: sorted_sequence .* leading dims must match"
+    ):
+        sh.searchsorted(sh.tensor(SORTED), sh.zeros(3, 2))
+    with pytest.raises(sh.ShapeError, match="bucketize: boundaries must be 1-d"):
+        sh.bucketize(x, sh.tensor(SORTED))
+    with pytest.raises(sh.ShapeError, match="adjoint: needs a matrix"):
+        sh.adjoint(sh.zeros(3))
+    with pytest.raises(sh.ArgumentError, match="roll: give one shift per dim"):
+        x.roll((1, 2), 0)
+    with pytest.raises(sh.ArgumentError, match="rot90: the two dims must differ"):
+        x.rot90(1, (1, -1))
+    with pytest.raises(sh.ArgumentError, match="tensor_split: the number of sections"):
+        x.tensor_split(0)
+    with pytest.raises(sh.ShapeError, match="index_select: index must be a 1-d integer tensor"):
+        x.index_select(0, sh.tensor([[0, 1]]))
+    with pytest.raises(sh.IndexOutOfRangeError, match="unflatten: dim 2 is out of range"):
+        x.unflatten(2, (1, 3))
+    with pytest.raises(sh.IndexOutOfRangeError, match="index_select: index 3 is out of range"):
+        sh.index_select(x, 1, sh.tensor([0, 3]))
+    with pytest.raises(sh.IndexOutOfRangeError, match="index_select: index -1 is out of range"):
+        x.index_select(0, sh.tensor([-1]))
+    with torch.no_grad(), pytest.raises(IndexError):  # torch refuses both too
+        torch.zeros(2, 3).index_select(0, torch.tensor([-1]))
+
+
+def test_function_docstring_examples_run():
+    import doctest
+
+    import scratchish.functions
+
+    result = doctest.testmod(scratchish.functions)
+    assert result.attempted >= 20 and result.failed == 0
+
+
+@pytest.mark.parametrize(
+    "name, changed",
+    [("asin", "input"), ("atan2", "input"), ("erfinv", "result"), ("logcumsumexp", "result")],
+)
+def test_new_primitives_refuse_backward_after_a_saved_value_changed_as_torch(name, changed):
+    calls = {
+        "atan2": lambda L, y: L.atan2(y, y + 1),
+        "logcumsumexp": lambda L, y: L.logcumsumexp(y, 0),
+    }
+    # torch's erfinv saves its input and recomputes the result; ours saves the result
+    for L in (sh,) if name == "erfinv" else (sh, torch):
+        y = L.tensor([0.1, 0.2], requires_grad=True) * 1
+        out = calls.get(name, lambda L, y: getattr(L, name)(y))(L, y)
+        with L.no_grad():
+            (y if changed == "input" else out).mul_(2)
+        with pytest.raises(RuntimeError):
+            out.sum().backward()
+
+
+def test_truncated_normal_init_with_erfinv_in_place_gives_torchs_numbers():
+    # timm's trunc_normal_: uniform in [2 cdf(a) - 1, 2 cdf(b) - 1], then the inverse of the
+    # normal cdf through erfinv, scaled and clamped
+    def trunc_normal_(L, t, mean=0.0, std=0.02, a=-0.04, b=0.04):
+        low, high = (
+            (1 + math.erf(a / std / math.sqrt(2))) / 2,
+            (1 + math.erf(b / std / math.sqrt(2))) / 2,
+        )
+        with L.no_grad():
+            t.uniform_(2 * low - 1, 2 * high - 1)
+            t.erfinv_()
+            t.mul_(std * math.sqrt(2.0))
+            t.add_(mean)
+            t.clamp_(min=a, max=b)
+        return t
+
+    sh.manual_seed(7)
+    torch.manual_seed(7)
+    ours = trunc_normal_(sh, sh.empty(4, 5, requires_grad=True))
+    theirs = trunc_normal_(torch, torch.empty(4, 5, requires_grad=True))
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("asin_", ()),
+        ("acos_", ()),
+        ("erfc_", ()),
+        ("logit_", (0.1,)),
+        ("sinc_", ()),
+        ("deg2rad_", ()),
+        ("atan2_", ("other",)),
+        ("hypot_", ("other",)),
+        ("copysign_", ("other",)),
+        ("xlogy_", ("other",)),
+        ("floor_divide_", (0.3,)),
+    ],
+)
+def test_in_place_math_matches_torch_and_records_a_gradient_inside_a_graph(name, args):
+    data, other = [0.2, -0.5, 0.7], [0.3, 0.6, -0.4]
+    results = []
+    for L in (sh, torch):
+        values = [L.tensor(other) if a == "other" else a for a in args]
+        x = L.tensor(data)
+        assert getattr(x, name)(*values) is x  # in place, returns self
+        leaf = L.tensor(data, requires_grad=True)
+        y = leaf * 1
+        getattr(y, name)(*values)
+        if name != "floor_divide_":  # no gradient through a floor
+            y.sum().backward()
+        results.append((x, leaf.grad))
+    (x, grad), (tx, t_grad) = results
+    assert_same(x, tx)
+    if t_grad is not None:
+        assert_same(grad, t_grad)

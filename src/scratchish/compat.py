@@ -71,8 +71,10 @@ ADVICE = {
     "torch.from_numpy(numpy.fft.fft(t.detach().numpy())).",
     "torch.linalg": "linear algebra beyond matrix products is not in scratchish. Use @ or "
     "torch.matmul, or numpy.linalg on t.detach().numpy() when you need no gradient.",
-    "torch.special": "torch.special is not in scratchish; use the plain functions "
-    "(torch.sigmoid for expit, torch.log_softmax, ...) or write the formula with tensor ops.",
+    "torch.special": "torch.special is not in scratchish; most of its functions have plain "
+    "names here: torch.erf, torch.erfc, torch.erfinv, torch.logit, torch.xlogy, torch.sinc, "
+    "torch.sigmoid (expit), torch.logsumexp, torch.log_softmax. Otherwise write the formula "
+    "with tensor ops.",
     "torch.distributions": "probability distributions are not in scratchish. Sample with "
     "torch.randn, torch.rand or torch.multinomial and write the log-probability formula with "
     "tensor ops (it is a good exercise).",

@@ -1,6 +1,7 @@
 """PyTorch's function forms of tensor methods: `sh.exp(x)` is `x.exp()`, and so on.
 
-Each is one line calling the method, so there is one implementation of every op.
+Each is one line calling the method, so there is one implementation of every op; the few
+that torch has only as functions (searchsorted, bucketize, meshgrid, ...) are written here.
 Read next: tensor.py for the methods themselves.
 """
 
@@ -11,11 +12,25 @@ import string
 
 import numpy as np
 
+from . import dtypes
 from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError, broadcast_message
 from .ops.matmul import Einsum
-from .tensor import Tensor, _check_dim, not_a_tensor, takes_tensor
+from .tensor import Tensor, _check_dim, _value, not_a_tensor, takes_tensor
 
 _NUMBERS = (builtins.int, builtins.float)
+
+
+def _number_first(name: str, input, other) -> Tensor:  # noqa: A002
+    """input as a tensor where torch takes a number first (torch.floor_divide(7, t)): a 0-d
+    tensor of other's dtype (the default float if the number is a float and other holds ints)."""
+    if isinstance(input, Tensor):
+        return input
+    if isinstance(input, _NUMBERS) and isinstance(other, Tensor):
+        kind = other.array.dtype
+        if isinstance(input, builtins.float) and kind.kind != "f":
+            kind = dtypes.get_default_dtype().np
+        return Tensor._make(np.asarray(input, dtype=kind))
+    raise DTypeError(not_a_tensor(name, "input", input))
 
 
 def _into(result: Tensor, out: Tensor | None) -> Tensor:
@@ -794,3 +809,400 @@ def index_add(input: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:  # 
 @takes_tensor
 def index_fill(input: Tensor, dim: int, index, value) -> Tensor:  # noqa: A002
     return input.index_fill(dim, index, value)
+
+
+# ---------------------------------------------------------------- elementwise math
+@takes_tensor
+def asin(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.asin(), out)
+
+
+@takes_tensor
+def acos(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.acos(), out)
+
+
+@takes_tensor
+def atan(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.atan(), out)
+
+
+@takes_tensor
+def asinh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.asinh(), out)
+
+
+@takes_tensor
+def acosh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.acosh(), out)
+
+
+@takes_tensor
+def atanh(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.atanh(), out)
+
+
+@takes_tensor
+def atan2(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    """The angle of the point (x=other, y=input), in (-pi, pi], elementwise.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.atan2(sh.tensor([1.0, -1.0]), sh.tensor([-1.0, -1.0]))
+        tensor([ 2.3562, -2.3562])
+    """
+    return _into(input.atan2(other), out)
+
+
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+arctan2 = atan2
+
+
+@takes_tensor
+def hypot(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.hypot(other), out)
+
+
+@takes_tensor
+def erfc(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.erfc(), out)
+
+
+@takes_tensor
+def erfinv(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.erfinv(), out)
+
+
+@takes_tensor
+def logaddexp(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    """log(exp(input) + exp(other)), without overflow or underflow.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.logaddexp(sh.tensor([-1000.0, 0.0]), sh.tensor([-1000.0, 0.0]))
+        tensor([-9.9931e+02,  6.9315e-01])
+    """
+    return _into(input.logaddexp(other), out)
+
+
+@takes_tensor
+def logaddexp2(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logaddexp2(other), out)
+
+
+def xlogy(input, other, *, out=None) -> Tensor:  # noqa: A002
+    """input * log(other), 0 where input is 0 (either may be a Python number): the terms
+    p log p of an entropy, with 0 log 0 = 0.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.xlogy(sh.tensor([0.0, 0.5]), sh.tensor([0.0, 0.5]))
+        tensor([ 0.0000, -0.3466])
+    """
+    if not isinstance(input, Tensor):
+        input = Tensor._make(np.asarray(input, dtype=other.array.dtype))  # noqa: A001
+    return _into(input.xlogy(other), out)
+
+
+@takes_tensor
+def logit(input: Tensor, eps=None, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logit(eps), out)
+
+
+@takes_tensor
+def copysign(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.copysign(other), out)
+
+
+@takes_tensor
+def sgn(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.sgn(), out)
+
+
+@takes_tensor
+def signbit(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.signbit(), out)
+
+
+@takes_tensor
+def heaviside(input: Tensor, values: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.heaviside(values), out)
+
+
+@takes_tensor
+def sinc(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.sinc(), out)
+
+
+@takes_tensor
+def deg2rad(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.deg2rad(), out)
+
+
+@takes_tensor
+def rad2deg(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.rad2deg(), out)
+
+
+def floor_divide(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    return _into(_number_first("floor_divide", input, other).floor_divide(other), out)
+
+
+def true_divide(dividend: Tensor, divisor, *, out=None) -> Tensor:
+    return _into(dividend / divisor, out)
+
+
+def float_power(input: Tensor, exponent, *, out=None) -> Tensor:  # noqa: A002
+    return _into(_number_first("float_power", input, exponent).float_power(exponent), out)
+
+
+@takes_tensor
+def fmax(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.fmax(other), out)
+
+
+@takes_tensor
+def fmin(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.fmin(other), out)
+
+
+@takes_tensor
+def isposinf(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.isposinf(), out)
+
+
+@takes_tensor
+def isneginf(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.isneginf(), out)
+
+
+# ---------------------------------------------------------------- reductions and scans
+@takes_tensor
+def nansum(input: Tensor, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    return input.nansum(dim, keepdim, dtype=dtype)
+
+
+@takes_tensor
+def nanmean(input: Tensor, dim=None, keepdim=False, *, dtype=None, out=None) -> Tensor:  # noqa: A002
+    return _into(input.nanmean(dim, keepdim, dtype=dtype), out)
+
+
+@takes_tensor
+def nanmedian(input: Tensor, dim=None, keepdim=False):  # noqa: A002
+    return input.nanmedian(dim, keepdim)
+
+
+@takes_tensor
+def aminmax(input: Tensor, *, dim=None, keepdim=False):  # noqa: A002
+    return input.aminmax(dim=dim, keepdim=keepdim)
+
+
+@takes_tensor
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):  # noqa: A002
+    return input.kthvalue(k, dim, keepdim)
+
+
+@takes_tensor
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False):  # noqa: A002
+    """(values, indices): the most frequent value along dim, the smallest of equally frequent
+    ones, and the last index where it occurs.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.mode(sh.tensor([2, 1, 2, 3, 1]))
+        values_indices(values=tensor(1), indices=tensor(4))
+    """
+    return input.mode(dim, keepdim)
+
+
+@takes_tensor
+def cummax(input: Tensor, dim: int):  # noqa: A002
+    """(values, indices): the running maximum along dim and where it was reached.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.cummax(sh.tensor([1.0, 3.0, 2.0, 5.0]), 0)
+        values_indices(values=tensor([1., 3., 3., 5.]), indices=tensor([0, 1, 1, 3]))
+    """
+    return input.cummax(dim)
+
+
+@takes_tensor
+def cummin(input: Tensor, dim: int):  # noqa: A002
+    return input.cummin(dim)
+
+
+@takes_tensor
+def logcumsumexp(input: Tensor, dim: int, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.logcumsumexp(dim), out)
+
+
+@takes_tensor
+def quantile(input: Tensor, q, dim=None, keepdim=False, *, interpolation="linear", out=None):  # noqa: A002
+    """The q-th quantiles of input along dim (of all elements when dim is None).
+
+    Args:
+        q: a number in [0, 1], or a 1-d tensor of them (the result then has a first dim with
+            one entry per q).
+        interpolation: between two sorted values, 'linear' (default), 'lower', 'higher',
+            'nearest' or 'midpoint', as numpy.quantile.
+
+    Example:
+        >>> import scratchish as sh
+        >>> x = sh.tensor([1.0, 2.0, 4.0, 8.0])
+        >>> sh.quantile(x, 0.5)
+        tensor(3.)
+        >>> sh.quantile(x, sh.tensor([0.25, 0.75]), interpolation="lower")
+        tensor([1., 4.])
+    """
+    return _into(input.quantile(q, dim, keepdim, interpolation=interpolation), out)
+
+
+@takes_tensor
+def nanquantile(input: Tensor, q, dim=None, keepdim=False, *, interpolation="linear", out=None):  # noqa: A002
+    return _into(input.nanquantile(q, dim, keepdim, interpolation=interpolation), out)
+
+
+@takes_tensor
+def msort(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.msort(), out)
+
+
+# ---------------------------------------------------------------- indexing and shape
+@takes_tensor
+def clone(input: Tensor, *, memory_format=None) -> Tensor:  # noqa: A002
+    return input.clone(memory_format=memory_format)
+
+
+@takes_tensor
+def index_select(input: Tensor, dim: int, index: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.index_select(dim, index), out)
+
+
+@takes_tensor
+def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
+    return input.select(dim, index)
+
+
+@takes_tensor
+def roll(input: Tensor, shifts, dims=None) -> Tensor:  # noqa: A002
+    """Elements shifted along dims, wrapping around (the flattened tensor when dims is None).
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.roll(sh.arange(5), 2)
+        tensor([3, 4, 0, 1, 2])
+    """
+    return input.roll(shifts, dims)
+
+
+@takes_tensor
+def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:  # noqa: A002
+    return input.rot90(k, dims)
+
+
+@takes_tensor
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:  # noqa: A002
+    """Differences of neighbours along dim, n times: out[i] = input[i + 1] - input[i].
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.diff(sh.tensor([1, 4, 9, 16]))
+        tensor([3, 5, 7])
+    """
+    return input.diff(n, dim, prepend, append)
+
+
+@takes_tensor
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:  # noqa: A002
+    """Pieces along dim: an int n gives n nearly equal pieces (the first ones one longer),
+    a list of indices cuts before each of them.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.tensor_split(sh.arange(7), 3)
+        (tensor([0, 1, 2]), tensor([3, 4]), tensor([5, 6]))
+    """
+    return input.tensor_split(indices_or_sections, dim)
+
+
+@takes_tensor
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:  # noqa: A002
+    return input.unflatten(dim, sizes)
+
+
+@takes_tensor
+def ravel(input: Tensor) -> Tensor:  # noqa: A002
+    return input.ravel()
+
+
+@takes_tensor
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+    return input.transpose(dim0, dim1)
+
+
+@takes_tensor
+def adjoint(input: Tensor) -> Tensor:  # noqa: A002
+    return input.adjoint()
+
+
+@takes_tensor
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
+    return input.masked_scatter(mask, source)
+
+
+def searchsorted(
+    sorted_sequence: Tensor,
+    input,  # noqa: A002
+    *,
+    out_int32=False,
+    right=False,
+    side=None,
+    sorter=None,
+    out=None,
+) -> Tensor:
+    """Where each value of `input` would go in `sorted_sequence` to keep it sorted: the first
+    such index (the last with right=True or side='right'). A 1-d sequence serves every value;
+    an N-d one holds a sorted row (last dim) for the values in the matching row of input.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.searchsorted(sh.tensor([1, 3, 5, 7]), sh.tensor([3, 6, 9]))
+        tensor([1, 3, 4])
+    """
+    if side not in (None, "left", "right") or (side == "left" and right):
+        raise ArgumentError(
+            f"searchsorted: side must be 'left' or 'right' and agree with right={right}, got "
+            f"side={side!r}."
+        )
+    side = side or ("right" if right else "left")
+    sequence, values = np.asarray(_value(sorted_sequence)), np.asarray(_value(input))
+    if sorter is not None:
+        sequence = np.take_along_axis(sequence, np.asarray(_value(sorter)), -1)
+    if sequence.ndim <= 1:
+        found = np.searchsorted(sequence, values, side)
+    elif sequence.shape[:-1] != values.shape[:-1]:
+        raise ShapeError(
+            f"searchsorted: sorted_sequence {sequence.shape} holds one sorted row per row of "
+            f"input, so their leading dims must match; input is {values.shape}. With one "
+            f"sorted sequence for all values, pass it 1-d."
+        )
+    else:  # one search per row
+        rows = sequence.reshape(-1, sequence.shape[-1])
+        row_values = values.reshape(len(rows), -1)
+        found = np.empty(row_values.shape, dtype=np.int64)
+        for i, (row, v) in enumerate(zip(rows, row_values)):
+            found[i] = np.searchsorted(row, v, side)
+        found = found.reshape(values.shape)
+    return _into(Tensor._make(np.asarray(found, np.int32 if out_int32 else np.int64)), out)
+
+
+def bucketize(input, boundaries: Tensor, *, out_int32=False, right=False, out=None) -> Tensor:  # noqa: A002
+    """The bucket of each value: i with boundaries[i - 1] < x <= boundaries[i] (with
+    right=True, boundaries[i - 1] <= x < boundaries[i]). boundaries is 1-d and sorted."""
+    if np.ndim(_value(boundaries)) != 1:
+        raise ShapeError(
+            f"bucketize: boundaries must be 1-d, got shape {np.shape(_value(boundaries))}. "
+            f"For one sorted row per input row use torch.searchsorted."
+        )
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)

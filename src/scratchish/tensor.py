@@ -34,13 +34,21 @@ from .errors import (
 )
 from .ops.elementwise import (
     Abs,
+    Acos,
+    Acosh,
     Add,
+    Asin,
+    Asinh,
+    Atan,
+    Atan2,
+    Atanh,
     Cast,
     Clamp,
     Cos,
     Div,
     Exp,
     Expm1,
+    Hypot,
     LeakyRelu,
     Log,
     Log1p,
@@ -75,6 +83,7 @@ from .ops.reduce import (
     Amin,
     CumProd,
     CumSum,
+    LogCumSumExp,
     LogSoftmax,
     LogSumExp,
     MaxDim,
@@ -88,6 +97,7 @@ from .ops.reduce import (
 
 # what max(dim), min(dim), topk and sort return, as in PyTorch
 values_indices = namedtuple("values_indices", ["values", "indices"])
+aminmax_result = namedtuple("aminmax", ["min", "max"])  # torch.return_types.aminmax
 
 
 class Size(tuple):
@@ -334,7 +344,9 @@ class Tensor:
         self.grad_fn, self._requires_grad = None, False
         return self
 
-    def clone(self) -> Tensor:
+    def clone(self, *, memory_format=None) -> Tensor:
+        """A copy that owns its memory; gradients flow back through it. memory_format is
+        accepted for PyTorch code (NumPy arrays here are always row-major)."""
         return self * 1 if self._requires_grad else Tensor._make(self.array.copy())
 
     def contiguous(self) -> Tensor:
@@ -463,10 +475,12 @@ class Tensor:
         return Div.apply(*_operands(self, other, true_div=True)[::-1])
 
     def __floordiv__(self, other):
-        return Tensor._make(np.floor_divide(self.array, _value(other)))
+        return self.floor_divide(other)
 
     def __rfloordiv__(self, other):
-        return Tensor._make(np.floor_divide(_value(other), self.array))
+        a, b = _operands(self, other)  # torch's dtype rules, then other // self
+        _check_integer_divisor("floor_divide", b, a)
+        return Tensor._make(np.asarray(np.floor_divide(_value(b), _value(a))))
 
     def __mod__(self, other):
         return Tensor._make(np.mod(self.array, _value(other)))
@@ -789,16 +803,9 @@ class Tensor:
         return where(np.isneginf(self.array), info.min if neginf is None else neginf, x)
 
     def median(self, dim=None, keepdim=False):
-        """The lower median (of an even count, the smaller middle value, as torch); with dim:
-        (values, indices)."""
-        if dim is None:
-            flat = self.flatten().sort()[0]
-            return flat[(flat.shape[0] - 1) // 2]
-        dim = _check_dim("median", dim, self.ndim)
-        values, indices = self.sort(dim)
-        middle = (self.shape[dim] - 1) // 2
-        v, i = values.narrow(dim, middle, 1), indices.narrow(dim, middle, 1)
-        return values_indices(*((v, i) if keepdim else (v.squeeze(dim), i.squeeze(dim))))
+        """The lower median (of an even count, the smaller middle value, as torch); nan where
+        the values hold a nan (nanmedian skips them). With dim: (values, indices)."""
+        return _median("median", self, dim, keepdim, skip_nan=False)
 
     def type_as(self, other):
         return self.to(other.dtype)
@@ -935,6 +942,241 @@ class Tensor:
         x = self if self.shape == shape else self.expand(*shape)
         return x[np.broadcast_to(mask, shape)]
 
+    # inverse trigonometric and hyperbolic functions: primitives (ops/elementwise.py)
+    def asin(self):
+        return Asin.apply(_floating(self))
+
+    def acos(self):
+        return Acos.apply(_floating(self))
+
+    def atan(self):
+        return Atan.apply(_floating(self))
+
+    def asinh(self):
+        return Asinh.apply(_floating(self))
+
+    def acosh(self):
+        return Acosh.apply(_floating(self))
+
+    def atanh(self):
+        return Atanh.apply(_floating(self))
+
+    def atan2(self, other):
+        """The angle of the point (x=other, y=self) in (-pi, pi]: atan(self / other), with
+        the quadrant from both signs."""
+        return Atan2.apply(*_float_operands(self, other))
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+    arctan2 = atan2
+
+    def hypot(self, other):
+        """sqrt(self^2 + other^2), the length of the hypotenuse (no overflow in the squares)."""
+        return Hypot.apply(*_float_operands(self, other))
+
+    def erfc(self):
+        from .ops.nn_ops import Erfc
+
+        return Erfc.apply(_floating(self))
+
+    def erfinv(self):
+        from .ops.nn_ops import Erfinv
+
+        return Erfinv.apply(_floating(self))
+
+    def logaddexp(self, other):
+        """log(exp(self) + exp(other)) without overflow: logsumexp over the pair."""
+        from .creation import stack
+
+        a, b = _float_operands(self, other)
+        shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+        pair = [_expanded(a, shape, a.array.dtype), _expanded(b, shape, a.array.dtype)]
+        return stack(pair).logsumexp(0)
+
+    def logaddexp2(self, other):
+        """log2(2^self + 2^other): logaddexp in base 2, log2(2^a + 2^b) = logaddexp(a ln2,
+        b ln2) / ln2."""
+        a, b = _float_operands(self, other)
+        return (a * math.log(2)).logaddexp(b * math.log(2)) * (1 / math.log(2))
+
+    def xlogy(self, other):
+        """self * log(other), and 0 where self is 0 (unless other is nan): an entropy term
+        p log p with p = 0 counts as 0. Where self = 0 and other = 0, other gets a gradient
+        of 0 (torch's is nan there)."""
+        x, y = _float_operands(self, other)
+        # where x = 0 and y <= 0 the log is not taken (0 * log(0) would be nan); nan stays nan
+        skip = (np.asarray(_value(x)) == 0) & (np.asarray(_value(y)) <= 0)
+        y_safe = where(skip, 1.0, _expanded(y, skip.shape, x.array.dtype))
+        return x * y_safe.log()
+
+    def logit(self, eps=None):
+        """log(p / (1 - p)), the inverse of sigmoid; with eps, p is clamped to [eps, 1 - eps]
+        first (no gradient outside, as torch)."""
+        p = _floating(self) if eps is None else _floating(self).clamp(eps, 1 - eps)
+        return p.log() - (-p).log1p()
+
+    def copysign(self, other):
+        """|self| with the sign of other (signed zeros count: copysign(1, -0.0) = -1). The
+        sign carries no gradient (torch gives other a zero gradient)."""
+        x = _floating(self)
+        negative = np.signbit(_value(other))
+        return x.abs() * where(negative, -1.0, 1.0).to(x.dtype)
+
+    def sgn(self):
+        """sign(x) for real tensors (torch.sgn extends sign to complex numbers)."""
+        return self.sign()
+
+    def sinc(self):
+        """sin(pi x) / (pi x), and 1 at x = 0 (the normalised sinc)."""
+        x = _floating(self)
+        at_zero = x.array == 0
+        safe = where(at_zero, 1.0, x) * math.pi  # the 0/0 branch must not reach backward
+        return where(at_zero, 1.0, safe.sin() / safe)
+
+    def deg2rad(self):
+        return _floating(self) * (math.pi / 180)
+
+    def rad2deg(self):
+        return _floating(self) * (180 / math.pi)
+
+    def true_divide(self, other):
+        return self / other
+
+    def float_power(self, exponent):
+        """self ** exponent computed in float64, whatever the dtypes (torch.float_power)."""
+        base = self.to(dtypes.float64)
+        if isinstance(exponent, Tensor):
+            exponent = exponent.to(dtypes.float64)
+        return base**exponent
+
+    def fmax(self, other):
+        """Elementwise max that ignores nan (nan only where both are nan); at ties the
+        gradient goes to self, as torch.fmax."""
+        a, b = _operands(self, other)
+        b_array = np.asarray(_value(b))
+        take_a = (np.asarray(_value(a)) >= b_array) | np.isnan(b_array)
+        return where(take_a, a, b)
+
+    def fmin(self, other):
+        """Elementwise min that ignores nan; at ties the gradient goes to self (torch.fmin)."""
+        a, b = _operands(self, other)
+        b_array = np.asarray(_value(b))
+        take_a = (np.asarray(_value(a)) <= b_array) | np.isnan(b_array)
+        return where(take_a, a, b)
+
+    # reductions that skip nan, order statistics and scans, composed from sort, gather and
+    # where (logcumsumexp is a primitive: ops/reduce.py)
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        """The sum with nan counted as 0 (no gradient reaches the nans)."""
+        x = self if dtype is None else self.to(dtype)
+        return where(np.isnan(x.array), 0, x).sum(_dim(dim), keepdim)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        """The mean of the values that are not nan (nan where all of them are)."""
+        x = self if dtype is None else self.to(dtype)
+        if x.array.dtype.kind != "f":
+            raise DTypeError(
+                f"nanmean: the tensor is {x.dtype}; only floats hold nan, so use mean, or "
+                f"convert first: t.float().nanmean()."
+            )
+        count = np.sum(~np.isnan(x.array), axis=_dim(dim), keepdims=keepdim)
+        with np.errstate(invalid="ignore"):  # an all-nan slice: 0 / 0 = nan, as torch
+            return x.nansum(dim, keepdim) / count.astype(x.array.dtype)
+
+    def nanmedian(self, dim=None, keepdim=False):
+        """The lower median of the values that are not nan (nan where all are); with dim:
+        (values, indices)."""
+        return _median("nanmedian", self, dim, keepdim, skip_nan=True)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        """(min, max) in one call; tied extremes share the gradient, as amin and amax."""
+        return aminmax_result(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def kthvalue(self, k: int, dim: int | None = -1, keepdim: bool = False):
+        """(values, indices) of the k-th smallest element along dim (k = 1 is the smallest).
+        Of tied values the index is the first in a stable sort; torch may pick another."""
+        dim = _check_dim("kthvalue", -1 if dim is None else dim, self.ndim)
+        if self.ndim == 0:  # one element: k must be 1
+            return values_indices(*(t.reshape(()) for t in self.reshape(1).kthvalue(k, 0)))
+        n = self.array.shape[dim]
+        if not 1 <= k <= n:
+            largest = f"k={n} the largest" if n else f"dim {dim} is empty"
+            raise IndexOutOfRangeError(
+                f"kthvalue: k={k} is out of range for dim {dim} of size {n}; k counts from 1 "
+                f"(k=1 is the smallest, {largest})."
+            )
+        values, indices = self.sort(dim, stable=True)
+        v, i = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
+        return _kept(values_indices(v, i), dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False):
+        """(values, indices): the most frequent value along dim (the smallest of equally
+        frequent ones) and the last index where it occurs, as torch.mode."""
+        if self.ndim == 0:
+            return values_indices(*self.reshape(1).mode(0))
+        dim = _check_dim("mode", dim, self.ndim)
+        rows = np.moveaxis(self.array, dim, -1)  # (..., n)
+        n = rows.shape[-1]
+        if n == 0:
+            raise IndexOutOfRangeError(
+                f"mode: dim {dim} of the tensor of shape {tuple(self.shape)} is empty, so it "
+                f"has no most frequent value. Reduce along a dim that holds values."
+            )
+        ordered = np.sort(rows, axis=-1)
+        # in the sorted rows equal values form runs; a value's count is its run's length
+        steps = np.arange(n)
+        starts = np.ones(ordered.shape, dtype=bool)
+        starts[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+        ends = np.ones(ordered.shape, dtype=bool)
+        ends[..., :-1] = starts[..., 1:]
+        run_start = np.maximum.accumulate(np.where(starts, steps, 0), axis=-1)
+        run_end = np.flip(np.minimum.accumulate(np.flip(np.where(ends, steps, n), -1), -1), -1)
+        best = np.argmax(run_end - run_start, axis=-1)  # the first longest run: smallest value
+        value = np.take_along_axis(ordered, best[..., None], -1)  # (..., 1)
+        last = n - 1 - np.argmax(np.flip(rows == value, -1), axis=-1)  # its last index
+        index = np.expand_dims(last, dim).astype(np.int64)
+        return _kept(values_indices(self.gather(dim, index), Tensor._make(index)), dim, keepdim)
+
+    def cummax(self, dim: int):
+        """(values, indices): the running max along dim and where it was reached (the latest
+        index at ties; nan, once met, stays the max, as torch). The gradient goes to those
+        indices."""
+        return self._running_extreme("cummax", dim, np.maximum, np.greater_equal)
+
+    def cummin(self, dim: int):
+        """(values, indices): the running min along dim and where it was reached."""
+        return self._running_extreme("cummin", dim, np.minimum, np.less_equal)
+
+    def _running_extreme(self, name: str, dim: int, pick, at_least_as_good):
+        dim = _check_dim(name, dim, self.ndim)
+        x = self.array.reshape(self.shape or (1,))
+        best = pick.accumulate(x, axis=dim)  # NumPy's maximum/minimum carry nan along
+        # position j holds the running value when x_j is it (or both are nan); the index at i
+        # is the latest such j <= i
+        steps = np.arange(x.shape[dim]).reshape([-1] + [1] * (x.ndim - dim - 1))
+        holds = at_least_as_good(x, best) | (np.isnan(x) & np.isnan(best))
+        index = np.maximum.accumulate(np.where(holds, steps, 0), axis=dim)
+        index = index.reshape(self.shape).astype(np.int64)
+        values = self.gather(dim, index) if self.ndim else self * 1
+        return values_indices(values, Tensor._make(index))
+
+    def logcumsumexp(self, dim: int):
+        return LogCumSumExp.apply(_floating(self), dim=_check_dim("logcumsumexp", dim, self.ndim))
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        """The q-th quantiles along dim (of all elements when dim is None); q a number or a
+        1-d tensor of numbers in [0, 1] (its values then make a new first dim). Between two
+        sorted values the result is interpolated: 'linear', 'lower', 'higher', 'nearest' or
+        'midpoint', as numpy.quantile. A slice with nan gives nan."""
+        return _quantile("quantile", self, q, dim, keepdim, interpolation, skip_nan=False)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        """quantile of the values that are not nan (nan where all of them are)."""
+        return _quantile("nanquantile", self, q, dim, keepdim, interpolation, skip_nan=True)
+
+    def msort(self):
+        """Sorted along dim 0: sort(dim=0).values."""
+        return self.sort(0).values
+
     # values that carry no gradient (indices, counts, truth values)
     def nonzero(self, *, as_tuple=False):
         where_nonzero = np.nonzero(self.array)
@@ -982,6 +1224,32 @@ class Tensor:
     def logical_not(self):
         return Tensor._make(np.logical_not(self.array))
 
+    def signbit(self):
+        """True where the sign bit is set: negative numbers and -0.0."""
+        return Tensor._make(np.signbit(self.array))
+
+    def isposinf(self):
+        return Tensor._make(np.isposinf(self.array))
+
+    def isneginf(self):
+        return Tensor._make(np.isneginf(self.array))
+
+    def heaviside(self, values):
+        """0 where self < 0, 1 where self > 0, and `values` where self == 0 (no gradient)."""
+        values = _tensor_operand(values)
+        if values.array.dtype != self.array.dtype:
+            raise DTypeError(
+                f"heaviside: self is {self.dtype} and values is {values.dtype}; torch asks for "
+                f"the same dtype. Convert one: values.to(x.dtype)."
+            )
+        return Tensor._make(np.heaviside(self.array, values.array).astype(self.array.dtype))
+
+    def floor_divide(self, other):
+        """self / other rounded down (no gradient), as torch.floor_divide and //."""
+        a, b = _operands(self, other)
+        _check_integer_divisor("floor_divide", a, b)
+        return Tensor._make(np.asarray(np.floor_divide(_value(a), _value(b))))
+
     # in place, for the ops above and the common unary ones: `x.sqrt_()`, `w.lerp_(w2, 0.1)`
     def _replace_(self, result: Callable[[Tensor], Tensor], other=None) -> Tensor:
         """Set this tensor to result(self): recorded when a graph needs it (see _inplace),
@@ -1028,6 +1296,63 @@ class Tensor:
 
     def lerp_(self, end, weight):
         return self._replace_(lambda x: x.lerp(end, weight), end)
+
+    # erfinv_ is in every truncated-normal init (uniform_, erfinv_, mul_, add_, clamp_)
+    def erfinv_(self):
+        return self._replace_(Tensor.erfinv)
+
+    def erfc_(self):
+        return self._replace_(Tensor.erfc)
+
+    def asin_(self):
+        return self._replace_(Tensor.asin)
+
+    def acos_(self):
+        return self._replace_(Tensor.acos)
+
+    def atan_(self):
+        return self._replace_(Tensor.atan)
+
+    def asinh_(self):
+        return self._replace_(Tensor.asinh)
+
+    def acosh_(self):
+        return self._replace_(Tensor.acosh)
+
+    def atanh_(self):
+        return self._replace_(Tensor.atanh)
+
+    arcsin_, arccos_, arctan_ = asin_, acos_, atan_
+    arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
+
+    def atan2_(self, other):
+        return self._replace_(lambda x: x.atan2(other), other)
+
+    arctan2_ = atan2_
+
+    def hypot_(self, other):
+        return self._replace_(lambda x: x.hypot(other), other)
+
+    def logit_(self, eps=None):
+        return self._replace_(lambda x: x.logit(eps))
+
+    def sinc_(self):
+        return self._replace_(Tensor.sinc)
+
+    def deg2rad_(self):
+        return self._replace_(Tensor.deg2rad)
+
+    def rad2deg_(self):
+        return self._replace_(Tensor.rad2deg)
+
+    def copysign_(self, other):
+        return self._replace_(lambda x: x.copysign(other), other)
+
+    def xlogy_(self, other):
+        return self._replace_(lambda x: x.xlogy(other), other)
+
+    def floor_divide_(self, other):
+        return self._replace_(lambda x: x.floor_divide(other))
 
     # ---------------------------------------------------------------- comparisons
     def __eq__(self, other):  # type: ignore[override]
@@ -1137,7 +1462,9 @@ class Tensor:
         return Minimum.apply(*_operands(self, other))
 
     def sign(self):
-        return Tensor._make(np.sign(self.array))
+        """-1, 0 or 1 (no gradient); sign(nan) = 0, as in torch (NumPy gives nan)."""
+        out = np.sign(self.array)
+        return Tensor._make(np.where(np.isnan(out), 0, out).astype(out.dtype, copy=False))
 
     def floor(self):
         return Tensor._make(np.floor(self.array))
@@ -1255,7 +1582,8 @@ class Tensor:
         return self.sort(dim, descending).indices
 
     def gather(self, dim: int, index):
-        _need_tensor("gather", "index", index)
+        if not isinstance(index, (Tensor, np.ndarray)):
+            raise DTypeError(not_a_tensor("gather", "index", index))
         return Gather.apply(self, index=_value(index), dim=_check_dim("gather", dim, self.ndim))
 
     # ---------------------------------------------------------------- shape
@@ -1281,9 +1609,14 @@ class Tensor:
         return self.reshape(*shape[:start], -1, *shape[end + 1 :])
 
     def unflatten(self, dim: int, sizes):
+        """Dim `dim` split into several of `sizes` (one of them may be -1):
+        x.unflatten(1, (3, 4)) turns (B, 12) into (B, 3, 4)."""
         shape = self.array.shape
-        dim %= len(shape)
+        dim = _check_dim("unflatten", dim, len(shape))
         return self.reshape(*shape[:dim], *sizes, *shape[dim + 1 :])
+
+    def ravel(self):
+        return self.reshape(-1)
 
     def squeeze(self, dim=None):
         shape = self.array.shape
@@ -1300,7 +1633,16 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int):
         return Transpose.apply(self, dim0=dim0, dim1=dim1)
 
-    swapaxes = transpose
+    swapaxes = swapdims = transpose
+
+    def adjoint(self):
+        """The last two dims swapped (the conjugate transpose; tensors here are real)."""
+        if self.ndim < 2:
+            raise ShapeError(
+                f"adjoint: needs a matrix or a batch of matrices, got a {self.ndim}-d tensor "
+                f"of shape {tuple(self.shape)}. For a column vector use x.unsqueeze(1) first."
+            )
+        return self.transpose(-2, -1)
 
     def t(self):
         if self.ndim > 2:
@@ -1378,7 +1720,117 @@ class Tensor:
         return GetItem.apply(self, index=_index(index))
 
     def index_select(self, dim: int, index):
-        return self[_slice_at(dim, _value(index), None)]
+        """The slices at `index` (a 1-d integer tensor, repeats allowed) along dim."""
+        index = np.asarray(_value(index))
+        if index.ndim > 1 or index.dtype.kind not in "iu":
+            raise ShapeError(
+                f"index_select: index must be a 1-d integer tensor, got {index.dtype} of shape "
+                f"{index.shape}. Flatten it first (index.flatten()), or use gather."
+            )
+        dim = _check_dim("index_select", dim, self.ndim)
+        n = self.array.shape[dim] if self.ndim else 1
+        if index.size and not (0 <= index.min() and index.max() < n):
+            bad = index.min() if index.min() < 0 else index.max()
+            raise IndexOutOfRangeError(
+                f"index_select: index {bad} is out of range for dim {dim} of size {n}; indices "
+                f"go from 0 to {n - 1} (negative ones are not allowed here, as in torch)."
+            )
+        return self[_slice_at(dim, index.reshape(-1), None)]  # 0-d index: the dim stays
+
+    def roll(self, shifts, dims=None):
+        """Elements shifted by `shifts` along `dims`, those pushed off the end coming back
+        at the start (of the flattened tensor when dims is None)."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, builtins.int) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, builtins.int) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise ArgumentError(
+                f"roll: give one shift per dim, got shifts={shifts} for dims={dims}."
+            )
+        x = self
+        for shift, dim in zip(shifts, dims):
+            n = self.array.shape[_check_dim("roll", dim, self.ndim)]
+            if n:
+                x = x.index_select(dim, (np.arange(n) - shift) % n)  # out[i] = x[i - shift]
+        return x
+
+    def rot90(self, k: int = 1, dims=(0, 1)):
+        """Rotated by 90 degrees k times, from the first of `dims` towards the second."""
+        if len(dims) != 2:
+            raise ArgumentError(f"rot90: dims must hold two dims, got {dims!r}.")
+        d0, d1 = (_check_dim("rot90", d, self.ndim) for d in dims)
+        if d0 == d1:
+            raise ArgumentError(f"rot90: the two dims must differ, got {tuple(dims)}.")
+        k %= 4
+        if k == 1:
+            return self.flip(d1).transpose(d0, d1)
+        if k == 2:
+            return self.flip((d0, d1))
+        if k == 3:
+            return self.flip(d0).transpose(d0, d1)
+        return self.clone()
+
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None):
+        """out[i] = x[i + 1] - x[i] along dim, n times (bool tensors: x[i + 1] != x[i]);
+        prepend and append are joined to x along dim first."""
+        from .creation import cat
+
+        dim = _check_dim("diff", dim, self.ndim)
+        if n < 0:
+            raise ArgumentError(f"diff: n must be 0 or more, got {n}.")
+        x = self
+        if prepend is not None or append is not None:
+            x = cat([_tensor_operand(t) for t in (prepend, self, append) if t is not None], dim)
+        for _ in range(n):
+            length = x.shape[dim]
+            if length == 0:
+                break
+            after, before = x.narrow(dim, 1, length - 1), x.narrow(dim, 0, length - 1)
+            x = after != before if x.array.dtype == np.bool_ else after - before
+        return x
+
+    def tensor_split(self, indices_or_sections, dim: int = 0):
+        """Pieces along dim: n nearly equal ones for an int n (the first n % size one
+        longer), or cut before each of a list of indices."""
+        dim = _check_dim("tensor_split", dim, self.ndim)
+        size = self.array.shape[dim]
+        cuts = _value(indices_or_sections)
+        if np.ndim(cuts) == 0:
+            n = builtins.int(cuts)
+            if n <= 0:
+                raise ArgumentError(
+                    f"tensor_split: the number of sections must be at least 1, got {n}."
+                )
+            step, extra = divmod(size, n)
+            lengths = [step + 1] * extra + [step] * (n - extra)
+            bounds = [0, *np.cumsum(lengths).tolist()]
+        else:
+            bounds = [0, *np.asarray(cuts).reshape(-1).tolist(), size]
+        return tuple(self[_slice_at(dim, a, b)] for a, b in zip(bounds, bounds[1:]))
+
+    def masked_scatter(self, mask, source):
+        """A copy with source's first elements, in order, written where mask is True (mask
+        broadcasts to self): out[mask] = source.flatten()[:mask.sum()]."""
+        mask = np.asarray(_value(mask))
+        source = _tensor_operand(source)
+        if mask.dtype != np.bool_ or source.array.dtype != self.array.dtype:
+            raise DTypeError(
+                f"masked_scatter: needs a bool mask and a source of self's dtype {self.dtype}, "
+                f"got a {mask.dtype} mask and a {source.dtype} source. Convert them: "
+                f"mask.bool(), source.to(x.dtype)."
+            )
+        shape = np.broadcast_shapes(self.shape, mask.shape)
+        mask = np.broadcast_to(mask, shape)
+        n = builtins.int(mask.sum())
+        if source.numel() < n:
+            raise ShapeError(
+                f"masked_scatter: the mask selects {n} elements but source holds only "
+                f"{source.numel()}; source needs at least as many elements as the mask has True."
+            )
+        out = (self if tuple(self.shape) == shape else self.expand(*shape)).clone()
+        out[mask] = source.flatten()[:n]
+        return out
 
     # ---------------------------------------------------------------- new tensors like this
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
@@ -1594,6 +2046,118 @@ def _promote(a: Tensor, b: Tensor):
     else:
         target = np.promote_types(a.array.dtype, b.array.dtype)
     return a.to(target), b.to(target)
+
+
+def _float_operands(a: Tensor, b) -> tuple:
+    """a and b lined up by _operands, then both floating (atan2 of ints is float, as torch)."""
+    a, b = _operands(a, b)
+    if a.array.dtype.kind in "fc":
+        return a, b
+    return a.to(dtypes.get_default_dtype()), (
+        b.to(dtypes.get_default_dtype()) if isinstance(b, Tensor) else builtins.float(b)
+    )
+
+
+def _expanded(x, shape, dtype) -> Tensor:
+    """x (a tensor, or a number taken as `dtype`) as a tensor of `shape`."""
+    x = x if isinstance(x, Tensor) else Tensor._make(np.asarray(x, dtype=dtype))
+    return x if tuple(x.shape) == tuple(shape) else x.expand(*shape)
+
+
+def _check_integer_divisor(op: str, a, b) -> None:
+    """Integers divided by 0 have no answer: torch raises, NumPy would give 0 and a warning."""
+    divisor = np.asarray(_value(b))
+    if np.asarray(_value(a)).dtype.kind in "biu" and divisor.dtype.kind in "biu":
+        if (divisor == 0).any():
+            raise ArgumentError(
+                f"{op}: integer division by zero (the divisor holds a 0). Divide floats "
+                f"instead (x.float() // y gives inf or nan there), or mask the zeros first."
+            )
+
+
+def _median(op: str, x: Tensor, dim, keepdim: bool, skip_nan: bool):
+    """median and nanmedian: sort (nan goes last), then read the sorted values at
+    (n_valid - 1) // 2, n_valid counting the values that are not nan. median reads a slice
+    holding nan at its first nan instead (position n_valid), so the result is nan, as torch."""
+
+    def position(n_valid, n: int):
+        if skip_nan:
+            return np.maximum(n_valid - 1, 0) // 2
+        return np.where(n_valid < n, n_valid, (n - 1) // 2)
+
+    if dim is None:
+        flat = x.flatten().sort()[0]
+        n_valid = np.count_nonzero(~np.isnan(flat.array))
+        return flat[builtins.int(position(n_valid, flat.shape[0]))]
+    dim = _check_dim(op, dim, x.ndim)
+    if x.ndim == 0:  # one element: itself, at index 0
+        return values_indices(
+            *(t.reshape(()) for t in _median(op, x.reshape(1), 0, True, skip_nan))
+        )
+    values, indices = x.sort(dim)
+    n_valid = np.sum(~np.isnan(values.array), axis=dim, keepdims=True)
+    middle = position(n_valid, x.array.shape[dim])
+    picked = values.gather(dim, middle), np.take_along_axis(indices.array, middle, dim)
+    return _kept(values_indices(picked[0], Tensor._make(picked[1])), dim, keepdim)
+
+
+def _kept(result: tuple, dim: int, keepdim: bool) -> tuple:
+    """(values, indices) with `dim` kept as size 1, or squeezed away unless keepdim."""
+    return result if keepdim else values_indices(*(t.squeeze(dim) for t in result))
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(op, x, q, dim, keepdim, interpolation, skip_nan):
+    """quantile and nanquantile: sort the values, then read them at rank q * (n - 1)."""
+    if x.array.dtype.kind != "f":
+        raise DTypeError(f"{op}: the tensor is {x.dtype}; convert it first: t.float().{op}(q).")
+    if interpolation not in _INTERPOLATIONS:
+        raise ArgumentError(
+            f"{op}: interpolation={interpolation!r} is not one of {', '.join(_INTERPOLATIONS)}."
+        )
+    qs = np.asarray(_value(q), dtype=x.array.dtype)
+    if qs.ndim > 1 or not ((qs >= 0) & (qs <= 1)).all():
+        raise ArgumentError(
+            f"{op}: q must be a number or a 1-d tensor of numbers in [0, 1], got {q!r}. For "
+            f"percentiles divide by 100 (the 90th percentile is q=0.9)."
+        )
+    ndim = x.ndim
+    if dim is None:
+        values = x.flatten().sort().values  # (n,)
+    else:
+        dim = _check_dim(op, dim, ndim)
+        values = x.movedim(dim, -1).sort().values  # (..., n), the dim reduced last
+    n = values.shape[-1]
+    if n == 0:
+        raise ArgumentError(
+            f"{op}: the values to take quantiles of are empty (shape {tuple(x.shape)}); pass a "
+            f"tensor that holds values{'' if dim is None else f' along dim {dim}'}."
+        )
+    is_nan = np.isnan(values.array)  # sort puts nan last
+    if skip_nan:
+        n_valid = (~is_nan).sum(-1, keepdims=True)
+        ranks = np.maximum(qs.reshape(-1) * (n_valid - 1), 0)  # (..., n_q)
+    else:  # a slice with nan: the rank of the last value, a nan, as torch
+        ranks = np.where(is_nan.any(-1, keepdims=True), n - 1, qs.reshape(-1) * (n - 1))
+    ranks = ranks.astype(x.array.dtype)
+    if interpolation in ("lower", "higher", "nearest"):
+        rounding = {"lower": np.floor, "higher": np.ceil, "nearest": np.round}[interpolation]
+        out = values.gather(-1, rounding(ranks).astype(np.int64))  # round: half to even
+    else:
+        below, above = np.floor(ranks), np.ceil(ranks)
+        weight = ranks - below if interpolation == "linear" else np.full_like(ranks, 0.5)
+        v_below = values.gather(-1, below.astype(np.int64))
+        out = v_below.lerp(values.gather(-1, above.astype(np.int64)), weight)
+    out = out.movedim(-1, 0) if qs.ndim == 1 else out.squeeze(-1)  # q's dim goes first
+    if keepdim:
+        first = qs.ndim  # after q's dim, if any
+        if dim is None:
+            out = out.reshape(*out.shape[:first], *([1] * ndim))
+        else:
+            out = out.unsqueeze(first + dim)
+    return out
 
 
 def _tensor_operand(x) -> Tensor:

@@ -251,6 +251,37 @@ def test_check_passes_a_fully_supported_script_and_reads_notebooks(capsys):
     assert "  torch.tensor (cell 2, line 4): ok" in out.splitlines()
 
 
+# torch functions added for math, statistics and shape lessons: `run --check` must call them
+# supported, and each that torch also has as a Tensor method must be one here too
+ADDED_FUNCTIONS = (
+    "asin acos atan asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh atan2 "
+    "arctan2 hypot logaddexp logaddexp2 xlogy logit copysign sgn signbit heaviside sinc "
+    "deg2rad rad2deg floor_divide true_divide float_power fmax fmin isneginf isposinf erfc "
+    "erfinv nansum nanmean nanmedian aminmax kthvalue mode cummax cummin logcumsumexp quantile "
+    "nanquantile msort clone index_select select roll rot90 diff tensor_split unflatten ravel "
+    "swapdims adjoint masked_scatter searchsorted bucketize"
+).split()
+NOT_TENSOR_METHODS = {"searchsorted", "bucketize"}  # torch has them as functions only
+
+
+def test_check_calls_the_added_functions_supported():
+    from scratchish.runner import check_name
+
+    for name in ADDED_FUNCTIONS:
+        assert check_name(f"torch.{name}") is None, name
+        if name not in NOT_TENSOR_METHODS:
+            assert callable(getattr(scratchish.Tensor, name)), name
+
+
+def test_torch_special_advice_names_functions_that_exist():
+    from scratchish.runner import check_name
+
+    message = check_name("torch.special.erfinv")
+    named = re.findall(r"torch\.(\w+)", message.split("plain names here:")[1])
+    assert "erfinv" in named and "xlogy" in named
+    assert [name for name in named if check_name(f"torch.{name}") is not None] == []
+
+
 # the comparisons come last: they wait for the torch subprocess started with the first test
 @pytest.mark.parametrize("name", list(COMPARED))
 def test_script_gives_torchs_numbers(name, torch_outputs, capsys):

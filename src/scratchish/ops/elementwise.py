@@ -443,3 +443,135 @@ class Cast(Function):
 
     def backward(self, grad_out):
         return grad_out.astype(self.dtype)
+
+
+# ----------------------------------------------------------------------------------------------
+# inverse trigonometric and hyperbolic functions, atan2, hypot. Primitives: composing them from
+# log and sqrt loses accuracy near the ends of their domains (asin near 1, atanh near 0).
+# ----------------------------------------------------------------------------------------------
+class Asin(Function):
+    """out = arcsin(x), for x in [-1, 1]"""
+
+    formula = "out = asin(x)"
+    derivatives = ("grad_out / sqrt(1 - x^2)",)
+
+    def forward(self, x):
+        self.x = x
+        return np.arcsin(x)
+
+    def backward(self, grad_out):
+        return grad_out / np.sqrt(1 - self.x * self.x)  # d asin(x)/dx = 1/sqrt(1 - x^2)
+
+
+class Acos(Function):
+    """out = arccos(x), for x in [-1, 1]"""
+
+    formula = "out = acos(x)"
+    derivatives = ("-grad_out / sqrt(1 - x^2)",)
+
+    def forward(self, x):
+        self.x = x
+        return np.arccos(x)
+
+    def backward(self, grad_out):
+        return -grad_out / np.sqrt(1 - self.x * self.x)  # acos = pi/2 - asin
+
+
+class Atan(Function):
+    """out = arctan(x)"""
+
+    formula = "out = atan(x)"
+    derivatives = ("grad_out / (1 + x^2)",)
+
+    def forward(self, x):
+        self.x = x
+        return np.arctan(x)
+
+    def backward(self, grad_out):
+        return grad_out / (1 + self.x * self.x)  # d atan(x)/dx = 1/(1 + x^2)
+
+
+class Asinh(Function):
+    """out = arsinh(x) = ln(x + sqrt(x^2 + 1))"""
+
+    formula = "out = asinh(x)"
+    derivatives = ("grad_out / sqrt(x^2 + 1)",)
+
+    def forward(self, x):
+        self.x = x
+        return np.arcsinh(x)
+
+    def backward(self, grad_out):
+        return grad_out / np.sqrt(self.x * self.x + 1)
+
+
+class Acosh(Function):
+    """out = arcosh(x) = ln(x + sqrt(x^2 - 1)), for x >= 1"""
+
+    formula = "out = acosh(x)"
+    derivatives = ("grad_out / sqrt(x^2 - 1)",)
+
+    def forward(self, x):
+        self.x = x
+        return np.arccosh(x)
+
+    def backward(self, grad_out):
+        return grad_out / np.sqrt(self.x * self.x - 1)  # inf at x = 1, as in PyTorch
+
+
+class Atanh(Function):
+    """out = artanh(x) = ln((1 + x) / (1 - x)) / 2, for x in (-1, 1)"""
+
+    formula = "out = atanh(x)"
+    derivatives = ("grad_out / (1 - x^2)",)
+
+    def forward(self, x):
+        self.x = x
+        return np.arctanh(x)
+
+    def backward(self, grad_out):
+        return grad_out / (1 - self.x * self.x)
+
+
+class Atan2(Function):
+    """out = atan2(a, b): the angle of the point (b, a), in (-pi, pi]; b is the x coordinate."""
+
+    formula = "out = atan2(a, b)"
+    derivatives = ("grad_out * b / (a^2 + b^2)", "-grad_out * a / (a^2 + b^2)")
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.arctan2(a, b)
+
+    def backward(self, grad_out):
+        # d atan2(a, b)/da = b / (a^2 + b^2)    d/db = -a / (a^2 + b^2)  (nan at the origin)
+        need_a, need_b = self.needs_input_grad
+        a, b = self.a, self.b
+        scale = grad_out / (a * a + b * b)
+        return (
+            unbroadcast(scale * b, np.shape(a)) if need_a else None,
+            unbroadcast(-scale * a, np.shape(b)) if need_b else None,
+        )
+
+
+class Hypot(Function):
+    """out = sqrt(a^2 + b^2), without overflow in a^2 (why it is a primitive: float32 a^2
+    overflows from |a| = 2e19, NumPy's hypot does not)."""
+
+    formula = "out = hypot(a, b)"
+    derivatives = ("grad_out * a / out", "grad_out * b / out")
+    saves_output = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = np.hypot(a, b)
+        return self.out
+
+    def backward(self, grad_out):
+        # d sqrt(a^2 + b^2)/da = a / out   (nan at a = b = 0, as in PyTorch)
+        need_a, need_b = self.needs_input_grad
+        scale = grad_out / self.out
+        return (
+            unbroadcast(scale * self.a, np.shape(self.a)) if need_a else None,
+            unbroadcast(scale * self.b, np.shape(self.b)) if need_b else None,
+        )

@@ -4,7 +4,8 @@ lookup, layer norm and the dropout mask.
 Each could be composed from the primitives in elementwise.py and reduce.py; they are fused
 because they sit on the hot path of every training step (the composed versions make many
 more passes over memory), and each is tested against its composed twin in tests/nn.
-Also here: `erf` and `erfinv` on arrays (NumPy has neither). Read next: nn/functional.py.
+Also here: `erf`, `erfc` and `erfinv` on arrays (NumPy has none) and their ops.
+Read next: nn/functional.py.
 """
 
 from __future__ import annotations
@@ -124,8 +125,9 @@ def _erfc_cody(y: np.ndarray) -> np.ndarray:
     # exp(-y^2) split as exp(-s^2) exp(-(y - s)(y + s)), s = y rounded down to 1/16: keeps the
     # rounding error of y^2 out of the exponent (Cody's trick)
     s = np.trunc(y * 16.0) / 16.0
-    with np.errstate(under="ignore"):
+    with np.errstate(under="ignore", invalid="ignore"):
         out *= np.exp(-s * s) * np.exp(-(y - s) * (y + s))
+    out[np.isposinf(y)] = 0.0  # inf - inf above is nan; erfc(inf) = 0
     return out
 
 
@@ -205,6 +207,39 @@ class Erf(Function):
     def backward(self, grad_out):
         # d erf(x)/dx = 2/sqrt(pi) e^(-x^2)
         slope = np.exp(-np.square(self.x)) * (2 / math.sqrt(math.pi))
+        return grad_out * slope.astype(grad_out.dtype, copy=False)
+
+
+class Erfc(Function):
+    """out = erfc(x) = 1 - erf(x), accurate where it is tiny (large x), unlike 1 - erf(x)"""
+
+    formula = "out = erfc(x)"
+    derivatives = ("-grad_out * 2 / sqrt(pi) * exp(-x^2)",)
+
+    def forward(self, x):
+        self.x = x
+        return erfc(x).astype(x.dtype, copy=False)  # computed in float64
+
+    def backward(self, grad_out):
+        # d erfc(x)/dx = -2/sqrt(pi) e^(-x^2)
+        slope = np.exp(-np.square(self.x)) * (-2 / math.sqrt(math.pi))
+        return grad_out * slope.astype(grad_out.dtype, copy=False)
+
+
+class Erfinv(Function):
+    """out = erfinv(x), the inverse of erf on [-1, 1] (+-inf at +-1)"""
+
+    formula = "out = erfinv(x)"
+    derivatives = ("grad_out * sqrt(pi) / 2 * exp(out^2)",)
+    saves_inputs, saves_output = False, True
+
+    def forward(self, x):
+        self.out = erfinv(x).astype(x.dtype, copy=False)  # computed in float64
+        return self.out
+
+    def backward(self, grad_out):
+        # x = erf(out), so d out/dx = 1 / erf'(out) = sqrt(pi)/2 e^(out^2)
+        slope = np.exp(np.square(self.out)) * (math.sqrt(math.pi) / 2)
         return grad_out * slope.astype(grad_out.dtype, copy=False)
 
 

@@ -302,3 +302,37 @@ class CumProd(Function):
         out_without_zero = np.cumprod(np.where(first_zero, 1, x), axis=dim).reshape(x.shape)
         at_zero = _reverse_cumsum(grad_out * out_without_zero, dim)
         return np.where(first_zero, at_zero, grad_x)
+
+
+def _reverse_logcumsumexp(a: np.ndarray, dim: int) -> np.ndarray:
+    """out_j = log(sum over i >= j of exp(a_i)) along `dim`, stable: taken from the end."""
+    return np.flip(np.logaddexp.accumulate(np.flip(a, dim), axis=dim), dim)
+
+
+class LogCumSumExp(Function):
+    """out_i = log(exp(x_0) + ... + exp(x_i)) along `dim`, as torch.logcumsumexp.
+
+    Stable: each step is logaddexp(out_{i-1}, x_i) = max + log(1 + exp(-|difference|)), so no
+    exp overflows and small terms before a large one are not lost.
+    """
+
+    formula = "out_i = log(sum_{j<=i} exp(x_j))"
+    derivatives = ("sum_{i>=j} grad_out_i * exp(x_j - out_i)",)
+    saves_output = True
+
+    def forward(self, x, dim=0):
+        self.x, self.dim = x.reshape(x.shape or (1,)), dim  # a 0-d tensor: one element
+        self.out = np.logaddexp.accumulate(self.x, axis=dim)
+        return self.out.reshape(x.shape)
+
+    def backward(self, grad_out):
+        # dL/dx_j = sum_{i>=j} g_i exp(x_j - out_i) = exp(x_j + log(sum_{i>=j} g_i exp(-out_i))).
+        # The sum is taken in log space, positive and negative g apart (a log needs g > 0), so
+        # exp(-out_i) cannot overflow (the same method as torch and TensorFlow).
+        g, x, dim = grad_out.reshape(self.x.shape), self.x, self.dim
+        with np.errstate(divide="ignore"):  # log(0) = -inf: a zero part adds nothing
+            log_pos = np.log(np.where(g > 0, g, 0))
+            log_neg = np.log(np.where(g < 0, -g, 0))
+        pos = np.exp(x + _reverse_logcumsumexp(log_pos - self.out, dim))
+        neg = np.exp(x + _reverse_logcumsumexp(log_neg - self.out, dim))
+        return (pos - neg).reshape(grad_out.shape)
