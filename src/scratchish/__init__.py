@@ -23,7 +23,20 @@ from .autograd import (
 
 # isort: split
 # (autograd must load first: it loads tensor.py and the ops, which everything else uses)
-from . import backends, compat, cuda, data, datasets, journal, learner, nn, optim, tools, utils
+from . import (
+    backends,
+    compat,
+    cuda,
+    data,
+    datasets,
+    journal,
+    learner,
+    linalg,
+    nn,
+    optim,
+    tools,
+    utils,
+)
 from .compat import as_torch, load_ipython_extension, unload_ipython_extension
 from .creation import (
     allclose,
@@ -102,6 +115,12 @@ from .errors import (
 from .functions import (
     abs,
     add,
+    addbmm,
+    addcdiv,
+    addcmul,
+    addmm,
+    addmv,
+    addr,
     all,
     amax,
     amin,
@@ -112,11 +131,13 @@ from .functions import (
     argwhere,
     atleast_1d,
     atleast_2d,
+    baddbmm,
     bincount,
     bmm,
     broadcast_tensors,
     broadcast_to,
     ceil,
+    chain_matmul,
     chunk,
     clamp,
     clamp_max,

@@ -31,6 +31,7 @@ MODULES = {
     "torch.utils.data": "scratchish.utils.data",
     "torch.autograd": "scratchish.autograd_api",
     "torch.cuda": "scratchish.cuda",
+    "torch.linalg": "scratchish.linalg",
     "torch.backends": "scratchish.backends",
     "torch.backends.cuda": "scratchish.backends.cuda",
     "torch.backends.cudnn": "scratchish.backends.cudnn",

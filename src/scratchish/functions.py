@@ -11,7 +11,7 @@ import string
 
 import numpy as np
 
-from .errors import ArgumentError, DTypeError, UnsupportedError
+from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from .ops.matmul import Einsum
 from .tensor import Tensor
 
@@ -658,3 +658,44 @@ def index_add(input: Tensor, dim: int, index, source, *, alpha=1) -> Tensor:  # 
 
 def index_fill(input: Tensor, dim: int, index, value) -> Tensor:  # noqa: A002
     return input.index_fill(dim, index, value)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input.addmm(mat1, mat2, beta=beta, alpha=alpha), out)
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input.addmv(mat, vec, beta=beta, alpha=alpha), out)
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input.addr(vec1, vec2, beta=beta, alpha=alpha), out)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, out=None):  # noqa: A002
+    return _into(input.baddbmm(batch1, batch2, beta=beta, alpha=alpha), out)
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, out=None):  # noqa: A002
+    return _into(input.addbmm(batch1, batch2, beta=beta, alpha=alpha), out)
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input.addcmul(tensor1, tensor2, value=value), out)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input.addcdiv(tensor1, tensor2, value=value), out)
+
+
+def chain_matmul(*matrices: Tensor, out=None) -> Tensor:
+    """matrices[0] @ matrices[1] @ ... (2-d each); torch deprecates it for linalg.multi_dot."""
+    from .linalg import multi_dot
+
+    for k, m in enumerate(matrices):
+        if m.ndim != 2:
+            raise ShapeError(
+                f"chain_matmul: matrix {k} must be 2-d, got shape {tuple(m.shape)}; "
+                f"linalg.multi_dot also takes a 1-d first or last tensor."
+            )
+    return multi_dot(matrices, out=out)

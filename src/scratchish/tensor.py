@@ -508,10 +508,15 @@ class Tensor:
     neg = __neg__
     abs = __abs__
 
-    def mm(self, other):
-        return MatMul.apply(self, other)
+    def mm(self, mat2):
+        _check_ndim("mm", "self", self, 2)
+        _check_ndim("mm", "mat2", mat2, 2)
+        return MatMul.apply(self, mat2)
 
-    bmm = mm
+    def bmm(self, mat2):
+        _check_ndim("bmm", "self", self, 3)
+        _check_ndim("bmm", "mat2", mat2, 3)
+        return MatMul.apply(self, mat2)
 
     def dot(self, other):
         return MatMul.apply(self, other)
@@ -570,10 +575,13 @@ class Tensor:
         if self._requires_grad:
             autograd.note_write(self)
 
-    def _needs_graph(self, other=None) -> bool:
+    def _needs_graph(self, *others) -> bool:
         if not autograd._grad_enabled:
             return False
-        if not (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        if not (
+            self._requires_grad
+            or builtins.any(isinstance(x, Tensor) and x._requires_grad for x in others)
+        ):
             return False
         if self.grad_fn is None and self._requires_grad:
             raise InPlaceError(
@@ -901,6 +909,81 @@ class Tensor:
         x = self if self.shape == shape else self.expand(*shape)
         return x[np.broadcast_to(mask, shape)]
 
+    # ---------------------------------------------------------------- fused products
+    # torch's "add a product" ops: out = beta * self + alpha * product, composed from @ and *
+    # (so backward comes with them). self broadcasts to the product's shape.
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """beta * self + alpha * (mat1 @ mat2): a linear layer's x @ w.T + b in one call."""
+        _check_ndim("addmm", "mat1", mat1, 2)
+        _check_ndim("addmm", "mat2", mat2, 2)
+        return self._plus_product("addmm", mat1 @ mat2, beta, alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        """beta * self + alpha * (mat @ vec), for a matrix and a vector."""
+        _check_ndim("addmv", "mat", mat, 2)
+        _check_ndim("addmv", "vec", vec, 1)
+        return self._plus_product("addmv", mat @ vec, beta, alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        """beta * self + alpha * outer(vec1, vec2)."""
+        return self._plus_product("addr", vec1.outer(vec2), beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta * self + alpha * (batch1 @ batch2), batch by batch: (b, n, m) @ (b, m, p)."""
+        return self._plus_product("baddbmm", batch1.bmm(batch2), beta, alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta * self + alpha * sum over b of batch1[b] @ batch2[b]: (n, p) from (b, n, m)
+        and (b, m, p)."""
+        return self._plus_product("addbmm", batch1.bmm(batch2).sum(0), beta, alpha)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        """self + value * tensor1 * tensor2 (all three broadcast): Adam's moment updates."""
+        product = tensor1 * tensor2
+        return self + (product if value == 1 else product * value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        """self + value * tensor1 / tensor2 (all three broadcast): Adam's step."""
+        quotient = tensor1 / tensor2
+        return self + (quotient if value == 1 else quotient * value)
+
+    def _plus_product(self, op: str, product, beta, alpha):
+        if np.broadcast_shapes(self.shape, product.shape) != product.shape:
+            raise ShapeError(
+                f"{op}: input of shape {tuple(self.shape)} does not broadcast to the product's "
+                f"shape {tuple(product.shape)}; give an input of that shape (or one that "
+                f"broadcasts to it, like a bias row of shape {tuple(product.shape[-1:])})."
+            )
+        product = product if alpha == 1 else product * alpha
+        if beta == 0:  # self is ignored (its nan and inf do not spread) and gets 0 gradient
+            return where(np.zeros(product.shape, dtype=bool), self, product)
+        return (self if beta == 1 else self * beta) + product
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return self._replace_(lambda x: x.addmm(mat1, mat2, beta=beta, alpha=alpha), mat1, mat2)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return self._replace_(lambda x: x.addmv(mat, vec, beta=beta, alpha=alpha), mat, vec)
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        return self._replace_(lambda x: x.addr(vec1, vec2, beta=beta, alpha=alpha), vec1, vec2)
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return self._replace_(
+            lambda x: x.baddbmm(batch1, batch2, beta=beta, alpha=alpha), batch1, batch2
+        )
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return self._replace_(
+            lambda x: x.addbmm(batch1, batch2, beta=beta, alpha=alpha), batch1, batch2
+        )
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return self._replace_(lambda x: x.addcmul(tensor1, tensor2, value=value), tensor1, tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return self._replace_(lambda x: x.addcdiv(tensor1, tensor2, value=value), tensor1, tensor2)
+
     # values that carry no gradient (indices, counts, truth values)
     def nonzero(self, *, as_tuple=False):
         where_nonzero = np.nonzero(self.array)
@@ -944,10 +1027,11 @@ class Tensor:
         return Tensor._make(np.logical_not(self.array))
 
     # in place, for the ops above and the common unary ones: `x.sqrt_()`, `w.lerp_(w2, 0.1)`
-    def _replace_(self, result: Callable[[Tensor], Tensor], other=None) -> Tensor:
-        """Set this tensor to result(self): recorded when a graph needs it (see _inplace),
-        else written into the array where it is, so views see the change."""
-        if self._needs_graph(other):
+    def _replace_(self, result: Callable[[Tensor], Tensor], *others) -> Tensor:
+        """Set this tensor to result(self): recorded when a graph needs it (see _inplace; the
+        `others` are the other tensors result reads), else written into the array where it
+        is, so views see the change."""
+        if self._needs_graph(*others):
             return self._become(result(self))
         self._note_write()
         with autograd.no_grad():
@@ -1514,6 +1598,17 @@ def _check_dim(op: str, dim: int, ndim: int) -> int:
             f"{-n} to {n - 1} (negative dims count from the end)."
         )
     return builtins.int(dim) % n
+
+
+def _check_ndim(op: str, name: str, x, ndim: int) -> None:
+    """A ShapeError unless x has `ndim` dims (mm, bmm and the fused products insist, as torch)."""
+    shape = np.shape(_value(x))
+    if len(shape) != ndim:
+        raise ShapeError(
+            f"{op}: {name} must be {ndim}-d, got shape {tuple(shape)}. Reshape it (unsqueeze(0) "
+            f"adds a leading dim, squeeze() drops size-1 dims), or use torch.matmul (@), which "
+            f"takes any number of dims."
+        )
 
 
 def _arg(fn, array, dim, keepdim):
