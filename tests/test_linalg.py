@@ -72,7 +72,77 @@ FUSED = [
     ),
 ]
 
-CASES = register_op_cases(*FUSED)
+
+def cdist_far(lib, a, b):  # over 25 points: torch's matrix-product form by default
+    return lib.cdist(a, b)
+
+
+PRODUCTS = [
+    OpCase("cross_last_dim", lambda lib, a, b: lib.linalg.cross(a, b), [(4, 3), (4, 3)]),
+    OpCase("cross_default_dim_broadcast", lambda lib, a, b: a.cross(b), [(2, 3, 4), (1, 3, 1)]),
+    OpCase("cross_dim_keyword", lambda lib, a, b: lib.cross(a, b, dim=0), [(3, 3), (3, 3)]),
+    OpCase("kron_matrices", lambda lib, a, b: lib.kron(a, b), [(2, 3), (4, 2)]),
+    OpCase("kron_mixed_dims", lambda lib, a, b: a.kron(b), [(3,), (2, 2, 2)]),
+    OpCase("tensordot_int", lambda lib, a, b: lib.tensordot(a, b), [(2, 3, 4), (3, 4, 5)]),
+    OpCase(
+        "tensordot_pairs",
+        lambda lib, a, b: lib.tensordot(a, b, dims=([1, 0], [0, 2])),
+        [(3, 4, 2), (4, 5, 3)],
+    ),
+    OpCase("tensordot_zero_is_outer", lambda lib, a, b: lib.tensordot(a, b, 0), [(2,), (3, 2)]),
+    OpCase("cdist_p2_small", lambda lib, a, b: lib.cdist(a, b), [(4, 3), (5, 3)]),
+    OpCase("cdist_p2_mm_batched", cdist_far, [(2, 30, 3), (1, 6, 3)]),
+    OpCase(
+        "cdist_p2_forced_mm",
+        lambda lib, a, b: lib.cdist(a, b, compute_mode="use_mm_for_euclid_dist"),
+        [(4, 3), (5, 3)],
+    ),
+    OpCase("cdist_p1", lambda lib, a, b: lib.cdist(a, b, p=1), [(2, 4, 3), (2, 5, 3)]),
+    OpCase("cdist_p_inf", lambda lib, a, b: lib.cdist(a, b, p=float("inf")), [(4, 3), (5, 3)]),
+    OpCase("cdist_p3", lambda lib, a, b: lib.cdist(a, b, p=3), [(4, 3), (5, 3)]),
+    OpCase(
+        "cdist_zero_distance",  # a point in both sets: gradient 0 at distance 0, as torch's
+        lambda lib, a, b: (
+            lib.cdist(a, b, p=1.5)
+            + lib.cdist(a, b)
+            + lib.cdist(a, b, compute_mode="use_mm_for_euclid_dist")
+        ),
+        data=lambda: [[[1.0, 2.0], [0.5, -1.0]], [[1.0, 2.0], [3.0, 0.0], [-1.0, 1.0]]],
+        gradcheck=False,
+    ),
+    OpCase("dist", lambda lib, a, b: lib.dist(a, b), [(3, 4), (4,)]),
+    OpCase("dist_p3", lambda lib, a, b: a.dist(b, 3), [(3, 4), (3, 4)]),
+    OpCase(  # rows 0 and 2 are over maxnorm 2 and scaled down, row 1 is left alone
+        "renorm",
+        lambda lib, a: lib.renorm(a, 2, 0, 2.0),
+        data=lambda: [[[3.0, 1.0, -2.0], [0.5, 1.0, -0.5], [2.0, 2.0, 2.0]]],
+    ),
+    OpCase("renorm_p1_dim1", lambda lib, a: a.renorm(1, 1, 1.5), [(3, 2, 2)]),
+    OpCase(
+        "block_diag",
+        lambda lib, a, b, c: lib.block_diag(a, b, c),
+        [(2, 3), (), (4,)],
+    ),
+    OpCase("cartesian_prod", lambda lib, a, b, c: lib.cartesian_prod(a, b, c), [(2,), (3,), (2,)]),
+    OpCase("combinations", lambda lib, a: lib.combinations(a, 3), [(5,)]),
+    OpCase(
+        "combinations_with_replacement",
+        lambda lib, a: lib.combinations(a, with_replacement=True),
+        [(3,)],
+    ),
+    OpCase("cov", lambda lib, a: lib.cov(a), [(3, 6)]),
+    OpCase("cov_1d_correction_0", lambda lib, a: a.cov(correction=0), [(5,)]),
+    OpCase(
+        "cov_weights",
+        lambda lib, a, w: lib.cov(a, fweights=lib.tensor([1, 3, 0, 2, 1]), aweights=w),
+        [(2, 5), (5,)],
+        ranges=[(-2, 2), POSITIVE],
+    ),
+    OpCase("corrcoef", lambda lib, a: lib.corrcoef(a), [(3, 6)], gradcheck=False),
+    OpCase("corrcoef_off_diagonal", lambda lib, a: a.corrcoef()[0, 1:], [(3, 6)]),
+]
+
+CASES = register_op_cases(*FUSED, *PRODUCTS)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -124,5 +194,52 @@ def test_addmm_beta_zero_ignores_nan_in_the_input():
 )
 def test_bad_shapes_name_the_argument_and_the_shape(call, words):
     with pytest.raises(ShapeError, match=None) as info:
+        call()
+    assert words in str(info.value)
+
+
+def test_edge_shapes_of_combinations_cov_and_block_diag_as_torch():
+    for lib in (sh, torch):
+        x = lib.arange(3.0)
+        assert tuple(lib.combinations(x, r=4).shape) == (0, 4)
+        assert tuple(lib.combinations(x, r=0).shape) == (0,)
+        assert tuple(lib.cartesian_prod(x).shape) == (3,)
+    single = np.array([[1.0, 2.0, 4.0]])
+    assert sh.cov(sh.tensor(single)).item() == pytest.approx(torch.cov(torch.tensor(single)).item())
+    assert sh.cov(sh.tensor(single)).shape == ()  # squeezed, as torch's
+    with pytest.warns(RuntimeWarning):  # one observation: 0 degrees of freedom, nan as torch
+        assert np.isnan(sh.cov(sh.tensor([[1.0], [2.0]])).numpy()).all()
+    mixed = sh.block_diag(sh.tensor([[1, 2]]), sh.tensor([0.5]))
+    assert mixed.dtype == sh.float32
+    assert mixed.tolist() == torch.block_diag(torch.tensor([[1, 2]]), torch.tensor([0.5])).tolist()
+
+
+def test_cdist_p0_counts_the_features_that_differ():
+    a = np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]])
+    b = np.array([[0.0, 1.0, 5.0]])
+    ours = sh.cdist(sh.tensor(a), sh.tensor(b), p=0)
+    np.testing.assert_array_equal(ours.numpy(), torch.cdist(torch.tensor(a), torch.tensor(b), p=0))
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: sh.cross(sh.zeros(2, 4), sh.zeros(2, 4)), "no dim of size 3"),
+        (lambda: sh.linalg.cross(sh.zeros(3, 2), sh.zeros(3, 2)), "has no size 3 at dim 1"),
+        (lambda: sh.cross(sh.zeros(2, 3), sh.zeros(3)), "same number of dims"),
+        (lambda: sh.tensordot(sh.zeros(2, 3), sh.zeros(3, 2)), "sizes [2, 3]"),
+        (lambda: sh.tensordot(sh.zeros(2, 3), sh.zeros(3), dims=2), "dims=2 must be from 0 to 1"),
+        (lambda: sh.cdist(sh.zeros(4, 3), sh.zeros(5, 2)), "x1 has 3 features per point"),
+        (lambda: sh.cdist(sh.zeros(3), sh.zeros(5, 3)), "x1.unsqueeze(0)"),
+        (lambda: sh.block_diag(sh.zeros(2, 2, 2)), "at most 2 dims"),
+        (lambda: sh.combinations(sh.zeros(2, 2)), "must be 1-d"),
+        (lambda: sh.cov(sh.zeros(2, 2, 2)), "1-d or 2-d"),
+        (lambda: sh.cov(sh.zeros(2, 4), fweights=sh.ones(3, dtype=sh.int64)), "one weight per"),
+        (lambda: sh.cov(sh.zeros(2, 3), fweights=sh.ones(3)), "must be integers"),
+        (lambda: sh.cov(sh.zeros(2, 3), aweights=sh.tensor([1.0, -1.0, 1.0])), "not be negative"),
+    ],
+)
+def test_bad_distance_and_statistics_inputs_say_what_to_change(call, words):
+    with pytest.raises((ValueError, TypeError)) as info:
         call()
     assert words in str(info.value)

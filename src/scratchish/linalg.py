@@ -38,6 +38,11 @@ def multi_dot(tensors, *, out=None) -> Tensor:
     return _into(result, out)
 
 
+def cross(input: Tensor, other: Tensor, *, dim: int = -1, out=None) -> Tensor:  # noqa: A002
+    """The cross product of 3-vectors along `dim` (the last by default); inputs broadcast."""
+    return _into(input.cross(other, dim), out)
+
+
 def __getattr__(name: str):
     # torch.linalg names scratchish lacks (eig, svd, lstsq, ...) raise a teaching error
     return compat.unsupported_attribute("torch.linalg", name)

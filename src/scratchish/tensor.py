@@ -984,6 +984,108 @@ class Tensor:
     def addcdiv_(self, tensor1, tensor2, *, value=1):
         return self._replace_(lambda x: x.addcdiv(tensor1, tensor2, value=value), tensor1, tensor2)
 
+    # ---------------------------------------------------------------- products and distances
+    # composed from the ops above, so their gradients come free
+    def cross(self, other, dim=None):
+        """The cross product of 3-vectors along `dim` (inputs broadcast). dim=None takes the
+        first dim of size 3, torch.cross's old default; torch.linalg.cross uses dim=-1."""
+        if self.ndim != other.ndim:
+            raise ShapeError(
+                f"cross: inputs must have the same number of dims (as in torch), got shapes "
+                f"{tuple(self.shape)} and {tuple(other.shape)}; add size-1 dims with unsqueeze."
+            )
+        shape = np.broadcast_shapes(self.shape, other.shape)
+        if dim is None:
+            dim = next((d for d, n in enumerate(shape) if n == 3), None)
+            if dim is None:
+                raise ShapeError(
+                    f"cross: no dim of size 3 in shapes {tuple(self.shape)} and "
+                    f"{tuple(other.shape)}; the cross product is of 3-vectors."
+                )
+        dim = _check_dim("cross", dim, len(shape))
+        for name, x in (("input", self), ("other", other)):
+            if x.shape[dim] != 3:
+                raise ShapeError(
+                    f"cross: {name} of shape {tuple(x.shape)} has no size 3 at dim "
+                    f"{dim}; the cross product is of 3-vectors. Pass the dim "
+                    f"that holds the (x, y, z) components: cross(a, b, dim=...)."
+                )
+        from .creation import stack
+
+        a0, a1, a2 = (self.select(dim, i) for i in range(3))
+        b0, b1, b2 = (other.select(dim, i) for i in range(3))
+        # a x b = (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0)
+        return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim=dim)
+
+    def kron(self, other):
+        """The Kronecker product: every element of self times a whole copy of other, laid out
+        in blocks. Shape: (I, J) and (K, L) -> (I * K, J * L); any number of dims."""
+        ndim = builtins.max(self.ndim, other.ndim)
+        a_shape = (1,) * (ndim - self.ndim) + tuple(self.shape)
+        b_shape = (1,) * (ndim - other.ndim) + tuple(other.shape)
+        # a[i, j] * b[k, l] lands at out[i * K + k, j * L + l]: interleave the dims,
+        # (I, 1, J, 1) * (1, K, 1, L) -> (I, K, J, L), then merge each pair
+        a = self.reshape([n for size in a_shape for n in (size, 1)])
+        b = other.reshape([n for size in b_shape for n in (1, size)])
+        return (a * b).reshape([m * n for m, n in zip(a_shape, b_shape)])
+
+    def dist(self, other, p=2):
+        """The p-norm of self - other, over all elements (they broadcast)."""
+        return (self - other).norm(p)
+
+    def renorm(self, p, dim: int, maxnorm):
+        """Each slice along `dim` whose p-norm exceeds maxnorm scaled down to norm maxnorm
+        (torch's factor: maxnorm / (norm + 1e-7)); the others unchanged."""
+        dim = _check_dim("renorm", dim, self.ndim)
+        others = tuple(d for d in range(self.ndim) if d != dim)
+        norms = self.norm(p, dim=others, keepdim=True)
+        return self * where(norms.array > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+
+    def renorm_(self, p, dim: int, maxnorm):
+        return self._replace_(lambda x: x.renorm(p, dim, maxnorm))
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        """The covariance matrix of the variables in the rows (observations in the columns):
+        sum over k of w_k (x_ik - mean_i)(x_jk - mean_j), divided by the weight total minus
+        `correction` (1: unbiased, 0: the mean). fweights are integer repeat counts,
+        aweights relative importances. Shape: (vars, obs) -> (vars, vars); (obs,) -> ().
+        Squeezed as torch's: a single variable gives a 0-d tensor."""
+        if self.ndim > 2:
+            raise ShapeError(
+                f"cov: input must be 1-d or 2-d (variables in rows, observations in columns), "
+                f"got shape {tuple(self.shape)}; reshape it (x.flatten(1)) first."
+            )
+        x = _floating(self).reshape(1, -1) if self.ndim < 2 else _floating(self)
+        fw = _cov_weights(fweights, "fweights", x)
+        aw = _cov_weights(aweights, "aweights", x)
+        w = None  # each observation's weight: fweights * aweights, either, or none
+        for given in (fw, aw):
+            if given is not None:
+                w = given if w is None else w * given
+        if w is None:
+            total, mean = x.shape[1], x.mean(1, keepdim=True)
+            xw = x - mean
+        else:
+            total = w.sum()
+            mean = (x * w).sum(1, keepdim=True) / total
+            xw = (x - mean) * w
+        if aw is None:
+            dof = total - correction
+        else:  # with importance weights: total - correction * sum(w * aweights) / total
+            dof = total - correction * (w * aw).sum() / total
+        # too few observations for the correction: 0, so the result is inf or nan, as torch
+        dof = dof.clamp_min(0) if isinstance(dof, Tensor) else builtins.max(dof, 0)
+        return (xw @ (x - mean).T / dof).squeeze()
+
+    def corrcoef(self):
+        """Pearson's correlation coefficients: cov(x)[i, j] / (std_i std_j), clipped to
+        [-1, 1]. Shape: (vars, obs) -> (vars, vars)."""
+        c = self.cov()
+        if c.ndim == 0:
+            return c / c
+        std = c.diagonal().sqrt()
+        return (c / std.unsqueeze(1) / std.unsqueeze(0)).clamp(-1, 1)
+
     # values that carry no gradient (indices, counts, truth values)
     def nonzero(self, *, as_tuple=False):
         where_nonzero = np.nonzero(self.array)
@@ -1609,6 +1711,26 @@ def _check_ndim(op: str, name: str, x, ndim: int) -> None:
             f"adds a leading dim, squeeze() drops size-1 dims), or use torch.matmul (@), which "
             f"takes any number of dims."
         )
+
+
+def _cov_weights(w, name: str, x: Tensor):
+    """cov's fweights or aweights as a tensor of x's dtype, checked: one per observation."""
+    if w is None:
+        return None
+    w = _tensor_operand(w)
+    if w.ndim != 1 or w.shape[0] != x.shape[1]:
+        raise ShapeError(
+            f"cov: {name} must be 1-d with one weight per observation ({x.shape[1]}), got "
+            f"shape {tuple(w.shape)}."
+        )
+    if name == "fweights" and w.array.dtype.kind not in "iu":
+        raise DTypeError(
+            f"cov: fweights are repeat counts and must be integers, got {w.dtype}; use "
+            f"aweights for fractional weights."
+        )
+    if (w.array < 0).any():
+        raise ArgumentError(f"cov: {name} must not be negative, got {w.array.tolist()}.")
+    return w.to(x.dtype)
 
 
 def _arg(fn, array, dim, keepdim):
