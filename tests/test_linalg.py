@@ -142,7 +142,106 @@ PRODUCTS = [
     OpCase("corrcoef_off_diagonal", lambda lib, a: a.corrcoef()[0, 1:], [(3, 6)]),
 ]
 
-CASES = register_op_cases(*FUSED, *PRODUCTS)
+
+def well(lib, a):
+    """a + n I: a random square matrix made well-conditioned, so float32 agrees too."""
+    return a + a.shape[-1] * lib.eye(a.shape[-1], dtype=a.dtype)
+
+
+def spd(lib, x):
+    """x @ x.T + I: symmetric positive-definite (cholesky reads one triangle of its input, so
+    finite differences need the symmetry to come from x)."""
+    return x @ x.mT + lib.eye(x.shape[-2], dtype=x.dtype)
+
+
+LINALG = [
+    OpCase("linalg_inv", lambda lib, a: lib.linalg.inv(well(lib, a)), [(3, 3)]),
+    OpCase("inverse_batched", lambda lib, a: lib.inverse(well(lib, a)), [(2, 4, 4)]),
+    OpCase("inv_raw_float64", lambda lib, a: a.inverse(), [(3, 3)], dtypes=("float64",)),
+    OpCase("linalg_det", lambda lib, a: lib.linalg.det(a), [(3, 3)]),
+    OpCase("det_batched_method", lambda lib, a: a.det(), [(2, 2, 4, 4)]),
+    OpCase(  # rank 2 of 3: det = 0, its gradient the cofactors (not 0), as torch's
+        "det_of_a_singular_matrix",
+        lambda lib, u: lib.det(u @ u.mT),
+        [(3, 2)],
+    ),
+    OpCase("slogdet", lambda lib, a: lib.linalg.slogdet(a).logabsdet, [(2, 3, 3)]),
+    OpCase("slogdet_old_name", lambda lib, a: lib.slogdet(well(lib, a))[1], [(3, 3)]),
+    OpCase("logdet", lambda lib, x: lib.logdet(spd(lib, x)), [(3, 3)]),
+    OpCase("solve_matrix", lambda lib, a, b: lib.linalg.solve(well(lib, a), b), [(3, 3), (3, 2)]),
+    OpCase("solve_vector", lambda lib, a, b: lib.linalg.solve(well(lib, a), b), [(3, 3), (3,)]),
+    OpCase(
+        "solve_batched_vectors",
+        lambda lib, a, b: lib.linalg.solve(well(lib, a), b),
+        [(2, 3, 3), (2, 3)],
+    ),
+    OpCase(
+        "solve_broadcast_batch",
+        lambda lib, a, b: lib.linalg.solve(well(lib, a), b),
+        [(3, 3), (2, 3, 4)],
+    ),
+    OpCase(
+        "solve_left_false",
+        lambda lib, a, b: lib.linalg.solve(well(lib, a), b, left=False),
+        [(3, 3), (4, 3)],
+    ),
+    OpCase("cholesky", lambda lib, x: lib.linalg.cholesky(spd(lib, x)), [(3, 3)]),
+    OpCase(
+        "cholesky_upper_batched",
+        lambda lib, x: lib.linalg.cholesky(spd(lib, x), upper=True),
+        [(2, 4, 2)],
+    ),
+    OpCase("cholesky_old_name", lambda lib, x: lib.cholesky(spd(lib, x)), [(3, 3)]),
+    OpCase("matrix_power_3", lambda lib, a: lib.linalg.matrix_power(a, 3), [(2, 3, 3)]),
+    OpCase("matrix_power_minus_2", lambda lib, a: well(lib, a).matrix_power(-2), [(3, 3)]),
+    OpCase("pinv_tall", lambda lib, a: lib.linalg.pinv(a), [(4, 2)]),
+    OpCase("pinv_wide_batched", lambda lib, a: lib.linalg.pinv(a), [(2, 2, 3)]),
+    OpCase(  # rank 2 of 3: the small singular value is cut off, rank stays 2 nearby
+        "pinv_of_a_rank_deficient_matrix",
+        lambda lib, u, v: lib.linalg.pinv(u @ v),
+        [(3, 2), (2, 4)],
+        dtypes=("float64",),
+    ),
+    OpCase("pinverse_square", lambda lib, a: lib.pinverse(well(lib, a)), [(3, 3)]),
+    OpCase("svdvals", lambda lib, a: lib.linalg.svdvals(a), [(2, 4, 3)]),
+    OpCase("linalg_norm_default", lambda lib, a: lib.linalg.norm(a), [(2, 3, 4)]),
+    OpCase("linalg_norm_vector_dim", lambda lib, a: lib.linalg.norm(a, 3, dim=1), [(3, 4)]),
+    OpCase(
+        "vector_norm_inf_and_neg_inf",
+        lambda lib, a: (
+            lib.linalg.vector_norm(a, float("inf"), dim=(0, 2))
+            + lib.linalg.vector_norm(a, float("-inf"), dim=(0, 2))
+        ),
+        [(2, 3, 4)],
+    ),
+    OpCase(
+        "vector_norm_negative_ord_keepdim",
+        lambda lib, a: lib.linalg.vector_norm(a, -1.5, dim=-1, keepdim=True),
+        [(3, 4)],
+    ),
+    OpCase("matrix_norm_fro", lambda lib, a: lib.linalg.matrix_norm(a), [(2, 3, 4)]),
+    OpCase("matrix_norm_nuc", lambda lib, a: lib.linalg.matrix_norm(a, "nuc"), [(2, 3, 4)]),
+    OpCase(
+        "matrix_norm_2_and_minus_2",
+        lambda lib, a: lib.linalg.matrix_norm(a, 2) * lib.linalg.matrix_norm(a, -2),
+        [(3, 4)],
+    ),
+    OpCase(
+        "matrix_norm_1_inf_dims_keepdim",
+        lambda lib, a: (
+            lib.linalg.matrix_norm(a, 1, dim=(0, 2), keepdim=True)
+            + lib.linalg.matrix_norm(a, float("-inf"), dim=(0, 2), keepdim=True)
+        ),
+        [(3, 2, 4)],
+    ),
+    OpCase(
+        "linalg_norm_matrix_ord",
+        lambda lib, a: lib.linalg.norm(a, float("inf")) + lib.linalg.norm(a, -1),
+        [(3, 4)],
+    ),
+]
+
+CASES = register_op_cases(*FUSED, *PRODUCTS, *LINALG)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -243,3 +342,86 @@ def test_bad_distance_and_statistics_inputs_say_what_to_change(call, words):
     with pytest.raises((ValueError, TypeError)) as info:
         call()
     assert words in str(info.value)
+
+
+def test_values_without_gradients_match_torch():
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(2, 3, 3))
+    a[0] *= -np.sign(np.linalg.det(a[0]))  # det < 0: logdet is nan there
+    low_rank = rng.normal(size=(4, 2)) @ rng.normal(size=(2, 5))
+    for ours, theirs in [
+        (sh.linalg.slogdet(sh.tensor(a)).sign, torch.linalg.slogdet(torch.tensor(a)).sign),
+        (sh.logdet(sh.tensor(a)), torch.logdet(torch.tensor(a))),  # nan where det < 0
+        (sh.linalg.matrix_power(sh.tensor(a), 0), torch.linalg.matrix_power(torch.tensor(a), 0)),
+        (
+            sh.linalg.matrix_rank(sh.tensor(low_rank)),
+            torch.linalg.matrix_rank(torch.tensor(low_rank)),
+        ),
+        (
+            sh.linalg.matrix_rank(sh.tensor(a), atol=1.0, rtol=0.1),
+            torch.linalg.matrix_rank(torch.tensor(a), atol=1.0, rtol=0.1),
+        ),
+        (
+            sh.linalg.vector_norm(sh.tensor([[0.0, 2.0], [0.0, 0.0]]), 0, dim=1),
+            torch.linalg.vector_norm(torch.tensor([[0.0, 2.0], [0.0, 0.0]]), 0, dim=1),
+        ),
+    ]:
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    assert np.isnan(sh.logdet(sh.tensor(a)).numpy()[0])
+
+
+def test_singular_and_indefinite_matrices_get_a_clear_error():
+    singular = sh.tensor([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(ValueError, match="singular .*linalg.pinv"):
+        sh.linalg.inv(singular)
+    with pytest.raises(ValueError, match="linalg.solve: .* singular"):
+        sh.linalg.solve(singular, sh.ones(2))
+    with pytest.raises(ValueError, match="not symmetric positive-definite"):
+        sh.linalg.cholesky(sh.tensor([[1.0, 2.0], [2.0, 1.0]]))
+    assert sh.linalg.det(singular).item() == 0.0
+    assert sh.linalg.slogdet(singular).logabsdet.item() == -np.inf
+    x = singular.clone().requires_grad_()
+    with pytest.raises(RuntimeError, match="singular .* infinite"):
+        sh.linalg.slogdet(x).logabsdet.backward()
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: sh.linalg.inv(sh.zeros(3, 4)), "must be square (..., n, n), got shape (3, 4)"),
+        (lambda: sh.linalg.det(sh.zeros(3)), "A.unsqueeze(0)"),
+        (lambda: sh.linalg.inv(sh.eye(2, dtype=sh.int64)), "A.float()"),
+        (lambda: sh.linalg.solve(sh.eye(3), sh.ones(2, 2)), "needs B with 3 rows"),
+        (lambda: sh.linalg.matrix_power(sh.eye(2), 1.5), "n must be an int"),
+        (lambda: sh.linalg.matrix_norm(sh.eye(2), 3), "ord=3 is not a matrix norm"),
+        (lambda: sh.linalg.norm(sh.zeros(2, 2, 2), 1), "pass dim"),
+    ],
+)
+def test_bad_matrix_inputs_say_what_to_change(call, words):
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    assert words in str(info.value)
+
+
+def test_torch_linalg_is_served_and_missing_names_get_advice():
+    from scratchish import compat
+
+    assert compat.resolve("torch.linalg.solve") is sh.linalg.solve
+    assert compat.resolve("torch.linalg.norm") is sh.linalg.norm
+    with pytest.raises(AttributeError, match="torch.linalg.eig is not available .* numpy.linalg"):
+        compat.resolve("torch.linalg.eig")
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import scratchish.linalg
+
+    result = doctest.testmod(scratchish.linalg, extraglobs={"sh": sh})
+    assert result.attempted >= 4 and result.failed == 0
+    runner = doctest.DocTestRunner()
+    for test in doctest.DocTestFinder().find(sh.tensordot, globs={"sh": sh}):
+        runner.run(test)
+    assert runner.summarize(verbose=False).attempted == 1
+    assert runner.summarize(verbose=False).failed == 0

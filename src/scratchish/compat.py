@@ -70,8 +70,10 @@ ADVICE = {
     "function or model itself; keep weights with model.state_dict().",
     "torch.fft": "Fourier transforms are not in scratchish. Without gradients, use NumPy: "
     "torch.from_numpy(numpy.fft.fft(t.detach().numpy())).",
-    "torch.linalg": "linear algebra beyond matrix products is not in scratchish. Use @ or "
-    "torch.matmul, or numpy.linalg on t.detach().numpy() when you need no gradient.",
+    "torch.linalg": "scratchish's torch.linalg has inv, det, slogdet, solve, cholesky, pinv, "
+    "matrix_power, matrix_rank, svdvals, norm, vector_norm, matrix_norm, cross and multi_dot; "
+    "not the decompositions (eig, eigh, svd, qr, lu) or lstsq. Without gradients, use "
+    "numpy.linalg on t.detach().numpy(); for least squares, torch.linalg.pinv(A) @ b.",
     "torch.special": "torch.special is not in scratchish; use the plain functions "
     "(torch.sigmoid for expit, torch.log_softmax, ...) or write the formula with tensor ops.",
     "torch.distributions": "probability distributions are not in scratchish. Sample with "

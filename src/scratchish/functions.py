@@ -869,3 +869,31 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     index = np.array(list(choose(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
     return input[index]
+
+
+def det(input: Tensor) -> Tensor:  # noqa: A002
+    return input.det()
+
+
+def logdet(input: Tensor) -> Tensor:  # noqa: A002
+    return input.logdet()
+
+
+def slogdet(input: Tensor):  # noqa: A002
+    return input.slogdet()
+
+
+def inverse(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.inverse(), out)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
+    return input.pinverse(rcond)
+
+
+def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.cholesky(upper), out)
+
+
+def matrix_power(input: Tensor, n: int) -> Tensor:  # noqa: A002
+    return input.matrix_power(n)

@@ -1086,6 +1086,43 @@ class Tensor:
         std = c.diagonal().sqrt()
         return (c / std.unsqueeze(1) / std.unsqueeze(0)).clamp(-1, 1)
 
+    # ---------------------------------------------------------------- matrix functions
+    # each is a function of torch.linalg, written in linalg.py (primitives in ops/linalg.py)
+    def det(self):
+        from . import linalg
+
+        return linalg.det(self)
+
+    def logdet(self):
+        from . import linalg
+
+        return linalg.logdet(self)
+
+    def slogdet(self):
+        from . import linalg
+
+        return linalg.slogdet(self)
+
+    def inverse(self):
+        from . import linalg
+
+        return linalg.inv(self)
+
+    def pinverse(self, rcond: float = 1e-15):
+        from . import linalg
+
+        return linalg.pinv(self, rtol=rcond)
+
+    def cholesky(self, upper: bool = False):
+        from . import linalg
+
+        return linalg.cholesky(self, upper=upper)
+
+    def matrix_power(self, n: int):
+        from . import linalg
+
+        return linalg.matrix_power(self, n)
+
     # values that carry no gradient (indices, counts, truth values)
     def nonzero(self, *, as_tuple=False):
         where_nonzero = np.nonzero(self.array)

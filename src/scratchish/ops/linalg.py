@@ -1,0 +1,218 @@
+"""Matrix functions with a derivative of their own: inverse, determinant, log |determinant|,
+solve and Cholesky. (torch.linalg in linalg.py composes the rest from these.)
+
+Each forward is one numpy.linalg call (LAPACK); each backward is the textbook matrix
+derivative, written with the same calls (M. Giles, "An extended collection of matrix
+derivative results for forward and reverse mode AD", 2008). Inputs are square (..., n, n)
+matrices with any batch dims; `A.T` in the comments swaps the last two dims.
+Read next: conv.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function, unbroadcast
+from ..errors import ArgumentError, BackwardError
+
+
+def _mT(x: np.ndarray) -> np.ndarray:  # noqa: N802 - torch's name for the matrix transpose
+    return x.swapaxes(-1, -2)
+
+
+def _linalg_error(op: str, err: Exception, a: np.ndarray) -> Exception | None:
+    """numpy.linalg's LinAlgError ("Singular matrix", "not positive definite") as a teaching
+    error; None for other errors (Function.explain_error handles those)."""
+    if not isinstance(err, np.linalg.LinAlgError):
+        return None
+    if "definite" in str(err):
+        return ArgumentError(
+            f"{op}: the matrix (shape {a.shape}) is not symmetric positive-definite, so it has "
+            f"no Cholesky factor. A covariance matrix needs a small jitter on its diagonal "
+            f"(A + 1e-6 * torch.eye(n)); check that A is symmetric (A == A.mT)."
+        )
+    return ArgumentError(
+        f"{op}: the matrix (shape {a.shape}) is singular (its determinant is 0, some rows are "
+        f"combinations of others), so it has no inverse. Use torch.linalg.pinv for a "
+        f"least-squares answer, or add a small multiple of the identity (A + eps * I)."
+    )
+
+
+class Inverse(Function):
+    """out = inv(A), the matrix with A @ out = I."""
+
+    formula = "out = inv(A)"
+    derivatives = ("-out.T @ grad_out @ out.T",)
+    saves_inputs = False
+    saves_output = True  # backward reads only the inverse itself
+
+    def forward(self, a):
+        self.out = np.linalg.inv(a)
+        return self.out
+
+    def backward(self, grad_out):
+        # d(inv A) = -inv(A) dA inv(A), so dL/dA = -inv(A).T @ grad_out @ inv(A).T
+        inv_t = _mT(self.out)
+        return -(inv_t @ grad_out @ inv_t)
+
+    def explain_error(self, err, arrays):
+        return _linalg_error("linalg.inv", err, arrays[0]) or super().explain_error(err, arrays)
+
+
+class Det(Function):
+    """out = det(A): (..., n, n) -> (...)."""
+
+    formula = "out = det(A)"
+    derivatives = ("grad_out * cofactors(A) (= grad_out * det(A) * inv(A).T, A invertible)",)
+
+    def forward(self, a):
+        self.a = a
+        return np.linalg.det(a)
+
+    def backward(self, grad_out):
+        # Jacobi's formula: d det(A) / dA = the cofactor matrix, det(A) * inv(A).T where A is
+        # invertible; written without the inverse, it is right for a singular A too
+        return grad_out[..., None, None] * _cofactors(self.a)
+
+
+def _cofactors(a: np.ndarray) -> np.ndarray:
+    """The cofactor matrix adj(A).T, from the SVD A = U diag(s) Vh:
+    adj(A).T = det(U) det(Vh) U diag(product of the other s_j) Vh,
+    which needs no division, so it holds where some s_i are 0 (a singular A)."""
+    u, s, vh = np.linalg.svd(a)
+    ones = np.ones_like(s[..., :1])
+    # the product of every s_j but s_i: products from the left times products from the right
+    left = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    signs = np.linalg.det(u) * np.linalg.det(vh)  # each +1 or -1 (orthogonal matrices)
+    return signs[..., None, None] * (u * (left * right)[..., None, :]) @ vh
+
+
+class LogAbsDet(Function):
+    """out = log |det(A)|: (..., n, n) -> (...). The sign is computed alongside, without a
+    gradient (see linalg.slogdet)."""
+
+    formula = "out = log |det(A)|"
+    derivatives = ("grad_out * inv(A).T",)
+
+    def forward(self, a):
+        self.a = a
+        self.sign, logabsdet = np.linalg.slogdet(a)
+        return logabsdet
+
+    def backward(self, grad_out):
+        # d log|det A| / dA = (Jacobi's formula) / det(A) = inv(A).T
+        try:
+            inv = np.linalg.inv(self.a)
+        except np.linalg.LinAlgError:
+            raise BackwardError(
+                "slogdet/logdet backward: the matrix is singular (log |det| = -inf), so the "
+                "gradient is infinite (torch returns inf). Keep the matrix away from singular, "
+                "e.g. A + 1e-6 * torch.eye(n)."
+            ) from None
+        return grad_out[..., None, None] * _mT(inv)
+
+
+class SingularValues(Function):
+    """out = s, the singular values of A = U diag(s) Vh, largest first.
+    Shape: (..., m, n) -> (..., min(m, n))."""
+
+    formula = "out = svdvals(A)"
+    derivatives = ("U @ diag(grad_out) @ Vh",)
+    saves_inputs = False  # U and Vh are kept instead
+
+    def forward(self, a):
+        self.u, s, self.vh = np.linalg.svd(a, full_matrices=False)
+        return s
+
+    def backward(self, grad_out):
+        # ds_i = u_i.T dA v_i, so dL/dA = sum_i grad_out_i u_i v_i.T = U diag(grad_out) Vh
+        # (where two singular values are equal the split between them is arbitrary, as torch)
+        return (self.u * grad_out[..., None, :]) @ self.vh
+
+
+class PseudoInverse(Function):
+    """out = pinv(A), the Moore-Penrose pseudo-inverse: from the SVD A = U diag(s) Vh,
+    pinv(A) = V diag(1 / s) U.T, where singular values at or below `cutoff` (each batch
+    element's own) count as 0 and are left out. Shape: (..., m, n) -> (..., n, m)."""
+
+    formula = "out = pinv(A)"
+    derivatives = (
+        "-out.T @ grad_out @ out.T + (I - A @ out) @ grad_out.T @ out @ out.T "
+        "+ out.T @ out @ grad_out.T @ (I - out @ A)",
+    )
+    saves_output = True
+
+    def forward(self, a, *, cutoff):
+        self.a = a
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        kept = s > cutoff[..., None]
+        s_inv = np.where(kept, 1 / np.where(kept, s, 1), 0)
+        self.out = (_mT(vh) * s_inv[..., None, :]) @ _mT(u)  # V diag(1/s) U.T
+        return self.out
+
+    def backward(self, grad_out):
+        # Golub and Pereyra (1973), for a matrix whose rank does not change under dA:
+        # d pinv = -P dA P + P P.T dA.T (I - A P) + (I - P A) dA.T P.T P, with P = pinv(A);
+        # read off dL/dA = the three terms below
+        a, p, g = self.a, self.out, grad_out
+        grad = -_mT(p) @ g @ _mT(p)
+        grad += (_mT(g) - a @ (p @ _mT(g))) @ p @ _mT(p)  # (I - A P) G.T P P.T
+        grad += _mT(p) @ p @ (_mT(g) - (_mT(g) @ p) @ a)  # P.T P G.T (I - P A)
+        return grad
+
+
+class Solve(Function):
+    """out = X with A @ X = B, i.e. inv(A) @ B without forming the inverse.
+    Shape: (..., n, n) and (..., n, k) -> (..., n, k); the batch dims broadcast."""
+
+    formula = "out = solve(A, B) = inv(A) @ B"
+    derivatives = ("-solve(A.T, grad_out) @ out.T", "solve(A.T, grad_out)")
+    saves_inputs = (True, False)  # A for both gradients; B not at all (out stands in)
+    saves_output = True
+
+    def forward(self, a, b):
+        self.a, self.b_shape = a, b.shape
+        self.out = np.linalg.solve(a, b)
+        return self.out
+
+    def backward(self, grad_out):
+        need_a, need_b = self.needs_input_grad
+        # X = inv(A) B: dL/dB = inv(A).T grad_out, dL/dA = -inv(A).T grad_out X.T
+        grad_b = np.linalg.solve(_mT(self.a), grad_out)
+        grad_a = unbroadcast(-grad_b @ _mT(self.out), self.a.shape) if need_a else None
+        return grad_a, unbroadcast(grad_b, self.b_shape) if need_b else None
+
+    def explain_error(self, err, arrays):
+        return _linalg_error("linalg.solve", err, arrays[0]) or super().explain_error(err, arrays)
+
+
+class Cholesky(Function):
+    """out = L, lower triangular with L @ L.T = A, for a symmetric positive-definite A (only
+    A's lower triangle is read, as in torch)."""
+
+    formula = "out = cholesky(A)"
+    derivatives = ("sym(inv(L).T @ Phi(L.T @ grad_out) @ inv(L))",)
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, a):
+        self.out = np.linalg.cholesky(a)
+        return self.out
+
+    def backward(self, grad_out):
+        # I. Murray, "Differentiation of the Cholesky decomposition" (2016), eq. 10:
+        # dL/dA = inv(L).T @ Phi(L.T @ grad_out) @ inv(L), with Phi(X) the lower triangle of
+        # X with its diagonal halved; then made symmetric, as A is (torch does the same)
+        lower = self.out
+        phi = np.tril(_mT(lower) @ grad_out)
+        diag = np.arange(phi.shape[-1])
+        phi[..., diag, diag] *= 0.5
+        left = np.linalg.solve(_mT(lower), phi)  # inv(L).T @ Phi
+        grad = _mT(np.linalg.solve(_mT(lower), _mT(left)))  # (inv(L).T @ left.T).T = left inv(L)
+        return 0.5 * (grad + _mT(grad))
+
+    def explain_error(self, err, arrays):
+        return _linalg_error("linalg.cholesky", err, arrays[0]) or super().explain_error(
+            err, arrays
+        )
