@@ -204,6 +204,32 @@ LINALG = [
     ),
     OpCase("pinverse_square", lambda lib, a: lib.pinverse(well(lib, a)), [(3, 3)]),
     OpCase("svdvals", lambda lib, a: lib.linalg.svdvals(a), [(2, 4, 3)]),
+    OpCase("eigh_eigenvalues", lambda lib, a: lib.linalg.eigh(a + a.mT)[0], [(2, 4, 4)]),
+    OpCase(  # eigenvectors are defined up to sign (NumPy's and torch's may differ): square them
+        "eigh_eigenvectors_squared",
+        lambda lib, a: lib.linalg.eigh(a + a.mT).eigenvectors ** 2,
+        [(4, 4)],
+    ),
+    OpCase(
+        "eigh_matrix_exponential",  # V diag(exp(L)) V.T: the usual use, sign-free
+        lambda lib, a: (lambda L, V: (V * L.exp().unsqueeze(-2)) @ V.mT)(
+            *lib.linalg.eigh(a + a.mT, UPLO="U")
+        ),
+        [(2, 3, 3)],
+        ranges=(-0.5, 0.5),
+    ),
+    OpCase("eigvalsh_upper", lambda lib, a: lib.linalg.eigvalsh(a + a.mT, "U"), [(3, 3)]),
+    OpCase("lstsq_tall", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [(5, 3), (5, 2)]),
+    OpCase(
+        "lstsq_vector_batched", lambda lib, a, b: lib.linalg.lstsq(a, b)[0], [(2, 4, 2), (2, 4)]
+    ),
+    OpCase("lstsq_wide_min_norm", lambda lib, a, b: lib.linalg.lstsq(a, b)[0], [(2, 4), (2, 1)]),
+    OpCase("vecdot", lambda lib, a, b: lib.linalg.vecdot(a, b, dim=0), [(3, 4), (3, 1)]),
+    OpCase(
+        "linalg_matmul_diagonal",
+        lambda lib, a, b: lib.linalg.diagonal(lib.linalg.matmul(a, b)),
+        [(2, 3, 4), (4, 3)],
+    ),
     OpCase("linalg_norm_default", lambda lib, a: lib.linalg.norm(a), [(2, 3, 4)]),
     OpCase("linalg_norm_vector_dim", lambda lib, a: lib.linalg.norm(a, 3, dim=1), [(3, 4)]),
     OpCase(
@@ -371,6 +397,19 @@ def test_values_without_gradients_match_torch():
     assert np.isnan(sh.logdet(sh.tensor(a)).numpy()[0])
 
 
+def test_lstsq_returns_what_torchs_cpu_default_returns():
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(2, 5, 3)), rng.normal(size=(2, 5, 2))
+    ours, theirs = (
+        sh.linalg.lstsq(sh.tensor(a), sh.tensor(b)),
+        torch.linalg.lstsq(torch.tensor(a), torch.tensor(b)),
+    )
+    np.testing.assert_allclose(ours.solution.numpy(), theirs.solution.numpy(), rtol=1e-10)
+    assert ours.rank.tolist() == theirs.rank.tolist() == [3, 3]
+    assert ours.residuals.shape == theirs.residuals.shape == (0,)
+    assert ours.singular_values.shape == theirs.singular_values.shape == (0,)
+
+
 def test_singular_and_indefinite_matrices_get_a_clear_error():
     singular = sh.tensor([[1.0, 2.0], [2.0, 4.0]])
     with pytest.raises(ValueError, match="singular .*linalg.pinv"):
@@ -396,6 +435,10 @@ def test_singular_and_indefinite_matrices_get_a_clear_error():
         (lambda: sh.linalg.matrix_power(sh.eye(2), 1.5), "n must be an int"),
         (lambda: sh.linalg.matrix_norm(sh.eye(2), 3), "ord=3 is not a matrix norm"),
         (lambda: sh.linalg.norm(sh.zeros(2, 2, 2), 1), "pass dim"),
+        (lambda: sh.linalg.vector_norm(sh.zeros(2, 2), "fro"), "use linalg.matrix_norm"),
+        (lambda: sh.linalg.eigh(sh.eye(2), UPLO="lower"), "UPLO must be 'L'"),
+        (lambda: sh.linalg.lstsq(sh.eye(3), sh.ones(2)), "needs B with 3 rows"),
+        (lambda: sh.linalg.lstsq(sh.eye(3), sh.ones(3), driver="gelsd"), "driver='gelsd'"),
     ],
 )
 def test_bad_matrix_inputs_say_what_to_change(call, words):

@@ -13,11 +13,16 @@ from collections import namedtuple
 import numpy as np
 
 from . import compat
-from .errors import ArgumentError, DTypeError, ShapeError
-from .functions import _into
+from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
+from .functions import (
+    _into,
+    matmul,  # noqa: F401 - torch.linalg.matmul is torch.matmul
+)
 from .ops.linalg import (
     Cholesky,
     Det,
+    EigenValues,
+    EigenVectors,
     Inverse,
     LogAbsDet,
     PseudoInverse,
@@ -26,8 +31,10 @@ from .ops.linalg import (
 )
 from .tensor import Tensor, where
 
-# what slogdet returns, as in torch
+# what slogdet, eigh and lstsq return, as in torch
 sign_logabsdet = namedtuple("sign_logabsdet", ["sign", "logabsdet"])
+eigh_result = namedtuple("eigh_result", ["eigenvalues", "eigenvectors"])
+lstsq_result = namedtuple("lstsq_result", ["solution", "residuals", "rank", "singular_values"])
 
 
 def multi_dot(tensors, *, out=None) -> Tensor:
@@ -140,15 +147,44 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:  # no
         if vector:
             raise ShapeError("linalg.solve: left=False needs B to be a matrix (..., k, n).")
         return _into(solve(A.mT, B.mT).mT, out)
-    b = B.unsqueeze(-1) if vector else B
-    if b.ndim < 2 or b.shape[-2] != A.shape[-1]:
-        raise ShapeError(
-            f"linalg.solve: A of shape {tuple(A.shape)} needs B with {A.shape[-1]} rows "
-            f"(shape (..., {A.shape[-1]}, k), or a vector of {A.shape[-1]}), got shape "
-            f"{tuple(B.shape)}."
-        )
-    x = Solve.apply(A, b.to(A.dtype))
+    x = Solve.apply(A, _as_columns("linalg.solve", A, B, vector))
     return _into(x.squeeze(-1) if vector else x, out)
+
+
+def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):  # noqa: N803
+    """The least-squares solution X of A @ X = B: the X that makes ||A @ X - B|| smallest
+    (and of several such, the shortest), computed as pinv(A) @ B. Linear regression in one
+    line: w = lstsq(X, y).solution.
+
+    Returns (solution, residuals, rank, singular_values) as torch's CPU default driver
+    'gelsy' does: residuals and singular_values are empty. Singular values at or below
+    rcond * the largest count as 0 (default: eps * max(m, n)).
+    Shape: A (..., m, n) and B (..., m, k) or (..., m) -> solution (..., n, k) or (..., n).
+    """
+    _check_matrices("linalg.lstsq", A, square=False)
+    if driver not in (None, "gelsy"):
+        raise UnsupportedError(
+            f"linalg.lstsq: driver={driver!r} is not supported; scratchish solves as torch's "
+            f"CPU default 'gelsy' does (leave driver out). For residuals use "
+            f"((A @ x - B) ** 2).sum(-2)."
+        )
+    vector = B.ndim == A.ndim - 1
+    solution = pinv(A, rtol=rcond) @ _as_columns("linalg.lstsq", A, B, vector)
+    empty = Tensor._make(np.zeros(0, dtype=A.array.dtype))
+    rank = matrix_rank(A, rtol=rcond)
+    return lstsq_result(solution.squeeze(-1) if vector else solution, empty, rank, empty)
+
+
+def _as_columns(op: str, A: Tensor, B: Tensor, vector: bool) -> Tensor:  # noqa: N803
+    """B as a (batch of) matrix with A's rows and dtype: a vector becomes one column."""
+    b = B.unsqueeze(-1) if vector else B
+    rows = A.shape[-2]
+    if b.ndim < 2 or b.shape[-2] != rows:
+        raise ShapeError(
+            f"{op}: A of shape {tuple(A.shape)} needs B with {rows} rows (shape (..., {rows}, "
+            f"k), or a vector of {rows}), got shape {tuple(B.shape)}."
+        )
+    return b.to(A.dtype)
 
 
 def cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:  # noqa: N803
@@ -210,10 +246,46 @@ def svdvals(A: Tensor, *, out=None) -> Tensor:  # noqa: N803
     return _into(SingularValues.apply(A), out)
 
 
+# ---------------------------------------------------------------- symmetric eigenproblem
+def eigh(A: Tensor, UPLO: str = "L", *, out=None):  # noqa: N803
+    """(eigenvalues, eigenvectors) of a symmetric matrix: A = V diag(L) V.T, the eigenvalues
+    ascending, the eigenvectors the columns of V (each only defined up to its sign). Only
+    the lower (UPLO='L') or upper ('U') triangle of A is read. The gradient is infinite
+    where two eigenvalues are equal, as torch's.
+
+    Example:
+        >>> sh.linalg.eigh(sh.tensor([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
+        tensor([1., 3.])
+    """
+    _check_matrices("linalg.eigh", A)
+    _check_uplo("linalg.eigh", UPLO)
+    result = eigh_result(EigenValues.apply(A, uplo=UPLO), EigenVectors.apply(A, uplo=UPLO))
+    if out is not None:
+        return eigh_result(_into(result[0], out[0]), _into(result[1], out[1]))
+    return result
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L", *, out=None) -> Tensor:  # noqa: N803
+    """The eigenvalues of a symmetric matrix, ascending (see eigh)."""
+    _check_matrices("linalg.eigvalsh", A)
+    _check_uplo("linalg.eigvalsh", UPLO)
+    return _into(EigenValues.apply(A, uplo=UPLO), out)
+
+
+def _check_uplo(op: str, uplo) -> None:
+    if uplo not in ("L", "U"):
+        raise ArgumentError(f"{op}: UPLO must be 'L' (lower triangle) or 'U', got {uplo!r}.")
+
+
 # ---------------------------------------------------------------- norms
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None, out=None):  # noqa: A002
     """(sum |x_i|^ord)^(1 / ord) over `dim` (every element when None): ord=2 the length,
     1 the sum of |x_i|, inf the largest |x_i|, -inf the smallest, 0 how many are not 0."""
+    if isinstance(ord, str):
+        raise ArgumentError(
+            f"linalg.vector_norm: ord={ord!r} is a matrix norm; use linalg.matrix_norm (or "
+            f"linalg.norm), or a number here (2 for the length)."
+        )
     x = x if dtype is None else x.to(dtype)
     if x.array.dtype.kind != "f":
         raise DTypeError(f"linalg.vector_norm: needs a float tensor, got {x.dtype}; use x.float().")
@@ -277,6 +349,17 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None, ou
     )
 
 
+# ---------------------------------------------------------------- torch.linalg's aliases
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out=None) -> Tensor:
+    """The dot product of vectors along `dim`: (x * y).sum(dim); x and y broadcast."""
+    return _into((x * y).sum(dim), out)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: N803
+    """torch.diagonal with the last two dims as the default matrix dims."""
+    return A.diagonal(offset, dim1, dim2)
+
+
 def __getattr__(name: str):
-    # torch.linalg names scratchish lacks (eig, svd, lstsq, ...) raise a teaching error
+    # torch.linalg names scratchish lacks (eig, svd, qr, ...) raise a teaching error
     return compat.unsupported_attribute("torch.linalg", name)

@@ -162,6 +162,52 @@ class PseudoInverse(Function):
         return grad
 
 
+class EigenValues(Function):
+    """out = L, the eigenvalues of a symmetric A = V diag(L) V.T, in ascending order (only
+    the triangle `uplo` of A is read). Shape: (..., n, n) -> (..., n)."""
+
+    formula = "out = eigvalsh(A)"
+    derivatives = ("V @ diag(grad_out) @ V.T",)
+    saves_inputs = False  # V is kept instead
+
+    def forward(self, a, *, uplo="L"):
+        eigenvalues, self.v = np.linalg.eigh(a, UPLO=uplo)
+        return eigenvalues
+
+    def backward(self, grad_out):
+        # dL_i = v_i.T dA v_i, so dL/dA = sum_i grad_out_i v_i v_i.T = V diag(grad_out) V.T
+        return (self.v * grad_out[..., None, :]) @ _mT(self.v)
+
+
+class EigenVectors(Function):
+    """out = V, the eigenvectors (columns) of a symmetric A = V diag(L) V.T, in the order of
+    the ascending eigenvalues; each is defined up to its sign, so a loss should not depend
+    on the signs. Shape: (..., n, n) -> (..., n, n). (linalg.eigh runs this op and
+    EigenValues: one output each keeps both backward formulas plain.)"""
+
+    formula = "out = eigh(A).eigenvectors"
+    derivatives = ("V @ (skew(V.T @ grad_out) / (L_j - L_i)) @ V.T",)
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, a, *, uplo="L"):
+        self.eigenvalues, self.out = np.linalg.eigh(a, UPLO=uplo)
+        return self.out
+
+    def backward(self, grad_out):
+        # dv_i = sum over j != i of v_j (v_j.T dA v_i) / (L_i - L_j): only the skew part of
+        # V.T grad_out matters (the vectors keep unit length); dividing it by
+        # E_ij = L_j - L_i gives dL/dA in the eigenvector basis (M. Seeger et al., "Auto-
+        # differentiating linear algebra", 2017). Repeated eigenvalues make it infinite.
+        v, eigenvalues = self.out, self.eigenvalues
+        vt_g = _mT(v) @ grad_out
+        skew = 0.5 * (vt_g - _mT(vt_g))
+        gaps = eigenvalues[..., None, :] - eigenvalues[..., :, None]  # E_ij = L_j - L_i
+        diag = np.arange(gaps.shape[-1])
+        gaps[..., diag, diag] = 1.0  # the diagonal of skew is 0: any non-zero divisor
+        return v @ (skew / gaps) @ _mT(v)
+
+
 class Solve(Function):
     """out = X with A @ X = B, i.e. inv(A) @ B without forming the inverse.
     Shape: (..., n, n) and (..., n, k) -> (..., n, k); the batch dims broadcast."""
