@@ -219,6 +219,26 @@ LINALG = [
         ranges=(-0.5, 0.5),
     ),
     OpCase("eigvalsh_upper", lambda lib, a: lib.linalg.eigvalsh(a + a.mT, "U"), [(3, 3)]),
+    OpCase(  # a pair U[:, i], Vh[i] may come with opposite signs in NumPy and torch: square
+        "svd_reduced_factors_squared",
+        lambda lib, a: (lambda U, S, Vh: (U**2, S, Vh**2))(*lib.linalg.svd(a, full_matrices=False)),
+        [(2, 5, 3)],
+    ),
+    OpCase(
+        "svd_full_matrices_wide",  # U's extra columns are any basis: only the first k are used
+        lambda lib, a: (lambda U, S, Vh: (U**2, Vh[..., :2, :] ** 2))(*lib.linalg.svd(a)),
+        [(2, 4)],
+    ),
+    OpCase(
+        "svd_rank_2_approximation",
+        lambda lib, a: (lambda U, S, Vh: (U[:, :2] * S[:2]) @ Vh[:2])(*lib.linalg.svd(a)),
+        [(5, 4)],
+    ),
+    OpCase(
+        "svd_old_name_tall",
+        lambda lib, a: (lambda U, S, V: (U * S) @ V.mT + V**2)(*lib.svd(a)),
+        [(3, 3)],
+    ),
     OpCase("lstsq_tall", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [(5, 3), (5, 2)]),
     OpCase(
         "lstsq_vector_batched", lambda lib, a, b: lib.linalg.lstsq(a, b)[0], [(2, 4, 2), (2, 4)]
@@ -408,6 +428,15 @@ def test_lstsq_returns_what_torchs_cpu_default_returns():
     assert ours.rank.tolist() == theirs.rank.tolist() == [3, 3]
     assert ours.residuals.shape == theirs.residuals.shape == (0,)
     assert ours.singular_values.shape == theirs.singular_values.shape == (0,)
+
+
+def test_old_svd_shapes_and_compute_uv_false_as_torch():
+    x = np.random.default_rng(5).normal(size=(2, 4, 3))
+    for args in [(), (False,), (True, False)]:
+        ours, theirs = sh.svd(sh.tensor(x), *args), torch.svd(torch.tensor(x), *args)
+        assert [tuple(o.shape) for o in ours] == [tuple(t.shape) for t in theirs]
+        np.testing.assert_allclose(ours.S.numpy(), theirs.S.numpy(), rtol=1e-12)
+    assert not ours.U.numpy().any() and not ours.V.numpy().any()
 
 
 def test_singular_and_indefinite_matrices_get_a_clear_error():

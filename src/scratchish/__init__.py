@@ -255,6 +255,7 @@ from .functions import (
     std_mean,
     sub,
     sum,
+    svd,
     swapaxes,
     t,
     take_along_dim,

@@ -897,3 +897,7 @@ def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:  # noqa
 
 def matrix_power(input: Tensor, n: int) -> Tensor:  # noqa: A002
     return input.matrix_power(n)
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True):  # noqa: A002
+    return input.svd(some, compute_uv)

@@ -27,13 +27,15 @@ from .ops.linalg import (
     LogAbsDet,
     PseudoInverse,
     SingularValues,
+    SingularVectors,
     Solve,
 )
 from .tensor import Tensor, where
 
-# what slogdet, eigh and lstsq return, as in torch
+# what slogdet, eigh, svd and lstsq return, as in torch
 sign_logabsdet = namedtuple("sign_logabsdet", ["sign", "logabsdet"])
 eigh_result = namedtuple("eigh_result", ["eigenvalues", "eigenvectors"])
+svd_result = namedtuple("svd_result", ["U", "S", "Vh"])
 lstsq_result = namedtuple("lstsq_result", ["solution", "residuals", "rank", "singular_values"])
 
 
@@ -240,6 +242,28 @@ def _cutoff(A: Tensor, atol, rtol) -> np.ndarray:  # noqa: N803
     return np.maximum(atol or 0.0, rtol * np.asarray(largest, dtype=A.array.dtype))
 
 
+def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):  # noqa: N803
+    """The singular value decomposition A = U diag(S) Vh: U and Vh.mT have orthonormal
+    columns, S >= 0, largest first. Shape: (..., m, n) -> U (..., m, k), S (..., k),
+    Vh (..., k, n) with k = min(m, n); full_matrices=True (torch's default) makes U
+    (..., m, m) and Vh (..., n, n). A pair U[:, i], Vh[i] is defined up to a common sign;
+    the gradient is infinite where two singular values are equal, as torch's.
+
+    Example:
+        >>> sh.linalg.svd(sh.tensor([[3.0, 0.0], [0.0, -2.0]])).S
+        tensor([3., 2.])
+    """
+    _check_matrices("linalg.svd", A, square=False)
+    result = svd_result(
+        SingularVectors.apply(A, side="U", full_matrices=full_matrices),
+        SingularValues.apply(A),
+        SingularVectors.apply(A, side="Vh", full_matrices=full_matrices),
+    )
+    if out is not None:
+        return svd_result(*(_into(r, o) for r, o in zip(result, out)))
+    return result
+
+
 def svdvals(A: Tensor, *, out=None) -> Tensor:  # noqa: N803
     """The singular values of A, largest first: (..., m, n) -> (..., min(m, n))."""
     _check_matrices("linalg.svdvals", A, square=False)
@@ -261,7 +285,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out=None):  # noqa: N803
     _check_uplo("linalg.eigh", UPLO)
     result = eigh_result(EigenValues.apply(A, uplo=UPLO), EigenVectors.apply(A, uplo=UPLO))
     if out is not None:
-        return eigh_result(_into(result[0], out[0]), _into(result[1], out[1]))
+        return eigh_result(*(_into(r, o) for r, o in zip(result, out)))
     return result
 
 
@@ -361,5 +385,5 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 
 def __getattr__(name: str):
-    # torch.linalg names scratchish lacks (eig, svd, qr, ...) raise a teaching error
+    # torch.linalg names scratchish lacks (eig, qr, lu, ...) raise a teaching error
     return compat.unsupported_attribute("torch.linalg", name)

@@ -84,6 +84,8 @@ from .ops.reduce import (
 
 # what max(dim), min(dim), topk and sort return, as in PyTorch
 values_indices = namedtuple("values_indices", ["values", "indices"])
+# what the older torch.svd returns
+svd_result = namedtuple("svd_result", ["U", "S", "V"])
 
 
 class Size(tuple):
@@ -1122,6 +1124,18 @@ class Tensor:
         from . import linalg
 
         return linalg.matrix_power(self, n)
+
+    def svd(self, some: bool = True, compute_uv: bool = True):
+        """torch.svd, the older form of linalg.svd: (U, S, V) with V = Vh.mT (not Vh), reduced
+        unless some=False; compute_uv=False gives zero U and V, as torch's."""
+        from . import linalg
+
+        if not compute_uv:  # zero (m, m) and (n, n) matrices in place of U and V
+            batch, (m, n) = tuple(self.shape[:-2]), self.shape[-2:]
+            u, v = (Tensor._make(np.zeros((*batch, k, k), self.array.dtype)) for k in (m, n))
+            return svd_result(u, linalg.svdvals(self), v)
+        u, s, vh = linalg.svd(self, full_matrices=not some)
+        return svd_result(u, s, vh.mT)
 
     # values that carry no gradient (indices, counts, truth values)
     def nonzero(self, *, as_tuple=False):

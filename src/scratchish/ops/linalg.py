@@ -131,6 +131,56 @@ class SingularValues(Function):
         return (self.u * grad_out[..., None, :]) @ self.vh
 
 
+class SingularVectors(Function):
+    """out = U (side="U") or Vh (side="Vh") of the SVD A = U diag(s) Vh, with k = min(m, n):
+    U (..., m, k) and Vh (..., k, n), or with full_matrices U (..., m, m) and Vh (..., n, n),
+    whose extra rows and columns get no gradient (they are any basis of the rest, as in
+    torch). A pair u_i, v_i is defined up to a common sign, so a loss should not depend on
+    the signs (U diag(s) Vh, low-rank approximations and squares do not).
+    (linalg.svd runs SingularValues and this op twice: one output each keeps the backward
+    formulas plain, at the price of three SVDs.)"""
+
+    formula = "out = svd(A).U or svd(A).Vh"
+    derivatives = (
+        "U: U (skew(U.T grad_out) / (s_j^2 - s_i^2)) diag(s) Vh + (I - U U.T) grad_out "
+        "diag(1/s) Vh; Vh: the same for A.T, transposed",
+    )
+    saves_inputs = False  # the factors are kept instead
+
+    def forward(self, a, *, side, full_matrices=False):
+        u, self.s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        k = self.s.shape[-1]
+        self.u, self.vh, self.side = u[..., :, :k], vh[..., :k, :], side
+        return u if side == "U" else vh
+
+    def backward(self, grad_out):
+        k = self.s.shape[-1]
+        if self.side == "U":
+            return _left_vectors_grad(self.u, self.s, self.vh, grad_out[..., :, :k])
+        # A.T = V diag(s) U.T: V is the left factor of A.T, so the same formula, transposed
+        g_v = _mT(grad_out[..., :k, :])
+        return _mT(_left_vectors_grad(_mT(self.vh), self.s, _mT(self.u), g_v))
+
+
+def _left_vectors_grad(u, s, vh, grad_u):
+    """dL/dA from grad_u = dL/dU alone, for A = U diag(s) Vh with U (..., m, k) (Townsend,
+    "Differentiating the singular value decomposition", 2016). Inside U's columns, only the
+    skew part of U.T grad_u turns U (its columns stay orthonormal), divided by the gaps
+    s_j^2 - s_i^2 between squared singular values (infinite where two are equal); the part
+    of grad_u outside U's columns (when m > k) moves U out of its column space."""
+    k = s.shape[-1]
+    squares = s * s
+    gaps = squares[..., None, :] - squares[..., :, None]  # E_ij = s_j^2 - s_i^2
+    diag = np.arange(k)
+    gaps[..., diag, diag] = 1.0  # the diagonal of the skew part is 0: any non-zero divisor
+    ut_g = _mT(u) @ grad_u
+    inner = (ut_g - _mT(ut_g)) / gaps * s[..., None, :]  # (skew / E) @ diag(s)
+    grad = u @ inner @ vh
+    if u.shape[-2] > k:  # (I - U U.T) grad_u diag(1/s) Vh
+        grad = grad + ((grad_u - u @ ut_g) / s[..., None, :]) @ vh
+    return grad
+
+
 class PseudoInverse(Function):
     """out = pinv(A), the Moore-Penrose pseudo-inverse: from the SVD A = U diag(s) Vh,
     pinv(A) = V diag(1 / s) U.T, where singular values at or below `cutoff` (each batch
