@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import scratchish as sh
 from helpers import OpCase, check_gradcheck, check_parity, optional_torch, register_op_cases
 from scratchish.errors import ShapeError
 
 torch = optional_torch()
+needs_torch = pytest.mark.skipif(torch is None, reason="compares with torch")
 
 POSITIVE = (0.5, 2.0)
 
@@ -301,6 +305,7 @@ def test_gradcheck(case):
     check_gradcheck(case)
 
 
+@needs_torch
 def test_fused_products_in_place_outside_a_graph_write_where_the_values_are():
     """Adam's update under no_grad: addcmul_ and addcdiv_ change the array itself (a view
     sees it), with torch's numbers."""
@@ -343,6 +348,7 @@ def test_bad_shapes_name_the_argument_and_the_shape(call, words):
     assert words in str(info.value)
 
 
+@needs_torch
 def test_edge_shapes_of_combinations_cov_and_block_diag_as_torch():
     for lib in (sh, torch):
         x = lib.arange(3.0)
@@ -359,6 +365,7 @@ def test_edge_shapes_of_combinations_cov_and_block_diag_as_torch():
     assert mixed.tolist() == torch.block_diag(torch.tensor([[1, 2]]), torch.tensor([0.5])).tolist()
 
 
+@needs_torch
 def test_cdist_p0_counts_the_features_that_differ():
     a = np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]])
     b = np.array([[0.0, 1.0, 5.0]])
@@ -390,6 +397,7 @@ def test_bad_distance_and_statistics_inputs_say_what_to_change(call, words):
     assert words in str(info.value)
 
 
+@needs_torch
 def test_values_without_gradients_match_torch():
     rng = np.random.default_rng(3)
     a = rng.normal(size=(2, 3, 3))
@@ -417,6 +425,7 @@ def test_values_without_gradients_match_torch():
     assert np.isnan(sh.logdet(sh.tensor(a)).numpy()[0])
 
 
+@needs_torch
 def test_lstsq_returns_what_torchs_cpu_default_returns():
     rng = np.random.default_rng(4)
     a, b = rng.normal(size=(2, 5, 3)), rng.normal(size=(2, 5, 2))
@@ -430,6 +439,7 @@ def test_lstsq_returns_what_torchs_cpu_default_returns():
     assert ours.singular_values.shape == theirs.singular_values.shape == (0,)
 
 
+@needs_torch
 def test_old_svd_shapes_and_compute_uv_false_as_torch():
     x = np.random.default_rng(5).normal(size=(2, 4, 3))
     for args in [(), (False,), (True, False)]:
@@ -497,3 +507,47 @@ def test_docstring_examples_run():
         runner.run(test)
     assert runner.summarize(verbose=False).attempted == 1
     assert runner.summarize(verbose=False).failed == 0
+
+
+# batch dims broadcast as in torch: the matrix dims fixed, the batch dims drawn by hypothesis
+BATCHED = {
+    "solve": (lambda lib, a, b: lib.linalg.solve(well(lib, a), b), (3, 3), (3, 2)),
+    "cdist": (lambda lib, a, b: lib.cdist(a, b), (4, 2), (3, 2)),
+    "cdist_mm": (
+        lambda lib, a, b: lib.cdist(a, b, compute_mode="use_mm_for_euclid_dist"),
+        (4, 2),
+        (3, 2),
+    ),
+    "cross": (lambda lib, a, b: lib.linalg.cross(a, b), (3,), (3,)),
+    "vecdot": (lambda lib, a, b: lib.linalg.vecdot(a, b), (4,), (4,)),
+}
+
+
+@needs_torch
+@pytest.mark.parametrize("op", sorted(BATCHED))
+@settings(max_examples=15, deadline=None)
+@given(
+    batch=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3),
+    seed=st.integers(0, 2**16),
+)
+def test_batch_dims_broadcast_like_torch(op, batch, seed):
+    fn, core_a, core_b = BATCHED[op]
+    # torch.linalg.cross wants inputs with the same number of dims
+    assume(op != "cross" or len(batch.input_shapes[0]) == len(batch.input_shapes[1]))
+    rng = np.random.default_rng(seed)
+    arrays = [
+        rng.uniform(-2, 2, tuple(shape) + core)
+        for shape, core in zip(batch.input_shapes, (core_a, core_b))
+    ]
+    xs = [sh.tensor(a, requires_grad=True) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, t_out = fn(sh, *xs), fn(torch, *ts)
+    assert tuple(out.shape) == tuple(t_out.shape)
+    np.testing.assert_allclose(
+        out.numpy(force=True), t_out.detach().numpy(), rtol=1e-10, atol=1e-12
+    )
+    g = rng.standard_normal(tuple(t_out.shape))
+    out.backward(sh.tensor(g))
+    t_out.backward(torch.tensor(g))
+    for x, t in zip(xs, ts):
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-10)
