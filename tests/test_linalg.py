@@ -243,6 +243,10 @@ LINALG = [
         lambda lib, a: (lambda U, S, V: (U * S) @ V.mT + V**2)(*lib.svd(a)),
         [(3, 3)],
     ),
+    OpCase("qr_tall", lambda lib, a: lib.linalg.qr(a), [(5, 3)]),
+    OpCase("qr_wide_batched", lambda lib, a: lib.linalg.qr(a), [(2, 2, 4)]),
+    OpCase("qr_complete_square", lambda lib, a: lib.linalg.qr(a, mode="complete"), [(3, 3)]),
+    OpCase("qr_q_only", lambda lib, a: lib.linalg.qr(a)[0] * 2, [(4, 2)]),
     OpCase("lstsq_tall", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [(5, 3), (5, 2)]),
     OpCase(
         "lstsq_vector_batched", lambda lib, a, b: lib.linalg.lstsq(a, b)[0], [(2, 4, 2), (2, 4)]
@@ -449,6 +453,16 @@ def test_old_svd_shapes_and_compute_uv_false_as_torch():
     assert not ours.U.numpy().any() and not ours.V.numpy().any()
 
 
+@pytest.mark.parametrize("mode, shape", [("complete", (4, 2)), ("r", (3, 3))])
+def test_qr_backward_refuses_where_torch_does(mode, shape):
+    x = sh.ones(*shape).requires_grad_()
+    out = sh.linalg.qr(x + sh.eye(*shape), mode=mode).R
+    if mode == "r":
+        assert out.shape == (3, 3) and sh.linalg.qr(x, mode="r").Q.shape == (0,)
+    with pytest.raises(RuntimeError, match=f"not differentiable with mode='{mode}'"):
+        out.sum().backward()
+
+
 def test_singular_and_indefinite_matrices_get_a_clear_error():
     singular = sh.tensor([[1.0, 2.0], [2.0, 4.0]])
     with pytest.raises(ValueError, match="singular .*linalg.pinv"):
@@ -478,6 +492,7 @@ def test_singular_and_indefinite_matrices_get_a_clear_error():
         (lambda: sh.linalg.eigh(sh.eye(2), UPLO="lower"), "UPLO must be 'L'"),
         (lambda: sh.linalg.lstsq(sh.eye(3), sh.ones(2)), "needs B with 3 rows"),
         (lambda: sh.linalg.lstsq(sh.eye(3), sh.ones(3), driver="gelsd"), "driver='gelsd'"),
+        (lambda: sh.linalg.qr(sh.eye(3), mode="full"), "mode must be 'reduced'"),
     ],
 )
 def test_bad_matrix_inputs_say_what_to_change(call, words):

@@ -26,16 +26,18 @@ from .ops.linalg import (
     Inverse,
     LogAbsDet,
     PseudoInverse,
+    QRFactor,
     SingularValues,
     SingularVectors,
     Solve,
 )
 from .tensor import Tensor, where
 
-# what slogdet, eigh, svd and lstsq return, as in torch
+# what slogdet, eigh, svd, qr and lstsq return, as in torch
 sign_logabsdet = namedtuple("sign_logabsdet", ["sign", "logabsdet"])
 eigh_result = namedtuple("eigh_result", ["eigenvalues", "eigenvectors"])
 svd_result = namedtuple("svd_result", ["U", "S", "Vh"])
+qr_result = namedtuple("qr_result", ["Q", "R"])
 lstsq_result = namedtuple("lstsq_result", ["solution", "residuals", "rank", "singular_values"])
 
 
@@ -264,6 +266,29 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver=None, out=None):  # noq
     return result
 
 
+def qr(A: Tensor, mode: str = "reduced", *, out=None):  # noqa: N803
+    """A = Q R with Q's columns orthonormal and R upper triangular (Gram-Schmidt, done
+    stably). mode='reduced': Q (..., m, k), R (..., k, n), k = min(m, n); 'complete':
+    Q (..., m, m), R (..., m, n); 'r': an empty Q and R only (no gradient then, as torch).
+
+    Example:
+        >>> Q, R = sh.linalg.qr(sh.tensor([[3.0, 1.0], [4.0, 2.0]]))
+        >>> (Q @ R).allclose(sh.tensor([[3.0, 1.0], [4.0, 2.0]]))
+        True
+    """
+    _check_matrices("linalg.qr", A, square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise ArgumentError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}.")
+    if mode == "r":
+        q = Tensor._make(np.zeros(0, dtype=A.array.dtype))
+    else:
+        q = QRFactor.apply(A, side="Q", mode=mode)
+    result = qr_result(q, QRFactor.apply(A, side="R", mode=mode))
+    if out is not None:
+        return qr_result(*(_into(r, o) for r, o in zip(result, out)))
+    return result
+
+
 def svdvals(A: Tensor, *, out=None) -> Tensor:  # noqa: N803
     """The singular values of A, largest first: (..., m, n) -> (..., min(m, n))."""
     _check_matrices("linalg.svdvals", A, square=False)
@@ -385,5 +410,5 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 
 def __getattr__(name: str):
-    # torch.linalg names scratchish lacks (eig, qr, lu, ...) raise a teaching error
+    # torch.linalg names scratchish lacks (eig, lu, matrix_exp, ...) raise a teaching error
     return compat.unsupported_attribute("torch.linalg", name)

@@ -146,6 +146,7 @@ class SingularVectors(Function):
         "diag(1/s) Vh; Vh: the same for A.T, transposed",
     )
     saves_inputs = False  # the factors are kept instead
+    saves_output = True  # U or Vh, read by backward
 
     def forward(self, a, *, side, full_matrices=False):
         u, self.s, vh = np.linalg.svd(a, full_matrices=full_matrices)
@@ -179,6 +180,58 @@ def _left_vectors_grad(u, s, vh, grad_u):
     if u.shape[-2] > k:  # (I - U U.T) grad_u diag(1/s) Vh
         grad = grad + ((grad_u - u @ ut_g) / s[..., None, :]) @ vh
     return grad
+
+
+class QRFactor(Function):
+    """out = Q (side="Q") or R (side="R") of A = Q R: Q with orthonormal columns, R upper
+    triangular. mode="reduced": Q (..., m, k), R (..., k, n) with k = min(m, n);
+    "complete": Q (..., m, m), R (..., m, n); "r": R only. (linalg.qr runs this op once per
+    output, so each backward reads plainly.)"""
+
+    formula = "out = qr(A).Q or qr(A).R"
+    derivatives = ("Q (dR + tril(skew(Q.T dQ) + skew(R dR.T)) R^-T) + (I - Q Q.T) dQ R^-T",)
+    saves_output = True  # Q or R, read by backward with the other factor
+
+    def forward(self, a, *, side, mode="reduced"):
+        self.a, self.mode, self.side = a, mode, side
+        if mode == "r":
+            self.r = np.linalg.qr(a, mode="r")
+            return self.r
+        self.q, self.r = np.linalg.qr(a, mode=mode)
+        return self.q if side == "Q" else self.r
+
+    def backward(self, grad_out):
+        m, n = self.a.shape[-2:]
+        if self.mode == "r" or (self.mode == "complete" and m > n):
+            why = "Q is not computed" if self.mode == "r" else "Q's extra columns are arbitrary"
+            raise BackwardError(
+                f"qr backward: linalg.qr is not differentiable with mode={self.mode!r} for this "
+                f"shape ({why}), as in torch. Use torch.linalg.qr(A) (mode='reduced')."
+            )
+        grad_q = grad_out if self.side == "Q" else np.zeros_like(self.q)
+        grad_r = grad_out if self.side == "R" else np.zeros_like(self.r)
+        return _qr_grad(self.a, self.q, self.r, grad_q, grad_r)
+
+
+def _qr_grad(a, q, r, grad_q, grad_r):
+    """dL/dA for A = Q R (M. Seeger et al., "Auto-differentiating linear algebra", 2017;
+    as TensorFlow's and torch's). Wide A = [X, Y] (m < n): R = [U, V] with X = Q U square,
+    and Y = Q V, so Y's gradient is Q grad_V and X's is the square case, where Q also
+    reaches L through Y."""
+    m, n = a.shape[-2:]
+    if m < n:
+        y, u = a[..., :, m:], r[..., :, :m]
+        grad_u, grad_v = grad_r[..., :, :m], grad_r[..., :, m:]
+        grad_x = _qr_grad(a[..., :, :m], q, u, grad_q + y @ _mT(grad_v), grad_u)
+        return np.concatenate([grad_x, q @ grad_v], axis=-1)
+    qt_dq = _mT(q) @ grad_q
+    r_dr = r @ _mT(grad_r)
+    lower = np.tril(qt_dq - _mT(qt_dq) + r_dr - _mT(r_dr))
+
+    def times_r_inv_t(x):  # x @ inv(R).T, by a solve: R y = x.T gives y.T
+        return _mT(np.linalg.solve(r, _mT(x)))
+
+    return q @ (grad_r + times_r_inv_t(lower)) + times_r_inv_t(grad_q - q @ qt_dq)
 
 
 class PseudoInverse(Function):
