@@ -326,6 +326,14 @@ def test_fused_products_in_place_outside_a_graph_write_where_the_values_are():
     np.testing.assert_array_equal(view.numpy(), ours.numpy()[0])
 
 
+@pytest.mark.parametrize("in_graph", [False, True])
+def test_in_place_products_cannot_grow_the_tensor(in_graph):
+    x = sh.ones(3, requires_grad=in_graph) * 1  # in_graph: a non-leaf, so the op is recorded
+    with pytest.raises(ShapeError, match=r"result has shape \(2, 3\).* has shape \(3,\)"):
+        x.addcmul_(sh.ones(2, 3), sh.ones(2, 3))
+    assert x.shape == (3,) and x.tolist() == [1.0, 1.0, 1.0]
+
+
 def test_addmm_beta_zero_ignores_nan_in_the_input():
     out = sh.addmm(sh.tensor([float("nan")]), sh.ones(2, 2), sh.ones(2, 2), beta=0)
     assert out.tolist() == [[2.0, 2.0], [2.0, 2.0]]

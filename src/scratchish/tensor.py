@@ -1185,11 +1185,23 @@ class Tensor:
         `others` are the other tensors result reads), else written into the array where it
         is, so views see the change."""
         if self._needs_graph(*others):
-            return self._become(result(self))
-        self._note_write()
+            return self._become(self._same_shape(result(self)))
         with autograd.no_grad():
-            np.copyto(self.array, result(self).array, casting="same_kind")
+            new = self._same_shape(result(self))
+        self._note_write()
+        np.copyto(self.array, new.array, casting="same_kind")
         return self
+
+    def _same_shape(self, new: Tensor) -> Tensor:
+        """new, if it has this tensor's shape: an in-place op cannot grow a tensor (torch)."""
+        if new.shape != self.shape:
+            raise ShapeError(
+                f"in-place op: the result has shape {tuple(new.shape)}, but the tensor it is "
+                f"written into has shape {tuple(self.shape)}; an in-place op cannot change a "
+                f"tensor's shape. Use the out-of-place form (x = x.addcmul(...) for "
+                f"x.addcmul_(...)), or expand x first."
+            )
+        return new
 
     def sqrt_(self):
         return self._replace_(Tensor.sqrt)
