@@ -247,6 +247,33 @@ LINALG = [
     OpCase("qr_wide_batched", lambda lib, a: lib.linalg.qr(a), [(2, 2, 4)]),
     OpCase("qr_complete_square", lambda lib, a: lib.linalg.qr(a, mode="complete"), [(3, 3)]),
     OpCase("qr_q_only", lambda lib, a: lib.linalg.qr(a)[0] * 2, [(4, 2)]),
+    OpCase(
+        "solve_triangular_upper",  # only the upper triangle is read and gets a gradient
+        lambda lib, a, b: lib.linalg.solve_triangular(well(lib, a), b, upper=True),
+        [(3, 3), (3, 2)],
+    ),
+    OpCase(
+        "solve_triangular_lower_unit_right",
+        lambda lib, a, b: lib.linalg.solve_triangular(
+            a, b, upper=False, left=False, unitriangular=True
+        ),
+        [(2, 3, 3), (2, 4, 3)],
+    ),
+    OpCase(
+        "cholesky_solve",
+        lambda lib, x, b: lib.cholesky_solve(b, lib.linalg.cholesky(spd(lib, x))),
+        [(3, 3), (3, 2)],
+    ),
+    OpCase(  # on the factor itself: torch's gradient is a full matrix, not a triangle
+        "cholesky_solve_gradient_of_the_factor",
+        lambda lib, u, b: b.cholesky_solve(u, upper=True),
+        data=lambda: [[[2.0, 0.5, -1.0], [0.0, 1.5, 0.3], [0.0, 0.0, 1.2]], [[1.0], [-2.0], [0.5]]],
+    ),
+    OpCase(
+        "cholesky_inverse",
+        lambda lib, x: lib.cholesky_inverse(lib.linalg.cholesky(spd(lib, x))),
+        [(2, 3, 3)],
+    ),
     OpCase("lstsq_tall", lambda lib, a, b: lib.linalg.lstsq(a, b).solution, [(5, 3), (5, 2)]),
     OpCase(
         "lstsq_vector_batched", lambda lib, a, b: lib.linalg.lstsq(a, b)[0], [(2, 4, 2), (2, 4)]
@@ -501,6 +528,7 @@ def test_singular_and_indefinite_matrices_get_a_clear_error():
         (lambda: sh.linalg.lstsq(sh.eye(3), sh.ones(2)), "needs B with 3 rows"),
         (lambda: sh.linalg.lstsq(sh.eye(3), sh.ones(3), driver="gelsd"), "driver='gelsd'"),
         (lambda: sh.linalg.qr(sh.eye(3), mode="full"), "mode must be 'reduced'"),
+        (lambda: sh.linalg.solve_triangular(sh.eye(3), sh.ones(3), upper=True), "unsqueeze(-1)"),
     ],
 )
 def test_bad_matrix_inputs_say_what_to_change(call, words):

@@ -142,6 +142,8 @@ from .functions import (
     ceil,
     chain_matmul,
     cholesky,
+    cholesky_inverse,
+    cholesky_solve,
     chunk,
     clamp,
     clamp_max,

@@ -901,3 +901,11 @@ def matrix_power(input: Tensor, n: int) -> Tensor:  # noqa: A002
 
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True):  # noqa: A002
     return input.svd(some, compute_uv)
+
+
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.cholesky_solve(input2, upper), out)
+
+
+def cholesky_inverse(input: Tensor, upper: bool = False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.cholesky_inverse(upper), out)

@@ -155,6 +155,36 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:  # no
     return _into(x.squeeze(-1) if vector else x, out)
 
 
+def solve_triangular(
+    A: Tensor,  # noqa: N803
+    B: Tensor,  # noqa: N803
+    *,
+    upper: bool,
+    left: bool = True,
+    unitriangular: bool = False,
+    out=None,
+) -> Tensor:
+    """X with A @ X = B (left=False: X @ A = B) for a triangular A: only its upper (upper=True)
+    or lower triangle is read, and with unitriangular=True not even its diagonal (taken as
+    1s); so only that part gets a gradient. Shape: (..., n, n) and (..., n, k) -> (..., n, k).
+    """
+    _check_matrices("linalg.solve_triangular", A)
+    if B.ndim < 2:
+        raise ShapeError(
+            f"linalg.solve_triangular: B must be a matrix (..., n, k), got shape "
+            f"{tuple(B.shape)}; for a vector b use B = b.unsqueeze(-1)."
+        )
+    if not left:  # X A = B  <=>  A.T X.T = B.T, and A.T has the other triangle
+        x = solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular)
+        return _into(x.mT, out)
+    if unitriangular:
+        ones = Tensor._make(np.eye(A.shape[-1], dtype=A.array.dtype))
+        A = (A.triu(1) if upper else A.tril(-1)) + ones  # noqa: N806
+    else:
+        A = A.triu() if upper else A.tril()  # noqa: N806
+    return _into(Solve.apply(A, _as_columns("linalg.solve_triangular", A, B, False)), out)
+
+
 def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):  # noqa: N803
     """The least-squares solution X of A @ X = B: the X that makes ||A @ X - B|| smallest
     (and of several such, the shortest), computed as pinv(A) @ B. Linear regression in one

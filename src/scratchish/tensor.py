@@ -1125,6 +1125,20 @@ class Tensor:
 
         return linalg.matrix_power(self, n)
 
+    def cholesky_solve(self, input2, upper: bool = False):
+        """X with A @ X = self, where A = L @ L.mT from its Cholesky factor L = input2 (or
+        U.mT @ U with upper=True). L's other triangle must be zero, as cholesky gives it:
+        the gradient is torch's, which treats L as a full matrix."""
+        from . import linalg
+
+        return linalg.solve(input2.mT @ input2 if upper else input2 @ input2.mT, self)
+
+    def cholesky_inverse(self, upper: bool = False):
+        """inv(A) from A's Cholesky factor L = self: inv(L @ L.mT) (U.mT @ U with upper)."""
+        from . import linalg
+
+        return linalg.inv(self.mT @ self if upper else self @ self.mT)
+
     def svd(self, some: bool = True, compute_uv: bool = True):
         """torch.svd, the older form of linalg.svd: (U, S, V) with V = Vh.mT (not Vh), reduced
         unless some=False; compute_uv=False gives zero U and V, as torch's."""
