@@ -17,6 +17,9 @@ from scratchish.errors import ShapeError
 
 torch = optional_torch()
 needs_torch = pytest.mark.skipif(torch is None, reason="compares with torch")
+# torch warns that the old names tested here (chain_matmul, cross without dim, cholesky) are
+# deprecated; scratchish keeps them working for older course code
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:UserWarning")
 
 POSITIVE = (0.5, 2.0)
 

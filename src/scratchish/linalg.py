@@ -1,8 +1,8 @@
-"""torch.linalg: matrix functions (products, norms, inverse, determinant, solve, Cholesky).
+"""torch.linalg: matrix functions (products, norms, inverse, determinant, solve, factorizations).
 
-The ones with a backward of their own (inv, det, slogdet, solve, cholesky) are primitives in
-ops/linalg.py, each with its textbook derivative; the rest are composed from them and from
-tensor methods, so their gradients come free. Read next: ops/linalg.py.
+The ones with a backward of their own (inv, det, slogdet, solve, cholesky, pinv, eigh, svd,
+qr) are primitives in ops/linalg.py, each with its textbook derivative; the rest are composed
+from them and from tensor methods, so their gradients come free. Read next: ops/linalg.py.
 """
 
 from __future__ import annotations
@@ -117,7 +117,8 @@ def det(A: Tensor, *, out=None) -> Tensor:  # noqa: N803
 
 def slogdet(A: Tensor, *, out=None):  # noqa: N803
     """(sign, logabsdet) with det(A) = sign * exp(logabsdet): a determinant that does not
-    overflow for large matrices. The sign carries no gradient (torch's is 0 anyway)."""
+    overflow for large matrices. The sign carries no gradient (torch's is 0 anyway); at a
+    singular A, backward raises where torch returns inf."""
     _check_matrices("linalg.slogdet", A)
     logabsdet = LogAbsDet.apply(A)
     # the op kept the sign; recompute it when no graph was recorded
@@ -230,7 +231,8 @@ def cholesky(A: Tensor, *, upper: bool = False, out=None) -> Tensor:  # noqa: N8
 
 
 def matrix_power(A: Tensor, n: int, *, out=None) -> Tensor:  # noqa: N803
-    """A @ A @ ... (n times), by repeated squaring; n = 0 gives I, n < 0 powers of inv(A)."""
+    """A @ A @ ... (n times), by repeated squaring; n < 0 gives powers of inv(A), n = 0 the
+    identity (without a gradient; torch's is 0)."""
     _check_matrices("linalg.matrix_power", A)
     if not isinstance(n, (int, np.integer)):
         raise ArgumentError(f"linalg.matrix_power: n must be an int, got {n!r}.")
@@ -359,7 +361,8 @@ def _check_uplo(op: str, uplo) -> None:
 # ---------------------------------------------------------------- norms
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None, out=None):  # noqa: A002
     """(sum |x_i|^ord)^(1 / ord) over `dim` (every element when None): ord=2 the length,
-    1 the sum of |x_i|, inf the largest |x_i|, -inf the smallest, 0 how many are not 0."""
+    1 the sum of |x_i|, inf the largest |x_i|, -inf the smallest, 0 how many are not 0
+    (a count, without a gradient; torch's is 0)."""
     if isinstance(ord, str):
         raise ArgumentError(
             f"linalg.vector_norm: ord={ord!r} is a matrix norm; use linalg.matrix_norm (or "

@@ -1,10 +1,12 @@
 """Matrix functions with a derivative of their own: inverse, determinant, log |determinant|,
-solve and Cholesky. (torch.linalg in linalg.py composes the rest from these.)
+solve, Cholesky, pseudo-inverse and the factors of eigh, SVD and QR. (torch.linalg in
+linalg.py composes the rest from these.)
 
 Each forward is one numpy.linalg call (LAPACK); each backward is the textbook matrix
 derivative, written with the same calls (M. Giles, "An extended collection of matrix
-derivative results for forward and reverse mode AD", 2008). Inputs are square (..., n, n)
-matrices with any batch dims; `A.T` in the comments swaps the last two dims.
+derivative results for forward and reverse mode AD", 2008). Inputs are (..., m, n) matrices
+(square where the math needs it) with any batch dims; `A.T` in the comments swaps the last
+two dims.
 Read next: conv.py.
 """
 
