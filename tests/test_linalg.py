@@ -161,6 +161,10 @@ def spd(lib, x):
     return x @ x.mT + lib.eye(x.shape[-2], dtype=x.dtype)
 
 
+def cond_by_definition(lib, a, p):
+    return lib.linalg.matrix_norm(a, p) * lib.linalg.matrix_norm(lib.linalg.inv(a), p)
+
+
 LINALG = [
     OpCase("linalg_inv", lambda lib, a: lib.linalg.inv(well(lib, a)), [(3, 3)]),
     OpCase("inverse_batched", lambda lib, a: lib.inverse(well(lib, a)), [(2, 4, 4)]),
@@ -287,6 +291,15 @@ LINALG = [
         "linalg_matmul_diagonal",
         lambda lib, a, b: lib.linalg.diagonal(lib.linalg.matmul(a, b)),
         [(2, 3, 4), (4, 3)],
+    ),
+    OpCase("cond_2_batched", lambda lib, a: lib.linalg.cond(a), [(2, 4, 3)]),
+    OpCase(  # torch 2.13's own cond backward fails here (an in-place op): its definition
+        "cond_fro_and_inf",
+        lambda lib, a: lib.linalg.cond(well(lib, a), "fro") + lib.linalg.cond(a, float("inf")),
+        [(3, 3)],
+        torch_fn=lambda lib, a: (
+            cond_by_definition(lib, well(lib, a), "fro") + cond_by_definition(lib, a, float("inf"))
+        ),
     ),
     OpCase("linalg_norm_default", lambda lib, a: lib.linalg.norm(a), [(2, 3, 4)]),
     OpCase("linalg_norm_vector_dim", lambda lib, a: lib.linalg.norm(a, 3, dim=1), [(3, 4)]),
@@ -440,6 +453,14 @@ def test_bad_distance_and_statistics_inputs_say_what_to_change(call, words):
 
 
 @needs_torch
+@needs_torch
+def test_cond_values_match_torchs_own_cond():
+    a = np.random.default_rng(6).normal(size=(2, 3, 3))
+    for p in (None, -2, "fro", "nuc", 1, float("-inf")):
+        ours, theirs = sh.linalg.cond(sh.tensor(a), p), torch.linalg.cond(torch.tensor(a), p)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+
+
 def test_values_without_gradients_match_torch():
     rng = np.random.default_rng(3)
     a = rng.normal(size=(2, 3, 3))

@@ -412,6 +412,19 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     return _into(result, out)
 
 
+def cond(A: Tensor, p=None, *, out=None) -> Tensor:  # noqa: N803
+    """The condition number: how much A can magnify relative errors in solve(A, b).
+    p=None or 2: the largest singular value over the smallest (-2: the inverse ratio); any
+    other matrix norm: norm(A, p) * norm(inv(A), p), for a square invertible A."""
+    if p in (None, 2, -2):
+        _check_matrices("linalg.cond", A, square=False)
+        s = svdvals(A)
+        largest, smallest = s[..., 0], s[..., -1]
+        return _into(smallest / largest if p == -2 else largest / smallest, out)
+    _check_matrices("linalg.cond", A)
+    return _into(matrix_norm(A, p) * matrix_norm(inv(A), p), out)
+
+
 def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None, out=None):  # noqa: N803, A002
     """A vector norm (dim an int, or a 1-d input) or a matrix norm (dim a pair, or a 2-d
     input with ord given). With neither ord nor dim: the 2-norm of all elements."""
