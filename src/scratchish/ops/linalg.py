@@ -43,7 +43,7 @@ def _linalg_error(op: str, err: Exception, a: np.ndarray) -> Exception | None:
 class Inverse(Function):
     """out = inv(A), the matrix with A @ out = I."""
 
-    formula = "out = inv(A)"
+    formula = "out = inv(a)"
     derivatives = ("-out.T @ grad_out @ out.T",)
     saves_inputs = False
     saves_output = True  # backward reads only the inverse itself
@@ -64,8 +64,8 @@ class Inverse(Function):
 class Det(Function):
     """out = det(A): (..., n, n) -> (...)."""
 
-    formula = "out = det(A)"
-    derivatives = ("grad_out * cofactors(A) (= grad_out * det(A) * inv(A).T, A invertible)",)
+    formula = "out = det(a)"
+    derivatives = ("grad_out * cofactors(a) (= grad_out * det(a) * inv(a).T, a invertible)",)
 
     def forward(self, a):
         self.a = a
@@ -94,8 +94,8 @@ class LogAbsDet(Function):
     """out = log |det(A)|: (..., n, n) -> (...). The sign is computed alongside, without a
     gradient (see linalg.slogdet)."""
 
-    formula = "out = log |det(A)|"
-    derivatives = ("grad_out * inv(A).T",)
+    formula = "out = log |det(a)|"
+    derivatives = ("grad_out * inv(a).T",)
 
     def forward(self, a):
         self.a = a
@@ -119,7 +119,7 @@ class SingularValues(Function):
     """out = s, the singular values of A = U diag(s) Vh, largest first.
     Shape: (..., m, n) -> (..., min(m, n))."""
 
-    formula = "out = svdvals(A)"
+    formula = "out = svdvals(a)"
     derivatives = ("U @ diag(grad_out) @ Vh",)
     saves_inputs = False  # U and Vh are kept instead
 
@@ -142,10 +142,10 @@ class SingularVectors(Function):
     (linalg.svd runs SingularValues and this op twice: one output each keeps the backward
     formulas plain, at the price of three SVDs.)"""
 
-    formula = "out = svd(A).U or svd(A).Vh"
+    formula = "out = svd(a).U or svd(a).Vh"
     derivatives = (
         "U: U (skew(U.T grad_out) / (s_j^2 - s_i^2)) diag(s) Vh + (I - U U.T) grad_out "
-        "diag(1/s) Vh; Vh: the same for A.T, transposed",
+        "diag(1/s) Vh; Vh: the same for a.T, transposed",
     )
     saves_inputs = False  # the factors are kept instead
     saves_output = True  # U or Vh, read by backward
@@ -190,7 +190,7 @@ class QRFactor(Function):
     "complete": Q (..., m, m), R (..., m, n); "r": R only. (linalg.qr runs this op once per
     output, so each backward reads plainly.)"""
 
-    formula = "out = qr(A).Q or qr(A).R"
+    formula = "out = qr(a).Q or qr(a).R"
     derivatives = ("Q (dR + tril(skew(Q.T dQ) + skew(R dR.T)) R^-T) + (I - Q Q.T) dQ R^-T",)
     saves_output = True  # Q or R, read by backward with the other factor
 
@@ -241,10 +241,10 @@ class PseudoInverse(Function):
     pinv(A) = V diag(1 / s) U.T, where singular values at or below `cutoff` (each batch
     element's own) count as 0 and are left out. Shape: (..., m, n) -> (..., n, m)."""
 
-    formula = "out = pinv(A)"
+    formula = "out = pinv(a)"
     derivatives = (
-        "-out.T @ grad_out @ out.T + (I - A @ out) @ grad_out.T @ out @ out.T "
-        "+ out.T @ out @ grad_out.T @ (I - out @ A)",
+        "-out.T @ grad_out @ out.T + (I - a @ out) @ grad_out.T @ out @ out.T "
+        "+ out.T @ out @ grad_out.T @ (I - out @ a)",
     )
     saves_output = True
 
@@ -271,7 +271,7 @@ class EigenValues(Function):
     """out = L, the eigenvalues of a symmetric A = V diag(L) V.T, in ascending order (only
     the triangle `uplo` of A is read). Shape: (..., n, n) -> (..., n)."""
 
-    formula = "out = eigvalsh(A)"
+    formula = "out = eigvalsh(a)"
     derivatives = ("V @ diag(grad_out) @ V.T",)
     saves_inputs = False  # V is kept instead
 
@@ -290,7 +290,7 @@ class EigenVectors(Function):
     on the signs. Shape: (..., n, n) -> (..., n, n). (linalg.eigh runs this op and
     EigenValues: one output each keeps both backward formulas plain.)"""
 
-    formula = "out = eigh(A).eigenvectors"
+    formula = "out = eigh(a).eigenvectors"
     derivatives = ("V @ (skew(V.T @ grad_out) / (L_j - L_i)) @ V.T",)
     saves_inputs = False
     saves_output = True
@@ -317,8 +317,8 @@ class Solve(Function):
     """out = X with A @ X = B, i.e. inv(A) @ B without forming the inverse.
     Shape: (..., n, n) and (..., n, k) -> (..., n, k); the batch dims broadcast."""
 
-    formula = "out = solve(A, B) = inv(A) @ B"
-    derivatives = ("-solve(A.T, grad_out) @ out.T", "solve(A.T, grad_out)")
+    formula = "out = solve(a, b) = inv(a) @ b"
+    derivatives = ("-solve(a.T, grad_out) @ out.T", "solve(a.T, grad_out)")
     saves_inputs = (True, False)  # A for both gradients; B not at all (out stands in)
     saves_output = True
 
@@ -342,8 +342,8 @@ class Cholesky(Function):
     """out = L, lower triangular with L @ L.T = A, for a symmetric positive-definite A (only
     A's lower triangle is read, as in torch)."""
 
-    formula = "out = cholesky(A)"
-    derivatives = ("sym(inv(L).T @ Phi(L.T @ grad_out) @ inv(L))",)
+    formula = "out = cholesky(a)"
+    derivatives = ("sym(inv(out).T @ Phi(out.T @ grad_out) @ inv(out))",)
     saves_inputs = False
     saves_output = True
 
