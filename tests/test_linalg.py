@@ -626,3 +626,9 @@ def test_batch_dims_broadcast_like_torch(op, batch, seed):
     t_out.backward(torch.tensor(g))
     for x, t in zip(xs, ts):
         np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-10)
+
+
+def test_explain_names_the_graphs_tensors_in_linalg_formulas():
+    text = str(sh.linalg.inv(sh.randn(3, 3, requires_grad=True)).sum().explain())
+    assert "inverse1 = inv(t1)" in text
+    assert "dL/dt1 = -inverse1.T @ dL/dinverse1 @ inverse1.T" in text
