@@ -205,6 +205,11 @@ LINALG = [
     OpCase("cholesky_old_name", lambda lib, x: lib.cholesky(spd(lib, x)), [(3, 3)]),
     OpCase("matrix_power_3", lambda lib, a: lib.linalg.matrix_power(a, 3), [(2, 3, 3)]),
     OpCase("matrix_power_minus_2", lambda lib, a: well(lib, a).matrix_power(-2), [(3, 3)]),
+    OpCase("matrix_exp", lambda lib, a: lib.linalg.matrix_exp(a), [(3, 3)]),
+    OpCase(  # a norm over 1/2: scaled down, then squared back up
+        "matrix_exp_large_batched", lambda lib, a: lib.matrix_exp(a * 3), [(2, 4, 4)]
+    ),
+    OpCase("matrix_exp_method", lambda lib, a: a.matrix_exp(), [(2, 2)], ranges=(-0.1, 0.1)),
     OpCase("pinv_tall", lambda lib, a: lib.linalg.pinv(a), [(4, 2)]),
     OpCase("pinv_wide_batched", lambda lib, a: lib.linalg.pinv(a), [(2, 2, 3)]),
     OpCase(  # rank 2 of 3: the small singular value is cut off, rank stays 2 nearby

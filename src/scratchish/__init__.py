@@ -207,6 +207,7 @@ from .functions import (
     masked_fill,
     masked_select,
     matmul,
+    matrix_exp,
     matrix_power,
     max,
     maximum,

@@ -71,9 +71,10 @@ ADVICE = {
     "torch.fft": "Fourier transforms are not in scratchish. Without gradients, use NumPy: "
     "torch.from_numpy(numpy.fft.fft(t.detach().numpy())).",
     "torch.linalg": "scratchish's torch.linalg has inv, det, slogdet, solve, solve_triangular, "
-    "lstsq, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv, matrix_power, matrix_rank, cond, "
-    "norm, vector_norm, matrix_norm, cross, vecdot and multi_dot; not eig, lu or matrix_exp. For a "
-    "symmetric matrix use eigh; without gradients, numpy.linalg on t.detach().numpy().",
+    "lstsq, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv, matrix_power, matrix_exp, "
+    "matrix_rank, cond, norm, vector_norm, matrix_norm, cross, vecdot and multi_dot; not eig or "
+    "lu. For a symmetric matrix use eigh; without gradients, numpy.linalg on "
+    "t.detach().numpy().",
     "torch.special": "torch.special is not in scratchish; use the plain functions "
     "(torch.sigmoid for expit, torch.log_softmax, ...) or write the formula with tensor ops.",
     "torch.distributions": "probability distributions are not in scratchish. Sample with "

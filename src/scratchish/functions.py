@@ -909,3 +909,7 @@ def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out=No
 
 def cholesky_inverse(input: Tensor, upper: bool = False, *, out=None) -> Tensor:  # noqa: A002
     return _into(input.cholesky_inverse(upper), out)
+
+
+def matrix_exp(input: Tensor) -> Tensor:  # noqa: A002
+    return input.matrix_exp()

@@ -25,6 +25,7 @@ from .ops.linalg import (
     EigenVectors,
     Inverse,
     LogAbsDet,
+    MatrixExp,
     PseudoInverse,
     QRFactor,
     SingularValues,
@@ -251,6 +252,13 @@ def matrix_power(A: Tensor, n: int, *, out=None) -> Tensor:  # noqa: N803
     return _into(result, out)
 
 
+def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803
+    """exp(A) = I + A + A @ A / 2! + ...: the solution operator of dx/dt = A x (x(t) =
+    matrix_exp(t A) @ x(0)); for a diagonal A, the exp of its diagonal."""
+    _check_matrices("linalg.matrix_exp", A)
+    return MatrixExp.apply(A)
+
+
 def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False, out=None) -> Tensor:  # noqa: N803
     """The pseudo-inverse, from the SVD: singular values at or below max(atol, rtol * the
     largest) count as zero. Default rtol: eps * max(m, n) when atol is not given, else 0 (as
@@ -456,5 +464,5 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 
 def __getattr__(name: str):
-    # torch.linalg names scratchish lacks (eig, lu, matrix_exp, ...) raise a teaching error
+    # torch.linalg names scratchish lacks (eig, lu, ...) raise a teaching error
     return compat.unsupported_attribute("torch.linalg", name)

@@ -1125,6 +1125,11 @@ class Tensor:
 
         return linalg.matrix_power(self, n)
 
+    def matrix_exp(self):
+        from . import linalg
+
+        return linalg.matrix_exp(self)
+
     def cholesky_solve(self, input2, upper: bool = False):
         """X with A @ X = self, where A = L @ L.mT from its Cholesky factor L = input2 (or
         U.mT @ U with upper=True). L's other triangle must be zero, as cholesky gives it:

@@ -313,6 +313,44 @@ class EigenVectors(Function):
         return v @ (skew / gaps) @ _mT(v)
 
 
+class MatrixExp(Function):
+    """out = exp(a) = I + a + a @ a / 2! + a @ a @ a / 3! + ..., for a square a."""
+
+    formula = "out = matrix_exp(a)"
+    derivatives = ("the top-right block of matrix_exp([[a.T, grad_out], [0, a.T]])",)
+
+    def forward(self, a):
+        self.a = a
+        return _expm(a)
+
+    def backward(self, grad_out):
+        # R. Mathias (1996): exp([[X, E], [0, X]]) = [[exp(X), L(X, E)], [0, exp(X)]], where
+        # L(X, E) is the derivative of exp at X in direction E; with X = a.T and E = grad_out
+        # it is dL/da
+        n = self.a.shape[-1]
+        at = _mT(self.a)
+        block = np.zeros((*at.shape[:-2], 2 * n, 2 * n), dtype=at.dtype)
+        block[..., :n, :n] = block[..., n:, n:] = at
+        block[..., :n, n:] = grad_out
+        return _expm(block)[..., :n, n:]
+
+
+def _expm(a: np.ndarray) -> np.ndarray:
+    """exp(a) by scaling and squaring: exp(a) = exp(a / 2^k) ^ (2^k), with k chosen so that
+    a / 2^k has a 1-norm of at most 1/2, where 18 terms of the series are exact to float64
+    rounding (the next term is below 0.5^19 / 19! ~ 1e-23)."""
+    norm = np.abs(a).sum(axis=-2).max(initial=0.0)  # the largest column sum of any matrix
+    k = max(0, int(np.ceil(np.log2(norm / 0.5)))) if norm > 0 else 0
+    x = a / 2.0**k
+    term = result = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    for i in range(1, 19):
+        term = term @ x / i  # x^i / i!
+        result = result + term
+    for _ in range(k):
+        result = result @ result
+    return result
+
+
 class Solve(Function):
     """out = X with A @ X = B, i.e. inv(A) @ B without forming the inverse.
     Shape: (..., n, n) and (..., n, k) -> (..., n, k); the batch dims broadcast."""
