@@ -426,6 +426,14 @@ def test_edge_shapes_of_combinations_cov_and_block_diag_as_torch():
 
 
 @needs_torch
+@pytest.mark.parametrize("p", [0, float("-inf"), -1])
+def test_dist_takes_every_p_of_vector_norm(p):
+    a, b = np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([1.0, 0.5])
+    ours = sh.dist(sh.tensor(a), sh.tensor(b), p)
+    assert ours.item() == pytest.approx(torch.dist(torch.tensor(a), torch.tensor(b), p).item())
+
+
+@needs_torch
 def test_cdist_p0_counts_the_features_that_differ():
     a = np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]])
     b = np.array([[0.0, 1.0, 5.0]])

@@ -1032,8 +1032,11 @@ class Tensor:
         return (a * b).reshape([m * n for m, n in zip(a_shape, b_shape)])
 
     def dist(self, other, p=2):
-        """The p-norm of self - other, over all elements (they broadcast)."""
-        return (self - other).norm(p)
+        """The p-norm of self - other, over all elements (they broadcast); any p, as
+        linalg.vector_norm (0 counts the elements that differ)."""
+        from . import linalg
+
+        return linalg.vector_norm(self - other, p)
 
     def renorm(self, p, dim: int, maxnorm):
         """Each slice along `dim` whose p-norm exceeds maxnorm scaled down to norm maxnorm
