@@ -31,6 +31,7 @@ MODULES = {
     "torch.utils.data": "scratchish.utils.data",
     "torch.autograd": "scratchish.autograd_api",
     "torch.cuda": "scratchish.cuda",
+    "torch.linalg": "scratchish.linalg",
     "torch.backends": "scratchish.backends",
     "torch.backends.cuda": "scratchish.backends.cuda",
     "torch.backends.cudnn": "scratchish.backends.cudnn",
@@ -69,8 +70,11 @@ ADVICE = {
     "function or model itself; keep weights with model.state_dict().",
     "torch.fft": "Fourier transforms are not in scratchish. Without gradients, use NumPy: "
     "torch.from_numpy(numpy.fft.fft(t.detach().numpy())).",
-    "torch.linalg": "linear algebra beyond matrix products is not in scratchish. Use @ or "
-    "torch.matmul, or numpy.linalg on t.detach().numpy() when you need no gradient.",
+    "torch.linalg": "scratchish's torch.linalg has inv, det, slogdet, solve, solve_triangular, "
+    "lstsq, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv, matrix_power, matrix_exp, "
+    "matrix_rank, cond, norm, vector_norm, matrix_norm, cross, vecdot and multi_dot; not eig or "
+    "lu. For a symmetric matrix use eigh; without gradients, numpy.linalg on "
+    "t.detach().numpy().",
     "torch.special": "torch.special is not in scratchish; most of its functions have plain "
     "names here: torch.erf, torch.erfc, torch.erfinv, torch.logit, torch.xlogy, torch.sinc, "
     "torch.sigmoid (expit), torch.logsumexp, torch.log_softmax. Otherwise write the formula "

@@ -8,6 +8,7 @@ Read next: tensor.py for the methods themselves.
 from __future__ import annotations
 
 import builtins
+import itertools
 import string
 
 import numpy as np
@@ -1206,3 +1207,284 @@ def bucketize(input, boundaries: Tensor, *, out_int32=False, right=False, out=No
             f"For one sorted row per input row use torch.searchsorted."
         )
     return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
+
+
+@takes_tensor
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input.addmm(mat1, mat2, beta=beta, alpha=alpha), out)
+
+
+@takes_tensor
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input.addmv(mat, vec, beta=beta, alpha=alpha), out)
+
+
+@takes_tensor
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input.addr(vec1, vec2, beta=beta, alpha=alpha), out)
+
+
+@takes_tensor
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, out=None):  # noqa: A002
+    return _into(input.baddbmm(batch1, batch2, beta=beta, alpha=alpha), out)
+
+
+@takes_tensor
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1, out=None):  # noqa: A002
+    return _into(input.addbmm(batch1, batch2, beta=beta, alpha=alpha), out)
+
+
+@takes_tensor
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input.addcmul(tensor1, tensor2, value=value), out)
+
+
+@takes_tensor
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1, out=None) -> Tensor:  # noqa: A002
+    return _into(input.addcdiv(tensor1, tensor2, value=value), out)
+
+
+def chain_matmul(*matrices: Tensor, out=None) -> Tensor:
+    """matrices[0] @ matrices[1] @ ... (2-d each); torch deprecates it for linalg.multi_dot."""
+    from .linalg import multi_dot
+
+    for k, m in enumerate(matrices):
+        if m.ndim != 2:
+            raise ShapeError(
+                f"chain_matmul: matrix {k} must be 2-d, got shape {tuple(m.shape)}; "
+                f"linalg.multi_dot also takes a 1-d first or last tensor."
+            )
+    return multi_dot(matrices, out=out)
+
+
+@takes_tensor
+def cross(input: Tensor, other: Tensor, dim=None, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.cross(other, dim), out)
+
+
+@takes_tensor
+def kron(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.kron(other), out)
+
+
+@takes_tensor
+def dist(input: Tensor, other: Tensor, p=2) -> Tensor:  # noqa: A002
+    return input.dist(other, p)
+
+
+@takes_tensor
+def renorm(input: Tensor, p, dim: int, maxnorm, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.renorm(p, dim, maxnorm), out)
+
+
+@takes_tensor
+def cov(input: Tensor, *, correction=1, fweights=None, aweights=None) -> Tensor:  # noqa: A002
+    return input.cov(correction=correction, fweights=fweights, aweights=aweights)
+
+
+@takes_tensor
+def corrcoef(input: Tensor) -> Tensor:  # noqa: A002
+    return input.corrcoef()
+
+
+@takes_tensor
+def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
+    """Products summed over pairs of dims: dims=n pairs a's last n dims with b's first n;
+    dims=([1, 0], [0, 1]) pairs a's dim 1 with b's dim 0 and a's 0 with b's 1.
+    Shape: a's other dims, then b's. Computed as one matrix product.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.tensordot(sh.ones(2, 3, 4), sh.ones(3, 4, 5)).shape
+        scratchish.Size([2, 5])
+    """
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if not 0 <= dims <= builtins.min(a.ndim, b.ndim):
+            raise ArgumentError(
+                f"tensordot: dims={dims} must be from 0 to {builtins.min(a.ndim, b.ndim)} (the "
+                f"fewer dims of the two tensors, shapes {tuple(a.shape)} and {tuple(b.shape)})."
+            )
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    dims_a, dims_b = [d % a.ndim for d in dims_a], [d % b.ndim for d in dims_b]
+    sizes_a, sizes_b = [a.shape[d] for d in dims_a], [b.shape[d] for d in dims_b]
+    if sizes_a != sizes_b:
+        raise ShapeError(
+            f"tensordot: the paired dims differ in size: a's dims {dims_a} have sizes {sizes_a}, "
+            f"b's dims {dims_b} have sizes {sizes_b} (shapes {tuple(a.shape)} and "
+            f"{tuple(b.shape)}). Pair dims of the same size."
+        )
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    n_summed = int(np.prod(sizes_a))
+    # (free_a..., summed...) as a matrix @ (summed..., free_b...) as a matrix
+    a2 = a.permute(*free_a, *dims_a).reshape(-1, n_summed)
+    b2 = b.permute(*dims_b, *free_b).reshape(n_summed, -1)
+    shape = [a.shape[d] for d in free_a] + [b.shape[d] for d in free_b]
+    return _into((a2 @ b2).reshape(shape), out)
+
+
+def cdist(x1: Tensor, x2: Tensor, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The p-norm distance between each row of x1 and each row of x2: out[..., i, j] =
+    ||x1[..., i, :] - x2[..., j, :]||_p. Batch dims broadcast.
+    Shape: (..., P, M) and (..., R, M) -> (..., P, R).
+
+    For p=2, torch's compute_mode: with 'use_mm_for_euclid_dist' (the default when P or R is
+    over 25) the squared distances are |x1|^2 - 2 x1 x2 + |x2|^2, one matrix product and no
+    (P, R, M) array of differences, but less exact for close points. At zero distance the
+    gradient is 0, as torch's.
+    """
+    for name, x in (("x1", x1), ("x2", x2)):
+        if x.ndim < 2:
+            raise ShapeError(
+                f"cdist: {name} must have at least 2 dims (points, features), got shape "
+                f"{tuple(x.shape)}; for a single point use {name}.unsqueeze(0)."
+            )
+    if x1.shape[-1] != x2.shape[-1]:
+        raise ShapeError(
+            f"cdist: x1 has {x1.shape[-1]} features per point (shape {tuple(x1.shape)}), x2 "
+            f"has {x2.shape[-1]} (shape {tuple(x2.shape)}); the last dims must agree."
+        )
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist")
+    if compute_mode not in (*modes, "donot_use_mm_for_euclid_dist"):
+        raise ArgumentError(f"cdist: unknown compute_mode {compute_mode!r}; use one of {modes}.")
+    if p < 0:
+        raise ArgumentError(f"cdist: p must be >= 0, got {p}.")
+    large = x1.shape[-2] > 25 or x2.shape[-2] > 25
+    if p == 2 and (compute_mode == modes[1] or (compute_mode == modes[0] and large)):
+        squared = (
+            (x1 * x1).sum(-1, keepdim=True)  # (..., P, 1)
+            - 2 * (x1 @ x2.mT)  # (..., P, M) @ (..., M, R) -> (..., P, R)
+            + (x2 * x2).sum(-1).unsqueeze(-2)  # (..., 1, R)
+        ).clamp_min(0)  # rounding can make it slightly negative
+        return _root_or_zero(squared, 2)
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (..., P, 1, M) - (..., 1, R, M)
+    if p == 2:
+        return diff.norm(dim=-1)  # its gradient is 0 at zero, as torch's
+    if p == 1:
+        return diff.abs().sum(-1)
+    if p == np.inf:
+        return diff.abs().amax(-1)
+    if p == 0:  # how many features differ: no gradient
+        return Tensor._make((diff.array != 0).sum(-1).astype(diff.array.dtype))
+    return _root_or_zero((diff.abs() ** p).sum(-1), p)
+
+
+def _root_or_zero(total: Tensor, p) -> Tensor:
+    """total ** (1 / p), with gradient 0 where total is 0 (the root has no slope there).
+    The inner where keeps 0 ** (1/p - 1) = inf out of the backward pass."""
+    from .tensor import where
+
+    zero = total.array == 0
+    return where(zero, 0.0, where(zero, 1.0, total) ** (1.0 / p))
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The tensors as blocks along the diagonal of one matrix, zeros elsewhere (0-d and 1-d
+    tensors count as one row). Shape: (h_k, w_k) -> (sum of h_k, sum of w_k)."""
+    from .creation import cat, zeros
+
+    blocks = []
+    for k, x in enumerate(tensors):
+        if x.ndim > 2:
+            raise ShapeError(
+                f"block_diag: tensor {k} has shape {tuple(x.shape)}; blocks must have at most "
+                f"2 dims. Pass each matrix of a batch separately: block_diag(*batch)."
+            )
+        blocks.append(x.reshape(1, -1) if x.ndim < 2 else x)
+    # torch's promotion: floats win over ints whatever their size (int64 and float32: float32)
+    kinds = [x.array.dtype for x in blocks]
+    dtype = np.result_type(*([k for k in kinds if k.kind == "f"] or kinds or [np.float32]))
+    width = builtins.sum(x.shape[1] for x in blocks)
+    rows, left = [], 0
+    for x in blocks:
+        h, w = x.shape
+        # this block's rows: zeros on its left, the block, zeros on its right
+        parts = [zeros(h, left, dtype=dtype), x.to(dtype), zeros(h, width - left - w, dtype=dtype)]
+        rows.append(cat(parts, dim=1))
+        left += w
+    return cat(rows, dim=0) if rows else zeros(0, 0)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every combination of one element from each 1-d tensor, one per row (itertools.product
+    order). Shape: (n_1,), ..., (n_k,) -> (n_1 * ... * n_k, k); one tensor is returned as it is."""
+    if len(tensors) == 1:
+        return tensors[0]
+    from .creation import stack
+
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], dim=1)
+
+
+@takes_tensor
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:  # noqa: A002
+    """Every choice of r elements of a 1-d tensor, in order, one per row (itertools'
+    combinations, or combinations_with_replacement). Shape: (n,) -> (n choose r, r)."""
+    if input.ndim != 1:
+        raise ShapeError(
+            f"combinations: input must be 1-d, got shape {tuple(input.shape)}; flatten it first."
+        )
+    if r == 0:
+        return Tensor._make(np.zeros(0, dtype=input.array.dtype))
+    choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    index = np.array(list(choose(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return input[index]
+
+
+@takes_tensor
+def det(input: Tensor) -> Tensor:  # noqa: A002
+    return input.det()
+
+
+@takes_tensor
+def logdet(input: Tensor) -> Tensor:  # noqa: A002
+    return input.logdet()
+
+
+@takes_tensor
+def slogdet(input: Tensor):  # noqa: A002
+    return input.slogdet()
+
+
+@takes_tensor
+def inverse(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.inverse(), out)
+
+
+@takes_tensor
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
+    return input.pinverse(rcond)
+
+
+@takes_tensor
+def cholesky(input: Tensor, upper: bool = False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.cholesky(upper), out)
+
+
+@takes_tensor
+def matrix_power(input: Tensor, n: int) -> Tensor:  # noqa: A002
+    return input.matrix_power(n)
+
+
+@takes_tensor
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True):  # noqa: A002
+    return input.svd(some, compute_uv)
+
+
+@takes_tensor
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.cholesky_solve(input2, upper), out)
+
+
+@takes_tensor
+def cholesky_inverse(input: Tensor, upper: bool = False, *, out=None) -> Tensor:  # noqa: A002
+    return _into(input.cholesky_inverse(upper), out)
+
+
+@takes_tensor
+def matrix_exp(input: Tensor) -> Tensor:  # noqa: A002
+    return input.matrix_exp()

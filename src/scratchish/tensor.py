@@ -98,6 +98,8 @@ from .ops.reduce import (
 # what max(dim), min(dim), topk and sort return, as in PyTorch
 values_indices = namedtuple("values_indices", ["values", "indices"])
 aminmax_result = namedtuple("aminmax", ["min", "max"])  # torch.return_types.aminmax
+# what the older torch.svd returns
+svd_result = namedtuple("svd_result", ["U", "S", "V"])
 
 
 class Size(tuple):
@@ -532,10 +534,17 @@ class Tensor:
     neg = __neg__
     abs = __abs__
 
-    def mm(self, other):
-        return MatMul.apply(self, _tensor_operand(other))
+    def mm(self, mat2):
+        mat2 = _tensor_operand(mat2)
+        _check_ndim("mm", "self", self, 2)
+        _check_ndim("mm", "mat2", mat2, 2)
+        return MatMul.apply(self, mat2)
 
-    bmm = mm
+    def bmm(self, mat2):
+        mat2 = _tensor_operand(mat2)
+        _check_ndim("bmm", "self", self, 3)
+        _check_ndim("bmm", "mat2", mat2, 3)
+        return MatMul.apply(self, mat2)
 
     def dot(self, other):
         return MatMul.apply(self, _tensor_operand(other))
@@ -598,10 +607,13 @@ class Tensor:
             if original is not None:
                 original._note_write()
 
-    def _needs_graph(self, other=None) -> bool:
+    def _needs_graph(self, *others) -> bool:
         if not autograd._grad_enabled:
             return False
-        if not (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        if not (
+            self._requires_grad
+            or builtins.any(isinstance(x, Tensor) and x._requires_grad for x in others)
+        ):
             return False
         if self.grad_fn is None and self._requires_grad:
             raise InPlaceError(
@@ -1177,6 +1189,254 @@ class Tensor:
         """Sorted along dim 0: sort(dim=0).values."""
         return self.sort(0).values
 
+    # ---------------------------------------------------------------- fused products
+    # torch's "add a product" ops: out = beta * self + alpha * product, composed from @ and *
+    # (so backward comes with them). self broadcasts to the product's shape.
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """beta * self + alpha * (mat1 @ mat2): a linear layer's x @ w.T + b in one call."""
+        _check_ndim("addmm", "mat1", mat1, 2)
+        _check_ndim("addmm", "mat2", mat2, 2)
+        return self._plus_product("addmm", mat1 @ mat2, beta, alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        """beta * self + alpha * (mat @ vec), for a matrix and a vector."""
+        _check_ndim("addmv", "mat", mat, 2)
+        _check_ndim("addmv", "vec", vec, 1)
+        return self._plus_product("addmv", mat @ vec, beta, alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        """beta * self + alpha * outer(vec1, vec2)."""
+        return self._plus_product("addr", vec1.outer(vec2), beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta * self + alpha * (batch1 @ batch2), batch by batch: (b, n, m) @ (b, m, p)."""
+        return self._plus_product("baddbmm", batch1.bmm(batch2), beta, alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta * self + alpha * sum over b of batch1[b] @ batch2[b]: (n, p) from (b, n, m)
+        and (b, m, p)."""
+        return self._plus_product("addbmm", batch1.bmm(batch2).sum(0), beta, alpha)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        """self + value * tensor1 * tensor2 (all three broadcast): Adam's moment updates."""
+        product = tensor1 * tensor2
+        return self + (product if value == 1 else product * value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        """self + value * tensor1 / tensor2 (all three broadcast): Adam's step."""
+        quotient = tensor1 / tensor2
+        return self + (quotient if value == 1 else quotient * value)
+
+    def _plus_product(self, op: str, product, beta, alpha):
+        if np.broadcast_shapes(self.shape, product.shape) != product.shape:
+            raise ShapeError(
+                f"{op}: input of shape {tuple(self.shape)} does not broadcast to the product's "
+                f"shape {tuple(product.shape)}; give an input of that shape (or one that "
+                f"broadcasts to it, like a bias row of shape {tuple(product.shape[-1:])})."
+            )
+        product = product if alpha == 1 else product * alpha
+        if beta == 0:  # self is ignored (its nan and inf do not spread) and gets 0 gradient
+            return where(np.zeros(product.shape, dtype=bool), self, product)
+        return (self if beta == 1 else self * beta) + product
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return self._replace_(lambda x: x.addmm(mat1, mat2, beta=beta, alpha=alpha), mat1, mat2)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return self._replace_(lambda x: x.addmv(mat, vec, beta=beta, alpha=alpha), mat, vec)
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        return self._replace_(lambda x: x.addr(vec1, vec2, beta=beta, alpha=alpha), vec1, vec2)
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return self._replace_(
+            lambda x: x.baddbmm(batch1, batch2, beta=beta, alpha=alpha), batch1, batch2
+        )
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return self._replace_(
+            lambda x: x.addbmm(batch1, batch2, beta=beta, alpha=alpha), batch1, batch2
+        )
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return self._replace_(lambda x: x.addcmul(tensor1, tensor2, value=value), tensor1, tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return self._replace_(lambda x: x.addcdiv(tensor1, tensor2, value=value), tensor1, tensor2)
+
+    # ---------------------------------------------------------------- products and distances
+    # composed from the ops above, so their gradients come free
+    def cross(self, other, dim=None):
+        """The cross product of 3-vectors along `dim` (inputs broadcast). dim=None takes the
+        first dim of size 3, torch.cross's old default; torch.linalg.cross uses dim=-1."""
+        if self.ndim != other.ndim:
+            raise ShapeError(
+                f"cross: inputs must have the same number of dims (as in torch), got shapes "
+                f"{tuple(self.shape)} and {tuple(other.shape)}; add size-1 dims with unsqueeze."
+            )
+        shape = np.broadcast_shapes(self.shape, other.shape)
+        if dim is None:
+            dim = next((d for d, n in enumerate(shape) if n == 3), None)
+            if dim is None:
+                raise ShapeError(
+                    f"cross: no dim of size 3 in shapes {tuple(self.shape)} and "
+                    f"{tuple(other.shape)}; the cross product is of 3-vectors."
+                )
+        dim = _check_dim("cross", dim, len(shape))
+        for name, x in (("input", self), ("other", other)):
+            if x.shape[dim] != 3:
+                raise ShapeError(
+                    f"cross: {name} of shape {tuple(x.shape)} has no size 3 at dim "
+                    f"{dim}; the cross product is of 3-vectors. Pass the dim "
+                    f"that holds the (x, y, z) components: cross(a, b, dim=...)."
+                )
+        from .creation import stack
+
+        a0, a1, a2 = (self.select(dim, i) for i in range(3))
+        b0, b1, b2 = (other.select(dim, i) for i in range(3))
+        # a x b = (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0)
+        return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim=dim)
+
+    def kron(self, other):
+        """The Kronecker product: every element of self times a whole copy of other, laid out
+        in blocks. Shape: (I, J) and (K, L) -> (I * K, J * L); any number of dims."""
+        ndim = builtins.max(self.ndim, other.ndim)
+        a_shape = (1,) * (ndim - self.ndim) + tuple(self.shape)
+        b_shape = (1,) * (ndim - other.ndim) + tuple(other.shape)
+        # a[i, j] * b[k, l] lands at out[i * K + k, j * L + l]: interleave the dims,
+        # (I, 1, J, 1) * (1, K, 1, L) -> (I, K, J, L), then merge each pair
+        a = self.reshape([n for size in a_shape for n in (size, 1)])
+        b = other.reshape([n for size in b_shape for n in (1, size)])
+        return (a * b).reshape([m * n for m, n in zip(a_shape, b_shape)])
+
+    def dist(self, other, p=2):
+        """The p-norm of self - other, over all elements (they broadcast); any p, as
+        linalg.vector_norm (0 counts the elements that differ)."""
+        from . import linalg
+
+        return linalg.vector_norm(self - other, p)
+
+    def renorm(self, p, dim: int, maxnorm):
+        """Each slice along `dim` whose p-norm exceeds maxnorm scaled down to norm maxnorm
+        (torch's factor: maxnorm / (norm + 1e-7)); the others unchanged."""
+        dim = _check_dim("renorm", dim, self.ndim)
+        others = tuple(d for d in range(self.ndim) if d != dim)
+        norms = self.norm(p, dim=others, keepdim=True)
+        return self * where(norms.array > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+
+    def renorm_(self, p, dim: int, maxnorm):
+        return self._replace_(lambda x: x.renorm(p, dim, maxnorm))
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        """The covariance matrix of the variables in the rows (observations in the columns):
+        sum over k of w_k (x_ik - mean_i)(x_jk - mean_j), divided by the weight total minus
+        `correction` (1: unbiased, 0: the mean). fweights are integer repeat counts,
+        aweights relative importances. Shape: (vars, obs) -> (vars, vars); (obs,) -> ().
+        Squeezed as torch's: a single variable gives a 0-d tensor."""
+        if self.ndim > 2:
+            raise ShapeError(
+                f"cov: input must be 1-d or 2-d (variables in rows, observations in columns), "
+                f"got shape {tuple(self.shape)}; reshape it (x.flatten(1)) first."
+            )
+        x = _floating(self).reshape(1, -1) if self.ndim < 2 else _floating(self)
+        fw = _cov_weights(fweights, "fweights", x)
+        aw = _cov_weights(aweights, "aweights", x)
+        w = None  # each observation's weight: fweights * aweights, either, or none
+        for given in (fw, aw):
+            if given is not None:
+                w = given if w is None else w * given
+        if w is None:
+            total, mean = x.shape[1], x.mean(1, keepdim=True)
+            xw = x - mean
+        else:
+            total = w.sum()
+            mean = (x * w).sum(1, keepdim=True) / total
+            xw = (x - mean) * w
+        if aw is None:
+            dof = total - correction
+        else:  # with importance weights: total - correction * sum(w * aweights) / total
+            dof = total - correction * (w * aw).sum() / total
+        # too few observations for the correction: 0, so the result is inf or nan, as torch
+        dof = dof.clamp_min(0) if isinstance(dof, Tensor) else builtins.max(dof, 0)
+        return (xw @ (x - mean).T / dof).squeeze()
+
+    def corrcoef(self):
+        """Pearson's correlation coefficients: cov(x)[i, j] / (std_i std_j), clipped to
+        [-1, 1]. Shape: (vars, obs) -> (vars, vars)."""
+        c = self.cov()
+        if c.ndim == 0:
+            return c / c
+        std = c.diagonal().sqrt()
+        return (c / std.unsqueeze(1) / std.unsqueeze(0)).clamp(-1, 1)
+
+    # ---------------------------------------------------------------- matrix functions
+    # each is a function of torch.linalg, written in linalg.py (primitives in ops/linalg.py)
+    def det(self):
+        from . import linalg
+
+        return linalg.det(self)
+
+    def logdet(self):
+        from . import linalg
+
+        return linalg.logdet(self)
+
+    def slogdet(self):
+        from . import linalg
+
+        return linalg.slogdet(self)
+
+    def inverse(self):
+        from . import linalg
+
+        return linalg.inv(self)
+
+    def pinverse(self, rcond: float = 1e-15):
+        from . import linalg
+
+        return linalg.pinv(self, rtol=rcond)
+
+    def cholesky(self, upper: bool = False):
+        from . import linalg
+
+        return linalg.cholesky(self, upper=upper)
+
+    def matrix_power(self, n: int):
+        from . import linalg
+
+        return linalg.matrix_power(self, n)
+
+    def matrix_exp(self):
+        from . import linalg
+
+        return linalg.matrix_exp(self)
+
+    def cholesky_solve(self, input2, upper: bool = False):
+        """X with A @ X = self, where A = L @ L.mT from its Cholesky factor L = input2 (or
+        U.mT @ U with upper=True). L's other triangle must be zero, as cholesky gives it:
+        the gradient is torch's, which treats L as a full matrix."""
+        from . import linalg
+
+        return linalg.solve(input2.mT @ input2 if upper else input2 @ input2.mT, self)
+
+    def cholesky_inverse(self, upper: bool = False):
+        """inv(A) from A's Cholesky factor L = self: inv(L @ L.mT) (U.mT @ U with upper)."""
+        from . import linalg
+
+        return linalg.inv(self.mT @ self if upper else self @ self.mT)
+
+    def svd(self, some: bool = True, compute_uv: bool = True):
+        """torch.svd, the older form of linalg.svd: (U, S, V) with V = Vh.mT (not Vh), reduced
+        unless some=False; compute_uv=False gives zero U and V, as torch's."""
+        from . import linalg
+
+        if not compute_uv:  # zero (m, m) and (n, n) matrices in place of U and V
+            batch, (m, n) = tuple(self.shape[:-2]), self.shape[-2:]
+            u, v = (Tensor._make(np.zeros((*batch, k, k), self.array.dtype)) for k in (m, n))
+            return svd_result(u, linalg.svdvals(self), v)
+        u, s, vh = linalg.svd(self, full_matrices=not some)
+        return svd_result(u, s, vh.mT)
+
     # values that carry no gradient (indices, counts, truth values)
     def nonzero(self, *, as_tuple=False):
         where_nonzero = np.nonzero(self.array)
@@ -1251,15 +1511,28 @@ class Tensor:
         return Tensor._make(np.asarray(np.floor_divide(_value(a), _value(b))))
 
     # in place, for the ops above and the common unary ones: `x.sqrt_()`, `w.lerp_(w2, 0.1)`
-    def _replace_(self, result: Callable[[Tensor], Tensor], other=None) -> Tensor:
-        """Set this tensor to result(self): recorded when a graph needs it (see _inplace),
-        else written into the array where it is, so views see the change."""
-        if self._needs_graph(other):
-            return self._become(result(self))
-        self._note_write()
+    def _replace_(self, result: Callable[[Tensor], Tensor], *others) -> Tensor:
+        """Set this tensor to result(self): recorded when a graph needs it (see _inplace; the
+        `others` are the other tensors result reads), else written into the array where it
+        is, so views see the change."""
+        if self._needs_graph(*others):
+            return self._become(self._same_shape(result(self)))
         with autograd.no_grad():
-            np.copyto(self.array, result(self).array, casting="same_kind")
+            new = self._same_shape(result(self))
+        self._note_write()
+        np.copyto(self.array, new.array, casting="same_kind")
         return self
+
+    def _same_shape(self, new: Tensor) -> Tensor:
+        """new, if it has this tensor's shape: an in-place op cannot grow a tensor (torch)."""
+        if new.shape != self.shape:
+            raise ShapeError(
+                f"in-place op: the result has shape {tuple(new.shape)}, but the tensor it is "
+                f"written into has shape {tuple(self.shape)}; an in-place op cannot change a "
+                f"tensor's shape. Use the out-of-place form (x = x.addcmul(...) for "
+                f"x.addcmul_(...)), or expand x first."
+            )
+        return new
 
     def sqrt_(self):
         return self._replace_(Tensor.sqrt)
@@ -2225,6 +2498,37 @@ def _check_dim(op: str, dim: int, ndim: int) -> int:
             f"{-n} to {n - 1} (negative dims count from the end)."
         )
     return builtins.int(dim) % n
+
+
+def _check_ndim(op: str, name: str, x, ndim: int) -> None:
+    """A ShapeError unless x has `ndim` dims (mm, bmm and the fused products insist, as torch)."""
+    shape = np.shape(_value(x))
+    if len(shape) != ndim:
+        raise ShapeError(
+            f"{op}: {name} must be {ndim}-d, got shape {tuple(shape)}. Reshape it (unsqueeze(0) "
+            f"adds a leading dim, squeeze() drops size-1 dims), or use torch.matmul (@), which "
+            f"takes any number of dims."
+        )
+
+
+def _cov_weights(w, name: str, x: Tensor):
+    """cov's fweights or aweights as a tensor of x's dtype, checked: one per observation."""
+    if w is None:
+        return None
+    w = _tensor_operand(w)
+    if w.ndim != 1 or w.shape[0] != x.shape[1]:
+        raise ShapeError(
+            f"cov: {name} must be 1-d with one weight per observation ({x.shape[1]}), got "
+            f"shape {tuple(w.shape)}."
+        )
+    if name == "fweights" and w.array.dtype.kind not in "iu":
+        raise DTypeError(
+            f"cov: fweights are repeat counts and must be integers, got {w.dtype}; use "
+            f"aweights for fractional weights."
+        )
+    if (w.array < 0).any():
+        raise ArgumentError(f"cov: {name} must not be negative, got {w.array.tolist()}.")
+    return w.to(x.dtype)
 
 
 def _arg(fn, array, dim, keepdim):
