@@ -31,7 +31,7 @@ from ..ops.nn_ops import (
 )
 from ..ops.reduce import LogSoftmax, Softmax
 from ..random import default_generator
-from ..tensor import Tensor
+from ..tensor import Tensor, where
 
 # conv/pool/batch norm live in conv.py and batchnorm.py; re-exported here as torch has them in F
 from .batchnorm import batch_norm  # noqa: F401, E402
@@ -87,6 +87,8 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x * sigmoid(x) (also called swish)."""
+    if inplace:
+        return _in_place(input, silu)
     return input * Sigmoid.apply(input)
 
 
@@ -100,6 +102,216 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     beta x > threshold, as PyTorch)."""
     soft = LogSigmoid.apply(input * -beta) * (-1.0 / beta)
     return Where.apply(input.array * beta > threshold, input, soft)
+
+
+def _in_place(input: Tensor, fn) -> Tensor:  # noqa: A002
+    """x's own values become fn(x), as PyTorch's `inplace=True` and `relu_`-style functions.
+
+    Inside a graph the op is recorded and x takes the result (so nodes that saved the old x
+    keep it); outside one the array is overwritten where it is, so views see the change."""
+    if input._needs_graph():
+        return input._become(fn(input))
+    input._note_write()
+    input.array[...] = fn(input).array
+    return input
+
+
+def _not_tensor(name: str, input) -> None:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise DTypeError(
+            f"{name}: input must be a scratchish Tensor, got {type(input).__name__}. Convert it "
+            f"first: sh.tensor(data)."
+        )
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = x if x > 0 else alpha (exp(x) - 1) (Clevert et al. 2015); slope alpha at 0.
+
+    Example:
+        >>> import scratchish as sh
+        >>> elu(sh.tensor([-1.0, 2.0])).tolist()
+        [-0.6321205496788025, 2.0]
+    """
+    if inplace:
+        return _in_place(input, lambda x: elu(x, alpha))
+    _not_tensor("elu", input)
+    # exp of min(x, 0): the branch not taken must not overflow, or 0 * inf = nan in backward
+    negative = input.clamp(max=0).expm1() * alpha
+    return where(input.array > 0, input, negative)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """elu in place."""
+    return elu(input, alpha, inplace=True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = scale * elu(x, alpha), alpha = 1.6733, scale = 1.0507 (Klambauer et al. 2017):
+    keeps activations near mean 0 and variance 1 (self-normalising networks)."""
+    if inplace:
+        return _in_place(input, selu)
+    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def selu_(input: Tensor) -> Tensor:  # noqa: A002
+    """selu in place."""
+    return selu(input, inplace=True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (Barron 2017)."""
+    if alpha == 0:
+        raise ArgumentError("celu: alpha must not be 0 (it divides x); PyTorch's default is 1.0.")
+    if inplace:
+        return _in_place(input, lambda x: celu(x, alpha))
+    _not_tensor("celu", input)
+    negative = (input.clamp(max=0) * (1.0 / alpha)).expm1() * alpha
+    return where(input.array > 0, input, negative)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """celu in place."""
+    return celu(input, alpha, inplace=True)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """Gated linear unit: split x in halves a, b along dim; out = a * sigmoid(b)
+    (Dauphin et al. 2016). Shape: (*, 2n, *) -> (*, n, *)."""
+    _not_tensor("glu", input)
+    if input.ndim == 0:
+        raise ShapeError("glu does not support scalars because the halving size must be even.")
+    size = input.shape[dim]
+    if size % 2:
+        raise ShapeError(
+            f"glu: the halving dimension must be even, but dim {dim} of the input "
+            f"{tuple(input.shape)} has size {size}. The layer before should give 2 * n features."
+        )
+    a, b = input.chunk(2, dim)
+    return a * Sigmoid.apply(b)
+
+
+def hardtanh(
+    input: Tensor,  # noqa: A002
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Tensor:
+    """out = clamp(x, min_val, max_val); the gradient is 1 strictly inside, 0 at the bounds
+    and outside (as PyTorch, whose hardtanh differs from clamp only there)."""
+    if min_val > max_val:
+        raise ArgumentError(
+            f"hardtanh: min_val ({min_val}) must be less than or equal to max_val ({max_val})."
+        )
+    if inplace:
+        return _in_place(input, lambda x: hardtanh(x, min_val, max_val))
+    _not_tensor("hardtanh", input)
+    x = input.array
+    inside = (x > min_val) & (x < max_val)
+    return where(inside, input, np.clip(x, min_val, max_val).astype(x.dtype, copy=False))
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    """hardtanh in place."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = min(max(x, 0), 6) = hardtanh(x, 0, 6) (MobileNet's activation)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = relu6(x + 3) / 6: 0 below -3, 1 above 3, a line between (slope 1/6 strictly
+    inside, 0 at -3 and 3, as PyTorch)."""
+    if inplace:
+        return _in_place(input, hardsigmoid)
+    _not_tensor("hardsigmoid", input)
+    x = input.array
+    flat = (x >= 3).astype(x.dtype)  # the value outside (-3, 3): 0 or 1
+    return where((x > -3) & (x < 3), input * (1.0 / 6.0) + 0.5, flat)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = x * relu6(x + 3) / 6 (MobileNetV3): 0 up to -3, x from 3 on, x (x + 3) / 6
+    between; the gradient at -3 is 0 and at 3 is 1, as PyTorch."""
+    if inplace:
+        return _in_place(input, hardswish)
+    _not_tensor("hardswish", input)
+    x = input.array
+    middle = input * (input + 3) * (1.0 / 6.0)
+    return where(x <= -3, np.zeros_like(x), where(x < 3, middle, input))
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = x * tanh(softplus(x)) (Misra 2019); softplus(x) = -logsigmoid(-x), stable."""
+    if inplace:
+        return _in_place(input, mish)
+    _not_tensor("mish", input)
+    return input * (-LogSigmoid.apply(-input)).tanh()
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """out = x / (1 + |x|)."""
+    _not_tensor("softsign", input)
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """out = x - tanh(x)."""
+    _not_tensor("tanhshrink", input)
+    return input - Tanh.apply(input)
+
+
+def threshold(
+    input: Tensor,  # noqa: A002
+    threshold: float,
+    value: float,
+    inplace: bool = False,
+) -> Tensor:
+    """out = x if x > threshold else value (gradient 1 where x > threshold, else 0)."""
+    if inplace:
+        return _in_place(input, lambda x: _threshold(x, threshold, value))
+    return _threshold(input, threshold, value)
+
+
+def _threshold(x: Tensor, limit: float, value: float) -> Tensor:
+    # apart from threshold() because PyTorch names its argument like the function
+    _not_tensor("threshold", x)
+    return where(x.array > limit, x, value)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
+    """threshold in place."""
+    return _in_place(input, lambda x: _threshold(x, threshold, value))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """out = x if x > 0 else weight * x, with a learned slope per channel (dim 1) or one for
+    all (He et al. 2015). Shape: weight (1,) or (C,) for input (N, C, *); slope w at 0."""
+    _not_tensor("prelu", input)
+    n_weights = weight.numel()
+    if weight.ndim > 1:
+        raise ShapeError(
+            f"prelu: weight must be a scalar or 1-D tensor (one slope, or one per channel); got "
+            f"shape {tuple(weight.shape)}."
+        )
+    slope = weight
+    if n_weights != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if n_weights != channels:
+            raise ShapeError(
+                f"prelu: weight has {n_weights} slopes but the input {tuple(input.shape)} has "
+                f"{channels} channels (dim 1). Use nn.PReLU(num_parameters={channels}), or "
+                f"num_parameters=1 for one shared slope."
+            )
+        slope = weight.reshape(n_weights, *([1] * (input.ndim - 2)))
+    elif weight.ndim == 1 and input.ndim == 0:
+        slope = weight.reshape(())
+    return where(input.array > 0, input, input * slope)
 
 
 def _softmax_dim(ndim: int, dim, name: str):
