@@ -34,6 +34,7 @@ from .container import ModuleDict, ModuleList, Sequential
 
 # Convolution, pooling and batch norm come from conv.py and batchnorm.py (another owner).
 from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
+from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout
 from .linear import Flatten, Identity, Linear, NonDynamicallyQuantizableLinear, Unflatten
 from .loss import (
@@ -46,10 +47,22 @@ from .loss import (
     SmoothL1Loss,
 )
 from .module import Module, Parameter, RemovableHandle, StateDictError
-from .normalization import LayerNorm
+from .normalization import (
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+    LocalResponseNorm,
+)
 from .sparse import Embedding
 
 __all__ = [
+    "CosineSimilarity",
+    "PairwiseDistance",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "LocalResponseNorm",
     "CELU",
     "ELU",
     "GLU",

@@ -505,6 +505,230 @@ def scaled_dot_product_attention(
 
 
 # ----------------------------------------------------------------------------------------------
+# normalisation and distances
+# ----------------------------------------------------------------------------------------------
+def normalize(
+    input: Tensor,  # noqa: A002
+    p: float = 2.0,
+    dim: int = 1,
+    eps: float = 1e-12,
+    out: Tensor | None = None,
+) -> Tensor:
+    """out = x / max(||x||_p, eps) along dim: unit vectors (a zero vector stays zero).
+
+    Example:
+        >>> import scratchish as sh
+        >>> normalize(sh.tensor([[3.0, 4.0]])).tolist()
+        [[0.6000000238418579, 0.800000011920929]]
+    """
+    _not_tensor("normalize", input)
+    result = input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
+
+
+def _clamp_value_only(norm: Tensor, eps: float) -> Tensor:
+    """max(norm, eps) in value, but with the gradient of norm itself: PyTorch clamps the norms
+    of cosine_similarity in place under no_grad, so its gradient ignores the clamp."""
+    short = norm.array < eps
+    if not short.any():
+        return norm
+    # norm - norm (a constant) + eps: the value eps, the slope of norm
+    return where(short, norm - norm.array + eps, norm)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """out = sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along dim (the cosine of the
+    angle between the vectors; 0 when one is zero). x1 and x2 broadcast.
+
+    Shape: x1 (*1, D, *2), x2 broadcastable to it -> the broadcast shape without dim.
+
+    Example:
+        >>> import scratchish as sh
+        >>> cosine_similarity(sh.tensor([[1.0, 0.0]]), sh.tensor([[1.0, 1.0]])).tolist()
+        [0.7071067690849304]
+    """
+    _not_tensor("cosine_similarity", x1)
+    _not_tensor("cosine_similarity", x2)
+    try:
+        shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    except ValueError:
+        raise ShapeError(
+            f"cosine_similarity: x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} do not "
+            f"broadcast; give them the same shape, or size 1 where one should be repeated."
+        ) from None
+    if not -len(shape) <= dim < max(len(shape), 1):
+        raise IndexOutOfRangeError(
+            f"cosine_similarity: dim={dim} is out of range for inputs of {len(shape)} dims."
+        )
+    x1, x2 = x1.expand(*shape), x2.expand(*shape)
+    n1 = _clamp_value_only(x1.norm(2, dim, keepdim=True), eps)
+    n2 = _clamp_value_only(x2.norm(2, dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """out = ||x1 - x2 + eps||_p over the last dim (eps keeps the norm of equal rows off 0).
+
+    Shape: x1 (N, D) or (D,), x2 broadcastable -> (N,) (or (N, 1) with keepdim).
+    """
+    _not_tensor("pairwise_distance", x1)
+    _not_tensor("pairwise_distance", x2)
+    try:
+        diff = x1 - x2
+    except ShapeError:
+        raise ShapeError(
+            f"pairwise_distance: x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} do not "
+            f"broadcast; both should be (N, D) (or one of them (D,) or (1, D))."
+        ) from None
+    return (diff + eps).norm(p, dim=-1, keepdim=keepdim)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002
+    """The p-norm distance between every pair of rows i < j, in row-major order of the pairs
+    (the upper triangle of cdist, flattened). Shape: (N, M) -> (N (N - 1) / 2,)."""
+    _not_tensor("pdist", input)
+    if input.ndim != 2:
+        raise ShapeError(
+            f"pdist: the input must be 2-D (N rows of M features); got shape "
+            f"{tuple(input.shape)}. For batches use torch.cdist, or loop over the batch."
+        )
+    rows, cols = np.triu_indices(input.shape[0], k=1)
+    return (input[rows] - input[cols]).norm(p, dim=1)
+
+
+def group_norm(
+    input: Tensor,  # noqa: A002
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Split the C channels into num_groups groups and normalise each sample's group over
+    its channels and positions (Wu & He 2018), then out = xhat * weight + bias per channel.
+
+    Written as layer_norm on the (N, G, C / G * spatial) view, which is the same statistics.
+
+    Shape: (N, C, *) -> same; weight, bias (C,).
+    """
+    _not_tensor("group_norm", input)
+    if input.ndim < 2:
+        raise ShapeError(
+            f"group_norm: the input needs a batch and a channel dim (N, C, ...); got shape "
+            f"{tuple(input.shape)}. For one sample use x.unsqueeze(0)."
+        )
+    n, channels = input.shape[0], input.shape[1]
+    if num_groups < 1 or channels % num_groups:
+        raise ShapeError(
+            f"group_norm: the {channels} channels of the input {tuple(input.shape)} cannot be "
+            f"split into num_groups={num_groups} equal groups; num_groups must divide "
+            f"{channels}."
+        )
+    grouped = input.reshape(n, num_groups, -1)
+    out = LayerNorm.apply(grouped, None, None, n_dims=1, eps=eps).reshape(tuple(input.shape))
+    return _channel_affine(out, weight, bias)
+
+
+def _channel_affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """x * weight + bias with one weight and bias per channel (dim 1)."""
+    per_channel = (-1, *([1] * (x.ndim - 2)))
+    if weight is not None:
+        x = x * weight.reshape(per_channel)
+    if bias is not None:
+        x = x + bias.reshape(per_channel)
+    return x
+
+
+def instance_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise every channel of every sample over its positions (Ulyanov et al. 2016),
+    then out = xhat * weight + bias per channel. As PyTorch: batch_norm on the input seen
+    as one sample of N * C channels; the running statistics, when given, move towards the
+    batch's mean of the instance means and unbiased variances.
+
+    Shape: (N, C, L) or (N, C, H, W) -> same.
+    """
+    _not_tensor("instance_norm", input)
+    if input.ndim < 3:
+        raise ShapeError(
+            f"instance_norm: the input must be (N, C, L) or (N, C, H, W); got shape "
+            f"{tuple(input.shape)}. For one sample (C, L) use x.unsqueeze(0)."
+        )
+    n, channels = input.shape[0], input.shape[1]
+    if use_input_stats and math.prod(input.shape[2:]) == 1:
+        raise ShapeError(
+            f"instance_norm: expected more than 1 spatial element when training, got input "
+            f"of shape {tuple(input.shape)}: one value has no variance."
+        )
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.numel() != channels:
+            raise ShapeError(
+                f"instance_norm: {name} has {t.numel()} values but the input "
+                f"{tuple(input.shape)} has {channels} channels in dim 1."
+            )
+    # as PyTorch: one channel per (sample, channel) pair, running statistics repeated
+    repeated_mean = None if running_mean is None else running_mean.detach().repeat(n)
+    repeated_var = None if running_var is None else running_var.detach().repeat(n)
+    flat = input.reshape(1, n * channels, *input.shape[2:])
+    out = batch_norm(
+        flat,
+        repeated_mean,
+        repeated_var,
+        training=use_input_stats,
+        momentum=momentum,
+        eps=eps,
+    ).reshape(tuple(input.shape))
+    for running, repeated in ((running_mean, repeated_mean), (running_var, repeated_var)):
+        if running is not None and use_input_stats:
+            running._note_write()
+            running.array[...] = repeated.array.reshape(n, channels).mean(0)
+    return _channel_affine(out, weight, bias)
+
+
+def local_response_norm(
+    input: Tensor,  # noqa: A002
+    size: int,
+    alpha: float = 1e-4,
+    beta: float = 0.75,
+    k: float = 1.0,
+) -> Tensor:
+    """out_c = x_c / (k + alpha / size * sum of x^2 over the `size` channels around c)^beta
+    (AlexNet, Krizhevsky et al. 2012); channels past the edges count as zeros.
+
+    Shape: (N, C, *) -> same.
+    """
+    _not_tensor("local_response_norm", input)
+    if input.ndim < 3:
+        raise ShapeError(
+            f"local_response_norm: expected a 3-D or higher input (N, C, ...), got shape "
+            f"{tuple(input.shape)}."
+        )
+    if input.numel() == 0:
+        return input
+    channels = input.shape[1]
+    squares = input * input
+    # zeros before and after along dim 1: size // 2 before, (size - 1) // 2 after
+    widths = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]
+    padded = _pad(squares, tuple(widths), "constant", 0.0)
+    window = padded[:, 0:channels]
+    for offset in range(1, size):
+        window = window + padded[:, offset : offset + channels]
+    return input / (window * (alpha / size) + k) ** beta
+
+
+# ----------------------------------------------------------------------------------------------
 # losses
 # ----------------------------------------------------------------------------------------------
 _debug = os.environ.get("SCRATCHISH_DEBUG", "") not in ("", "0")
