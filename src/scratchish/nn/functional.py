@@ -615,12 +615,7 @@ def group_norm(
 
     Shape: (N, C, *) -> same; weight, bias (C,).
     """
-    _not_tensor("group_norm", input)
-    if input.ndim < 2:
-        raise ShapeError(
-            f"group_norm: the input needs a batch and a channel dim (N, C, ...); got shape "
-            f"{tuple(input.shape)}. For one sample use x.unsqueeze(0)."
-        )
+    _check_batched("group_norm", input, 2, "(N, C, ...)")
     n, channels = input.shape[0], input.shape[1]
     if num_groups < 1 or channels % num_groups:
         raise ShapeError(
@@ -631,6 +626,16 @@ def group_norm(
     grouped = input.reshape(n, num_groups, -1)
     out = LayerNorm.apply(grouped, None, None, n_dims=1, eps=eps).reshape(tuple(input.shape))
     return _channel_affine(out, weight, bias)
+
+
+def _check_batched(name: str, input: Tensor, min_dims: int, layout: str) -> None:  # noqa: A002
+    """A tensor with a batch dim, a channel dim and at least min_dims dims in all."""
+    _not_tensor(name, input)
+    if input.ndim < min_dims:
+        raise ShapeError(
+            f"{name}: expected a {min_dims}-D or higher input {layout}, got shape "
+            f"{tuple(input.shape)}. For one sample add the batch dim: x.unsqueeze(0)."
+        )
 
 
 def _channel_affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
@@ -660,12 +665,7 @@ def instance_norm(
 
     Shape: (N, C, L) or (N, C, H, W) -> same.
     """
-    _not_tensor("instance_norm", input)
-    if input.ndim < 3:
-        raise ShapeError(
-            f"instance_norm: the input must be (N, C, L) or (N, C, H, W); got shape "
-            f"{tuple(input.shape)}. For one sample (C, L) use x.unsqueeze(0)."
-        )
+    _check_batched("instance_norm", input, 3, "(N, C, L) or (N, C, H, W)")
     n, channels = input.shape[0], input.shape[1]
     if use_input_stats and math.prod(input.shape[2:]) == 1:
         raise ShapeError(
@@ -709,12 +709,7 @@ def local_response_norm(
 
     Shape: (N, C, *) -> same.
     """
-    _not_tensor("local_response_norm", input)
-    if input.ndim < 3:
-        raise ShapeError(
-            f"local_response_norm: expected a 3-D or higher input (N, C, ...), got shape "
-            f"{tuple(input.shape)}."
-        )
+    _check_batched("local_response_norm", input, 3, "(N, C, L, ...)")
     if input.numel() == 0:
         return input
     channels = input.shape[1]
