@@ -1027,6 +1027,347 @@ def binary_cross_entropy_with_logits(
     return _finish_loss("binary_cross_entropy_with_logits", _reduce(loss, reduction), input)
 
 
+def kl_div(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """Kullback-Leibler divergence KL(target || model) with the model given as log-probabilities:
+    loss_i = t_i (log t_i - x_i) (0 where t_i = 0), or exp(t_i) (t_i - x_i) when log_target.
+
+    reduction='batchmean' (sum / batch size) is the true KL divergence per sample; 'mean'
+    divides by every element and is kept only for PyTorch's sake (it warns, as PyTorch).
+    Differs from PyTorch: at target 0 the target's gradient is -x (PyTorch's is nan).
+
+    Shape: input (N, *) log-probabilities, target broadcastable (probabilities, or
+    log-probabilities with log_target=True) -> scalar, or the broadcast shape for 'none'.
+    """
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ArgumentError(
+            f"kl_div: reduction must be 'batchmean', 'mean', 'sum' or 'none', got {reduction!r}."
+        )
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            stacklevel=2,
+        )
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # t log t with 0 at t = 0: the log of a safe 1 there, so no 0 * -inf = nan
+        t = target.array
+        safe = where(t > 0, target, np.ones_like(t))
+        loss = target * safe.log() - target * input
+    if reduction == "batchmean":
+        out = loss.sum() / (input.shape[0] if input.ndim else 1)
+    else:
+        out = _reduce(loss, reduction)
+    return _finish_loss("kl_div", out, input)
+
+
+def huber_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
+    """loss_i = 0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), d = x_i - y_i: squared
+    near the target, linear far from it (= delta * smooth_l1_loss with beta = delta)."""
+    _check_reduction("huber_loss", reduction)
+    _check_same_shape("huber_loss", input, target)
+    if weight is not None and tuple(weight.shape) != tuple(input.shape):
+        raise ShapeError(
+            f"huber_loss: weight must have the input's shape {tuple(input.shape)}, got "
+            f"{tuple(weight.shape)}."
+        )
+    diff = input - target
+    loss = Where.apply(
+        np.abs(diff.array) < delta, diff * diff * 0.5, (diff.abs() - 0.5 * delta) * delta
+    )
+    if weight is not None:
+        loss = loss * weight
+    return _finish_loss("huber_loss", _reduce(loss, reduction), input)
+
+
+def _same_dims(name: str, *tensors: Tensor) -> None:
+    if len({t.ndim for t in tensors}) > 1:
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+        raise ShapeError(
+            f"{name}: all input tensors should have the same number of dims, but got shapes "
+            f"{shapes}. Give the target the inputs' shape (e.g. target.view(-1))."
+        )
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """loss_i = max(0, -y_i (x1_i - x2_i) + margin), y = 1 when x1 should rank higher,
+    -1 when x2 should."""
+    _check_reduction("margin_ranking_loss", reduction)
+    _same_dims("margin_ranking_loss", input1, input2, target)
+    loss = (-target * (input1 - input2) + margin).clamp(min=0)
+    return _finish_loss("margin_ranking_loss", _reduce(loss, reduction), input1)
+
+
+def hinge_embedding_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    margin: float = 1.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """loss_i = x_i where y_i = 1, max(0, margin - x_i) where y_i = -1 (x usually a
+    distance: similar pairs pull together, dissimilar ones apart up to the margin)."""
+    _check_reduction("hinge_embedding_loss", reduction)
+    t = target.array if isinstance(target, Tensor) else np.asarray(target)
+    zeros = np.zeros(input.shape, dtype=input.array.dtype)
+    # as PyTorch: a target that is neither 1 nor -1 gets both terms
+    apart = where(t != 1, (margin - input).clamp(min=0), zeros)
+    together = where(t != -1, input, zeros)
+    return _finish_loss("hinge_embedding_loss", _reduce(apart + together, reduction), input)
+
+
+def soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """loss_i = log(1 + exp(-y_i x_i)), y in {1, -1}: logistic loss (written as
+    -logsigmoid(y x), which stays finite where PyTorch's log1p(exp(.)) overflows)."""
+    _check_reduction("soft_margin_loss", reduction)
+    _check_same_shape("soft_margin_loss", input, target)
+    loss = -LogSigmoid.apply(input * target)
+    return _finish_loss("soft_margin_loss", _reduce(loss, reduction), input)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Binary cross-entropy from logits for every class, averaged over the C classes:
+    loss_n = -1/C sum_c w_c (y_nc logsigmoid(x_nc) + (1 - y_nc) logsigmoid(-x_nc)).
+
+    Shape: input and target (N, C) (target 0/1 per class) -> (N,) for 'none', else scalar.
+    """
+    _check_reduction("multilabel_soft_margin_loss", reduction)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ShapeError(
+            f"multilabel_soft_margin_loss: target shape {tuple(target.shape)} must equal the "
+            f"input shape {tuple(input.shape)} (one 0/1 label per class)."
+        )
+    loss = -(target * LogSigmoid.apply(input) + (1 - target) * LogSigmoid.apply(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(input.ndim - 1) / input.shape[-1]
+    return _finish_loss("multilabel_soft_margin_loss", _reduce(loss, reduction), input)
+
+
+def multi_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge loss (the SVM loss of CS231n):
+    loss_n = 1/C sum_{j != y_n} w_{y_n} max(0, margin - x_n[y_n] + x_n[j])^p, p = 1 or 2.
+
+    Shape: input (N, C) or (C,), target (N,) or () class indices.
+    """
+    _check_reduction("multi_margin_loss", reduction)
+    if p not in (1, 2):
+        raise ArgumentError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}.")
+    if input.ndim not in (1, 2):
+        raise ShapeError(
+            f"multi_margin_loss: input must be (N, C) or (C,), got shape {tuple(input.shape)}."
+        )
+    x = input if input.ndim == 2 else input.unsqueeze(0)
+    n_classes = x.shape[1]
+    t = np.asarray(target.array if isinstance(target, Tensor) else target).reshape(-1)
+    if t.dtype.kind not in "iu" or t.shape != (x.shape[0],):
+        raise ShapeError(
+            f"multi_margin_loss: target must hold one class index (int64) per sample, shape "
+            f"({x.shape[0]},); got {t.dtype} of shape {tuple(np.shape(target))}."
+        )
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
+        bad = int(t.min()) if t.min() < 0 else int(t.max())
+        raise IndexOutOfRangeError(
+            f"multi_margin_loss: target holds class index {bad}, but the input has "
+            f"{n_classes} classes (valid 0..{n_classes - 1})."
+        )
+    picked = x.gather(1, Tensor._make(t[:, None].astype(np.int64)))  # x_n[y_n], (N, 1)
+    terms = (x - picked + margin).clamp(min=0)
+    if p == 2:
+        terms = terms * terms
+    if weight is not None:
+        terms = terms * weight.array[t][:, None]
+    others = np.arange(n_classes) != t[:, None]  # leave out j = y_n
+    loss = (terms * others.astype(x.array.dtype)).sum(1) / n_classes
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return _finish_loss("multi_margin_loss", _reduce(loss, reduction), input)
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """loss_i = 1 - cos(x1_i, x2_i) where y_i = 1, max(0, cos(x1_i, x2_i) - margin) where
+    y_i = -1. The cosine is sum(x1 x2) / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12)), as PyTorch.
+
+    Shape: input1, input2 (N, D) or (D,), target (N,) or () of 1 and -1.
+    """
+    _check_reduction("cosine_embedding_loss", reduction)
+    if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
+        raise ShapeError(
+            f"cosine_embedding_loss: input1 and input2 must both be (N, D) or (D,), got "
+            f"{tuple(input1.shape)} and {tuple(input2.shape)}."
+        )
+    if target.ndim != input1.ndim - 1:
+        raise ShapeError(
+            f"cosine_embedding_loss: for inputs {tuple(input1.shape)} the target must be "
+            f"{'(N,)' if input1.ndim == 2 else '0-D'} (one 1 or -1 per pair), got "
+            f"{tuple(target.shape)}."
+        )
+    dim = input1.ndim - 1
+    tiny = 1e-12
+    norms = ((input1 * input1).sum(dim) + tiny) * ((input2 * input2).sum(dim) + tiny)
+    cos = (input1 * input2).sum(dim) / norms.sqrt()
+    t = target.array
+    zeros = np.zeros(cos.shape, dtype=cos.array.dtype)
+    loss = where(t == 1, 1 - cos, zeros) + where(t == -1, (cos - margin).clamp(min=0), zeros)
+    return _finish_loss("cosine_embedding_loss", _reduce(loss, reduction), input1)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """loss_i = max(0, d(a_i, p_i) - d(a_i, n_i) + margin), d = pairwise_distance(., ., p, eps):
+    the anchor should be nearer the positive than the negative by the margin (FaceNet).
+    swap=True uses min(d(a, n), d(p, n)) as the negative distance (Balntas et al. 2016).
+
+    Shape: (N, D) or (D,) each -> (N,) for 'none', else scalar.
+    """
+    _check_reduction("triplet_margin_loss", reduction)
+    if margin <= 0:
+        raise ArgumentError(f"triplet_margin_loss: margin must be greater than 0, got {margin}.")
+    if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
+        raise ShapeError(
+            f"triplet_margin_loss: anchor, positive and negative must all be (N, D) or (D,); "
+            f"got {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}."
+        )
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = dist_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    loss = (dist_pos - dist_neg + margin).clamp(min=0)
+    return _finish_loss("triplet_margin_loss", _reduce(loss, reduction), anchor)
+
+
+def poisson_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average=None,
+    eps: float = 1e-8,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of counts y under a Poisson of rate lambda:
+    loss_i = exp(x_i) - y_i x_i with log_input (x = log lambda), else x_i - y_i log(x_i + eps);
+    full adds Stirling's y log y - y + 0.5 log(2 pi y) for y > 1."""
+    _check_reduction("poisson_nll_loss", reduction)
+    _check_same_shape("poisson_nll_loss", input, target)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        t = target.array
+        safe = where(t > 1, target, np.ones_like(t))  # no log of 0 where the term is dropped
+        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
+        loss = loss + where(t > 1, stirling, np.zeros_like(t))
+    return _finish_loss("poisson_nll_loss", _reduce(loss, reduction), input)
+
+
+def gaussian_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of y under a Gaussian of mean x and variance var:
+    loss_i = 0.5 (log max(var_i, eps) + (x_i - y_i)^2 / max(var_i, eps)) (+ 0.5 log(2 pi)
+    with full). The clamp at eps changes the value only, not the gradient, as PyTorch.
+
+    Shape: input (N, *), target like input, var like input, or one dim short / size 1 in the
+    last dim (one variance for all features), or a float.
+    """
+    _check_reduction("gaussian_nll_loss", reduction)
+    if not isinstance(var, Tensor):
+        var = Tensor._make(np.full(input.shape, var, dtype=input.array.dtype))
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)  # one variance per sample: broadcast over the features
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ShapeError(
+                f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} for input "
+                f"{tuple(input.shape)}: give it the input's shape, or the input's shape with "
+                f"the last dim 1 or left out."
+            )
+    if np.any(var.array < 0):
+        raise ArgumentError(
+            "gaussian_nll_loss: var has negative entries; a variance is >= 0. Produce it "
+            "with softplus or exp of the model's output."
+        )
+    var = _clamp_value_only(var, eps)
+    diff = input - target
+    loss = (var.log() + diff * diff / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _finish_loss("gaussian_nll_loss", _reduce(loss, reduction), input)
+
+
 def __getattr__(name: str):
     # a PyTorch name this module lacks raises a teaching error, not a bare AttributeError
     from .. import compat
