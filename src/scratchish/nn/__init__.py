@@ -33,7 +33,16 @@ from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleDict, ModuleList, Sequential
 
 # Convolution, pooling and batch norm come from conv.py and batchnorm.py (another owner).
-from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
+from .conv import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout
 from .linear import Flatten, Identity, Linear, NonDynamicallyQuantizableLinear, Unflatten
@@ -68,6 +77,10 @@ from .normalization import (
 from .sparse import Embedding
 
 __all__ = [
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "Conv1d",
+    "MaxPool1d",
     "CosineEmbeddingLoss",
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",

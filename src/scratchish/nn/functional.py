@@ -35,7 +35,16 @@ from ..tensor import Tensor, where
 
 # conv/pool/batch norm live in conv.py and batchnorm.py; re-exported here as torch has them in F
 from .batchnorm import batch_norm  # noqa: F401, E402
-from .conv import adaptive_avg_pool2d, avg_pool2d, conv2d, max_pool2d  # noqa: F401, E402
+from .conv import (  # noqa: F401, E402
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
 
 
 # ----------------------------------------------------------------------------------------------
