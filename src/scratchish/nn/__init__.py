@@ -44,7 +44,7 @@ from .conv import (
     MaxPool2d,
 )
 from .distance import CosineSimilarity, PairwiseDistance
-from .dropout import Dropout
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, FeatureAlphaDropout
 from .linear import Flatten, Identity, Linear, NonDynamicallyQuantizableLinear, Unflatten
 from .loss import (
     BCELoss,
@@ -77,6 +77,10 @@ from .normalization import (
 from .sparse import Embedding
 
 __all__ = [
+    "AlphaDropout",
+    "Dropout1d",
+    "Dropout2d",
+    "FeatureAlphaDropout",
     "AdaptiveMaxPool2d",
     "AvgPool1d",
     "Conv1d",

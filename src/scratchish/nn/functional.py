@@ -390,6 +390,138 @@ def dropout(
     return out
 
 
+def _check_p(name: str, p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ArgumentError(f"{name}: dropout probability has to be between 0 and 1, but got {p}.")
+
+
+def _noise_dropout(x: Tensor, p: float, noise_shape: tuple, alpha: bool, generator=None) -> Tensor:
+    """PyTorch's dropout with a noise tensor of `noise_shape` (the input's shape, or one value
+    per (sample, channel) for feature dropout) drawn as bernoulli(1 - p) from the generator,
+    so that the same seed drops the same channels as PyTorch.
+
+    Plain: out = x * noise / (1 - p). Alpha (for SELU networks, Klambauer et al. 2017): a
+    dropped value becomes -alpha' = -1.7581 (where SELU saturates), then everything is scaled
+    by a and shifted so that mean 0 and variance 1 are kept:
+        out = a (x noise - alpha' (1 - noise)) + a alpha' p,  a = ((alpha'^2 p + 1)(1 - p))^-1/2
+    computed in PyTorch's order: b = (noise - 1) a alpha' + a alpha' p; out = x (a noise) + b.
+    """
+    if p == 1.0:  # everything dropped (also for alpha dropout, as PyTorch)
+        return x * np.zeros((), dtype=x.array.dtype)
+    gen = default_generator if generator is None else generator
+    noise = gen.bernoulli(1.0 - p, noise_shape, dtype=x.array.dtype)
+    if not alpha:
+        return x * (noise / (1.0 - p))
+    alpha_prime = 1.7580993408473766  # -(scale * alpha) of SELU: where SELU saturates
+    a = 1.0 / math.sqrt((alpha_prime * alpha_prime * p + 1) * (1 - p))
+    b = (noise - 1) * (alpha_prime * a) + alpha_prime * a * p
+    return x * (noise * a) + b
+
+
+def _feature_shape(x: Tensor) -> tuple:
+    """(N, C, 1, ..., 1): one noise value per sample and channel."""
+    return (x.shape[0], x.shape[1], *([1] * (x.ndim - 2)))
+
+
+def _feature_dropout(x: Tensor, p, training, inplace, alpha: bool, name: str) -> Tensor:
+    _check_p(name, p)
+    if not training or p == 0.0 or x.numel() == 0:
+        return x
+    if inplace:
+        return _in_place(x, lambda t: _noise_dropout(t, p, _feature_shape(t), alpha))
+    return _noise_dropout(x, p, _feature_shape(x), alpha)
+
+
+def dropout1d(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
+    """Zero whole channels (each with probability p) of sequences and scale the rest by
+    1 / (1 - p). Shape: (N, C, L) or (C, L)."""
+    _not_tensor("dropout1d", input)
+    if input.ndim not in (2, 3):
+        raise ShapeError(
+            f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+            f"{tuple(input.shape)}. dropout1d drops channels of sequences; for images use "
+            f"dropout2d, for single values dropout."
+        )
+    _check_p("dropout1d", p)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+
+    def drop(x: Tensor) -> Tensor:  # one sequence (C, L) is a batch of one
+        batched = x if x.ndim == 3 else x.unsqueeze(0)
+        out = _noise_dropout(batched, p, _feature_shape(batched), alpha=False)
+        return out if x.ndim == 3 else out.squeeze(0)
+
+    return _in_place(input, drop) if inplace else drop(input)
+
+
+def dropout2d(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
+    """Zero whole channels (feature maps) with probability p and scale the rest by
+    1 / (1 - p) (Tompson et al. 2015): neighbouring pixels are correlated, so dropping single
+    pixels hardly regularises a CNN. Shape: (N, C, H, W).
+
+    As PyTorch, a 3-D input is read as (N, C, L) (with a warning), not as one image.
+    """
+    _not_tensor("dropout2d", input)
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated "
+            "and will result in an error in a future release. To retain the behavior "
+            "and silence this warning, please use dropout instead. Note that dropout2d "
+            "exists to provide channel-wise dropout on inputs with 2 spatial dimensions, "
+            "a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+            "1D dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+            "is the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return _feature_dropout(input, p, training, inplace, False, "dropout2d")
+
+
+def alpha_dropout(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Dropout for SELU networks: dropped values become SELU's saturation value and the
+    result is rescaled so that mean 0 and variance 1 are kept. Note training=False by
+    default, as PyTorch's function (nn.AlphaDropout passes its mode)."""
+    _not_tensor("alpha_dropout", input)
+    _check_p("alpha_dropout", p)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if inplace:
+        return _in_place(input, lambda t: _noise_dropout(t, p, tuple(t.shape), True))
+    return _noise_dropout(input, p, tuple(input.shape), True)
+
+
+def feature_alpha_dropout(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """alpha_dropout of whole channels (one noise value per sample and channel)."""
+    _not_tensor("feature_alpha_dropout", input)
+    return _feature_dropout(input, p, training, inplace, True, "feature_alpha_dropout")
+
+
 def layer_norm(
     input: Tensor,
     normalized_shape,
