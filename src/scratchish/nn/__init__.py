@@ -75,8 +75,12 @@ from .normalization import (
     LocalResponseNorm,
 )
 from .sparse import Embedding
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
     "AlphaDropout",
     "Dropout1d",
     "Dropout2d",
