@@ -45,6 +45,7 @@ from .conv import (
 )
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, FeatureAlphaDropout
+from .fold import Fold, Unfold
 from .linear import Flatten, Identity, Linear, NonDynamicallyQuantizableLinear, Unflatten
 from .loss import (
     BCELoss,
@@ -78,6 +79,8 @@ from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "Fold",
+    "Unfold",
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",

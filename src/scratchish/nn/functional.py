@@ -45,6 +45,7 @@ from .conv import (  # noqa: F401, E402
     max_pool1d,
     max_pool2d,
 )
+from .fold import fold, unfold  # noqa: F401, E402
 from .upsampling import interpolate  # noqa: F401, E402
 
 
