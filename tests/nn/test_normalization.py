@@ -16,6 +16,10 @@ torch = optional_torch()
 _ZEROS = [[[0.0, 0.0, 0.0], [1.0, -2.0, 0.5], [1e-10, 0.0, -1e-10]]]
 
 
+def _pdist(p):
+    return lambda lib, x: lib.nn.functional.pdist(x, p=p)
+
+
 def _instance_norm(lib, x, w, b):
     return lib.nn.functional.instance_norm(x, weight=w, bias=b)
 
@@ -66,6 +70,23 @@ NORM_CASES = register_op_cases(
     ),
     OpCase("pdist", lambda lib, x: lib.nn.functional.pdist(x), [(5, 3)]),
     OpCase("pdist_p1", lambda lib, x: lib.nn.functional.pdist(x, p=1), [(4, 3)]),
+    OpCase("pdist_p3", lambda lib, x: lib.nn.functional.pdist(x, p=3), [(4, 3)]),
+    OpCase("pdist_inf", lambda lib, x: lib.nn.functional.pdist(x, p=float("inf")), [(4, 3)]),
+    *[
+        OpCase(  # equal rows (distance 0) and tied largest differences, where PyTorch's
+            # gradients are 0 and full (not shared) respectively
+            f"pdist_equal_rows_p{p}",
+            _pdist(p),
+            data=lambda: [[[1.0, 2.0], [1.0, 2.0], [0.0, 1.0], [3.0, -1.0]]],
+            gradcheck=False,
+        )
+        for p in (1.0, 2.0, 3.0, 1.5, float("inf"))
+    ],
+    OpCase(
+        "pairwise_distance_inf",
+        lambda lib, a, b: lib.nn.functional.pairwise_distance(a, b, p=float("inf")),
+        [(4, 5), (4, 5)],
+    ),
     OpCase(
         "group_norm",
         lambda lib, x, w, b: lib.nn.functional.group_norm(x, 2, w, b),

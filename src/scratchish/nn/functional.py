@@ -17,7 +17,13 @@ from collections import Counter
 import numpy as np
 
 from ..creation import pad as _pad
-from ..errors import ArgumentError, DTypeError, IndexOutOfRangeError, ShapeError
+from ..errors import (
+    ArgumentError,
+    DTypeError,
+    IndexOutOfRangeError,
+    ShapeError,
+    UnsupportedError,
+)
 from ..ops.elementwise import Add, LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
 from ..ops.matmul import Linear
 from ..ops.nn_ops import (
@@ -728,7 +734,7 @@ def pairwise_distance(
             f"pairwise_distance: x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} do not "
             f"broadcast; both should be (N, D) (or one of them (D,) or (1, D))."
         ) from None
-    return (diff + eps).norm(p, dim=-1, keepdim=keepdim)
+    return _distance_norm(diff + eps, p, -1, keepdim)
 
 
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002
@@ -741,7 +747,32 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002
             f"{tuple(input.shape)}. For batches use torch.cdist, or loop over the batch."
         )
     rows, cols = np.triu_indices(input.shape[0], k=1)
-    return (input[rows] - input[cols]).norm(p, dim=1)
+    return _distance_norm(input[rows] - input[cols], p, 1, False)
+
+
+def _distance_norm(diff: Tensor, p: float, dim: int, keepdim: bool) -> Tensor:
+    """||diff||_p along dim with PyTorch's gradients where distances are 0 or tie: a zero
+    difference (two equal rows) gets gradient 0 for every p, and for p = inf every element
+    that reaches the maximum gets the full gradient (Tensor.amax would share it)."""
+    if p == 2:
+        return diff.norm(2, dim, keepdim)  # Norm2: gradient 0 at the zero vector already
+    if p == 1:
+        return diff.abs().sum(dim, keepdim)
+    if p == math.inf:
+        size = diff.abs()
+        largest = size.amax(dim, keepdim=True).detach()
+        reaching = size * (size.array == largest.array)  # the elements at the maximum
+        # the value of the maximum, the slope of the sum over the elements that reach it
+        out = reaching.sum(dim, keepdim=True) - reaching.sum(dim, keepdim=True).detach()
+        out = out + largest
+        return out if keepdim else out.squeeze(dim)
+    if p <= 0:
+        raise UnsupportedError(f"distance: p={p} is not supported; use p > 0 or float('inf').")
+    total = (diff.abs() ** p).sum(dim, keepdim)  # sum |d|^p
+    zero = total.array == 0
+    # no (0)^(1/p - 1) = inf in the backward of an all-zero row: its distance is a constant 0
+    root = where(zero, np.ones_like(total.array), total) ** (1.0 / p)
+    return where(zero, np.zeros_like(total.array), root)
 
 
 def group_norm(
