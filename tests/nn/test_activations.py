@@ -37,6 +37,8 @@ ACTIVATIONS = [
     ("silu", ()),
     ("softplus", (2.0, 3.0)),
     ("logsigmoid", ()),
+    ("hardshrink", ()),
+    ("softshrink", (0.8,)),
 ]
 
 
@@ -62,6 +64,13 @@ ACTIVATION_CASES = register_op_cases(
         for name, args in ACTIVATIONS
     ],
     OpCase("glu", _f("glu"), [(3, 6)]),
+    OpCase("softmin", _f("softmin", dim=1), [(3, 4)]),
+    OpCase(  # float32 in, float64 out
+        "softmin_dtype",
+        lambda lib, x: lib.nn.functional.softmin(x, dim=0, dtype=lib.float64),
+        [(3, 4)],
+        dtypes=("float32",),
+    ),
     OpCase("glu_dim1", _f("glu", dim=1), [(2, 4, 3)]),
     OpCase("prelu_one", lambda lib, x, w: lib.nn.functional.prelu(x, w), [(4, 3), (1,)]),
     OpCase(
@@ -187,6 +196,10 @@ MODULES = [
     lambda m: m.SiLU(inplace=True),
     lambda m: m.PReLU(),
     lambda m: m.PReLU(4, init=0.1),
+    lambda m: m.Softmin(dim=1),
+    lambda m: m.Softmax2d(),
+    lambda m: m.Hardshrink(),
+    lambda m: m.Softshrink(0.3),
 ]
 
 
@@ -231,6 +244,10 @@ def test_activation_errors_teach():
         F.celu(sh.zeros(2), alpha=0.0)
     with pytest.raises(sh.DTypeError, match="sh.tensor"):
         F.elu([1.0, 2.0])
+    with pytest.raises(sh.ArgumentError, match="lambd"):
+        F.softshrink(sh.zeros(2), -1.0)
+    with pytest.raises(sh.ShapeError, match="Softmax2d"):
+        nn.Softmax2d()(sh.zeros(2, 3))
 
 
 def test_activations_keep_float32():

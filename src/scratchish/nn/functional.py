@@ -331,6 +331,23 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     return where(input.array > 0, input, input * slope)
 
 
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """out = x where |x| > lambd, else 0 (gradient 0 on [-lambd, lambd], as PyTorch)."""
+    _not_tensor("hardshrink", input)
+    return where(np.abs(input.array) > lambd, input, np.zeros_like(input.array))
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """out = x - lambd where x > lambd, x + lambd where x < -lambd, else 0 (the proximal step
+    of the L1 penalty)."""
+    _not_tensor("softshrink", input)
+    if lambd < 0:
+        raise ArgumentError(f"softshrink: lambd must be >= 0, but found {lambd}.")
+    x = input.array
+    shrunk = input - np.sign(x).astype(x.dtype) * lambd
+    return where(np.abs(x) > lambd, shrunk, np.zeros_like(x))
+
+
 def _softmax_dim(ndim: int, dim, name: str):
     if dim is not None:
         return dim
@@ -352,6 +369,12 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  #
     """out_i = x_i - log(sum_j exp(x_j)) along dim."""
     x = input if dtype is None else input.to(dtype)
     return LogSoftmax.apply(x, dim=_softmax_dim(x.ndim, dim, "log_softmax"))
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    """out = softmax(-x) along dim: the largest weight on the smallest value."""
+    x = input if dtype is None else input.to(dtype)
+    return Softmax.apply(-x, dim=_softmax_dim(x.ndim, dim, "softmin"))
 
 
 # ----------------------------------------------------------------------------------------------
