@@ -13,6 +13,21 @@ torch = optional_torch()
 
 LAYER_CASES = register_op_cases(
     OpCase(
+        "adaptive_avg_pool1d",
+        lambda lib, x: lib.nn.functional.adaptive_avg_pool1d(x, 3),
+        [(2, 3, 7)],
+    ),
+    OpCase(
+        "adaptive_max_pool1d",
+        lambda lib, x: lib.nn.functional.adaptive_max_pool1d(x, 3),
+        [(2, 3, 7)],
+    ),
+    OpCase(
+        "adaptive_max_pool1d_global_unbatched",
+        lambda lib, x: lib.nn.functional.adaptive_max_pool1d(x, 1),
+        [(3, 8)],
+    ),
+    OpCase(
         "conv1d",
         lambda lib, x, w, b: lib.nn.functional.conv1d(x, w, b, stride=2, padding=1),
         [(2, 3, 9), (4, 3, 3), (4,)],
@@ -77,6 +92,10 @@ def test_pooling_indices_match_torch(output_size):
     tout, tidx = torch.nn.functional.adaptive_max_pool2d(torch.tensor(a), output_size, True)
     np.testing.assert_array_equal(out.numpy(), tout.numpy())
     np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    out, idx = F.adaptive_max_pool1d(sh.tensor(a[0]), 4, return_indices=True)
+    tout, tidx = torch.nn.functional.adaptive_max_pool1d(torch.tensor(a[0]), 4, True)
+    np.testing.assert_array_equal(out.numpy(), tout.numpy())
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
     out, idx = F.max_pool1d(sh.tensor(a[0, 0]), 3, 2, return_indices=True)
     tout, tidx = torch.nn.functional.max_pool1d(torch.tensor(a[0, 0]), 3, 2, return_indices=True)
     np.testing.assert_array_equal(out.numpy(), tout.numpy())
@@ -122,6 +141,8 @@ def test_pool_modules_match_torch():
         (lambda m: m.AvgPool1d(3, 2, 1), (2, 3, 9)),
         (lambda m: m.AdaptiveMaxPool2d((2, 3)), (2, 3, 9, 8)),
         (lambda m: m.AdaptiveMaxPool2d(1), (3, 9, 8)),
+        (lambda m: m.AdaptiveAvgPool1d(1), (2, 3, 9)),
+        (lambda m: m.AdaptiveMaxPool1d(4), (3, 9)),
     ]:
         module, tmodule = make(nn), make(torch.nn)
         assert repr(module) == repr(tmodule)
@@ -147,3 +168,5 @@ def test_1d_layer_errors_teach():
         F.max_pool1d(sh.zeros(1, 2, 2), 3)
     with pytest.raises(sh.ArgumentError, match="output_size"):
         F.adaptive_max_pool2d(sh.zeros(1, 2, 4, 4), (1, 2, 3))
+    with pytest.raises(sh.ArgumentError, match="output_size must be an int or a 1-tuple"):
+        F.adaptive_avg_pool1d(sh.zeros(1, 2, 4), (2, 3))

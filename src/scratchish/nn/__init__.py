@@ -38,7 +38,9 @@ from .container import ModuleDict, ModuleList, Sequential
 
 # Convolution, pooling and batch norm come from conv.py and batchnorm.py (another owner).
 from .conv import (
+    AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
@@ -83,6 +85,8 @@ from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
     "Hardshrink",
     "Softmax2d",
     "Softmin",

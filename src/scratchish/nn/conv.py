@@ -572,6 +572,30 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     return out, Tensor._make(_adaptive_max_indices(input.array, size, out_size))
 
 
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:  # noqa: A002
+    """Average pooling of sequences to `output_size` values (adaptive_avg_pool2d on a row of
+    height 1); output_size=1 is the global average (d2l's TextCNN).
+
+    Shape: (N, C, L) or (C, L) -> (N, C, output_size).
+    """
+    who = "adaptive_avg_pool1d"
+    _sequence_dims(input, who, "C")
+    size = _positive((_single(output_size, "output_size", who),), "output_size", who)
+    return _as_row(input, lambda xb: adaptive_avg_pool2d(xb, (1, size[0])))
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
+    """Max pooling of sequences to `output_size` values (adaptive_max_pool2d on a row of
+    height 1); output_size=1 is the global max over time.
+
+    Shape: (N, C, L) or (C, L) -> (N, C, output_size); indices index L.
+    """
+    who = "adaptive_max_pool1d"
+    _sequence_dims(input, who, "C")
+    size = _positive((_single(output_size, "output_size", who),), "output_size", who)
+    return _as_row(input, lambda xb: adaptive_max_pool2d(xb, (1, size[0]), return_indices))
+
+
 def _windows(n: int, n_out: int) -> list:
     """PyTorch's adaptive windows [start, end) along an axis of n values for n_out outputs."""
     return [((i * n) // n_out, -((-(i + 1) * n) // n_out)) for i in range(n_out)]
@@ -965,6 +989,26 @@ class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
 
     def forward(self, input: Tensor):  # noqa: A002
         return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Average pooling of sequences to a fixed length (see adaptive_avg_pool1d).
+
+    Shape: (N, C, L) -> (N, C, output_size), or the same without N.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """Max pooling of sequences to a fixed length (see adaptive_max_pool1d).
+
+    Shape: (N, C, L) -> (N, C, output_size), or the same without N.
+    """
+
+    def forward(self, input: Tensor):  # noqa: A002
+        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 def _np_dtype(dtype):

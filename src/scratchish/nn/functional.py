@@ -42,7 +42,9 @@ from ..tensor import Tensor, where
 # conv/pool/batch norm live in conv.py and batchnorm.py; re-exported here as torch has them in F
 from .batchnorm import batch_norm  # noqa: F401, E402
 from .conv import (  # noqa: F401, E402
+    adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
     adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
