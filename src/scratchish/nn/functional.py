@@ -1,10 +1,12 @@
-"""nn.functional: the layers as functions (activations, linear, dropout, norms, attention)
-and the losses, as torch.nn.functional.
+"""nn.functional: the layers as functions (activations, linear, dropout, norms and distances,
+attention) and the losses, as torch.nn.functional. Convolution and pooling come from conv.py,
+batch_norm from batchnorm.py, interpolate from upsampling.py, fold/unfold from fold.py.
 
-Most are compositions of primitives; the fused ones (linear, gelu, cross_entropy, layer_norm,
-embedding, log-sigmoid) call an op from ops/ and are tested against their composed twins.
-Losses check their inputs and, with `set_debug(True)` (or SCRATCHISH_DEBUG=1), check their
-output for nan/inf. Read next: linear.py, loss.py.
+Most are compositions of primitives (their gradients come from the primitives, with
+PyTorch's conventions at kinks kept by choosing the branch); the fused ones (linear, gelu,
+cross_entropy, layer_norm, embedding, log-sigmoid) call an op from ops/ and are tested
+against their composed twins. Losses check their inputs and, with `set_debug(True)` (or
+SCRATCHISH_DEBUG=1), check their output for nan/inf. Read next: linear.py, loss.py.
 """
 
 from __future__ import annotations
