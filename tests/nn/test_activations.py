@@ -234,6 +234,8 @@ def test_prelu_module_defaults_and_state_dict():
 def test_activation_errors_teach():
     with pytest.raises(sh.ShapeError, match=r"dim -1 .* \(2, 5\) has size 5"):
         F.glu(sh.zeros(2, 5))
+    with pytest.raises(sh.IndexOutOfRangeError, match="dim=3 is out of range"):
+        F.glu(sh.zeros(2, 4), dim=3)
     with pytest.raises(sh.ShapeError, match=r"3 slopes .* 4 channels.*num_parameters=4"):
         F.prelu(sh.zeros(2, 4, 5), sh.zeros(3))
     with pytest.raises(sh.ArgumentError, match="min_val"):

@@ -229,6 +229,10 @@ def test_group_norm_is_layer_norm_with_one_group_and_instance_norm_with_c():
 
 
 def test_norm_errors_teach():
+    with pytest.raises(sh.IndexOutOfRangeError, match="single vector .* use dim=0"):
+        F.normalize(sh.randn(3))
+    with pytest.raises(sh.IndexOutOfRangeError, match="single vector .* use dim=0"):
+        F.cosine_similarity(sh.randn(3), sh.randn(3))
     with pytest.raises(sh.ShapeError, match=r"6 channels .* num_groups=4"):
         F.group_norm(sh.zeros(2, 6, 3), 4)
     with pytest.raises(sh.ArgumentError, match="divisible"):

@@ -137,6 +137,18 @@ def _in_place(input: Tensor, fn) -> Tensor:  # noqa: A002
     return input
 
 
+def _vector_dim(name: str, dim: int, ndim: int) -> None:
+    """A dim inside the input, with a hint for the classic slip: dim=1 (the default of
+    normalize and cosine_similarity, meant for batches of rows) on one single vector."""
+    if -max(ndim, 1) <= dim < max(ndim, 1):
+        return
+    hint = " For a single vector (a 1-D tensor) use dim=0 (or dim=-1)." if ndim == 1 else ""
+    raise IndexOutOfRangeError(
+        f"{name}: dim={dim} is out of range for an input with {ndim} dims (valid "
+        f"{-max(ndim, 1)} to {max(ndim, 1) - 1}).{hint}"
+    )
+
+
 def _not_tensor(name: str, input) -> None:  # noqa: A002
     if not isinstance(input, Tensor):
         raise DTypeError(
@@ -205,6 +217,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     _not_tensor("glu", input)
     if input.ndim == 0:
         raise ShapeError("glu does not support scalars because the halving size must be even.")
+    _vector_dim("glu", dim, input.ndim)
     size = input.shape[dim]
     if size % 2:
         raise ShapeError(
@@ -698,6 +711,7 @@ def normalize(
         [[0.6000000238418579, 0.800000011920929]]
     """
     _not_tensor("normalize", input)
+    _vector_dim("normalize", dim, input.ndim)
     result = input / input.norm(p, dim, keepdim=True).clamp(min=eps)
     if out is not None:
         out.copy_(result)
@@ -735,10 +749,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
             f"cosine_similarity: x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} do not "
             f"broadcast; give them the same shape, or size 1 where one should be repeated."
         ) from None
-    if not -len(shape) <= dim < max(len(shape), 1):
-        raise IndexOutOfRangeError(
-            f"cosine_similarity: dim={dim} is out of range for inputs of {len(shape)} dims."
-        )
+    _vector_dim("cosine_similarity", dim, len(shape))
     x1, x2 = x1.expand(*shape), x2.expand(*shape)
     n1 = _clamp_value_only(x1.norm(2, dim, keepdim=True), eps)
     n2 = _clamp_value_only(x2.norm(2, dim, keepdim=True), eps)
