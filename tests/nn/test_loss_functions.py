@@ -43,6 +43,12 @@ def _f(lib):
     return lib.nn.functional
 
 
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
 def _kl_div(lib, x, t, reduction):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # 'mean' warns in both libraries; tested below
@@ -69,6 +75,16 @@ LOSS_CASES = register_op_cases(
         "huber",
         lambda lib, x, t, r: _f(lib).huber_loss(x, t, reduction=r, delta=0.7),
         [(4, 3), (4, 3)],
+    ),
+    OpCase(  # a target that broadcasts (it warns in both libraries; tested below)
+        "huber_broadcast_target",
+        lambda lib, x, t: _quiet(_f(lib).huber_loss, x, t, reduction="sum"),
+        [(4, 3), (3,)],
+    ),
+    OpCase(
+        "kl_div_broadcast_target",
+        lambda lib, x, t: _f(lib).kl_div(x.log_softmax(-1), t.softmax(-1), reduction="sum"),
+        [(4, 3), (3,)],
     ),
     OpCase(
         "huber_weight",
@@ -193,6 +209,12 @@ def test_kl_div_mean_warns_and_zero_target_gradient():
     np.testing.assert_allclose(t.grad.numpy(), [[0.0 + 1.0, 1.0 + 0.5]])
     with pytest.raises(sh.ArgumentError, match="batchmean"):
         F.kl_div(x, t, reduction="avg")
+
+
+def test_broadcast_targets_warn_as_in_mse_loss():
+    for name in ("huber_loss", "soft_margin_loss", "poisson_nll_loss"):
+        with pytest.warns(UserWarning, match="broadcast"):
+            getattr(F, name)(sh.zeros(4, 1), sh.zeros(4))
 
 
 def test_soft_margin_stays_finite_where_torch_overflows():
