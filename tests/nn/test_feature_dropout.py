@@ -29,6 +29,8 @@ DROPOUT_CASES = register_op_cases(
     OpCase("dropout2d_3d_input", _seeded("dropout2d"), [(4, 5, 3)]),
     OpCase("dropout1d", _seeded("dropout1d"), [(4, 5, 3)]),
     OpCase("dropout1d_unbatched", _seeded("dropout1d"), [(6, 3)]),
+    OpCase("dropout3d", _seeded("dropout3d"), [(3, 4, 2, 2, 3)]),
+    OpCase("dropout3d_unbatched", _seeded("dropout3d"), [(4, 2, 2, 3)]),
     OpCase("alpha_dropout", _seeded("alpha_dropout"), [(6, 7)]),
     OpCase("feature_alpha_dropout", _seeded("feature_alpha_dropout"), [(4, 6, 2, 2)]),
 )
@@ -84,7 +86,7 @@ def test_dropout2d_warns_as_torch_for_3d_and_other_dims():
         F.dropout2d(sh.ones(2, 3), 0.5)
 
 
-@pytest.mark.parametrize("name", ["dropout1d", "dropout2d", "alpha_dropout"])
+@pytest.mark.parametrize("name", ["dropout1d", "dropout2d", "dropout3d", "alpha_dropout"])
 def test_inplace_dropout_matches_torch(name):
     if torch is None:
         pytest.skip("needs torch")
@@ -99,7 +101,7 @@ def test_inplace_dropout_matches_torch(name):
     np.testing.assert_array_equal(x.numpy(), tx.numpy())
 
 
-@pytest.mark.parametrize("cls", ["Dropout2d", "AlphaDropout", "FeatureAlphaDropout"])
+@pytest.mark.parametrize("cls", ["Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"])
 def test_dropout_modules_match_torch(cls):
     if torch is None:
         pytest.skip("needs torch")

@@ -144,11 +144,11 @@ def test_normalize_out_argument():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("cls", ["InstanceNorm1d", "InstanceNorm2d"])
+@pytest.mark.parametrize("cls", ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"])
 def test_instance_norm_module_running_stats_and_eval(cls, dtype):
     if torch is None:
         pytest.skip("needs torch")
-    shape = (3, 4, 5) if cls == "InstanceNorm1d" else (3, 4, 5, 2)
+    shape = {"InstanceNorm1d": (3, 4, 5), "InstanceNorm2d": (3, 4, 5, 2)}.get(cls, (2, 4, 3, 2, 2))
     module = getattr(nn, cls)(4, affine=True, track_running_stats=True, momentum=0.3)
     tmodule = getattr(torch.nn, cls)(4, affine=True, track_running_stats=True, momentum=0.3)
     assert repr(module) == repr(tmodule)

@@ -52,6 +52,14 @@ class Dropout2d(Dropout):
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
+class Dropout3d(Dropout):
+    """Zero whole channels of volumes (N, C, D, H, W) or (C, D, H, W) with probability p while
+    training (see F.dropout3d)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
 class AlphaDropout(Dropout):
     """Dropout that keeps SELU's mean 0 and variance 1 (see F.alpha_dropout)."""
 

@@ -495,16 +495,21 @@ def dropout1d(
             f"{tuple(input.shape)}. dropout1d drops channels of sequences; for images use "
             f"dropout2d, for single values dropout."
         )
-    _check_p("dropout1d", p)
-    if not training or p == 0.0 or input.numel() == 0:
-        return input
+    return _maybe_batched_dropout("dropout1d", input, p, training, inplace, batched_ndim=3)
 
-    def drop(x: Tensor) -> Tensor:  # one sequence (C, L) is a batch of one
-        batched = x if x.ndim == 3 else x.unsqueeze(0)
+
+def _maybe_batched_dropout(name: str, x: Tensor, p, training, inplace, batched_ndim: int):
+    """Feature dropout of a batch, or of one sample (one dim fewer) as a batch of one."""
+    _check_p(name, p)
+    if not training or p == 0.0 or x.numel() == 0:
+        return x
+
+    def drop(t: Tensor) -> Tensor:
+        batched = t if t.ndim == batched_ndim else t.unsqueeze(0)
         out = _noise_dropout(batched, p, _feature_shape(batched), alpha=False)
-        return out if x.ndim == 3 else out.squeeze(0)
+        return out if t.ndim == batched_ndim else out.squeeze(0)
 
-    return _in_place(input, drop) if inplace else drop(input)
+    return _in_place(x, drop) if inplace else drop(x)
 
 
 def dropout2d(
@@ -539,6 +544,27 @@ def dropout2d(
             stacklevel=2,
         )
     return _feature_dropout(input, p, training, inplace, False, "dropout2d")
+
+
+def dropout3d(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
+    """Zero whole channels of volumes with probability p and scale the rest by 1 / (1 - p).
+    Shape: (N, C, D, H, W) or (C, D, H, W)."""
+    _not_tensor("dropout3d", input)
+    if input.ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated "
+            "and will result in an error in a future release. To retain the behavior "
+            "and silence this warning, please use dropout instead. Note that dropout3d "
+            "exists to provide channel-wise dropout on inputs with 3 spatial dimensions, "
+            "a channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
+            stacklevel=2,
+        )
+    return _maybe_batched_dropout("dropout3d", input, p, training, inplace, batched_ndim=5)
 
 
 def alpha_dropout(

@@ -228,6 +228,15 @@ track_running_stats=False)
     batched_dims = 4
 
 
+class InstanceNorm3d(_InstanceNorm):
+    """Normalise every channel of every volume over its voxels; arguments as InstanceNorm1d.
+
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> same.
+    """
+
+    batched_dims = 5
+
+
 class LocalResponseNorm(Module):
     """Divide each value by (k + alpha / size * sum of squares over `size` neighbouring
     channels)^beta (AlexNet).
