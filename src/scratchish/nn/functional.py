@@ -213,7 +213,13 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     """Gated linear unit: split x in halves a, b along dim; out = a * sigmoid(b)
-    (Dauphin et al. 2016). Shape: (*, 2n, *) -> (*, n, *)."""
+    (Dauphin et al. 2016). Shape: (*, 2n, *) -> (*, n, *).
+
+    Example:
+        >>> import scratchish as sh
+        >>> glu(sh.tensor([1.0, 0.0])).tolist()
+        [0.5]
+    """
     _not_tensor("glu", input)
     if input.ndim == 0:
         raise ShapeError("glu does not support scalars because the halving size must be even.")
@@ -852,6 +858,11 @@ def group_norm(
     Written as layer_norm on the (N, G, C / G * spatial) view, which is the same statistics.
 
     Shape: (N, C, *) -> same; weight, bias (C,).
+
+    Example:
+        >>> import scratchish as sh
+        >>> group_norm(sh.tensor([[1.0, 3.0, 10.0, 20.0]]), 2).round(decimals=3).tolist()
+        [[-1.0, 1.0, -1.0, 1.0]]
     """
     _check_batched("group_norm", input, 2, "(N, C, ...)")
     n, channels = input.shape[0], input.shape[1]
@@ -1282,6 +1293,12 @@ def kl_div(
 
     Shape: input (N, *) log-probabilities, target broadcastable (probabilities, or
     log-probabilities with log_target=True) -> scalar, or the broadcast shape for 'none'.
+
+    Example:
+        >>> import scratchish as sh
+        >>> model, data = sh.tensor([[0.9, 0.1]]), sh.tensor([[0.5, 0.5]])
+        >>> round(kl_div(model.log(), data, reduction="batchmean").item(), 4)
+        0.5108
     """
     if reduction not in ("mean", "sum", "none", "batchmean"):
         raise ArgumentError(
@@ -1317,7 +1334,13 @@ def huber_loss(
     weight: Tensor | None = None,
 ) -> Tensor:
     """loss_i = 0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), d = x_i - y_i: squared
-    near the target, linear far from it (= delta * smooth_l1_loss with beta = delta)."""
+    near the target, linear far from it (= delta * smooth_l1_loss with beta = delta).
+
+    Example:
+        >>> import scratchish as sh
+        >>> huber_loss(sh.tensor([0.5, 3.0]), sh.tensor([0.0, 0.0]), reduction="none").tolist()
+        [0.125, 2.5]
+    """
     _check_reduction("huber_loss", reduction)
     _check_same_shape("huber_loss", input, target)
     if weight is not None and tuple(weight.shape) != tuple(input.shape):
