@@ -261,7 +261,8 @@ NEW_NN_NAMES = {
         "Conv1d MaxPool1d AvgPool1d AdaptiveMaxPool2d Dropout1d Dropout2d AlphaDropout "
         "FeatureAlphaDropout Upsample UpsamplingNearest2d UpsamplingBilinear2d Unfold Fold "
         "Softmin Softmax2d Hardshrink Softshrink AdaptiveAvgPool1d AdaptiveMaxPool1d "
-        "Dropout3d InstanceNorm3d"
+        "Dropout3d InstanceNorm3d RMSNorm ZeroPad1d ZeroPad2d ConstantPad1d ConstantPad2d "
+        "PixelShuffle PixelUnshuffle"
     ),
     "F": (
         "elu elu_ selu selu_ celu celu_ glu relu6 hardtanh hardtanh_ hardswish hardsigmoid "
@@ -272,7 +273,8 @@ NEW_NN_NAMES = {
         "multi_margin_loss poisson_nll_loss gaussian_nll_loss conv1d avg_pool1d max_pool1d "
         "adaptive_max_pool2d dropout1d dropout2d alpha_dropout feature_alpha_dropout "
         "interpolate unfold fold softmin hardshrink softshrink adaptive_avg_pool1d "
-        "adaptive_max_pool1d dropout3d"
+        "adaptive_max_pool1d dropout3d rms_norm pixel_shuffle pixel_unshuffle leaky_relu_ "
+        "upsample upsample_nearest upsample_bilinear"
     ),
 }
 

@@ -88,11 +88,27 @@ from .normalization import (
     InstanceNorm3d,
     LayerNorm,
     LocalResponseNorm,
+    RMSNorm,
+)
+from .padding import (
+    ConstantPad1d,
+    ConstantPad2d,
+    PixelShuffle,
+    PixelUnshuffle,
+    ZeroPad1d,
+    ZeroPad2d,
 )
 from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "RMSNorm",
     "Dropout3d",
     "InstanceNorm3d",
     "AdaptiveAvgPool1d",

@@ -354,6 +354,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     return where(input.array > 0, input, input * slope)
 
 
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """leaky_relu in place."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """out = x where |x| > lambd, else 0 (gradient 0 on [-lambd, lambd], as PyTorch)."""
     _not_tensor("hardshrink", input)
@@ -654,6 +659,75 @@ def embedding(
     return EmbeddingLookup.apply(weight, index=index, padding_idx=padding_idx)
 
 
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
+    """Move channels into space (Shi et al. 2016, sub-pixel convolution): each group of r * r
+    channels becomes an r x r block of pixels. Shape: (*, C * r^2, H, W) -> (*, C, H r, W r).
+
+    Example:
+        >>> import scratchish as sh
+        >>> pixel_shuffle(sh.arange(4.0).reshape(1, 4, 1, 1), 2).tolist()
+        [[[[0.0, 1.0], [2.0, 3.0]]]]
+    """
+    _not_tensor("pixel_shuffle", input)
+    r = upscale_factor
+    if input.ndim < 3 or input.shape[-3] % (r * r):
+        raise ShapeError(
+            f"pixel_shuffle: expects (*, C * r^2, H, W) with the channels (dim -3) divisible "
+            f"by upscale_factor^2 = {r * r}; got shape {tuple(input.shape)}."
+        )
+    *batch, channels, height, width = input.shape
+    n = len(batch)
+    x = input.reshape(*batch, channels // (r * r), r, r, height, width)
+    # (*, C, r, r, H, W) -> (*, C, H, r, W, r): row offset next to H, column offset next to W
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*batch, channels // (r * r), height * r, width * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
+    """The inverse of pixel_shuffle: every r x r block of pixels becomes r * r channels.
+    Shape: (*, C, H r, W r) -> (*, C * r^2, H, W)."""
+    _not_tensor("pixel_unshuffle", input)
+    r = downscale_factor
+    if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
+        raise ShapeError(
+            f"pixel_unshuffle: expects (*, C, H, W) with H and W divisible by "
+            f"downscale_factor={r}; got shape {tuple(input.shape)}."
+        )
+    *batch, channels, height, width = input.shape
+    n = len(batch)
+    x = input.reshape(*batch, channels, height // r, r, width // r, r)
+    # (*, C, H, r, W, r) -> (*, C, r, r, H, W)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*batch, channels * r * r, height // r, width // r)
+
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode="nearest", align_corners=None):  # noqa: A002
+    """Deprecated in PyTorch (it warns): interpolate under its old name."""
+    warnings.warn(
+        "nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:  # noqa: A002
+    """Deprecated in PyTorch (it warns): interpolate(mode='nearest')."""
+    warnings.warn(
+        "nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:  # noqa: A002
+    """Deprecated in PyTorch (it warns): interpolate(mode='bilinear', align_corners=True)."""
+    warnings.warn(
+        "nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 tensor of shape (*tensor.shape, num_classes), 1 at each index, 0 elsewhere;
     num_classes=-1 means max(tensor) + 1."""
@@ -875,6 +949,38 @@ def group_norm(
     grouped = input.reshape(n, num_groups, -1)
     out = LayerNorm.apply(grouped, None, None, n_dims=1, eps=eps).reshape(tuple(input.shape))
     return _channel_affine(out, weight, bias)
+
+
+def rms_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape,
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """out = x / sqrt(mean(x^2) + eps) * weight over the last len(normalized_shape) dims
+    (Zhang & Sennrich 2019; LLaMA's norm): layer_norm without the mean and the bias.
+    eps=None uses the machine epsilon of the input's dtype, as PyTorch.
+
+    Shape: (*, *normalized_shape) -> same.
+
+    Example:
+        >>> import scratchish as sh
+        >>> rms_norm(sh.tensor([[3.0, 4.0]]), (2,)).tolist()
+        [[0.8485281467437744, 1.1313709020614624]]
+    """
+    _not_tensor("rms_norm", input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape) :]) != shape:
+        raise ShapeError(
+            f"rms_norm: normalized_shape={list(shape)} must match the last dims of the input, "
+            f"but the input has shape {tuple(input.shape)}. Set normalized_shape to the "
+            f"feature size (usually input.shape[-1])."
+        )
+    if eps is None:
+        eps = float(np.finfo(input.array.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
 
 
 def _check_batched(name: str, input: Tensor, min_dims: int, layout: str) -> None:  # noqa: A002

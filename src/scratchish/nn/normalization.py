@@ -25,6 +25,13 @@ def _affine_parameters(module: Module, shape: tuple, affine: bool, bias: bool, d
     module.register_parameter("bias", Parameter(_empty(shape, dtype)) if learn_bias else None)
 
 
+def _as_shape(normalized_shape) -> tuple:
+    """An int or a sequence of sizes -> a tuple, as PyTorch keeps normalized_shape."""
+    if isinstance(normalized_shape, int):
+        return (normalized_shape,)
+    return tuple(normalized_shape)
+
+
 def _reset_affine(module: Module) -> None:
     """Start a norm layer as the identity: weight 1, bias 0."""
     if module.weight is not None:
@@ -61,9 +68,7 @@ class LayerNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = _as_shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype)
         self.reset_parameters()
@@ -78,6 +83,47 @@ class LayerNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
+
+
+class RMSNorm(Module):
+    """out = x / sqrt(mean(x^2) + eps) * weight over the last dims (see F.rms_norm): the norm
+    of LLaMA-style transformers. eps=None: the machine epsilon of the input's dtype.
+
+    Shape: (*, *normalized_shape) -> same.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.nn.RMSNorm(4)
+        RMSNorm((4,), eps=None, elementwise_affine=True)
+    """
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        _check_device(device)
+        self.normalized_shape = _as_shape(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        weight = Parameter(_empty(self.normalized_shape, dtype)) if elementwise_affine else None
+        self.register_parameter("weight", weight)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
         )
 
 
