@@ -20,6 +20,7 @@ SIGNS = np.where(_RNG.uniform(size=6) > 0.5, 1.0, -1.0)  # targets 1 / -1 for si
 HINGE_TARGET = np.array([[1.0, -1.0, 1.0], [-1.0, 0.0, 1.0]])  # 0: both terms, as PyTorch
 CLASSES = np.array([2, 0, 3, 3, 1])
 LABELS = (_RNG.uniform(size=(5, 4)) > 0.5).astype(float)
+LABEL_LISTS = np.array([[3, 0, -1, 1], [0, 1, 2, 3], [-1, 2, 0, 0], [1, 1, -1, 2], [2, -1, -1, -1]])
 COUNTS = np.array([[0.0, 1.0, 2.0], [5.0, 0.0, 3.0]])
 
 
@@ -154,6 +155,34 @@ LOSS_CASES = register_op_cases(
         [(5, 3), (5, 3), (5, 3)],
     ),
     *_loss_rows(
+        "multilabel_margin",
+        lambda lib, x, r: _f(lib).multilabel_margin_loss(x, lib.tensor(LABEL_LISTS), reduction=r),
+        [(5, 4)],
+    ),
+    OpCase(
+        "multilabel_margin_one_sample",
+        lambda lib, x: _f(lib).multilabel_margin_loss(x, lib.tensor(LABEL_LISTS[0])),
+        [(4,)],
+    ),
+    OpCase(
+        "triplet_with_distance_default",
+        lambda lib, a, p, n: _f(lib).triplet_margin_with_distance_loss(a, p, n, margin=2.0),
+        [(5, 3), (5, 3), (5, 3)],
+    ),
+    OpCase(
+        "triplet_with_cosine_distance_swap",
+        lambda lib, a, p, n: _f(lib).triplet_margin_with_distance_loss(
+            a,
+            p,
+            n,
+            distance_function=lambda x, y: 1 - _f(lib).cosine_similarity(x, y),
+            margin=0.5,
+            swap=True,
+            reduction="sum",
+        ),
+        [(5, 3), (5, 3), (5, 3)],
+    ),
+    *_loss_rows(
         "poisson_nll",
         lambda lib, x, r: _f(lib).poisson_nll_loss(x, _const(lib, COUNTS, x), reduction=r),
         [(2, 3)],
@@ -231,6 +260,7 @@ LOSS_MODULES = [
     (lambda m: m.MultiMarginLoss(p=2, margin=0.5), "x", "classes"),
     (lambda m: m.HingeEmbeddingLoss(margin=2.0), "x", "sign"),
     (lambda m: m.PoissonNLLLoss(full=True), "x", "counts"),
+    (lambda m: m.MultiLabelMarginLoss(reduction="sum"), "x", "label_lists"),
 ]
 
 
@@ -250,6 +280,7 @@ def test_loss_modules_match_torch(make, x_kind, t_kind):
         "labels": (rng.uniform(size=(5, 4)) > 0.5) * 1.0,
         "classes": rng.integers(0, 4, 5),
         "counts": rng.poisson(2.0, (5, 4)).astype(float),
+        "label_lists": LABEL_LISTS[:, ::-1].copy(),
     }
     t_np = targets[t_kind]
     module, tmodule = make(nn), make(torch.nn)
@@ -275,6 +306,7 @@ def test_three_input_loss_modules_match_torch():
         (lambda m: m.CosineEmbeddingLoss(margin=0.1, reduction="sum"), "signs"),
         (lambda m: m.TripletMarginLoss(margin=2.0, p=1.0, swap=True), "c"),
         (lambda m: m.GaussianNLLLoss(full=True, eps=1e-3), "var"),
+        (lambda m: m.TripletMarginWithDistanceLoss(margin=2.0, swap=True), "c"),
     ]:
         module, tmodule = make(nn), make(torch.nn)
         assert repr(module) == repr(tmodule)
@@ -308,4 +340,13 @@ def test_loss_errors_teach():
         F.multilabel_soft_margin_loss(sh.zeros(3, 2), sh.zeros(3))
     with pytest.raises(sh.ArgumentError, match="reduction"):
         F.huber_loss(sh.zeros(2), sh.zeros(2), reduction="avg")
+    with pytest.raises(sh.IndexOutOfRangeError, match="class index 7.*-1 ends"):
+        F.multilabel_margin_loss(sh.zeros(1, 4), sh.tensor([[3, 0, 7, -1]]))
+    with pytest.raises(sh.ShapeError, match="same shape"):
+        F.multilabel_margin_loss(sh.zeros(2, 4), sh.tensor([3, 0]))
+    with pytest.raises(sh.ArgumentError, match="margin must be greater than 0"):
+        nn.TripletMarginWithDistanceLoss(margin=-1.0)
+    assert repr(nn.TripletMarginWithDistanceLoss()) == (
+        "TripletMarginWithDistanceLoss(\n  (distance_function): PairwiseDistance()\n)"
+    )
     assert math.isfinite(F.poisson_nll_loss(sh.zeros(2), sh.zeros(2), full=True).item())

@@ -72,6 +72,7 @@ from .loss import (
     L1Loss,
     MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss,
     MultiMarginLoss,
     NLLLoss,
@@ -79,6 +80,7 @@ from .loss import (
     SmoothL1Loss,
     SoftMarginLoss,
     TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from .module import Module, Parameter, RemovableHandle, StateDictError
 from .normalization import (
@@ -102,6 +104,8 @@ from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "MultiLabelMarginLoss",
+    "TripletMarginWithDistanceLoss",
     "ConstantPad1d",
     "ConstantPad2d",
     "PixelShuffle",

@@ -1586,7 +1586,7 @@ def multi_margin_loss(
             f"{n_classes} classes (valid 0..{n_classes - 1})."
         )
     picked = x.gather(1, Tensor._make(t[:, None].astype(np.int64)))  # x_n[y_n], (N, 1)
-    terms = (x - picked + margin).clamp(min=0)
+    terms = Relu.apply(x - picked + margin)  # no gradient where the hinge is exactly 0, as PyTorch
     if p == 2:
         terms = terms * terms
     if weight is not None:
@@ -1660,12 +1660,95 @@ def triplet_margin_loss(
             f"triplet_margin_loss: anchor, positive and negative must all be (N, D) or (D,); "
             f"got {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}."
         )
-    dist_pos = pairwise_distance(anchor, positive, p, eps)
-    dist_neg = pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        dist_neg = dist_neg.minimum(pairwise_distance(positive, negative, p, eps))
-    loss = (dist_pos - dist_neg + margin).clamp(min=0)
+    distance = lambda a, b: pairwise_distance(a, b, p, eps)  # noqa: E731 - a short local name
+    loss = _triplet_hinge(anchor, positive, negative, distance, margin, swap)
     return _finish_loss("triplet_margin_loss", _reduce(loss, reduction), anchor)
+
+
+def _triplet_hinge(anchor, positive, negative, distance, margin: float, swap: bool) -> Tensor:
+    """max(0, d(a, p) - d(a, n) + margin), with d(a, n) replaced by min(d(a, n), d(p, n))
+    when swap."""
+    dist_pos = distance(anchor, positive)
+    dist_neg = distance(anchor, negative)
+    if swap:
+        dist_neg = dist_neg.minimum(distance(positive, negative))
+    return (dist_pos - dist_neg + margin).clamp(min=0)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function=None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """triplet_margin_loss with any distance: distance_function(x1, x2) -> (N,) distances
+    (default pairwise_distance), e.g. lambda a, b: 1 - F.cosine_similarity(a, b)."""
+    _check_reduction("triplet_margin_with_distance_loss", reduction)
+    if margin <= 0:
+        raise ArgumentError(
+            f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}."
+        )
+    if not (anchor.ndim == positive.ndim == negative.ndim):
+        raise ShapeError(
+            f"triplet_margin_with_distance_loss: anchor, positive and negative must have the "
+            f"same number of dims; got {tuple(anchor.shape)}, {tuple(positive.shape)} and "
+            f"{tuple(negative.shape)}."
+        )
+    distance = pairwise_distance if distance_function is None else distance_function
+    loss = _triplet_hinge(anchor, positive, negative, distance, margin, swap)
+    return _finish_loss("triplet_margin_with_distance_loss", _reduce(loss, reduction), anchor)
+
+
+def multilabel_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-label hinge loss: every true class should score at least 1 above every other:
+    loss_n = 1/C sum_{j in labels_n} sum_{i not in labels_n} max(0, 1 - (x_n[j] - x_n[i])).
+    The target row lists the labels' indices first and ends them with -1 (as PyTorch):
+    [3, 0, -1, 1] means classes 3 and 0.
+
+    Shape: input (N, C) or (C,), target of the same shape, int64 -> (N,) for 'none'.
+    """
+    _check_reduction("multilabel_margin_loss", reduction)
+    if input.ndim not in (1, 2) or tuple(target.shape) != tuple(input.shape):
+        raise ShapeError(
+            f"multilabel_margin_loss: input must be (N, C) or (C,) and the target the same "
+            f"shape; got {tuple(input.shape)} and {tuple(target.shape)}."
+        )
+    x = input if input.ndim == 2 else input.unsqueeze(0)
+    t = np.asarray(target.array).reshape(x.shape)
+    if t.dtype.kind not in "iu":
+        raise DTypeError("multilabel_margin_loss: target must hold class indices (int64).")
+    n_classes = x.shape[1]
+    # a label counts up to the first -1 of its row
+    listed = np.cumprod(t != -1, axis=1).astype(bool)
+    if np.any(listed & ((t < 0) | (t >= n_classes))):
+        bad = int(t[listed & ((t < 0) | (t >= n_classes))][0])
+        raise IndexOutOfRangeError(
+            f"multilabel_margin_loss: target holds class index {bad}, but the input has "
+            f"{n_classes} classes (valid 0..{n_classes - 1}; -1 ends a row's labels)."
+        )
+    safe = np.where(listed, t, 0).astype(np.int64)
+    # mark the labels; the unlisted slots write into an extra column that is dropped
+    is_label = np.zeros((x.shape[0], n_classes + 1), dtype=bool)
+    np.put_along_axis(is_label, np.where(listed, t, n_classes).astype(np.int64), True, axis=1)
+    is_label = is_label[:, :n_classes]
+    scores = x.gather(1, Tensor._make(safe))  # (N, C): x_n[label_j] in the listed slots
+    # (N, J, 1) against (N, 1, C): each listed label against every class
+    hinge = Relu.apply(1 - scores.unsqueeze(2) + x.unsqueeze(1))
+    pairs = (listed[:, :, None] & ~is_label[:, None, :]).astype(x.array.dtype)
+    loss = (hinge * pairs).sum((1, 2)) / n_classes
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return _finish_loss("multilabel_margin_loss", _reduce(loss, reduction), input)
 
 
 def poisson_nll_loss(
