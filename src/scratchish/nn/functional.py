@@ -11,6 +11,7 @@ SCRATCHISH_DEBUG=1), check their output for nan/inf. Read next: linear.py, loss.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
@@ -1660,7 +1661,7 @@ def triplet_margin_loss(
             f"triplet_margin_loss: anchor, positive and negative must all be (N, D) or (D,); "
             f"got {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}."
         )
-    distance = lambda a, b: pairwise_distance(a, b, p, eps)  # noqa: E731 - a short local name
+    distance = functools.partial(pairwise_distance, p=p, eps=eps)
     loss = _triplet_hinge(anchor, positive, negative, distance, margin, swap)
     return _finish_loss("triplet_margin_loss", _reduce(loss, reduction), anchor)
 
