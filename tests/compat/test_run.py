@@ -282,6 +282,46 @@ def test_torch_special_advice_names_functions_that_exist():
     assert [name for name in named if check_name(f"torch.{name}") is not None] == []
 
 
+NEW_NN_NAMES = {
+    "nn": (
+        "ELU SELU CELU GLU ReLU6 Hardtanh Hardswish Hardsigmoid Mish Softsign Tanhshrink "
+        "Threshold PReLU LogSigmoid Softplus GroupNorm InstanceNorm1d InstanceNorm2d "
+        "LocalResponseNorm CosineSimilarity PairwiseDistance KLDivLoss HuberLoss "
+        "MarginRankingLoss CosineEmbeddingLoss TripletMarginLoss HingeEmbeddingLoss "
+        "SoftMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss PoissonNLLLoss GaussianNLLLoss "
+        "Conv1d MaxPool1d AvgPool1d AdaptiveMaxPool2d Dropout1d Dropout2d AlphaDropout "
+        "FeatureAlphaDropout Upsample UpsamplingNearest2d UpsamplingBilinear2d Unfold Fold "
+        "Softmin Softmax2d Hardshrink Softshrink AdaptiveAvgPool1d AdaptiveMaxPool1d "
+        "Dropout3d InstanceNorm3d RMSNorm ZeroPad1d ZeroPad2d ConstantPad1d ConstantPad2d "
+        "PixelShuffle PixelUnshuffle MultiLabelMarginLoss TripletMarginWithDistanceLoss"
+    ),
+    "F": (
+        "elu elu_ selu selu_ celu celu_ glu relu6 hardtanh hardtanh_ hardswish hardsigmoid "
+        "mish softsign tanhshrink threshold threshold_ prelu silu logsigmoid softplus "
+        "normalize cosine_similarity pairwise_distance pdist group_norm instance_norm "
+        "local_response_norm kl_div huber_loss margin_ranking_loss cosine_embedding_loss "
+        "triplet_margin_loss hinge_embedding_loss soft_margin_loss multilabel_soft_margin_loss "
+        "multi_margin_loss poisson_nll_loss gaussian_nll_loss conv1d avg_pool1d max_pool1d "
+        "adaptive_max_pool2d dropout1d dropout2d alpha_dropout feature_alpha_dropout "
+        "interpolate unfold fold softmin hardshrink softshrink adaptive_avg_pool1d "
+        "adaptive_max_pool1d dropout3d rms_norm pixel_shuffle pixel_unshuffle leaky_relu_ "
+        "upsample upsample_nearest upsample_bilinear multilabel_margin_loss "
+        "triplet_margin_with_distance_loss"
+    ),
+}
+
+
+def test_check_knows_the_activations_norms_losses_and_layers_courses_use(tmp_path, capsys):
+    lines = ["import torch.nn as nn", "import torch.nn.functional as F"]
+    lines += [f"{owner}.{name}" for owner, names in NEW_NN_NAMES.items() for name in names.split()]
+    script = tmp_path / "layers.py"
+    script.write_text("\n".join(lines) + "\n")
+    code, out, _ = run(capsys, "run", "--check", str(script))
+    assert "NOT SUPPORTED" not in out
+    assert code == 0
+    assert out.splitlines()[-1] == f"{len(lines)} names, {len(lines)} supported, 0 not supported."
+
+
 # the comparisons come last: they wait for the torch subprocess started with the first test
 @pytest.mark.parametrize("name", list(COMPARED))
 def test_script_gives_torchs_numbers(name, torch_outputs, capsys):

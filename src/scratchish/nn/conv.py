@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import dtypes
+from ..creation import cat
 from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from ..ops import conv as ops
 from ..tensor import Tensor
@@ -380,10 +381,279 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     return _unbatched(input, lambda xb: ops.AdaptiveAvgPool2d.apply(xb, output_size=size))
 
 
+# ------------------------------------------------------------------------------ 1-d: a row of 2-d
+
+
+def _single(value, name: str, who: str) -> int:
+    """An int or a 1-tuple of an int -> the int, as torch's _single."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ArgumentError(f"{who}: {name} must be an int or a 1-tuple of ints; got {value!r}.")
+
+
+def _sequence_dims(x, who: str, expected: str) -> None:
+    """Accept (N, C, L) or one unbatched sequence (C, L), as PyTorch; explain the rest."""
+    _check_input(x, who)
+    if x.ndim in (2, 3):
+        return
+    fix = ""
+    if x.ndim == 4:
+        fix = " A 4-D input looks like images: use the 2-d layer (Conv2d, MaxPool2d, ...)."
+    elif x.ndim == 1:
+        fix = " Add the batch and channel dims with x.view(1, 1, -1)."
+    raise ShapeError(
+        f"{who} expects a 3-D input (N, {expected}, L), or a 2-D one ({expected}, L) for a "
+        f"single sequence; got {x.ndim}-D {tuple(x.shape)}.{fix}"
+    )
+
+
+def _as_row(x: Tensor, run):
+    """Run a 2-d function on a sequence seen as an image of height 1: (N, C, L) ->
+    (N, C, 1, L) -> run -> back to (N, C, L'). The 2-d code does the work and the backward."""
+    batched = x if x.ndim == 3 else x.unsqueeze(0)
+    out = run(batched.unsqueeze(2))
+    if isinstance(out, tuple):  # (values, indices)
+        return tuple(_unrow(o, x.ndim) for o in out)
+    return _unrow(out, x.ndim)
+
+
+def _unrow(out: Tensor, ndim: int) -> Tensor:
+    out = out.squeeze(2)
+    return out if ndim == 3 else out.squeeze(0)
+
+
+def conv1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D cross-correlation (PyTorch's conv1d), computed as conv2d on a row of height 1:
+    out[n, o, i] = bias[o] + sum_{c, p} weight[o, c, p] * x_padded[n, c, i * stride + p * dilation]
+
+    Args:
+        input: (N, C_in, L), or one sequence (C_in, L).
+        weight: (C_out, C_in, k). bias: (C_out,) or None.
+        stride, dilation: int. padding: int, 'valid' or 'same' (stride 1 only).
+        groups: 1 only.
+
+    Shape:
+        out: (N, C_out, L_out), L_out = floor((L + 2 * padding - dilation * (k - 1) - 1) /
+        stride) + 1.
+
+    Example:
+        >>> import scratchish as sh
+        >>> conv1d(sh.ones(1, 1, 4), sh.ones(1, 1, 2)).tolist()
+        [[[2.0, 2.0, 2.0]]]
+    """
+    return _conv1d(input, weight, bias, stride, padding, dilation, groups, who="conv1d")
+
+
+def _conv1d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Tensor:
+    _check_input(weight, who)
+    if weight.ndim != 3:
+        raise ShapeError(
+            f"{who}: weight must be 3-D (out_channels, in_channels, k); got shape "
+            f"{tuple(weight.shape)}."
+        )
+    _sequence_dims(x, who, str(weight.shape[1]))
+    if x.shape[-2] != weight.shape[1]:
+        raise ShapeError(
+            f"{who} expects input of shape (N, {weight.shape[1]}, L); got {tuple(x.shape)}: "
+            f"in_channels={weight.shape[1]} but the input has {x.shape[-2]} channels (dim -2). "
+            f"For (N, L, C) sequences (channels last, as RNNs take them) use "
+            f"x.transpose(1, 2)."
+        )
+    stride = (1, _single(stride, "stride", who))
+    dilation = (1, _single(dilation, "dilation", who))
+    padding = padding if isinstance(padding, str) else (0, _single(padding, "padding", who))
+    row_weight = weight.unsqueeze(2)  # (C_out, C_in, 1, k)
+    return _as_row(
+        x, lambda xb: _conv2d(xb, row_weight, bias, stride, padding, dilation, groups, who)
+    )
+
+
+def _pool_1d_settings(kernel_size, stride, padding, who: str) -> tuple:
+    """A 1-d pool's kernel, stride and padding as the pairs of a row: (1, k), (1, s), (0, p)."""
+    kernel = (1, _single(kernel_size, "kernel_size", who))
+    stride = kernel if stride is None or stride == [] else (1, _single(stride, "stride", who))
+    return kernel, stride, (0, _single(padding, "padding", who))
+
+
+def max_pool1d(
+    input: Tensor,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    """The largest value in each window of a sequence (max_pool2d on a row of height 1).
+
+    Shape: (N, C, L) or (C, L) -> (N, C, L_out); indices (with return_indices) index L.
+
+    Example:
+        >>> import scratchish as sh
+        >>> max_pool1d(sh.tensor([[1.0, 3.0, 2.0, 0.0]]), 2).tolist()
+        [[3.0, 2.0]]
+    """
+    who = "max_pool1d"
+    _sequence_dims(input, who, "C")
+    kernel, stride, pad = _pool_1d_settings(kernel_size, stride, padding, who)
+    dilation = (1, _single(dilation, "dilation", who))
+    return _as_row(
+        input,
+        lambda xb: max_pool2d(xb, kernel, stride, pad, dilation, ceil_mode, return_indices),
+    )
+
+
+def avg_pool1d(
+    input: Tensor,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """The mean of each window of a sequence (avg_pool2d on a row of height 1).
+
+    Shape: (N, C, L) or (C, L) -> (N, C, L_out).
+    """
+    who = "avg_pool1d"
+    _sequence_dims(input, who, "C")
+    kernel, stride, pad = _pool_1d_settings(kernel_size, stride, padding, who)
+    return _as_row(
+        input, lambda xb: avg_pool2d(xb, kernel, stride, pad, ceil_mode, count_include_pad)
+    )
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
+    """Max pooling whose windows are sized to give `output_size` (PyTorch's windows, as
+    adaptive_avg_pool2d: rows floor(i * H / h) to ceil((i + 1) * H / h) - 1).
+
+    When h divides H and w divides W the windows tile the image and max_pool2d does it (ties
+    go to the first maximum, as PyTorch); otherwise the max is taken over rows, then over
+    columns (a maximum over a rectangle), and a gradient at a tie is shared.
+
+    Shape: (N, C, H, W) or (C, H, W) -> (N, C, h, w); indices index H * W.
+
+    Example:
+        >>> import scratchish as sh
+        >>> adaptive_max_pool2d(sh.arange(16.0).reshape(1, 1, 4, 4), 1).tolist()
+        [[[[15.0]]]]
+    """
+    who = "adaptive_max_pool2d"
+    _check_input(input, who)
+    _image_dims(input, who, "C")
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size, output_size)
+    if not (isinstance(output_size, (tuple, list)) and len(output_size) == 2):
+        raise ArgumentError(
+            f"{who}: output_size must be an int or a pair (h, w); got {output_size!r}."
+        )
+    size = tuple(input.shape[-2:])
+    out_size = tuple(n if o is None else o for n, o in zip(size, output_size))
+    _positive(out_size, "output_size", who)
+    if size[0] % out_size[0] == 0 and size[1] % out_size[1] == 0:
+        kernel = (size[0] // out_size[0], size[1] // out_size[1])
+        return max_pool2d(input, kernel, kernel, return_indices=return_indices)
+    rows = [input[..., a:b, :].amax(-2, keepdim=True) for a, b in _windows(size[0], out_size[0])]
+    by_rows = cat(rows, -2)  # (..., h, W)
+    cols = [by_rows[..., a:b].amax(-1, keepdim=True) for a, b in _windows(size[1], out_size[1])]
+    out = cat(cols, -1)  # (..., h, w)
+    if not return_indices:
+        return out
+    return out, Tensor._make(_adaptive_max_indices(input.array, size, out_size))
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:  # noqa: A002
+    """Average pooling of sequences to `output_size` values (adaptive_avg_pool2d on a row of
+    height 1); output_size=1 is the global average (d2l's TextCNN).
+
+    Shape: (N, C, L) or (C, L) -> (N, C, output_size).
+    """
+    who = "adaptive_avg_pool1d"
+    _sequence_dims(input, who, "C")
+    size = _positive((_single(output_size, "output_size", who),), "output_size", who)
+    return _as_row(input, lambda xb: adaptive_avg_pool2d(xb, (1, size[0])))
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
+    """Max pooling of sequences to `output_size` values (adaptive_max_pool2d on a row of
+    height 1); output_size=1 is the global max over time.
+
+    Shape: (N, C, L) or (C, L) -> (N, C, output_size); indices index L.
+    """
+    who = "adaptive_max_pool1d"
+    _sequence_dims(input, who, "C")
+    size = _positive((_single(output_size, "output_size", who),), "output_size", who)
+    return _as_row(input, lambda xb: adaptive_max_pool2d(xb, (1, size[0]), return_indices))
+
+
+def _windows(n: int, n_out: int) -> list:
+    """PyTorch's adaptive windows [start, end) along an axis of n values for n_out outputs."""
+    return [((i * n) // n_out, -((-(i + 1) * n) // n_out)) for i in range(n_out)]
+
+
+def _adaptive_max_indices(x: np.ndarray, size: tuple, out_size: tuple) -> np.ndarray:
+    """The flat index (into H * W) of the first maximum of every adaptive window."""
+    out = np.empty((*x.shape[:-2], *out_size), dtype=np.int64)
+    for i, (r0, r1) in enumerate(_windows(size[0], out_size[0])):
+        for j, (c0, c1) in enumerate(_windows(size[1], out_size[1])):
+            window = x[..., r0:r1, c0:c1].reshape(*x.shape[:-2], -1)
+            flat = window.argmax(-1)
+            out[..., i, j] = (r0 + flat // (c1 - c0)) * size[1] + c0 + flat % (c1 - c0)
+    return out
+
+
 # ------------------------------------------------------------------------------ modules
 
 
-class Conv2d(Module):
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: their parameters, PyTorch's init, and the repr."""
+
+    def _make_parameters(self, bias: bool, dtype) -> None:
+        np_dtype = _np_dtype(dtype)
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        self.weight = Parameter(Tensor._make(np.empty(shape, dtype=np_dtype)))
+        if bias:
+            self.bias = Parameter(Tensor._make(np.empty(self.out_channels, dtype=np_dtype)))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's init, in its order: weight, then bias, from the default generator."""
+        # kaiming_uniform_ with a = sqrt(5): gain = sqrt(2 / (1 + 5)), bound = sqrt(3) * gain /
+        # sqrt(fan_in) = 1 / sqrt(fan_in)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.in_channels * math.prod(self.kernel_size)
+            bound = 1 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        n_dims = len(self.kernel_size)
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0,) * n_dims:
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * n_dims:
+            text += f", dilation={self.dilation}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+class Conv2d(_ConvNd):
     """A 2-D convolution layer: out = conv2d(x, weight, bias, stride, padding, dilation).
 
     Init as PyTorch (kaiming_uniform_ with a=sqrt(5), which comes to):
@@ -443,24 +713,7 @@ class Conv2d(Module):
         _conv_padding(padding, self.kernel_size, self.stride, self.dilation, who)  # check it
         self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", who)
         self.groups, self.padding_mode = groups, padding_mode
-        np_dtype = _np_dtype(dtype)
-        shape = (out_channels, in_channels, *self.kernel_size)
-        self.weight = Parameter(Tensor._make(np.empty(shape, dtype=np_dtype)))
-        if bias:
-            self.bias = Parameter(Tensor._make(np.empty(out_channels, dtype=np_dtype)))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """PyTorch's init, in its order: weight, then bias, from the default generator."""
-        # kaiming_uniform_ with a = sqrt(5): gain = sqrt(2 / (1 + 5)), bound = sqrt(3) * gain /
-        # sqrt(fan_in) = 1 / sqrt(fan_in)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in)
-            init.uniform_(self.bias, -bound, bound)
+        self._make_parameters(bias, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         who = f"Conv2d({self.in_channels}, {self.out_channels}, ...)"
@@ -474,19 +727,6 @@ class Conv2d(Module):
             self.groups,
             who,
         )
-
-    def extra_repr(self) -> str:
-        text = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}"
-        )
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text
 
 
 class MaxPool2d(Module):
@@ -609,6 +849,166 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class Conv1d(_ConvNd):
+    """A 1-D convolution layer over sequences (N, C, L): out = conv1d(x, weight, bias, ...).
+
+    Init as Conv2d (PyTorch's): weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    fan_in = in_channels * kernel_size, drawn in that order from the default generator.
+
+    Args:
+        in_channels, out_channels: channels of the input and of the output.
+        kernel_size, stride, dilation: int. padding: int, 'same' or 'valid'.
+        groups: 1 only. bias: learn an additive bias. padding_mode: 'zeros' only.
+
+    Shape:
+        (N, in_channels, L) -> (N, out_channels, L_out), or the same without N.
+
+    Example:
+        >>> import scratchish as sh
+        >>> Conv1d(8, 16, 3, padding=1)(sh.zeros(4, 8, 50)).shape
+        scratchish.Size([4, 16, 50])
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        who = f"Conv1d({in_channels}, {out_channels}, ...)"
+        if padding_mode != "zeros" or groups != 1:
+            raise UnsupportedError(
+                f"{who}: padding_mode={padding_mode!r}, groups={groups} is not supported yet; "
+                f"only padding_mode='zeros' and groups=1 are."
+            )
+        if in_channels < 1 or out_channels < 1:
+            raise ArgumentError(f"{who}: in_channels and out_channels must be positive.")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = (_single(kernel_size, "kernel_size", who),)
+        self.stride = (_single(stride, "stride", who),)
+        self.dilation = (_single(dilation, "dilation", who),)
+        _positive(self.kernel_size + self.stride + self.dilation, "sizes", who)
+        if isinstance(padding, str):
+            _conv_padding(padding, (1,) + self.kernel_size, (1,) + self.stride, (1, 1), who)
+            self.padding = padding
+        else:
+            self.padding = (_single(padding, "padding", who),)
+        self.groups, self.padding_mode = groups, padding_mode
+        self._make_parameters(bias, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        who = f"Conv1d({self.in_channels}, {self.out_channels}, ...)"
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return _conv1d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride[0],
+            padding,
+            self.dilation[0],
+            self.groups,
+            who,
+        )
+
+
+class MaxPool1d(MaxPool2d):
+    """Max pooling over sequences (see max_pool1d); settings as MaxPool2d, as ints.
+
+    Shape: (N, C, L) -> (N, C, L_out), or the same without N.
+    """
+
+    def forward(self, input: Tensor):  # noqa: A002
+        return max_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
+
+
+class AvgPool1d(AvgPool2d):
+    """Average pooling over sequences (see avg_pool1d); settings as AvgPool2d, kept as
+    1-tuples (PyTorch's repr).
+
+    Shape: (N, C, L) -> (N, C, L_out), or the same without N.
+    """
+
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        who = "AvgPool1d"
+        kernel = (_single(kernel_size, "kernel_size", who),)
+        stride = kernel if stride is None else (_single(stride, "stride", who),)
+        padding = (_single(padding, "padding", who),)
+        super().__init__(kernel, stride, padding, ceil_mode, count_include_pad)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return avg_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+        )
+
+
+class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
+    """Max pooling to a fixed output size (see adaptive_max_pool2d); the setting and repr are
+    AdaptiveAvgPool2d's.
+
+    Args:
+        output_size: int or (h, w); None keeps that input size. return_indices: also return
+            the argmax of each window.
+
+    Shape: (N, C, H, W) -> (N, C, h, w), or the same without N.
+    """
+
+    def __init__(self, output_size, return_indices: bool = False) -> None:
+        super().__init__(output_size)
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor):  # noqa: A002
+        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Average pooling of sequences to a fixed length (see adaptive_avg_pool1d).
+
+    Shape: (N, C, L) -> (N, C, output_size), or the same without N.
+    """
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """Max pooling of sequences to a fixed length (see adaptive_max_pool1d).
+
+    Shape: (N, C, L) -> (N, C, output_size), or the same without N.
+    """
+
+    def forward(self, input: Tensor):  # noqa: A002
+        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
 def _np_dtype(dtype):

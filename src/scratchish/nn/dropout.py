@@ -1,5 +1,6 @@
-"""Dropout: during training, zero each value with probability p and scale the rest by
-1 / (1 - p); in eval mode, pass values through. Read next: normalization.py.
+"""Dropout: during training, zero each value (or each channel: Dropout1d, Dropout2d) with
+probability p and scale the rest by 1 / (1 - p); AlphaDropout does the same for SELU networks.
+In eval mode, values pass through. Read next: normalization.py.
 """
 
 from __future__ import annotations
@@ -33,3 +34,41 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of sequences (N, C, L) or (C, L) with probability p while
+    training (see F.dropout1d)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(Dropout):
+    """Zero whole feature maps of images (N, C, H, W) with probability p while training
+    (see F.dropout2d); the mask is PyTorch's for the same seed."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of volumes (N, C, D, H, W) or (C, D, H, W) with probability p while
+    training (see F.dropout3d)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(Dropout):
+    """Dropout that keeps SELU's mean 0 and variance 1 (see F.alpha_dropout)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.alpha_dropout(input, self.p, self.training, self.inplace)
+
+
+class FeatureAlphaDropout(Dropout):
+    """Alpha dropout of whole channels (see F.feature_alpha_dropout)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.feature_alpha_dropout(input, self.p, self.training, self.inplace)

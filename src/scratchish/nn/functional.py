@@ -1,14 +1,17 @@
-"""nn.functional: the layers as functions (activations, linear, dropout, norms, attention)
-and the losses, as torch.nn.functional.
+"""nn.functional: the layers as functions (activations, linear, dropout, norms and distances,
+attention) and the losses, as torch.nn.functional. Convolution and pooling come from conv.py,
+batch_norm from batchnorm.py, interpolate from upsampling.py, fold/unfold from fold.py.
 
-Most are compositions of primitives; the fused ones (linear, gelu, cross_entropy, layer_norm,
-embedding, log-sigmoid) call an op from ops/ and are tested against their composed twins.
-Losses check their inputs and, with `set_debug(True)` (or SCRATCHISH_DEBUG=1), check their
-output for nan/inf. Read next: linear.py, loss.py.
+Most are compositions of primitives (their gradients come from the primitives, with
+PyTorch's conventions at kinks kept by choosing the branch); the fused ones (linear, gelu,
+cross_entropy, layer_norm, embedding, log-sigmoid) call an op from ops/ and are tested
+against their composed twins. Losses check their inputs and, with `set_debug(True)` (or
+SCRATCHISH_DEBUG=1), check their output for nan/inf. Read next: linear.py, loss.py.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
@@ -17,7 +20,13 @@ from collections import Counter
 import numpy as np
 
 from ..creation import pad as _pad
-from ..errors import ArgumentError, DTypeError, IndexOutOfRangeError, ShapeError
+from ..errors import (
+    ArgumentError,
+    DTypeError,
+    IndexOutOfRangeError,
+    ShapeError,
+    UnsupportedError,
+)
 from ..ops.elementwise import Add, LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
 from ..ops.matmul import Linear
 from ..ops.nn_ops import (
@@ -31,11 +40,24 @@ from ..ops.nn_ops import (
 )
 from ..ops.reduce import LogSoftmax, Softmax
 from ..random import default_generator
-from ..tensor import Tensor
+from ..tensor import Tensor, where
 
 # conv/pool/batch norm live in conv.py and batchnorm.py; re-exported here as torch has them in F
 from .batchnorm import batch_norm  # noqa: F401, E402
-from .conv import adaptive_avg_pool2d, avg_pool2d, conv2d, max_pool2d  # noqa: F401, E402
+from .conv import (  # noqa: F401, E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
+from .fold import fold, unfold  # noqa: F401, E402
+from .upsampling import interpolate  # noqa: F401, E402
 
 
 # ----------------------------------------------------------------------------------------------
@@ -87,6 +109,8 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x * sigmoid(x) (also called swish)."""
+    if inplace:
+        return _in_place(input, silu)
     return input * Sigmoid.apply(input)
 
 
@@ -100,6 +124,257 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     beta x > threshold, as PyTorch)."""
     soft = LogSigmoid.apply(input * -beta) * (-1.0 / beta)
     return Where.apply(input.array * beta > threshold, input, soft)
+
+
+def _in_place(input: Tensor, fn) -> Tensor:  # noqa: A002
+    """x's own values become fn(x), as PyTorch's `inplace=True` and `relu_`-style functions.
+
+    Inside a graph the op is recorded and x takes the result (so nodes that saved the old x
+    keep it); outside one the array is overwritten where it is, so views see the change."""
+    if input._needs_graph():
+        return input._become(fn(input))
+    input._note_write()
+    input.array[...] = fn(input).array
+    return input
+
+
+def _vector_dim(name: str, dim: int, ndim: int) -> None:
+    """A dim inside the input, with a hint for the classic slip: dim=1 (the default of
+    normalize and cosine_similarity, meant for batches of rows) on one single vector."""
+    if -max(ndim, 1) <= dim < max(ndim, 1):
+        return
+    hint = " For a single vector (a 1-D tensor) use dim=0 (or dim=-1)." if ndim == 1 else ""
+    raise IndexOutOfRangeError(
+        f"{name}: dim={dim} is out of range for an input with {ndim} dims (valid "
+        f"{-max(ndim, 1)} to {max(ndim, 1) - 1}).{hint}"
+    )
+
+
+def _not_tensor(name: str, input) -> None:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise DTypeError(
+            f"{name}: input must be a scratchish Tensor, got {type(input).__name__}. Convert it "
+            f"first: sh.tensor(data)."
+        )
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = x if x > 0 else alpha (exp(x) - 1) (Clevert et al. 2015); slope alpha at 0.
+
+    Example:
+        >>> import scratchish as sh
+        >>> elu(sh.tensor([-1.0, 2.0])).tolist()
+        [-0.6321205496788025, 2.0]
+    """
+    if inplace:
+        return _in_place(input, lambda x: elu(x, alpha))
+    _not_tensor("elu", input)
+    # exp of min(x, 0): the branch not taken must not overflow, or 0 * inf = nan in backward
+    negative = input.clamp(max=0).expm1() * alpha
+    return where(input.array > 0, input, negative)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """elu in place."""
+    return elu(input, alpha, inplace=True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = scale * elu(x, alpha), alpha = 1.6733, scale = 1.0507 (Klambauer et al. 2017):
+    keeps activations near mean 0 and variance 1 (self-normalising networks)."""
+    if inplace:
+        return _in_place(input, selu)
+    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def selu_(input: Tensor) -> Tensor:  # noqa: A002
+    """selu in place."""
+    return selu(input, inplace=True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (Barron 2017)."""
+    if alpha == 0:
+        raise ArgumentError("celu: alpha must not be 0 (it divides x); PyTorch's default is 1.0.")
+    if inplace:
+        return _in_place(input, lambda x: celu(x, alpha))
+    _not_tensor("celu", input)
+    negative = (input.clamp(max=0) * (1.0 / alpha)).expm1() * alpha
+    return where(input.array > 0, input, negative)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    """celu in place."""
+    return celu(input, alpha, inplace=True)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """Gated linear unit: split x in halves a, b along dim; out = a * sigmoid(b)
+    (Dauphin et al. 2016). Shape: (*, 2n, *) -> (*, n, *).
+
+    Example:
+        >>> import scratchish as sh
+        >>> glu(sh.tensor([1.0, 0.0])).tolist()
+        [0.5]
+    """
+    _not_tensor("glu", input)
+    if input.ndim == 0:
+        raise ShapeError("glu does not support scalars because the halving size must be even.")
+    _vector_dim("glu", dim, input.ndim)
+    size = input.shape[dim]
+    if size % 2:
+        raise ShapeError(
+            f"glu: the halving dimension must be even, but dim {dim} of the input "
+            f"{tuple(input.shape)} has size {size}. The layer before should give 2 * n features."
+        )
+    a, b = input.chunk(2, dim)
+    return a * Sigmoid.apply(b)
+
+
+def hardtanh(
+    input: Tensor,  # noqa: A002
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Tensor:
+    """out = clamp(x, min_val, max_val); the gradient is 1 strictly inside, 0 at the bounds
+    and outside (as PyTorch, whose hardtanh differs from clamp only there)."""
+    if min_val > max_val:
+        raise ArgumentError(
+            f"hardtanh: min_val ({min_val}) must be less than or equal to max_val ({max_val})."
+        )
+    if inplace:
+        return _in_place(input, lambda x: hardtanh(x, min_val, max_val))
+    _not_tensor("hardtanh", input)
+    x = input.array
+    inside = (x > min_val) & (x < max_val)
+    return where(inside, input, np.clip(x, min_val, max_val).astype(x.dtype, copy=False))
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    """hardtanh in place."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = min(max(x, 0), 6) = hardtanh(x, 0, 6) (MobileNet's activation)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = relu6(x + 3) / 6: 0 below -3, 1 above 3, a line between (slope 1/6 strictly
+    inside, 0 at -3 and 3, as PyTorch)."""
+    if inplace:
+        return _in_place(input, hardsigmoid)
+    _not_tensor("hardsigmoid", input)
+    x = input.array
+    flat = (x >= 3).astype(x.dtype)  # the value outside (-3, 3): 0 or 1
+    return where((x > -3) & (x < 3), input * (1.0 / 6.0) + 0.5, flat)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = x * relu6(x + 3) / 6 (MobileNetV3): 0 up to -3, x from 3 on, x (x + 3) / 6
+    between; the gradient at -3 is 0 and at 3 is 1, as PyTorch."""
+    if inplace:
+        return _in_place(input, hardswish)
+    _not_tensor("hardswish", input)
+    x = input.array
+    middle = input * (input + 3) * (1.0 / 6.0)
+    return where(x <= -3, np.zeros_like(x), where(x < 3, middle, input))
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """out = x * tanh(softplus(x)) (Misra 2019); softplus(x) = -logsigmoid(-x), stable."""
+    if inplace:
+        return _in_place(input, mish)
+    _not_tensor("mish", input)
+    return input * (-LogSigmoid.apply(-input)).tanh()
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """out = x / (1 + |x|)."""
+    _not_tensor("softsign", input)
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """out = x - tanh(x)."""
+    _not_tensor("tanhshrink", input)
+    return input - Tanh.apply(input)
+
+
+def threshold(
+    input: Tensor,  # noqa: A002
+    threshold: float,
+    value: float,
+    inplace: bool = False,
+) -> Tensor:
+    """out = x if x > threshold else value (gradient 1 where x > threshold, else 0)."""
+    if inplace:
+        return _in_place(input, lambda x: _threshold(x, threshold, value))
+    return _threshold(input, threshold, value)
+
+
+def _threshold(x: Tensor, limit: float, value: float) -> Tensor:
+    # apart from threshold() because PyTorch names its argument like the function
+    _not_tensor("threshold", x)
+    return where(x.array > limit, x, value)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
+    """threshold in place."""
+    return _in_place(input, lambda x: _threshold(x, threshold, value))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """out = x if x > 0 else weight * x, with a learned slope per channel (dim 1) or one for
+    all (He et al. 2015). Shape: weight (1,) or (C,) for input (N, C, *); slope w at 0."""
+    _not_tensor("prelu", input)
+    n_weights = weight.numel()
+    if weight.ndim > 1:
+        raise ShapeError(
+            f"prelu: weight must be a scalar or 1-D tensor (one slope, or one per channel); got "
+            f"shape {tuple(weight.shape)}."
+        )
+    slope = weight
+    if n_weights != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if n_weights != channels:
+            raise ShapeError(
+                f"prelu: weight has {n_weights} slopes but the input {tuple(input.shape)} has "
+                f"{channels} channels (dim 1). Use nn.PReLU(num_parameters={channels}), or "
+                f"num_parameters=1 for one shared slope."
+            )
+        slope = weight.reshape(n_weights, *([1] * (input.ndim - 2)))
+    elif weight.ndim == 1 and input.ndim == 0:
+        slope = weight.reshape(())
+    return where(input.array > 0, input, input * slope)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    """leaky_relu in place."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """out = x where |x| > lambd, else 0 (gradient 0 on [-lambd, lambd], as PyTorch)."""
+    _not_tensor("hardshrink", input)
+    return where(np.abs(input.array) > lambd, input, np.zeros_like(input.array))
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """out = x - lambd where x > lambd, x + lambd where x < -lambd, else 0 (the proximal step
+    of the L1 penalty)."""
+    _not_tensor("softshrink", input)
+    if lambd < 0:
+        raise ArgumentError(f"softshrink: lambd must be >= 0, but found {lambd}.")
+    x = input.array
+    shrunk = input - np.sign(x).astype(x.dtype) * lambd
+    return where(np.abs(x) > lambd, shrunk, np.zeros_like(x))
 
 
 def _softmax_dim(ndim: int, dim, name: str):
@@ -123,6 +398,12 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  #
     """out_i = x_i - log(sum_j exp(x_j)) along dim."""
     x = input if dtype is None else input.to(dtype)
     return LogSoftmax.apply(x, dim=_softmax_dim(x.ndim, dim, "log_softmax"))
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    """out = softmax(-x) along dim: the largest weight on the smallest value."""
+    x = input if dtype is None else input.to(dtype)
+    return Softmax.apply(-x, dim=_softmax_dim(x.ndim, dim, "softmin"))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -167,6 +448,164 @@ def dropout(
         input._requires_grad = out._requires_grad
         return input
     return out
+
+
+def _check_p(name: str, p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ArgumentError(f"{name}: dropout probability has to be between 0 and 1, but got {p}.")
+
+
+def _noise_dropout(x: Tensor, p: float, noise_shape: tuple, alpha: bool, generator=None) -> Tensor:
+    """PyTorch's dropout with a noise tensor of `noise_shape` (the input's shape, or one value
+    per (sample, channel) for feature dropout) drawn as bernoulli(1 - p) from the generator,
+    so that the same seed drops the same channels as PyTorch.
+
+    Plain: out = x * noise / (1 - p). Alpha (for SELU networks, Klambauer et al. 2017): a
+    dropped value becomes -alpha' = -1.7581 (where SELU saturates), then everything is scaled
+    by a and shifted so that mean 0 and variance 1 are kept:
+        out = a (x noise - alpha' (1 - noise)) + a alpha' p,  a = ((alpha'^2 p + 1)(1 - p))^-1/2
+    computed in PyTorch's order: b = (noise - 1) a alpha' + a alpha' p; out = x (a noise) + b.
+    """
+    if p == 1.0:  # everything dropped (also for alpha dropout, as PyTorch)
+        return x * np.zeros((), dtype=x.array.dtype)
+    gen = default_generator if generator is None else generator
+    noise = gen.bernoulli(1.0 - p, noise_shape, dtype=x.array.dtype)
+    if not alpha:
+        return x * (noise / (1.0 - p))
+    alpha_prime = 1.7580993408473766  # -(scale * alpha) of SELU: where SELU saturates
+    a = 1.0 / math.sqrt((alpha_prime * alpha_prime * p + 1) * (1 - p))
+    b = (noise - 1) * (alpha_prime * a) + alpha_prime * a * p
+    return x * (noise * a) + b
+
+
+def _feature_shape(x: Tensor) -> tuple:
+    """(N, C, 1, ..., 1): one noise value per sample and channel."""
+    return (x.shape[0], x.shape[1], *([1] * (x.ndim - 2)))
+
+
+def _feature_dropout(x: Tensor, p, training, inplace, alpha: bool, name: str) -> Tensor:
+    _check_p(name, p)
+    if not training or p == 0.0 or x.numel() == 0:
+        return x
+    if inplace:
+        return _in_place(x, lambda t: _noise_dropout(t, p, _feature_shape(t), alpha))
+    return _noise_dropout(x, p, _feature_shape(x), alpha)
+
+
+def dropout1d(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
+    """Zero whole channels (each with probability p) of sequences and scale the rest by
+    1 / (1 - p). Shape: (N, C, L) or (C, L)."""
+    _not_tensor("dropout1d", input)
+    if input.ndim not in (2, 3):
+        raise ShapeError(
+            f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+            f"{tuple(input.shape)}. dropout1d drops channels of sequences; for images use "
+            f"dropout2d, for single values dropout."
+        )
+    return _maybe_batched_dropout("dropout1d", input, p, training, inplace, batched_ndim=3)
+
+
+def _maybe_batched_dropout(name: str, x: Tensor, p, training, inplace, batched_ndim: int):
+    """Feature dropout of a batch, or of one sample (one dim fewer) as a batch of one."""
+    _check_p(name, p)
+    if not training or p == 0.0 or x.numel() == 0:
+        return x
+
+    def drop(t: Tensor) -> Tensor:
+        batched = t if t.ndim == batched_ndim else t.unsqueeze(0)
+        out = _noise_dropout(batched, p, _feature_shape(batched), alpha=False)
+        return out if t.ndim == batched_ndim else out.squeeze(0)
+
+    return _in_place(x, drop) if inplace else drop(x)
+
+
+def dropout2d(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
+    """Zero whole channels (feature maps) with probability p and scale the rest by
+    1 / (1 - p) (Tompson et al. 2015): neighbouring pixels are correlated, so dropping single
+    pixels hardly regularises a CNN. Shape: (N, C, H, W).
+
+    As PyTorch, a 3-D input is read as (N, C, L) (with a warning), not as one image.
+    """
+    _not_tensor("dropout2d", input)
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated "
+            "and will result in an error in a future release. To retain the behavior "
+            "and silence this warning, please use dropout instead. Note that dropout2d "
+            "exists to provide channel-wise dropout on inputs with 2 spatial dimensions, "
+            "a channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+            "1D dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+            "is the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
+    return _feature_dropout(input, p, training, inplace, False, "dropout2d")
+
+
+def dropout3d(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
+    """Zero whole channels of volumes with probability p and scale the rest by 1 / (1 - p).
+    Shape: (N, C, D, H, W) or (C, D, H, W)."""
+    _not_tensor("dropout3d", input)
+    if input.ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated "
+            "and will result in an error in a future release. To retain the behavior "
+            "and silence this warning, please use dropout instead. Note that dropout3d "
+            "exists to provide channel-wise dropout on inputs with 3 spatial dimensions, "
+            "a channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
+            stacklevel=2,
+        )
+    return _maybe_batched_dropout("dropout3d", input, p, training, inplace, batched_ndim=5)
+
+
+def alpha_dropout(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Dropout for SELU networks: dropped values become SELU's saturation value and the
+    result is rescaled so that mean 0 and variance 1 are kept. Note training=False by
+    default, as PyTorch's function (nn.AlphaDropout passes its mode)."""
+    _not_tensor("alpha_dropout", input)
+    _check_p("alpha_dropout", p)
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if inplace:
+        return _in_place(input, lambda t: _noise_dropout(t, p, tuple(t.shape), True))
+    return _noise_dropout(input, p, tuple(input.shape), True)
+
+
+def feature_alpha_dropout(
+    input: Tensor,  # noqa: A002
+    p: float = 0.5,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """alpha_dropout of whole channels (one noise value per sample and channel)."""
+    _not_tensor("feature_alpha_dropout", input)
+    return _feature_dropout(input, p, training, inplace, True, "feature_alpha_dropout")
 
 
 def layer_norm(
@@ -219,6 +658,75 @@ def embedding(
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     return EmbeddingLookup.apply(weight, index=index, padding_idx=padding_idx)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
+    """Move channels into space (Shi et al. 2016, sub-pixel convolution): each group of r * r
+    channels becomes an r x r block of pixels. Shape: (*, C * r^2, H, W) -> (*, C, H r, W r).
+
+    Example:
+        >>> import scratchish as sh
+        >>> pixel_shuffle(sh.arange(4.0).reshape(1, 4, 1, 1), 2).tolist()
+        [[[[0.0, 1.0], [2.0, 3.0]]]]
+    """
+    _not_tensor("pixel_shuffle", input)
+    r = upscale_factor
+    if input.ndim < 3 or input.shape[-3] % (r * r):
+        raise ShapeError(
+            f"pixel_shuffle: expects (*, C * r^2, H, W) with the channels (dim -3) divisible "
+            f"by upscale_factor^2 = {r * r}; got shape {tuple(input.shape)}."
+        )
+    *batch, channels, height, width = input.shape
+    n = len(batch)
+    x = input.reshape(*batch, channels // (r * r), r, r, height, width)
+    # (*, C, r, r, H, W) -> (*, C, H, r, W, r): row offset next to H, column offset next to W
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*batch, channels // (r * r), height * r, width * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
+    """The inverse of pixel_shuffle: every r x r block of pixels becomes r * r channels.
+    Shape: (*, C, H r, W r) -> (*, C * r^2, H, W)."""
+    _not_tensor("pixel_unshuffle", input)
+    r = downscale_factor
+    if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
+        raise ShapeError(
+            f"pixel_unshuffle: expects (*, C, H, W) with H and W divisible by "
+            f"downscale_factor={r}; got shape {tuple(input.shape)}."
+        )
+    *batch, channels, height, width = input.shape
+    n = len(batch)
+    x = input.reshape(*batch, channels, height // r, r, width // r, r)
+    # (*, C, H, r, W, r) -> (*, C, r, r, H, W)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*batch, channels * r * r, height // r, width // r)
+
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode="nearest", align_corners=None):  # noqa: A002
+    """Deprecated in PyTorch (it warns): interpolate under its old name."""
+    warnings.warn(
+        "nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:  # noqa: A002
+    """Deprecated in PyTorch (it warns): interpolate(mode='nearest')."""
+    warnings.warn(
+        "nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:  # noqa: A002
+    """Deprecated in PyTorch (it warns): interpolate(mode='bilinear', align_corners=True)."""
+    warnings.warn(
+        "nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -290,6 +798,285 @@ def scaled_dot_product_attention(
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights @ value  # (..., L, S) @ (..., S, Ev) -> (..., L, Ev)
+
+
+# ----------------------------------------------------------------------------------------------
+# normalisation and distances
+# ----------------------------------------------------------------------------------------------
+def normalize(
+    input: Tensor,  # noqa: A002
+    p: float = 2.0,
+    dim: int = 1,
+    eps: float = 1e-12,
+    out: Tensor | None = None,
+) -> Tensor:
+    """out = x / max(||x||_p, eps) along dim: unit vectors (a zero vector stays zero).
+
+    Example:
+        >>> import scratchish as sh
+        >>> normalize(sh.tensor([[3.0, 4.0]])).tolist()
+        [[0.6000000238418579, 0.800000011920929]]
+    """
+    _not_tensor("normalize", input)
+    _vector_dim("normalize", dim, input.ndim)
+    result = input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+    if out is not None:
+        out.copy_(result)
+        return out
+    return result
+
+
+def _clamp_value_only(norm: Tensor, eps: float) -> Tensor:
+    """max(norm, eps) in value, but with the gradient of norm itself: PyTorch clamps the norms
+    of cosine_similarity in place under no_grad, so its gradient ignores the clamp."""
+    short = norm.array < eps
+    if not short.any():
+        return norm
+    # norm - norm (a constant) + eps: the value eps, the slope of norm
+    return where(short, norm - norm.array + eps, norm)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """out = sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along dim (the cosine of the
+    angle between the vectors; 0 when one is zero). x1 and x2 broadcast.
+
+    Shape: x1 (*1, D, *2), x2 broadcastable to it -> the broadcast shape without dim.
+
+    Example:
+        >>> import scratchish as sh
+        >>> cosine_similarity(sh.tensor([[1.0, 0.0]]), sh.tensor([[1.0, 1.0]])).tolist()
+        [0.7071067690849304]
+    """
+    _not_tensor("cosine_similarity", x1)
+    _not_tensor("cosine_similarity", x2)
+    try:
+        shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    except ValueError:
+        raise ShapeError(
+            f"cosine_similarity: x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} do not "
+            f"broadcast; give them the same shape, or size 1 where one should be repeated."
+        ) from None
+    _vector_dim("cosine_similarity", dim, len(shape))
+    x1, x2 = x1.expand(*shape), x2.expand(*shape)
+    n1 = _clamp_value_only(x1.norm(2, dim, keepdim=True), eps)
+    n2 = _clamp_value_only(x2.norm(2, dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """out = ||x1 - x2 + eps||_p over the last dim (eps keeps the norm of equal rows off 0).
+
+    Shape: x1 (N, D) or (D,), x2 broadcastable -> (N,) (or (N, 1) with keepdim).
+    """
+    _not_tensor("pairwise_distance", x1)
+    _not_tensor("pairwise_distance", x2)
+    try:
+        diff = x1 - x2
+    except ShapeError:
+        raise ShapeError(
+            f"pairwise_distance: x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} do not "
+            f"broadcast; both should be (N, D) (or one of them (D,) or (1, D))."
+        ) from None
+    return _distance_norm(diff + eps, p, -1, keepdim)
+
+
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002
+    """The p-norm distance between every pair of rows i < j, in row-major order of the pairs
+    (the upper triangle of cdist, flattened). Shape: (N, M) -> (N (N - 1) / 2,)."""
+    _not_tensor("pdist", input)
+    if input.ndim != 2:
+        raise ShapeError(
+            f"pdist: the input must be 2-D (N rows of M features); got shape "
+            f"{tuple(input.shape)}. For batches use torch.cdist, or loop over the batch."
+        )
+    rows, cols = np.triu_indices(input.shape[0], k=1)
+    return _distance_norm(input[rows] - input[cols], p, 1, False)
+
+
+def _distance_norm(diff: Tensor, p: float, dim: int, keepdim: bool) -> Tensor:
+    """||diff||_p along dim with PyTorch's gradients where distances are 0 or tie: a zero
+    difference (two equal rows) gets gradient 0 for every p, and for p = inf every element
+    that reaches the maximum gets the full gradient (Tensor.amax would share it)."""
+    if p == 2:
+        return diff.norm(2, dim, keepdim)  # Norm2: gradient 0 at the zero vector already
+    if p == 1:
+        return diff.abs().sum(dim, keepdim)
+    if p == math.inf:
+        size = diff.abs()
+        largest = size.amax(dim, keepdim=True).detach()
+        reaching = size * (size.array == largest.array)  # the elements at the maximum
+        # the value of the maximum, the slope of the sum over the elements that reach it
+        out = reaching.sum(dim, keepdim=True) - reaching.sum(dim, keepdim=True).detach()
+        out = out + largest
+        return out if keepdim else out.squeeze(dim)
+    if p <= 0:
+        raise UnsupportedError(f"distance: p={p} is not supported; use p > 0 or float('inf').")
+    total = (diff.abs() ** p).sum(dim, keepdim)  # sum |d|^p
+    zero = total.array == 0
+    # no (0)^(1/p - 1) = inf in the backward of an all-zero row: its distance is a constant 0
+    root = where(zero, np.ones_like(total.array), total) ** (1.0 / p)
+    return where(zero, np.zeros_like(total.array), root)
+
+
+def group_norm(
+    input: Tensor,  # noqa: A002
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Split the C channels into num_groups groups and normalise each sample's group over
+    its channels and positions (Wu & He 2018), then out = xhat * weight + bias per channel.
+
+    Written as layer_norm on the (N, G, C / G * spatial) view, which is the same statistics.
+
+    Shape: (N, C, *) -> same; weight, bias (C,).
+
+    Example:
+        >>> import scratchish as sh
+        >>> group_norm(sh.tensor([[1.0, 3.0, 10.0, 20.0]]), 2).round(decimals=3).tolist()
+        [[-1.0, 1.0, -1.0, 1.0]]
+    """
+    _check_batched("group_norm", input, 2, "(N, C, ...)")
+    n, channels = input.shape[0], input.shape[1]
+    if num_groups < 1 or channels % num_groups:
+        raise ShapeError(
+            f"group_norm: the {channels} channels of the input {tuple(input.shape)} cannot be "
+            f"split into num_groups={num_groups} equal groups; num_groups must divide "
+            f"{channels}."
+        )
+    grouped = input.reshape(n, num_groups, -1)
+    out = LayerNorm.apply(grouped, None, None, n_dims=1, eps=eps).reshape(tuple(input.shape))
+    return _channel_affine(out, weight, bias)
+
+
+def rms_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape,
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """out = x / sqrt(mean(x^2) + eps) * weight over the last len(normalized_shape) dims
+    (Zhang & Sennrich 2019; LLaMA's norm): layer_norm without the mean and the bias.
+    eps=None uses the machine epsilon of the input's dtype, as PyTorch.
+
+    Shape: (*, *normalized_shape) -> same.
+
+    Example:
+        >>> import scratchish as sh
+        >>> rms_norm(sh.tensor([[3.0, 4.0]]), (2,)).tolist()
+        [[0.8485281467437744, 1.1313709020614624]]
+    """
+    _not_tensor("rms_norm", input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape) :]) != shape:
+        raise ShapeError(
+            f"rms_norm: normalized_shape={list(shape)} must match the last dims of the input, "
+            f"but the input has shape {tuple(input.shape)}. Set normalized_shape to the "
+            f"feature size (usually input.shape[-1])."
+        )
+    if eps is None:
+        eps = float(np.finfo(input.array.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def _check_batched(name: str, input: Tensor, min_dims: int, layout: str) -> None:  # noqa: A002
+    """A tensor with a batch dim, a channel dim and at least min_dims dims in all."""
+    _not_tensor(name, input)
+    if input.ndim < min_dims:
+        raise ShapeError(
+            f"{name}: expected a {min_dims}-D or higher input {layout}, got shape "
+            f"{tuple(input.shape)}. For one sample add the batch dim: x.unsqueeze(0)."
+        )
+
+
+def _channel_affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """x * weight + bias with one weight and bias per channel (dim 1)."""
+    per_channel = (-1, *([1] * (x.ndim - 2)))
+    if weight is not None:
+        x = x * weight.reshape(per_channel)
+    if bias is not None:
+        x = x + bias.reshape(per_channel)
+    return x
+
+
+def instance_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise every channel of every sample over its positions (Ulyanov et al. 2016),
+    then out = xhat * weight + bias per channel. As PyTorch: batch_norm on the input seen
+    as one sample of N * C channels; the running statistics, when given, move towards the
+    batch's mean of the instance means and unbiased variances.
+
+    Shape: (N, C, L) or (N, C, H, W) -> same.
+    """
+    _check_batched("instance_norm", input, 3, "(N, C, L) or (N, C, H, W)")
+    n, channels = input.shape[0], input.shape[1]
+    if use_input_stats and math.prod(input.shape[2:]) == 1:
+        raise ShapeError(
+            f"instance_norm: expected more than 1 spatial element when training, got input "
+            f"of shape {tuple(input.shape)}: one value has no variance."
+        )
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.numel() != channels:
+            raise ShapeError(
+                f"instance_norm: {name} has {t.numel()} values but the input "
+                f"{tuple(input.shape)} has {channels} channels in dim 1."
+            )
+    # as PyTorch: one channel per (sample, channel) pair, running statistics repeated
+    repeated_mean = None if running_mean is None else running_mean.detach().repeat(n)
+    repeated_var = None if running_var is None else running_var.detach().repeat(n)
+    flat = input.reshape(1, n * channels, *input.shape[2:])
+    out = batch_norm(
+        flat,
+        repeated_mean,
+        repeated_var,
+        training=use_input_stats,
+        momentum=momentum,
+        eps=eps,
+    ).reshape(tuple(input.shape))
+    for running, repeated in ((running_mean, repeated_mean), (running_var, repeated_var)):
+        if running is not None and use_input_stats:
+            running._note_write()
+            running.array[...] = repeated.array.reshape(n, channels).mean(0)
+    return _channel_affine(out, weight, bias)
+
+
+def local_response_norm(
+    input: Tensor,  # noqa: A002
+    size: int,
+    alpha: float = 1e-4,
+    beta: float = 0.75,
+    k: float = 1.0,
+) -> Tensor:
+    """out_c = x_c / (k + alpha / size * sum of x^2 over the `size` channels around c)^beta
+    (AlexNet, Krizhevsky et al. 2012); channels past the edges count as zeros.
+
+    Shape: (N, C, *) -> same.
+    """
+    _check_batched("local_response_norm", input, 3, "(N, C, L, ...)")
+    if input.numel() == 0:
+        return input
+    channels = input.shape[1]
+    squares = input * input
+    # zeros before and after along dim 1: size // 2 before, (size - 1) // 2 after
+    widths = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]
+    padded = _pad(squares, tuple(widths), "constant", 0.0)
+    window = padded[:, 0:channels]
+    for offset in range(1, size):
+        window = window + padded[:, offset : offset + channels]
+    return input / (window * (alpha / size) + k) ** beta
 
 
 # ----------------------------------------------------------------------------------------------
@@ -594,6 +1381,442 @@ def binary_cross_entropy_with_logits(
     if weight is not None:
         loss = loss * weight
     return _finish_loss("binary_cross_entropy_with_logits", _reduce(loss, reduction), input)
+
+
+def kl_div(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """Kullback-Leibler divergence KL(target || model) with the model given as log-probabilities:
+    loss_i = t_i (log t_i - x_i) (0 where t_i = 0), or exp(t_i) (t_i - x_i) when log_target.
+
+    reduction='batchmean' (sum / batch size) is the true KL divergence per sample; 'mean'
+    divides by every element and is kept only for PyTorch's sake (it warns, as PyTorch).
+    Differs from PyTorch: at target 0 the target's gradient is -x (PyTorch's is nan).
+
+    Shape: input (N, *) log-probabilities, target broadcastable (probabilities, or
+    log-probabilities with log_target=True) -> scalar, or the broadcast shape for 'none'.
+
+    Example:
+        >>> import scratchish as sh
+        >>> model, data = sh.tensor([[0.9, 0.1]]), sh.tensor([[0.5, 0.5]])
+        >>> round(kl_div(model.log(), data, reduction="batchmean").item(), 4)
+        0.5108
+    """
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ArgumentError(
+            f"kl_div: reduction must be 'batchmean', 'mean', 'sum' or 'none', got {reduction!r}."
+        )
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
+            stacklevel=2,
+        )
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # t log t with 0 at t = 0: the log of a safe 1 there, so no 0 * -inf = nan
+        t = target.array
+        safe = where(t > 0, target, np.ones_like(t))
+        loss = target * safe.log() - target * input
+    if reduction == "batchmean":
+        out = loss.sum() / (input.shape[0] if input.ndim else 1)
+    else:
+        out = _reduce(loss, reduction)
+    return _finish_loss("kl_div", out, input)
+
+
+def huber_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
+    """loss_i = 0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), d = x_i - y_i: squared
+    near the target, linear far from it (= delta * smooth_l1_loss with beta = delta).
+
+    Example:
+        >>> import scratchish as sh
+        >>> huber_loss(sh.tensor([0.5, 3.0]), sh.tensor([0.0, 0.0]), reduction="none").tolist()
+        [0.125, 2.5]
+    """
+    _check_reduction("huber_loss", reduction)
+    _check_same_shape("huber_loss", input, target)
+    if weight is not None and tuple(weight.shape) != tuple(input.shape):
+        raise ShapeError(
+            f"huber_loss: weight must have the input's shape {tuple(input.shape)}, got "
+            f"{tuple(weight.shape)}."
+        )
+    diff = input - target
+    loss = Where.apply(
+        np.abs(diff.array) < delta, diff * diff * 0.5, (diff.abs() - 0.5 * delta) * delta
+    )
+    if weight is not None:
+        loss = loss * weight
+    return _finish_loss("huber_loss", _reduce(loss, reduction), input)
+
+
+def _same_dims(name: str, *tensors: Tensor) -> None:
+    if len({t.ndim for t in tensors}) > 1:
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+        raise ShapeError(
+            f"{name}: all input tensors should have the same number of dims, but got shapes "
+            f"{shapes}. Give the target the inputs' shape (e.g. target.view(-1))."
+        )
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """loss_i = max(0, -y_i (x1_i - x2_i) + margin), y = 1 when x1 should rank higher,
+    -1 when x2 should."""
+    _check_reduction("margin_ranking_loss", reduction)
+    _same_dims("margin_ranking_loss", input1, input2, target)
+    loss = (-target * (input1 - input2) + margin).clamp(min=0)
+    return _finish_loss("margin_ranking_loss", _reduce(loss, reduction), input1)
+
+
+def hinge_embedding_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    margin: float = 1.0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """loss_i = x_i where y_i = 1, max(0, margin - x_i) where y_i = -1 (x usually a
+    distance: similar pairs pull together, dissimilar ones apart up to the margin)."""
+    _check_reduction("hinge_embedding_loss", reduction)
+    t = target.array if isinstance(target, Tensor) else np.asarray(target)
+    zeros = np.zeros(input.shape, dtype=input.array.dtype)
+    # as PyTorch: a target that is neither 1 nor -1 gets both terms
+    apart = where(t != 1, (margin - input).clamp(min=0), zeros)
+    together = where(t != -1, input, zeros)
+    return _finish_loss("hinge_embedding_loss", _reduce(apart + together, reduction), input)
+
+
+def soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """loss_i = log(1 + exp(-y_i x_i)), y in {1, -1}: logistic loss (written as
+    -logsigmoid(y x), which stays finite where PyTorch's log1p(exp(.)) overflows)."""
+    _check_reduction("soft_margin_loss", reduction)
+    _check_same_shape("soft_margin_loss", input, target)
+    loss = -LogSigmoid.apply(input * target)
+    return _finish_loss("soft_margin_loss", _reduce(loss, reduction), input)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Binary cross-entropy from logits for every class, averaged over the C classes:
+    loss_n = -1/C sum_c w_c (y_nc logsigmoid(x_nc) + (1 - y_nc) logsigmoid(-x_nc)).
+
+    Shape: input and target (N, C) (target 0/1 per class) -> (N,) for 'none', else scalar.
+    """
+    _check_reduction("multilabel_soft_margin_loss", reduction)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ShapeError(
+            f"multilabel_soft_margin_loss: target shape {tuple(target.shape)} must equal the "
+            f"input shape {tuple(input.shape)} (one 0/1 label per class)."
+        )
+    loss = -(target * LogSigmoid.apply(input) + (1 - target) * LogSigmoid.apply(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(input.ndim - 1) / input.shape[-1]
+    return _finish_loss("multilabel_soft_margin_loss", _reduce(loss, reduction), input)
+
+
+def multi_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-class hinge loss (the SVM loss of CS231n):
+    loss_n = 1/C sum_{j != y_n} w_{y_n} max(0, margin - x_n[y_n] + x_n[j])^p, p = 1 or 2.
+
+    Shape: input (N, C) or (C,), target (N,) or () class indices.
+    """
+    _check_reduction("multi_margin_loss", reduction)
+    if p not in (1, 2):
+        raise ArgumentError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}.")
+    if input.ndim not in (1, 2):
+        raise ShapeError(
+            f"multi_margin_loss: input must be (N, C) or (C,), got shape {tuple(input.shape)}."
+        )
+    x = input if input.ndim == 2 else input.unsqueeze(0)
+    n_classes = x.shape[1]
+    t = np.asarray(target.array if isinstance(target, Tensor) else target).reshape(-1)
+    if t.dtype.kind not in "iu" or t.shape != (x.shape[0],):
+        raise ShapeError(
+            f"multi_margin_loss: target must hold one class index (int64) per sample, shape "
+            f"({x.shape[0]},); got {t.dtype} of shape {tuple(np.shape(target))}."
+        )
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
+        bad = int(t.min()) if t.min() < 0 else int(t.max())
+        raise IndexOutOfRangeError(
+            f"multi_margin_loss: target holds class index {bad}, but the input has "
+            f"{n_classes} classes (valid 0..{n_classes - 1})."
+        )
+    picked = x.gather(1, Tensor._make(t[:, None].astype(np.int64)))  # x_n[y_n], (N, 1)
+    terms = Relu.apply(x - picked + margin)  # no gradient where the hinge is exactly 0, as PyTorch
+    if p == 2:
+        terms = terms * terms
+    if weight is not None:
+        terms = terms * weight.array[t][:, None]
+    others = np.arange(n_classes) != t[:, None]  # leave out j = y_n
+    loss = (terms * others.astype(x.array.dtype)).sum(1) / n_classes
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return _finish_loss("multi_margin_loss", _reduce(loss, reduction), input)
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """loss_i = 1 - cos(x1_i, x2_i) where y_i = 1, max(0, cos(x1_i, x2_i) - margin) where
+    y_i = -1. The cosine is sum(x1 x2) / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12)), as PyTorch.
+
+    Shape: input1, input2 (N, D) or (D,), target (N,) or () of 1 and -1.
+    """
+    _check_reduction("cosine_embedding_loss", reduction)
+    if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
+        raise ShapeError(
+            f"cosine_embedding_loss: input1 and input2 must both be (N, D) or (D,), got "
+            f"{tuple(input1.shape)} and {tuple(input2.shape)}."
+        )
+    if target.ndim != input1.ndim - 1:
+        raise ShapeError(
+            f"cosine_embedding_loss: for inputs {tuple(input1.shape)} the target must be "
+            f"{'(N,)' if input1.ndim == 2 else '0-D'} (one 1 or -1 per pair), got "
+            f"{tuple(target.shape)}."
+        )
+    dim = input1.ndim - 1
+    tiny = 1e-12
+    norms = ((input1 * input1).sum(dim) + tiny) * ((input2 * input2).sum(dim) + tiny)
+    cos = (input1 * input2).sum(dim) / norms.sqrt()
+    t = target.array
+    zeros = np.zeros(cos.shape, dtype=cos.array.dtype)
+    loss = where(t == 1, 1 - cos, zeros) + where(t == -1, (cos - margin).clamp(min=0), zeros)
+    return _finish_loss("cosine_embedding_loss", _reduce(loss, reduction), input1)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """loss_i = max(0, d(a_i, p_i) - d(a_i, n_i) + margin), d = pairwise_distance(., ., p, eps):
+    the anchor should be nearer the positive than the negative by the margin (FaceNet).
+    swap=True uses min(d(a, n), d(p, n)) as the negative distance (Balntas et al. 2016).
+
+    Shape: (N, D) or (D,) each -> (N,) for 'none', else scalar.
+    """
+    _check_reduction("triplet_margin_loss", reduction)
+    if margin <= 0:
+        raise ArgumentError(f"triplet_margin_loss: margin must be greater than 0, got {margin}.")
+    if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
+        raise ShapeError(
+            f"triplet_margin_loss: anchor, positive and negative must all be (N, D) or (D,); "
+            f"got {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}."
+        )
+    distance = functools.partial(pairwise_distance, p=p, eps=eps)
+    loss = _triplet_hinge(anchor, positive, negative, distance, margin, swap)
+    return _finish_loss("triplet_margin_loss", _reduce(loss, reduction), anchor)
+
+
+def _triplet_hinge(anchor, positive, negative, distance, margin: float, swap: bool) -> Tensor:
+    """max(0, d(a, p) - d(a, n) + margin), with d(a, n) replaced by min(d(a, n), d(p, n))
+    when swap."""
+    dist_pos = distance(anchor, positive)
+    dist_neg = distance(anchor, negative)
+    if swap:
+        dist_neg = dist_neg.minimum(distance(positive, negative))
+    return (dist_pos - dist_neg + margin).clamp(min=0)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function=None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """triplet_margin_loss with any distance: distance_function(x1, x2) -> (N,) distances
+    (default pairwise_distance), e.g. lambda a, b: 1 - F.cosine_similarity(a, b)."""
+    _check_reduction("triplet_margin_with_distance_loss", reduction)
+    if margin <= 0:
+        raise ArgumentError(
+            f"triplet_margin_with_distance_loss: margin must be greater than 0, got {margin}."
+        )
+    if not (anchor.ndim == positive.ndim == negative.ndim):
+        raise ShapeError(
+            f"triplet_margin_with_distance_loss: anchor, positive and negative must have the "
+            f"same number of dims; got {tuple(anchor.shape)}, {tuple(positive.shape)} and "
+            f"{tuple(negative.shape)}."
+        )
+    distance = pairwise_distance if distance_function is None else distance_function
+    loss = _triplet_hinge(anchor, positive, negative, distance, margin, swap)
+    return _finish_loss("triplet_margin_with_distance_loss", _reduce(loss, reduction), anchor)
+
+
+def multilabel_margin_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-label hinge loss: every true class should score at least 1 above every other:
+    loss_n = 1/C sum_{j in labels_n} sum_{i not in labels_n} max(0, 1 - (x_n[j] - x_n[i])).
+    The target row lists the labels' indices first and ends them with -1 (as PyTorch):
+    [3, 0, -1, 1] means classes 3 and 0.
+
+    Shape: input (N, C) or (C,), target of the same shape, int64 -> (N,) for 'none'.
+    """
+    _check_reduction("multilabel_margin_loss", reduction)
+    if input.ndim not in (1, 2) or tuple(target.shape) != tuple(input.shape):
+        raise ShapeError(
+            f"multilabel_margin_loss: input must be (N, C) or (C,) and the target the same "
+            f"shape; got {tuple(input.shape)} and {tuple(target.shape)}."
+        )
+    x = input if input.ndim == 2 else input.unsqueeze(0)
+    t = np.asarray(target.array).reshape(x.shape)
+    if t.dtype.kind not in "iu":
+        raise DTypeError("multilabel_margin_loss: target must hold class indices (int64).")
+    n_classes = x.shape[1]
+    # a label counts up to the first -1 of its row
+    listed = np.cumprod(t != -1, axis=1).astype(bool)
+    if np.any(listed & ((t < 0) | (t >= n_classes))):
+        bad = int(t[listed & ((t < 0) | (t >= n_classes))][0])
+        raise IndexOutOfRangeError(
+            f"multilabel_margin_loss: target holds class index {bad}, but the input has "
+            f"{n_classes} classes (valid 0..{n_classes - 1}; -1 ends a row's labels)."
+        )
+    safe = np.where(listed, t, 0).astype(np.int64)
+    # mark the labels; the unlisted slots write into an extra column that is dropped
+    is_label = np.zeros((x.shape[0], n_classes + 1), dtype=bool)
+    np.put_along_axis(is_label, np.where(listed, t, n_classes).astype(np.int64), True, axis=1)
+    is_label = is_label[:, :n_classes]
+    scores = x.gather(1, Tensor._make(safe))  # (N, C): x_n[label_j] in the listed slots
+    # (N, J, 1) against (N, 1, C): each listed label against every class
+    hinge = Relu.apply(1 - scores.unsqueeze(2) + x.unsqueeze(1))
+    pairs = (listed[:, :, None] & ~is_label[:, None, :]).astype(x.array.dtype)
+    loss = (hinge * pairs).sum((1, 2)) / n_classes
+    if input.ndim == 1:
+        loss = loss.reshape(())
+    return _finish_loss("multilabel_margin_loss", _reduce(loss, reduction), input)
+
+
+def poisson_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average=None,
+    eps: float = 1e-8,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of counts y under a Poisson of rate lambda:
+    loss_i = exp(x_i) - y_i x_i with log_input (x = log lambda), else x_i - y_i log(x_i + eps);
+    full adds Stirling's y log y - y + 0.5 log(2 pi y) for y > 1."""
+    _check_reduction("poisson_nll_loss", reduction)
+    _check_same_shape("poisson_nll_loss", input, target)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        t = target.array
+        safe = where(t > 1, target, np.ones_like(t))  # no log of 0 where the term is dropped
+        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
+        loss = loss + where(t > 1, stirling, np.zeros_like(t))
+    return _finish_loss("poisson_nll_loss", _reduce(loss, reduction), input)
+
+
+def gaussian_nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of y under a Gaussian of mean x and variance var:
+    loss_i = 0.5 (log max(var_i, eps) + (x_i - y_i)^2 / max(var_i, eps)) (+ 0.5 log(2 pi)
+    with full). The clamp at eps changes the value only, not the gradient, as PyTorch.
+
+    Shape: input (N, *), target like input, var like input, or one dim short / size 1 in the
+    last dim (one variance for all features), or a float.
+    """
+    _check_reduction("gaussian_nll_loss", reduction)
+    if not isinstance(var, Tensor):
+        var = Tensor._make(np.full(input.shape, var, dtype=input.array.dtype))
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)  # one variance per sample: broadcast over the features
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ShapeError(
+                f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} for input "
+                f"{tuple(input.shape)}: give it the input's shape, or the input's shape with "
+                f"the last dim 1 or left out."
+            )
+    if np.any(var.array < 0):
+        raise ArgumentError(
+            "gaussian_nll_loss: var has negative entries; a variance is >= 0. Produce it "
+            "with softplus or exp of the model's output."
+        )
+    var = _clamp_value_only(var, eps)
+    diff = input - target
+    loss = (var.log() + diff * diff / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _finish_loss("gaussian_nll_loss", _reduce(loss, reduction), input)
 
 
 def __getattr__(name: str):

@@ -1,0 +1,233 @@
+"""Resizing: interpolate (nearest, nearest-exact, linear, bilinear, area) and the Upsample
+layers, as torch.nn.functional.interpolate and torch.nn.Upsample.
+
+Each output position reads one input position (nearest) or mixes two neighbours per axis
+(linear), at the source coordinates PyTorch computes; it is all indexing and arithmetic on
+tensors, so the gradient comes from the indexing ops. Read next: fold.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import ArgumentError, ShapeError, UnsupportedError
+from ..tensor import Tensor
+from .conv import adaptive_avg_pool2d
+from .module import Module
+
+_LINEAR = {3: "linear", 4: "bilinear"}  # the linear mode of each input rank
+
+
+def interpolate(
+    input: Tensor,  # noqa: A002 - PyTorch's names
+    size=None,
+    scale_factor=None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
+    """Resize the spatial dims of (N, C, L) or (N, C, H, W) to `size`, or by `scale_factor`
+    (output size floor(in * scale_factor)).
+
+    mode='nearest': out[i] = x[min(floor(i * s), in - 1)], s = 1 / scale_factor (or in / out
+    when size is given or recompute_scale_factor=True), computed in float32 as PyTorch;
+    'nearest-exact' uses floor((i + 0.5) * s). 'linear' (3-D) / 'bilinear' (4-D) mix the two
+    neighbours of the source coordinate u = (i + 0.5) * s - 0.5 (at least 0), or with
+    align_corners=True u = i * (in - 1) / (out - 1), so that the corner pixels line up.
+    'area' is adaptive average pooling (4-D).
+
+    Shape: (N, C, *in) -> (N, C, *size).
+
+    Example:
+        >>> import scratchish as sh
+        >>> interpolate(sh.tensor([[[1.0, 2.0]]]), scale_factor=2).tolist()
+        [[[1.0, 1.0, 2.0, 2.0]]]
+        >>> interpolate(sh.tensor([[[1.0, 2.0]]]), size=3, mode="linear", align_corners=True)
+        tensor([[[1.0000, 1.5000, 2.0000]]])
+    """
+    who = "interpolate"
+    if not isinstance(input, Tensor):
+        raise ArgumentError(f"{who}: input must be a scratchish Tensor, got {type(input)}.")
+    if input.ndim not in (3, 4):
+        raise UnsupportedError(
+            f"{who}: input of {input.ndim} dims {tuple(input.shape)}; scratchish resizes "
+            f"3-D (N, C, L) and 4-D (N, C, H, W) inputs. For one image add the batch dim: "
+            f"x.unsqueeze(0)."
+        )
+    if antialias:
+        raise UnsupportedError(f"{who}: antialias=True is not supported; use antialias=False.")
+    n_spatial = input.ndim - 2
+    linear = _LINEAR[input.ndim]
+    if mode in ("linear", "bilinear", "bicubic", "trilinear"):
+        if mode != linear:
+            raise UnsupportedError(
+                f"{who}: mode={mode!r} with a {input.ndim}-D input {tuple(input.shape)}; "
+                f"scratchish resizes it with mode={linear!r} (or 'nearest', 'nearest-exact'"
+                f"{', area' if input.ndim == 4 else ''})."
+            )
+        align_corners = bool(align_corners)
+    elif mode in ("nearest", "nearest-exact", "area"):
+        if align_corners is not None:
+            raise ArgumentError(
+                "align_corners option can only be set with the interpolating modes: "
+                "linear | bilinear | bicubic | trilinear"
+            )
+    else:
+        raise ArgumentError(
+            f"{who}: unknown mode {mode!r}; use 'nearest', 'nearest-exact', {linear!r} or 'area'."
+        )
+    in_size = tuple(input.shape[2:])
+    out_size, scales = _output_size(in_size, size, scale_factor, recompute_scale_factor, who)
+    if mode == "area":
+        if input.ndim != 4:
+            raise UnsupportedError(f"{who}: mode='area' is supported for 4-D input only.")
+        return adaptive_avg_pool2d(input, out_size)
+    out = input
+    for axis in range(n_spatial):  # one axis at a time: resizing is separable
+        dim = 2 + axis
+        n_in, n_out, scale = in_size[axis], out_size[axis], scales[axis]
+        if mode == "nearest" or mode == "nearest-exact":
+            source = _nearest_source(n_in, n_out, scale, exact=mode == "nearest-exact")
+            out = out[(slice(None),) * dim + (source,)]
+        else:
+            out = _linear_axis(out, dim, n_in, n_out, scale, align_corners)
+    return out
+
+
+def _output_size(in_size: tuple, size, scale_factor, recompute, who: str) -> tuple:
+    """(output sizes, the scale factor each axis's kernel uses or None), as PyTorch."""
+    n = len(in_size)
+    if (size is None) == (scale_factor is None):
+        raise ArgumentError(
+            f"{who}: give exactly one of size and scale_factor "
+            f"({'both' if size is not None else 'neither'} given)."
+        )
+    if size is not None:
+        sizes = (size,) * n if isinstance(size, int) else tuple(size)
+        if len(sizes) != n or not all(isinstance(s, int) and s > 0 for s in sizes):
+            raise ShapeError(
+                f"{who}: size must be a positive int or {n} of them for an input with {n} "
+                f"spatial dims {in_size}; got {size!r}."
+            )
+        return sizes, (None,) * n
+    factors = (scale_factor,) * n if isinstance(scale_factor, (int, float)) else scale_factor
+    factors = tuple(float(f) for f in factors)
+    if len(factors) != n or min(factors) <= 0:
+        raise ArgumentError(
+            f"{who}: scale_factor must be a positive number or {n} of them for an input "
+            f"with {n} spatial dims {in_size}; got {scale_factor!r}."
+        )
+    sizes = tuple(math.floor(s * f) for s, f in zip(in_size, factors))
+    if min(sizes) < 1:
+        raise ShapeError(
+            f"{who}: scale_factor={scale_factor} makes the input's {in_size} into {sizes}: "
+            f"every output size must be at least 1."
+        )
+    return sizes, ((None,) * n if recompute else factors)
+
+
+def _source_scale(n_in: int, n_out: int, scale, dtype) -> np.ndarray:
+    """in / out, or 1 / scale_factor when one is given: PyTorch's compute_scales_value."""
+    if scale is not None and scale > 0:
+        return np.asarray(1.0 / scale, dtype=dtype)
+    return np.asarray(n_in, dtype=dtype) / np.asarray(n_out, dtype=dtype)
+
+
+def _nearest_source(n_in: int, n_out: int, scale, exact: bool) -> np.ndarray:
+    """The input index each output index copies, with PyTorch's roundings: a float32 scale;
+    i * scale in float32, (i + 0.5) * scale in float64 then float32 (nearest-exact)."""
+    s = _source_scale(n_in, n_out, scale, np.float32)
+    if exact:
+        source = ((np.arange(n_out) + 0.5) * np.float64(s)).astype(np.float32)
+    else:
+        source = np.arange(n_out, dtype=np.float32) * s
+    return np.minimum(np.floor(source).astype(np.int64), n_in - 1)
+
+
+def _linear_axis(x: Tensor, dim: int, n_in: int, n_out: int, scale, align_corners: bool):
+    """Linear interpolation along one axis: out[i] = (1 - l_i) x[i0_i] + l_i x[i1_i]."""
+    dtype = x.array.dtype
+    dst = np.arange(n_out, dtype=dtype)
+    if align_corners:
+        step = (np.asarray(n_in - 1, dtype) / (n_out - 1)) if n_out > 1 else np.asarray(0, dtype)
+        source = step * dst
+    else:  # PyTorch: the scale in the input's dtype, the coordinate in float64, then back
+        s = np.float64(_source_scale(n_in, n_out, scale, dtype))
+        source = np.maximum((s * (np.arange(n_out) + 0.5) - 0.5).astype(dtype), 0)
+    i0 = np.minimum(source.astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    weight1 = np.clip(source - i0, 0, 1).astype(dtype)
+    weight0 = (1 - weight1).astype(dtype)
+    shape = (-1,) + (1,) * (x.ndim - dim - 1)  # broadcast the weights along the later dims
+    index = (slice(None),) * dim
+    return x[index + (i0,)] * weight0.reshape(shape) + x[index + (i1,)] * weight1.reshape(shape)
+
+
+class Upsample(Module):
+    """Resize by `scale_factor` or to `size` (see interpolate): U-Nets, GAN generators and
+    fast.ai's decoders use it before a convolution.
+
+    Args:
+        size: int or tuple, the output size. scale_factor: number or tuple.
+        mode: 'nearest' (default), 'nearest-exact', 'linear', 'bilinear' or 'area'.
+        align_corners: for the linear modes. recompute_scale_factor: as interpolate.
+
+    Shape: (N, C, L) or (N, C, H, W) -> (N, C, *size).
+
+    Example:
+        >>> import scratchish as sh
+        >>> Upsample(scale_factor=2)(sh.zeros(1, 3, 4, 4)).shape
+        scratchish.Size([1, 3, 8, 8])
+    """
+
+    def __init__(
+        self,
+        size=None,
+        scale_factor=None,
+        mode: str = "nearest",
+        align_corners: bool | None = None,
+        recompute_scale_factor: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        if isinstance(scale_factor, tuple):
+            self.scale_factor = tuple(float(factor) for factor in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return interpolate(
+            input,
+            self.size,
+            self.scale_factor,
+            self.mode,
+            self.align_corners,
+            recompute_scale_factor=self.recompute_scale_factor,
+        )
+
+    def extra_repr(self) -> str:
+        if self.scale_factor is not None:
+            info = f"scale_factor={self.scale_factor!r}"
+        else:
+            info = f"size={self.size!r}"
+        return f"{info}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample(size, scale_factor, mode='nearest') for images."""
+
+    def __init__(self, size=None, scale_factor=None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample(size, scale_factor, mode='bilinear', align_corners=True) for images."""
+
+    def __init__(self, size=None, scale_factor=None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -1,0 +1,258 @@
+"""The activations of nn.functional and their modules against PyTorch: values and gradients
+(random inputs and the kinks, where PyTorch's one-sided conventions are matched), in-place
+forms, module reprs, and errors."""
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+from helpers import OpCase, check_gradcheck, check_parity, optional_torch, register_op_cases
+from scratchish import nn
+from scratchish.nn import functional as F
+
+torch = optional_torch()
+
+# the kinks of every activation below, and values around them
+KINKS = [[-6.5, -4.0, -3.0, -1.0, -1e-30, 0.0, 1e-30, 0.5, 1.0, 3.0, 6.0, 7.5, 30.0, -30.0]]
+
+
+def _f(name, *args, **kwargs):
+    return lambda lib, x: getattr(lib.nn.functional, name)(x, *args, **kwargs)
+
+
+ACTIVATIONS = [
+    ("elu", ()),
+    ("elu", (0.4,)),
+    ("selu", ()),
+    ("celu", (2.0,)),
+    ("relu6", ()),
+    ("hardtanh", ()),
+    ("hardtanh", (-2.0, 0.5)),
+    ("hardswish", ()),
+    ("hardsigmoid", ()),
+    ("mish", ()),
+    ("softsign", ()),
+    ("tanhshrink", ()),
+    ("threshold", (0.5, -2.0)),
+    ("silu", ()),
+    ("softplus", (2.0, 3.0)),
+    ("logsigmoid", ()),
+    ("hardshrink", ()),
+    ("softshrink", (0.8,)),
+]
+
+
+def _dtypes(name):
+    # PyTorch's float64 hardsigmoid gradient uses float32(1/6) = 0.16666667163 as its slope;
+    # ours is 1/6, so float64 parity is checked apart, in test_hardsigmoid_float64_slope
+    return ("float32",) if name == "hardsigmoid" else ("float64", "float32")
+
+
+ACTIVATION_CASES = register_op_cases(
+    *[
+        OpCase(f"{name}{args}", _f(name, *args), [(3, 5)], ranges=(-7, 7), dtypes=_dtypes(name))
+        for name, args in ACTIVATIONS
+    ],
+    *[
+        OpCase(
+            f"{name}{args}_kinks",
+            _f(name, *args),
+            data=lambda: KINKS,
+            gradcheck=False,
+            dtypes=_dtypes(name),
+        )
+        for name, args in ACTIVATIONS
+    ],
+    OpCase("glu", _f("glu"), [(3, 6)]),
+    OpCase("softmin", _f("softmin", dim=1), [(3, 4)]),
+    OpCase(  # float32 in, float64 out
+        "softmin_dtype",
+        lambda lib, x: lib.nn.functional.softmin(x, dim=0, dtype=lib.float64),
+        [(3, 4)],
+        dtypes=("float32",),
+    ),
+    OpCase("glu_dim1", _f("glu", dim=1), [(2, 4, 3)]),
+    OpCase("prelu_one", lambda lib, x, w: lib.nn.functional.prelu(x, w), [(4, 3), (1,)]),
+    OpCase(
+        "prelu_channels",
+        lambda lib, x, w: lib.nn.functional.prelu(x, w),
+        [(2, 3, 4, 2), (3,)],
+    ),
+    OpCase(
+        "prelu_kinks",
+        lambda lib, x, w: lib.nn.functional.prelu(x, w),
+        data=lambda: [KINKS[0], [0.3]],
+        gradcheck=False,
+    ),
+)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", ACTIVATION_CASES, ids=str)
+def test_activation_parity(case, dtype):
+    check_parity(case, dtype)
+
+
+@pytest.mark.parametrize("case", ACTIVATION_CASES, ids=str)
+def test_activation_gradcheck(case):
+    check_gradcheck(case)
+
+
+def test_hardsigmoid_float64_slope():
+    if torch is None:
+        pytest.skip("needs torch")
+    a = np.array([-3.0, -1.0, 0.0, 2.9, 3.0])
+    x, tx = sh.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out, tout = F.hardsigmoid(x), torch.nn.functional.hardsigmoid(tx)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-15)
+    out.sum().backward()
+    tout.sum().backward()
+    assert x.grad.tolist() == [0.0, 1 / 6, 1 / 6, 1 / 6, 0.0]
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-7)
+
+
+def test_large_inputs_give_finite_gradients():
+    # exp of the branch not taken must not overflow into 0 * inf = nan
+    for name in ("elu", "selu", "celu", "mish"):
+        x = sh.tensor([100.0, 1000.0], requires_grad=True)
+        getattr(F, name)(x).sum().backward()
+        assert np.isfinite(x.grad.numpy()).all(), name
+
+
+INPLACE = [
+    ("elu", (0.5,)),
+    ("selu", ()),
+    ("celu", (1.5,)),
+    ("relu6", ()),
+    ("hardtanh", (-0.5, 0.5)),
+    ("hardswish", ()),
+    ("hardsigmoid", ()),
+    ("mish", ()),
+    ("silu", ()),
+    ("threshold", (0.1, 3.0)),
+]
+
+
+@pytest.mark.parametrize("name, args", INPLACE)
+def test_inplace_changes_the_tensor_and_keeps_the_gradient(name, args):
+    if torch is None:
+        pytest.skip("needs torch")
+    a = np.linspace(-5, 5, 12).reshape(3, 4)
+    x, tx = sh.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y, ty = x * 2, tx * 2  # not a leaf: in place is allowed inside the graph
+    out = getattr(F, name)(y, *args, inplace=True)
+    tout = getattr(torch.nn.functional, name)(ty, *args, inplace=True)
+    assert out is y
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12)
+    (out * sh.tensor(a)).sum().backward()
+    (tout * torch.tensor(a)).sum().backward()
+    rtol = 1e-7 if name == "hardsigmoid" else 1e-12  # see test_hardsigmoid_float64_slope
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=rtol, atol=1e-14)
+    # outside a graph the array itself changes, so views see it
+    base = sh.tensor(a.copy())
+    view = base[0]
+    getattr(F, name)(view, *args, inplace=True)
+    expected = getattr(torch.nn.functional, name)(torch.tensor(a[0]), *args)
+    np.testing.assert_allclose(base.numpy()[0], expected.numpy(), rtol=1e-12)
+
+
+def test_underscore_forms_and_leaf_error():
+    if torch is None:
+        pytest.skip("needs torch")
+    a = np.array([-2.0, -0.5, 0.5, 2.0])
+    for name, args in [("elu_", ()), ("selu_", ()), ("celu_", (2.0,)), ("hardtanh_", ())]:
+        x = sh.tensor(a.copy())
+        assert getattr(F, name)(x, *args) is x
+        expected = getattr(torch.nn.functional, name)(torch.tensor(a), *args)
+        np.testing.assert_allclose(x.numpy(), expected.numpy(), rtol=1e-12)
+    x = sh.tensor(a.copy())
+    F.threshold_(x, 0.0, 9.0)
+    assert x.tolist() == [9.0, 9.0, 0.5, 2.0]
+    with pytest.raises(sh.InPlaceError, match="leaf"):
+        F.elu(sh.tensor(a, requires_grad=True), inplace=True)
+
+
+MODULES = [
+    lambda m: m.ELU(),
+    lambda m: m.ELU(alpha=0.5, inplace=True),
+    lambda m: m.CELU(2.0),
+    lambda m: m.SELU(),
+    lambda m: m.SELU(inplace=True),
+    lambda m: m.ReLU6(),
+    lambda m: m.ReLU6(True),
+    lambda m: m.Hardtanh(),
+    lambda m: m.Hardtanh(-2, 2),
+    lambda m: m.Hardswish(),
+    lambda m: m.Hardsigmoid(),
+    lambda m: m.Mish(),
+    lambda m: m.Softsign(),
+    lambda m: m.Tanhshrink(),
+    lambda m: m.Threshold(0.1, 20),
+    lambda m: m.GLU(),
+    lambda m: m.GLU(dim=1),
+    lambda m: m.LogSigmoid(),
+    lambda m: m.Softplus(),
+    lambda m: m.Softplus(beta=2, threshold=10),
+    lambda m: m.SiLU(inplace=True),
+    lambda m: m.PReLU(),
+    lambda m: m.PReLU(4, init=0.1),
+    lambda m: m.Softmin(dim=1),
+    lambda m: m.Softmax2d(),
+    lambda m: m.Hardshrink(),
+    lambda m: m.Softshrink(0.3),
+]
+
+
+@pytest.mark.parametrize("make", MODULES)
+def test_activation_modules_match_torch(make):
+    if torch is None:
+        pytest.skip("needs torch")
+    module, torch_module = make(nn), make(torch.nn)
+    assert repr(module) == repr(torch_module)
+    a = np.random.default_rng(0).uniform(-5, 5, (3, 4, 2))
+    x, tx = sh.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    module.double()
+    torch_module.double()
+    out, tout = module(x * 1), torch_module(tx * 1)  # x * 1: in-place layers need a non-leaf
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-12)
+    out.sum().backward()
+    tout.sum().backward()
+    rtol = 1e-7 if isinstance(module, nn.Hardsigmoid) else 1e-12  # float32(1/6), see above
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=rtol, atol=1e-14)
+    for (name, p), tp in zip(module.named_parameters(), torch_module.parameters()):
+        np.testing.assert_allclose(p.numpy(force=True), tp.detach().numpy(), err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-12, err_msg=name)
+
+
+def test_prelu_module_defaults_and_state_dict():
+    prelu = nn.PReLU(3)
+    assert prelu.weight.dtype == sh.float32 and prelu.weight.tolist() == [0.25] * 3
+    assert list(prelu.state_dict()) == ["weight"]
+    assert nn.PReLU(dtype=sh.float64).weight.dtype == sh.float64
+
+
+def test_activation_errors_teach():
+    with pytest.raises(sh.ShapeError, match=r"dim -1 .* \(2, 5\) has size 5"):
+        F.glu(sh.zeros(2, 5))
+    with pytest.raises(sh.IndexOutOfRangeError, match="dim=3 is out of range"):
+        F.glu(sh.zeros(2, 4), dim=3)
+    with pytest.raises(sh.ShapeError, match=r"3 slopes .* 4 channels.*num_parameters=4"):
+        F.prelu(sh.zeros(2, 4, 5), sh.zeros(3))
+    with pytest.raises(sh.ArgumentError, match="min_val"):
+        F.hardtanh(sh.zeros(2), 1.0, -1.0)
+    with pytest.raises(sh.ArgumentError, match="min_val"):
+        nn.Hardtanh(1.0, -1.0)
+    with pytest.raises(sh.ArgumentError, match="alpha"):
+        F.celu(sh.zeros(2), alpha=0.0)
+    with pytest.raises(sh.DTypeError, match="sh.tensor"):
+        F.elu([1.0, 2.0])
+    with pytest.raises(sh.ArgumentError, match="lambd"):
+        F.softshrink(sh.zeros(2), -1.0)
+    with pytest.raises(sh.ShapeError, match="Softmax2d"):
+        nn.Softmax2d()(sh.zeros(2, 3))
+
+
+def test_activations_keep_float32():
+    x = sh.randn(4)
+    for name, args in ACTIVATIONS:
+        assert getattr(F, name)(x, *args).dtype == sh.float32, name

@@ -1,0 +1,123 @@
+"""interpolate and the Upsample layers against PyTorch: every mode, size or scale_factor,
+align_corners both ways, values and gradients, module reprs, errors."""
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+from helpers import OpCase, check_gradcheck, check_parity, optional_torch, register_op_cases
+from scratchish import nn
+from scratchish.nn import functional as F
+
+torch = optional_torch()
+
+
+def _resize(**kwargs):
+    return lambda lib, x: lib.nn.functional.interpolate(x, **kwargs)
+
+
+RESIZE_CASES = register_op_cases(
+    OpCase("interpolate_nearest_x2", _resize(scale_factor=2), [(2, 3, 3, 4)]),
+    OpCase("interpolate_nearest_size", _resize(size=(5, 7)), [(1, 2, 3, 4)]),
+    OpCase("interpolate_nearest_down", _resize(scale_factor=0.6), [(1, 2, 6, 5)]),
+    OpCase(
+        "interpolate_nearest_exact",
+        _resize(size=(4, 7), mode="nearest-exact"),
+        [(1, 2, 3, 5)],
+    ),
+    OpCase("interpolate_nearest_1d", _resize(scale_factor=1.5), [(2, 3, 5)]),
+    OpCase(
+        "interpolate_bilinear",
+        _resize(scale_factor=2, mode="bilinear"),
+        [(2, 2, 3, 4)],
+    ),
+    OpCase(
+        "interpolate_bilinear_corners",
+        _resize(size=(5, 6), mode="bilinear", align_corners=True),
+        [(1, 2, 3, 4)],
+    ),
+    OpCase(
+        "interpolate_bilinear_down",
+        _resize(scale_factor=(0.5, 0.7), mode="bilinear"),
+        [(1, 2, 6, 7)],
+    ),
+    OpCase(
+        "interpolate_bilinear_recompute",
+        _resize(scale_factor=1.3, mode="bilinear", recompute_scale_factor=True),
+        [(1, 1, 4, 5)],
+    ),
+    OpCase(
+        "interpolate_linear",
+        _resize(size=7, mode="linear"),
+        [(2, 3, 4)],
+    ),
+    OpCase(
+        "interpolate_linear_corners_to_one",
+        _resize(size=1, mode="linear", align_corners=True),
+        [(2, 3, 4)],
+    ),
+    OpCase("interpolate_area", _resize(size=(2, 3), mode="area"), [(1, 2, 5, 7)]),
+)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", RESIZE_CASES, ids=str)
+def test_interpolate_parity(case, dtype):
+    check_parity(case, dtype)
+
+
+@pytest.mark.parametrize("case", RESIZE_CASES, ids=str)
+def test_interpolate_gradcheck(case):
+    check_gradcheck(case)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear"])
+@pytest.mark.parametrize("factor", [0.3, 0.5, 1.3, 1.7, 2.5, 3])
+def test_interpolate_scale_factors_pick_torchs_pixels(mode, factor):
+    # float32 index arithmetic, as PyTorch: with float64, output column 39 of 31 columns
+    # scaled by 1.3 would copy column 29 instead of PyTorch's 30
+    if torch is None:
+        pytest.skip("needs torch")
+    a = np.random.default_rng(0).standard_normal((1, 1, 10, 31)).astype(np.float32)
+    out = F.interpolate(sh.tensor(a), scale_factor=factor, mode=mode)
+    tout = torch.nn.functional.interpolate(torch.tensor(a), scale_factor=factor, mode=mode)
+    np.testing.assert_allclose(out.numpy(), tout.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_upsample_modules_match_torch():
+    if torch is None:
+        pytest.skip("needs torch")
+    a = np.random.default_rng(1).standard_normal((2, 3, 4, 5))
+    for make in [
+        lambda m: m.Upsample(scale_factor=2),
+        lambda m: m.Upsample(size=(6, 9), mode="bilinear"),
+        lambda m: m.Upsample(scale_factor=(2, 3), mode="bilinear", align_corners=True),
+        lambda m: m.Upsample(size=7, mode="nearest-exact"),
+        lambda m: m.UpsamplingNearest2d(scale_factor=2),
+        lambda m: m.UpsamplingBilinear2d(size=(3, 3)),
+    ]:
+        module, tmodule = make(nn), make(torch.nn)
+        assert repr(module) == repr(tmodule)
+        np.testing.assert_allclose(
+            module(sh.tensor(a)).numpy(), tmodule(torch.tensor(a)).numpy(), rtol=1e-12
+        )
+
+
+def test_interpolate_errors_teach():
+    x = sh.zeros(1, 2, 3, 3)
+    with pytest.raises(sh.ArgumentError, match="exactly one of size and scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(sh.ArgumentError, match="exactly one"):
+        F.interpolate(x, size=4, scale_factor=2)
+    with pytest.raises(sh.ArgumentError, match="align_corners option can only be set"):
+        F.interpolate(x, scale_factor=2, align_corners=True)
+    with pytest.raises(sh.UnsupportedError, match="'linear'"):
+        F.interpolate(sh.zeros(1, 2, 3), scale_factor=2, mode="bilinear")
+    with pytest.raises(sh.UnsupportedError, match="bilinear"):
+        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(sh.UnsupportedError, match="unsqueeze"):
+        F.interpolate(sh.zeros(3, 4), scale_factor=2)
+    with pytest.raises(sh.ShapeError, match="2 spatial dims"):
+        F.interpolate(x, size=(2, 2, 2))
+    with pytest.raises(sh.ArgumentError, match="unknown mode"):
+        F.interpolate(x, scale_factor=2, mode="cubic")
