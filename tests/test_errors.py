@@ -298,3 +298,29 @@ def test_arange_takes_a_one_element_tensor_as_torch():
     assert sh.arange(sh.tensor(3)).tolist() == [0, 1, 2]
     assert sh.arange(sh.tensor(3)).dtype == sh.int64
     assert sh.arange(sh.tensor(1.5)).dtype == sh.float32
+
+
+def _tensor_arguments():
+    """(function name, argument) for every argument after the first annotated `Tensor`."""
+    import inspect
+
+    pairs = []
+    for name in _function_forms():
+        fn = getattr(sh, name)
+        params = list(inspect.signature(inspect.unwrap(fn)).parameters.values())[1:]
+        pairs += [(name, p.name) for p in params if p.annotation == "Tensor"]
+    return pairs
+
+
+def test_many_functions_take_a_second_tensor():
+    pairs = set(_tensor_arguments())
+    assert len(pairs) > 30
+    assert {("maximum", "other"), ("kron", "other"), ("addmm", "mat1")} <= pairs
+
+
+@pytest.mark.parametrize("name, argument", _tensor_arguments())
+def test_a_second_tensor_argument_that_is_not_one_is_named(name, argument):
+    fn = getattr(sh, name)
+    error = raised(lambda: fn(sh.ones(2, 2), **{argument: [1.0, 2.0]}))
+    assert isinstance(error, sh.DTypeError)
+    assert str(error).startswith(f"{fn.__name__}: {argument} must be a Tensor, got list")

@@ -2234,22 +2234,48 @@ def _floating(x: Tensor) -> Tensor:
     return x if x.array.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
 
 
+_NOT_GIVEN = object()  # an argument left out: fn's own signature check reports it
+
+
 def takes_tensor(fn):
     """Decorator for a function form of a method (`sh.var(x)` is `x.var()`): its first
-    argument must be a Tensor. Without it, `sh.var([1, 2])` would fail inside with
-    "'list' object has no attribute 'var'"; with it, the error names the function, what it got
-    and how to make a tensor."""
+    argument, and any other argument annotated `Tensor` (`other: Tensor`), must be a Tensor,
+    as in torch. Without it, `sh.var([1, 2])` would fail inside with "'list' object has no
+    attribute 'var'"; with it, the error names the function, the argument, what it got and how
+    to make a tensor."""
     name = fn.__name__
-    first = next(iter(inspect.signature(fn).parameters))
+    params = list(inspect.signature(fn).parameters.values())
+    checks = [
+        (i, p.name)
+        for i, p in enumerate(params)
+        if (i == 0 or p.annotation in ("Tensor", Tensor)) and p.kind is p.POSITIONAL_OR_KEYWORD
+    ]
+    first = params[0].name
+
+    if len(checks) == 1:  # the common case, kept short: it runs on every call
+
+        @functools.wraps(fn)
+        def checked(*args, **kwargs):
+            value = args[0] if args else kwargs.get(first, _NOT_GIVEN)
+            if (
+                type(value) is not Tensor
+                and value is not _NOT_GIVEN
+                and not isinstance(value, Tensor)
+            ):
+                raise DTypeError(not_a_tensor(name, first, value))
+            return fn(*args, **kwargs)
+
+        return checked
 
     @functools.wraps(fn)
-    def checked(*args, **kwargs):
-        value = args[0] if args else kwargs.get(first)
-        if type(value) is not Tensor and not isinstance(value, Tensor):
-            raise DTypeError(not_a_tensor(name, first, value))
+    def checked_all(*args, **kwargs):
+        for i, argument in checks:
+            value = args[i] if i < len(args) else kwargs.get(argument, _NOT_GIVEN)
+            if value is not _NOT_GIVEN and not isinstance(value, Tensor):
+                raise DTypeError(not_a_tensor(name, argument, value))
         return fn(*args, **kwargs)
 
-    return checked
+    return checked_all
 
 
 def not_a_tensor(name: str, argument: str, value) -> str:
@@ -2263,7 +2289,7 @@ def not_a_tensor(name: str, argument: str, value) -> str:
     elif isinstance(value, np.ndarray):
         hint = "Convert the array first: sh.from_numpy(a) (shares memory) or sh.tensor(a)."
     elif isinstance(value, (builtins.int, builtins.float, builtins.bool)):
-        hint = f"For a plain number use Python's math module, or make one: sh.tensor({value!r})."
+        hint = f"Make one: sh.tensor({value!r}) (for plain numbers, Python's math module does)."
     elif isinstance(value, (list, tuple)):
         hint = f"Make one first: sh.tensor({_short_repr(value)})."
     else:
