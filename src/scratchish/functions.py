@@ -1152,6 +1152,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # no
     return input.masked_scatter(mask, source)
 
 
+@takes_tensor
 def searchsorted(
     sorted_sequence: Tensor,
     input,  # noqa: A002
@@ -1248,6 +1249,7 @@ def chain_matmul(*matrices: Tensor, out=None) -> Tensor:
     """matrices[0] @ matrices[1] @ ... (2-d each); torch deprecates it for linalg.multi_dot."""
     from .linalg import multi_dot
 
+    matrices = _tensors_of(matrices, "chain_matmul")
     for k, m in enumerate(matrices):
         if m.ndim != 2:
             raise ShapeError(
@@ -1327,6 +1329,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     return _into((a2 @ b2).reshape(shape), out)
 
 
+@takes_tensor
 def cdist(x1: Tensor, x2: Tensor, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """The p-norm distance between each row of x1 and each row of x2: out[..., i, j] =
     ||x1[..., i, :] - x2[..., j, :]||_p. Batch dims broadcast.
@@ -1387,6 +1390,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
     tensors count as one row). Shape: (h_k, w_k) -> (sum of h_k, sum of w_k)."""
     from .creation import cat, zeros
 
+    tensors = _tensors_of(tensors, "block_diag")
     blocks = []
     for k, x in enumerate(tensors):
         if x.ndim > 2:

@@ -1023,6 +1023,10 @@ class Tensor:
     def logit(self, eps=None):
         """log(p / (1 - p)), the inverse of sigmoid; with eps, p is clamped to [eps, 1 - eps]
         first (no gradient outside, as torch)."""
+        if eps is not None and (
+            isinstance(eps, builtins.bool) or not isinstance(eps, (builtins.int, builtins.float))
+        ):
+            raise ArgumentError(f"logit: eps must be a number such as 1e-6, or None; got {eps!r}.")
         p = _floating(self) if eps is None else _floating(self).clamp(eps, 1 - eps)
         return p.log() - (-p).log1p()
 
@@ -1090,7 +1094,9 @@ class Tensor:
                 f"nanmean: the tensor is {x.dtype}; only floats hold nan, so use mean, or "
                 f"convert first: t.float().nanmean()."
             )
-        count = np.sum(~np.isnan(x.array), axis=_dim(dim), keepdims=keepdim)
+        if dim is not None:
+            dim = tuple(_check_dim("nanmean", d, x.ndim) for d in _int_list("nanmean", "dim", dim))
+        count = np.sum(~np.isnan(x.array), axis=dim, keepdims=keepdim)
         with np.errstate(invalid="ignore"):  # an all-nan slice: 0 / 0 = nan, as torch
             return x.nansum(dim, keepdim) / count.astype(x.array.dtype)
 
@@ -1107,6 +1113,7 @@ class Tensor:
         """(values, indices) of the k-th smallest element along dim (k = 1 is the smallest).
         Of tied values the index is the first in a stable sort; torch may pick another."""
         dim = _check_dim("kthvalue", -1 if dim is None else dim, self.ndim)
+        k = _whole_number("kthvalue", "k", k)
         if self.ndim == 0:  # one element: k must be 1
             return values_indices(*(t.reshape(()) for t in self.reshape(1).kthvalue(k, 0)))
         n = self.array.shape[dim]
@@ -1886,6 +1893,7 @@ class Tensor:
         x.unflatten(1, (3, 4)) turns (B, 12) into (B, 3, 4)."""
         shape = self.array.shape
         dim = _check_dim("unflatten", dim, len(shape))
+        sizes = _int_list("unflatten", "sizes", sizes)
         return self.reshape(*shape[:dim], *sizes, *shape[dim + 1 :])
 
     def ravel(self):
@@ -2015,8 +2023,8 @@ class Tensor:
         at the start (of the flattened tensor when dims is None)."""
         if dims is None:
             return self.flatten().roll(shifts, 0).reshape(self.shape)
-        shifts = (shifts,) if isinstance(shifts, builtins.int) else tuple(shifts)
-        dims = (dims,) if isinstance(dims, builtins.int) else tuple(dims)
+        shifts = tuple(_int_list("roll", "shifts", shifts))
+        dims = tuple(_int_list("roll", "dims", dims))
         if len(shifts) != len(dims):
             raise ArgumentError(
                 f"roll: give one shift per dim, got shifts={shifts} for dims={dims}."
@@ -2030,8 +2038,9 @@ class Tensor:
 
     def rot90(self, k: int = 1, dims=(0, 1)):
         """Rotated by 90 degrees k times, from the first of `dims` towards the second."""
-        if len(dims) != 2:
-            raise ArgumentError(f"rot90: dims must hold two dims, got {dims!r}.")
+        k = _whole_number("rot90", "k", k)
+        if not isinstance(dims, (list, tuple, Size)) or len(dims) != 2:
+            raise ArgumentError(f"rot90: dims must hold two dims, such as (0, 1); got {dims!r}.")
         d0, d1 = (_check_dim("rot90", d, self.ndim) for d in dims)
         if d0 == d1:
             raise ArgumentError(f"rot90: the two dims must differ, got {tuple(dims)}.")
@@ -2050,7 +2059,7 @@ class Tensor:
         from .creation import cat
 
         dim = _check_dim("diff", dim, self.ndim)
-        if n < 0:
+        if _whole_number("diff", "n", n) < 0:
             raise ArgumentError(f"diff: n must be 0 or more, got {n}.")
         x = self
         if prepend is not None or append is not None:
