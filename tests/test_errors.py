@@ -393,9 +393,10 @@ NOT_CALLED |= {"set_num_threads", "set_default_device", "seed", "set_rng_state",
 NOT_CALLED |= {"use_deterministic_algorithms", "set_float32_matmul_precision"}
 
 
-def _leaks() -> dict:
-    """{function name: one leaked error} for every public function of sh, called with a
-    tensor and/or each of a dozen bad values in the first three positions."""
+def _leaks(namespace) -> dict:
+    """{function name: one leaked error} for every public function of `namespace` (sh or
+    sh.nn.functional), called with a tensor and/or each of a dozen bad values in the first
+    three positions."""
     import inspect
     import re
     import warnings
@@ -407,8 +408,8 @@ def _leaks() -> dict:
     bads += [ints, sh.tensor(True), object()]
     calls = [(x, b) for b in bads] + [(b,) for b in bads] + [(x, 1, b) for b in bads]
     leaks = {}
-    for name in dir(sh):
-        fn = getattr(sh, name)
+    for name in dir(namespace):
+        fn = getattr(namespace, name)
         if name.startswith("_") or name in NOT_CALLED or not inspect.isfunction(fn):
             continue
         for args in calls + [(x,), (ints,)]:
@@ -429,10 +430,63 @@ def _leaks() -> dict:
     return leaks
 
 
-def test_no_public_function_lets_a_bare_python_or_numpy_error_through(tmp_path, monkeypatch):
+# the same for torch.nn.functional's names (helpers it imports are not called)
+STILL_LEAKING_F = {
+    "alpha_dropout",
+    "batch_norm",
+    "celu",
+    "celu_",
+    "dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
+    "elu_",
+    "feature_alpha_dropout",
+    "glu",
+    "group_norm",
+    "hardshrink",
+    "hardtanh",
+    "hardtanh_",
+    "layer_norm",
+    "linear",
+    "local_response_norm",
+    "normalize",
+    "pad",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "rms_norm",
+    "sigmoid",
+    "silu",
+    "softplus",
+    "softshrink",
+    "threshold",
+    "threshold_",
+    "upsample",
+    "upsample_nearest",
+}
+NOT_CALLED |= {"takes_tensor", "filled", "set_debug", "is_debug"}
+
+
+@pytest.mark.parametrize(
+    "namespace, still_leaking", [("sh", "STILL_LEAKING"), ("F", "STILL_LEAKING_F")]
+)
+def test_no_public_function_lets_a_bare_python_or_numpy_error_through(
+    namespace, still_leaking, tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)  # nothing here should write a file, but if one did: not here
-    leaks = _leaks()
-    new = {name: leak for name, leak in leaks.items() if name not in STILL_LEAKING}
+    leaks = _leaks(sh if namespace == "sh" else sh.nn.functional)
+    known = globals()[still_leaking]
+    new = {name: leak for name, leak in leaks.items() if name not in known}
     assert not new, f"bad arguments reach the user as bare errors: {new}"
-    fixed = STILL_LEAKING - set(leaks) - NOT_CALLED
-    assert not fixed, f"these no longer leak: take them off STILL_LEAKING: {sorted(fixed)}"
+    fixed = known - set(leaks) - NOT_CALLED
+    assert not fixed, f"these no longer leak: take them off {still_leaking}: {sorted(fixed)}"
+
+
+def test_functional_forms_name_an_argument_that_is_not_a_tensor():
+    F = sh.nn.functional
+    x = sh.randn(4, 3)
+    error = raised(lambda: F.mse_loss(x, None))
+    assert str(error).startswith("mse_loss: target must be a Tensor, got NoneType")
+    error = raised(lambda: F.cross_entropy([[0.1, 0.9]], sh.tensor([1])))
+    assert str(error).startswith("cross_entropy: input must be a Tensor, got list")
+    assert isinstance(raised(lambda: F.relu(np.ones(3))), sh.DTypeError)

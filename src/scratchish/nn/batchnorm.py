@@ -13,11 +13,12 @@ import numpy as np
 from .. import dtypes
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import conv as ops
-from ..tensor import Tensor
+from ..tensor import Tensor, takes_tensor
 from . import init
 from .module import Module, Parameter
 
 
+@takes_tensor
 def batch_norm(
     input: Tensor,  # noqa: A002 - PyTorch's argument names
     running_mean: Tensor | None,

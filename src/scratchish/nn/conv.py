@@ -16,7 +16,7 @@ from .. import dtypes
 from ..creation import cat
 from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from ..ops import conv as ops
-from ..tensor import Tensor
+from ..tensor import Tensor, takes_tensor
 from . import init
 from .module import Module, Parameter
 
@@ -115,6 +115,7 @@ def _unbatched(x: Tensor, run):
 # ------------------------------------------------------------------------------ conv2d
 
 
+@takes_tensor
 def conv2d(
     input: Tensor,  # noqa: A002 - PyTorch's argument names
     weight: Tensor,
@@ -265,6 +266,7 @@ def _pool_settings(x, kernel_size, stride, padding, dilation, ceil_mode, who: st
     return {"kernel": kernel, "stride": stride, "padding": pads, "dilation": dilation}
 
 
+@takes_tensor
 def max_pool2d(
     input: Tensor,  # noqa: A002
     kernel_size,
@@ -307,6 +309,7 @@ def max_pool2d(
     return out, (indices if input.ndim == 4 else indices.squeeze(0))
 
 
+@takes_tensor
 def avg_pool2d(
     input: Tensor,  # noqa: A002
     kernel_size,
@@ -348,6 +351,7 @@ def avg_pool2d(
     return _unbatched(input, lambda xb: ops.AvgPool2d.apply(xb, **settings))
 
 
+@takes_tensor
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     """Average pooling whose windows are sized to give `output_size` (PyTorch's formula).
 
@@ -424,6 +428,7 @@ def _unrow(out: Tensor, ndim: int) -> Tensor:
     return out if ndim == 3 else out.squeeze(0)
 
 
+@takes_tensor
 def conv1d(
     input: Tensor,  # noqa: A002
     weight: Tensor,
@@ -485,6 +490,7 @@ def _pool_1d_settings(kernel_size, stride, padding, who: str) -> tuple:
     return kernel, stride, (0, _single(padding, "padding", who))
 
 
+@takes_tensor
 def max_pool1d(
     input: Tensor,  # noqa: A002
     kernel_size,
@@ -513,6 +519,7 @@ def max_pool1d(
     )
 
 
+@takes_tensor
 def avg_pool1d(
     input: Tensor,  # noqa: A002
     kernel_size,
@@ -533,6 +540,7 @@ def avg_pool1d(
     )
 
 
+@takes_tensor
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
     """Max pooling whose windows are sized to give `output_size` (PyTorch's windows, as
     adaptive_avg_pool2d: rows floor(i * H / h) to ceil((i + 1) * H / h) - 1).
@@ -572,6 +580,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     return out, Tensor._make(_adaptive_max_indices(input.array, size, out_size))
 
 
+@takes_tensor
 def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     """Average pooling of sequences to `output_size` values (adaptive_avg_pool2d on a row of
     height 1); output_size=1 is the global average (d2l's TextCNN).
@@ -584,6 +593,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     return _as_row(input, lambda xb: adaptive_avg_pool2d(xb, (1, size[0])))
 
 
+@takes_tensor
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
     """Max pooling of sequences to `output_size` values (adaptive_max_pool2d on a row of
     height 1); output_size=1 is the global max over time.

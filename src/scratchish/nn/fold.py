@@ -12,7 +12,7 @@ import numpy as np
 
 from ..creation import pad
 from ..errors import ArgumentError, ShapeError
-from ..tensor import Tensor
+from ..tensor import Tensor, takes_tensor
 from .conv import _pair, _positive
 from .module import Module
 
@@ -42,6 +42,7 @@ def _settings(kernel_size, dilation, padding, stride, who: str) -> tuple:
     return kernel, dilation, padding, stride
 
 
+@takes_tensor
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
     """Every kernel_size block of the (zero-padded) image as a column:
     out[n, c * kh * kw + p * kw + q, i * ow + j] = x_padded[n, c, i * sh + p * dh, j * sw + q * dw]
@@ -71,6 +72,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     return columns.reshape(n, channels * kernel[0] * kernel[1], blocks[0] * blocks[1])
 
 
+@takes_tensor
 def fold(
     input: Tensor,  # noqa: A002
     output_size,

@@ -40,7 +40,7 @@ from ..ops.nn_ops import (
 )
 from ..ops.reduce import LogSoftmax, Softmax
 from ..random import default_generator
-from ..tensor import Tensor, where
+from ..tensor import Tensor, takes_tensor, where
 
 # conv/pool/batch norm live in conv.py and batchnorm.py; re-exported here as torch has them in F
 from .batchnorm import batch_norm  # noqa: F401, E402
@@ -63,6 +63,7 @@ from .upsampling import interpolate  # noqa: F401, E402
 # ----------------------------------------------------------------------------------------------
 # activations
 # ----------------------------------------------------------------------------------------------
+@takes_tensor
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - PyTorch's names
     """out = max(x, 0)."""
     if inplace:
@@ -70,6 +71,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - PyTorc
     return Relu.apply(input)
 
 
+@takes_tensor
 def relu_(input: Tensor) -> Tensor:  # noqa: A002
     """relu in place: x's own values become max(x, 0)."""
     if input._needs_graph():
@@ -79,6 +81,7 @@ def relu_(input: Tensor) -> Tensor:  # noqa: A002
     return input
 
 
+@takes_tensor
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x if x > 0 else negative_slope * x."""
     out = LeakyRelu.apply(input, negative_slope=negative_slope)
@@ -89,6 +92,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return out
 
 
+@takes_tensor
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """out = x * Phi(x) (Phi the standard normal CDF); approximate='tanh' uses
     x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Fused: ops/nn_ops.py Gelu."""
@@ -97,16 +101,19 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     return Gelu.apply(input, approximate=approximate)
 
 
+@takes_tensor
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """out = 1 / (1 + exp(-x))."""
     return Sigmoid.apply(input)
 
 
+@takes_tensor
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
     """out = tanh(x)."""
     return Tanh.apply(input)
 
 
+@takes_tensor
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x * sigmoid(x) (also called swish)."""
     if inplace:
@@ -114,11 +121,13 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return input * Sigmoid.apply(input)
 
 
+@takes_tensor
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """out = log(sigmoid(x)), stable for large |x|."""
     return LogSigmoid.apply(input)
 
 
+@takes_tensor
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """out = log(1 + exp(beta x)) / beta = -logsigmoid(-beta x) / beta (x itself where
     beta x > threshold, as PyTorch)."""
@@ -158,6 +167,7 @@ def _not_tensor(name: str, input) -> None:  # noqa: A002
         )
 
 
+@takes_tensor
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x if x > 0 else alpha (exp(x) - 1) (Clevert et al. 2015); slope alpha at 0.
 
@@ -174,6 +184,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     return where(input.array > 0, input, negative)
 
 
+@takes_tensor
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
     """elu in place."""
     return elu(input, alpha, inplace=True)
@@ -183,6 +194,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@takes_tensor
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = scale * elu(x, alpha), alpha = 1.6733, scale = 1.0507 (Klambauer et al. 2017):
     keeps activations near mean 0 and variance 1 (self-normalising networks)."""
@@ -191,11 +203,13 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return elu(input, _SELU_ALPHA) * _SELU_SCALE
 
 
+@takes_tensor
 def selu_(input: Tensor) -> Tensor:  # noqa: A002
     """selu in place."""
     return selu(input, inplace=True)
 
 
+@takes_tensor
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (Barron 2017)."""
     if alpha == 0:
@@ -207,11 +221,13 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     return where(input.array > 0, input, negative)
 
 
+@takes_tensor
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
     """celu in place."""
     return celu(input, alpha, inplace=True)
 
 
+@takes_tensor
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     """Gated linear unit: split x in halves a, b along dim; out = a * sigmoid(b)
     (Dauphin et al. 2016). Shape: (*, 2n, *) -> (*, n, *).
@@ -235,6 +251,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     return a * Sigmoid.apply(b)
 
 
+@takes_tensor
 def hardtanh(
     input: Tensor,  # noqa: A002
     min_val: float = -1.0,
@@ -255,16 +272,19 @@ def hardtanh(
     return where(inside, input, np.clip(x, min_val, max_val).astype(x.dtype, copy=False))
 
 
+@takes_tensor
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
     """hardtanh in place."""
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
+@takes_tensor
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = min(max(x, 0), 6) = hardtanh(x, 0, 6) (MobileNet's activation)."""
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+@takes_tensor
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = relu6(x + 3) / 6: 0 below -3, 1 above 3, a line between (slope 1/6 strictly
     inside, 0 at -3 and 3, as PyTorch)."""
@@ -276,6 +296,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return where((x > -3) & (x < 3), input * (1.0 / 6.0) + 0.5, flat)
 
 
+@takes_tensor
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x * relu6(x + 3) / 6 (MobileNetV3): 0 up to -3, x from 3 on, x (x + 3) / 6
     between; the gradient at -3 is 0 and at 3 is 1, as PyTorch."""
@@ -287,6 +308,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return where(x <= -3, np.zeros_like(x), where(x < 3, middle, input))
 
 
+@takes_tensor
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x * tanh(softplus(x)) (Misra 2019); softplus(x) = -logsigmoid(-x), stable."""
     if inplace:
@@ -295,18 +317,21 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     return input * (-LogSigmoid.apply(-input)).tanh()
 
 
+@takes_tensor
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
     """out = x / (1 + |x|)."""
     _not_tensor("softsign", input)
     return input / (input.abs() + 1)
 
 
+@takes_tensor
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
     """out = x - tanh(x)."""
     _not_tensor("tanhshrink", input)
     return input - Tanh.apply(input)
 
 
+@takes_tensor
 def threshold(
     input: Tensor,  # noqa: A002
     threshold: float,
@@ -325,11 +350,13 @@ def _threshold(x: Tensor, limit: float, value: float) -> Tensor:
     return where(x.array > limit, x, value)
 
 
+@takes_tensor
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
     """threshold in place."""
     return _in_place(input, lambda x: _threshold(x, threshold, value))
 
 
+@takes_tensor
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     """out = x if x > 0 else weight * x, with a learned slope per channel (dim 1) or one for
     all (He et al. 2015). Shape: weight (1,) or (C,) for input (N, C, *); slope w at 0."""
@@ -355,17 +382,20 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     return where(input.array > 0, input, input * slope)
 
 
+@takes_tensor
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
     """leaky_relu in place."""
     return leaky_relu(input, negative_slope, inplace=True)
 
 
+@takes_tensor
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """out = x where |x| > lambd, else 0 (gradient 0 on [-lambd, lambd], as PyTorch)."""
     _not_tensor("hardshrink", input)
     return where(np.abs(input.array) > lambd, input, np.zeros_like(input.array))
 
 
+@takes_tensor
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """out = x - lambd where x > lambd, x + lambd where x < -lambd, else 0 (the proximal step
     of the L1 penalty)."""
@@ -388,18 +418,21 @@ def _softmax_dim(ndim: int, dim, name: str):
     return 0 if ndim in (0, 1, 3) else 1
 
 
+@takes_tensor
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
     """out_i = exp(x_i) / sum_j exp(x_j) along dim."""
     x = input if dtype is None else input.to(dtype)
     return Softmax.apply(x, dim=_softmax_dim(x.ndim, dim, "softmax"))
 
 
+@takes_tensor
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:  # noqa: A002
     """out_i = x_i - log(sum_j exp(x_j)) along dim."""
     x = input if dtype is None else input.to(dtype)
     return LogSoftmax.apply(x, dim=_softmax_dim(x.ndim, dim, "log_softmax"))
 
 
+@takes_tensor
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
     """out = softmax(-x) along dim: the largest weight on the smallest value."""
     x = input if dtype is None else input.to(dtype)
@@ -409,6 +442,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 # ----------------------------------------------------------------------------------------------
 # layers
 # ----------------------------------------------------------------------------------------------
+@takes_tensor
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """out = x @ w.T + b. Shape: x (..., in), w (out, in), b (out,) -> (..., out)."""
     if input.array.dtype != weight.array.dtype:
@@ -422,6 +456,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(input, weight, bias)
 
 
+@takes_tensor
 def dropout(
     input: Tensor,
     p: float = 0.5,
@@ -492,6 +527,7 @@ def _feature_dropout(x: Tensor, p, training, inplace, alpha: bool, name: str) ->
     return _noise_dropout(x, p, _feature_shape(x), alpha)
 
 
+@takes_tensor
 def dropout1d(
     input: Tensor,  # noqa: A002
     p: float = 0.5,
@@ -524,6 +560,7 @@ def _maybe_batched_dropout(name: str, x: Tensor, p, training, inplace, batched_n
     return _in_place(x, drop) if inplace else drop(x)
 
 
+@takes_tensor
 def dropout2d(
     input: Tensor,  # noqa: A002
     p: float = 0.5,
@@ -558,6 +595,7 @@ def dropout2d(
     return _feature_dropout(input, p, training, inplace, False, "dropout2d")
 
 
+@takes_tensor
 def dropout3d(
     input: Tensor,  # noqa: A002
     p: float = 0.5,
@@ -579,6 +617,7 @@ def dropout3d(
     return _maybe_batched_dropout("dropout3d", input, p, training, inplace, batched_ndim=5)
 
 
+@takes_tensor
 def alpha_dropout(
     input: Tensor,  # noqa: A002
     p: float = 0.5,
@@ -597,6 +636,7 @@ def alpha_dropout(
     return _noise_dropout(input, p, tuple(input.shape), True)
 
 
+@takes_tensor
 def feature_alpha_dropout(
     input: Tensor,  # noqa: A002
     p: float = 0.5,
@@ -608,6 +648,7 @@ def feature_alpha_dropout(
     return _feature_dropout(input, p, training, inplace, True, "feature_alpha_dropout")
 
 
+@takes_tensor
 def layer_norm(
     input: Tensor,
     normalized_shape,
@@ -627,6 +668,7 @@ def layer_norm(
     return LayerNorm.apply(input, weight, bias, n_dims=len(shape), eps=eps)
 
 
+@takes_tensor
 def embedding(
     input: Tensor,
     weight: Tensor,
@@ -660,6 +702,7 @@ def embedding(
     return EmbeddingLookup.apply(weight, index=index, padding_idx=padding_idx)
 
 
+@takes_tensor
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     """Move channels into space (Shi et al. 2016, sub-pixel convolution): each group of r * r
     channels becomes an r x r block of pixels. Shape: (*, C * r^2, H, W) -> (*, C, H r, W r).
@@ -684,6 +727,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     return x.reshape(*batch, channels // (r * r), height * r, width * r)
 
 
+@takes_tensor
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
     """The inverse of pixel_shuffle: every r x r block of pixels becomes r * r channels.
     Shape: (*, C, H r, W r) -> (*, C * r^2, H, W)."""
@@ -702,6 +746,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
     return x.reshape(*batch, channels * r * r, height // r, width // r)
 
 
+@takes_tensor
 def upsample(input: Tensor, size=None, scale_factor=None, mode="nearest", align_corners=None):  # noqa: A002
     """Deprecated in PyTorch (it warns): interpolate under its old name."""
     warnings.warn(
@@ -711,6 +756,7 @@ def upsample(input: Tensor, size=None, scale_factor=None, mode="nearest", align_
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+@takes_tensor
 def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:  # noqa: A002
     """Deprecated in PyTorch (it warns): interpolate(mode='nearest')."""
     warnings.warn(
@@ -720,6 +766,7 @@ def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:  # 
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
+@takes_tensor
 def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:  # noqa: A002
     """Deprecated in PyTorch (it warns): interpolate(mode='bilinear', align_corners=True)."""
     warnings.warn(
@@ -729,6 +776,7 @@ def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:  #
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
+@takes_tensor
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 tensor of shape (*tensor.shape, num_classes), 1 at each index, 0 elsewhere;
     num_classes=-1 means max(tensor) + 1."""
@@ -750,6 +798,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     return Tensor._make(out)
 
 
+@takes_tensor
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
     """Pad the last dims: pad=(left, right, top, bottom, ...) (constant mode)."""
     return _pad(input, tuple(pad), mode, 0.0 if value is None else value)
@@ -768,6 +817,7 @@ def _attention_bias(attn_mask, is_causal: bool, n_q: int, n_k: int, dtype):
     return bias
 
 
+@takes_tensor
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,
@@ -803,6 +853,7 @@ def scaled_dot_product_attention(
 # ----------------------------------------------------------------------------------------------
 # normalisation and distances
 # ----------------------------------------------------------------------------------------------
+@takes_tensor
 def normalize(
     input: Tensor,  # noqa: A002
     p: float = 2.0,
@@ -836,6 +887,7 @@ def _clamp_value_only(norm: Tensor, eps: float) -> Tensor:
     return where(short, norm - norm.array + eps, norm)
 
 
+@takes_tensor
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """out = sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps)) along dim (the cosine of the
     angle between the vectors; 0 when one is zero). x1 and x2 broadcast.
@@ -863,6 +915,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
+@takes_tensor
 def pairwise_distance(
     x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
 ) -> Tensor:
@@ -882,6 +935,7 @@ def pairwise_distance(
     return _distance_norm(diff + eps, p, -1, keepdim)
 
 
+@takes_tensor
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002
     """The p-norm distance between every pair of rows i < j, in row-major order of the pairs
     (the upper triangle of cdist, flattened). Shape: (N, M) -> (N (N - 1) / 2,)."""
@@ -920,6 +974,7 @@ def _distance_norm(diff: Tensor, p: float, dim: int, keepdim: bool) -> Tensor:
     return where(zero, np.zeros_like(total.array), root)
 
 
+@takes_tensor
 def group_norm(
     input: Tensor,  # noqa: A002
     num_groups: int,
@@ -952,6 +1007,7 @@ def group_norm(
     return _channel_affine(out, weight, bias)
 
 
+@takes_tensor
 def rms_norm(
     input: Tensor,  # noqa: A002
     normalized_shape,
@@ -1004,6 +1060,7 @@ def _channel_affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Te
     return x
 
 
+@takes_tensor
 def instance_norm(
     input: Tensor,  # noqa: A002
     running_mean: Tensor | None = None,
@@ -1053,6 +1110,7 @@ def instance_norm(
     return _channel_affine(out, weight, bias)
 
 
+@takes_tensor
 def local_response_norm(
     input: Tensor,  # noqa: A002
     size: int,
@@ -1133,6 +1191,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
+@takes_tensor
 def cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -1219,6 +1278,7 @@ def _check_class_input(name: str, input: Tensor, target: Tensor) -> None:  # noq
         )
 
 
+@takes_tensor
 def nll_loss(
     input: Tensor,
     target: Tensor,
@@ -1273,6 +1333,7 @@ def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa
         )
 
 
+@takes_tensor
 def mse_loss(
     input: Tensor,
     target: Tensor,
@@ -1287,6 +1348,7 @@ def mse_loss(
     return _finish_loss("mse_loss", _reduce(diff * diff, reduction), input)
 
 
+@takes_tensor
 def l1_loss(
     input: Tensor,
     target: Tensor,
@@ -1300,6 +1362,7 @@ def l1_loss(
     return _finish_loss("l1_loss", _reduce((input - target).abs(), reduction), input)
 
 
+@takes_tensor
 def smooth_l1_loss(
     input: Tensor,
     target: Tensor,
@@ -1321,6 +1384,7 @@ def smooth_l1_loss(
     return _finish_loss("smooth_l1_loss", _reduce(loss, reduction), input)
 
 
+@takes_tensor
 def binary_cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -1356,6 +1420,7 @@ def binary_cross_entropy(
     return _finish_loss("binary_cross_entropy", _reduce(loss, reduction), input)
 
 
+@takes_tensor
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,  # noqa: A002
@@ -1383,6 +1448,7 @@ def binary_cross_entropy_with_logits(
     return _finish_loss("binary_cross_entropy_with_logits", _reduce(loss, reduction), input)
 
 
+@takes_tensor
 def kl_div(
     input: Tensor,  # noqa: A002
     target: Tensor,
@@ -1433,6 +1499,7 @@ def kl_div(
     return _finish_loss("kl_div", out, input)
 
 
+@takes_tensor
 def huber_loss(
     input: Tensor,  # noqa: A002
     target: Tensor,
@@ -1473,6 +1540,7 @@ def _same_dims(name: str, *tensors: Tensor) -> None:
         )
 
 
+@takes_tensor
 def margin_ranking_loss(
     input1: Tensor,
     input2: Tensor,
@@ -1490,6 +1558,7 @@ def margin_ranking_loss(
     return _finish_loss("margin_ranking_loss", _reduce(loss, reduction), input1)
 
 
+@takes_tensor
 def hinge_embedding_loss(
     input: Tensor,  # noqa: A002
     target: Tensor,
@@ -1509,6 +1578,7 @@ def hinge_embedding_loss(
     return _finish_loss("hinge_embedding_loss", _reduce(apart + together, reduction), input)
 
 
+@takes_tensor
 def soft_margin_loss(
     input: Tensor,  # noqa: A002
     target: Tensor,
@@ -1524,6 +1594,7 @@ def soft_margin_loss(
     return _finish_loss("soft_margin_loss", _reduce(loss, reduction), input)
 
 
+@takes_tensor
 def multilabel_soft_margin_loss(
     input: Tensor,  # noqa: A002
     target: Tensor,
@@ -1550,6 +1621,7 @@ def multilabel_soft_margin_loss(
     return _finish_loss("multilabel_soft_margin_loss", _reduce(loss, reduction), input)
 
 
+@takes_tensor
 def multi_margin_loss(
     input: Tensor,  # noqa: A002
     target: Tensor,
@@ -1599,6 +1671,7 @@ def multi_margin_loss(
     return _finish_loss("multi_margin_loss", _reduce(loss, reduction), input)
 
 
+@takes_tensor
 def cosine_embedding_loss(
     input1: Tensor,
     input2: Tensor,
@@ -1635,6 +1708,7 @@ def cosine_embedding_loss(
     return _finish_loss("cosine_embedding_loss", _reduce(loss, reduction), input1)
 
 
+@takes_tensor
 def triplet_margin_loss(
     anchor: Tensor,
     positive: Tensor,
@@ -1676,6 +1750,7 @@ def _triplet_hinge(anchor, positive, negative, distance, margin: float, swap: bo
     return (dist_pos - dist_neg + margin).clamp(min=0)
 
 
+@takes_tensor
 def triplet_margin_with_distance_loss(
     anchor: Tensor,
     positive: Tensor,
@@ -1704,6 +1779,7 @@ def triplet_margin_with_distance_loss(
     return _finish_loss("triplet_margin_with_distance_loss", _reduce(loss, reduction), anchor)
 
 
+@takes_tensor
 def multilabel_margin_loss(
     input: Tensor,  # noqa: A002
     target: Tensor,
@@ -1752,6 +1828,7 @@ def multilabel_margin_loss(
     return _finish_loss("multilabel_margin_loss", _reduce(loss, reduction), input)
 
 
+@takes_tensor
 def poisson_nll_loss(
     input: Tensor,  # noqa: A002
     target: Tensor,
@@ -1779,6 +1856,7 @@ def poisson_nll_loss(
     return _finish_loss("poisson_nll_loss", _reduce(loss, reduction), input)
 
 
+@takes_tensor
 def gaussian_nll_loss(
     input: Tensor,  # noqa: A002
     target: Tensor,

@@ -13,13 +13,14 @@ import math
 import numpy as np
 
 from ..errors import ArgumentError, ShapeError, UnsupportedError
-from ..tensor import Tensor
+from ..tensor import Tensor, takes_tensor
 from .conv import adaptive_avg_pool2d
 from .module import Module
 
 _LINEAR = {3: "linear", 4: "bilinear"}  # the linear mode of each input rank
 
 
+@takes_tensor
 def interpolate(
     input: Tensor,  # noqa: A002 - PyTorch's names
     size=None,
