@@ -182,6 +182,50 @@ def _dims(args: tuple):
     return args
 
 
+_NOT_GIVEN = object()  # an argument left out: fn's own signature check reports it
+
+
+def takes_tensor(fn):
+    """Decorator for a function form of a method (`sh.var(x)` is `x.var()`): its first
+    argument, and any other argument annotated `Tensor` (`other: Tensor`), must be a Tensor,
+    as in torch. Without it, `sh.var([1, 2])` would fail inside with "'list' object has no
+    attribute 'var'"; with it, the error names the function, the argument, what it got and how
+    to make a tensor."""
+    name = fn.__name__
+    params = list(inspect.signature(fn).parameters.values())
+    checks = [
+        (i, p.name)
+        for i, p in enumerate(params)
+        if (i == 0 or p.annotation == "Tensor") and p.kind is p.POSITIONAL_OR_KEYWORD
+    ]
+    first = params[0].name
+
+    if len(checks) == 1:  # the common case, kept short: it runs on every call
+
+        @functools.wraps(fn)
+        def checked(*args, **kwargs):
+            value = args[0] if args else kwargs.get(first, _NOT_GIVEN)
+            if (
+                type(value) is not Tensor
+                and value is not _NOT_GIVEN
+                and not isinstance(value, Tensor)
+            ):
+                raise DTypeError(not_a_tensor(name, first, value))
+            return fn(*args, **kwargs)
+
+        return checked
+
+    @functools.wraps(fn)
+    def checked_all(*args, **kwargs):
+        for i, argument in checks:
+            value = args[i] if i < len(args) else kwargs.get(argument, _NOT_GIVEN)
+            if value is not _NOT_GIVEN and not isinstance(value, Tensor):
+                raise DTypeError(not_a_tensor(name, argument, value))
+        return fn(*args, **kwargs)
+
+    return checked_all
+
+
 class Tensor:
     """A multi-dimensional array of numbers that remembers how it was computed.
 
@@ -819,7 +863,8 @@ class Tensor:
         the values hold a nan (nanmedian skips them). With dim: (values, indices)."""
         return _median("median", self, dim, keepdim, skip_nan=False)
 
-    def type_as(self, other):
+    @takes_tensor
+    def type_as(self, other: Tensor):
         return self.to(other.dtype)
 
     def movedim(self, source, destination):
@@ -947,7 +992,8 @@ class Tensor:
             ) from None
         return x.index_select(dim, index)
 
-    def masked_select(self, mask):
+    @takes_tensor
+    def masked_select(self, mask: Tensor):
         """The elements where `mask` is True, as a 1-d tensor (mask broadcasts to self)."""
         mask = np.asarray(_value(mask), dtype=bool)
         shape = np.broadcast_shapes(self.shape, mask.shape)
@@ -973,7 +1019,8 @@ class Tensor:
     def atanh(self):
         return Atanh.apply(_floating(self))
 
-    def atan2(self, other):
+    @takes_tensor
+    def atan2(self, other: Tensor):
         """The angle of the point (x=other, y=self) in (-pi, pi]: atan(self / other), with
         the quadrant from both signs."""
         return Atan2.apply(*_float_operands(self, other))
@@ -981,7 +1028,8 @@ class Tensor:
     arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
     arctan2 = atan2
 
-    def hypot(self, other):
+    @takes_tensor
+    def hypot(self, other: Tensor):
         """sqrt(self^2 + other^2), the length of the hypotenuse (no overflow in the squares)."""
         return Hypot.apply(*_float_operands(self, other))
 
@@ -995,7 +1043,8 @@ class Tensor:
 
         return Erfinv.apply(_floating(self))
 
-    def logaddexp(self, other):
+    @takes_tensor
+    def logaddexp(self, other: Tensor):
         """log(exp(self) + exp(other)) without overflow: logsumexp over the pair."""
         from .creation import stack
 
@@ -1004,7 +1053,8 @@ class Tensor:
         pair = [_expanded(a, shape, a.array.dtype), _expanded(b, shape, a.array.dtype)]
         return stack(pair).logsumexp(0)
 
-    def logaddexp2(self, other):
+    @takes_tensor
+    def logaddexp2(self, other: Tensor):
         """log2(2^self + 2^other): logaddexp in base 2, log2(2^a + 2^b) = logaddexp(a ln2,
         b ln2) / ln2."""
         a, b = _float_operands(self, other)
@@ -1064,7 +1114,8 @@ class Tensor:
             exponent = exponent.to(dtypes.float64)
         return base**exponent
 
-    def fmax(self, other):
+    @takes_tensor
+    def fmax(self, other: Tensor):
         """Elementwise max that ignores nan (nan only where both are nan); at ties the
         gradient goes to self, as torch.fmax."""
         a, b = _operands(self, other)
@@ -1072,7 +1123,8 @@ class Tensor:
         take_a = (np.asarray(_value(a)) >= b_array) | np.isnan(b_array)
         return where(take_a, a, b)
 
-    def fmin(self, other):
+    @takes_tensor
+    def fmin(self, other: Tensor):
         """Elementwise min that ignores nan; at ties the gradient goes to self (torch.fmin)."""
         a, b = _operands(self, other)
         b_array = np.asarray(_value(b))
@@ -1199,37 +1251,44 @@ class Tensor:
     # ---------------------------------------------------------------- fused products
     # torch's "add a product" ops: out = beta * self + alpha * product, composed from @ and *
     # (so backward comes with them). self broadcasts to the product's shape.
-    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+    @takes_tensor
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1):
         """beta * self + alpha * (mat1 @ mat2): a linear layer's x @ w.T + b in one call."""
         _check_ndim("addmm", "mat1", mat1, 2)
         _check_ndim("addmm", "mat2", mat2, 2)
         return self._plus_product("addmm", mat1 @ mat2, beta, alpha)
 
-    def addmv(self, mat, vec, *, beta=1, alpha=1):
+    @takes_tensor
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta=1, alpha=1):
         """beta * self + alpha * (mat @ vec), for a matrix and a vector."""
         _check_ndim("addmv", "mat", mat, 2)
         _check_ndim("addmv", "vec", vec, 1)
         return self._plus_product("addmv", mat @ vec, beta, alpha)
 
-    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+    @takes_tensor
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1):
         """beta * self + alpha * outer(vec1, vec2)."""
         return self._plus_product("addr", vec1.outer(vec2), beta, alpha)
 
-    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+    @takes_tensor
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1):
         """beta * self + alpha * (batch1 @ batch2), batch by batch: (b, n, m) @ (b, m, p)."""
         return self._plus_product("baddbmm", batch1.bmm(batch2), beta, alpha)
 
-    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+    @takes_tensor
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1):
         """beta * self + alpha * sum over b of batch1[b] @ batch2[b]: (n, p) from (b, n, m)
         and (b, m, p)."""
         return self._plus_product("addbmm", batch1.bmm(batch2).sum(0), beta, alpha)
 
-    def addcmul(self, tensor1, tensor2, *, value=1):
+    @takes_tensor
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, *, value=1):
         """self + value * tensor1 * tensor2 (all three broadcast): Adam's moment updates."""
         product = tensor1 * tensor2
         return self + (product if value == 1 else product * value)
 
-    def addcdiv(self, tensor1, tensor2, *, value=1):
+    @takes_tensor
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, *, value=1):
         """self + value * tensor1 / tensor2 (all three broadcast): Adam's step."""
         quotient = tensor1 / tensor2
         return self + (quotient if value == 1 else quotient * value)
@@ -1246,34 +1305,42 @@ class Tensor:
             return where(np.zeros(product.shape, dtype=bool), self, product)
         return (self if beta == 1 else self * beta) + product
 
-    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+    @takes_tensor
+    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1):
         return self._replace_(lambda x: x.addmm(mat1, mat2, beta=beta, alpha=alpha), mat1, mat2)
 
-    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+    @takes_tensor
+    def addmv_(self, mat: Tensor, vec: Tensor, *, beta=1, alpha=1):
         return self._replace_(lambda x: x.addmv(mat, vec, beta=beta, alpha=alpha), mat, vec)
 
-    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+    @takes_tensor
+    def addr_(self, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1):
         return self._replace_(lambda x: x.addr(vec1, vec2, beta=beta, alpha=alpha), vec1, vec2)
 
-    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    @takes_tensor
+    def baddbmm_(self, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1):
         return self._replace_(
             lambda x: x.baddbmm(batch1, batch2, beta=beta, alpha=alpha), batch1, batch2
         )
 
-    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    @takes_tensor
+    def addbmm_(self, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1):
         return self._replace_(
             lambda x: x.addbmm(batch1, batch2, beta=beta, alpha=alpha), batch1, batch2
         )
 
-    def addcmul_(self, tensor1, tensor2, *, value=1):
+    @takes_tensor
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, *, value=1):
         return self._replace_(lambda x: x.addcmul(tensor1, tensor2, value=value), tensor1, tensor2)
 
-    def addcdiv_(self, tensor1, tensor2, *, value=1):
+    @takes_tensor
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, *, value=1):
         return self._replace_(lambda x: x.addcdiv(tensor1, tensor2, value=value), tensor1, tensor2)
 
     # ---------------------------------------------------------------- products and distances
     # composed from the ops above, so their gradients come free
-    def cross(self, other, dim=None):
+    @takes_tensor
+    def cross(self, other: Tensor, dim=None):
         """The cross product of 3-vectors along `dim` (inputs broadcast). dim=None takes the
         first dim of size 3, torch.cross's old default; torch.linalg.cross uses dim=-1."""
         if self.ndim != other.ndim:
@@ -1304,7 +1371,8 @@ class Tensor:
         # a x b = (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0)
         return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim=dim)
 
-    def kron(self, other):
+    @takes_tensor
+    def kron(self, other: Tensor):
         """The Kronecker product: every element of self times a whole copy of other, laid out
         in blocks. Shape: (I, J) and (K, L) -> (I * K, J * L); any number of dims."""
         ndim = builtins.max(self.ndim, other.ndim)
@@ -1316,7 +1384,8 @@ class Tensor:
         b = other.reshape([n for size in b_shape for n in (1, size)])
         return (a * b).reshape([m * n for m, n in zip(a_shape, b_shape)])
 
-    def dist(self, other, p=2):
+    @takes_tensor
+    def dist(self, other: Tensor, p=2):
         """The p-norm of self - other, over all elements (they broadcast); any p, as
         linalg.vector_norm (0 counts the elements that differ)."""
         from . import linalg
@@ -1418,7 +1487,8 @@ class Tensor:
 
         return linalg.matrix_exp(self)
 
-    def cholesky_solve(self, input2, upper: bool = False):
+    @takes_tensor
+    def cholesky_solve(self, input2: Tensor, upper: bool = False):
         """X with A @ X = self, where A = L @ L.mT from its Cholesky factor L = input2 (or
         U.mT @ U with upper=True). L's other triangle must be zero, as cholesky gives it:
         the gradient is torch's, which treats L as a full matrix."""
@@ -1476,7 +1546,8 @@ class Tensor:
         counts = np.bincount(self.array, _value(weights), minlength)
         return Tensor._make(counts if weights is not None else counts.astype(np.int64))
 
-    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    @takes_tensor
+    def isclose(self, other: Tensor, rtol=1e-05, atol=1e-08, equal_nan=False):
         return Tensor._make(np.isclose(self.array, _value(other), rtol, atol, equal_nan))
 
     def logical_and(self, other):
@@ -1501,7 +1572,8 @@ class Tensor:
     def isneginf(self):
         return Tensor._make(np.isneginf(self.array))
 
-    def heaviside(self, values):
+    @takes_tensor
+    def heaviside(self, values: Tensor):
         """0 where self < 0, 1 where self > 0, and `values` where self == 0 (no gradient)."""
         values = _tensor_operand(values)
         if values.array.dtype != self.array.dtype:
@@ -1670,7 +1742,8 @@ class Tensor:
         _need_tensor("equal", "other", other)
         return self.array.shape == _value(other).shape and bool((self.array == _value(other)).all())
 
-    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+    @takes_tensor
+    def allclose(self, other: Tensor, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
         return bool(np.allclose(self.array, _value(other), rtol, atol, equal_nan))
 
     def isnan(self):
@@ -1875,7 +1948,8 @@ class Tensor:
             return self.to(shape[0])  # view(dtype)
         return Reshape.apply(self, shape=_dims(shape))
 
-    def view_as(self, other):
+    @takes_tensor
+    def view_as(self, other: Tensor):
         return self.reshape(other.shape)
 
     reshape_as = view_as
@@ -1946,7 +2020,8 @@ class Tensor:
         )
         return Expand.apply(self, shape=full)
 
-    def expand_as(self, other):
+    @takes_tensor
+    def expand_as(self, other: Tensor):
         return self.expand(other.shape)
 
     def repeat(self, *sizes):
@@ -2241,50 +2316,6 @@ def _floating(x: Tensor) -> Tensor:
     """x, converted to the default float dtype if it holds ints (exp of an int tensor is
     float32, as in torch, not NumPy's float64)."""
     return x if x.array.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
-
-
-_NOT_GIVEN = object()  # an argument left out: fn's own signature check reports it
-
-
-def takes_tensor(fn):
-    """Decorator for a function form of a method (`sh.var(x)` is `x.var()`): its first
-    argument, and any other argument annotated `Tensor` (`other: Tensor`), must be a Tensor,
-    as in torch. Without it, `sh.var([1, 2])` would fail inside with "'list' object has no
-    attribute 'var'"; with it, the error names the function, the argument, what it got and how
-    to make a tensor."""
-    name = fn.__name__
-    params = list(inspect.signature(fn).parameters.values())
-    checks = [
-        (i, p.name)
-        for i, p in enumerate(params)
-        if (i == 0 or p.annotation in ("Tensor", Tensor)) and p.kind is p.POSITIONAL_OR_KEYWORD
-    ]
-    first = params[0].name
-
-    if len(checks) == 1:  # the common case, kept short: it runs on every call
-
-        @functools.wraps(fn)
-        def checked(*args, **kwargs):
-            value = args[0] if args else kwargs.get(first, _NOT_GIVEN)
-            if (
-                type(value) is not Tensor
-                and value is not _NOT_GIVEN
-                and not isinstance(value, Tensor)
-            ):
-                raise DTypeError(not_a_tensor(name, first, value))
-            return fn(*args, **kwargs)
-
-        return checked
-
-    @functools.wraps(fn)
-    def checked_all(*args, **kwargs):
-        for i, argument in checks:
-            value = args[i] if i < len(args) else kwargs.get(argument, _NOT_GIVEN)
-            if value is not _NOT_GIVEN and not isinstance(value, Tensor):
-                raise DTypeError(not_a_tensor(name, argument, value))
-        return fn(*args, **kwargs)
-
-    return checked_all
 
 
 def not_a_tensor(name: str, argument: str, value) -> str:
