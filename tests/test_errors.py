@@ -277,6 +277,12 @@ BAD_ARGUMENTS = [
     (lambda: sh.block_diag(X, None), sh.DTypeError, "block_diag: tensor 1 must be a Tensor"),
     (lambda: sh.chain_matmul(X, 2), sh.DTypeError, "chain_matmul: tensor 1 must be a Tensor"),
     (lambda: sh.cdist(X, None), sh.DTypeError, "cdist: x2 must be a Tensor"),
+    (lambda: X.reshape(None), sh.ArgumentError, "a shape must be whole numbers"),
+    (lambda: X.new_ones(2.5), sh.ArgumentError, "where 2.5 is a float"),
+    (lambda: sh.zeros(2, None), sh.ArgumentError, "got (2, None)"),
+    (lambda: X.cross(None), sh.DTypeError, "cross: other must be a Tensor"),
+    (lambda: X.expand_as([1]), sh.DTypeError, "expand_as: other must be a Tensor, got list"),
+    (lambda: X.addcmul(X, 2.0), sh.DTypeError, "addcmul: tensor2 must be a Tensor"),
 ]
 
 
@@ -490,3 +496,10 @@ def test_functional_forms_name_an_argument_that_is_not_a_tensor():
     error = raised(lambda: F.cross_entropy([[0.1, 0.9]], sh.tensor([1])))
     assert str(error).startswith("cross_entropy: input must be a Tensor, got list")
     assert isinstance(raised(lambda: F.relu(np.ones(3))), sh.DTypeError)
+
+
+def test_sizes_may_be_numpy_ints_or_one_element_tensors_as_torch():
+    x = sh.arange(12.0)
+    assert x.view(np.int64(3), -1).shape == (3, 4)
+    assert x.reshape(sh.tensor(4), 3).shape == (4, 3)
+    assert x.new_zeros((2, np.int32(2))).shape == (2, 2)

@@ -176,10 +176,25 @@ def _index(index):
 
 
 def _dims(args: tuple):
-    """Shapes given as f(2, 3) or f((2, 3)) or f([2, 3]) -> (2, 3)."""
+    """Shapes given as f(2, 3) or f((2, 3)) or f([2, 3]) -> (2, 3), each size a whole number
+    (NumPy ints and one-element int tensors count, as in torch)."""
     if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
-        return tuple(args[0])
+        args = tuple(args[0])
+    for d in args:
+        if type(d) is not builtins.int:  # the common case skips the slow path
+            return tuple(_size(d, args) for d in args)
     return args
+
+
+def _size(d, shape: tuple) -> int:
+    if isinstance(d, Tensor) and d.array.size == 1:
+        d = d.array.reshape(())[()]
+    if isinstance(d, (builtins.int, np.integer)) and not isinstance(d, (builtins.bool, np.bool_)):
+        return builtins.int(d)
+    raise ArgumentError(
+        f"a shape must be whole numbers, e.g. (2, 3) or 2, 3 (-1 for 'the rest' in reshape); "
+        f"got {_short_repr(shape, 60)}, where {_short_repr(d)} is a {type(d).__name__}."
+    )
 
 
 _NOT_GIVEN = object()  # an argument left out: fn's own signature check reports it
