@@ -461,8 +461,6 @@ STILL_LEAKING_F = {
     "pixel_shuffle",
     "pixel_unshuffle",
     "rms_norm",
-    "sigmoid",
-    "silu",
     "softplus",
     "softshrink",
     "threshold",
@@ -503,3 +501,24 @@ def test_sizes_may_be_numpy_ints_or_one_element_tensors_as_torch():
     assert x.view(np.int64(3), -1).shape == (3, 4)
     assert x.reshape(sh.tensor(4), 3).shape == (4, 3)
     assert x.new_zeros((2, np.int32(2))).shape == (2, 2)
+
+
+FLOAT_ONLY_ACTIVATIONS = ["gelu", "silu", "logsigmoid", "softplus", "elu", "selu", "celu"]
+FLOAT_ONLY_ACTIVATIONS += ["hardsigmoid", "hardswish", "mish"]
+
+
+@pytest.mark.parametrize("name", FLOAT_ONLY_ACTIVATIONS)
+def test_activations_torch_refuses_on_ints_say_convert_first(name):
+    # they used to give float64, or a KeyError from inside an op
+    error = raised(lambda: getattr(sh.nn.functional, name)(sh.tensor([1, 2])))
+    assert isinstance(error, sh.DTypeError)
+    assert str(error).startswith(f"{name}: needs a floating-point tensor, got int64")
+    assert f"F.{name}(x.float())" in str(error)
+
+
+def test_sigmoid_and_tanh_of_ints_are_float32_as_torch():
+    x = sh.tensor([1, 2])
+    sigmoid, tanh = sh.nn.functional.sigmoid(x), sh.nn.functional.tanh(x)
+    assert sigmoid.dtype == sh.float32 and tanh.dtype == sh.float32  # not float64
+    assert sigmoid.tolist() == pytest.approx([1 / (1 + np.exp(-1.0)), 1 / (1 + np.exp(-2.0))])
+    assert tanh.tolist() == pytest.approx(np.tanh([1.0, 2.0]).tolist())

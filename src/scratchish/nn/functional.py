@@ -40,7 +40,7 @@ from ..ops.nn_ops import (
 )
 from ..ops.reduce import LogSoftmax, Softmax
 from ..random import default_generator
-from ..tensor import Tensor, takes_tensor, where
+from ..tensor import Tensor, _floating, takes_tensor, where
 
 # conv/pool/batch norm live in conv.py and batchnorm.py; re-exported here as torch has them in F
 from .batchnorm import batch_norm  # noqa: F401, E402
@@ -96,26 +96,37 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """out = x * Phi(x) (Phi the standard normal CDF); approximate='tanh' uses
     x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Fused: ops/nn_ops.py Gelu."""
+    _need_float("gelu", input)
     if approximate not in ("none", "tanh"):
         raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}.")
     return Gelu.apply(input, approximate=approximate)
 
 
+def _need_float(name: str, x: Tensor) -> None:
+    """torch refuses these activations on integer tensors ("not implemented for 'Long'")."""
+    if x.array.dtype.kind != "f":
+        raise DTypeError(
+            f"{name}: needs a floating-point tensor, got {x.array.dtype}. Convert first: "
+            f"F.{name}(x.float())."
+        )
+
+
 @takes_tensor
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    """out = 1 / (1 + exp(-x))."""
-    return Sigmoid.apply(input)
+    """out = 1 / (1 + exp(-x)); ints become the default float first, as torch."""
+    return Sigmoid.apply(_floating(input))
 
 
 @takes_tensor
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    """out = tanh(x)."""
-    return Tanh.apply(input)
+    """out = tanh(x); ints become the default float first, as torch."""
+    return Tanh.apply(_floating(input))
 
 
 @takes_tensor
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x * sigmoid(x) (also called swish)."""
+    _need_float("silu", input)
     if inplace:
         return _in_place(input, silu)
     return input * Sigmoid.apply(input)
@@ -124,6 +135,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 @takes_tensor
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """out = log(sigmoid(x)), stable for large |x|."""
+    _need_float("logsigmoid", input)
     return LogSigmoid.apply(input)
 
 
@@ -131,6 +143,7 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """out = log(1 + exp(beta x)) / beta = -logsigmoid(-beta x) / beta (x itself where
     beta x > threshold, as PyTorch)."""
+    _need_float("softplus", input)
     soft = LogSigmoid.apply(input * -beta) * (-1.0 / beta)
     return Where.apply(input.array * beta > threshold, input, soft)
 
@@ -176,6 +189,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
         >>> elu(sh.tensor([-1.0, 2.0])).tolist()
         [-0.6321205496788025, 2.0]
     """
+    _need_float("elu", input)
     if inplace:
         return _in_place(input, lambda x: elu(x, alpha))
     _not_tensor("elu", input)
@@ -198,6 +212,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = scale * elu(x, alpha), alpha = 1.6733, scale = 1.0507 (Klambauer et al. 2017):
     keeps activations near mean 0 and variance 1 (self-normalising networks)."""
+    _need_float("selu", input)
     if inplace:
         return _in_place(input, selu)
     return elu(input, _SELU_ALPHA) * _SELU_SCALE
@@ -212,6 +227,7 @@ def selu_(input: Tensor) -> Tensor:  # noqa: A002
 @takes_tensor
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (Barron 2017)."""
+    _need_float("celu", input)
     if alpha == 0:
         raise ArgumentError("celu: alpha must not be 0 (it divides x); PyTorch's default is 1.0.")
     if inplace:
@@ -288,6 +304,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = relu6(x + 3) / 6: 0 below -3, 1 above 3, a line between (slope 1/6 strictly
     inside, 0 at -3 and 3, as PyTorch)."""
+    _need_float("hardsigmoid", input)
     if inplace:
         return _in_place(input, hardsigmoid)
     _not_tensor("hardsigmoid", input)
@@ -300,6 +317,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x * relu6(x + 3) / 6 (MobileNetV3): 0 up to -3, x from 3 on, x (x + 3) / 6
     between; the gradient at -3 is 0 and at 3 is 1, as PyTorch."""
+    _need_float("hardswish", input)
     if inplace:
         return _in_place(input, hardswish)
     _not_tensor("hardswish", input)
@@ -311,6 +329,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 @takes_tensor
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x * tanh(softplus(x)) (Misra 2019); softplus(x) = -logsigmoid(-x), stable."""
+    _need_float("mish", input)
     if inplace:
         return _in_place(input, mish)
     _not_tensor("mish", input)
