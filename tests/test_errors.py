@@ -522,3 +522,87 @@ def test_sigmoid_and_tanh_of_ints_are_float32_as_torch():
     assert sigmoid.dtype == sh.float32 and tanh.dtype == sh.float32  # not float64
     assert sigmoid.tolist() == pytest.approx([1 / (1 + np.exp(-1.0)), 1 / (1 + np.exp(-2.0))])
     assert tanh.tolist() == pytest.approx(np.tanh([1.0, 2.0]).tolist())
+
+
+# the same for Tensor methods, each called on a fresh (3, 4) tensor with (bad,) and (1, bad)
+STILL_LEAKING_METHODS = {
+    "add_",
+    "all",
+    "allclose",
+    "any",
+    "bincount",
+    "copy_",
+    "copysign",
+    "copysign_",
+    "cross",
+    "fill_",
+    "floor_divide",
+    "floor_divide_",
+    "fmax",
+    "fmin",
+    "heaviside",
+    "histc",
+    "isclose",
+    "logaddexp",
+    "logaddexp2",
+    "logical_xor",
+    "masked_scatter",
+    "masked_select",
+    "nan_to_num",
+    "nanmean",
+    "nanquantile",
+    "new_empty",
+    "new_full",
+    "new_ones",
+    "new_zeros",
+    "pinverse",
+    "quantile",
+    "stride",
+    "sub_",
+    "tensor_split",
+    "where",
+    "xlogy",
+    "xlogy_",
+}
+# methods that draw random numbers, hand back Python objects, or change the graph itself
+METHODS_NOT_CALLED = {"backward", "register_hook", "numpy", "tolist", "item", "apply_", "map_"}
+METHODS_NOT_CALLED |= {"share_memory_", "pin_memory", "cuda", "to", "type", "new_tensor"}
+METHODS_NOT_CALLED |= {"explain", "data", "grad", "requires_grad", "retain_grad", "normal_"}
+METHODS_NOT_CALLED |= {"uniform_", "bernoulli_", "exponential_", "random_", "geometric_"}
+METHODS_NOT_CALLED |= {"cauchy_", "log_normal_"}
+
+
+def test_no_tensor_method_lets_a_bare_python_or_numpy_error_through(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # nothing here should write a file, but if one did: not here
+    import re
+    import warnings
+
+    from scratchish.errors import ScratchishError
+
+    bads = [None, "abc", 1.5, -7, 99, (1, 2, 3, 4, 5), [1, "a"], sh.randn(5), sh.randn(2, 3, 4)]
+    bads += [sh.tensor([[1, 2], [3, 4]]), sh.tensor(True), object()]
+    names = [n for n in dir(sh.Tensor) if not n.startswith("_") and n not in METHODS_NOT_CALLED]
+    leaks = {}
+    for name in names:
+        for args in [(b,) for b in bads] + [(1, b) for b in bads]:
+            method = getattr(sh.randn(3, 4), name)
+            if not callable(method):
+                break
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    method(*args)
+            except ScratchishError:
+                pass
+            except Exception as error:  # noqa: BLE001 - what the test looks for
+                message = str(error)
+                if re.match(r"^[a-z_0-9.]+: ", message) or "positional argument" in message:
+                    continue
+                if "unexpected keyword" in message:
+                    continue
+                leaks.setdefault(name, f"{type(error).__name__}: {message[:80]}")
+    assert len(names) > 300
+    new = {name: leak for name, leak in leaks.items() if name not in STILL_LEAKING_METHODS}
+    assert not new, f"bad arguments reach the user as bare errors: {new}"
+    fixed = STILL_LEAKING_METHODS - set(leaks)
+    assert not fixed, f"these no longer leak: take them off STILL_LEAKING_METHODS: {sorted(fixed)}"
