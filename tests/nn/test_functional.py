@@ -152,6 +152,54 @@ def test_gelu_fused_matches_torch_and_composed(approximate, dtype):
     np.testing.assert_allclose(_gelu_grad(a, approximate), grad_ref, **TOL[dtype])
 
 
+def test_gelu_float32_is_as_accurate_as_torchs():
+    # float32 GELU goes through A&S 7.1.26 (erfc in exponential form), not erf: its error
+    # against the float64 truth must stay within twice torch's own float32 error, and the
+    # special values (inf, -inf, nan, 0) must be torch's.
+    grid = np.linspace(-12, 12, 240_001).astype(np.float32)
+    a = np.concatenate([grid, np.float32([np.inf, -np.inf, np.nan, 0.0, 1e-30, -1e-30])])
+    truth = torch.tensor(a.astype(np.float64), requires_grad=True)
+    truth_out = TF.gelu(truth)
+    truth_out.sum().backward()
+    t32 = torch.tensor(a, requires_grad=True)
+    t32_out = TF.gelu(t32)
+    t32_out.sum().backward()
+    x = sh.tensor(a, requires_grad=True)
+    out = F.gelu(x)
+    out.sum().backward()
+    assert out.dtype == sh.float32 and x.grad.dtype == sh.float32
+    finite = np.isfinite(a)
+
+    def worst(ours, theirs):  # largest error of each against the float64 truth, finite inputs
+        return [np.nanmax(np.abs(v[finite] - theirs.detach().numpy()[finite])) for v in ours]
+
+    ours_out, torch_out = worst([out.detach().numpy(), t32_out.detach().numpy()], truth_out)
+    assert ours_out <= 2 * torch_out, (ours_out, torch_out)
+    ours_grad, torch_grad = worst([x.grad.numpy(), t32.grad.numpy()], truth.grad)
+    assert ours_grad <= 2 * torch_grad, (ours_grad, torch_grad)
+    ours, theirs = out.detach().numpy(), t32_out.detach().numpy()
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+    np.testing.assert_array_equal(np.isnan(x.grad.numpy()), np.isnan(t32.grad.numpy()))
+    np.testing.assert_array_equal(ours[~finite][:1], [np.inf])
+
+
+def test_gelu_keeps_one_array_for_backward_and_ignores_later_edits_of_x():
+    x = sh.randn(1000, requires_grad=True)
+    h = x * 1.0
+    y = F.gelu(h)
+    with sh.no_grad():
+        expected = F.gelu(h)  # no grad: no slope kept, same values
+    np.testing.assert_array_equal(y.detach().numpy(), expected.numpy())
+    slope = y.grad_fn.saved
+    assert not hasattr(y.grad_fn, "x") and slope.shape == (1000,)
+    grad_before = torch.tensor(h.detach().numpy(), requires_grad=True)
+    TF.gelu(grad_before).sum().backward()
+    with sh.no_grad():
+        h.mul_(3.0)  # changes GELU's input after forward: the kept slope still is the right one
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), grad_before.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
 def _gelu_grad(a, approximate):
     x = sh.tensor(a, requires_grad=True)
     F.gelu(x, approximate).sum().backward()

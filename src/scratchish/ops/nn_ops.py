@@ -267,27 +267,53 @@ def _blockwise(fn, out, *arrays):
     return out
 
 
-def _gelu_erf(out, cdf, x):
-    # Phi(x) = (1 + erf(x / sqrt 2)) / 2;  out = x * Phi(x)
-    np.multiply(x, _SQRT_HALF, out=cdf)
-    cdf[...] = erf(cdf)
-    cdf += 1.0
-    cdf *= 0.5
-    np.multiply(x, cdf, out=out)
+# Phi(x) in float32 through erfc's exponential form, Abramowitz & Stegun 7.1.26 (Hastings):
+#   erfc(y) = t (a1 + a2 t + a3 t^2 + a4 t^3 + a5 t^4) exp(-y^2),  t = 1 / (1 + p y),  y >= 0,
+# within 1.5e-7 of erf, what float32 rounding gives anyway. With y = |x| / sqrt 2 the factor
+# exp(-y^2) = exp(-x^2 / 2) is also what phi(x), the slope of Phi, needs: forward computes it
+# once and keeps the derivative Phi(x) + x phi(x) for backward, which is then one product.
+_AS_P = 0.3275911 * _SQRT_HALF  # p / sqrt 2, so that t = 1 / (1 + _AS_P |x|)
+# -a_k / 2, highest power first (Horner): a5 = 1.061405429, ..., a1 = 0.254829592
+_AS_A = tuple(-0.5 * a for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
 
 
-def _gelu_erf_grad(grad_x, x, cdf, grad_out):
-    # d/dx [x Phi(x)] = Phi(x) + x phi(x),  phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
-    np.multiply(x, x, out=grad_x)
-    grad_x *= -0.5
-    np.exp(grad_x, out=grad_x)
-    grad_x *= x
-    grad_x *= _INV_SQRT_2PI
-    grad_x += cdf
-    grad_x *= grad_out
+def _gelu_erf(out, x, slope=None):
+    # out = x Phi(x);  slope = d out / dx = Phi(x) + x phi(x) when not None.
+    if x.dtype != np.float32:  # float64: erf through Cody's approximations, to float64 rounding
+        np.multiply(x, _SQRT_HALF, out=out)
+        cdf = erf(out)
+        cdf += 1.0
+        cdf *= 0.5  # Phi(x) = (1 + erf(x / sqrt 2)) / 2
+        if slope is not None:
+            np.multiply(x, x, out=slope)
+            slope *= -0.5
+            np.exp(slope, out=slope)
+            slope *= x
+            slope *= _INV_SQRT_2PI
+            slope += cdf
+        np.multiply(x, cdf, out=out)
+        return
+    t = np.abs(x)
+    t *= _AS_P
+    t += 1.0
+    np.reciprocal(t, out=t)
+    _horner(_AS_A, t, out=out)  # -(a1 + a2 t + ... + a5 t^4) / 2
+    out *= t  # -t P(t) / 2
+    np.multiply(x, x, out=t)
+    t *= -0.5
+    np.exp(t, out=t)  # exp(-x^2 / 2), sqrt(2 pi) phi(x)
+    out *= t  # -erfc(|x| / sqrt 2) / 2 = Phi(|x|) - 1
+    out += 0.5  # Phi(|x|) - 1/2, then odd symmetry: Phi(x) - 1/2 has the sign of x
+    np.copysign(out, x, out=out)
+    out += 0.5  # Phi(x)
+    if slope is not None:
+        np.multiply(t, x, out=slope)
+        slope *= _INV_SQRT_2PI
+        slope += out
+    out *= x
 
 
-def _gelu_tanh(out, t, x):
+def _gelu_tanh(out, x, t):
     # t = tanh(sqrt(2/pi) (x + 0.044715 x^3));  out = x/2 (1 + t)
     np.multiply(x, x, out=t)
     t *= _TANH_C
@@ -318,8 +344,11 @@ class Gelu(Function):
     """out = x * Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2 (exact), or
     out = x/2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) with approximate='tanh'.
 
-    Fused: forward keeps Phi(x) (or the tanh) so that backward needs no erf, only a few
-    in-place passes, in the input's dtype, block by block.
+    Fused, in the input's dtype, block by block. The exact form keeps its derivative
+    Phi(x) + x phi(x) from forward (it shares exp(-x^2/2) with Phi, see _gelu_erf), so its
+    backward is one product and x is not kept: changing x in place after forward does not
+    raise here, where torch raises; the gradient is still the one of the x used. The tanh form
+    keeps x and the tanh.
     """
 
     formula = "out = x * Phi(x)"
@@ -328,17 +357,26 @@ class Gelu(Function):
     def forward(self, x, approximate="none"):
         self.approximate = approximate
         x = np.ascontiguousarray(x)
-        out, saved = np.empty_like(x), np.empty_like(x)
-        _blockwise(_gelu_tanh if approximate == "tanh" else _gelu_erf, out, saved, x)
-        if self.needs_input_grad[0]:
-            self.x, self.saved = x, saved
+        out = np.empty_like(x)
+        if approximate == "tanh":
+            t = np.empty_like(x)
+            _blockwise(_gelu_tanh, out, x, t)
+            if self.needs_input_grad[0]:
+                self.x, self.saved = x, t
+        else:
+            self.saves_inputs = False
+            slope = (np.empty_like(x),) if self.needs_input_grad[0] else ()
+            with np.errstate(invalid="ignore"):  # inf * 0 at x = +-inf gives nan, as in torch
+                _blockwise(_gelu_erf, out, x, *slope)
+            self.saved = slope[0] if slope else None
         return out
 
     def backward(self, grad_out):
+        if self.approximate != "tanh":
+            return grad_out * self.saved  # the slope Phi(x) + x phi(x), kept by forward
         grad_out = np.ascontiguousarray(grad_out)
         grad_x = np.empty_like(self.x)
-        fn = _gelu_tanh_grad if self.approximate == "tanh" else _gelu_erf_grad
-        return _blockwise(fn, grad_x, self.x, self.saved, grad_out)
+        return _blockwise(_gelu_tanh_grad, grad_x, self.x, self.saved, grad_out)
 
 
 class LogSigmoid(Function):
