@@ -293,7 +293,8 @@ NEW_NN_NAMES = {
         "FeatureAlphaDropout Upsample UpsamplingNearest2d UpsamplingBilinear2d Unfold Fold "
         "Softmin Softmax2d Hardshrink Softshrink AdaptiveAvgPool1d AdaptiveMaxPool1d "
         "Dropout3d InstanceNorm3d RMSNorm ZeroPad1d ZeroPad2d ConstantPad1d ConstantPad2d "
-        "PixelShuffle PixelUnshuffle MultiLabelMarginLoss TripletMarginWithDistanceLoss"
+        "PixelShuffle PixelUnshuffle MultiLabelMarginLoss TripletMarginWithDistanceLoss "
+        "ConvTranspose1d ConvTranspose2d"
     ),
     "F": (
         "elu elu_ selu selu_ celu celu_ glu relu6 hardtanh hardtanh_ hardswish hardsigmoid "
@@ -306,7 +307,7 @@ NEW_NN_NAMES = {
         "interpolate unfold fold softmin hardshrink softshrink adaptive_avg_pool1d "
         "adaptive_max_pool1d dropout3d rms_norm pixel_shuffle pixel_unshuffle leaky_relu_ "
         "upsample upsample_nearest upsample_bilinear multilabel_margin_loss "
-        "triplet_margin_with_distance_loss"
+        "triplet_margin_with_distance_loss conv_transpose1d conv_transpose2d"
     ),
 }
 

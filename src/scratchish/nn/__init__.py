@@ -49,6 +49,7 @@ from .conv import (
     MaxPool1d,
     MaxPool2d,
 )
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import (
     AlphaDropout,
@@ -104,6 +105,8 @@ from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "ConvTranspose1d",
+    "ConvTranspose2d",
     "MultiLabelMarginLoss",
     "TripletMarginWithDistanceLoss",
     "ConstantPad1d",

@@ -189,7 +189,7 @@ def _conv2d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Ten
     return _unbatched(x, lambda xb: ops.Conv2d.apply(xb, weight, bias, **settings))
 
 
-def _check_channels(x: Tensor, n_in: int, who: str) -> None:
+def _check_channels(x: Tensor, n_in: int, who: str, layer: str = "Conv2d") -> None:
     channels = x.shape[-3]
     if channels == n_in:
         return
@@ -209,7 +209,7 @@ def _check_channels(x: Tensor, n_in: int, who: str) -> None:
         )
     else:
         message += (
-            f" Build the layer with in_channels={channels} (e.g. Conv2d({channels}, ...)), or "
+            f" Build the layer with in_channels={channels} (e.g. {layer}({channels}, ...)), or "
             f"check that the previous layer's out_channels is {n_in}."
         )
         if shape[-1] == n_in:
@@ -467,13 +467,7 @@ def _conv1d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Ten
             f"{tuple(weight.shape)}."
         )
     _sequence_dims(x, who, str(weight.shape[1]))
-    if x.shape[-2] != weight.shape[1]:
-        raise ShapeError(
-            f"{who} expects input of shape (N, {weight.shape[1]}, L); got {tuple(x.shape)}: "
-            f"in_channels={weight.shape[1]} but the input has {x.shape[-2]} channels (dim -2). "
-            f"For (N, L, C) sequences (channels last, as RNNs take them) use "
-            f"x.transpose(1, 2)."
-        )
+    _check_sequence_channels(x, weight.shape[1], who)
     stride = (1, _single(stride, "stride", who))
     dilation = (1, _single(dilation, "dilation", who))
     padding = padding if isinstance(padding, str) else (0, _single(padding, "padding", who))
@@ -481,6 +475,16 @@ def _conv1d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Ten
     return _as_row(
         x, lambda xb: _conv2d(xb, row_weight, bias, stride, padding, dilation, groups, who)
     )
+
+
+def _check_sequence_channels(x: Tensor, n_in: int, who: str) -> None:
+    if x.shape[-2] != n_in:
+        raise ShapeError(
+            f"{who} expects input of shape (N, {n_in}, L); got {tuple(x.shape)}: "
+            f"in_channels={n_in} but the input has {x.shape[-2]} channels (dim -2). "
+            f"For (N, L, C) sequences (channels last, as RNNs take them) use "
+            f"x.transpose(1, 2)."
+        )
 
 
 def _pool_1d_settings(kernel_size, stride, padding, who: str) -> tuple:
@@ -628,9 +632,11 @@ def _adaptive_max_indices(x: np.ndarray, size: tuple, out_size: tuple) -> np.nda
 class _ConvNd(Module):
     """What Conv1d and Conv2d share: their parameters, PyTorch's init, and the repr."""
 
-    def _make_parameters(self, bias: bool, dtype) -> None:
+    def _make_parameters(self, channels: tuple, bias: bool, dtype) -> None:
+        """weight (*channels, *kernel_size): (out, in) for a convolution, (in, out / groups)
+        for a transposed one; bias (out_channels,)."""
         np_dtype = _np_dtype(dtype)
-        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        shape = (*channels, *self.kernel_size)
         self.weight = Parameter(Tensor._make(np.empty(shape, dtype=np_dtype)))
         if bias:
             self.bias = Parameter(Tensor._make(np.empty(self.out_channels, dtype=np_dtype)))
@@ -644,7 +650,7 @@ class _ConvNd(Module):
         # sqrt(fan_in) = 1 / sqrt(fan_in)
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.in_channels * math.prod(self.kernel_size)
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)  # as kaiming's fan_in
             bound = 1 / math.sqrt(fan_in)
             init.uniform_(self.bias, -bound, bound)
 
@@ -658,8 +664,14 @@ class _ConvNd(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1,) * n_dims:
             text += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", (0,) * n_dims) != (0,) * n_dims:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 
@@ -723,7 +735,7 @@ class Conv2d(_ConvNd):
         _conv_padding(padding, self.kernel_size, self.stride, self.dilation, who)  # check it
         self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", who)
         self.groups, self.padding_mode = groups, padding_mode
-        self._make_parameters(bias, dtype)
+        self._make_parameters((out_channels, in_channels), bias, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         who = f"Conv2d({self.in_channels}, {self.out_channels}, ...)"
@@ -915,7 +927,7 @@ class Conv1d(_ConvNd):
         else:
             self.padding = (_single(padding, "padding", who),)
         self.groups, self.padding_mode = groups, padding_mode
-        self._make_parameters(bias, dtype)
+        self._make_parameters((out_channels, in_channels), bias, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         who = f"Conv1d({self.in_channels}, {self.out_channels}, ...)"

@@ -56,6 +56,7 @@ from .conv import (  # noqa: F401, E402
     max_pool1d,
     max_pool2d,
 )
+from .conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401, E402
 from .fold import fold, unfold  # noqa: F401, E402
 from .upsampling import interpolate  # noqa: F401, E402
 
