@@ -294,7 +294,9 @@ NEW_NN_NAMES = {
         "Softmin Softmax2d Hardshrink Softshrink AdaptiveAvgPool1d AdaptiveMaxPool1d "
         "Dropout3d InstanceNorm3d RMSNorm ZeroPad1d ZeroPad2d ConstantPad1d ConstantPad2d "
         "PixelShuffle PixelUnshuffle MultiLabelMarginLoss TripletMarginWithDistanceLoss "
-        "ConvTranspose1d ConvTranspose2d"
+        "ConvTranspose1d ConvTranspose2d ReflectionPad1d ReflectionPad2d ReflectionPad3d "
+        "ReplicationPad1d ReplicationPad2d ReplicationPad3d CircularPad1d CircularPad2d "
+        "CircularPad3d ConstantPad3d ZeroPad3d"
     ),
     "F": (
         "elu elu_ selu selu_ celu celu_ glu relu6 hardtanh hardtanh_ hardswish hardsigmoid "

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .. import dtypes
-from ..creation import cat
+from ..creation import cat, pad_as
 from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from ..ops import conv as ops
 from ..tensor import Tensor, takes_tensor
@@ -626,6 +626,25 @@ def _adaptive_max_indices(x: np.ndarray, size: tuple, out_size: tuple) -> np.nda
     return out
 
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _check_padding_mode(mode, who: str) -> None:
+    if mode not in PADDING_MODES:
+        raise ArgumentError(
+            f"{who}: padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}; got "
+            f"padding_mode={mode!r}."
+        )
+
+
+def _pad_by_mode(x: Tensor, pads: tuple, mode: str, who: str) -> Tensor:
+    """x padded by `pads` ((before, after) per spatial dim, first dim first) in a mode that
+    copies values, as PyTorch's conv layers do before convolving with no padding. F.pad takes
+    the widths last dim first: (left, right, top, bottom)."""
+    widths = tuple(w for before_after in reversed(pads) for w in before_after)
+    return pad_as(who, x, widths, mode)
+
+
 # ------------------------------------------------------------------------------ modules
 
 
@@ -688,7 +707,10 @@ class Conv2d(_ConvNd):
         in_channels, out_channels: channels of the input and of the output.
         kernel_size: int or (kh, kw).
         stride, dilation: int or (h, w). padding: int, (h, w), 'same' or 'valid'.
-        groups: 1 only. bias: learn an additive bias. padding_mode: 'zeros' only.
+        groups: 1 only. bias: learn an additive bias.
+        padding_mode: how the border is filled: 'zeros' (the default), or copied from the
+            image: 'reflect', 'replicate' or 'circular' (see F.pad); PyTorch pads the input so
+            (F.pad) and then convolves with no padding, and so do we.
 
     Shape:
         (N, in_channels, H, W) -> (N, out_channels, H_out, W_out), or the same without N.
@@ -716,11 +738,7 @@ class Conv2d(_ConvNd):
     ) -> None:
         super().__init__()
         who = f"Conv2d({in_channels}, {out_channels}, ...)"
-        if padding_mode != "zeros":
-            raise UnsupportedError(
-                f"{who}: padding_mode={padding_mode!r} is not supported yet; only 'zeros' is. "
-                f"Pad the input yourself first if you need reflection."
-            )
+        _check_padding_mode(padding_mode, who)
         if groups != 1:
             raise UnsupportedError(
                 f"{who}: groups={groups} (grouped or depthwise convolution) is not supported "
@@ -739,12 +757,18 @@ class Conv2d(_ConvNd):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         who = f"Conv2d({self.in_channels}, {self.out_channels}, ...)"
+        padding = self.padding
+        if self.padding_mode != "zeros":  # pad by copying values first, then no zeros
+            _check_input(input, who)
+            _image_dims(input, who, str(self.in_channels))
+            pads = _conv_padding(padding, self.kernel_size, self.stride, self.dilation, who)
+            input, padding = _pad_by_mode(input, pads, self.padding_mode, who), 0
         return _conv2d(
             input,
             self.weight,
             self.bias,
             self.stride,
-            self.padding,
+            padding,
             self.dilation,
             self.groups,
             who,
@@ -882,7 +906,8 @@ class Conv1d(_ConvNd):
     Args:
         in_channels, out_channels: channels of the input and of the output.
         kernel_size, stride, dilation: int. padding: int, 'same' or 'valid'.
-        groups: 1 only. bias: learn an additive bias. padding_mode: 'zeros' only.
+        groups: 1 only. bias: learn an additive bias.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular' (as Conv2d).
 
     Shape:
         (N, in_channels, L) -> (N, out_channels, L_out), or the same without N.
@@ -909,10 +934,11 @@ class Conv1d(_ConvNd):
     ) -> None:
         super().__init__()
         who = f"Conv1d({in_channels}, {out_channels}, ...)"
-        if padding_mode != "zeros" or groups != 1:
+        _check_padding_mode(padding_mode, who)
+        if groups != 1:
             raise UnsupportedError(
-                f"{who}: padding_mode={padding_mode!r}, groups={groups} is not supported yet; "
-                f"only padding_mode='zeros' and groups=1 are."
+                f"{who}: groups={groups} (grouped or depthwise convolution) is not supported "
+                f"yet; only groups=1 is."
             )
         if in_channels < 1 or out_channels < 1:
             raise ArgumentError(f"{who}: in_channels and out_channels must be positive.")
@@ -932,6 +958,13 @@ class Conv1d(_ConvNd):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         who = f"Conv1d({self.in_channels}, {self.out_channels}, ...)"
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        if self.padding_mode != "zeros":  # pad by copying values first, then no zeros
+            _sequence_dims(input, who, str(self.in_channels))
+            row = padding if isinstance(padding, str) else (0, padding)
+            pads = _conv_padding(
+                row, (1, *self.kernel_size), (1, *self.stride), (1, *self.dilation), who
+            )
+            input, padding = _pad_by_mode(input, pads[1:], self.padding_mode, who), 0
         return _conv1d(
             input,
             self.weight,
