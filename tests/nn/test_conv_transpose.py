@@ -13,6 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import scratchish as sh
+from helpers import sgd_losses_side_by_side
 from scratchish.errors import ArgumentError, DTypeError, ShapeError
 from scratchish.tools import gradcheck
 
@@ -285,20 +286,9 @@ def test_autoencoder_trains_with_torch_losses_step_by_step():
     theirs = model(torch.nn)
     images = np.random.default_rng(0).uniform(0, 1, (16, 1, 12, 12)).astype(np.float32)
     x, tx = sh.tensor(images), torch.tensor(images)
-    opt = sh.optim.SGD(ours.parameters(), lr=0.5, momentum=0.9)
-    t_opt = torch.optim.SGD(theirs.parameters(), lr=0.5, momentum=0.9)
-    losses, t_losses = [], []
-    for _ in range(6):
-        opt.zero_grad()
-        loss = SF.mse_loss(ours(x), x)
-        loss.backward()
-        opt.step()
-        t_opt.zero_grad()
-        t_loss = F.mse_loss(theirs(tx), tx)
-        t_loss.backward()
-        t_opt.step()
-        losses.append(loss.item())
-        t_losses.append(t_loss.item())
+    losses, t_losses = sgd_losses_side_by_side(
+        ours, theirs, lambda: SF.mse_loss(ours(x), x), lambda: F.mse_loss(theirs(tx), tx), 6, 0.5
+    )
     np.testing.assert_allclose(losses, t_losses, rtol=1e-5)
     assert losses[-1] < losses[0]
 

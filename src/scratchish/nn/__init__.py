@@ -44,12 +44,15 @@ from .conv import (
     AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
+    AvgPool3d,
     Conv1d,
     Conv2d,
+    Conv3d,
     MaxPool1d,
     MaxPool2d,
+    MaxPool3d,
 )
-from .conv_transpose import ConvTranspose1d, ConvTranspose2d
+from .conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import (
     AlphaDropout,
@@ -116,6 +119,10 @@ from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "AvgPool3d",
+    "Conv3d",
+    "ConvTranspose3d",
+    "MaxPool3d",
     "CircularPad1d",
     "CircularPad2d",
     "CircularPad3d",

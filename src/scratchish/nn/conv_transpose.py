@@ -27,6 +27,7 @@ from .conv import (
     _sequence_dims,
     _single,
     _unbatched,
+    _volume_dims,
 )
 
 
@@ -85,18 +86,20 @@ def conv_transpose2d(
 
 
 def _conv_transpose2d(
-    x, weight, bias, stride, padding, output_padding, groups, dilation, who: str
+    x, weight, bias, stride, padding, output_padding, groups, dilation, who: str, n: int = 2
 ) -> Tensor:
-    """conv_transpose2d, with `who` naming the caller (a layer's repr) in error messages."""
+    """conv_transpose2d, with `who` naming the caller (a layer's repr) in error messages;
+    n=3 makes it conv_transpose3d (volumes, one more entry in each setting)."""
     _check_input(x, who)
     _check_input(weight, who)
-    if weight.ndim != 4:
+    if weight.ndim != n + 2:
+        kernel = ("kd, kh, kw", "kh, kw")[n == 2]
         raise ShapeError(
-            f"{who}: weight must be 4-D (in_channels, out_channels / groups, kh, kw); got shape "
-            f"{tuple(weight.shape)}."
+            f"{who}: weight must be {n + 2}-D (in_channels, out_channels / groups, {kernel}); "
+            f"got shape {tuple(weight.shape)}."
         )
     n_in, n_out = weight.shape[0], weight.shape[1] * _groups(groups, weight.shape[0], who)
-    _image_dims(x, who, str(n_in))
+    (_image_dims if n == 2 else _volume_dims)(x, who, str(n_in))
     _same_dtype(x, weight, "weight", who)
     _same_dtype(x, bias, "bias", who)
     if bias is not None and tuple(bias.shape) != (n_out,):
@@ -104,17 +107,16 @@ def _conv_transpose2d(
             f"{who}: bias must have shape ({n_out},), one value per output channel; got "
             f"{tuple(bias.shape)}."
         )
-    _check_channels(x, n_in, who, layer="ConvTranspose2d")
+    _check_channels(x, n_in, who, layer=f"ConvTranspose{n}d", n_dims=n)
     settings = _transpose_settings(
-        x.shape[-2:], weight.shape[2:], stride, padding, output_padding, dilation, who
+        x.shape[-n:], weight.shape[2:], stride, padding, output_padding, dilation, who
     )
+    op = ops.ConvTranspose2d if n == 2 else ops.ConvTranspose3d
 
     def run(xb):
-        return _by_groups(
-            xb, weight, bias, groups, lambda *a: ops.ConvTranspose2d.apply(*a, **settings)
-        )
+        return _by_groups(xb, weight, bias, groups, lambda *a: op.apply(*a, **settings))
 
-    return _unbatched(x, run)
+    return _unbatched(x, run, n_dims=n)
 
 
 def _groups(groups, n_in: int, who: str) -> int:
@@ -138,10 +140,12 @@ def _transpose_settings(size, kernel, stride, padding, output_padding, dilation,
             f"convolutions take no 'same' or 'valid' (as in PyTorch): give the numbers, e.g. "
             f"padding={(kernel[-1] - 1) // 2}."
         )
-    stride = _positive(_pair(stride, "stride", who), "stride", who)
-    dilation = _positive(_pair(dilation, "dilation", who), "dilation", who)
-    padding = _positive(_pair(padding, "padding", who), "padding", who, minimum=0)
-    extra = _positive(_pair(output_padding, "output_padding", who), "output_padding", who, 0)
+    n = len(kernel)
+    stride = _positive(_pair(stride, "stride", who, n), "stride", who)
+    dilation = _positive(_pair(dilation, "dilation", who, n), "dilation", who)
+    padding = _positive(_pair(padding, "padding", who, n), "padding", who, minimum=0)
+    extra = _pair(output_padding, "output_padding", who, n)
+    extra = _positive(extra, "output_padding", who, minimum=0)
     for e, s, d in zip(extra, stride, dilation):
         if e >= s and e >= d:
             raise ArgumentError(
@@ -278,7 +282,8 @@ class _ConvTransposeNd(_ConvNd):
                 f"{who}: out_channels={out_channels} must divide by groups={groups}, as in "
                 f"PyTorch: each group makes out_channels / groups of them."
             )
-        ntuple = _pair if self.n_dims == 2 else _as_1tuple
+        n = self.n_dims
+        ntuple = _as_1tuple if n == 1 else lambda v, name, who: _pair(v, name, who, n)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _positive(ntuple(kernel_size, "kernel_size", who), "kernel_size", who)
         self.stride = _positive(ntuple(stride, "stride", who), "stride", who)
@@ -288,6 +293,23 @@ class _ConvTransposeNd(_ConvNd):
         self.groups, self.padding_mode, self.transposed = groups, padding_mode, True
         # weight (in_channels, out_channels / groups, *kernel): the transpose of Conv's
         self._make_parameters((in_channels, out_channels // groups), bias, dtype)
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        who = f"{type(self).__name__}({self.in_channels}, {self.out_channels}, ...)"
+        _check_input(input, who)
+        output_padding = self._output_padding(input, output_size, who)
+        return _conv_transpose2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+            who,
+            n=self.n_dims,
+        )
 
     def _output_padding(self, x: Tensor, output_size, who: str) -> tuple:
         """output_padding, or the one that gives `output_size` (PyTorch's rule): the sizes a
@@ -359,22 +381,6 @@ class ConvTranspose2d(_ConvTransposeNd):
         scratchish.Size([1, 8, 28, 28])
     """
 
-    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
-        who = f"ConvTranspose2d({self.in_channels}, {self.out_channels}, ...)"
-        _check_input(input, who)
-        output_padding = self._output_padding(input, output_size, who)
-        return _conv_transpose2d(
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            output_padding,
-            self.groups,
-            self.dilation,
-            who,
-        )
-
 
 class ConvTranspose1d(_ConvTransposeNd):
     """A 1-D transposed convolution layer over sequences (N, C, L) (see conv_transpose1d).
@@ -413,4 +419,67 @@ class ConvTranspose1d(_ConvTransposeNd):
         )
 
 
-__all__ = ["ConvTranspose1d", "ConvTranspose2d", "conv_transpose1d", "conv_transpose2d"]
+@takes_tensor
+def conv_transpose3d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> Tensor:
+    """3-D transposed convolution over volumes (PyTorch's conv_transpose3d): conv_transpose2d
+    with a depth axis (the same op, ops/conv.py: ConvTranspose3d).
+
+    Args:
+        input: (N, C_in, D, H, W), or one volume (C_in, D, H, W).
+        weight: (C_in, C_out / groups, kd, kh, kw). bias: (C_out,) or None.
+        stride, padding, output_padding, dilation: int or (d, h, w). groups: as
+            conv_transpose2d.
+
+    Shape:
+        out: (N, C_out, D_out, H_out, W_out), each size as for conv_transpose2d.
+
+    Example:
+        >>> import scratchish as sh
+        >>> conv_transpose3d(sh.ones(1, 2, 2, 2, 2), sh.ones(2, 1, 2, 2, 2), stride=2).shape
+        scratchish.Size([1, 1, 4, 4, 4])
+    """
+    return _conv_transpose2d(
+        input,
+        weight,
+        bias,
+        stride,
+        padding,
+        output_padding,
+        groups,
+        dilation,
+        "conv_transpose3d",
+        3,
+    )
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """A 3-D transposed convolution layer over volumes (N, C, D, H, W) (see conv_transpose3d):
+    ConvTranspose2d with a depth axis, the same init (fan_in = out_channels / groups * kd * kh
+    * kw) and output_size.
+
+    Example:
+        >>> import scratchish as sh
+        >>> ConvTranspose3d(4, 2, 2, stride=2)(sh.zeros(1, 4, 3, 3, 3)).shape
+        scratchish.Size([1, 2, 6, 6, 6])
+    """
+
+    n_dims = 3
+
+
+__all__ = [
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+]

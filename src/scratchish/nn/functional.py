@@ -51,12 +51,19 @@ from .conv import (  # noqa: F401, E402
     adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     conv1d,
     conv2d,
+    conv3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
 )
-from .conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401, E402
+from .conv_transpose import (  # noqa: F401, E402
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
 from .fold import fold, unfold  # noqa: F401, E402
 from .upsampling import interpolate  # noqa: F401, E402
 
