@@ -315,7 +315,8 @@ class ConvTranspose2d(Function):
     Shape: x (N, C, H, W), w (C, O, kh, kw), b (O,) or None -> (N, O, out_h, out_w),
     out_h = (H - 1) * s_h - 2 * pad_h + d_h * (kh - 1) + output_padding_h + 1, returned as a
     view of channels-last memory. Settings: stride, padding, output_padding, dilation as
-    pairs; nn/conv.py checks them. groups=1 here; nn/conv.py runs groups as separate calls.
+    pairs; nn/conv_transpose.py checks them. groups=1 here: nn/conv_transpose.py runs each
+    group as a call of its own on its slice of the channels.
     """
 
     formula = "out = col2im(x @ w) + b"
