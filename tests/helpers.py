@@ -227,3 +227,21 @@ def check_gradcheck(case: OpCase) -> None:
     xs = [sh.tensor(a, requires_grad=g) for a, g in zip(arrays, flags)]
     report = gradcheck(lambda *inputs: case.fn(sh, *inputs), *xs)
     assert report, str(report)
+
+
+def sgd_losses_side_by_side(ours, theirs, loss, t_loss, steps=5, lr=0.1, momentum=0.9):
+    """Train a scratchish model and its torch twin with SGD for `steps` steps; return both
+    lists of losses. `loss()` and `t_loss()` compute each model's loss on its batch."""
+    torch = pytest.importorskip("torch")
+    runs = [
+        (loss, sh.optim.SGD(ours.parameters(), lr=lr, momentum=momentum), []),
+        (t_loss, torch.optim.SGD(theirs.parameters(), lr=lr, momentum=momentum), []),
+    ]
+    for _ in range(steps):
+        for compute, optimizer, losses in runs:
+            optimizer.zero_grad()
+            value = compute()
+            value.backward()
+            optimizer.step()
+            losses.append(value.item())
+    return runs[0][2], runs[1][2]

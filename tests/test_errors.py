@@ -471,7 +471,6 @@ STILL_LEAKING_F = {
     "linear",
     "local_response_norm",
     "normalize",
-    "pad",
     "pixel_shuffle",
     "pixel_unshuffle",
     "rms_norm",

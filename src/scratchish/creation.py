@@ -14,8 +14,8 @@ import operator
 import numpy as np
 
 from . import dtypes
-from .errors import ArgumentError, DTypeError, ShapeError
-from .ops.movement import Cat, Pad, Stack
+from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
+from .ops.movement import Cat, IndexPad, Pad, Stack
 from .random import default_generator
 from .tensor import Tensor, _check_device, _dims, _to_array, _value, takes_tensor
 
@@ -518,23 +518,82 @@ def _check_join(name: str, tensors, dim: int, same_shape: bool):
 
 
 @takes_tensor
-def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Pad the last dims: `pad=(left, right, top, bottom, ...)` as in torch.nn.functional.pad."""
-    if mode != "constant":
-        raise ArgumentError(f"pad: mode {mode!r} is not supported; use mode='constant'.")
+def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last dims: `pad=(left, right, top, bottom, ...)` as in torch.nn.functional.pad.
+
+    mode 'constant' fills with `value` (0 by default); 'reflect', 'replicate' and 'circular'
+    copy values of x (see ops.movement.IndexPad) and pad the last 1, 2 or 3 dims of a batched
+    or unbatched input, as PyTorch: 2 widths for (C, L) or (N, C, L), 4 for (C, H, W) or
+    (N, C, H, W), 6 for (C, D, H, W) or (N, C, D, H, W). Negative widths crop, except in
+    'constant' mode here.
+    """
+    return pad_as("pad", x, pad, mode, value)
+
+
+def pad_as(who: str, x: Tensor, pad: tuple, mode: str = "constant", value=None) -> Tensor:
+    """pad, with `who` naming the caller in error messages (a layer that pads its input)."""
+    if mode not in PAD_MODES:
+        raise ArgumentError(
+            f"{who}: mode must be one of {', '.join(map(repr, PAD_MODES))}; got {mode!r}."
+        )
     if not isinstance(pad, (list, tuple)) or not all(isinstance(p, (int, np.integer)) for p in pad):
         raise ArgumentError(
-            f"pad: pad must be a tuple of whole numbers (left, right, top, bottom, ...), got "
+            f"{who}: pad must be a tuple of whole numbers (left, right, top, bottom, ...), got "
             f"{pad!r}; e.g. pad=(1, 1) adds one value on each side of the last dim."
         )
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ArgumentError(
-            f"pad: {pad} must hold (before, after) pairs for at most {x.ndim} dims."
+            f"{who}: {pad} must hold (before, after) pairs for at most {x.ndim} dims."
         )
     pairs = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
-        pairs[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return Pad.apply(x, widths=tuple(pairs), value=value)
+        pairs[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if mode == "constant":
+        return Pad.apply(x, widths=tuple(pairs), value=0.0 if value is None else value)
+    if value is not None and value != 0:
+        raise ArgumentError(
+            f"{who}: mode={mode!r} copies values of the input, so it takes no value (got "
+            f"value={value}); use mode='constant' to pad with {value}."
+        )
+    _check_copy_padding(x, pad, pairs, mode, who)
+    return IndexPad.apply(x, widths=tuple(pairs), mode=mode)
+
+
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _check_copy_padding(x: Tensor, pad: tuple, pairs: list, mode: str, who: str) -> None:
+    """PyTorch's rules for the modes that copy values: which ranks, and widths that stay in x."""
+    n_dims = len(pad) // 2
+    if n_dims not in (1, 2, 3) or x.ndim not in (n_dims + 1, n_dims + 2):
+        raise UnsupportedError(
+            f"{who}: mode={mode!r} pads the last 1, 2 or 3 dims of a batched or unbatched input "
+            f"(as PyTorch): 2 widths for (C, L) or (N, C, L), 4 for (C, H, W) or (N, C, H, W), "
+            f"6 for (C, D, H, W) or (N, C, D, H, W); got {len(pad)} widths for a {x.ndim}-D "
+            f"input of shape {tuple(x.shape)}. Add or remove a batch dim (x.unsqueeze(0)) or "
+            f"give widths for the right number of dims."
+        )
+    for axis in range(x.ndim - n_dims, x.ndim):
+        n, (before, after) = x.shape[axis], pairs[axis]
+        where = f"dim {axis} (size {n}) padded by ({before}, {after})"
+        if n + before + after < 1 or (
+            mode == "circular" and n - max(-before, 0) - max(-after, 0) < 1
+        ):
+            raise ShapeError(
+                f"{who}: {where} would leave no values: negative widths crop. Crop less."
+            )
+        if mode == "reflect" and (before >= n or after >= n):
+            raise ShapeError(
+                f"{who}: mode='reflect' mirrors values inside the input, so each width must be "
+                f"less than the size it pads; {where}. Use mode='replicate' or 'circular', "
+                f"or pad less."
+            )
+        kept = n - max(-before, 0) - max(-after, 0)
+        if mode == "circular" and max(before, after) > kept:
+            raise ShapeError(
+                f"{who}: mode='circular' wraps around at most once, so each width must be at "
+                f"most the size it pads ({kept} after cropping); {where}. Pad less."
+            )
 
 
 @takes_tensor

@@ -293,7 +293,10 @@ NEW_NN_NAMES = {
         "FeatureAlphaDropout Upsample UpsamplingNearest2d UpsamplingBilinear2d Unfold Fold "
         "Softmin Softmax2d Hardshrink Softshrink AdaptiveAvgPool1d AdaptiveMaxPool1d "
         "Dropout3d InstanceNorm3d RMSNorm ZeroPad1d ZeroPad2d ConstantPad1d ConstantPad2d "
-        "PixelShuffle PixelUnshuffle MultiLabelMarginLoss TripletMarginWithDistanceLoss"
+        "PixelShuffle PixelUnshuffle MultiLabelMarginLoss TripletMarginWithDistanceLoss "
+        "ConvTranspose1d ConvTranspose2d ReflectionPad1d ReflectionPad2d ReflectionPad3d "
+        "ReplicationPad1d ReplicationPad2d ReplicationPad3d CircularPad1d CircularPad2d "
+        "CircularPad3d ConstantPad3d ZeroPad3d Conv3d ConvTranspose3d MaxPool3d AvgPool3d"
     ),
     "F": (
         "elu elu_ selu selu_ celu celu_ glu relu6 hardtanh hardtanh_ hardswish hardsigmoid "
@@ -306,7 +309,8 @@ NEW_NN_NAMES = {
         "interpolate unfold fold softmin hardshrink softshrink adaptive_avg_pool1d "
         "adaptive_max_pool1d dropout3d rms_norm pixel_shuffle pixel_unshuffle leaky_relu_ "
         "upsample upsample_nearest upsample_bilinear multilabel_margin_loss "
-        "triplet_margin_with_distance_loss"
+        "triplet_margin_with_distance_loss conv_transpose1d conv_transpose2d conv3d "
+        "conv_transpose3d max_pool3d avg_pool3d"
     ),
 }
 

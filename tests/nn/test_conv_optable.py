@@ -26,6 +26,33 @@ CONV_OP_CASES = register_op_cases(
         lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding="same", dilation=2),
         [(1, 2, 7, 7), (3, 2, 3, 3)],
     ),
+    OpCase(
+        "conv_transpose2d",
+        lambda lib, x, w, b: lib.nn.functional.conv_transpose2d(
+            x, w, b, stride=2, padding=1, output_padding=1
+        ),
+        [(2, 3, 4, 3), (3, 4, 3, 2), (4,)],
+    ),
+    OpCase(
+        "conv3d",
+        lambda lib, x, w, b: lib.nn.functional.conv3d(x, w, b, stride=(1, 2, 1), padding=1),
+        [(2, 3, 3, 4, 3), (2, 3, 2, 3, 2), (2,)],
+    ),
+    OpCase(
+        "conv_transpose3d",
+        lambda lib, x, w, b: lib.nn.functional.conv_transpose3d(x, w, b, stride=2, padding=1),
+        [(1, 2, 2, 3, 2), (2, 3, 3, 2, 3), (3,)],
+    ),
+    OpCase(
+        "max_pool3d",
+        lambda lib, x: lib.nn.functional.max_pool3d(x, 2, stride=1, padding=1),
+        [(1, 2, 3, 4, 3)],
+    ),
+    OpCase(
+        "avg_pool3d",
+        lambda lib, x: lib.nn.functional.avg_pool3d(x, 3, stride=2, padding=1),
+        [(2, 2, 4, 5, 3)],
+    ),
     OpCase("max_pool2d", lambda lib, x: lib.nn.functional.max_pool2d(x, 2), [(2, 3, 6, 4)]),
     OpCase(
         "max_pool2d_general",

@@ -1,4 +1,5 @@
-"""Convolution and pooling layers: PyTorch's functions (conv2d, max_pool2d, ...) and modules.
+"""Convolution and pooling layers: PyTorch's functions (conv1d/2d/3d, max_pool1d/2d/3d, ...)
+and modules. Transposed convolutions are in conv_transpose.py.
 
 The functions check their arguments (so a mistake gets a message that explains it, not a NumPy
 traceback), normalise int/tuple/'same' settings, and call the primitives in ops/conv.py, where
@@ -13,7 +14,7 @@ import math
 import numpy as np
 
 from .. import dtypes
-from ..creation import cat
+from ..creation import cat, pad_as
 from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from ..ops import conv as ops
 from ..tensor import Tensor, takes_tensor
@@ -23,19 +24,19 @@ from .module import Module, Parameter
 # ------------------------------------------------------------------------------ arguments
 
 
-def _pair(value, name: str, who: str) -> tuple:
-    """An int or a pair of ints -> (h, w), as torch's _pair; anything else explains itself."""
+def _pair(value, name: str, who: str, n: int = 2) -> tuple:
+    """An int or a pair of ints -> (h, w), as torch's _pair (n=3: an int or 3 ints -> (d, h,
+    w), torch's _triple); anything else explains itself."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return (value, value)
+        return (value,) * n
     if (
         isinstance(value, (tuple, list))
-        and len(value) == 2
+        and len(value) == n
         and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
         return tuple(value)
-    raise ArgumentError(
-        f"{who}: {name} must be an int or a pair of ints (height, width); got {value!r}."
-    )
+    what = "a pair of ints (height, width)" if n == 2 else f"{n} ints (depth, height, width)"
+    raise ArgumentError(f"{who}: {name} must be an int or {what}; got {value!r}.")
 
 
 def _positive(values: tuple, name: str, who: str, minimum: int = 1) -> tuple:
@@ -51,11 +52,12 @@ def _conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, who: s
     'same' pads dilation * (kernel - 1) in total per axis, half before and the rest (one more
     when odd) after, as PyTorch; it needs stride 1, as in PyTorch.
     """
+    n = len(kernel)
     if isinstance(padding, str):
         if padding == "valid":
-            return ((0, 0), (0, 0))
+            return ((0, 0),) * n
         if padding == "same":
-            if stride != (1, 1):
+            if any(s != 1 for s in stride):
                 raise ArgumentError(
                     f"{who}: padding='same' is not supported for strided convolutions (stride="
                     f"{stride}), as in PyTorch: the output could not have the input's size. "
@@ -66,8 +68,8 @@ def _conv_padding(padding, kernel: tuple, stride: tuple, dilation: tuple, who: s
         raise ArgumentError(
             f"{who}: padding must be an int, a pair of ints, 'same' or 'valid'; got {padding!r}."
         )
-    pad = _positive(_pair(padding, "padding", who), "padding", who, minimum=0)
-    return ((pad[0], pad[0]), (pad[1], pad[1]))
+    pad = _positive(_pair(padding, "padding", who, n), "padding", who, minimum=0)
+    return tuple((p, p) for p in pad)
 
 
 def _check_input(x, name: str) -> None:
@@ -97,6 +99,17 @@ def _image_dims(x: Tensor, who: str, expected: str) -> None:
     )
 
 
+def _volume_dims(x: Tensor, who: str, expected: str) -> None:
+    """Accept (N, C, D, H, W) or one unbatched volume (C, D, H, W), as PyTorch."""
+    if x.ndim in (4, 5):
+        return
+    fix = " For images use the 2-d layer (Conv2d, MaxPool2d, ...)." if x.ndim < 4 else ""
+    raise ShapeError(
+        f"{who} expects a 5-D input (N, {expected}, D, H, W), or a 4-D one ({expected}, D, H, "
+        f"W) for a single volume; got {x.ndim}-D {tuple(x.shape)}.{fix}"
+    )
+
+
 def _same_dtype(x: Tensor, other: Tensor | None, name: str, who: str) -> None:
     if other is not None and other.dtype != x.dtype:
         raise DTypeError(
@@ -105,9 +118,10 @@ def _same_dtype(x: Tensor, other: Tensor | None, name: str, who: str) -> None:
         )
 
 
-def _unbatched(x: Tensor, run):
-    """Run a batched function on a 3-D (C, H, W) input as a batch of one, as PyTorch does."""
-    if x.ndim == 3:
+def _unbatched(x: Tensor, run, n_dims: int = 2):
+    """Run a batched function on a 3-D (C, H, W) input (4-D (C, D, H, W) for n_dims=3) as a
+    batch of one, as PyTorch does."""
+    if x.ndim == n_dims + 1:
         return run(x.unsqueeze(0)).squeeze(0)
     return run(x)
 
@@ -189,19 +203,88 @@ def _conv2d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Ten
     return _unbatched(x, lambda xb: ops.Conv2d.apply(xb, weight, bias, **settings))
 
 
-def _check_channels(x: Tensor, n_in: int, who: str) -> None:
-    channels = x.shape[-3]
+@takes_tensor
+def conv3d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
+    """3-D cross-correlation over volumes (PyTorch's conv3d): conv2d with a depth axis,
+    out[n, o, i, j, k] = bias[o] + sum_{c, p, q, r} weight[o, c, p, q, r] *
+    x_padded[n, c, i * stride_d + p * dilation_d, j * stride_h + ..., k * stride_w + ...]
+
+    Computed by the same im2col and matrix product as conv2d (ops/conv.py: Conv3d).
+
+    Args:
+        input: (N, C_in, D, H, W), or one volume (C_in, D, H, W).
+        weight: (C_out, C_in, kd, kh, kw). bias: (C_out,) or None.
+        stride, dilation: int or (d, h, w). padding: int, (d, h, w), 'valid' or 'same'.
+        groups: 1 only.
+
+    Shape:
+        out: (N, C_out, D_out, H_out, W_out), each size as for conv2d.
+
+    Example:
+        >>> import scratchish as sh
+        >>> conv3d(sh.ones(1, 1, 3, 3, 3), sh.ones(1, 1, 2, 2, 2)).shape
+        scratchish.Size([1, 1, 2, 2, 2])
+    """
+    return _conv3d(input, weight, bias, stride, padding, dilation, groups, who="conv3d")
+
+
+def _conv3d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Tensor:
+    """conv3d, with `who` naming the caller in error messages."""
+    _check_input(x, who)
+    _check_input(weight, who)
+    if groups != 1:
+        raise UnsupportedError(
+            f"{who}: groups={groups} (grouped or depthwise convolution) is not supported yet; "
+            f"only groups=1 is."
+        )
+    if weight.ndim != 5:
+        raise ShapeError(
+            f"{who}: weight must be 5-D (out_channels, in_channels, kd, kh, kw); got shape "
+            f"{tuple(weight.shape)}."
+        )
+    n_out, n_in, *kernel = weight.shape
+    _volume_dims(x, who, str(n_in))
+    _same_dtype(x, weight, "weight", who)
+    _same_dtype(x, bias, "bias", who)
+    if bias is not None and tuple(bias.shape) != (n_out,):
+        raise ShapeError(
+            f"{who}: bias must have shape ({n_out},), one value per output channel; got "
+            f"{tuple(bias.shape)}."
+        )
+    _check_channels(x, n_in, who, "Conv3d", n_dims=3)
+    stride = _positive(_pair(stride, "stride", who, 3), "stride", who)
+    dilation = _positive(_pair(dilation, "dilation", who, 3), "dilation", who)
+    pads = _conv_padding(padding, tuple(kernel), stride, dilation, who)
+    _check_kernel_fits(x.shape[-3:], kernel, dilation, pads, who)
+    settings = {"stride": stride, "padding": pads, "dilation": dilation}
+    return _unbatched(x, lambda xb: ops.Conv3d.apply(xb, weight, bias, **settings), n_dims=3)
+
+
+def _check_channels(x: Tensor, n_in: int, who: str, layer: str = "Conv2d", n_dims=2) -> None:
+    """The input's channels (dim -3 of an image, -4 of a volume) against the layer's."""
+    channels = x.shape[-n_dims - 1]
     if channels == n_in:
         return
     shape = tuple(x.shape)
     plural = "channel" if channels == 1 else "channels"
+    spatial = ("D", "H", "W")[-n_dims:]
     message = (
-        f"{who} expects input of shape (N, {n_in}, H, W); got {shape}: in_channels={n_in} but "
-        f"the input has {channels} {plural}."
+        f"{who} expects input of shape (N, {n_in}, {', '.join(spatial)}); got {shape}: "
+        f"in_channels={n_in} but the input has {channels} {plural}."
     )
-    if x.ndim == 3:
+    if x.ndim == n_dims + 1:
+        kind = "image" if n_dims == 2 else "volume"
         message += (
-            f" A 3-D input is read as ONE image (C, H, W) without a batch dim, so its first "
+            f" A {x.ndim}-D input is read as ONE {kind} (C, {', '.join(spatial)}) without a "
+            f"batch dim, so its first "
             f"size ({channels}) counts channels. If it is a batch of {shape[0]} images with "
             f"{n_in} channel{'s' if n_in > 1 else ''}, add the channel dim: x.unsqueeze(1). "
             f"If it is one image, make it a batch of one with x.unsqueeze(0) and check its "
@@ -209,19 +292,22 @@ def _check_channels(x: Tensor, n_in: int, who: str) -> None:
         )
     else:
         message += (
-            f" Build the layer with in_channels={channels} (e.g. Conv2d({channels}, ...)), or "
+            f" Build the layer with in_channels={channels} (e.g. {layer}({channels}, ...)), or "
             f"check that the previous layer's out_channels is {n_in}."
         )
         if shape[-1] == n_in:
+            order = (0, n_dims + 1, *range(1, n_dims + 1))  # (0, 3, 1, 2) for images
             message += (
-                f" The last dim is {n_in}: if the images are channels-last (N, H, W, C), move "
-                f"the channels with x.permute(0, 3, 1, 2)."
+                f" The last dim is {n_in}: if the {'images' if n_dims == 2 else 'volumes'} are "
+                f"channels-last (N, {', '.join(spatial)}, C), move the channels with "
+                f"x.permute{order}."
             )
     raise ShapeError(message)
 
 
 def _check_kernel_fits(size, kernel, dilation, pads, who: str) -> None:
-    for axis, n, k, d, (before, after) in zip(("height", "width"), size, kernel, dilation, pads):
+    names = ("depth", "height", "width")[-len(kernel) :]
+    for axis, n, k, d, (before, after) in zip(names, size, kernel, dilation, pads):
         span = d * (k - 1) + 1
         if span > n + before + after:
             dilated = f" (dilated to {span})" if d > 1 else ""
@@ -235,15 +321,18 @@ def _check_kernel_fits(size, kernel, dilation, pads, who: str) -> None:
 # ------------------------------------------------------------------------------ pooling
 
 
-def _pool_settings(x, kernel_size, stride, padding, dilation, ceil_mode, who: str) -> dict:
-    """Check a pooling layer's settings against its input and normalise them to pairs."""
+def _pool_settings(
+    x, kernel_size, stride, padding, dilation, ceil_mode, who: str, n: int = 2
+) -> dict:
+    """Check a pooling layer's settings against its input and normalise them to pairs (n=3:
+    triples, for volumes)."""
     _check_input(x, who)
-    _image_dims(x, who, "C")
-    kernel = _positive(_pair(kernel_size, "kernel_size", who), "kernel_size", who)
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", who)
+    (_image_dims if n == 2 else _volume_dims)(x, who, "C")
+    kernel = _positive(_pair(kernel_size, "kernel_size", who, n), "kernel_size", who)
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride", who, n)
     stride = _positive(stride, "stride", who)
-    pad = _positive(_pair(padding, "padding", who), "padding", who, minimum=0)
-    dilation = _positive(_pair(dilation, "dilation", who), "dilation", who)
+    pad = _positive(_pair(padding, "padding", who, n), "padding", who, minimum=0)
+    dilation = _positive(_pair(dilation, "dilation", who, n), "dilation", who)
     for p, k, d in zip(pad, kernel, dilation):
         if p > (d * (k - 1) + 1) // 2:
             raise ArgumentError(
@@ -251,15 +340,16 @@ def _pool_settings(x, kernel_size, stride, padding, dilation, ceil_mode, who: st
                 f"{dilation}); PyTorch forbids it, since a window could then hold only padding. "
                 f"Use padding <= kernel_size // 2."
             )
-    pads = ((pad[0], pad[0]), (pad[1], pad[1]))
-    size = tuple(x.shape[-2:])
+    pads = tuple((p, p) for p in pad)
+    size = tuple(x.shape[-n:])
     out = [
         ops.pool_output_size(n, k, s, p, p, d, ceil_mode)
         for n, k, s, p, d in zip(size, kernel, stride, pad, dilation)
     ]
     if min(out) < 1:
         raise ShapeError(
-            f"{who}: the input's (H, W) = {size} is too small for kernel_size={kernel} with "
+            f"{who}: the input's {('(H, W)', '(D, H, W)')[n - 2]} = {size} is too small for "
+            f"kernel_size={kernel} with "
             f"padding={pad} and dilation={dilation}: the output would be {tuple(out)}. Use a "
             f"larger input (or fewer pooling layers before this one) or a smaller kernel."
         )
@@ -297,16 +387,24 @@ def max_pool2d(
         >>> max_pool2d(x, 2).tolist()
         [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
-    who = "max_pool2d"
-    settings = _pool_settings(input, kernel_size, stride, padding, dilation, ceil_mode, who)
+    return _max_pool(
+        input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d"
+    )
+
+
+def _max_pool(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, who, n=2):
+    """max_pool2d, or max_pool3d with n=3."""
+    settings = _pool_settings(x, kernel_size, stride, padding, dilation, ceil_mode, who, n)
     settings["ceil_mode"] = bool(ceil_mode)
-    out = _unbatched(input, lambda xb: ops.MaxPool2d.apply(xb, **settings))
+    op = ops.MaxPool2d if n == 2 else ops.MaxPool3d
+    out = _unbatched(x, lambda xb: op.apply(xb, **settings), n_dims=n)
     if not return_indices:
         return out
     # the indices are no input of anything differentiable: computed apart, on the arrays
-    batched = input.array if input.ndim == 4 else input.array[None]
-    indices = Tensor._make(ops.max_pool2d_indices(batched, **settings))
-    return out, (indices if input.ndim == 4 else indices.squeeze(0))
+    batched = x.ndim == n + 2
+    array = x.array if batched else x.array[None]
+    indices = Tensor._make(ops.max_pool2d_indices(array, **settings))
+    return out, (indices if batched else indices.squeeze(0))
 
 
 @takes_tensor
@@ -338,17 +436,93 @@ def avg_pool2d(
         >>> avg_pool2d(x, 2).tolist()
         [[[[2.5, 4.5], [10.5, 12.5]]]]
     """
-    who = "avg_pool2d"
-    settings = _pool_settings(input, kernel_size, stride, padding, 1, ceil_mode, who)
+    return _avg_pool(
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        "avg_pool2d",
+    )
+
+
+def _avg_pool(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor, who, n=2):
+    """avg_pool2d, or avg_pool3d with n=3."""
+    settings = _pool_settings(x, kernel_size, stride, padding, 1, ceil_mode, who, n)
     del settings["dilation"]
-    if divisor_override is not None and divisor_override == 0:
+    if divisor is not None and divisor == 0:
         raise ArgumentError(f"{who}: divisor_override must not be 0.")
     settings.update(
         ceil_mode=bool(ceil_mode),
         count_include_pad=bool(count_include_pad),
-        divisor_override=divisor_override,
+        divisor_override=divisor,
     )
-    return _unbatched(input, lambda xb: ops.AvgPool2d.apply(xb, **settings))
+    op = ops.AvgPool2d if n == 2 else ops.AvgPool3d
+    return _unbatched(x, lambda xb: op.apply(xb, **settings), n_dims=n)
+
+
+@takes_tensor
+def max_pool3d(
+    input: Tensor,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+):
+    """The largest value in each kernel_size window of a volume (PyTorch's max_pool3d): as
+    max_pool2d, with a depth axis.
+
+    Args: as max_pool2d, each setting an int or (d, h, w); indices index D * H * W.
+
+    Shape:
+        (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out).
+
+    Example:
+        >>> import scratchish as sh
+        >>> max_pool3d(sh.arange(8.0).reshape(1, 1, 2, 2, 2), 2).tolist()
+        [[[[[7.0]]]]]
+    """
+    return _max_pool(
+        input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d", 3
+    )
+
+
+@takes_tensor
+def avg_pool3d(
+    input: Tensor,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean of each kernel_size window of a volume (PyTorch's avg_pool3d): as avg_pool2d,
+    with a depth axis and the same divisor rules.
+
+    Shape:
+        (N, C, D, H, W) or (C, D, H, W) -> (N, C, D_out, H_out, W_out).
+
+    Example:
+        >>> import scratchish as sh
+        >>> avg_pool3d(sh.arange(8.0).reshape(1, 1, 2, 2, 2), 2).tolist()
+        [[[[[3.5]]]]]
+    """
+    return _avg_pool(
+        input,
+        kernel_size,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        "avg_pool3d",
+        3,
+    )
 
 
 @takes_tensor
@@ -467,13 +641,7 @@ def _conv1d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Ten
             f"{tuple(weight.shape)}."
         )
     _sequence_dims(x, who, str(weight.shape[1]))
-    if x.shape[-2] != weight.shape[1]:
-        raise ShapeError(
-            f"{who} expects input of shape (N, {weight.shape[1]}, L); got {tuple(x.shape)}: "
-            f"in_channels={weight.shape[1]} but the input has {x.shape[-2]} channels (dim -2). "
-            f"For (N, L, C) sequences (channels last, as RNNs take them) use "
-            f"x.transpose(1, 2)."
-        )
+    _check_sequence_channels(x, weight.shape[1], who)
     stride = (1, _single(stride, "stride", who))
     dilation = (1, _single(dilation, "dilation", who))
     padding = padding if isinstance(padding, str) else (0, _single(padding, "padding", who))
@@ -481,6 +649,16 @@ def _conv1d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Ten
     return _as_row(
         x, lambda xb: _conv2d(xb, row_weight, bias, stride, padding, dilation, groups, who)
     )
+
+
+def _check_sequence_channels(x: Tensor, n_in: int, who: str) -> None:
+    if x.shape[-2] != n_in:
+        raise ShapeError(
+            f"{who} expects input of shape (N, {n_in}, L); got {tuple(x.shape)}: "
+            f"in_channels={n_in} but the input has {x.shape[-2]} channels (dim -2). "
+            f"For (N, L, C) sequences (channels last, as RNNs take them) use "
+            f"x.transpose(1, 2)."
+        )
 
 
 def _pool_1d_settings(kernel_size, stride, padding, who: str) -> tuple:
@@ -622,15 +800,36 @@ def _adaptive_max_indices(x: np.ndarray, size: tuple, out_size: tuple) -> np.nda
     return out
 
 
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _check_padding_mode(mode, who: str) -> None:
+    if mode not in PADDING_MODES:
+        raise ArgumentError(
+            f"{who}: padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}; got "
+            f"padding_mode={mode!r}."
+        )
+
+
+def _pad_by_mode(x: Tensor, pads: tuple, mode: str, who: str) -> Tensor:
+    """x padded by `pads` ((before, after) per spatial dim, first dim first) in a mode that
+    copies values, as PyTorch's conv layers do before convolving with no padding. F.pad takes
+    the widths last dim first: (left, right, top, bottom)."""
+    widths = tuple(w for before_after in reversed(pads) for w in before_after)
+    return pad_as(who, x, widths, mode)
+
+
 # ------------------------------------------------------------------------------ modules
 
 
 class _ConvNd(Module):
     """What Conv1d and Conv2d share: their parameters, PyTorch's init, and the repr."""
 
-    def _make_parameters(self, bias: bool, dtype) -> None:
+    def _make_parameters(self, channels: tuple, bias: bool, dtype) -> None:
+        """weight (*channels, *kernel_size): (out, in) for a convolution, (in, out / groups)
+        for a transposed one; bias (out_channels,)."""
         np_dtype = _np_dtype(dtype)
-        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        shape = (*channels, *self.kernel_size)
         self.weight = Parameter(Tensor._make(np.empty(shape, dtype=np_dtype)))
         if bias:
             self.bias = Parameter(Tensor._make(np.empty(self.out_channels, dtype=np_dtype)))
@@ -644,7 +843,7 @@ class _ConvNd(Module):
         # sqrt(fan_in) = 1 / sqrt(fan_in)
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
-            fan_in = self.in_channels * math.prod(self.kernel_size)
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)  # as kaiming's fan_in
             bound = 1 / math.sqrt(fan_in)
             init.uniform_(self.bias, -bound, bound)
 
@@ -658,8 +857,14 @@ class _ConvNd(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1,) * n_dims:
             text += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", (0,) * n_dims) != (0,) * n_dims:
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
         return text
 
 
@@ -676,7 +881,10 @@ class Conv2d(_ConvNd):
         in_channels, out_channels: channels of the input and of the output.
         kernel_size: int or (kh, kw).
         stride, dilation: int or (h, w). padding: int, (h, w), 'same' or 'valid'.
-        groups: 1 only. bias: learn an additive bias. padding_mode: 'zeros' only.
+        groups: 1 only. bias: learn an additive bias.
+        padding_mode: how the border is filled: 'zeros' (the default), or copied from the
+            image: 'reflect', 'replicate' or 'circular' (see F.pad); PyTorch pads the input so
+            (F.pad) and then convolves with no padding, and so do we.
 
     Shape:
         (N, in_channels, H, W) -> (N, out_channels, H_out, W_out), or the same without N.
@@ -687,6 +895,8 @@ class Conv2d(_ConvNd):
         >>> conv(sh.zeros(8, 3, 28, 28)).shape
         scratchish.Size([8, 16, 28, 28])
     """
+
+    n_dims = 2  # spatial dims: Conv3d is this layer with 3
 
     def __init__(
         self,
@@ -703,12 +913,9 @@ class Conv2d(_ConvNd):
         dtype=None,
     ) -> None:
         super().__init__()
-        who = f"Conv2d({in_channels}, {out_channels}, ...)"
-        if padding_mode != "zeros":
-            raise UnsupportedError(
-                f"{who}: padding_mode={padding_mode!r} is not supported yet; only 'zeros' is. "
-                f"Pad the input yourself first if you need reflection."
-            )
+        who = f"{type(self).__name__}({in_channels}, {out_channels}, ...)"
+        n = self.n_dims
+        _check_padding_mode(padding_mode, who)
         if groups != 1:
             raise UnsupportedError(
                 f"{who}: groups={groups} (grouped or depthwise convolution) is not supported "
@@ -717,22 +924,30 @@ class Conv2d(_ConvNd):
         if in_channels < 1 or out_channels < 1:
             raise ArgumentError(f"{who}: in_channels and out_channels must be positive.")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _positive(_pair(kernel_size, "kernel_size", who), "kernel_size", who)
-        self.stride = _positive(_pair(stride, "stride", who), "stride", who)
-        self.dilation = _positive(_pair(dilation, "dilation", who), "dilation", who)
+        kernel_size = _pair(kernel_size, "kernel_size", who, n)
+        self.kernel_size = _positive(kernel_size, "kernel_size", who)
+        self.stride = _positive(_pair(stride, "stride", who, n), "stride", who)
+        self.dilation = _positive(_pair(dilation, "dilation", who, n), "dilation", who)
         _conv_padding(padding, self.kernel_size, self.stride, self.dilation, who)  # check it
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", who)
+        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", who, n)
         self.groups, self.padding_mode = groups, padding_mode
-        self._make_parameters(bias, dtype)
+        self._make_parameters((out_channels, in_channels), bias, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        who = f"Conv2d({self.in_channels}, {self.out_channels}, ...)"
-        return _conv2d(
+        who = f"{type(self).__name__}({self.in_channels}, {self.out_channels}, ...)"
+        padding = self.padding
+        if self.padding_mode != "zeros":  # pad by copying values first, then no zeros
+            _check_input(input, who)
+            (_image_dims if self.n_dims == 2 else _volume_dims)(input, who, str(self.in_channels))
+            pads = _conv_padding(padding, self.kernel_size, self.stride, self.dilation, who)
+            input, padding = _pad_by_mode(input, pads, self.padding_mode, who), 0
+        conv = _conv2d if self.n_dims == 2 else _conv3d
+        return conv(
             input,
             self.weight,
             self.bias,
             self.stride,
-            self.padding,
+            padding,
             self.dilation,
             self.groups,
             who,
@@ -756,6 +971,8 @@ class MaxPool2d(Module):
         scratchish.Size([8, 16, 14, 14])
     """
 
+    pool = staticmethod(max_pool2d)  # MaxPool1d and MaxPool3d swap in their function
+
     def __init__(
         self,
         kernel_size,
@@ -772,7 +989,7 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input: Tensor):  # noqa: A002
-        return max_pool2d(
+        return self.pool(
             input,
             self.kernel_size,
             self.stride,
@@ -805,6 +1022,8 @@ class AvgPool2d(Module):
         scratchish.Size([8, 16, 14, 14])
     """
 
+    pool = staticmethod(avg_pool2d)  # AvgPool3d swaps in its function
+
     def __init__(
         self,
         kernel_size,
@@ -821,7 +1040,7 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return avg_pool2d(
+        return self.pool(
             input,
             self.kernel_size,
             self.stride,
@@ -870,7 +1089,8 @@ class Conv1d(_ConvNd):
     Args:
         in_channels, out_channels: channels of the input and of the output.
         kernel_size, stride, dilation: int. padding: int, 'same' or 'valid'.
-        groups: 1 only. bias: learn an additive bias. padding_mode: 'zeros' only.
+        groups: 1 only. bias: learn an additive bias.
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular' (as Conv2d).
 
     Shape:
         (N, in_channels, L) -> (N, out_channels, L_out), or the same without N.
@@ -897,10 +1117,11 @@ class Conv1d(_ConvNd):
     ) -> None:
         super().__init__()
         who = f"Conv1d({in_channels}, {out_channels}, ...)"
-        if padding_mode != "zeros" or groups != 1:
+        _check_padding_mode(padding_mode, who)
+        if groups != 1:
             raise UnsupportedError(
-                f"{who}: padding_mode={padding_mode!r}, groups={groups} is not supported yet; "
-                f"only padding_mode='zeros' and groups=1 are."
+                f"{who}: groups={groups} (grouped or depthwise convolution) is not supported "
+                f"yet; only groups=1 is."
             )
         if in_channels < 1 or out_channels < 1:
             raise ArgumentError(f"{who}: in_channels and out_channels must be positive.")
@@ -915,11 +1136,18 @@ class Conv1d(_ConvNd):
         else:
             self.padding = (_single(padding, "padding", who),)
         self.groups, self.padding_mode = groups, padding_mode
-        self._make_parameters(bias, dtype)
+        self._make_parameters((out_channels, in_channels), bias, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         who = f"Conv1d({self.in_channels}, {self.out_channels}, ...)"
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        if self.padding_mode != "zeros":  # pad by copying values first, then no zeros
+            _sequence_dims(input, who, str(self.in_channels))
+            row = padding if isinstance(padding, str) else (0, padding)
+            pads = _conv_padding(
+                row, (1, *self.kernel_size), (1, *self.stride), (1, *self.dilation), who
+            )
+            input, padding = _pad_by_mode(input, pads[1:], self.padding_mode, who), 0
         return _conv1d(
             input,
             self.weight,
@@ -938,16 +1166,7 @@ class MaxPool1d(MaxPool2d):
     Shape: (N, C, L) -> (N, C, L_out), or the same without N.
     """
 
-    def forward(self, input: Tensor):  # noqa: A002
-        return max_pool1d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+    pool = staticmethod(max_pool1d)
 
 
 class AvgPool1d(AvgPool2d):
@@ -1019,6 +1238,46 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
 
     def forward(self, input: Tensor):  # noqa: A002
         return adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class Conv3d(Conv2d):
+    """A 3-D convolution layer over volumes (video, medical scans): out = conv3d(x, weight,
+    bias, ...). Conv2d with a depth axis: the same arguments as ints or (d, h, w), the same
+    init (fan_in = in_channels * kd * kh * kw) and padding modes.
+
+    Shape:
+        (N, in_channels, D, H, W) -> (N, out_channels, D_out, H_out, W_out), or without N.
+
+    Example:
+        >>> import scratchish as sh
+        >>> Conv3d(1, 4, 3, padding=1)(sh.zeros(2, 1, 8, 8, 8)).shape
+        scratchish.Size([2, 4, 8, 8, 8])
+    """
+
+    n_dims = 3
+
+
+class MaxPool3d(MaxPool2d):
+    """Max pooling over volumes (see max_pool3d); settings as MaxPool2d, ints or (d, h, w).
+
+    Shape: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out), or the same without N.
+
+    Example:
+        >>> import scratchish as sh
+        >>> MaxPool3d(2)(sh.zeros(1, 4, 8, 8, 8)).shape
+        scratchish.Size([1, 4, 4, 4, 4])
+    """
+
+    pool = staticmethod(max_pool3d)
+
+
+class AvgPool3d(AvgPool2d):
+    """Average pooling over volumes (see avg_pool3d); settings as AvgPool2d.
+
+    Shape: (N, C, D, H, W) -> (N, C, D_out, H_out, W_out), or the same without N.
+    """
+
+    pool = staticmethod(avg_pool3d)
 
 
 def _np_dtype(dtype):

@@ -51,10 +51,18 @@ from .conv import (  # noqa: F401, E402
     adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
     conv1d,
     conv2d,
+    conv3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
+)
+from .conv_transpose import (  # noqa: F401, E402
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
 )
 from .fold import fold, unfold  # noqa: F401, E402
 from .upsampling import interpolate  # noqa: F401, E402
@@ -819,8 +827,28 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 @takes_tensor
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
-    """Pad the last dims: pad=(left, right, top, bottom, ...) (constant mode)."""
-    return _pad(input, tuple(pad), mode, 0.0 if value is None else value)
+    """Pad the last dims by pad=(left, right, top, bottom, front, back ...), last dim first.
+
+    mode: 'constant' (fill with value, 0 by default), 'reflect' (mirror, not repeating the
+    edge), 'replicate' (repeat the edge value) or 'circular' (wrap around). The last three
+    pad 1, 2 or 3 dims of a batched or unbatched input: (N, C, L) or (C, L) with 2 widths,
+    (N, C, H, W) or (C, H, W) with 4, (N, C, D, H, W) or (C, D, H, W) with 6, as PyTorch.
+    Negative widths crop in those modes. Where we differ: circular padding wider than what is
+    left after cropping raises an error (PyTorch reads memory outside the input).
+
+    Example:
+        >>> import scratchish as sh
+        >>> x = sh.tensor([[[1.0, 2.0, 3.0]]])
+        >>> pad(x, (2, 1), mode="reflect").tolist()
+        [[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0]]]
+        >>> pad(x, (2, 1), mode="replicate").tolist()
+        [[[1.0, 1.0, 1.0, 2.0, 3.0, 3.0]]]
+        >>> pad(x, (2, 1), mode="circular").tolist()
+        [[[2.0, 3.0, 1.0, 2.0, 3.0, 1.0]]]
+    """
+    if isinstance(pad, (list, tuple)):
+        pad = tuple(pad)
+    return _pad(input, pad, mode, value)
 
 
 def _attention_bias(attn_mask, is_causal: bool, n_q: int, n_k: int, dtype):

@@ -1,6 +1,7 @@
-"""Padding layers: ZeroPad1d/2d and ConstantPad1d/2d add a border of a constant around the
-last dims (F.pad, constant mode), and PixelShuffle/PixelUnshuffle move pixels between channels
-and space. Read next: upsampling.py.
+"""Padding layers: ZeroPad1d/2d/3d and ConstantPad1d/2d/3d add a border of a constant around
+the last dims; ReflectionPad, ReplicationPad and CircularPad (1d/2d/3d) a border copied from the
+input (all F.pad); PixelShuffle/PixelUnshuffle move pixels between channels and space. Read
+next: upsampling.py.
 """
 
 from __future__ import annotations
@@ -11,28 +12,48 @@ from . import functional as F
 from .module import Module
 
 
-class _ConstantPadNd(Module):
-    """Pad the last `n_dims` dims with `value`; padding an int (every side) or one
+class _PadNd(Module):
+    """Pad the last `n_dims` dims with F.pad in `mode`; padding an int (every side) or one
     (before, after) pair per dim, last dim first, as F.pad."""
 
     n_dims = 0
+    mode = "constant"
 
-    def __init__(self, padding, value: float) -> None:
+    def __init__(self, padding) -> None:
         super().__init__()
         if isinstance(padding, int):
             padding = (padding,) * (2 * self.n_dims)
         padding = tuple(padding)
         if len(padding) != 2 * self.n_dims:
+            sides = ("left, right", "top, bottom", "front, back")[: self.n_dims]
             raise ArgumentError(
                 f"{type(self).__name__}: padding must be an int or {2 * self.n_dims} ints "
-                f"(left, right{', top, bottom' if self.n_dims == 2 else ''}); got {padding}."
+                f"({', '.join(sides)}); got {padding}."
             )
-        self.padding, self.value = padding, value
+        self.padding = padding
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.pad(input, self.padding, self.mode)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class _ConstantPadNd(_PadNd):
+    """Pad with a constant `value`."""
+
+    shows_value = True  # in the repr; ZeroPad's repr is the padding alone, as PyTorch's
+
+    def __init__(self, padding, value: float) -> None:
+        super().__init__(padding)
+        self.value = value
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.pad(input, self.padding, "constant", self.value)
 
     def extra_repr(self) -> str:
+        if not self.shows_value:
+            return f"{self.padding}"
         return f"padding={self.padding}, value={self.value}"
 
 
@@ -49,14 +70,20 @@ class ConstantPad2d(_ConstantPadNd):
     n_dims = 2
 
 
+class ConstantPad3d(_ConstantPadNd):
+    """Pad the last three dims with `value`: padding (left, right, top, bottom, front, back).
+    Shape: (*, D, H, W) -> (*, D + front + back, H + top + bottom, W + left + right)."""
+
+    n_dims = 3
+
+
 class ZeroPad1d(ConstantPad1d):
     """Pad the last dim with zeros."""
 
+    shows_value = False
+
     def __init__(self, padding) -> None:
         super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
 
 
 class ZeroPad2d(ConstantPad2d):
@@ -68,11 +95,117 @@ class ZeroPad2d(ConstantPad2d):
         [[[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]]
     """
 
+    shows_value = False
+
     def __init__(self, padding) -> None:
         super().__init__(padding, 0.0)
 
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+
+class ZeroPad3d(ConstantPad3d):
+    """Pad the last three dims with zeros: padding (left, right, top, bottom, front, back)."""
+
+    shows_value = False
+
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 0.0)
+
+
+class ReflectionPad1d(_PadNd):
+    """Pad the last dim with its mirror image, the edge value not repeated: F.pad(x, padding,
+    'reflect'). Each width must be less than the length.
+
+    Shape: (N, C, L) or (C, L) -> (..., L + left + right).
+
+    Example:
+        >>> import scratchish as sh
+        >>> ReflectionPad1d(2)(sh.tensor([[1.0, 2.0, 3.0]])).tolist()
+        [[3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0]]
+    """
+
+    n_dims, mode = 1, "reflect"
+
+
+class ReflectionPad2d(_PadNd):
+    """Pad height and width with their mirror images (padding (left, right, top, bottom) or an
+    int): a border with no sharp edge, used before convolutions in style transfer and
+    CycleGAN. Each width must be less than the size it pads.
+
+    Shape: (N, C, H, W) or (C, H, W) -> (..., H + top + bottom, W + left + right).
+
+    Example:
+        >>> import scratchish as sh
+        >>> ReflectionPad2d(1)(sh.tensor([[[1.0, 2.0], [3.0, 4.0]]])).tolist()
+        [[[4.0, 3.0, 4.0, 3.0], [2.0, 1.0, 2.0, 1.0], [4.0, 3.0, 4.0, 3.0], [2.0, 1.0, 2.0, 1.0]]]
+    """
+
+    n_dims, mode = 2, "reflect"
+
+
+class ReflectionPad3d(_PadNd):
+    """Pad depth, height and width with their mirror images (6 widths or an int).
+
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> padded (D, H, W)."""
+
+    n_dims, mode = 3, "reflect"
+
+
+class ReplicationPad1d(_PadNd):
+    """Pad the last dim by repeating its edge values: F.pad(x, padding, 'replicate').
+
+    Shape: (N, C, L) or (C, L) -> (..., L + left + right).
+
+    Example:
+        >>> import scratchish as sh
+        >>> ReplicationPad1d((2, 1))(sh.tensor([[1.0, 2.0, 3.0]])).tolist()
+        [[1.0, 1.0, 1.0, 2.0, 3.0, 3.0]]
+    """
+
+    n_dims, mode = 1, "replicate"
+
+
+class ReplicationPad2d(_PadNd):
+    """Pad height and width by repeating the edge pixels (padding (left, right, top, bottom)
+    or an int). Shape: (N, C, H, W) or (C, H, W) -> (..., H + top + bottom, W + left + right).
+    """
+
+    n_dims, mode = 2, "replicate"
+
+
+class ReplicationPad3d(_PadNd):
+    """Pad depth, height and width by repeating the edge values (6 widths or an int).
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> padded (D, H, W)."""
+
+    n_dims, mode = 3, "replicate"
+
+
+class CircularPad1d(_PadNd):
+    """Pad the last dim by wrapping around (periodic boundary): F.pad(x, padding, 'circular').
+    Each width must be at most the length.
+
+    Shape: (N, C, L) or (C, L) -> (..., L + left + right).
+
+    Example:
+        >>> import scratchish as sh
+        >>> CircularPad1d((2, 1))(sh.tensor([[1.0, 2.0, 3.0]])).tolist()
+        [[2.0, 3.0, 1.0, 2.0, 3.0, 1.0]]
+    """
+
+    n_dims, mode = 1, "circular"
+
+
+class CircularPad2d(_PadNd):
+    """Pad height and width by wrapping around, as on a torus (padding (left, right, top,
+    bottom) or an int). Shape: (N, C, H, W) or (C, H, W) -> (..., H + top + bottom,
+    W + left + right)."""
+
+    n_dims, mode = 2, "circular"
+
+
+class CircularPad3d(_PadNd):
+    """Pad depth, height and width by wrapping around (6 widths or an int).
+    Shape: (N, C, D, H, W) or (C, D, H, W) -> padded (D, H, W)."""
+
+    n_dims, mode = 3, "circular"
 
 
 class PixelShuffle(Module):

@@ -1,6 +1,10 @@
-"""Image primitives: 2-D convolution (im2col), max/avg/adaptive pooling, fused batch norm.
+"""Image primitives: 2-D convolution (im2col) and transposed convolution (col2im), max/avg/
+adaptive pooling, fused batch norm.
 
-Each takes and returns NumPy arrays in PyTorch's (N, C, H, W) shape. Inside, the work is laid
+Each takes and returns NumPy arrays in PyTorch's (N, C, H, W) shape. The convolutions and the
+max/avg pools read the number of spatial dims off their inputs, so the 3-d ops (Conv3d,
+ConvTranspose3d, MaxPool3d, AvgPool3d: volumes (N, C, D, H, W)) are the same classes under
+another name; the comments speak of the 2-d case. Inside, the work is laid
 out channels-last (N, H, W, C in memory) because the innermost contiguous runs are then long
 (the measurements are in the comments below); results are returned as (N, C, H, W)-shaped views
 of that memory, which NumPy's elementwise ops follow. nn/conv.py and nn/batchnorm.py wrap these
@@ -8,6 +12,10 @@ in PyTorch's functions and modules. Read next: nn/conv.py.
 """
 
 from __future__ import annotations
+
+import functools
+import itertools
+import math
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -42,33 +50,37 @@ def pool_output_size(
 def sliding_windows(
     x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple
 ) -> np.ndarray:
-    """A read-only view (no copy) of every kernel window of an (N, C, H, W)-shaped array.
+    """A read-only view (no copy) of every kernel window of an (N, C, H, W)-shaped array (or
+    (N, C, D, H, W): any number of spatial dims, one entry per dim in each setting).
 
     Returns shape (N, C, out_h, out_w, kh, kw): element [n, c, i, j, p, q] is
     x[n, c, i * stride_h + p * dilation_h, j * stride_w + q * dilation_w]. Works for any memory
     layout of x (the strides are read from it), so a channels-last array gives windows whose
     (kw, C) values are contiguous when dilation_w == 1.
     """
-    s_n, s_c, s_h, s_w = x.strides
-    shape = (x.shape[0], x.shape[1], out_size[0], out_size[1], kernel[0], kernel[1])
-    strides = (s_n, s_c, s_h * stride[0], s_w * stride[1], s_h * dilation[0], s_w * dilation[1])
+    spatial = x.strides[2:]
+    shape = (*x.shape[:2], *out_size, *kernel)
+    strides = (
+        *x.strides[:2],
+        *(s * step for s, step in zip(spatial, stride)),
+        *(s * d for s, d in zip(spatial, dilation)),
+    )
     return as_strided(x, shape, strides, writeable=False)
 
 
 def _tap_slices(kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple):
-    """For each kernel tap (p, q), row-major: the (H, W) slices of the padded input it reads.
+    """For each kernel tap (p, q), row-major: the (H, W) slices of the padded input it reads
+    (one slice per spatial dim, any number of them).
 
     Tap (p, q) of output pixel (i, j) reads padded pixel (i * s_h + p * d_h, j * s_w + q * d_w),
     so over all (i, j) it reads one strided slice: looping over the kh * kw taps is kh * kw NumPy
     calls on large arrays, never a loop over pixels.
     """
-    for p in range(kernel[0]):
-        for q in range(kernel[1]):
-            h0, w0 = p * dilation[0], q * dilation[1]
-            yield (
-                slice(h0, h0 + stride[0] * (out_size[0] - 1) + 1, stride[0]),
-                slice(w0, w0 + stride[1] * (out_size[1] - 1) + 1, stride[1]),
-            )
+    for tap in itertools.product(*(range(k) for k in kernel)):
+        yield tuple(
+            slice(p * d, p * d + s * (o - 1) + 1, s)
+            for p, s, d, o in zip(tap, stride, dilation, out_size)
+        )
 
 
 # Below this many input channels (a network's first layer: gray or RGB images) im2col copies
@@ -79,27 +91,29 @@ FEW_CHANNELS = 4
 
 
 def _is_channels_last(x: np.ndarray) -> bool:
-    return x.transpose(0, 2, 3, 1).flags.c_contiguous
+    return np.moveaxis(x, 1, -1).flags.c_contiguous
 
 
 def pad_input(x: np.ndarray, padding: tuple, channels_last: bool) -> np.ndarray:
     """x (N, C, H, W) zero-padded by ((top, bottom), (left, right)), as an (N, C, H', W')-shaped
-    array whose memory is channels-last (N, H', W', C) or not, as asked.
+    array whose memory is channels-last (N, H', W', C) or not, as asked. (Any number of
+    spatial dims: one (before, after) pair each.)
 
     No copy when there is nothing to pad and x already has that layout (with one channel,
     both layouts are the same memory).
     """
-    (top, bottom), (left, right) = padding
-    n, c, h, w = x.shape
-    if top == bottom == left == right == 0:
+    n, c, *size = x.shape
+    if not any(before or after for before, after in padding):
         if c == 1 or _is_channels_last(x) == channels_last:
             return x
+    padded = [m + before + after for m, (before, after) in zip(size, padding)]
+    inside = tuple(slice(before, before + m) for m, (before, _) in zip(size, padding))
     if channels_last:
-        xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
-        xp[:, top : top + h, left : left + w, :] = x.transpose(0, 2, 3, 1)
-        return xp.transpose(0, 3, 1, 2)
-    xp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
-    xp[:, :, top : top + h, left : left + w] = x
+        xp = np.zeros((n, *padded, c), dtype=x.dtype)
+        xp[(slice(None), *inside, slice(None))] = np.moveaxis(x, 1, -1)
+        return np.moveaxis(xp, -1, 1)
+    xp = np.zeros((n, c, *padded), dtype=x.dtype)
+    xp[(slice(None), slice(None), *inside)] = x
     return xp
 
 
@@ -111,16 +125,36 @@ def im2col(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_si
     from channels-last memory: each row is kh runs of kw * C contiguous floats (measured:
     1.0 ms vs 4.7 ms for (C, kh, kw) order). With few channels it is tap by tap (the result is
     the transpose of a (K, M) array, which BLAS reads as well), so the runs are image rows.
-    Returns (M, K) = (N * out_h * out_w, kh * kw * C).
+    Returns (M, K) = (N * out_h * out_w, kh * kw * C). (Volumes: rows (n, i, j, k), columns
+    (kd, kh, kw, C).)
     """
     n, c = xp.shape[:2]
-    n_rows, n_cols = n * out_size[0] * out_size[1], kernel[0] * kernel[1] * c
+    n_rows, n_cols = n * math.prod(out_size), math.prod(kernel) * c
     windows = sliding_windows(xp, kernel, stride, dilation, out_size)  # (N, C, Ho, Wo, kh, kw)
+    out_axes = tuple(range(2, 2 + len(kernel)))
+    tap_axes = tuple(range(2 + len(kernel), windows.ndim))
     if c < FEW_CHANNELS:
-        taps = windows.transpose(4, 5, 1, 0, 2, 3)  # (kh, kw, C, N, Ho, Wo), a view
+        taps = windows.transpose(*tap_axes, 1, 0, *out_axes)  # (kh, kw, C, N, Ho, Wo), a view
         return taps.reshape(n_cols, n_rows).T  # the copy, then a free transpose
-    rows = windows.transpose(0, 2, 3, 4, 5, 1)  # (N, Ho, Wo, kh, kw, C), a view
+    rows = windows.transpose(0, *out_axes, *tap_axes, 1)  # (N, Ho, Wo, kh, kw, C), a view
     return rows.reshape(n_rows, n_cols)  # the copy
+
+
+def col2im(
+    cols: np.ndarray, xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_size
+) -> None:
+    """The reverse of im2col: add every window's values back onto the pixels it came from.
+
+    cols (T, M, C) holds one (M, C) block per kernel tap (p, q), row-major, with one row per
+    window (n, i, j); block t is added, in place, to the strided slice of the padded
+    channels-last image xp (N, H', W', C) that tap t reads (see _tap_slices). Overlapping
+    windows add up. Conv2d's backward sends dL/dcols back to the input with it, and
+    ConvTranspose2d's forward is built on it. Tap-major blocks, each contiguous, measured
+    2.9 ms vs 11.4 ms for the (M, kh, kw, C) matrix read with strides.
+    """
+    n, c = xp.shape[0], xp.shape[-1]
+    for t, slices in enumerate(_tap_slices(kernel, stride, dilation, out_size)):
+        xp[(slice(None), *slices, slice(None))] += cols[t].reshape(n, *out_size, c)
 
 
 # The columns matrix is large (LeNet's second layer: 5 MB per 16 images, 80 MB at batch 256),
@@ -168,6 +202,8 @@ class Conv2d(Function):
     Shape: x (N, C, H, W), w (O, C, kh, kw), b (O,) or None -> (N, O, out_h, out_w), returned
     as a view of channels-last memory. Settings: stride (s_h, s_w), padding ((top, bottom),
     (left, right)), dilation (d_h, d_w); nn/conv.py checks and normalises them. groups=1 only.
+    The code reads the number of spatial dims off the weight: Conv3d below is this op on
+    volumes (N, C, D, H, W), with one more entry in each setting.
     """
 
     formula = "out = im2col(pad(x)) @ w + b"
@@ -179,17 +215,18 @@ class Conv2d(Function):
     saves_inputs = ("others", "others", False)  # x for dL/dw, w for dL/dx; not the bias
 
     def forward(self, x, w, b=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1)):
-        n, c, h, wd = x.shape
-        n_out, _, kh, kw = w.shape
-        (top, bottom), (left, right) = padding
-        out_h = pool_output_size(h, kh, stride[0], top, bottom, dilation[0])
-        out_w = pool_output_size(wd, kw, stride[1], left, right, dilation[1])
-        kernel, out_size = (kh, kw), (out_h, out_w)
+        n, c, *size = x.shape
+        n_out, _, *kernel = w.shape
+        out_size = tuple(
+            pool_output_size(m, k, s, before, after, d)
+            for m, k, s, (before, after), d in zip(size, kernel, stride, padding, dilation)
+        )
         xp = pad_input(x, padding, channels_last=c >= FEW_CHANNELS)
-        w2 = w.transpose(2, 3, 1, 0).reshape(kh * kw * c, n_out)  # (K, O), rows (kh, kw, C)
-        self.settings = kernel, stride, dilation, out_size, padding
-        self.blocks = image_blocks(n, out_h * out_w, w2.shape[0] * xp.itemsize)
-        out2d = np.empty((n * out_h * out_w, n_out), dtype=np.result_type(xp, w2))
+        w2 = _weight_matrix(w)  # (K, O), rows (kh, kw, C)
+        self.settings = tuple(kernel), stride, dilation, out_size, padding
+        n_pixels = math.prod(out_size)
+        self.blocks = image_blocks(n, n_pixels, w2.shape[0] * xp.itemsize)
+        out2d = np.empty((n * n_pixels, n_out), dtype=np.result_type(xp, w2))
         for images in self.blocks:
             cols = im2col(xp[images], *self.settings[:4])  # (m, K), m rows of these images
             out_rows = out2d[self._rows(images)]
@@ -201,11 +238,11 @@ class Conv2d(Function):
         self.w = w if need_x else None
         self.x_shape, self.pad_shape = x.shape, xp.shape
         # (M, O) -> (N, Ho, Wo, O) -> (N, O, Ho, Wo): a view, the memory stays channels-last
-        return out2d.reshape(n, out_h, out_w, n_out).transpose(0, 3, 1, 2)
+        return np.moveaxis(out2d.reshape(n, *out_size, n_out), -1, 1)
 
     def _rows(self, images: slice) -> slice:
         """The rows of the (M, ...) matrices that belong to a slice of the images."""
-        pixels = self.settings[3][0] * self.settings[3][1]
+        pixels = math.prod(self.settings[3])
         return slice(images.start * pixels, images.stop * pixels)
 
     def backward(self, grad_out):
@@ -214,44 +251,159 @@ class Conv2d(Function):
         n, c = self.x_shape[:2]
         kernel = self.settings[0]
         # (N, O, Ho, Wo) -> (M, O): free when grad_out is channels-last, as our own output is
-        g2d = grad_out.transpose(0, 2, 3, 1).reshape(-1, n_out)
+        g2d = np.moveaxis(grad_out, 1, -1).reshape(-1, n_out)
         grad_x = grad_w = grad_b = None
         if need_b:
             # sum over the M rows as a matrix-vector product: BLAS, ~10x faster than sum(axis=0)
             grad_b = np.ones(g2d.shape[0], dtype=g2d.dtype) @ g2d
         if need_w:
-            grad_w2 = np.zeros((kernel[0] * kernel[1] * c, n_out), dtype=g2d.dtype)
+            grad_w2 = np.zeros((math.prod(kernel) * c, n_out), dtype=g2d.dtype)
             for images in self.blocks:  # block by block, as the forward
                 cols = im2col(self.xp[images], *self.settings[:4])  # rebuilt, (m, K)
                 grad_w2 += cols.T @ g2d[self._rows(images)]  # (K, m) @ (m, O) -> (K, O)
-            grad_w = grad_w2.reshape(*kernel, c, n_out).transpose(3, 2, 0, 1)  # (O, C, kh, kw)
-            grad_w = np.ascontiguousarray(grad_w)
+            grad_w = _weight_from_matrix(grad_w2, kernel)  # (O, C, kh, kw)
         if need_x:
             # the whole batch at once: blocks would multiply the number of BLAS calls by 25
             # (one per tap), and each multi-threaded call costs a wait on a busy machine
-            n_taps = kernel[0] * kernel[1]
-            # (T, O, C), contiguous: a strided operand would send matmul off BLAS (10x slower)
-            w_taps = np.ascontiguousarray(self.w.transpose(2, 3, 0, 1).reshape(n_taps, -1, c))
             grad_xp = np.zeros((n, *self.pad_shape[2:], c), dtype=g2d.dtype)  # channels-last
-            self._add_grad_input(np.matmul(g2d, w_taps), grad_xp)  # (M, O) @ (T, O, C)
-            h, wd = self.x_shape[2:]
-            (top, _), (left, _) = self.settings[4]
+            grad_cols = np.matmul(g2d, _taps(self.w))  # (M, O) @ (T, O, C) -> (T, M, C)
+            col2im(grad_cols, grad_xp, *self.settings[:4])
             # the padding was not an input: cut it off (a view, no copy), back to (N, C, H, W)
-            grad_x = grad_xp[:, top : top + h, left : left + wd, :].transpose(0, 3, 1, 2)
+            inside = _inside(self.x_shape[2:], self.settings[4])
+            grad_x = np.moveaxis(grad_xp[(slice(None), *inside, slice(None))], -1, 1)
         return grad_x, grad_w, grad_b
 
-    def _add_grad_input(self, grad_cols: np.ndarray, grad_xp: np.ndarray) -> None:
-        """col2im: add dL/dcols to the padded (N, H', W', C) input gradient.
 
-        grad_cols = g2d @ W.T computed tap by tap: each tap (p, q) has its own (M, C) block,
-        contiguous (tap-major), from one batched product (M, O) @ (T, O, C) -> (T, M, C); the
-        block is added to the strided slice of the padded input that the tap read. Measured:
-        2.9 ms vs 11.4 ms when the source is the (M, kh, kw, C) matrix read with strides.
-        """
-        kernel, stride, dilation, out_size, _ = self.settings
-        n, c = grad_xp.shape[0], grad_xp.shape[3]
-        for t, (rows, cols) in enumerate(_tap_slices(kernel, stride, dilation, out_size)):
-            grad_xp[:, rows, cols, :] += grad_cols[t].reshape(n, *out_size, c)
+class Conv3d(Conv2d):
+    """out = b + 3-D cross-correlation of x with w (PyTorch's conv3d): Conv2d's code, which
+    works for any number of spatial dims, on volumes.
+
+    out[n, o, i, j, k] = b[o] + sum over c, p, q, r of w[o, c, p, q, r] *
+    xp[n, c, i*s_d + p*d_d, j*s_h + q*d_h, k*s_w + r*d_w]: one product of im2col's columns
+    (rows (n, i, j, k), columns (kd, kh, kw, C)) with the weight as a (K, O) matrix.
+
+    Shape: x (N, C, D, H, W), w (O, C, kd, kh, kw), b (O,) or None -> (N, O, Do, Ho, Wo).
+    Settings as Conv2d's, with a third entry (depth first).
+    """
+
+    derivatives = (
+        "col2im(grad_out @ w.T): each tap adds its share back to the voxels it read",
+        "cols.T @ grad_out",
+        "grad_out summed over N, D, H, W",
+    )
+
+
+def _inside(size: tuple, padding: tuple) -> tuple:
+    """The slices of a padded array that hold the input of `size`, one per spatial dim."""
+    return tuple(slice(before, before + m) for m, (before, _) in zip(size, padding))
+
+
+class ConvTranspose2d(Function):
+    """out = b + the transposed convolution of x with w: Conv2d's input gradient as a layer.
+
+    Each input pixel spreads its value over a kernel-sized patch of the output: the output is
+    the padded-size image op with op[n, o, i*s_h + p*d_h, j*s_w + q*d_w] += x[n, c, i, j] *
+    w[c, o, p, q] for every tap (p, q), cropped by `padding` on each side, with `output_padding`
+    more rows/columns at the bottom/right. That is exactly how Conv2d's backward sends grad_out
+    to its input, with x in place of grad_out: the same col2im of one product. So the two ops
+    are each other's mirror:
+        forward   cols = x2d @ W_taps (T, M, O), out = col2im(cols)     (Conv2d's grad_x)
+        grad_x    = im2col(pad(grad_out)) @ W2                          (Conv2d's forward)
+        grad_w    = im2col(pad(grad_out)).T @ x2d                       (the same columns)
+    with x2d the input as an (M, C) matrix, M = N * H * W.
+
+    Shape: x (N, C, H, W), w (C, O, kh, kw), b (O,) or None -> (N, O, out_h, out_w),
+    out_h = (H - 1) * s_h - 2 * pad_h + d_h * (kh - 1) + output_padding_h + 1, returned as a
+    view of channels-last memory. Settings: stride, padding, output_padding, dilation as
+    pairs; nn/conv_transpose.py checks them. groups=1 here: nn/conv_transpose.py runs each
+    group as a call of its own on its slice of the channels.
+    """
+
+    formula = "out = col2im(x @ w) + b"
+    derivatives = (
+        "im2col(pad(grad_out)) @ w: a plain convolution of grad_out",
+        "im2col(pad(grad_out)).T @ x",
+        "grad_out summed over N, H, W",
+    )
+    saves_inputs = ("others", "others", False)  # x for dL/dw, w for dL/dx; not the bias
+
+    def forward(
+        self, x, w, b=None, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), dilation=(1, 1)
+    ):
+        n, c, *in_size = x.shape
+        _, n_out, *kernel = w.shape
+        # the image every tap writes into, before cropping: (H - 1) * s + d * (k - 1) + 1 per
+        # axis, plus any output_padding that reaches past it
+        out_size, full_size = [], []
+        for size, k, s, p, extra, d in zip(
+            in_size, kernel, stride, padding, output_padding, dilation
+        ):
+            reach = (size - 1) * s + d * (k - 1) + 1
+            out_size.append(reach - 2 * p + extra)
+            full_size.append(max(reach, p + out_size[-1]))
+        x2d = np.moveaxis(x, 1, -1).reshape(-1, c)  # (M, C), free when x is channels-last
+        cols = np.matmul(x2d, _taps(w))  # (M, C) @ (T, C, O) -> (T, M, O)
+        out_full = np.zeros((n, *full_size, n_out), dtype=cols.dtype)  # channels-last
+        col2im(cols, out_full, kernel, stride, dilation, in_size)
+        inside = tuple(slice(p, p + m) for p, m in zip(padding, out_size))
+        out = out_full[(slice(None), *inside, slice(None))]  # cut the padding off
+        if b is not None:
+            out += b  # (N, Ho, Wo, O) + (O,)
+        need_x, need_w = self.needs_input_grad[:2]
+        self.x2d = x2d if need_w else None
+        self.w = w if need_x else None
+        self.settings = tuple(kernel), stride, dilation, tuple(in_size)
+        # grad_out goes back in the full image: `padding` before, what is left of it after
+        self.pads = tuple((p, max(p - extra, 0)) for p, extra in zip(padding, output_padding))
+        self.x_shape = x.shape
+        return np.moveaxis(out, -1, 1)  # (N, O, Ho, Wo), a view of channels-last memory
+
+    def backward(self, grad_out):
+        need_x, need_w, need_b = (self.needs_input_grad + (False,))[:3]
+        grad_x = grad_w = grad_b = None
+        if need_b:
+            grad_b = grad_out.sum(axis=(0, *range(2, grad_out.ndim)))
+        if need_x or need_w:
+            n, c, *size = self.x_shape
+            gp = pad_input(grad_out, self.pads, channels_last=True)  # (N, O, H', W')
+            cols = im2col(gp, *self.settings)  # (M, K): the windows of grad_out over x's pixels
+            if need_x:
+                # dL/dx[n, c, i, j] = sum over o, p, q of w[c, o, p, q] * gp[n, o, i*s + p*d, ...]
+                grad_x2d = cols @ _weight_matrix(self.w)  # (M, K) @ (K, C) -> (M, C)
+                grad_x = np.moveaxis(grad_x2d.reshape(n, *size, c), -1, 1)
+            if need_w:
+                # dL/dw[c, o, p, q] = sum over n, i, j of x[n, c, i, j] * gp[n, o, i*s + p*d, ...]
+                grad_w2 = cols.T @ self.x2d  # (K, M) @ (M, C) -> (K, C), rows (kh, kw, O)
+                grad_w = _weight_from_matrix(grad_w2, self.settings[0])  # (C, O, kh, kw)
+        return grad_x, grad_w, grad_b
+
+
+class ConvTranspose3d(ConvTranspose2d):
+    """out = b + the transposed 3-D convolution of x with w (PyTorch's conv_transpose3d):
+    ConvTranspose2d's code, which works for any number of spatial dims, on volumes.
+
+    Shape: x (N, C, D, H, W), w (C, O, kd, kh, kw), b (O,) or None -> (N, O, Do, Ho, Wo).
+    """
+
+
+def _taps(w: np.ndarray) -> np.ndarray:
+    """A (A, B, kh, kw) weight as one contiguous (A, B) matrix per tap: (kh * kw, A, B).
+
+    Contiguous, because a strided operand would send matmul off BLAS (10x slower)."""
+    return np.ascontiguousarray(np.moveaxis(w, (0, 1), (-2, -1)).reshape(-1, *w.shape[:2]))
+
+
+def _weight_matrix(w: np.ndarray) -> np.ndarray:
+    """A (A, B, kh, kw) weight as the (kh * kw * B, A) matrix that multiplies im2col's
+    columns, rows in im2col's (kh, kw, B) order."""
+    return np.moveaxis(w, (0, 1), (-1, -2)).reshape(-1, w.shape[0])
+
+
+def _weight_from_matrix(w2: np.ndarray, kernel: tuple) -> np.ndarray:
+    """The reverse of _weight_matrix: a (kh * kw * B, A) matrix back to an (A, B, kh, kw)
+    weight, contiguous."""
+    w = w2.reshape(*kernel, -1, w2.shape[1])  # (kh, kw, B, A)
+    return np.ascontiguousarray(np.moveaxis(w, (-1, -2), (0, 1)))
 
 
 class MaxPool2d(Function):
@@ -285,14 +437,14 @@ class MaxPool2d(Function):
         ceil_mode=False,
         return_indices=False,
     ):
-        n, c, h, w = x.shape
-        (top, bottom), (left, right) = padding
-        out_h = pool_output_size(h, kernel[0], stride[0], top, bottom, dilation[0], ceil_mode)
-        out_w = pool_output_size(w, kernel[1], stride[1], left, right, dilation[1], ceil_mode)
-        out_size = (out_h, out_w)
+        size = x.shape[2:]
+        out_size = tuple(
+            pool_output_size(m, k, s, before, after, d, ceil_mode)
+            for m, k, s, (before, after), d in zip(size, kernel, stride, padding, dilation)
+        )
         self.x_shape, self.settings = x.shape, (kernel, stride, dilation, out_size, padding)
-        plain = (top, bottom, left, right) == (0, 0, 0, 0) and dilation == (1, 1)
-        inside = 2 * out_h <= h and 2 * out_w <= w  # ceil_mode may add a half window
+        plain = padding == ((0, 0), (0, 0)) and dilation == (1, 1)
+        inside = all(2 * o <= m for o, m in zip(out_size, size))  # ceil_mode: a half window
         if kernel == (2, 2) and stride == (2, 2) and plain and inside and not return_indices:
             return self._forward_2x2(x, out_size)
         return self._forward_general(x)
@@ -339,20 +491,18 @@ class MaxPool2d(Function):
         kernel, stride, dilation, out_size, padding = self.settings
         xp = _pad_to_cover(x, padding, kernel, stride, dilation, out_size, -np.inf)
         windows = sliding_windows(xp, kernel, stride, dilation, out_size)
-        flat = windows.reshape(*windows.shape[:4], -1)  # (N, C, Ho, Wo, kh * kw): a copy
+        flat = windows.reshape(*xp.shape[:2], *out_size, -1)  # (N, C, Ho, Wo, kh * kw): a copy
         self.arg = flat.argmax(axis=-1)[..., None]  # argmax returns the first maximum
         self.fast = False
         return np.take_along_axis(flat, self.arg, axis=-1)[..., 0]
 
     def _backward_general(self, grad_out):
         kernel, stride, dilation, out_size, padding = self.settings
-        n, c, h, w = self.x_shape
         arg = self.arg[..., 0]
-        grad_xp = np.zeros((n, c, *self.pad_shape), dtype=grad_out.dtype)
-        for t, (rows, cols) in enumerate(_tap_slices(kernel, stride, dilation, out_size)):
-            grad_xp[:, :, rows, cols] += grad_out * (arg == t)  # overlapping windows add up
-        (top, _), (left, _) = padding
-        return grad_xp[:, :, top : top + h, left : left + w]
+        grad_xp = np.zeros((*self.x_shape[:2], *self.pad_shape), dtype=grad_out.dtype)
+        for t, slices in enumerate(_tap_slices(kernel, stride, dilation, out_size)):
+            grad_xp[(..., *slices)] += grad_out * (arg == t)  # overlapping windows add up
+        return grad_xp[(..., *_inside(self.x_shape[2:], padding))]
 
     @property
     def pad_shape(self) -> tuple:
@@ -361,14 +511,18 @@ class MaxPool2d(Function):
 
     @property
     def indices(self) -> np.ndarray:
-        """argmax of each window as a flat index into its (H, W) plane (int64, PyTorch's)."""
+        """argmax of each window as a flat index into its (H, W) plane (int64, PyTorch's), or
+        into its (D, H, W) volume."""
         kernel, stride, dilation, out_size, padding = self.settings
-        arg = self.arg[..., 0]
-        p, q = np.divmod(arg, kernel[1])
-        i = np.arange(out_size[0])[:, None] * stride[0] - padding[0][0]
-        j = np.arange(out_size[1])[None, :] * stride[1] - padding[1][0]
-        rows, cols = i + p * dilation[0], j + q * dilation[1]
-        return (rows * self.x_shape[3] + cols).astype(np.int64)
+        taps = np.unravel_index(self.arg[..., 0], kernel)  # the winning tap (p, q) per window
+        n_dims = len(kernel)
+        position = []  # per spatial dim: the input row (column, ...) the winner sits in
+        for axis, (p, s, d, o, (before, _)) in enumerate(
+            zip(taps, stride, dilation, out_size, padding)
+        ):
+            start = np.arange(o).reshape([-1 if a == axis else 1 for a in range(n_dims)])
+            position.append(start * s - before + p * d)
+        return np.ravel_multi_index(position, self.x_shape[2:]).astype(np.int64)
 
     def backward(self, grad_out):
         return self._backward_2x2(grad_out) if self.fast else self._backward_general(grad_out)
@@ -383,7 +537,8 @@ def _copy_like(a: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 def max_pool2d_indices(x: np.ndarray, **settings) -> np.ndarray:
     """PyTorch's return_indices: the argmax of each window of x (N, C, H, W) as a flat index
-    into its H * W plane (int64). `settings` are MaxPool2d's."""
+    into its H * W plane (int64); of x (N, C, D, H, W) into its D * H * W volume. `settings`
+    are MaxPool2d's."""
     op = MaxPool2d()
     op.forward(x, return_indices=True, **settings)  # return_indices: the argmax path
     return op.indices
@@ -392,8 +547,8 @@ def max_pool2d_indices(x: np.ndarray, **settings) -> np.ndarray:
 def _covered_size(
     size: tuple, padding: tuple, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple
 ) -> tuple:
-    """Height and width of the padded input that the windows read: at least the input plus
-    its padding, more when ceil_mode lets the last window hang over the edge."""
+    """Height and width (and depth) of the padded input that the windows read: at least the
+    input plus its padding, more when ceil_mode lets the last window hang over the edge."""
     covered = []
     for n, (before, after), k, s, d, o in zip(size, padding, kernel, stride, dilation, out_size):
         covered.append(max(n + before + after, (o - 1) * s + d * (k - 1) + 1))
@@ -402,13 +557,11 @@ def _covered_size(
 
 def _pad_to_cover(x, padding, kernel, stride, dilation, out_size, value) -> np.ndarray:
     """x padded with `value` on every side the windows reach past (a view when none is)."""
-    n, c, h, w = x.shape
-    hp, wp = _covered_size((h, w), padding, kernel, stride, dilation, out_size)
-    (top, _), (left, _) = padding
-    if (hp, wp) == (h, w):
+    covered = _covered_size(x.shape[2:], padding, kernel, stride, dilation, out_size)
+    if covered == x.shape[2:]:
         return x
-    xp = np.full((n, c, hp, wp), value, dtype=x.dtype)
-    xp[:, :, top : top + h, left : left + w] = x
+    xp = np.full((*x.shape[:2], *covered), value, dtype=x.dtype)
+    xp[(..., *_inside(x.shape[2:], padding))] = x
     return xp
 
 
@@ -438,22 +591,22 @@ class AvgPool2d(Function):
         count_include_pad=True,
         divisor_override=None,
     ):
-        n, c, h, w = x.shape
+        size = x.shape[2:]
         out_size = tuple(
-            pool_output_size(size, k, s, before, after, 1, ceil_mode)
-            for size, k, s, (before, after) in zip((h, w), kernel, stride, padding)
+            pool_output_size(m, k, s, before, after, 1, ceil_mode)
+            for m, k, s, (before, after) in zip(size, kernel, stride, padding)
         )
-        one = (1, 1)
+        one = (1,) * len(kernel)
         xp = _pad_to_cover(x, padding, kernel, stride, one, out_size, 0)
         taps = list(_tap_slices(kernel, stride, one, out_size))
-        total = xp[:, :, taps[0][0], taps[0][1]].copy()
-        for rows, cols in taps[1:]:
-            total += xp[:, :, rows, cols]
+        total = xp[(..., *taps[0])].copy()
+        for slices in taps[1:]:
+            total += xp[(..., *slices)]
         if divisor_override:
             divisor = np.asarray(divisor_override, dtype=x.dtype)
         else:
             divisor = _avg_divisor(
-                (h, w), kernel, stride, padding, out_size, count_include_pad
+                size, kernel, stride, padding, out_size, count_include_pad
             ).astype(x.dtype)
         total /= divisor
         self.divisor, self.x_shape, self.pad_shape = divisor, x.shape, xp.shape
@@ -461,17 +614,31 @@ class AvgPool2d(Function):
         return total
 
     def backward(self, grad_out):
-        n, c, h, w = self.x_shape
         share = grad_out / self.divisor
         grad_xp = np.zeros(self.pad_shape, dtype=grad_out.dtype)
-        for rows, cols in self.taps:
-            grad_xp[:, :, rows, cols] += share
-        (top, _), (left, _) = self.padding
-        return grad_xp[:, :, top : top + h, left : left + w]
+        for slices in self.taps:
+            grad_xp[(..., *slices)] += share
+        return grad_xp[(..., *_inside(self.x_shape[2:], self.padding))]
+
+
+class MaxPool3d(MaxPool2d):
+    """out = the largest value in each window of a volume (PyTorch's max_pool3d): MaxPool2d's
+    general path (a window view and argmax), which works for any number of spatial dims.
+
+    Shape: x (N, C, D, H, W) -> (N, C, Do, Ho, Wo); indices index the D * H * W volume.
+    """
+
+
+class AvgPool3d(AvgPool2d):
+    """out = the mean of each window of a volume (PyTorch's avg_pool3d): AvgPool2d's code,
+    which works for any number of spatial dims, with PyTorch's divisor rules.
+
+    Shape: x (N, C, D, H, W) -> (N, C, Do, Ho, Wo).
+    """
 
 
 def _avg_divisor(size, kernel, stride, padding, out_size, count_include_pad) -> np.ndarray:
-    """(out_h, out_w) divisors, PyTorch's avg_pool2d rule, separable per axis:
+    """(out_h, out_w) (or (out_d, out_h, out_w)) divisors, PyTorch's rule, separable per axis:
     start = i * stride - pad; end = min(start + kernel, size + pad) counts padding; clipping
     both to [0, size] counts only the input pixels."""
     lengths = []
@@ -481,7 +648,7 @@ def _avg_divisor(size, kernel, stride, padding, out_size, count_include_pad) -> 
         if not count_include_pad:
             start, end = np.maximum(start, 0), np.minimum(end, n)
         lengths.append(end - start)
-    return lengths[0][:, None] * lengths[1][None, :]
+    return functools.reduce(np.multiply.outer, lengths)  # l_h[:, None] * l_w[None, :]
 
 
 def adaptive_pool_matrix(size: int, out: int, dtype) -> np.ndarray:

@@ -214,6 +214,65 @@ class Pad(Function):
         return grad_out[self.crop]
 
 
+class IndexPad(Function):
+    """out = x read at a source index along each padded axis: reflect, replicate or circular
+    padding (F.pad's other modes). No value is made up: every output value is a copy of one
+    input value.
+
+    Along an axis of n values padded by (before, after), output position i, counted from
+    -before to n + after - 1, reads x at source(i) (see pad_source):
+        reflect    mirror at the first and last value, not repeating them: -1 -> 1, n -> n - 2
+        replicate  the nearest edge value: clip(i, 0, n - 1)
+        circular   wrap around: i mod n (negative widths crop first, then it wraps, as PyTorch)
+    Reading x through the map is a product with a 0/1 matrix S (n_out, n), one 1 per row at
+    source(i): out = S @ x along the axis. So the gradient is S.T @ grad_out: each input value
+    collects the gradients of all its copies (an edge pixel copied three times gets three).
+    """
+
+    formula = "out = x[source(i)] along each padded axis"
+    derivatives = ("grad_out summed back onto the source of each copy: S.T @ grad_out per axis",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
+
+    def forward(self, x, widths=(), mode="reflect"):
+        # widths: NumPy's ((before, after), ...) per axis; (0, 0) for the axes left alone
+        self.sources = []
+        for axis, (before, after) in enumerate(widths):
+            if (before, after) != (0, 0):
+                source = pad_source(mode, x.shape[axis], before, after)
+                self.sources.append((axis, source, x.shape[axis]))
+                x = np.take(x, source, axis=axis)  # (..., n, ...) -> (..., n_out, ...)
+        return x
+
+    def backward(self, grad_out):
+        grad = grad_out
+        for axis, source, n in reversed(self.sources):
+            select = np.zeros((len(source), n), dtype=grad.dtype)  # S (n_out, n)
+            select[np.arange(len(source)), source] = 1
+            # S.T @ grad along `axis`: (..., n_out) @ (n_out, n) -> (..., n), BLAS (measured
+            # 5 ms vs 41 ms for np.add.at on a (64, 16, 34, 34) gradient)
+            grad = np.moveaxis(np.moveaxis(grad, axis, -1) @ select, -1, axis)
+        return grad
+
+
+def pad_source(mode: str, n: int, before: int, after: int) -> np.ndarray:
+    """The input position each of the n + before + after output positions reads (IndexPad).
+
+    Widths may be negative (crop). The caller checks that the map stays inside x: reflect
+    needs before, after < n; circular needs the positive widths at most the cropped size.
+    """
+    if mode == "circular":  # crop the negative widths first, then wrap in what is left
+        crop = max(-before, 0)
+        kept = n - crop - max(-after, 0)
+        i = np.arange(-max(before, 0), kept + max(after, 0))
+        return crop + i % kept
+    i = np.arange(-before, n + after)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    # reflect: |i| mirrors at 0, and n - 1 - |n - 1 - j| mirrors at n - 1
+    j = np.abs(i)
+    return (n - 1) - np.abs((n - 1) - j)
+
+
 class Gather(Function):
     """out = values of x picked along `dim` by `index` (torch.gather; topk and sort use it)."""
 
