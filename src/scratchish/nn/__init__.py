@@ -100,10 +100,19 @@ from .padding import (
     ZeroPad1d,
     ZeroPad2d,
 )
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "MultiLabelMarginLoss",
     "TripletMarginWithDistanceLoss",
     "ConstantPad1d",
