@@ -10,6 +10,7 @@ import pytest
 import scratchish as sh
 from scratchish import nn
 from scratchish.errors import ArgumentError, ShapeError
+from scratchish.nn.utils import rnn as rnn_utils
 
 torch = pytest.importorskip("torch")
 
@@ -42,9 +43,10 @@ def flat(result):
     return [result]
 
 
-def compare(ours, theirs, our_inputs, their_inputs):
+def compare(ours, theirs, our_inputs, their_inputs, leaves=None, modules=None):
     """Run both, compare every result, back-propagate the same random weights of them, and
-    compare the gradients of the inputs and of every parameter."""
+    compare the gradients of the inputs (or of the `leaves` pair of lists) and of every
+    parameter (of ours and theirs, or of the `modules` pair)."""
     outs, touts = flat(ours(*our_inputs)), flat(theirs(*their_inputs))
     assert len(outs) == len(touts)
     loss, tloss = 0, 0
@@ -56,8 +58,10 @@ def compare(ours, theirs, our_inputs, their_inputs):
         tloss = tloss + (tout * torch.tensor(g)).sum()
     loss.backward()
     tloss.backward()
-    for x, tx in zip(flat(our_inputs), flat(their_inputs)):
+    our_leaves, their_leaves = leaves or (flat(our_inputs), flat(their_inputs))
+    for x, tx in zip(our_leaves, their_leaves, strict=True):
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), **TOL64)
+    ours, theirs = modules or (ours, theirs)
     tparams = dict(theirs.named_parameters())
     assert [n for n, _ in ours.named_parameters()] == list(tparams)
     for name, p in ours.named_parameters():
@@ -146,6 +150,68 @@ def test_cells_unrolled_equal_the_layer():
         steps.append(h)
     np.testing.assert_allclose(sh.stack(steps).detach().numpy(), out.detach().numpy(), rtol=1e-6)
     np.testing.assert_allclose(c.detach().numpy(), c_n[0].detach().numpy(), rtol=1e-6)
+
+
+PACKED_LAYERS = [
+    ("RNN", {}),
+    ("LSTM", {}),
+    ("LSTM", {"proj_size": 2}),
+    ("GRU", {}),
+]
+PACKED_CONFIGS = [dict(), dict(num_layers=2, bidirectional=True), dict(bidirectional=True)]
+
+
+@pytest.mark.parametrize("config", PACKED_CONFIGS, ids=str)
+@pytest.mark.parametrize("layer", PACKED_LAYERS, ids=str)
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+@pytest.mark.parametrize("with_state", [False, True], ids=["no-h0", "h0"])
+def test_layer_on_packed_batch_matches_torch(layer, config, enforce_sorted, with_state):
+    name, kind = layer
+    ours, theirs = twins(name, 3, 4, **kind, **config)
+    lengths = [4, 3, 3, 1] if enforce_sorted else [3, 1, 4, 3]
+    xs, txs = zip(*(pair((n, 3), k) for k, n in enumerate(lengths)))
+    packed = rnn_utils.pack_padded_sequence(
+        rnn_utils.pad_sequence(xs), lengths, enforce_sorted=enforce_sorted
+    )
+    tpacked = torch.nn.utils.rnn.pack_padded_sequence(
+        torch.nn.utils.rnn.pad_sequence(txs), torch.tensor(lengths), enforce_sorted=enforce_sorted
+    )
+    ins, tins = [packed], [tpacked]
+    if with_state:
+        n_states = config.get("num_layers", 1) * (2 if config.get("bidirectional") else 1)
+        add_state(ins, tins, name, (n_states, len(lengths)), kind.get("proj_size", 4))
+
+    # compare() works on tensors: unpack both outputs' data and the inputs' leaves
+    def run(module, packed_in, state):
+        out, final = module(packed_in, *state)
+        return out.data, final
+
+    compare(
+        lambda *a: run(ours, a[0], a[1:]),
+        lambda *a: run(theirs, a[0], a[1:]),
+        ins,
+        tins,
+        leaves=(xs, txs),
+        modules=(ours, theirs),
+    )
+    out, _ = ours(packed, *ins[1:])
+    assert isinstance(out, rnn_utils.PackedSequence)
+    np.testing.assert_array_equal(out.batch_sizes.numpy(), packed.batch_sizes.numpy())
+
+
+def test_packed_final_state_is_each_sequences_last_step():
+    # h_n of a sequence of length 2 is its output at step 1, not at the padded end
+    sh.manual_seed(0)
+    gru = nn.GRU(3, 4, batch_first=True)
+    x = sh.randn(2, 5, 3)
+    packed = rnn_utils.pack_padded_sequence(x, [5, 2], batch_first=True)
+    out, h_n = gru(packed)
+    padded, lengths = rnn_utils.pad_packed_sequence(out, batch_first=True)
+    np.testing.assert_array_equal(lengths.numpy(), [5, 2])
+    np.testing.assert_allclose(h_n[0, 1].detach().numpy(), padded[1, 1].detach().numpy())
+    np.testing.assert_allclose(padded[1, 2:].detach().numpy(), 0)
+    _, h_short = gru(x[1:, :2])  # the short sequence alone, without padding
+    np.testing.assert_allclose(h_n[0, 1].detach().numpy(), h_short[0, 0].detach().numpy(), 1e-6)
 
 
 @pytest.mark.parametrize(

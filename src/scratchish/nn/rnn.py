@@ -4,7 +4,7 @@ so a state_dict moves between scratchish and PyTorch both ways.
 
 Nothing here has a hand-written backward: each step is linear, sigmoid, tanh, * and +, and
 autograd runs back through the steps (back-propagation through time). Read next: the step
-functions below, then RNNBase.forward.
+functions below, then RNNBase._run; nn/utils/rnn.py for batches of different lengths.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from . import functional as F
 from . import init
 from .linear import _empty
 from .module import Module, Parameter
+from .utils.rnn import PackedSequence
 
 
 # ----------------------------------------------------------------------------------------------
@@ -75,18 +76,20 @@ def gru_step(gx: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor
     return (1 - z) * n + z * h
 
 
-def _unbind_by_halves(x: Tensor) -> list:
-    """x.unbind(0), by halving slices: [x[0], x[1], ...] for the time steps of x (L, ...).
+def _split_by_halves(x: Tensor, sizes: list) -> list:
+    """x split into consecutive row blocks of the given sizes (the rows of each time step),
+    by halving: the first half of the blocks and the second, each split in halves again...
 
-    Why not x.unbind(0): the backward of a slice x[t] is a gradient of x's full shape (zeros
-    but at t), and the engine adds up the L of them, which costs L * x.size, growing as L^2
-    (half the time of an LSTM's backward at L = 50). Slicing x in halves, the halves in
-    halves, and so on, each level of the tree costs one x.size: log2(L) * x.size in all.
+    Why not one slice per block: the backward of a slice is a gradient of x's full shape
+    (zeros but in the slice), and the engine adds up the T of them, which costs T * x.size,
+    growing as T^2 (half of an LSTM's backward at T = 50). Split in halves, each level of
+    the tree costs one x.size: log2(T) * x.size in all.
     """
-    if x.shape[0] == 1:
-        return [x[0]]
-    mid = x.shape[0] // 2
-    return _unbind_by_halves(x[:mid]) + _unbind_by_halves(x[mid:])
+    if len(sizes) == 1:
+        return [x]
+    mid = len(sizes) // 2
+    n = sum(sizes[:mid])
+    return _split_by_halves(x[:n], sizes[:mid]) + _split_by_halves(x[n:], sizes[mid:])
 
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -431,14 +434,19 @@ class RNNBase(Module):
     # ---------------------------------------------------------------- checks
     def _check_input(self, input) -> None:  # noqa: A002
         name = type(self).__name__
+        if isinstance(input, PackedSequence):
+            if input.data.ndim != 2 or input.data.shape[-1] != self.input_size:
+                raise ShapeError(
+                    f"{name}: the packed sequence's data has shape {tuple(input.data.shape)}, "
+                    f"the layer expects (sum of lengths, {self.input_size}) (input_size). Pack "
+                    f"a padded batch (T, B, {self.input_size}) with pack_padded_sequence."
+                )
+            return
         if not isinstance(input, Tensor):
             raise ArgumentError(f"{name}: input must be a tensor, got {type(input).__name__}.")
         if input.ndim not in (2, 3):
-            layout = (
-                "(batch, seq_len, input_size)"
-                if self.batch_first
-                else "(seq_len, batch, input_size)"
-            )
+            layout = "(batch, seq_len, " if self.batch_first else "(seq_len, batch, "
+            layout += "input_size)"
             raise ShapeError(
                 f"{name}: expected input to be 3-D {layout} or 2-D (seq_len, input_size), got "
                 f"{input.ndim}-D of shape {tuple(input.shape)}. For one time step of a batch, "
@@ -451,43 +459,58 @@ class RNNBase(Module):
                 f"input_size wrong: nn.{name}({input.shape[-1]}, {self.hidden_size})? Or are "
                 f"the dims in another order (batch_first={self.batch_first})?"
             )
+        if input.shape[1 if self.batch_first and input.ndim == 3 else 0] == 0:
+            raise ShapeError(
+                f"{name}: the sequence is empty (input shape {tuple(input.shape)}); it needs "
+                f"at least one time step."
+            )
 
-    def _initial_state(self, hx, what: str, x: Tensor, input: Tensor) -> Tensor:  # noqa: A002
+    def _initial_state(self, hx, what: str, n_batch: int, input) -> Tensor:  # noqa: A002
         """hx checked against its expected shape (D*num_layers, N, size), or zeros.
 
-        `what` is "h_0" or "c_0"; x is the input as (L, N, H_in), `input` as given.
+        `what` is "h_0" or "c_0", `input` the input as given (for the messages).
         """
         name = type(self).__name__
         n_states = self.num_layers * (2 if self.bidirectional else 1)
         size_name = "proj_size" if what == "h_0" and self.proj_size else "hidden_size"
-        want = (n_states, x.shape[1], getattr(self, size_name))
+        want = (n_states, n_batch, getattr(self, size_name))
+        data = input.data if isinstance(input, PackedSequence) else input
         if hx is None:
-            return zeros(want, dtype=x.dtype)
-        batched = input.ndim == 3
+            return zeros(want, dtype=data.dtype)
+        batched = isinstance(input, PackedSequence) or input.ndim == 3
         shown = want if batched else (n_states, want[2])
         if not isinstance(hx, Tensor) or tuple(hx.shape) != shown:
             got = tuple(hx.shape) if isinstance(hx, Tensor) else type(hx).__name__
+            given = (
+                f"a PackedSequence of {n_batch} sequences"
+                if isinstance(input, PackedSequence)
+                else f"an input of shape {tuple(input.shape)}"
+            )
             first = " The batch is dim 1 of it even with batch_first=True." if batched else ""
             raise ShapeError(
                 f"{name}: {what} has shape {got}, expected {shown}: (num_layers * "
-                f"num_directions, {'batch, ' if batched else ''}{size_name}) for an input of "
-                f"shape {tuple(input.shape)}.{first} Leave it out to start from zeros."
+                f"num_directions, {'batch, ' if batched else ''}{size_name}) for {given}."
+                f"{first} Leave it out to start from zeros."
             )
         return hx if batched else hx.unsqueeze(1)
 
     # ---------------------------------------------------------------- the loop
-    def _step(self, gx: Tensor, state, w_hh: Tensor, b_hh, w_hr):
-        """One time step of one layer and direction: (output (N, H_out), new state)."""
+    def _step(self, gx: Tensor, state: tuple, w_hh: Tensor, b_hh, w_hr) -> tuple:
+        """One time step of one layer and direction: (output (N, H_out), new state), the
+        state a tuple: (h,), or (h, c) for an LSTM."""
         raise NotImplementedError
 
-    def _run(self, input: Tensor, states: list) -> tuple:  # noqa: A002
-        """Every layer and direction over the sequence x (L, N, H_in).
+    def _run(self, x: Tensor, batch_sizes: list, states: list) -> tuple:
+        """Every layer and direction over the sequence.
 
-        `states` holds the initial state of each of the D*num_layers (layer, direction)
-        pairs (an h, or an (h, c) pair). Returns (output (L, N, D*H_out), final states).
+        x (sum(batch_sizes), H_in) holds the rows of step 0, then of step 1, ...: step t has
+        batch_sizes[t] rows, the sequences still running (all N of them for a padded batch;
+        fewer as sequences end for a packed one). `states` holds the initial state of each
+        of the D*num_layers (layer, direction) pairs, a tuple of (N, size) tensors.
+        Returns (output (sum(batch_sizes), D*H_out) in the same row order, final states).
         """
         num_directions = 2 if self.bidirectional else 1
-        x, finals = input, []
+        finals = []
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0 and self.training:
                 x = F.dropout(x, self.dropout, training=True)  # between layers only
@@ -500,46 +523,77 @@ class RNNBase(Module):
                     for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
                 )
                 # the input's share of the gates for every step in one product:
-                # (L, N, H_in) @ (H_in, G*H) -> (L, N, G*H); then only h @ W_hh^T per step
-                gx = _unbind_by_halves(F.linear(x, w_ih, b_ih))
-                steps = range(len(gx) - 1, -1, -1) if direction == 1 else range(len(gx))
-                state, ys = states[layer * num_directions + direction], []
-                for t in steps:
-                    y, state = self._step(gx[t], state, w_hh, b_hh, w_hr)
-                    ys.append(y)
-                if direction == 1:
-                    ys.reverse()  # the output at t is the state after reading x[t]
-                outputs.append(stack(ys))
-                finals.append(state)
+                # (sum(batch_sizes), H_in) @ (H_in, G*H) -> (sum(batch_sizes), G*H);
+                # then only h @ W_hh^T is left for each step
+                gx = _split_by_halves(F.linear(x, w_ih, b_ih), batch_sizes)
+                run = self._run_backward if direction == 1 else self._run_forward
+                ys, final = run(gx, states[len(finals)], (w_hh, b_hh, w_hr))
+                outputs.append(cat(ys))
+                finals.append(final)
             x = outputs[0] if num_directions == 1 else cat(outputs, -1)
         return x, finals
 
-    def _forward(self, input: Tensor, hx: list) -> tuple:  # noqa: A002
-        """Checks, layout (batch_first, unbatched) and initial states around _run."""
+    def _run_forward(self, gx: list, state: tuple, weights: tuple) -> tuple:
+        """Steps 0, 1, ..., T-1. When a sequence ends (fewer rows at the next step: the
+        longest come first) its rows of the state are its final state."""
+        ys, done = [], []
+        for gx_t in gx:
+            n = gx_t.shape[0]
+            if n < state[0].shape[0]:
+                done.append(tuple(s[n:] for s in state))
+                state = tuple(s[:n] for s in state)
+            y, state = self._step(gx_t, state, *weights)
+            ys.append(y)
+        done.append(state)
+        # the pieces ended from the last rows up: put them back in row order
+        return ys, tuple(cat(parts[::-1]) for parts in zip(*done)) if len(done) > 1 else state
+
+    def _run_backward(self, gx: list, state: tuple, weights: tuple) -> tuple:
+        """Steps T-1, ..., 1, 0 (the reverse direction). A sequence starts at its own last
+        step, from its rows of the initial state, as it joins (more rows at earlier steps)."""
+        initial, ys = state, []
+        state = tuple(s[: gx[-1].shape[0]] for s in initial)
+        for gx_t in reversed(gx):
+            n, have = gx_t.shape[0], state[0].shape[0]
+            if n > have:
+                state = tuple(cat([s, s0[have:n]]) for s, s0 in zip(state, initial))
+            y, state = self._step(gx_t, state, *weights)
+            ys.append(y)
+        ys.reverse()  # the output at t is the state after reading x[t], in time order
+        return ys, state
+
+    def _forward(self, input, hx: list) -> tuple:  # noqa: A002
+        """Layouts around _run: a packed sequence, or a padded batch (L, N, H_in) (or
+        (N, L, H_in) with batch_first, or (L, H_in) unbatched) turned into rows for _run.
+        Returns (output in the input's layout, [h_n] or [h_n, c_n])."""
         self._check_input(input)
-        batched = input.ndim == 3
-        x = input if batched else input.unsqueeze(1)
-        if self.batch_first and batched:
-            x = x.transpose(0, 1)  # (N, L, H_in) -> (L, N, H_in)
-        initial = [self._initial_state(h, what, x, input) for h, what in zip(hx, ("h_0", "c_0"))]
-        if x.shape[0] == 0:
-            raise ShapeError(
-                f"{type(self).__name__}: the sequence is empty (input shape "
-                f"{tuple(input.shape)}); it needs at least one time step."
-            )
-        per_layer = [tuple(s[k] for s in initial) for k in range(initial[0].shape[0])]
-        if len(initial) == 1:
-            per_layer = [s[0] for s in per_layer]
-        out, finals = self._run(x, per_layer)
-        if self.batch_first and batched:
-            out = out.transpose(0, 1)
-        if len(initial) == 1:
-            final = [stack(finals)]
+        packed = isinstance(input, PackedSequence)
+        if packed:
+            x, batch_sizes = input.data, input.batch_sizes.tolist()
+            n_steps, n_batch = len(batch_sizes), batch_sizes[0]
         else:
-            final = [stack([s[j] for s in finals]) for j in range(len(initial))]
-        if not batched:
-            out, final = out.squeeze(1), [s.squeeze(1) for s in final]
-        return out, final
+            x = input if input.ndim == 3 else input.unsqueeze(1)
+            if self.batch_first and input.ndim == 3:
+                x = x.transpose(0, 1)  # (N, L, H_in) -> (L, N, H_in)
+            n_steps, n_batch = x.shape[0], x.shape[1]
+            x, batch_sizes = x.reshape(n_steps * n_batch, -1), [n_batch] * n_steps
+        initial = [
+            self._initial_state(h, what, n_batch, input) for h, what in zip(hx, ("h_0", "c_0"))
+        ]
+        if packed and input.sorted_indices is not None:
+            # the states are given in the caller's batch order; the rows run longest first
+            initial = [s.index_select(1, input.sorted_indices) for s in initial]
+        per_layer = [tuple(s[k] for s in initial) for k in range(initial[0].shape[0])]
+        out, finals = self._run(x, batch_sizes, per_layer)
+        final = [stack([f[j] for f in finals]) for j in range(len(initial))]
+        if packed:
+            if input.unsorted_indices is not None:
+                final = [s.index_select(1, input.unsorted_indices) for s in final]
+            return input._replace(data=out), final
+        out = out.reshape(n_steps, n_batch, -1)
+        if input.ndim == 2:
+            return out.squeeze(1), [s.squeeze(1) for s in final]
+        return (out.transpose(0, 1) if self.batch_first else out), final
 
 
 class RNN(RNNBase):
@@ -550,7 +604,8 @@ class RNN(RNNBase):
     bidirectional), and
         nonlinearity: 'tanh' (default) or 'relu'.
 
-    Shape: input (L, N, H_in), or (N, L, H_in) with batch_first, or (L, H_in) unbatched;
+    Shape: input (L, N, H_in), or (N, L, H_in) with batch_first, or (L, H_in) unbatched, or a
+    PackedSequence (nn.utils.rnn: sequences of different lengths; the output is one too);
     h_0 (D*num_layers, N, H) or (D*num_layers, H) unbatched, zeros when left out.
     Returns (output (L, N, D*H): the last layer's h_t at every step, h_n: every layer's last h).
 
@@ -588,10 +643,10 @@ class RNN(RNNBase):
 
     def _step(self, gx, state, w_hh, b_hh, w_hr):
         step = rnn_tanh_step if self.mode == "RNN_TANH" else rnn_relu_step
-        h = step(gx, state, w_hh, b_hh)
-        return h, h
+        h = step(gx, state[0], w_hh, b_hh)
+        return h, (h,)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:  # noqa: A002
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None) -> tuple:  # noqa: A002
         out, (h_n,) = self._forward(input, [hx])
         return out, h_n
 
@@ -608,7 +663,8 @@ class LSTM(RNNBase):
             with projections, Sak et al. 2014); the output and h_n then have proj_size
             features and c_n keeps hidden_size.
 
-    Shape: input (L, N, H_in), or (N, L, H_in) with batch_first, or (L, H_in) unbatched;
+    Shape: input (L, N, H_in), or (N, L, H_in) with batch_first, or (L, H_in) unbatched, or a
+    PackedSequence (nn.utils.rnn: sequences of different lengths; the output is one too);
     hx a pair (h_0, c_0), each (D*num_layers, N, H) or (D*num_layers, H) unbatched, zeros when
     left out. Returns (output (L, N, D*H), (h_n, c_n)).
 
@@ -647,7 +703,7 @@ class LSTM(RNNBase):
         h, c = lstm_step(gx, state, w_hh, b_hh, w_hr)
         return h, (h, c)
 
-    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple:  # noqa: A002
+    def forward(self, input: Tensor | PackedSequence, hx: tuple | None = None) -> tuple:  # noqa: A002
         if hx is None:
             hx = (None, None)
         elif not isinstance(hx, (tuple, list)) or len(hx) != 2:
@@ -668,7 +724,8 @@ class GRU(RNNBase):
     Args: those of RNNBase (input_size, hidden_size, num_layers, bias, batch_first, dropout,
     bidirectional).
 
-    Shape: input (L, N, H_in), or (N, L, H_in) with batch_first, or (L, H_in) unbatched;
+    Shape: input (L, N, H_in), or (N, L, H_in) with batch_first, or (L, H_in) unbatched, or a
+    PackedSequence (nn.utils.rnn: sequences of different lengths; the output is one too);
     h_0 (D*num_layers, N, H) or (D*num_layers, H) unbatched, zeros when left out.
     Returns (output (L, N, D*H), h_n).
 
@@ -702,9 +759,9 @@ class GRU(RNNBase):
         )  # fmt: skip
 
     def _step(self, gx, state, w_hh, b_hh, w_hr):
-        h = gru_step(gx, state, w_hh, b_hh)
-        return h, h
+        h = gru_step(gx, state[0], w_hh, b_hh)
+        return h, (h,)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple:  # noqa: A002
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None) -> tuple:  # noqa: A002
         out, (h_n,) = self._forward(input, [hx])
         return out, h_n
