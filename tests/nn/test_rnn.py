@@ -9,7 +9,7 @@ import pytest
 
 import scratchish as sh
 from scratchish import nn
-from scratchish.errors import ArgumentError, ShapeError
+from scratchish.errors import ArgumentError, DTypeError, ShapeError
 from scratchish.nn.utils import rnn as rnn_utils
 
 torch = pytest.importorskip("torch")
@@ -250,21 +250,35 @@ def test_gradcheck(name, kwargs):
     assert sh.gradcheck(fn, x, h0, *params)
 
 
-def test_dropout_between_layers_only_in_training():
+def test_dropout_between_layers_is_identity_in_eval():
     ours, theirs = twins("LSTM", H_IN, H, num_layers=3, dropout=0.5)
     ours.eval()
     theirs.eval()
     x, tx = pair((L, N, H_IN), 0)
     out, _ = ours(x)
     np.testing.assert_allclose(out.detach().numpy(), theirs(tx)[0].detach().numpy(), **TOL64)
-    ours.train()
-    sh.manual_seed(0)
-    dropped, (h_n, _) = ours(x)
-    assert not np.allclose(dropped.detach().numpy(), out.detach().numpy())
-    # the last layer's output is not dropped: its h_n is the output at the last step, and no
-    # element of it is zero (the layers below were dropped, so the values differ)
-    np.testing.assert_array_equal(dropped[-1].detach().numpy(), h_n[-1].detach().numpy())
-    assert np.all(dropped.detach().numpy() != 0)
+    plain = nn.LSTM(H_IN, H, num_layers=3).double()
+    plain.load_state_dict(ours.state_dict())
+    np.testing.assert_array_equal(plain(x)[0].detach().numpy(), out.detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_dropout_in_training_drops_as_torch_under_the_same_seed(name):
+    # the masks are drawn from the generator as torch draws them: same seed, same masks,
+    # so the outputs and every gradient agree
+    ours, theirs = twins(name, H_IN, H, num_layers=3, dropout=0.4, bidirectional=True)
+    x, tx = pair((L, N, H_IN), 0)
+
+    def seeded(module, lib):
+        def run(*args):
+            lib.manual_seed(7)
+            return module(*args)
+
+        return run
+
+    compare(seeded(ours, sh), seeded(theirs, torch), [x], [tx], modules=(ours, theirs))
+    ours.eval()
+    assert not np.allclose(ours(x)[0].detach().numpy(), theirs.train()(tx)[0].detach().numpy())
 
 
 def test_dropout_with_one_layer_warns_as_torch():
@@ -381,6 +395,10 @@ def test_wrong_input_size_or_rank():
     raises(ShapeError, lambda: lstm(sh.randn(2, 3, 4, 5)), "4-D", "unsqueeze")
     raises(ShapeError, lambda: nn.GRUCell(5, 4)(sh.randn(2, 3)), "3 features", "GRUCell(3, 4)")
     raises(ShapeError, lambda: nn.RNNCell(5, 4)(sh.randn(1, 2, 5)), "3-D", "nn.RNN")
+
+
+def test_token_ids_instead_of_vectors():
+    raises(DTypeError, lambda: nn.GRU(5, 4)(sh.tensor([[1, 2, 3]])), "int64", "nn.Embedding")
 
 
 def test_wrong_initial_state_shape():

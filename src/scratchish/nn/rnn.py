@@ -13,7 +13,7 @@ import math
 import warnings
 
 from ..creation import cat, stack, zeros
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, DTypeError, ShapeError
 from ..tensor import Tensor, _check_device
 from . import functional as F
 from . import init
@@ -451,6 +451,13 @@ class RNNBase(Module):
                 f"{name}: expected input to be 3-D {layout} or 2-D (seq_len, input_size), got "
                 f"{input.ndim}-D of shape {tuple(input.shape)}. For one time step of a batch, "
                 f"add the time dim: x.unsqueeze({1 if self.batch_first else 0})."
+            )
+        if input.array.dtype.kind in "iub":
+            raise DTypeError(
+                f"{name}: the input holds {input.dtype} values (shape {tuple(input.shape)}): "
+                f"token ids? A recurrent layer reads vectors; pass the ids through "
+                f"nn.Embedding(num_ids, {self.input_size}) first, or convert numbers with "
+                f".float()."
             )
         if input.shape[-1] != self.input_size:
             raise ShapeError(
