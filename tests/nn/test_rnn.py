@@ -412,6 +412,7 @@ def test_wrong_initial_state_shape():
     raises(ArgumentError, lambda: lstm(sh.randn(7, 2, 5), sh.zeros(1, 2, 4)), "pair (h_0, c_0)")
     raises(ShapeError, lambda: nn.LSTMCell(5, 4)(sh.randn(2, 5), (sh.zeros(3, 4),) * 2), "h_0")
     raises(ShapeError, lambda: nn.RNNCell(5, 4)(sh.randn(5), sh.zeros(1, 4)), "(4,)")
+    raises(ShapeError, lambda: nn.GRUCell(5, 4)(sh.randn(2, 5), [0.0] * 4), "hx has shape list")
 
 
 def test_bad_arguments():
