@@ -397,6 +397,19 @@ def test_wrong_input_size_or_rank():
     raises(ShapeError, lambda: nn.RNNCell(5, 4)(sh.randn(1, 2, 5)), "3-D", "nn.RNN")
 
 
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_edge_lengths_as_torch(name):
+    # one time step, and an empty batch, give torch's values and shapes; an empty sequence
+    # is refused, as torch refuses it
+    ours, theirs = twins(name, H_IN, H, num_layers=2, bidirectional=True)
+    x, tx = pair((1, N, H_IN), 0)
+    compare(ours, theirs, [x], [tx])
+    empty = flat(ours(sh.zeros(L, 0, H_IN, dtype=sh.float64)))
+    tempty = flat(theirs(torch.zeros(L, 0, H_IN, dtype=torch.float64)))
+    assert [tuple(t.shape) for t in empty] == [tuple(t.shape) for t in tempty]
+    raises(ShapeError, lambda: ours(sh.zeros(0, N, H_IN)), "empty", "at least one time step")
+
+
 def test_token_ids_instead_of_vectors():
     raises(DTypeError, lambda: nn.GRU(5, 4)(sh.tensor([[1, 2, 3]])), "int64", "nn.Embedding")
 

@@ -582,7 +582,7 @@ class RNNBase(Module):
             if self.batch_first and input.ndim == 3:
                 x = x.transpose(0, 1)  # (N, L, H_in) -> (L, N, H_in)
             n_steps, n_batch = x.shape[0], x.shape[1]
-            x, batch_sizes = x.reshape(n_steps * n_batch, -1), [n_batch] * n_steps
+            x, batch_sizes = x.reshape(n_steps * n_batch, x.shape[2]), [n_batch] * n_steps
         initial = [
             self._initial_state(h, what, n_batch, input) for h, what in zip(hx, ("h_0", "c_0"))
         ]
@@ -596,7 +596,7 @@ class RNNBase(Module):
             if input.unsorted_indices is not None:
                 final = [s.index_select(1, input.unsorted_indices) for s in final]
             return input._replace(data=out), final
-        out = out.reshape(n_steps, n_batch, -1)
+        out = out.reshape(n_steps, n_batch, out.shape[-1])
         if input.ndim == 2:
             return out.squeeze(1), [s.squeeze(1) for s in final]
         return (out.transpose(0, 1) if self.batch_first else out), final
