@@ -110,6 +110,19 @@ def _nonlinearity_mode(name: str, nonlinearity: str) -> str:
     return "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
 
 
+def _check_pair(name: str, hx) -> None:
+    """An LSTM's state is given as both tensors (h_0, c_0) or not at all, as in PyTorch."""
+    if hx is None:
+        return
+    pair = isinstance(hx, (tuple, list))
+    if not pair or len(hx) != 2 or not all(isinstance(t, Tensor) for t in hx):
+        shown = f"({', '.join(type(t).__name__ for t in hx)})" if pair else type(hx).__name__
+        raise ArgumentError(
+            f"{name}: hx must be a pair of tensors (h_0, c_0), the hidden and the cell state, "
+            f"got {shown}. Give both, or leave hx out to start both from zeros."
+        )
+
+
 def _init_uniform(module: Module) -> None:
     # PyTorch's init for every recurrent weight and bias: U(-k, k), k = 1 / sqrt(hidden_size),
     # drawn parameter by parameter in registration order (so the same seed gives its numbers)
@@ -267,11 +280,7 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input: Tensor, hx: tuple | None = None) -> tuple:  # noqa: A002
-        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-            raise ArgumentError(
-                "LSTMCell: hx must be a pair (h_0, c_0), the hidden and the cell state, got "
-                f"{type(hx).__name__}. Leave it out to start both from zeros."
-            )
+        _check_pair("LSTMCell", hx)
         x, state, batched = self._prepare(input, hx, 2)
         gx = F.linear(x, self.weight_ih, self.bias_ih)
         h, c = lstm_step(gx, tuple(state), self.weight_hh, self.bias_hh)
@@ -710,14 +719,8 @@ class LSTM(RNNBase):
         return h, (h, c)
 
     def forward(self, input: Tensor | PackedSequence, hx: tuple | None = None) -> tuple:  # noqa: A002
-        if hx is None:
-            hx = (None, None)
-        elif not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise ArgumentError(
-                "LSTM: hx must be a pair (h_0, c_0), the hidden and the cell state, got "
-                f"{type(hx).__name__}. Leave it out to start both from zeros."
-            )
-        out, (h_n, c_n) = self._forward(input, list(hx))
+        _check_pair("LSTM", hx)
+        out, (h_n, c_n) = self._forward(input, [None, None] if hx is None else list(hx))
         return out, (h_n, c_n)
 
 
