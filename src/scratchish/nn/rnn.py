@@ -559,9 +559,10 @@ class RNNBase(Module):
                 state = tuple(s[:n] for s in state)
             y, state = self._step(gx_t, state, *weights)
             ys.append(y)
-        done.append(state)
-        # the pieces ended from the last rows up: put them back in row order
-        return ys, tuple(cat(parts[::-1]) for parts in zip(*done)) if len(done) > 1 else state
+        if done:  # the pieces ended from the last rows up: put them back in row order
+            done.append(state)
+            state = tuple(cat(parts[::-1]) for parts in zip(*done))
+        return ys, state
 
     def _run_backward(self, gx: list, state: tuple, weights: tuple) -> tuple:
         """Steps T-1, ..., 1, 0 (the reverse direction). A sequence starts at its own last
