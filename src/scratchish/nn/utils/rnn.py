@@ -131,18 +131,21 @@ def pad_sequence(
     return stack(padded, 0 if batch_first else 1)
 
 
-def _lengths_array(lengths, n_batch: int) -> np.ndarray:
+def _lengths_array(name: str, lengths, n_batch: int) -> np.ndarray:
     """The lengths as an int64 array, checked: one per sequence, each at least 1."""
-    values = lengths.array if isinstance(lengths, Tensor) else np.asarray(lengths)
+    try:
+        values = lengths.array if isinstance(lengths, Tensor) else np.asarray(lengths)
+    except ValueError:  # a ragged list
+        values = np.asarray(None)
     if values.ndim != 1 or values.dtype.kind not in "iu" or values.size != n_batch:
         raise ShapeError(
-            f"pack_padded_sequence: lengths must hold one whole number per sequence ({n_batch} "
+            f"{name}: lengths must hold one whole number per sequence ({n_batch} "
             f"here), got {values.dtype} of shape {values.shape}. Pass the true length of each "
             f"sequence, a list or an int64 tensor, before padding."
         )
     if values.size and values.min() < 1:
         raise ArgumentError(
-            f"pack_padded_sequence: every length must be at least 1, got {values.min()}. Drop "
+            f"{name}: every length must be at least 1, got {values.min()}. Drop "
             f"the empty sequences from the batch."
         )
     return values.astype(np.int64)
@@ -182,7 +185,7 @@ def pack_padded_sequence(
         )
     x = input.transpose(0, 1) if batch_first else input  # (T, B, *)
     n_steps, n_batch = x.shape[0], x.shape[1]
-    values = _lengths_array(lengths, n_batch)
+    values = _lengths_array("pack_padded_sequence", lengths, n_batch)
     if values.max() > n_steps:
         raise ShapeError(
             f"pack_padded_sequence: a length of {values.max()} is longer than the padded "
@@ -263,7 +266,7 @@ def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
 def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False) -> list:
     """Undo pad_sequence: the list of sequences, each cut to its length."""
     x = padded_sequences if batch_first else padded_sequences.transpose(0, 1)  # (B, T, *)
-    values = _lengths_array(lengths, x.shape[0])
+    values = _lengths_array("unpad_sequence", lengths, x.shape[0])
     return [x[b, : int(n)] for b, n in enumerate(values)]
 
 
