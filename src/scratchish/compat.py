@@ -25,6 +25,7 @@ MODULES = {
     "torch.nn.functional": "scratchish.nn.functional",
     "torch.nn.init": "scratchish.nn.init",
     "torch.nn.utils": "scratchish.nn.utils",
+    "torch.nn.utils.rnn": "scratchish.nn.utils.rnn",
     "torch.optim": "scratchish.optim",
     "torch.optim.lr_scheduler": "scratchish.optim.lr_scheduler",
     "torch.utils": "scratchish.utils",
@@ -410,10 +411,10 @@ class as_torch:  # noqa: N801 - used like a function, as no_grad is
     """Make every later `import torch` in this process give scratchish (undo with False).
 
     The scratchish modules stand in for torch, torch.nn, torch.nn.functional, torch.nn.init,
-    torch.nn.utils, torch.optim, torch.optim.lr_scheduler, torch.utils.data, torch.autograd,
-    torch.cuda and torch.backends. As a context manager it is undone on leaving the block.
-    A real PyTorch imported before is set aside and comes back when the hook is removed
-    (modules that already hold a reference to it keep using it).
+    torch.nn.utils, torch.nn.utils.rnn, torch.optim, torch.optim.lr_scheduler,
+    torch.utils.data, torch.autograd, torch.cuda and torch.backends. As a context manager it
+    is undone on leaving the block. A real PyTorch imported before is set aside and comes back
+    when the hook is removed (modules that already hold a reference to it keep using it).
 
     Args:
         enable: True to install the hook, False to remove it.

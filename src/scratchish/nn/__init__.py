@@ -115,6 +115,7 @@ from .padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
@@ -136,6 +137,14 @@ __all__ = [
     "ZeroPad3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "MultiLabelMarginLoss",
     "TripletMarginWithDistanceLoss",
     "ConstantPad1d",

@@ -1,5 +1,6 @@
 """Gradient utilities: clip_grad_norm_, clip_grad_value_, and flattening parameters into one
-vector and back (torch.nn.utils). Read next: optim/.
+vector and back (torch.nn.utils); rnn.py holds padding and packing of sequences
+(torch.nn.utils.rnn). Read next: optim/.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ..creation import cat
-from ..errors import ArgumentError
-from ..tensor import Tensor
+from ...creation import cat
+from ...errors import ArgumentError
+from ...tensor import Tensor
+from . import rnn
 
 
 def _grads(parameters) -> list[np.ndarray]:
@@ -102,6 +104,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
 
 def __getattr__(name: str):
     # a PyTorch name this module lacks raises a teaching error, not a bare AttributeError
-    from .. import compat
+    from ... import compat
 
     return compat.unsupported_attribute("torch.nn.utils", name)
