@@ -22,6 +22,7 @@ from .errors import (
     InPlaceError,
     ScratchishError,
     ShapeError,
+    UnsupportedError,
     broadcast_message,
 )
 
@@ -320,14 +321,20 @@ def topological_order(root: Function) -> list:
     return order
 
 
-def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
+def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bool = False) -> None:
     """Fill `.grad` of every leaf that `tensor` depends on with d(tensor)/d(leaf).
 
     Walks the graph from `tensor` to the leaves; each Function turns the gradient of its
     output into gradients of its inputs (the chain rule). Gradients add up where a value was
     used more than once, and add to what leaves already hold (call zero_grad between steps).
-    The graph is freed afterwards unless `retain_graph=True`.
+    The graph is freed afterwards unless `retain_graph=True`. This is also the method
+    `Tensor.backward` (`loss.backward()` calls it with tensor = loss).
     """
+    if create_graph:
+        raise UnsupportedError(
+            "backward(create_graph=True): scratchish computes first-order gradients only "
+            "(backward works on NumPy arrays, which keeps every op short to read)."
+        )
     if not tensor._requires_grad:
         raise BackwardError(
             "backward: this tensor does not require grad, so there is nothing to differentiate. "
@@ -363,15 +370,16 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
     if root.parents is None:
         raise BackwardError(_FREED)
     root._grad = grad
-    leaf_grads: dict = {}  # leaves with hooks: summed first, so each hook runs once (as torch)
+    leaf_grads = None  # leaves with hooks: summed first, so each hook runs once (as torch)
     # Nodes whose gradient has arrived, the most recently made first (PyTorch's ready queue):
     # a node's consumers were all made after it, so when it is popped its gradient is complete.
-    # The same order as reversed(topological_order(root)), without a separate pass.
-    ready = [(-root.sequence_nr, root)]
+    # The same order as reversed(topological_order(root)), without a separate pass. The root
+    # comes first and is not queued: `fn` is the node being run, `ready` holds the others.
+    ready: list = []
+    fn = root
     last_write = _last_write
     try:
-        while ready:
-            fn = heappop(ready)[1]
+        while True:
             if fn.sequence_nr < last_write:  # something was changed in place after fn was made
                 _check_saved_values(fn)
             saved = fn.__dict__
@@ -390,6 +398,8 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                         _shape_error(fn, grad_x, parent.array.shape)
                     if parent._hooks:
                         # summed first and given at the end, so its hooks run once
+                        if leaf_grads is None:
+                            leaf_grads = {}
                         prev = leaf_grads.get(id(parent))
                         leaf_grads[id(parent)] = (
                             parent,
@@ -417,11 +427,16 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                 # the graph is used up: drop what this node saved (its arrays) and its edges
                 saved.clear()
                 fn.parents = None
-    finally:
-        for _, fn in ready:  # left over only when an error stopped the pass
+            if not ready:
+                break
+            fn = heappop(ready)[1]
+    except BaseException:
+        for _, fn in ready:  # an error stopped the pass: the waiting nodes drop their gradient
             fn.__dict__.pop("_grad", None)
-    for leaf, grad_x in leaf_grads.values():
-        _accumulate(leaf, grad_x)
+        raise
+    if leaf_grads is not None:
+        for leaf, grad_x in leaf_grads.values():
+            _accumulate(leaf, grad_x)
 
 
 def note_write(tensor) -> None:

@@ -461,14 +461,10 @@ class Tensor:
         return self.to(dtypes.bool)
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False):
-        """Compute the gradient of this tensor with respect to every leaf it depends on."""
-        if create_graph:
-            raise UnsupportedError(
-                "backward(create_graph=True): scratchish computes first-order gradients only "
-                "(backward works on NumPy arrays, which keeps every op short to read)."
-            )
-        autograd.backward(self, gradient, retain_graph)
+    # t.backward(gradient=None, retain_graph=False, create_graph=False): the backward pass
+    # of autograd.py, with this tensor as the root. (The function itself rather than a method
+    # that calls it: one Python call less on every backward.)
+    backward = autograd.backward
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in `.grad` after backward (once, however
