@@ -2275,13 +2275,6 @@ class Tensor:
         memo[id(self)] = t
         return t
 
-    def __getattr__(self, name: str):
-        # only reached when normal lookup fails: a PyTorch method scratchish lacks gets a
-        # teaching error with a suggestion instead of a bare AttributeError
-        from .compat import unsupported_attribute
-
-        return unsupported_attribute("torch.Tensor", name, owner=Tensor)
-
     # drawing and explanation tools attach here (tools/ adds the implementations)
     def explain(self, **kwargs):
         from .tools.explain import explain_backward
