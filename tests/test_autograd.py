@@ -112,6 +112,24 @@ def test_backward_on_a_leaf_sets_its_gradient():
     assert x.grad.item() == 1.0
 
 
+@needs_torch
+def test_backward_without_gradient_starts_from_a_one_of_the_result_shape():
+    # a one-element result of shape (1, 1): the starting gradient has that shape, as in torch
+    data = [[1.0, -2.0, 0.5]]
+    x, t = sh.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    y, u = (x * 3).sum(dim=1, keepdim=True), (t * 3).sum(dim=1, keepdim=True)
+    y.retain_grad()
+    u.retain_grad()
+    y.backward()
+    u.backward()
+    assert y.grad.shape == u.grad.shape == (1, 1) and y.grad.dtype == sh.float32
+    np.testing.assert_array_equal(y.grad.numpy(), u.grad.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    z = sh.tensor(2.0, dtype=sh.float64, requires_grad=True)
+    (z * z).backward()
+    assert z.grad.dtype == sh.float64 and z.grad.item() == 4.0
+
+
 # ------------------------------------------------------------------ memory
 def _tiny_model_step(params, xb, yb, lr=0.05):
     w1, b1, w2 = params

@@ -472,7 +472,7 @@ class Tensor:
         if self.grad_fn is not None and not self.retains_grad:
             store = autograd.retain_grad_hook(self)
             store.retains_grad = True  # tells it apart from hooks of register_hook
-            self.grad_fn.__dict__.setdefault("_out_hooks", []).append(store)
+            autograd.hook_list(self.grad_fn).append(store)
 
     @property
     def retains_grad(self) -> bool:
@@ -480,7 +480,7 @@ class Tensor:
         and its hooks; a non-leaf tensor's .grad is then the sign (only retain_grad fills it)."""
         if self.grad_fn is None:
             return False
-        hooks = self.grad_fn.__dict__.get("_out_hooks", ())
+        hooks = self.grad_fn._out_hooks
         return self.grad is not None or builtins.any(
             getattr(h, "retains_grad", False) for h in hooks
         )
@@ -490,9 +490,7 @@ class Tensor:
         if self.grad_fn is None:
             self._hooks = [*self._hooks, hook]
         else:
-            self.grad_fn.__dict__.setdefault("_out_hooks", []).append(
-                lambda g: autograd._hook_array(hook, g)
-            )
+            autograd.hook_list(self.grad_fn).append(lambda g: autograd._hook_array(hook, g))
         return hook
 
     # ---------------------------------------------------------------- arithmetic
