@@ -226,7 +226,8 @@ class Function:
         fn.needs_input_grad = tuple(needs)
         try:
             if _tracer is None:
-                out = fn.forward(*arrays, **settings)
+                # (without settings, leaving out `**settings` saves copying an empty dict)
+                out = fn.forward(*arrays, **settings) if settings else fn.forward(*arrays)
             else:
                 out = _tracer.forward(fn, arrays, settings)
         except ScratchishError:
