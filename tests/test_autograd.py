@@ -91,6 +91,26 @@ def test_retain_graph_allows_a_second_backward():
     np.testing.assert_array_equal(x.grad.numpy(), [4.0, 8.0])
 
 
+def test_a_backward_stopped_by_an_error_leaves_no_gradient_behind():
+    # a hook fails in the middle of a pass; the next pass through the same graph is exact
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    calls = []
+
+    def fail_once(grad):
+        calls.append(grad)
+        if len(calls) == 1:
+            raise RuntimeError("hook failed")
+
+    h.register_hook(fail_once)
+    loss = (h * 3).sum()
+    with pytest.raises(RuntimeError, match="hook failed"):
+        loss.backward(retain_graph=True)
+    assert x.grad is None
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
+
+
 def test_backward_on_non_scalar_asks_for_gradient():
     x = sh.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(sh.BackwardError, match=r"backward\(gradient\)"):

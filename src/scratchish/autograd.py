@@ -394,6 +394,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bo
             if fn.sequence_nr < last_write:  # something was changed in place after fn was made
                 _check_saved_values(fn)
             grad_out = fn._grad
+            fn._grad = None  # taken: an error below must not leave it for a later pass
             if fn._out_hooks:
                 grad_out = _run_hooks(fn._out_hooks, grad_out)
             grads = fn.backward(grad_out) if _tracer is None else _tracer.backward(fn, grad_out)
@@ -433,9 +434,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bo
                     heappush(ready, (-parent.sequence_nr, parent))
                 else:
                     parent._grad = prev + grad_x
-            if retain_graph:
-                fn._grad = None
-            else:
+            if not retain_graph:
                 # the graph is used up: drop what this node saved (its arrays) and its edges
                 fn.__dict__.clear()
                 fn.parents = None
