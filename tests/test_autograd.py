@@ -91,6 +91,26 @@ def test_retain_graph_allows_a_second_backward():
     np.testing.assert_array_equal(x.grad.numpy(), [4.0, 8.0])
 
 
+def test_a_backward_stopped_by_an_error_leaves_no_gradient_behind():
+    # a hook fails in the middle of a pass; the next pass through the same graph is exact
+    x = sh.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    calls = []
+
+    def fail_once(grad):
+        calls.append(grad)
+        if len(calls) == 1:
+            raise RuntimeError("hook failed")
+
+    h.register_hook(fail_once)
+    loss = (h * 3).sum()
+    with pytest.raises(RuntimeError, match="hook failed"):
+        loss.backward(retain_graph=True)
+    assert x.grad is None
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
+
+
 def test_backward_on_non_scalar_asks_for_gradient():
     x = sh.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(sh.BackwardError, match=r"backward\(gradient\)"):
@@ -110,6 +130,24 @@ def test_backward_on_a_leaf_sets_its_gradient():
     x = sh.tensor(3.0, requires_grad=True)
     x.backward()
     assert x.grad.item() == 1.0
+
+
+@needs_torch
+def test_backward_without_gradient_starts_from_a_one_of_the_result_shape():
+    # a one-element result of shape (1, 1): the starting gradient has that shape, as in torch
+    data = [[1.0, -2.0, 0.5]]
+    x, t = sh.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    y, u = (x * 3).sum(dim=1, keepdim=True), (t * 3).sum(dim=1, keepdim=True)
+    y.retain_grad()
+    u.retain_grad()
+    y.backward()
+    u.backward()
+    assert y.grad.shape == u.grad.shape == (1, 1) and y.grad.dtype == sh.float32
+    np.testing.assert_array_equal(y.grad.numpy(), u.grad.numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    z = sh.tensor(2.0, dtype=sh.float64, requires_grad=True)
+    (z * z).backward()
+    assert z.grad.dtype == sh.float64 and z.grad.item() == 4.0
 
 
 # ------------------------------------------------------------------ memory

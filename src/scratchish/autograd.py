@@ -22,6 +22,7 @@ from .errors import (
     InPlaceError,
     ScratchishError,
     ShapeError,
+    UnsupportedError,
     broadcast_message,
 )
 
@@ -184,6 +185,10 @@ class Function:
     returns_view = False
     # set by note_write when this node's result tensor is changed in place without recording
     written_at: int = 0
+    # set by backward while it runs: the gradient of this node's result gathered so far
+    _grad = None
+    # hooks on this node's result tensor (register_hook, retain_grad): see hook_list()
+    _out_hooks: list | tuple = ()
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -221,7 +226,8 @@ class Function:
         fn.needs_input_grad = tuple(needs)
         try:
             if _tracer is None:
-                out = fn.forward(*arrays, **settings)
+                # (without settings, leaving out `**settings` saves copying an empty dict)
+                out = fn.forward(*arrays, **settings) if settings else fn.forward(*arrays)
             else:
                 out = _tracer.forward(fn, arrays, settings)
         except ScratchishError:
@@ -320,14 +326,20 @@ def topological_order(root: Function) -> list:
     return order
 
 
-def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
+def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bool = False) -> None:
     """Fill `.grad` of every leaf that `tensor` depends on with d(tensor)/d(leaf).
 
     Walks the graph from `tensor` to the leaves; each Function turns the gradient of its
     output into gradients of its inputs (the chain rule). Gradients add up where a value was
     used more than once, and add to what leaves already hold (call zero_grad between steps).
-    The graph is freed afterwards unless `retain_graph=True`.
+    The graph is freed afterwards unless `retain_graph=True`. This is also the method
+    `Tensor.backward` (`loss.backward()` calls it with tensor = loss).
     """
+    if create_graph:
+        raise UnsupportedError(
+            "backward(create_graph=True): scratchish computes first-order gradients only "
+            "(backward works on NumPy arrays, which keeps every op short to read)."
+        )
     if not tensor._requires_grad:
         raise BackwardError(
             "backward: this tensor does not require grad, so there is nothing to differentiate. "
@@ -336,6 +348,9 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             "run inside sh.no_grad()."
         )
     out = tensor.array
+    root = tensor.grad_fn
+    if root is not None and root.parents is None:
+        raise BackwardError(_FREED)
     if gradient is None:
         if out.size != 1:
             raise BackwardError(
@@ -345,39 +360,43 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                 f"final loss with respect to this tensor: out.backward(gradient) with a "
                 f"gradient of shape {out.shape}."
             )
-        grad = np.ones(out.shape, out.dtype)
+        # d(out)/d(out) = 1: a 1 of out's shape, all of whose dims are 1 as it has one element
+        # (np.ones(out.shape, out.dtype) in a third of the time)
+        grad = np.array(1, dtype=out.dtype, ndmin=out.ndim)
     else:
         grad = gradient.array if isinstance(gradient, Tensor) else np.asarray(gradient)
-        if grad.shape != out.shape:
+        # (a node's out_shape is out.shape, already made: reading an array's .shape makes a
+        # new tuple each time)
+        shape = out.shape if root is None else root.out_shape
+        if grad.shape != shape:
             raise BackwardError(
                 f"backward: gradient has shape {grad.shape} but the tensor has shape "
-                f"{out.shape}; they must match (one gradient per element)."
+                f"{shape}; they must match (one gradient per element)."
             )
-        if grad.dtype != out.dtype:
-            grad = grad.astype(out.dtype)
+        dtype = out.dtype
+        if grad.dtype is not dtype and grad.dtype != dtype:  # (`is`: the common case, cheap)
+            grad = grad.astype(dtype)
 
-    root = tensor.grad_fn
     if root is None:  # a leaf: its gradient is the one given
         _accumulate(tensor, grad)
         return
-    if root.parents is None:
-        raise BackwardError(_FREED)
     root._grad = grad
-    leaf_grads: dict = {}  # leaves with hooks: summed first, so each hook runs once (as torch)
+    leaf_grads = None  # leaves with hooks: summed first, so each hook runs once (as torch)
     # Nodes whose gradient has arrived, the most recently made first (PyTorch's ready queue):
     # a node's consumers were all made after it, so when it is popped its gradient is complete.
-    # The same order as reversed(topological_order(root)), without a separate pass.
-    ready = [(-root.sequence_nr, root)]
+    # The same order as reversed(topological_order(root)), without a separate pass. The root
+    # comes first and is not queued: `fn` is the node being run, `ready` holds the others.
+    ready: list = []
+    fn = root
     last_write = _last_write
     try:
-        while ready:
-            fn = heappop(ready)[1]
+        while True:
             if fn.sequence_nr < last_write:  # something was changed in place after fn was made
                 _check_saved_values(fn)
-            saved = fn.__dict__
-            grad_out = saved.pop("_grad")
-            if "_out_hooks" in saved:
-                grad_out = _run_hooks(saved["_out_hooks"], grad_out)
+            grad_out = fn._grad
+            fn._grad = None  # taken: an error below must not leave it for a later pass
+            if fn._out_hooks:
+                grad_out = _run_hooks(fn._out_hooks, grad_out)
             grads = fn.backward(grad_out) if _tracer is None else _tracer.backward(fn, grad_out)
             if type(grads) is not tuple:
                 grads = (grads,)
@@ -390,6 +409,8 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                         _shape_error(fn, grad_x, parent.array.shape)
                     if parent._hooks:
                         # summed first and given at the end, so its hooks run once
+                        if leaf_grads is None:
+                            leaf_grads = {}
                         prev = leaf_grads.get(id(parent))
                         leaf_grads[id(parent)] = (
                             parent,
@@ -407,7 +428,7 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                     raise BackwardError(_FREED)
                 if check and grad_x.shape != parent.out_shape:
                     _shape_error(fn, grad_x, parent.out_shape)
-                prev = parent.__dict__.get("_grad")
+                prev = parent._grad
                 if prev is None:
                     parent._grad = grad_x
                     heappush(ready, (-parent.sequence_nr, parent))
@@ -415,13 +436,18 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
                     parent._grad = prev + grad_x
             if not retain_graph:
                 # the graph is used up: drop what this node saved (its arrays) and its edges
-                saved.clear()
+                fn.__dict__.clear()
                 fn.parents = None
-    finally:
-        for _, fn in ready:  # left over only when an error stopped the pass
-            fn.__dict__.pop("_grad", None)
-    for leaf, grad_x in leaf_grads.values():
-        _accumulate(leaf, grad_x)
+            if not ready:
+                break
+            fn = heappop(ready)[1]
+    except BaseException:
+        for _, fn in ready:  # an error stopped the pass: the waiting nodes drop their gradient
+            fn._grad = None
+        raise
+    if leaf_grads is not None:
+        for leaf, grad_x in leaf_grads.values():
+            _accumulate(leaf, grad_x)
 
 
 def note_write(tensor) -> None:
@@ -497,6 +523,14 @@ _FREED = (
     "freed to save memory. Recompute the forward pass before calling backward again, or pass "
     "retain_graph=True to the first backward() if you really need to go through it twice."
 )
+
+
+def hook_list(fn: Function) -> list:
+    """The hooks on `fn`'s result tensor (run by backward on its gradient, in order), a list
+    to add to: made on first use, so a node without hooks pays nothing for them."""
+    if "_out_hooks" not in fn.__dict__:
+        fn._out_hooks = []
+    return fn._out_hooks
 
 
 def _run_hooks(hooks: list, grad: np.ndarray) -> np.ndarray:

@@ -316,7 +316,7 @@ def grad(
         for x in inputs:
             if x.grad_fn is not None:  # an intermediate result: catch the gradient of its node
                 hook = _capture(captured, id(x))
-                hook_list = x.grad_fn.__dict__.setdefault("_out_hooks", [])
+                hook_list = autograd.hook_list(x.grad_fn)
                 hook_list.append(hook)
                 hooks.append((hook_list, hook))
         for k, (out, g) in enumerate(zip(outputs, grad_outputs)):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from . import compat
 from .errors import ArgumentError, ScratchishError
+from .tensor import Tensor
 
 
 @dataclass
@@ -258,8 +259,26 @@ def format_user_error(exc: BaseException, own_files: set) -> str:
             f"  (raised inside scratchish, {where}, line {deepest[0].lineno}; if your code "
             f"looks right, this may be a scratchish bug worth reporting)\n"
         )
-    lines += traceback.format_exception_only(type(exc), exc)
+    lines += traceback.format_exception_only(type(exc), _taught(exc))
     return "".join(lines)
+
+
+def _taught(exc: BaseException) -> BaseException:
+    """A PyTorch Tensor method scratchish lacks (`x.pin_memory()`) raises Python's plain
+    AttributeError: Tensor has no `__getattr__` to raise a teaching error, because a class
+    with one makes every attribute read of every tensor slower (Python 3.11 then cannot
+    specialise them: +1 us per op in the engine). Here it gets the teaching message."""
+    name = getattr(exc, "name", None)
+    if (
+        type(exc) is AttributeError
+        and isinstance(getattr(exc, "obj", None), Tensor)
+        and isinstance(name, str)
+        and not name.startswith("__")
+    ):
+        return compat.UnsupportedAPIError(
+            compat.unsupported_message(f"torch.Tensor.{name}", owner=Tensor)
+        )
+    return exc
 
 
 # ---------------------------------------------------------------------------------------------

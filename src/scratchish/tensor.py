@@ -461,14 +461,10 @@ class Tensor:
         return self.to(dtypes.bool)
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph: bool = False, create_graph: bool = False):
-        """Compute the gradient of this tensor with respect to every leaf it depends on."""
-        if create_graph:
-            raise UnsupportedError(
-                "backward(create_graph=True): scratchish computes first-order gradients only "
-                "(backward works on NumPy arrays, which keeps every op short to read)."
-            )
-        autograd.backward(self, gradient, retain_graph)
+    # t.backward(gradient=None, retain_graph=False, create_graph=False): the backward pass
+    # of autograd.py, with this tensor as the root. (The function itself rather than a method
+    # that calls it: one Python call less on every backward.)
+    backward = autograd.backward
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in `.grad` after backward (once, however
@@ -476,7 +472,7 @@ class Tensor:
         if self.grad_fn is not None and not self.retains_grad:
             store = autograd.retain_grad_hook(self)
             store.retains_grad = True  # tells it apart from hooks of register_hook
-            self.grad_fn.__dict__.setdefault("_out_hooks", []).append(store)
+            autograd.hook_list(self.grad_fn).append(store)
 
     @property
     def retains_grad(self) -> bool:
@@ -484,7 +480,7 @@ class Tensor:
         and its hooks; a non-leaf tensor's .grad is then the sign (only retain_grad fills it)."""
         if self.grad_fn is None:
             return False
-        hooks = self.grad_fn.__dict__.get("_out_hooks", ())
+        hooks = self.grad_fn._out_hooks
         return self.grad is not None or builtins.any(
             getattr(h, "retains_grad", False) for h in hooks
         )
@@ -494,16 +490,16 @@ class Tensor:
         if self.grad_fn is None:
             self._hooks = [*self._hooks, hook]
         else:
-            self.grad_fn.__dict__.setdefault("_out_hooks", []).append(
-                lambda g: autograd._hook_array(hook, g)
-            )
+            autograd.hook_list(self.grad_fn).append(lambda g: autograd._hook_array(hook, g))
         return hook
 
     # ---------------------------------------------------------------- arithmetic
     # Each binary op first tries the common case, another tensor of the same dtype, which
-    # needs none of the type rules of _operands (it runs once per op, so this pays).
+    # needs none of the type rules of _operands (it runs once per op, so this pays). Arrays
+    # of one dtype share one dtype object, so `is` finds it at a third of the cost of `==`;
+    # a dtype equal but not the same object goes through _operands, which gives the same.
     def __add__(self, other):
-        if isinstance(other, Tensor) and other.array.dtype == self.array.dtype:
+        if isinstance(other, Tensor) and other.array.dtype is self.array.dtype:
             return Add.apply(self, other)
         return Add.apply(*_operands(self, other))
 
@@ -511,7 +507,7 @@ class Tensor:
         return Add.apply(*_operands(self, other)[::-1])
 
     def __sub__(self, other):
-        if isinstance(other, Tensor) and other.array.dtype == self.array.dtype:
+        if isinstance(other, Tensor) and other.array.dtype is self.array.dtype:
             return Sub.apply(self, other)
         return Sub.apply(*_operands(self, other))
 
@@ -519,7 +515,7 @@ class Tensor:
         return Sub.apply(*_operands(self, other)[::-1])
 
     def __mul__(self, other):
-        if isinstance(other, Tensor) and other.array.dtype == self.array.dtype:
+        if isinstance(other, Tensor) and other.array.dtype is self.array.dtype:
             return Mul.apply(self, other)
         return Mul.apply(*_operands(self, other))
 
@@ -527,7 +523,7 @@ class Tensor:
         return Mul.apply(*_operands(self, other)[::-1])
 
     def __truediv__(self, other):
-        if isinstance(other, Tensor) and other.array.dtype == self.array.dtype:
+        if isinstance(other, Tensor) and other.array.dtype is self.array.dtype:
             if self.array.dtype.kind == "f":
                 return Div.apply(self, other)
         return Div.apply(*_operands(self, other, true_div=True))
@@ -2278,13 +2274,6 @@ class Tensor:
             t.grad = Tensor._make(self.grad.array.copy())
         memo[id(self)] = t
         return t
-
-    def __getattr__(self, name: str):
-        # only reached when normal lookup fails: a PyTorch method scratchish lacks gets a
-        # teaching error with a suggestion instead of a bare AttributeError
-        from .compat import unsupported_attribute
-
-        return unsupported_attribute("torch.Tensor", name, owner=Tensor)
 
     # drawing and explanation tools attach here (tools/ adds the implementations)
     def explain(self, **kwargs):

@@ -185,6 +185,18 @@ def test_the_scripts_own_error_is_shown_as_theirs():
     assert "runpy" not in done.stderr and "scratchish" not in done.stderr
 
 
+def test_a_tensor_method_scratchish_lacks_gets_the_teaching_message(capsys):
+    # Tensor has no __getattr__ (it would slow down every op): the runner adds the message
+    path = SCRIPTS / "uses_missing_tensor_method.py"
+    code, out, err = run(capsys, "run", str(path))
+    assert code == 1 and out == ""
+    assert f'  File "{path}", line 6, in <module>' in err.splitlines()
+    last = err.splitlines()[-1]
+    assert last.startswith("scratchish.compat.UnsupportedAPIError: torch.Tensor.viwe: ")
+    assert "Did you mean torch.Tensor.view" in last and "scratchish run --check" in last
+    assert "runner.py" not in err
+
+
 def test_unsupported_api_in_a_script_names_their_line_and_the_alternative(capsys):
     path = SCRIPTS / "uses_fft.py"
     code, out, err = run(capsys, "run", str(path))

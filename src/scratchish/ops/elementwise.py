@@ -59,6 +59,8 @@ class Add(Function):
     def backward(self, grad_out):
         # dL/da = grad_out * 1    dL/db = grad_out * 1 (then summed over broadcast copies)
         need_a, need_b = self.needs_input_grad
+        if self.shape_a == self.shape_b:  # nothing was broadcast (the common case, no calls)
+            return grad_out if need_a else None, grad_out if need_b else None
         return (
             unbroadcast(grad_out, self.shape_a) if need_a else None,
             unbroadcast(grad_out, self.shape_b) if need_b else None,
@@ -79,6 +81,8 @@ class Sub(Function):
     def backward(self, grad_out):
         # dL/da = grad_out    dL/db = -grad_out
         need_a, need_b = self.needs_input_grad
+        if self.shape_a == self.shape_b:  # nothing was broadcast (the common case, no calls)
+            return grad_out if need_a else None, -grad_out if need_b else None
         return (
             unbroadcast(grad_out, self.shape_a) if need_a else None,
             unbroadcast(-grad_out, self.shape_b) if need_b else None,
@@ -99,9 +103,14 @@ class Mul(Function):
     def backward(self, grad_out):
         # dL/da = grad_out * b    dL/db = grad_out * a
         need_a, need_b = self.needs_input_grad
+        grad_a = grad_out * self.b if need_a else None
+        grad_b = grad_out * self.a if need_b else None
+        shape_a, shape_b = getattr(self.a, "shape", ()), getattr(self.b, "shape", ())
+        if shape_a == shape_b:  # nothing was broadcast (the common case, no calls)
+            return grad_a, grad_b
         return (
-            unbroadcast(grad_out * self.b, getattr(self.a, "shape", ())) if need_a else None,
-            unbroadcast(grad_out * self.a, getattr(self.b, "shape", ())) if need_b else None,
+            unbroadcast(grad_a, shape_a) if need_a else None,
+            unbroadcast(grad_b, shape_b) if need_b else None,
         )
 
 
@@ -118,11 +127,16 @@ class Div(Function):
     def backward(self, grad_out):
         # dL/da = grad_out / b    dL/db = -grad_out * a / b^2
         need_a, need_b = self.needs_input_grad
-        grad_a = unbroadcast(grad_out / self.b, getattr(self.a, "shape", ())) if need_a else None
-        grad_b = None
-        if need_b:
-            grad_b = unbroadcast(-grad_out * self.a / (self.b * self.b), np.shape(self.b))
-        return grad_a, grad_b
+        a, b = self.a, self.b
+        grad_a = grad_out / b if need_a else None
+        grad_b = -grad_out * a / (b * b) if need_b else None
+        shape_a, shape_b = getattr(a, "shape", ()), getattr(b, "shape", ())
+        if shape_a == shape_b:  # nothing was broadcast (the common case, no calls)
+            return grad_a, grad_b
+        return (
+            unbroadcast(grad_a, shape_a) if need_a else None,
+            unbroadcast(grad_b, shape_b) if need_b else None,
+        )
 
 
 class Neg(Function):

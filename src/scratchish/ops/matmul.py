@@ -31,6 +31,8 @@ class MatMul(Function):
     def backward(self, grad_out):
         a, b = self.a, self.b
         need_a, need_b = self.needs_input_grad
+        if a.ndim == 2 and b.ndim == 2:  # (M, N) @ (N, K) -> (M, K): the formulas as they are
+            return grad_out @ b.T if need_a else None, a.T @ grad_out if need_b else None
         # 1-D operands act as a row (a) or a column (b) vector: make that explicit
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
