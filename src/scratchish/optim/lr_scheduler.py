@@ -59,6 +59,12 @@ def _per_group(name: str, optimizer: Optimizer, value) -> list:
     return [value] * len(optimizer.param_groups)
 
 
+def _check_whole(name: str, key: str, value, why: str, least: int = 1) -> None:
+    """A whole-number argument (T_0, total_iters, ...) that must be >= least."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ArgumentError(f"{name}: {key}={value!r} must be a whole number >= {least}: {why}.")
+
+
 def _start_momentum_cycle(
     name: str, optimizer: Optimizer, base_momentum, max_momentum, last_epoch: int
 ) -> tuple[bool, list, list]:
@@ -512,7 +518,45 @@ class CosineAnnealingLR(LRScheduler):
         ]
 
 
-class SequentialLR(LRScheduler):
+class _SchedulerOfSchedulers(LRScheduler):
+    """What SequentialLR and ChainedScheduler share: the checks of their schedulers, and a
+    state_dict with each child's state under '_schedulers' (PyTorch's layout)."""
+
+    def _check_children(self, schedulers: list, optimizer) -> None:
+        name = type(self).__name__
+        if len(schedulers) < 1:
+            raise ArgumentError(f"{name} expects at least one scheduler, but got none.")
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise DTypeError(
+                    f"{name}: schedulers[{i}] is a {type(scheduler).__name__}, not a scheduler "
+                    f"(it has no optimizer)."
+                )
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ArgumentError(
+                    f"{name} does not support ReduceLROnPlateau (index {i}): its step() needs "
+                    f"the metric. Step it yourself, next to this one."
+                )
+            if scheduler.optimizer is not optimizer:
+                raise ArgumentError(
+                    f"{name} expects all schedulers to belong to the same optimizer, but "
+                    f"scheduler {i} ({type(scheduler).__name__}) has another one."
+                )
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state_dict = dict(state_dict)
+        children = state_dict.pop("_schedulers")
+        self.__dict__.update(state_dict)
+        for child, saved in zip(self._schedulers, children):
+            child.load_state_dict(saved)
+
+
+class SequentialLR(_SchedulerOfSchedulers):
     """Run schedulers one after another: schedulers[i] from milestones[i - 1] on.
 
     Args:
@@ -535,19 +579,7 @@ class SequentialLR(LRScheduler):
         milestones: list[int],
         last_epoch: int = -1,
     ) -> None:
-        if len(schedulers) < 1:
-            raise ArgumentError("SequentialLR expects at least one scheduler, but got none.")
-        for i, scheduler in enumerate(schedulers):
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ArgumentError(
-                    f"SequentialLR does not support ReduceLROnPlateau (index {i}): its step() "
-                    f"needs the metric."
-                )
-            if getattr(scheduler, "optimizer", None) is not optimizer:
-                raise ArgumentError(
-                    f"SequentialLR expects all schedulers to belong to the same optimizer, "
-                    f"but scheduler {i} ({type(scheduler).__name__}) has another one."
-                )
+        self._check_children(schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ArgumentError(
                 f"SequentialLR: expected {len(schedulers) - 1} milestones (one fewer than the "
@@ -582,12 +614,6 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self) -> dict[str, Any]:
-        return _state_with_children(self)
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        _load_with_children(self, state_dict)
 
 
 class OneCycleLR(LRScheduler):
@@ -903,13 +929,15 @@ class PolynomialLR(LRScheduler):
         >>> from scratchish import optim
         >>> opt = optim.SGD([sh.ones(1, requires_grad=True)], lr=1.0)
         >>> sched = optim.lr_scheduler.PolynomialLR(opt, total_iters=4, power=2.0)
-        >>> lrs = []
-        >>> for _ in range(5):
+        >>> for epoch in range(1, 6):     # (1 - epoch / 4) ** 2
         ...     opt.step()
         ...     sched.step()
-        ...     lrs.append(round(sched.get_last_lr()[0], 4))
-        >>> lrs
-        [0.5625, 0.25, 0.0625, 0.0, 0.0]
+        ...     print(epoch, round(sched.get_last_lr()[0], 4))
+        1 0.5625
+        2 0.25
+        3 0.0625
+        4 0.0
+        5 0.0
     """
 
     def __init__(
@@ -919,11 +947,9 @@ class PolynomialLR(LRScheduler):
         power: float = 1.0,
         last_epoch: int = -1,
     ) -> None:
-        if isinstance(total_iters, bool) or not isinstance(total_iters, int) or total_iters < 1:
-            raise ArgumentError(
-                f"PolynomialLR: total_iters={total_iters!r} must be a positive whole number: "
-                f"the number of steps over which the lr decays to 0."
-            )
+        _check_whole(
+            "PolynomialLR", "total_iters", total_iters, "the number of steps to decay the lr to 0"
+        )
         self.total_iters = total_iters
         self.power = power
         super().__init__(optimizer, last_epoch)
@@ -984,16 +1010,10 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         eta_min: float = 0.0,
         last_epoch: int = -1,
     ) -> None:
-        if isinstance(T_0, bool) or not isinstance(T_0, int) or T_0 <= 0:
-            raise ArgumentError(
-                f"CosineAnnealingWarmRestarts: T_0={T_0!r} must be a positive whole number: "
-                f"the number of steps before the first restart."
-            )
-        if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
-            raise ArgumentError(
-                f"CosineAnnealingWarmRestarts: T_mult={T_mult!r} must be a whole number >= 1: "
-                f"the factor by which the period grows after each restart (1 keeps it)."
-            )
+        name = "CosineAnnealingWarmRestarts"
+        _check_whole(name, "T_0", T_0, "the number of steps before the first restart")
+        why = "the factor by which the period grows after each restart (1 keeps it)"
+        _check_whole(name, "T_mult", T_mult, why)
         if isinstance(eta_min, bool) or not isinstance(eta_min, (int, float)):
             raise DTypeError(
                 f"CosineAnnealingWarmRestarts: eta_min must be a number, got {eta_min!r}."
@@ -1199,7 +1219,7 @@ class CyclicLR(LRScheduler):
         self._init_scale_fn()
 
 
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_SchedulerOfSchedulers):
     """Step several schedulers together: each step() steps every one of them in order, so
     their effects multiply (e.g. a constant warm-up factor times an exponential decay).
 
@@ -1214,35 +1234,18 @@ class ChainedScheduler(LRScheduler):
         >>> warm = optim.lr_scheduler.ConstantLR(opt, factor=0.1, total_iters=2)
         >>> decay = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
         >>> sched = optim.lr_scheduler.ChainedScheduler([warm, decay])
-        >>> lrs = []
+        >>> round(sched.get_last_lr()[0], 4)      # 1.0 * 0.1 (warm-up) * 0.9**0
+        0.1
         >>> for _ in range(3):
         ...     opt.step()
         ...     sched.step()
-        ...     lrs.append(round(sched.get_last_lr()[0], 4))
-        >>> lrs                           # 0.1 * 0.9, then 1.0 * 0.9**2, 1.0 * 0.9**3
-        [0.09, 0.81, 0.729]
+        >>> round(sched.get_last_lr()[0], 4)      # warm-up over: 1.0 * 0.9**3
+        0.729
     """
 
     def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None) -> None:
-        if len(schedulers) < 1:
-            raise ArgumentError("ChainedScheduler expects at least one scheduler, but got none.")
-        optimizer = optimizer or schedulers[0].optimizer
-        for i, scheduler in enumerate(schedulers):
-            if not hasattr(scheduler, "optimizer"):
-                raise DTypeError(
-                    f"ChainedScheduler: schedulers[{i}] is a {type(scheduler).__name__}, not a "
-                    f"scheduler (it has no optimizer)."
-                )
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ArgumentError(
-                    f"ChainedScheduler does not support ReduceLROnPlateau (index {i}): its "
-                    f"step() needs the metric. Step it yourself, next to the chain."
-                )
-            if scheduler.optimizer is not optimizer:
-                raise ArgumentError(
-                    f"ChainedScheduler expects all schedulers to belong to the same optimizer, "
-                    f"but scheduler {i} ({type(scheduler).__name__}) has another one."
-                )
+        optimizer = optimizer or (getattr(schedulers[0], "optimizer", None) if schedulers else None)
+        self._check_children(schedulers, optimizer)
         self._schedulers = schedulers
         self.optimizer = optimizer
         self._last_lr = self._current_lrs()
@@ -1251,29 +1254,6 @@ class ChainedScheduler(LRScheduler):
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = self._current_lrs()
-
-    def state_dict(self) -> dict[str, Any]:
-        return _state_with_children(self)
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        _load_with_children(self, state_dict)
-
-
-def _state_with_children(scheduler) -> dict[str, Any]:
-    """The state of a scheduler made of schedulers (SequentialLR, ChainedScheduler): its own
-    attributes and, under '_schedulers', each child's state_dict (PyTorch's layout)."""
-    skip = ("optimizer", "_schedulers")
-    state = {k: v for k, v in scheduler.__dict__.items() if k not in skip}
-    state["_schedulers"] = [s.state_dict() for s in scheduler._schedulers]
-    return state
-
-
-def _load_with_children(scheduler, state_dict: dict[str, Any]) -> None:
-    state_dict = dict(state_dict)
-    children = state_dict.pop("_schedulers")
-    scheduler.__dict__.update(state_dict)
-    for child, saved in zip(scheduler._schedulers, children):
-        child.load_state_dict(saved)
 
 
 def __getattr__(name: str):
