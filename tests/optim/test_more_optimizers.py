@@ -207,3 +207,18 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(f"scratchish.optim.{module}"))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_new_names_are_known_to_scratchish_run_check():
+    from scratchish.runner import check_name
+
+    names = [f"torch.optim.{n}" for n in "Adagrad Adadelta Adamax NAdam RAdam ASGD Rprop".split()]
+    names += [
+        f"torch.optim.lr_scheduler.{n}"
+        for n in "PolynomialLR CosineAnnealingWarmRestarts CyclicLR ChainedScheduler".split()
+    ]
+    names += [f"torch.nn.{n}" for n in "ParameterList ParameterDict Bilinear".split()]
+    names += [f"torch.nn.init.{n}" for n in "orthogonal_ dirac_ sparse_ orthogonal".split()]
+    names += [f"torch.nn.utils.{n}" for n in "get_total_norm clip_grads_with_norm_".split()]
+    names += ["torch.nn.functional.bilinear"]
+    assert {name: check_name(name) for name in names} == dict.fromkeys(names)

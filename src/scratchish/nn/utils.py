@@ -1,10 +1,12 @@
-"""Gradient utilities: clip_grad_norm_, clip_grad_value_, and flattening parameters into one
-vector and back (torch.nn.utils). Read next: optim/.
+"""Gradient utilities: clip_grad_norm_ (= get_total_norm + clip_grads_with_norm_),
+clip_grad_value_, and flattening parameters into one vector and back (torch.nn.utils).
+Read next: optim/.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
@@ -20,6 +22,98 @@ def _grads(parameters) -> list[np.ndarray]:
     return [p.grad.array for p in parameters if p.grad is not None]
 
 
+def get_total_norm(
+    tensors: Iterable[Tensor] | Tensor,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach=None,
+) -> Tensor:
+    """The norm of all the tensors as one vector: ||(||t_1||, ..., ||t_k||)||_p.
+
+    Usually given the gradients, [p.grad for p in model.parameters() if p.grad is not None],
+    to log or to clip with clip_grads_with_norm_ (clip_grad_norm_ is those two in one).
+
+    Args:
+        tensors: a tensor or an iterable of tensors.
+        norm_type: p, the order of the norm (default 2; math.inf for the largest |t|).
+        error_if_nonfinite: raise if the norm is nan or inf (default False).
+        foreach: accepted for PyTorch compatibility and ignored.
+
+    Returns:
+        the total norm, a 0-d tensor (0 if there are no tensors).
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.nn.utils.get_total_norm([sh.tensor([3.0]), sh.tensor([4.0])])
+        tensor(5.)
+    """
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    arrays = [t.array for t in tensors]
+    return Tensor._make(_total_norm(arrays, norm_type, error_if_nonfinite, "get_total_norm"))
+
+
+def _total_norm(arrays: list[np.ndarray], norm_type, error_if_nonfinite: bool, who: str):
+    """The p-norm of the arrays' p-norms, in the arrays' dtype (a 0-d ndarray)."""
+    norm_type = float(norm_type)
+    if not arrays:
+        return np.zeros((), dtype=np.float32)
+    dtype = arrays[0].dtype
+    if norm_type == math.inf:
+        norms = [np.abs(g).max() if g.size else dtype.type(0) for g in arrays]
+        total = np.max(norms).astype(dtype)
+    elif norm_type == 2.0:
+        # the common case: sqrt(g . g) per array by one BLAS dot product, in float64 as
+        # the power-and-sum line below (3x faster than it)
+        flats = (g.astype(np.float64).ravel() for g in arrays)
+        norms = np.array([math.sqrt(np.dot(f, f)) for f in flats]).astype(dtype)
+        total = np.sqrt(np.dot(norms.astype(np.float64), norms.astype(np.float64))).astype(dtype)
+    else:
+        # each norm accumulated in float64, rounded to the dtype (as PyTorch's per-tensor
+        # norms), then the norm of the norms
+        norms = np.array(
+            [(np.abs(g.astype(np.float64)) ** norm_type).sum() ** (1 / norm_type) for g in arrays]
+        ).astype(dtype)
+        total = ((np.abs(norms.astype(np.float64)) ** norm_type).sum() ** (1 / norm_type)).astype(
+            dtype
+        )
+    if error_if_nonfinite and not np.isfinite(total):
+        raise ArgumentError(
+            f"{who}: the total norm of order {norm_type} of the gradients is {total}, so they "
+            f"cannot be clipped. Some gradient holds nan/inf: look for a loss that was already "
+            f"nan, or lower the learning rate. Pass error_if_nonfinite=False to skip this check."
+        )
+    return np.asarray(total, dtype=dtype)
+
+
+def clip_grads_with_norm_(
+    parameters: Iterable[Tensor] | Tensor, max_norm: float, total_norm, foreach=None
+) -> None:
+    """Scale the gradients by min(1, max_norm / (total_norm + 1e-6)), in place: the second
+    half of clip_grad_norm_, for a total_norm you computed (get_total_norm) and maybe logged.
+
+    Example:
+        >>> import scratchish as sh
+        >>> w = sh.tensor([1.0, 1.0], requires_grad=True)
+        >>> (w * sh.tensor([3.0, 4.0])).sum().backward()
+        >>> total = sh.nn.utils.get_total_norm([w.grad])
+        >>> sh.nn.utils.clip_grads_with_norm_([w], max_norm=1.0, total_norm=total)
+        >>> [round(g, 4) for g in w.grad.tolist()]
+        [0.6, 0.8]
+    """
+    grads = _grads(parameters)
+    if not grads:
+        return
+    dtype = grads[0].dtype
+    total = total_norm.array if isinstance(total_norm, Tensor) else np.asarray(total_norm)
+    coef = dtype.type(max_norm) / (total.astype(dtype) + dtype.type(1e-6))
+    if not coef >= 1:  # below 1, or nan (which spreads to every gradient, as in torch);
+        # a product by 1 would change no value: skipped
+        with np.errstate(invalid="ignore"):  # inf * 0 = nan, quietly, as in torch
+            for g in grads:
+                g *= coef
+
+
 def clip_grad_norm_(
     parameters: Iterable[Tensor] | Tensor,
     max_norm: float,
@@ -30,48 +124,29 @@ def clip_grad_norm_(
     """Scale all gradients together so that their joint norm is at most max_norm.
 
     total = ||(||g_1||, ..., ||g_k||)||_p (the p-norm of all gradients as one vector);
-    every g is multiplied by min(1, max_norm / (total + 1e-6)), in place.
+    every g is multiplied by min(1, max_norm / (total + 1e-6)), in place. The same as
+    get_total_norm on the gradients, then clip_grads_with_norm_.
 
     Returns:
         the total norm before clipping, a 0-d tensor (log it: spikes show instability).
     """
-    grads = _grads(parameters)
-    norm_type = float(norm_type)
-    if not grads:
-        return Tensor._make(np.zeros((), dtype=np.float32))
-    dtype = grads[0].dtype
-    if norm_type == math.inf:
-        norms = [np.abs(g).max() if g.size else dtype.type(0) for g in grads]
-        total = np.max(norms).astype(dtype)
-    elif norm_type == 2.0:
-        # the common case: sqrt(g . g) per gradient by one BLAS dot product, in float64 as
-        # the power-and-sum line below (3x faster than it)
-        flats = (g.astype(np.float64).ravel() for g in grads)
-        norms = np.array([math.sqrt(np.dot(f, f)) for f in flats]).astype(dtype)
-        total = np.sqrt(np.dot(norms.astype(np.float64), norms.astype(np.float64))).astype(dtype)
-    else:
-        # each norm accumulated in float64, rounded to the gradient's dtype (as PyTorch's
-        # per-tensor norms), then the norm of the norms
-        norms = np.array(
-            [(np.abs(g.astype(np.float64)) ** norm_type).sum() ** (1 / norm_type) for g in grads]
-        ).astype(dtype)
-        total = ((np.abs(norms.astype(np.float64)) ** norm_type).sum() ** (1 / norm_type)).astype(
-            dtype
-        )
-    if error_if_nonfinite and not np.isfinite(total):
-        raise ArgumentError(
-            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
-            f"{total}, so they cannot be clipped. Some gradient holds nan/inf: look for a "
-            f"loss that was already nan, or lower the learning rate. Pass "
-            f"error_if_nonfinite=False to skip this check."
-        )
-    coef = dtype.type(max_norm) / (total + dtype.type(1e-6))
-    if not coef >= 1:  # below 1, or nan (which spreads to every gradient, as in torch);
-        # a product by 1 would change no value: skipped
-        with np.errstate(invalid="ignore"):  # inf * 0 = nan, quietly, as in torch
-            for g in grads:
-                g *= coef
-    return Tensor._make(np.asarray(total, dtype=dtype))
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    parameters = list(parameters)
+    total = _total_norm(_grads(parameters), norm_type, error_if_nonfinite, "clip_grad_norm_")
+    clip_grads_with_norm_(parameters, max_norm, total)
+    return Tensor._make(total)
+
+
+def clip_grad_norm(*args, **kwargs) -> Tensor:
+    """Deprecated (as in PyTorch): clip_grad_norm_, which this calls after a FutureWarning."""
+    warnings.warn(
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+        "`torch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(*args, **kwargs)
 
 
 def clip_grad_value_(

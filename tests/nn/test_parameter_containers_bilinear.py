@@ -1,0 +1,230 @@
+"""ParameterList, ParameterDict, Bilinear and the gradient-norm utilities against torch."""
+
+import math
+import pickle
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+from scratchish import nn
+
+torch = pytest.importorskip("torch")
+
+
+def build_model(lib):
+    class Model(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scales = lib.nn.ParameterList([lib.ones(3), lib.nn.Parameter(lib.zeros(2))])
+            self.biases = lib.nn.ParameterDict({"b": lib.zeros(3), "a": lib.ones(3)})
+            self.lin = lib.nn.Linear(3, 3)
+
+        def forward(self, x):
+            out = self.lin(x * self.scales[0]) + self.biases["a"] * self.biases["b"]
+            return out.sum() + self.scales[1].sum()
+
+    return Model()
+
+
+def test_registration_and_state_dict_keys_as_torch():
+    ours, theirs = build_model(sh), build_model(torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert len(list(ours.parameters())) == 6
+    assert all(p.requires_grad for p in ours.parameters())
+    x = sh.randn(4, 3)
+    ours(x).backward()
+    assert ours.scales[0].grad is not None and ours.biases["b"].grad is not None
+    assert ours.scales[1].grad.tolist() == [1.0, 1.0]
+
+
+def test_a_tensor_becomes_a_parameter_that_shares_its_values():
+    t = sh.ones(2)
+    plist = nn.ParameterList([t])
+    assert isinstance(plist[0], nn.Parameter) and plist[0].requires_grad
+    plist[0].data.mul_(3)
+    assert t.tolist() == [3.0, 3.0]
+    p = nn.Parameter(sh.zeros(1))
+    plist.append(p)
+    assert plist[1] is p and plist[-1] is p
+
+
+def test_parameter_list_indexing_append_extend_and_repr_as_torch():
+    for lib in (sh, torch):
+        plist = lib.nn.ParameterList()
+        plist.append(lib.ones(2, 3))
+        plist.extend([lib.zeros(4), lib.ones(1)])
+        plist += [lib.ones(5)]
+        plist.append("not a tensor")
+        assert len(plist) == 5
+        assert [tuple(p.shape) for p in plist[:4]] == [(2, 3), (4,), (1,), (5,)]
+        assert isinstance(plist[1:3], lib.nn.ParameterList) and len(plist[::2]) == 3
+        assert plist[-1] == "not a tensor"
+        assert [n for n, _ in plist.named_parameters()] == ["0", "1", "2", "3"]
+        if lib is sh:
+            ours = repr(plist)
+        else:
+            theirs = repr(plist)
+    assert ours == theirs.replace("torch.", "scratchish.")
+    with pytest.raises(IndexError, match="index 5 is out of range for 5"):
+        nn.ParameterList([sh.ones(1)] * 5)[5]
+    with pytest.raises(TypeError, match="should be called with an iterable.*got Tensor"):
+        nn.ParameterList().extend(sh.ones(2))
+    with pytest.raises(ValueError, match="ParameterList should not be called"):
+        nn.ParameterList([sh.ones(1)])(sh.ones(1))
+
+
+def test_parameter_dict_api_as_torch():
+    for lib in (sh, torch):
+        pdict = lib.nn.ParameterDict({"z": lib.ones(1), "y": lib.ones(2)})  # sorted: y, z
+        pdict.update(OrderedDict([("x", lib.ones(3)), ("w", lib.ones(4))]))  # kept in order
+        pdict.update([("v", lib.ones(5))])
+        pdict["u"] = lib.nn.Parameter(lib.zeros(6))
+        state = {
+            "keys": list(pdict.keys()),
+            "sizes": [int(p.numel()) for p in pdict.values()],
+            "names": [n for n, _ in pdict.named_parameters()],
+            "pop": int(pdict.pop("x").numel()),
+            "popitem": pdict.popitem()[0],
+            "get": pdict.get("missing", 7),
+            "setdefault": int(pdict.setdefault("t", lib.ones(2)).numel()),
+            "contains": ("y" in pdict, "x" in pdict),
+            "reversed": list(reversed(pdict)),
+            "len": len(pdict),
+            "merged": list((pdict | lib.nn.ParameterDict({"a": lib.ones(1)})).keys()),
+            "fromkeys": list(pdict.fromkeys(["q", "r"]).keys()),
+        }
+        if lib is sh:
+            ours, ours_repr = state, repr(pdict)
+        else:
+            theirs, theirs_repr = state, repr(pdict)
+        pdict.clear()
+        assert len(pdict) == 0 and list(pdict.parameters()) == []
+    assert ours == theirs
+    assert ours_repr == theirs_repr.replace("torch.FloatTensor", "scratchish.float32")
+    with pytest.raises(TypeError, match="ParameterDict keys must be strings.*int 3"):
+        nn.ParameterDict()[3] = sh.ones(1)
+    with pytest.raises(ValueError, match="element #0 should be a \\(key, value\\) pair"):
+        nn.ParameterDict([("a", sh.ones(1), 3)])
+    with pytest.raises(KeyError):
+        nn.ParameterDict()["nope"]
+
+
+def test_containers_train_with_an_optimizer_and_survive_state_dict_and_pickle():
+    model = build_model(sh)
+    opt = sh.optim.SGD(model.parameters(), lr=0.1)
+    before = model.biases["b"].detach().numpy().copy()
+    model(sh.randn(4, 3)).backward()
+    opt.step()  # a * b is added to 4 rows, all summed: d(out)/db = 4 * a = 4
+    np.testing.assert_allclose(model.biases["b"].detach().numpy(), before - 0.4)
+    clone = build_model(sh)
+    clone.load_state_dict(model.state_dict())
+    np.testing.assert_array_equal(
+        clone.scales[0].detach().numpy(), model.scales[0].detach().numpy()
+    )
+    for container in (model.scales, model.biases):
+        again = pickle.loads(pickle.dumps(container))
+        assert list(again.state_dict()) == list(container.state_dict())
+        assert len(again) == len(container)
+
+
+# ---------------------------------------------------------------------- Bilinear
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bilinear_init_values_and_gradients_equal_torch(bias, dtype):
+    sh.manual_seed(0)
+    torch.manual_seed(0)
+    ours = nn.Bilinear(5, 3, 4, bias=bias, dtype=getattr(sh, dtype))
+    theirs = torch.nn.Bilinear(5, 3, 4, bias=bias, dtype=getattr(torch, dtype))
+    for key, value in theirs.state_dict().items():  # the same draws, in the same order
+        np.testing.assert_array_equal(ours.state_dict()[key].numpy(), value.numpy())
+    bound = 1 / math.sqrt(5)
+    assert np.abs(ours.weight.detach().numpy()).max() <= bound
+    rng = np.random.default_rng(1)
+    x1, x2 = rng.standard_normal((2, 6, 5)), rng.standard_normal((2, 6, 3))
+    xs = [sh.tensor(x.astype(dtype), requires_grad=True) for x in (x1, x2)]
+    txs = [torch.tensor(x.astype(dtype), requires_grad=True) for x in (x1, x2)]
+    out, tout = ours(*xs), theirs(*txs)
+    assert tuple(out.shape) == (2, 6, 4)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=tol, atol=tol)
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    pairs = [(xs[0], txs[0]), (xs[1], txs[1]), (ours.weight, theirs.weight)]
+    if bias:
+        pairs.append((ours.bias, theirs.bias))
+    for a, b in pairs:
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol * 10, atol=tol * 10)
+    assert repr(ours) == repr(theirs)
+
+
+def test_bilinear_gradcheck():
+    w = sh.randn(2, 3, 4, dtype=sh.float64, requires_grad=True)
+    b = sh.randn(2, dtype=sh.float64, requires_grad=True)
+    x1 = sh.randn(5, 3, dtype=sh.float64, requires_grad=True)
+    x2 = sh.randn(5, 4, dtype=sh.float64, requires_grad=True)
+    assert sh.gradcheck(nn.functional.bilinear, x1, x2, w, b)
+
+
+@pytest.mark.parametrize(
+    "x1, x2, message",
+    [
+        ((4, 5), (4, 2), r"inputs with 5 and 2 features do not fit a weight of shape \(4, 5, 3\)"),
+        ((4, 5), (3, 3), r"leading \(batch\) dims must match"),
+        ((4, 5), (4, 3, 1), r"leading \(batch\) dims must match"),
+    ],
+)
+def test_bilinear_shape_errors(x1, x2, message):
+    layer = nn.Bilinear(5, 3, 4)
+    with pytest.raises(sh.ShapeError, match=message):
+        layer(sh.randn(*x1), sh.randn(*x2))
+
+
+def test_bilinear_dtype_error():
+    with pytest.raises(sh.DTypeError, match="must have one dtype"):
+        nn.Bilinear(2, 2, 1)(sh.randn(1, 2, dtype=sh.float64), sh.randn(1, 2))
+
+
+# ---------------------------------------------------------------------- gradient norms
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.5, math.inf])
+def test_get_total_norm_and_clip_grads_with_norm_equal_torch(norm_type):
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in [(3, 4), (5,), ()]]
+    ours = [sh.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    for p, tp, a in zip(ours, theirs, arrays):
+        p.grad, tp.grad = sh.tensor(a * 3), torch.tensor(a * 3)
+    total = nn.utils.get_total_norm([p.grad for p in ours], norm_type)
+    ttotal = torch.nn.utils.get_total_norm([p.grad for p in theirs], norm_type)
+    np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-6)
+    assert total.dtype == sh.float32 and total.ndim == 0
+    nn.utils.clip_grads_with_norm_(ours, 1.0, total)
+    torch.nn.utils.clip_grads_with_norm_(theirs, 1.0, ttotal)
+    for p, tp in zip(ours, theirs):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-6, atol=1e-7)
+    assert nn.utils.get_total_norm([]).item() == 0.0
+
+
+def test_get_total_norm_nonfinite_and_the_deprecated_clip_grad_norm():
+    with pytest.raises(ValueError, match=r"get_total_norm: the total norm .* is inf"):
+        nn.utils.get_total_norm([sh.tensor([1.0, math.inf])], error_if_nonfinite=True)
+    w = sh.tensor([3.0, 4.0], requires_grad=True)
+    w.grad = sh.tensor([3.0, 4.0])
+    with pytest.warns(FutureWarning, match="clip_grad_norm` is now deprecated in favor of"):
+        total = nn.utils.clip_grad_norm(w, max_norm=1.0)
+    assert total.item() == 5.0
+    np.testing.assert_allclose(w.grad.tolist(), [0.6, 0.8], rtol=1e-5)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import scratchish.nn.container
+    import scratchish.nn.linear
+    import scratchish.nn.utils
+
+    for module in (scratchish.nn.container, scratchish.nn.linear, scratchish.nn.utils):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
