@@ -212,7 +212,9 @@ def test_docstring_examples_run(module):
 def test_the_new_names_are_known_to_scratchish_run_check():
     from scratchish.runner import check_name
 
-    names = [f"torch.optim.{n}" for n in "Adagrad Adadelta Adamax NAdam RAdam ASGD Rprop".split()]
+    names = [
+        f"torch.optim.{n}" for n in "Adagrad Adadelta Adamax NAdam RAdam ASGD Rprop LBFGS".split()
+    ]
     names += [
         f"torch.optim.lr_scheduler.{n}"
         for n in "PolynomialLR CosineAnnealingWarmRestarts CyclicLR ChainedScheduler".split()
