@@ -228,3 +228,65 @@ def test_docstring_examples_run():
     for module in (scratchish.nn.container, scratchish.nn.linear, scratchish.nn.utils):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+# ---------------------------------------------------------------------- weight_norm
+@pytest.mark.parametrize(
+    "make, dim, shape",
+    [
+        (lambda lib: lib.nn.Linear(5, 4), 0, (3, 5)),
+        (lambda lib: lib.nn.Linear(5, 4), None, (3, 5)),
+        (lambda lib: lib.nn.Linear(5, 4), 1, (3, 5)),
+        (lambda lib: lib.nn.Conv2d(2, 3, 3), 0, (2, 2, 6, 6)),
+    ],
+)
+def test_weight_norm_matches_torch(make, dim, shape):
+    sh.manual_seed(0)
+    torch.manual_seed(0)
+    ours, theirs = make(sh), make(torch)
+    with pytest.warns(FutureWarning, match="weight_norm` is deprecated"):
+        assert nn.utils.weight_norm(ours, dim=dim) is ours
+    with pytest.warns(FutureWarning):
+        torch.nn.utils.weight_norm(theirs, dim=dim)
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # bias, weight_g, weight_v
+    assert ours.weight_g.shape == tuple(theirs.weight_g.shape)
+    # train one step so that g and v move apart from the starting weight
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    for model, lib in ((ours, sh), (theirs, torch)):
+        opt = lib.optim.SGD(model.parameters(), lr=0.05)
+        (model(lib.tensor(x)) ** 2).sum().backward()
+        opt.step()
+    out, tout = ours(sh.tensor(x)), theirs(torch.tensor(x))
+    # float32 sums of outputs up to about 50 in size: compare at that scale
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-5, atol=1e-4)
+    (out**2).sum().backward()
+    (tout**2).sum().backward()
+    for key in ("weight_g", "weight_v"):
+        np.testing.assert_allclose(
+            getattr(ours, key).grad.numpy(), getattr(theirs, key).grad.numpy(), rtol=1e-4, atol=1e-5
+        )
+    nn.utils.remove_weight_norm(ours)
+    torch.nn.utils.remove_weight_norm(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert isinstance(ours.weight, nn.Parameter)
+    np.testing.assert_allclose(
+        ours.weight.detach().numpy(), theirs.weight.detach().numpy(), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_weight_norm_gradcheck_and_errors():
+    layer = nn.Linear(3, 2).double()
+    with pytest.warns(FutureWarning):
+        nn.utils.weight_norm(layer)
+    x = sh.randn(4, 3, dtype=sh.float64)
+    assert sh.gradcheck(
+        lambda g, v: nn.functional.linear(x, v * (g / (v * v).sum(1, keepdim=True).sqrt())),
+        layer.weight_g,
+        layer.weight_v,
+    )
+    with pytest.raises(ValueError, match="already has weight norm"):
+        nn.utils.weight_norm(layer)
+    with pytest.raises(ValueError, match="has no parameter 'kernel'"):
+        nn.utils.weight_norm(nn.Linear(2, 2), name="kernel")
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
+        nn.utils.remove_weight_norm(nn.Linear(2, 2))

@@ -14,6 +14,7 @@ import numpy as np
 from ..creation import cat
 from ..errors import ArgumentError
 from ..tensor import Tensor
+from .module import Parameter
 
 
 def _grads(parameters) -> list[np.ndarray]:
@@ -173,6 +174,97 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         raise ArgumentError(
             f"vector_to_parameters: the vector has {vec.numel()} elements, the parameters {start}."
         )
+
+
+class WeightNorm:
+    """The forward pre-hook of weight_norm: recomputes module.<name> = g * v / ||v|| from the
+    parameters <name>_g and <name>_v before every forward (PyTorch's older weight norm)."""
+
+    def __init__(self, name: str, dim: int | None) -> None:
+        self.name = name
+        self.dim = -1 if dim is None else dim
+
+    def compute_weight(self, module) -> Tensor:
+        g = getattr(module, self.name + "_g")
+        v = getattr(module, self.name + "_v")
+        return v * (g / _norm_except_dim(v, self.dim))
+
+    def __call__(self, module, inputs) -> None:
+        setattr(module, self.name, self.compute_weight(module))
+
+
+def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
+    """||v|| over every dim but `dim`, kept as size-1 dims (dim = -1: one norm of all of v)."""
+    if dim == -1:
+        return (v * v).sum().sqrt()
+    others = tuple(d for d in range(v.ndim) if d != dim)
+    return (v * v).sum(dim=others, keepdim=True).sqrt()
+
+
+def weight_norm(module, name: str = "weight", dim: int | None = 0):
+    """Weight normalisation (Salimans & Kingma, 2016): w = g * v / ||v||, so that the size g
+    and the direction v of each output's weights are learned apart.
+
+    Replaces the parameter `name` with two: `name_g` (the norms, one per slice along `dim`;
+    one number for dim=None) and `name_v` (the direction, starting as the old weight), and
+    recomputes `module.name` from them before every forward, as PyTorch's (deprecated)
+    torch.nn.utils.weight_norm does; it warns as that does. state_dict keys: 'weight_g',
+    'weight_v'. remove_weight_norm undoes it.
+
+    Where we differ from PyTorch: its newer torch.nn.utils.parametrizations.weight_norm
+    (keys 'parametrizations.weight.original0/1', recomputed on every access) is not here.
+
+    Example:
+        >>> import scratchish as sh
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     layer = sh.nn.utils.weight_norm(sh.nn.Linear(20, 40))
+        >>> tuple(layer.weight_g.shape), tuple(layer.weight_v.shape)
+        ((40, 1), (40, 20))
+    """
+    for hook in module._forward_pre_hooks.values():
+        if isinstance(hook, WeightNorm) and hook.name == name:
+            raise ArgumentError(
+                f"weight_norm: the parameter '{name}' of {type(module).__name__} already has "
+                f"weight norm; apply it once (remove_weight_norm undoes it)."
+            )
+    weight = module._parameters.get(name)
+    if weight is None:
+        raise ArgumentError(
+            f"weight_norm: {type(module).__name__} has no parameter '{name}' (it has "
+            f"{list(module._parameters)}). Pass name=... of one of them."
+        )
+    warnings.warn(
+        "`torch.nn.utils.weight_norm` is deprecated in favor of "
+        "`torch.nn.utils.parametrizations.weight_norm`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    fn = WeightNorm(name, dim)
+    del module._parameters[name]
+    module.register_parameter(name + "_g", Parameter(_norm_except_dim(weight, fn.dim).detach()))
+    module.register_parameter(name + "_v", Parameter(weight.detach()))
+    setattr(module, name, fn.compute_weight(module))
+    module.register_forward_pre_hook(fn)
+    return module
+
+
+def remove_weight_norm(module, name: str = "weight"):
+    """Undo weight_norm: `name` becomes one Parameter again, holding g * v / ||v||."""
+    for key, hook in list(module._forward_pre_hooks.items()):
+        if isinstance(hook, WeightNorm) and hook.name == name:
+            weight = hook.compute_weight(module)
+            delattr(module, name)
+            del module._parameters[name + "_g"]
+            del module._parameters[name + "_v"]
+            setattr(module, name, Parameter(weight.detach()))
+            del module._forward_pre_hooks[key]
+            return module
+    raise ArgumentError(
+        f"remove_weight_norm: weight_norm of '{name}' not found in {type(module).__name__}: "
+        f"was weight_norm applied to it (with this name)?"
+    )
 
 
 def __getattr__(name: str):
