@@ -290,3 +290,69 @@ def test_weight_norm_gradcheck_and_errors():
         nn.utils.weight_norm(nn.Linear(2, 2), name="kernel")
     with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
         nn.utils.remove_weight_norm(nn.Linear(2, 2))
+
+
+# ---------------------------------------------------------------------- spectral_norm
+@pytest.mark.parametrize(
+    "make, kwargs, shape",
+    [
+        (lambda lib: lib.nn.Linear(5, 4), {}, (3, 5)),
+        (lambda lib: lib.nn.Linear(20, 18), {"n_power_iterations": 3}, (3, 20)),
+        (lambda lib: lib.nn.Conv2d(2, 3, 3), {}, (2, 2, 6, 6)),
+        (lambda lib: lib.nn.Conv2d(2, 3, 3), {"dim": 1}, (2, 2, 6, 6)),
+    ],
+)
+def test_spectral_norm_matches_torch(make, kwargs, shape):
+    sh.manual_seed(0)
+    torch.manual_seed(0)
+    ours, theirs = make(sh), make(torch)
+    assert nn.utils.spectral_norm(ours, **kwargs) is ours
+    torch.nn.utils.spectral_norm(theirs, **kwargs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for key in ("weight_u", "weight_v"):  # the same draws, normalised
+        np.testing.assert_allclose(
+            getattr(ours, key).numpy(), getattr(theirs, key).numpy(), rtol=1e-5, atol=1e-6
+        )
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    for _ in range(3):  # training mode: a power-iteration step before every forward
+        out, tout = ours(sh.tensor(x)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(
+            out.detach().numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-5
+        )
+        for key in ("weight_u", "weight_v"):
+            np.testing.assert_allclose(
+                getattr(ours, key).numpy(), getattr(theirs, key).numpy(), rtol=1e-4, atol=1e-5
+            )
+    (out**2).sum().backward()
+    (tout**2).sum().backward()
+    np.testing.assert_allclose(
+        ours.weight_orig.grad.numpy(), theirs.weight_orig.grad.numpy(), rtol=1e-4, atol=1e-4
+    )
+    ours.eval()
+    theirs.eval()
+    u = ours.weight_u.numpy().copy()
+    out, tout = ours(sh.tensor(x)), theirs(torch.tensor(x))
+    np.testing.assert_array_equal(ours.weight_u.numpy(), u)  # no iteration in eval mode
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-5)
+    nn.utils.remove_spectral_norm(ours)
+    torch.nn.utils.remove_spectral_norm(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    np.testing.assert_allclose(
+        ours.weight.detach().numpy(), theirs.weight.detach().numpy(), rtol=1e-4, atol=1e-6
+    )
+
+
+def test_spectral_norm_divides_by_the_largest_singular_value_and_errors():
+    layer = nn.utils.spectral_norm(nn.Linear(6, 4).double(), n_power_iterations=50)
+    layer(sh.randn(2, 6, dtype=sh.float64))
+    top = np.linalg.svd(layer.weight_orig.detach().numpy(), compute_uv=False)[0]
+    np.testing.assert_allclose(np.linalg.svd(layer.weight.detach().numpy())[1][0], 1.0)
+    np.testing.assert_allclose(
+        layer.weight.detach().numpy(), layer.weight_orig.detach().numpy() / top, rtol=1e-8
+    )
+    with pytest.raises(ValueError, match="already has spectral norm"):
+        nn.utils.spectral_norm(layer)
+    with pytest.raises(ValueError, match="n_power_iterations=0 must be a positive"):
+        nn.utils.spectral_norm(nn.Linear(2, 2), n_power_iterations=0)
+    with pytest.raises(ValueError, match="spectral_norm of 'weight' not found"):
+        nn.utils.remove_spectral_norm(nn.Linear(2, 2))

@@ -223,7 +223,10 @@ def test_the_new_names_are_known_to_scratchish_run_check():
     names += [f"torch.nn.init.{n}" for n in "orthogonal_ dirac_ sparse_ orthogonal".split()]
     names += [
         f"torch.nn.utils.{n}"
-        for n in "get_total_norm clip_grads_with_norm_ weight_norm remove_weight_norm".split()
+        for n in (
+            "get_total_norm clip_grads_with_norm_ weight_norm remove_weight_norm spectral_norm "
+            "remove_spectral_norm"
+        ).split()
     ]
     names += ["torch.nn.functional.bilinear"]
     assert {name: check_name(name) for name in names} == dict.fromkeys(names)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..creation import cat
 from ..errors import ArgumentError
+from ..random import default_generator
 from ..tensor import Tensor
 from .module import Parameter
 
@@ -223,18 +224,7 @@ def weight_norm(module, name: str = "weight", dim: int | None = 0):
         >>> tuple(layer.weight_g.shape), tuple(layer.weight_v.shape)
         ((40, 1), (40, 20))
     """
-    for hook in module._forward_pre_hooks.values():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            raise ArgumentError(
-                f"weight_norm: the parameter '{name}' of {type(module).__name__} already has "
-                f"weight norm; apply it once (remove_weight_norm undoes it)."
-            )
-    weight = module._parameters.get(name)
-    if weight is None:
-        raise ArgumentError(
-            f"weight_norm: {type(module).__name__} has no parameter '{name}' (it has "
-            f"{list(module._parameters)}). Pass name=... of one of them."
-        )
+    weight = _weight_to_reparametrize(module, name, WeightNorm, "weight_norm")
     warnings.warn(
         "`torch.nn.utils.weight_norm` is deprecated in favor of "
         "`torch.nn.utils.parametrizations.weight_norm`.",
@@ -252,19 +242,135 @@ def weight_norm(module, name: str = "weight", dim: int | None = 0):
 
 def remove_weight_norm(module, name: str = "weight"):
     """Undo weight_norm: `name` becomes one Parameter again, holding g * v / ||v||."""
+    hook = _take_hook(module, name, WeightNorm, "weight_norm")
+    weight = hook.compute_weight(module)
+    for attr in (name, name + "_g", name + "_v"):
+        delattr(module, attr)
+    module.register_parameter(name, Parameter(weight.detach()))
+    return module
+
+
+def _weight_to_reparametrize(module, name: str, hook_class, what: str) -> Tensor:
+    """The parameter `name` that weight_norm/spectral_norm will replace, after checking that
+    it exists and has not been replaced already."""
+    for hook in module._forward_pre_hooks.values():
+        if isinstance(hook, hook_class) and hook.name == name:
+            raise ArgumentError(
+                f"{what}: the parameter '{name}' of {type(module).__name__} already has "
+                f"{what.replace('_', ' ')}; apply it once (remove_{what} undoes it)."
+            )
+    weight = module._parameters.get(name)
+    if weight is None:
+        raise ArgumentError(
+            f"{what}: {type(module).__name__} has no parameter '{name}' (it has "
+            f"{list(module._parameters)}). Pass name=... of one of them."
+        )
+    return weight
+
+
+def _take_hook(module, name: str, hook_class, what: str):
+    """Remove and return the forward pre-hook that weight_norm/spectral_norm put on `name`."""
     for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            weight = hook.compute_weight(module)
-            delattr(module, name)
-            del module._parameters[name + "_g"]
-            del module._parameters[name + "_v"]
-            setattr(module, name, Parameter(weight.detach()))
+        if isinstance(hook, hook_class) and hook.name == name:
             del module._forward_pre_hooks[key]
-            return module
+            return hook
     raise ArgumentError(
-        f"remove_weight_norm: weight_norm of '{name}' not found in {type(module).__name__}: "
-        f"was weight_norm applied to it (with this name)?"
+        f"remove_{what}: {what} of '{name}' not found in {type(module).__name__}: was "
+        f"{what} applied to it (with this name)?"
     )
+
+
+class SpectralNorm:
+    """The forward pre-hook of spectral_norm: before every forward, a step of power iteration
+    on the weight matrix W (in training mode), then module.<name> = W / sigma with
+    sigma = u . (W v), the estimate of W's largest singular value."""
+
+    def __init__(self, name: str, n_power_iterations: int, dim: int, eps: float) -> None:
+        self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
+
+    def reshape_weight_to_matrix(self, weight: Tensor) -> Tensor:
+        """The weight as a matrix with `dim` as its rows (a conv weight: (out, in * k * k))."""
+        if self.dim != 0:
+            weight = weight.permute(self.dim, *[d for d in range(weight.ndim) if d != self.dim])
+        return weight.reshape(weight.shape[0], -1)
+
+    def compute_weight(self, module, do_power_iteration: bool) -> Tensor:
+        weight = getattr(module, self.name + "_orig")
+        u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
+        weight_mat = self.reshape_weight_to_matrix(weight)
+        if do_power_iteration:
+            # u, v <- the top singular vectors, a step closer (in place: they are buffers)
+            w = weight_mat.array
+            for _ in range(self.n_power_iterations):
+                v.array[...] = _normalized(w.T @ u.array, self.eps)
+                u.array[...] = _normalized(w @ v.array, self.eps)
+        u, v = Tensor._make(u.array.copy()), Tensor._make(v.array.copy())
+        sigma = (u * (weight_mat @ v)).sum()  # u . (W v), in the graph through W
+        return weight / sigma
+
+    def __call__(self, module, inputs) -> None:
+        setattr(module, self.name, self.compute_weight(module, module.training))
+
+
+def _normalized(x: np.ndarray, eps: float) -> np.ndarray:
+    """x / max(||x||, eps), as F.normalize(x, dim=0, eps=eps)."""
+    return x / max(np.linalg.norm(x), eps)
+
+
+def spectral_norm(
+    module,
+    name: str = "weight",
+    n_power_iterations: int = 1,
+    eps: float = 1e-12,
+    dim: int | None = None,
+):
+    """Spectral normalisation (Miyato et al., 2018): divide the weight by its largest
+    singular value sigma, so that the layer stretches no input by more than 1 (used in GAN
+    discriminators). sigma is estimated by power iteration, n_power_iterations steps before
+    each forward in training mode, on W seen as a matrix with `dim` as rows.
+
+    As PyTorch's (older, hook-based) torch.nn.utils.spectral_norm: the parameter becomes
+    `name_orig`, with buffers `name_u` and `name_v` (the singular vectors, drawn from
+    N(0, 1) and normalised, in PyTorch's order); state_dict keys 'weight_orig', 'weight_u',
+    'weight_v'. remove_spectral_norm undoes it.
+
+    Where we differ from PyTorch: the parametrizations.spectral_norm form is not here, and
+    nor is the conversion of state_dicts saved by PyTorch versions before 1.0.
+
+    Example:
+        >>> import scratchish as sh
+        >>> layer = sh.nn.utils.spectral_norm(sh.nn.Linear(4, 3))
+        >>> sorted(layer.state_dict())
+        ['bias', 'weight_orig', 'weight_u', 'weight_v']
+    """
+    if isinstance(n_power_iterations, bool) or n_power_iterations <= 0:
+        raise ArgumentError(
+            f"spectral_norm: n_power_iterations={n_power_iterations!r} must be a positive "
+            f"number of power-iteration steps per forward (1 is usual)."
+        )
+    weight = _weight_to_reparametrize(module, name, SpectralNorm, "spectral_norm")
+    fn = SpectralNorm(name, n_power_iterations, 0 if dim is None else dim, eps)
+    h, w = fn.reshape_weight_to_matrix(weight).shape
+    dtype = weight.array.dtype
+    u = _normalized(default_generator.normal((h,), 0.0, 1.0, dtype=dtype), eps)
+    v = _normalized(default_generator.normal((w,), 0.0, 1.0, dtype=dtype), eps)
+    delattr(module, name)
+    module.register_parameter(name + "_orig", weight)
+    setattr(module, name, weight.detach())
+    module.register_buffer(name + "_u", Tensor._make(u))
+    module.register_buffer(name + "_v", Tensor._make(v))
+    module.register_forward_pre_hook(fn)
+    return module
+
+
+def remove_spectral_norm(module, name: str = "weight"):
+    """Undo spectral_norm: `name` becomes one Parameter again, holding W / sigma."""
+    hook = _take_hook(module, name, SpectralNorm, "spectral_norm")
+    weight = hook.compute_weight(module, do_power_iteration=False)
+    for attr in (name, name + "_u", name + "_v", name + "_orig"):
+        delattr(module, attr)
+    module.register_parameter(name, Parameter(weight.detach()))
+    return module
 
 
 def __getattr__(name: str):
