@@ -2,7 +2,9 @@
 
 Read optimizer.py first (the base class and its flat buffers), then sgd.py (the simplest
 algorithm), adam.py, and lr_scheduler.py (changing the learning rate during training).
-Names, defaults and numbers follow `torch.optim`.
+The other algorithms follow the same pattern, one per file: adagrad.py, adadelta.py,
+rmsprop.py, adamax.py, nadam.py, radam.py, asgd.py, rprop.py; lbfgs.py (which needs a
+closure) writes its own step. Names, defaults and numbers follow `torch.optim`.
 """
 
 from . import lr_scheduler
