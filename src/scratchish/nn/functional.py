@@ -27,7 +27,7 @@ from ..errors import (
     ShapeError,
     UnsupportedError,
 )
-from ..functions import einsum
+from ..functions import einsum as _einsum
 from ..ops.elementwise import Add, LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
 from ..ops.matmul import Linear
 from ..ops.nn_ops import (
@@ -511,7 +511,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
             f"bilinear: input1 ({input1.dtype}), input2 ({input2.dtype}) and the weight "
             f"({weight.dtype}) must have one dtype. Convert with .to({weight.dtype})."
         )
-    out = einsum("...i,oij,...j->...o", input1, weight, input2)
+    out = _einsum("...i,oij,...j->...o", input1, weight, input2)
     return out if bias is None else out + bias
 
 
