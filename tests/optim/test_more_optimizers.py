@@ -30,6 +30,8 @@ CASES = [
     ("ASGD", {"lr": 0.05, "lambd": 0.05, "alpha": 1.0, "t0": 0, "weight_decay": 0.01}),
     ("Rprop", {"lr": 0.01}),
     ("Rprop", {"lr": 0.02, "etas": (0.4, 1.1), "step_sizes": (1e-3, 0.05), "maximize": True}),
+    ("Adafactor", {"lr": 0.02}),
+    ("Adafactor", {"lr": 0.02, "weight_decay": 0.05, "d": 2.0, "eps": (1e-6, 1e-3)}),
 ]
 
 
@@ -116,7 +118,7 @@ def test_state_dict_loaded_from_torch_continues_torchs_trajectory(name, settings
 
 
 @pytest.mark.parametrize(
-    "name", ["Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"]
+    "name", ["Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "Adafactor"]
 )
 def test_lr_as_a_one_element_tensor(name):
     # torch computes the step-size numbers from a tensor lr in its dtype (float32), scratchish
@@ -175,6 +177,10 @@ def test_asgd_averages_the_weights_after_t0():
         (lambda w: optim.Rprop([w], etas=(1.2, 0.5)), r"Rprop: etas=\(1\.2, 0\.5\) must satisfy"),
         (lambda w: optim.Rprop([w], etas=(0, 1.2)), r"0 < etaminus < 1 < etaplus"),
         (lambda w: optim.Rprop([w], step_sizes=1e-6), r"step_sizes must be a pair of numbers"),
+        (lambda w: optim.Adafactor([w], beta2_decay=0.5), r"beta2_decay=0\.5 must be <= 0"),
+        (lambda w: optim.Adafactor([w], eps=(None, -1)), r"eps=\(None, -1\) must hold numbers"),
+        (lambda w: optim.Adafactor([w], d=0.5), r"Adafactor: d=0\.5 must be >= 1"),
+        (lambda w: optim.Adafactor([w], lr=-0.1), r"Adafactor: lr=-0\.1 is negative"),
     ],
 )
 def test_bad_hyperparameters_raise_what_torch_refuses(make, message):
@@ -199,7 +205,7 @@ def test_asgd_alpha_is_not_a_smoothing_constant():
 
 
 @pytest.mark.parametrize(
-    "module", ["adagrad", "adadelta", "adamax", "nadam", "radam", "asgd", "rprop"]
+    "module", ["adagrad", "adadelta", "adamax", "nadam", "radam", "asgd", "rprop", "adafactor"]
 )
 def test_docstring_examples_run(module):
     import doctest
@@ -213,7 +219,8 @@ def test_the_new_names_are_known_to_scratchish_run_check():
     from scratchish.runner import check_name
 
     names = [
-        f"torch.optim.{n}" for n in "Adagrad Adadelta Adamax NAdam RAdam ASGD Rprop LBFGS".split()
+        f"torch.optim.{n}"
+        for n in "Adagrad Adadelta Adamax NAdam RAdam ASGD Rprop LBFGS Adafactor".split()
     ]
     names += [
         f"torch.optim.lr_scheduler.{n}"

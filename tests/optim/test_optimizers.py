@@ -57,6 +57,9 @@ CASES = [
     ("Rprop", {}),
     ("Rprop", {"lr": 0.1, "etas": (0.3, 1.5), "step_sizes": (0.01, 0.2)}),
     ("Rprop", {"lr": 0.05, "maximize": True}),
+    ("Adafactor", {}),
+    ("Adafactor", {"lr": 0.05, "beta2_decay": -0.5, "eps": (1e-4, 1e-2), "weight_decay": 0.1}),
+    ("Adafactor", {"lr": 0.05, "d": 1.5, "maximize": True}),
 ]
 
 

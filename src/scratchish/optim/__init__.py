@@ -4,11 +4,13 @@ Read optimizer.py first (the base class and its flat buffers), then sgd.py (the 
 algorithm), adam.py, and lr_scheduler.py (changing the learning rate during training).
 The other algorithms follow the same pattern, one per file: adagrad.py, adadelta.py,
 rmsprop.py, adamax.py, nadam.py, radam.py, asgd.py, rprop.py; lbfgs.py (which needs a
-closure) writes its own step. Names, defaults and numbers follow `torch.optim`.
+closure) and adafactor.py (whose steps use whole-parameter norms) write their own step.
+Names, defaults and numbers follow `torch.optim`.
 """
 
 from . import lr_scheduler
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
@@ -25,6 +27,7 @@ from .sgd import SGD
 __all__ = [
     "ASGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
