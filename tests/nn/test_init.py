@@ -114,3 +114,107 @@ def test_gain_and_fans():
         init.xavier_uniform_(sh.empty(5))
     with pytest.raises(sh.ArgumentError, match="nonlinearity"):
         init.calculate_gain("swishy")
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (3, 7), (9, 2), (6, 2, 3, 3), (2, 5, 4)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_orthogonal_is_orthogonal_and_equals_torch(shape, dtype):
+    t, tt = (
+        sh.empty(*shape, dtype=getattr(sh, dtype)),
+        torch.empty(*shape, dtype=getattr(torch, dtype)),
+    )
+    sh.manual_seed(3)
+    torch.manual_seed(3)
+    assert init.orthogonal_(t, gain=2.0) is t
+    torch.nn.init.orthogonal_(tt, gain=2.0)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    # the same normal draws, then QR by LAPACK on both sides: equal to rounding
+    np.testing.assert_allclose(t.numpy(), tt.numpy(), rtol=tol, atol=tol)
+    w = t.numpy().reshape(shape[0], -1).astype(np.float64)
+    small = min(w.shape)
+    gram = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w  # the small side is orthonormal
+    np.testing.assert_allclose(gram, 4.0 * np.eye(small), atol=1e-5)
+
+
+def test_dirac_is_the_identity_convolution_and_equals_torch():
+    for shape, groups in [
+        ((4, 4, 3), 1),
+        ((6, 2, 3, 3), 3),
+        ((3, 5, 3, 3), 1),
+        ((4, 2, 3, 3, 3), 2),
+    ]:
+        t, tt = sh.empty(*shape), torch.empty(*shape)
+        init.dirac_(t, groups=groups)
+        torch.nn.init.dirac_(tt, groups=groups)
+        np.testing.assert_array_equal(t.numpy(), tt.numpy())
+    w = init.dirac_(sh.empty(3, 3, 3, 3))
+    x = sh.randn(1, 3, 5, 5)
+    out = sh.nn.functional.conv2d(x, w, padding=1)
+    np.testing.assert_allclose(out.numpy(), x.numpy(), atol=1e-6)
+    # grouped (scratchish's conv2d has groups=1 only, so torch runs it): each group copies 2
+    w = init.dirac_(sh.empty(6, 2, 3, 3), groups=3)
+    x = torch.randn(1, 6, 5, 5)
+    out = torch.nn.functional.conv2d(x, torch.tensor(w.numpy()), padding=1, groups=3)
+    np.testing.assert_allclose(out.numpy(), x.numpy(), atol=1e-6)
+    w = init.dirac_(sh.empty(2, 4, 3))  # fewer out than in channels: the first 2 pass
+    x = sh.randn(1, 4, 7)
+    out = sh.nn.functional.conv1d(x, w, padding=1)
+    np.testing.assert_allclose(out.numpy(), x.numpy()[:, :2], atol=1e-6)
+
+
+def test_sparse_zeroes_a_fraction_of_each_column_and_equals_torch():
+    t, tt = sh.empty(20, 7), torch.empty(20, 7)
+    sh.manual_seed(4)
+    torch.manual_seed(4)
+    init.sparse_(t, sparsity=0.25, std=0.5)
+    torch.nn.init.sparse_(tt, sparsity=0.25, std=0.5)
+    np.testing.assert_array_equal(t.numpy(), tt.numpy())
+    assert ((t.numpy() == 0).sum(0) == 5).all()  # ceil(0.25 * 20) zeros in every column
+    big = init.sparse_(sh.empty(400, 50), sparsity=0.1, std=0.5).numpy()
+    nonzero = big[big != 0]
+    assert nonzero.size == 360 * 50 and abs(nonzero.std() - 0.5) < 0.02
+
+
+def test_sparse_takes_the_rows_from_the_default_generator_as_torch():
+    g, tg = sh.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    sh.manual_seed(6)
+    torch.manual_seed(6)
+    t, tt = sh.empty(10, 3), torch.empty(10, 3)
+    init.sparse_(t, 0.5, generator=g)
+    torch.nn.init.sparse_(tt, 0.5, generator=tg)
+    np.testing.assert_array_equal(t.numpy(), tt.numpy())
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: init.orthogonal_(sh.empty(5)), "orthogonal_: only tensors with 2 or more"),
+        (lambda: init.sparse_(sh.empty(3, 3, 3), 0.1), r"sparse_: only 2-D tensors.*\(3, 3, 3\)"),
+        (lambda: init.dirac_(sh.empty(3, 3)), "dirac_: only tensors with 3, 4 or 5 dimensions"),
+        (lambda: init.dirac_(sh.empty(5, 2, 3), groups=2), r"dim 0 \(5 out channels\) must be"),
+    ],
+)
+def test_new_init_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_deprecated_names_warn_and_work_as_torchs():
+    t, tt = sh.empty(6, 4), torch.empty(6, 4)
+    sh.manual_seed(8)
+    torch.manual_seed(8)
+    with pytest.warns(FutureWarning, match=r"`nn.init.xavier_uniform` is now deprecated in favor "):
+        assert init.xavier_uniform(t) is t
+    with pytest.warns(FutureWarning):
+        torch.nn.init.xavier_uniform(tt)
+    np.testing.assert_array_equal(t.numpy(), tt.numpy())
+    names = ["uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal"]
+    names += ["kaiming_uniform", "kaiming_normal", "orthogonal", "sparse"]
+    assert all(getattr(init, n).__name__ == n and hasattr(torch.nn.init, n) for n in names)
+
+
+def test_init_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(init)
+    assert result.attempted >= 3 and result.failed == 0

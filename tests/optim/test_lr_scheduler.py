@@ -56,6 +56,54 @@ CASES = [
     ),
 ]
 
+NEW_CASES = [
+    ("PolynomialLR", {}, "SGD", {}),
+    ("PolynomialLR", {"total_iters": 30, "power": 2.0}, "Adam", {}),
+    ("PolynomialLR", {"total_iters": 12, "power": 0.5}, "SGD", {}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 7}, "SGD", {}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 3, "T_mult": 2, "eta_min": 1e-3}, "Adam", {}),
+    ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 4}, "SGD", {"momentum": 0.9}),
+    (
+        "CyclicLR",
+        {"base_lr": [0.01, 0.001], "max_lr": [0.1, 0.05], "step_size_up": 3, "step_size_down": 5},
+        "Adam",
+        {},
+    ),
+    (
+        "CyclicLR",
+        {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 4, "mode": "triangular2"},
+        "SGD",
+        {"momentum": 0.5},
+    ),
+    (
+        "CyclicLR",
+        {
+            "base_lr": 0.01,
+            "max_lr": 0.1,
+            "step_size_up": 5,
+            "mode": "exp_range",
+            "gamma": 0.97,
+            "cycle_momentum": False,
+        },
+        "RMSprop",
+        {},
+    ),
+    (
+        "CyclicLR",
+        {
+            "base_lr": 0.01,
+            "max_lr": 0.2,
+            "step_size_up": 2,
+            "scale_fn": lambda x: 0.5 ** (x / 4),
+            "scale_mode": "iterations",
+            "base_momentum": [0.7, 0.6],
+        },
+        "SGD",
+        {"momentum": 0.9},
+    ),
+]
+CASES += NEW_CASES
+
 
 def lr_sequences(framework, name, settings, opt_name, opt_kwargs):
     module = lr_scheduler if framework == "sh" else torch.optim.lr_scheduler
@@ -117,6 +165,23 @@ def test_sequential_lr_matches_torch():
         assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-15)
 
 
+def both_sequences(build, step_args, record=lambda sched: sched.get_last_lr()):
+    """Build a scheduler with scratchish and with torch (build(module, optimizer)), step both
+    with each entry of step_args (a tuple of step() arguments), and return the two lists of
+    what `record` reads after each step."""
+    seqs = []
+    for framework, module in (("sh", lr_scheduler), ("torch", torch.optim.lr_scheduler)):
+        opt = make("SGD", {}, framework=framework)
+        sched = build(module, opt)
+        seq = []
+        for args in step_args:
+            opt.step()
+            sched.step(*args)
+            seq.append(record(sched))
+        seqs.append(seq)
+    return seqs
+
+
 def test_reduce_lr_on_plateau_matches_torch():
     metrics = [1.0, 0.9, 0.9, 0.95, 0.91, 0.92, 0.93, 0.8, 0.81, 0.82, 0.83, 0.84, 0.85] * 3
     settings = [
@@ -125,16 +190,10 @@ def test_reduce_lr_on_plateau_matches_torch():
         {"patience": 0, "min_lr": [0.05, 0.001], "threshold": 0.05},
     ]
     for kwargs in settings:
-        seqs = []
-        for framework, module in (("sh", lr_scheduler), ("torch", torch.optim.lr_scheduler)):
-            opt = make("SGD", {}, framework=framework)
-            sched = module.ReduceLROnPlateau(opt, **kwargs)
-            seq = []
-            for m in metrics:
-                opt.step()
-                sched.step(m)
-                seq.append(sched.get_last_lr())
-            seqs.append(seq)
+        seqs = both_sequences(
+            lambda module, opt, kw=kwargs: module.ReduceLROnPlateau(opt, **kw),
+            [(m,) for m in metrics],
+        )
         assert seqs[0] == seqs[1], kwargs
 
 
@@ -221,3 +280,106 @@ def test_errors():
         lr_scheduler.ReduceLROnPlateau(make("SGD", {}), mode="minimum")
     with pytest.raises(sh.ArgumentError, match="no 'initial_lr'"):
         lr_scheduler.StepLR(make("SGD", {}), step_size=2, last_epoch=3)
+
+
+@pytest.mark.parametrize("name,settings,opt_name,opt_kwargs", NEW_CASES[:-1])
+def test_new_schedulers_state_dict_round_trip(name, settings, opt_name, opt_kwargs):
+    test_state_dict_round_trip(name, settings, opt_name, opt_kwargs)
+
+
+def test_cyclic_lr_keeps_a_callable_object_scale_fn_in_its_state_dict():
+    class Halving:
+        def __init__(self):
+            self.rate = 0.5
+
+        def __call__(self, x):
+            return self.rate**x
+
+    opt = make("SGD", {"momentum": 0.9})
+    sched = lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=2, scale_fn=Halving())
+    sched._scale_fn_custom.rate = 0.25
+    saved = pickle.loads(pickle.dumps(sched.state_dict()))
+    assert saved["_scale_fn_custom"] == {"rate": 0.25}
+    sched2 = lr_scheduler.CyclicLR(make("SGD", {"momentum": 0.9}), 0.01, 0.1, 2, scale_fn=Halving())
+    sched2.load_state_dict(saved)
+    assert sched2._scale_fn_custom.rate == 0.25
+    lam = lr_scheduler.CyclicLR(make("SGD", {"momentum": 0.9}), 0.01, 0.1, scale_fn=lambda x: 1.0)
+    assert pickle.loads(pickle.dumps(lam.state_dict()))["_scale_fn_custom"] is None
+
+
+def test_warm_restarts_with_fractional_and_jumping_epochs_match_torch():
+    # each jump to an epoch is followed by a plain step() that goes on from there
+    steps = [args for e in [0.5, 1.25, 2.0, 2.75, 9.5, 3, 30.2, 31.0, 6.9] for args in ((e,), ())]
+    for settings in ({"T_0": 2}, {"T_0": 2, "T_mult": 3, "eta_min": 0.01}):
+        seqs = both_sequences(
+            lambda module, opt, kw=settings: module.CosineAnnealingWarmRestarts(opt, **kw),
+            steps,
+            lambda sched: (sched.get_last_lr(), sched.last_epoch, sched.T_cur, sched.T_i),
+        )
+        for ours, theirs in zip(*seqs):
+            assert ours[0] == pytest.approx(theirs[0], rel=1e-12, abs=1e-15)
+            assert ours[1:] == theirs[1:]
+
+
+def _chained(module, opt):
+    warm = module.ConstantLR(opt, factor=0.1, total_iters=3)
+    decay = module.ExponentialLR(opt, gamma=0.9)
+    poly = module.PolynomialLR(opt, total_iters=25, power=1.5)
+    return module.ChainedScheduler([warm, decay, poly])
+
+
+def test_chained_scheduler_matches_torch_and_round_trips():
+    seqs = both_sequences(_chained, [()] * N_STEPS)
+    for ours, theirs in zip(*seqs):
+        assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-15)
+
+    opt = make("SGD", {})
+    sched = _chained(lr_scheduler, opt)
+    for _ in range(10):
+        opt.step()
+        sched.step()
+    saved, saved_opt = pickle.loads(pickle.dumps(sched.state_dict())), opt.state_dict()
+    opt2 = make("SGD", {})
+    sched2 = _chained(lr_scheduler, opt2)
+    sched2.load_state_dict(saved)
+    opt2.load_state_dict(saved_opt)
+    for k in range(10, N_STEPS):
+        opt2.step()
+        sched2.step()
+        assert sched2.get_last_lr() == seqs[0][k]
+
+
+def test_new_scheduler_errors():
+    opt = make("SGD", {})
+    with pytest.raises(sh.ArgumentError, match=r"T_0=0 must be a whole number >= 1"):
+        lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=0)
+    with pytest.raises(sh.ArgumentError, match=r"T_mult=1\.5 must be a whole number >= 1"):
+        lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=1.5)
+    sched = lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2)
+    with pytest.raises(sh.ArgumentError, match=r"epoch=-1 is negative"):
+        sched.step(-1)
+    with pytest.raises(sh.ArgumentError, match=r"total_iters=0 must be a whole number >= 1"):
+        lr_scheduler.PolynomialLR(make("SGD", {}), total_iters=0)
+    with pytest.raises(sh.ArgumentError, match=r"mode='triangle' is unknown"):
+        lr_scheduler.CyclicLR(make("SGD", {"momentum": 0.9}), 0.01, 0.1, mode="triangle")
+    with pytest.raises(sh.ArgumentError, match=r"step_size_up=0 must be a positive"):
+        lr_scheduler.CyclicLR(make("SGD", {"momentum": 0.9}), 0.01, 0.1, step_size_up=0)
+    with pytest.raises(sh.ArgumentError, match=r"CyclicLR\(cycle_momentum=True\): Adagrad has"):
+        lr_scheduler.CyclicLR(make("Adagrad", {}), 0.01, 0.1)
+    with pytest.raises(sh.ArgumentError, match="base_lr must have one value per param group"):
+        lr_scheduler.CyclicLR(make("SGD", {"momentum": 0.9}), [0.1, 0.2, 0.3], 0.5)
+    with pytest.raises(sh.ArgumentError, match="at least one scheduler"):
+        lr_scheduler.ChainedScheduler([])
+    opt, other = make("SGD", {}), make("SGD", {})
+    a, b = lr_scheduler.StepLR(opt, 2), lr_scheduler.StepLR(other, 2)
+    with pytest.raises(sh.ArgumentError, match="scheduler 1 .StepLR. has another one"):
+        lr_scheduler.ChainedScheduler([a, b])
+    with pytest.raises(sh.ArgumentError, match="does not support ReduceLROnPlateau"):
+        lr_scheduler.ChainedScheduler([a, lr_scheduler.ReduceLROnPlateau(opt)])
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(lr_scheduler)
+    assert result.attempted >= 20 and result.failed == 0

@@ -34,7 +34,7 @@ from .activation import (
 )
 from .attention import MultiheadAttention
 from .batchnorm import BatchNorm1d, BatchNorm2d
-from .container import ModuleDict, ModuleList, Sequential
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 
 # Convolution, pooling and batch norm come from conv.py and batchnorm.py (another owner).
 from .conv import (
@@ -63,7 +63,14 @@ from .dropout import (
     FeatureAlphaDropout,
 )
 from .fold import Fold, Unfold
-from .linear import Flatten, Identity, Linear, NonDynamicallyQuantizableLinear, Unflatten
+from .linear import (
+    Bilinear,
+    Flatten,
+    Identity,
+    Linear,
+    NonDynamicallyQuantizableLinear,
+    Unflatten,
+)
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -218,6 +225,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
+    "Bilinear",
     "Flatten",
     "GELU",
     "Identity",
@@ -234,6 +242,8 @@ __all__ = [
     "NLLLoss",
     "NonDynamicallyQuantizableLinear",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
     "ReLU",
     "RemovableHandle",
     "Sequential",

@@ -27,6 +27,7 @@ from ..errors import (
     ShapeError,
     UnsupportedError,
 )
+from ..functions import einsum as _einsum
 from ..ops.elementwise import Add, LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
 from ..ops.matmul import Linear
 from ..ops.nn_ops import (
@@ -481,6 +482,45 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
+
+
+@takes_tensor
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """out[..., o] = sum_ij x1[..., i] * w[o, i, j] * x2[..., j] + b[o]: one bilinear form
+    x1^T W_o x2 per output feature, built from einsum (no backward of its own).
+
+    Shape: x1 (..., in1), x2 (..., in2) with the same leading dims, w (out, in1, in2),
+    b (out,) -> (..., out).
+    """
+    for name, value in (("input2", input2), ("weight", weight), ("bias", bias)):
+        if value is not None and not isinstance(value, Tensor):
+            raise DTypeError(f"bilinear: {name} must be a Tensor, got {type(value).__name__}.")
+    x1, x2, w = tuple(input1.shape), tuple(input2.shape), tuple(weight.shape)
+    if len(w) != 3 or not x1 or not x2:
+        raise ShapeError(
+            f"bilinear: expected inputs of shape (..., in1) and (..., in2) and a weight of "
+            f"shape (out, in1, in2), got {x1}, {x2} and {w}."
+        )
+    if x1[:-1] != x2[:-1]:
+        raise ShapeError(
+            f"bilinear: the inputs' leading (batch) dims must match: input1 {x1}, input2 "
+            f"{x2}. Pair each sample of input1 with one of input2."
+        )
+    if (x1[-1], x2[-1]) != w[1:]:
+        raise ShapeError(
+            f"bilinear: inputs with {x1[-1]} and {x2[-1]} features do not fit a weight of "
+            f"shape {w} (out, in1, in2). Did you mean nn.Bilinear({x1[-1]}, {x2[-1]}, {w[0]})?"
+        )
+    if bias is not None and tuple(bias.shape) != w[:1]:
+        raise ShapeError(f"bilinear: bias must have shape ({w[0]},), got {tuple(bias.shape)}.")
+    dtypes_seen = {t.array.dtype for t in (input1, input2, weight)}
+    if len(dtypes_seen) > 1:
+        raise DTypeError(
+            f"bilinear: input1 ({input1.dtype}), input2 ({input2.dtype}) and the weight "
+            f"({weight.dtype}) must have one dtype. Convert with .to({weight.dtype})."
+        )
+    out = _einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else out + bias
 
 
 @takes_tensor

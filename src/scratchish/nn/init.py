@@ -9,6 +9,7 @@ call them in reset_parameters(). Read next: module.py.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -19,11 +20,14 @@ from ..tensor import Tensor
 __all__ = [
     "calculate_gain",
     "constant_",
+    "dirac_",
     "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
     "ones_",
+    "orthogonal_",
+    "sparse_",
     "trunc_normal_",
     "uniform_",
     "xavier_normal_",
@@ -256,6 +260,148 @@ def kaiming_normal_(
     gain = calculate_gain(nonlinearity, a)
     std = gain / math.sqrt(fan)
     return _fill_normal(tensor, 0.0, std, generator)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """Saxe et al. (2013): a (semi-)orthogonal matrix, times gain.
+
+    The tensor is seen as a matrix W of shape (rows, cols) = (size(0), numel / size(0)). As
+    PyTorch: draw A ~ N(0, 1) of that shape (transposed if rows < cols), factor A = QR, and
+    multiply each column of Q by the sign of R's diagonal, which makes Q uniformly
+    distributed over orthogonal matrices (Mezzadri, 2007). Then W W^T = gain^2 I when rows <=
+    cols, and W^T W = gain^2 I when rows >= cols.
+
+    Args:
+        tensor: an n-dimensional tensor, n >= 2 (a conv weight is flattened per out channel).
+        gain: the scaling factor (default 1).
+        generator: the random generator (default: scratchish's default generator).
+
+    Example:
+        >>> import scratchish as sh
+        >>> w = sh.nn.init.orthogonal_(sh.empty(3, 5))
+        >>> (w @ w.T).allclose(sh.eye(3), atol=1e-6)
+        True
+    """
+    if tensor.ndim < 2:
+        raise ShapeError(
+            f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape "
+            f"{tuple(tensor.shape)}. For a vector use normal_ or uniform_."
+        )
+    if tensor.array.size == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.array.size // rows
+    flattened = _gen(generator).normal((rows, cols), 0.0, 1.0, dtype=tensor.array.dtype)
+    if rows < cols:
+        flattened = flattened.T
+    q, r = np.linalg.qr(flattened)
+    q *= np.sign(np.diag(r))  # column j times sign(R[j, j])
+    if rows < cols:
+        q = q.T
+    tensor._note_write()
+    tensor.array[...] = q.reshape(tensor.array.shape)
+    tensor.array *= gain
+    return tensor
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """Martens (2010): N(0, std^2) with ceil(sparsity * rows) zeros in every column.
+
+    As PyTorch, the values come from `generator` and the rows to zero from the DEFAULT
+    generator (torch.randperm is called without the generator), one permutation per column.
+
+    Args:
+        tensor: a 2-D tensor (rows, cols).
+        sparsity: the fraction of each column set to zero.
+        std: the standard deviation of the non-zero values (default 0.01).
+        generator: the random generator of the values.
+
+    Example:
+        >>> import scratchish as sh
+        >>> w = sh.nn.init.sparse_(sh.empty(10, 4), sparsity=0.3)
+        >>> (w == 0).sum(0).tolist()     # ceil(0.3 * 10) zeros in each column
+        [3, 3, 3, 3]
+    """
+    if tensor.ndim != 2:
+        raise ShapeError(
+            f"sparse_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}. It "
+            f"zeroes a fraction of each column of a (rows, cols) weight matrix."
+        )
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    _fill_normal(tensor, 0.0, std, generator)
+    for col in range(cols):
+        zero_rows = default_generator.randperm(rows)[:num_zeros]
+        tensor.array[zero_rows, col] = 0
+    return tensor
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The identity convolution: a conv with this weight (and padding that keeps the size)
+    copies its first min(out_channels / groups, in_channels) input channels to its output,
+    in each group. All zeros except w[g * out_per_group + d, d, centre...] = 1.
+
+    Args:
+        tensor: a 3-, 4- or 5-D conv weight (out_channels, in_channels / groups, *kernel).
+        groups: the number of groups of the conv (default 1).
+
+    Example:
+        >>> import scratchish as sh
+        >>> w = sh.nn.init.dirac_(sh.empty(2, 2, 3, 3))
+        >>> x = sh.randn(1, 2, 5, 5)
+        >>> sh.nn.functional.conv2d(x, w, padding=1).allclose(x)
+        True
+    """
+    if tensor.ndim not in (3, 4, 5):
+        raise ShapeError(
+            f"dirac_: only tensors with 3, 4 or 5 dimensions (conv weights) are supported, "
+            f"got shape {tuple(tensor.shape)}. For a matrix use eye_."
+        )
+    sizes = tensor.shape
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ArgumentError(f"dirac_: groups={groups!r} must be a whole number >= 1.")
+    if sizes[0] % groups != 0:
+        raise ShapeError(
+            f"dirac_: dim 0 ({sizes[0]} out channels) must be divisible by groups={groups}."
+        )
+    out_per_group = sizes[0] // groups
+    centre = tuple(n // 2 for n in sizes[2:])
+    tensor._note_write()
+    tensor.array[...] = 0
+    for g in range(groups):
+        for d in range(min(out_per_group, sizes[1])):
+            tensor.array[(g * out_per_group + d, d, *centre)] = 1
+    return tensor
+
+
+def _deprecated(init_):
+    """PyTorch's old name without the underscore (nn.init.normal): warns, then calls init_."""
+    old, new = init_.__name__[:-1], init_.__name__
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(
+            f"`nn.init.{old}` is now deprecated in favor of `nn.init.{new}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return init_(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old
+    deprecated_init.__doc__ = f"{old}(...): deprecated (as in PyTorch); use nn.init.{new}."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
 
 
 def __getattr__(name: str):

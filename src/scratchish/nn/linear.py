@@ -1,5 +1,5 @@
-"""Linear (fully connected) layers: Linear, Identity, and Flatten/Unflatten, which reshape
-what goes into and comes out of them.
+"""Linear (fully connected) layers: Linear, Bilinear, Identity, and Flatten/Unflatten, which
+reshape what goes into and comes out of them.
 
 Linear's weight and bias start as PyTorch's (kaiming_uniform_ with a = sqrt(5), i.e.
 U(-1/sqrt(in_features), 1/sqrt(in_features))), drawn in the same order. Read next:
@@ -24,6 +24,16 @@ def _empty(shape: tuple, dtype=None) -> Tensor:
     """An uninitialised float tensor for a parameter (the default dtype unless given)."""
     np_type = dtypes.get_default_dtype().np if dtype is None else dtypes.np_dtype(dtype)
     return Tensor._make(np.empty(shape, dtype=np_type))
+
+
+def _add_weight_and_bias(module: Module, weight_shape: tuple, bias: bool, dtype) -> None:
+    """module.weight of weight_shape, and module.bias of (weight_shape[0],) or None, both
+    uninitialised (reset_parameters fills them)."""
+    module.weight = Parameter(_empty(weight_shape, dtype))
+    if bias:
+        module.bias = Parameter(_empty(weight_shape[:1], dtype))
+    else:
+        module.register_parameter("bias", None)
 
 
 class Identity(Module):
@@ -63,11 +73,7 @@ class Linear(Module):
         super().__init__()
         _check_device(device)
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(_empty((out_features, in_features), dtype))
-        if bias:
-            self.bias = Parameter(_empty((out_features,), dtype))
-        else:
-            self.register_parameter("bias", None)
+        _add_weight_and_bias(self, (out_features, in_features), bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -98,6 +104,61 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
+        )
+
+
+class Bilinear(Module):
+    """out = x1^T A x2 + b per output feature: out[..., o] = sum_ij x1[..., i] A[o, i, j]
+    x2[..., j] + b[o]. It mixes two inputs multiplicatively (e.g. a question and an answer).
+
+    Args:
+        in1_features: size of each sample of the first input.
+        in2_features: size of each sample of the second input.
+        out_features: size of each output sample.
+        bias: learn an additive bias (default True).
+        dtype: parameter dtype (default float32).
+
+    Shape: (*, in1_features) and (*, in2_features), the same leading dims -> (*, out_features).
+
+    Weights: weight (out_features, in1_features, in2_features) and bias (out_features,), both
+    drawn from U(-k, k) with k = 1 / sqrt(in1_features), as PyTorch.
+
+    Example:
+        >>> import scratchish as sh
+        >>> layer = sh.nn.Bilinear(20, 30, 40)
+        >>> layer(sh.randn(128, 20), sh.randn(128, 30)).shape
+        scratchish.Size([128, 40])
+    """
+
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        _check_device(device)
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        _add_weight_and_bias(self, (out_features, in1_features, in2_features), bias, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )
 
 

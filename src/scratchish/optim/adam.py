@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, lerp_
+from .optimizer import Optimizer, decayed_gradient, lerp_, square_avg_
 
 
 class Adam(Optimizer):
@@ -105,25 +105,14 @@ class Adam(Optimizer):
         return 3
 
     def _update(self, group, param, grad, state, tmp, step, fresh) -> None:
-        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         scaled, denom, g = tmp
-        if group["maximize"]:
-            grad = np.negative(grad, out=g)
-        if wd != 0:
-            if group["decoupled_weight_decay"]:
-                param *= 1.0 - lr * wd  # theta = theta * (1 - lr * wd)
-            else:
-                np.multiply(param, wd, out=scaled)  # g = g + wd * theta
-                grad = np.add(grad, scaled, out=g)
-        # m = m + (1 - beta1) * (g - m)
+        grad = decayed_gradient(group, param, grad, g, scaled)
+        # m = m + (1 - beta1) * (g - m);  v = v * beta2 + ((1 - beta2) * g) * g
         lerp_(exp_avg, grad, 1.0 - beta1, scaled)
-        # v = v * beta2 + ((1 - beta2) * g) * g
-        exp_avg_sq *= beta2
-        np.multiply(grad, 1.0 - beta2, out=scaled)
-        scaled *= grad
-        exp_avg_sq += scaled
+        square_avg_(exp_avg_sq, grad, beta2, scaled)
 
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step

@@ -20,8 +20,11 @@ from ..errors import ArgumentError, DTypeError
 from .optimizer import Optimizer
 
 __all__ = [
+    "ChainedScheduler",
     "ConstantLR",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
@@ -29,6 +32,7 @@ __all__ = [
     "MultiStepLR",
     "MultiplicativeLR",
     "OneCycleLR",
+    "PolynomialLR",
     "ReduceLROnPlateau",
     "SequentialLR",
     "StepLR",
@@ -53,6 +57,42 @@ def _per_group(name: str, optimizer: Optimizer, value) -> list:
             )
         return list(value)
     return [value] * len(optimizer.param_groups)
+
+
+def _check_whole(name: str, key: str, value, why: str, least: int = 1) -> None:
+    """A whole-number argument (T_0, total_iters, ...) that must be >= least."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ArgumentError(f"{name}: {key}={value!r} must be a whole number >= {least}: {why}.")
+
+
+def _start_momentum_cycle(
+    name: str, optimizer: Optimizer, base_momentum, max_momentum, last_epoch: int
+) -> tuple[bool, list, list]:
+    """For the schedulers that cycle momentum (OneCycleLR, CyclicLR): check that the optimizer
+    has one (SGD's momentum, or Adam's beta1), and on a fresh start set it to max_momentum and
+    store both bounds in each group. Returns (use_beta1, base_momentums, max_momentums)."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ArgumentError(
+            f"{name}(cycle_momentum=True): {type(optimizer).__name__} has no momentum or "
+            f"betas to cycle; pass cycle_momentum=False."
+        )
+    use_beta1 = "betas" in optimizer.defaults
+    base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+    max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+    if last_epoch == -1:
+        for m_max, m_base, group in zip(max_momentums, base_momentums, optimizer.param_groups):
+            _set_momentum(group, use_beta1, m_max)
+            group["max_momentum"] = m_max
+            group["base_momentum"] = m_base
+    return use_beta1, base_momentums, max_momentums
+
+
+def _set_momentum(group: dict, use_beta1: bool, value: float) -> None:
+    """Set a group's momentum: Adam's beta1, or SGD's (RMSprop's) momentum."""
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
 
 
 class LRScheduler:
@@ -478,7 +518,45 @@ class CosineAnnealingLR(LRScheduler):
         ]
 
 
-class SequentialLR(LRScheduler):
+class _SchedulerOfSchedulers(LRScheduler):
+    """What SequentialLR and ChainedScheduler share: the checks of their schedulers, and a
+    state_dict with each child's state under '_schedulers' (PyTorch's layout)."""
+
+    def _check_children(self, schedulers: list, optimizer) -> None:
+        name = type(self).__name__
+        if len(schedulers) < 1:
+            raise ArgumentError(f"{name} expects at least one scheduler, but got none.")
+        for i, scheduler in enumerate(schedulers):
+            if not hasattr(scheduler, "optimizer"):
+                raise DTypeError(
+                    f"{name}: schedulers[{i}] is a {type(scheduler).__name__}, not a scheduler "
+                    f"(it has no optimizer)."
+                )
+            if isinstance(scheduler, ReduceLROnPlateau):
+                raise ArgumentError(
+                    f"{name} does not support ReduceLROnPlateau (index {i}): its step() needs "
+                    f"the metric. Step it yourself, next to this one."
+                )
+            if scheduler.optimizer is not optimizer:
+                raise ArgumentError(
+                    f"{name} expects all schedulers to belong to the same optimizer, but "
+                    f"scheduler {i} ({type(scheduler).__name__}) has another one."
+                )
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state_dict = dict(state_dict)
+        children = state_dict.pop("_schedulers")
+        self.__dict__.update(state_dict)
+        for child, saved in zip(self._schedulers, children):
+            child.load_state_dict(saved)
+
+
+class SequentialLR(_SchedulerOfSchedulers):
     """Run schedulers one after another: schedulers[i] from milestones[i - 1] on.
 
     Args:
@@ -501,19 +579,7 @@ class SequentialLR(LRScheduler):
         milestones: list[int],
         last_epoch: int = -1,
     ) -> None:
-        if len(schedulers) < 1:
-            raise ArgumentError("SequentialLR expects at least one scheduler, but got none.")
-        for i, scheduler in enumerate(schedulers):
-            if isinstance(scheduler, ReduceLROnPlateau):
-                raise ArgumentError(
-                    f"SequentialLR does not support ReduceLROnPlateau (index {i}): its step() "
-                    f"needs the metric."
-                )
-            if getattr(scheduler, "optimizer", None) is not optimizer:
-                raise ArgumentError(
-                    f"SequentialLR expects all schedulers to belong to the same optimizer, "
-                    f"but scheduler {i} ({type(scheduler).__name__}) has another one."
-                )
+        self._check_children(schedulers, optimizer)
         if len(milestones) != len(schedulers) - 1:
             raise ArgumentError(
                 f"SequentialLR: expected {len(schedulers) - 1} milestones (one fewer than the "
@@ -548,18 +614,6 @@ class SequentialLR(LRScheduler):
         else:
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
-
-    def state_dict(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state_dict = dict(state_dict)
-        schedulers = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for scheduler, saved in zip(self._schedulers, schedulers):
-            scheduler.load_state_dict(saved)
 
 
 class OneCycleLR(LRScheduler):
@@ -689,24 +743,9 @@ class OneCycleLR(LRScheduler):
 
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ArgumentError(
-                    f"OneCycleLR(cycle_momentum=True): {type(optimizer).__name__} has no "
-                    f"momentum or betas to cycle; pass cycle_momentum=False."
-                )
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_momentums = _per_group("max_momentum", optimizer, max_momentum)
-            base_momentums = _per_group("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for m_max, m_base, group in zip(
-                    max_momentums, base_momentums, optimizer.param_groups
-                ):
-                    if self.use_beta1:
-                        group["betas"] = (m_max, *group["betas"][1:])
-                    else:
-                        group["momentum"] = m_max
-                    group["max_momentum"] = m_max
-                    group["base_momentum"] = m_base
+            self.use_beta1, _, _ = _start_momentum_cycle(
+                "OneCycleLR", optimizer, base_momentum, max_momentum, last_epoch
+            )
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
@@ -739,10 +778,7 @@ class OneCycleLR(LRScheduler):
                 start_step = phase["end_step"]
             lrs.append(lr)
             if self.cycle_momentum:
-                if self.use_beta1:
-                    group["betas"] = (momentum, *group["betas"][1:])
-                else:
-                    group["momentum"] = momentum
+                _set_momentum(group, self.use_beta1, momentum)
         return lrs
 
 
@@ -873,6 +909,351 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+
+
+class PolynomialLR(LRScheduler):
+    """lr = base_lr * (1 - epoch / total_iters) ** power, then constant from total_iters on.
+
+    Computed recursively from the current lr, as PyTorch does (so it chains):
+    lr = lr * ((1 - epoch / total_iters) / (1 - (epoch - 1) / total_iters)) ** power.
+    With power = 1 (the default) the lr falls in a straight line to 0 at total_iters.
+
+    Args:
+        optimizer: the optimizer.
+        total_iters: the number of steps of the decay (default 5).
+        power: the power of the polynomial (default 1.0).
+        last_epoch: see LRScheduler.
+
+    Example:
+        >>> import scratchish as sh
+        >>> from scratchish import optim
+        >>> opt = optim.SGD([sh.ones(1, requires_grad=True)], lr=1.0)
+        >>> sched = optim.lr_scheduler.PolynomialLR(opt, total_iters=4, power=2.0)
+        >>> for epoch in range(1, 6):     # (1 - epoch / 4) ** 2
+        ...     opt.step()
+        ...     sched.step()
+        ...     print(epoch, round(sched.get_last_lr()[0], 4))
+        1 0.5625
+        2 0.25
+        3 0.0625
+        4 0.0
+        5 0.0
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        total_iters: int = 5,
+        power: float = 1.0,
+        last_epoch: int = -1,
+    ) -> None:
+        _check_whole(
+            "PolynomialLR", "total_iters", total_iters, "the number of steps to decay the lr to 0"
+        )
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        decay_factor = (
+            (1.0 - self.last_epoch / self.total_iters)
+            / (1.0 - (self.last_epoch - 1) / self.total_iters)
+        ) ** self.power
+        return [group["lr"] * decay_factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [
+            base_lr
+            * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+            for base_lr in self.base_lrs
+        ]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter, 2017): a cosine from base_lr down to eta_min, restarted at
+    base_lr every T_i steps, with T_i growing by T_mult after each restart::
+
+        lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
+        T_cur = steps since the last restart;  T_0 first, then T_i = T_i * T_mult
+
+    `step(epoch)` may be given a fractional epoch (epoch + i / len(dataloader)) to anneal
+    within an epoch, as in PyTorch, and does not warn (unlike the other schedulers).
+
+    Args:
+        optimizer: the optimizer.
+        T_0: the number of steps before the first restart (a positive whole number).
+        T_mult: the factor by which T_i grows after a restart (a whole number >= 1).
+        eta_min: the lowest lr (default 0).
+        last_epoch: see LRScheduler.
+
+    Example:
+        >>> import scratchish as sh
+        >>> from scratchish import optim
+        >>> opt = optim.SGD([sh.ones(1, requires_grad=True)], lr=1.0)
+        >>> sched = optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+        >>> lrs = []
+        >>> for _ in range(6):
+        ...     opt.step()
+        ...     sched.step()
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs                           # restarts after 2 steps, then after 4 more
+        [0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_0: int,  # noqa: N803 - PyTorch's name
+        T_mult: int = 1,  # noqa: N803
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        name = "CosineAnnealingWarmRestarts"
+        _check_whole(name, "T_0", T_0, "the number of steps before the first restart")
+        why = "the factor by which the period grows after each restart (1 keeps it)"
+        _check_whole(name, "T_mult", T_mult, why)
+        if isinstance(eta_min, bool) or not isinstance(eta_min, (int, float)):
+            raise DTypeError(
+                f"CosineAnnealingWarmRestarts: eta_min must be a number, got {eta_min!r}."
+            )
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [
+            self.eta_min
+            + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+            for base_lr in self.base_lrs
+        ]
+
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one step, or jump to `epoch` (which may be fractional)."""
+        self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: float | None = None) -> None:
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:  # a restart
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            if epoch < 0:
+                raise ArgumentError(
+                    f"CosineAnnealingWarmRestarts.step: epoch={epoch} is negative; give the "
+                    f"number of epochs done (0 or more), or call step() without it."
+                )
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    # the restart n before epoch: T_0 * (1 + T_mult + ... + T_mult**(n-1))
+                    n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult**n
+            else:
+                self.T_i = self.T_0
+                self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = self._current_lrs()
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith, 2017): the lr goes up and down between base_lr and
+    max_lr, once per cycle of step_size_up + step_size_down steps. Step it after every batch.
+
+    At step t (PyTorch's formulas)::
+
+        cycle = floor(1 + t / total_size)                 # 1, 2, ...
+        x = 1 + t / total_size - cycle                    # 0 -> 1 within the cycle
+        rise = x / step_ratio if x <= step_ratio else (x - 1) / (step_ratio - 1)
+        lr = base_lr + (max_lr - base_lr) * rise * scale
+        momentum = max_momentum - (max_momentum - base_momentum) * rise * scale
+
+    with total_size = step_size_up + step_size_down, step_ratio = step_size_up / total_size
+    and scale = 1 ('triangular'), 1 / 2**(cycle - 1) ('triangular2', halved each cycle),
+    gamma**t ('exp_range'), or scale_fn(cycle or t) (scale_mode 'cycle' or 'iterations').
+
+    Args:
+        optimizer: the optimizer.
+        base_lr: the lower lr (or one per param group); it replaces the optimizer's lr.
+        max_lr: the upper lr (or one per param group).
+        step_size_up: steps from base_lr up to max_lr (default 2000).
+        step_size_down: steps back down (default: step_size_up).
+        mode: 'triangular', 'triangular2' or 'exp_range' (ignored if scale_fn is given).
+        gamma: the decay of 'exp_range' (default 1.0).
+        scale_fn: your own scale, a function of one argument with values in [0, 1].
+        scale_mode: 'cycle' or 'iterations': what scale_fn is given.
+        cycle_momentum: also cycle momentum (SGD) or beta1 (Adam), inversely (default True).
+        base_momentum, max_momentum: the momentum range (defaults 0.8, 0.9).
+        last_epoch: the index of the last batch; see LRScheduler.
+
+    Example:
+        >>> import scratchish as sh
+        >>> from scratchish import optim
+        >>> opt = optim.SGD([sh.ones(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        >>> sched = optim.lr_scheduler.CyclicLR(opt, base_lr=0.1, max_lr=0.5, step_size_up=2)
+        >>> lrs = []
+        >>> for _ in range(5):
+        ...     opt.step()
+        ...     sched.step()
+        ...     lrs.append(round(sched.get_last_lr()[0], 4))
+        >>> lrs
+        [0.3, 0.5, 0.3, 0.1, 0.3]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float | list[float],
+        max_lr: float | list[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.8,
+        max_momentum: float | list[float] = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
+        _check_optimizer("CyclicLR", optimizer)
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        for key, value in (("step_size_up", step_size_up), ("step_size_down", step_size_down)):
+            if value is not None and (isinstance(value, bool) or not value > 0):
+                raise ArgumentError(
+                    f"CyclicLR: {key}={value!r} must be a positive number of steps (often 2 to "
+                    f"8 times the number of batches per epoch)."
+                )
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ArgumentError(
+                f"CyclicLR: mode={mode!r} is unknown and no scale_fn is given; use "
+                f"'triangular', 'triangular2' or 'exp_range', or pass scale_fn."
+            )
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1, self.base_momentums, self.max_momentums = _start_momentum_cycle(
+                "CyclicLR", optimizer, base_momentum, max_momentum, last_epoch
+            )
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        # the built-in modes fix what their scale is a function of, as in PyTorch
+        if self._scale_fn_custom is None:
+            self.scale_mode = "iterations" if self.mode == "exp_range" else "cycle"
+
+    def scale_fn(self, x: float) -> float:
+        """The amplitude factor at cycle (or step) x."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x  # exp_range
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [
+            base_lr + (max_lr - base_lr) * scale_factor * scale
+            for base_lr, max_lr in zip(self.base_lrs, self.max_lrs)
+        ]
+        if self.cycle_momentum:
+            for group, base_m, max_m in zip(
+                self.optimizer.param_groups, self.base_momentums, self.max_momentums
+            ):
+                _set_momentum(
+                    group, self.use_beta1, max_m - (max_m - base_m) * scale_factor * scale
+                )
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """As LRScheduler's; a scale_fn is kept only if it is a callable object (its
+        attributes), not a function or lambda, as in PyTorch."""
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = None
+        if fn is not None and not isinstance(fn, types.FunctionType):
+            state["_scale_fn_custom"] = fn.__dict__.copy()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state_dict = dict(state_dict)
+        fn = state_dict.pop("_scale_fn_custom")
+        super().load_state_dict(state_dict)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_fn()
+
+
+class ChainedScheduler(_SchedulerOfSchedulers):
+    """Step several schedulers together: each step() steps every one of them in order, so
+    their effects multiply (e.g. a constant warm-up factor times an exponential decay).
+
+    Args:
+        schedulers: the schedulers, all of the same optimizer.
+        optimizer: that optimizer (default: the first scheduler's).
+
+    Example:
+        >>> import scratchish as sh
+        >>> from scratchish import optim
+        >>> opt = optim.SGD([sh.ones(1, requires_grad=True)], lr=1.0)
+        >>> warm = optim.lr_scheduler.ConstantLR(opt, factor=0.1, total_iters=2)
+        >>> decay = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+        >>> sched = optim.lr_scheduler.ChainedScheduler([warm, decay])
+        >>> round(sched.get_last_lr()[0], 4)      # 1.0 * 0.1 (warm-up) * 0.9**0
+        0.1
+        >>> for _ in range(3):
+        ...     opt.step()
+        ...     sched.step()
+        >>> round(sched.get_last_lr()[0], 4)      # warm-up over: 1.0 * 0.9**3
+        0.729
+    """
+
+    def __init__(self, schedulers: list[LRScheduler], optimizer: Optimizer | None = None) -> None:
+        optimizer = optimizer or (getattr(schedulers[0], "optimizer", None) if schedulers else None)
+        self._check_children(schedulers, optimizer)
+        self._schedulers = schedulers
+        self.optimizer = optimizer
+        self._last_lr = self._current_lrs()
+
+    def step(self) -> None:  # type: ignore[override]
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()
 
 
 def __getattr__(name: str):

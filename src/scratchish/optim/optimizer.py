@@ -55,6 +55,8 @@ class _FlatGroup:
         self.grads = [self.flat_grad[a:b].reshape(s) for (a, b), s in zip(self.bounds, shapes)]
         # 'step' is a float32 number per parameter, as in PyTorch
         self.steps = np.zeros(len(params), np.float32)
+        # one float32 number per parameter for each scalar state ('mu_product', ...)
+        self.scalars: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
         self.scratch: list[np.ndarray] = []
         for p, values, grad in zip(params, self.values, self.grads):
@@ -83,6 +85,12 @@ class _FlatGroup:
         """Parameter i's 'step' as a 0-d tensor that shares memory with `steps`."""
         return Tensor._make(self.steps[i : i + 1].reshape(()))
 
+    def scalar_view(self, name: str, i: int) -> Tensor:
+        """Parameter i's scalar state `name` as a 0-d tensor sharing memory with `scalars`."""
+        if name not in self.scalars:
+            self.scalars[name] = np.zeros(len(self.params), np.float32)
+        return Tensor._make(self.scalars[name][i : i + 1].reshape(()))
+
 
 class Optimizer:
     """Base class of all optimizers: holds parameters in groups and per-parameter state.
@@ -105,11 +113,25 @@ class Optimizer:
     `p.grad` still works (the new values are copied in at the next step); a duplicate
     parameter is an error rather than a warning; parameters that do not require grad give a
     warning (all of them: an error); the hook API
-    (register_step_pre_hook, ...) is not implemented.
+    (register_step_pre_hook, ...) is not implemented; an lr given as a one-element tensor is
+    read as a Python float, where PyTorch computes the numbers derived from it (lr / (1 -
+    beta1**t), ...) in the tensor's dtype, so the two agree to float32 rounding of those.
     """
 
     # whether the algorithm keeps a 'step' count per parameter (SGD does not)
     _uses_step = True
+    # per-parameter state that is one number, not an array (NAdam's 'mu_product', ASGD's
+    # 'eta' and 'mu'): float32 0-d tensors, as in PyTorch, kept like 'step' (see _FlatGroup)
+    _scalar_states: tuple[str, ...] = ()
+    # hyper-parameters that must be >= 0, with the reason shown when one is not
+    _nonnegative = {
+        "lr": "a learning rate is the size of each step downhill; a negative one climbs the loss",
+        "eps": "eps keeps a division away from zero",
+        "weight_decay": "weight decay pulls weights toward zero; negative decay would push "
+        "them away",
+        "momentum": "momentum is the fraction of the last step kept",
+        "alpha": "alpha is a smoothing constant in [0, 1]",
+    }
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         name = type(self).__name__
@@ -252,24 +274,20 @@ class Optimizer:
     def _check_hyperparameters(self, group: dict[str, Any]) -> None:
         """Reject values that cannot be right, with the reason (PyTorch checks the same)."""
         name = type(self).__name__
-        for key in ("lr", "eps", "weight_decay", "momentum", "alpha"):
+        for key, why in self._nonnegative.items():
             if key not in group:
                 continue
             value = group[key]
             if isinstance(value, Tensor):
+                if value.numel() != 1:
+                    raise ArgumentError(
+                        f"{name}: a tensor {key} must hold one number, but it has shape "
+                        f"{tuple(value.shape)}. Pass a float or a one-element tensor."
+                    )
                 value = value.item()
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise DTypeError(f"{name}: {key} must be a number, got {value!r}.")
             if value < 0.0:
-                why = {
-                    "lr": "a learning rate is the size of each step downhill; a negative one "
-                    "climbs the loss",
-                    "eps": "eps keeps a division away from zero",
-                    "weight_decay": "weight decay pulls weights toward zero; negative decay "
-                    "would push them away",
-                    "momentum": "momentum is the fraction of the last step kept",
-                    "alpha": "alpha is a smoothing constant in [0, 1]",
-                }[key]
                 raise ArgumentError(
                     f"{name}: {key}={value} is negative; {key} must be >= 0 ({why}). Did you "
                     f"mean {key}={-value}?"
@@ -315,6 +333,10 @@ class Optimizer:
                 if key == "step":
                     flat.steps[i] = float(_as_array(value))
                     state[key] = flat.step_view(i)
+                    continue
+                if key in self._scalar_states:
+                    state[key] = flat.scalar_view(key, i)
+                    state[key].array[...] = float(_as_array(value))
                     continue
                 array = _as_array(value) if isinstance(value, (Tensor, np.ndarray)) else None
                 if array is None:
@@ -387,6 +409,11 @@ class Optimizer:
         """The per-parameter state arrays the algorithm keeps for this group."""
         return ()
 
+    def _state_init_value(self, group: dict[str, Any], name: str) -> float:
+        """The value state `name` starts from (0 for the running averages; Adagrad's 'sum'
+        and Rprop's 'step_size' start elsewhere, as do the scalar states)."""
+        return 0.0
+
     def _n_temporaries(self, group: dict[str, Any]) -> int:
         """How many scratch arrays of the parameters' size `_update` needs."""
         return 2
@@ -397,7 +424,9 @@ class Optimizer:
         Args:
             group: the param group (hyper-parameters).
             param, grad: the values and their gradient.
-            state: dict of state arrays by name (from `_state_names`), updated in place.
+            state: dict of state arrays by name (from `_state_names`), updated in place,
+                and of the scalar states (`_scalar_states`) as Python floats: assign the new
+                value to the dict entry (state['mu'] = ...), it is stored after the call.
             tmp: list of scratch arrays, free to overwrite.
             step: the step number after this step (1 on the first), if `_uses_step`.
             fresh: True if the state was just created (all zeros) on this step.
@@ -439,16 +468,20 @@ class Optimizer:
         for first, last, fresh in runs:
             if fresh:
                 for i in range(first, last + 1):
-                    self._init_state(flat, i, names)
+                    self._init_state(flat, i, names, group)
             step = None
             if self._uses_step:
                 flat.steps[first : last + 1] += 1
                 step = float(flat.steps[first])
+            # the scalar states of a run are equal (same step), so one number stands for all
+            scalars = {k: float(flat.scalars[k][first]) for k in self._scalar_states}
             # the run's part of every flat array (all of it, usually)
             a, b = flat.bounds[first][0], flat.bounds[last][1]
-            self._update_range(group, flat, names, tmp, a, b, step, fresh)
+            self._update_range(group, flat, names, tmp, a, b, step, fresh, scalars)
+            for key, value in scalars.items():
+                flat.scalars[key][first : last + 1] = value  # rounded to float32, as torch
 
-    def _update_range(self, group, flat, names, tmp, a, b, step, fresh) -> None:
+    def _update_range(self, group, flat, names, tmp, a, b, step, fresh, scalars) -> None:
         """Run `_update` on elements a:b of the flat arrays.
 
         One thread: a helper thread taking half the range made the Adam step alone 1.5x
@@ -457,18 +490,24 @@ class Optimizer:
         param, grad, *rest = (
             x[a:b] for x in (flat.flat, flat.flat_grad, *(flat.buffer(k) for k in names))
         )
-        self._update(group, param, grad, dict(zip(names, rest)), [t[a:b] for t in tmp], step, fresh)
+        state = dict(zip(names, rest), **scalars)
+        self._update(group, param, grad, state, [t[a:b] for t in tmp], step, fresh)
+        scalars.update((key, state[key]) for key in scalars)
 
-    def _init_state(self, flat: _FlatGroup, i: int, names: tuple[str, ...]) -> None:
-        """Create parameter i's state (zeros), as views of the flat buffers."""
+    def _init_state(self, flat: _FlatGroup, i: int, names: tuple[str, ...], group) -> None:
+        """Create parameter i's state (zeros, or `_state_init_value`), as views of the flat
+        buffers, in PyTorch's order of keys: 'step', the scalar states, the arrays."""
         state = self.state[flat.params[i]]
         state.clear()
         if self._uses_step:
             flat.steps[i] = 0.0
             state["step"] = flat.step_view(i)
+        for key in self._scalar_states:
+            state[key] = flat.scalar_view(key, i)
+            state[key].array[...] = self._state_init_value(group, key)
         for key in names:
             piece = flat.piece(i, flat.buffer(key))
-            piece.fill(0)
+            piece.fill(self._state_init_value(group, key))
             state[key] = Tensor._make(piece)
 
     # ------------------------------------------------------------------ gradients
@@ -591,3 +630,36 @@ def lerp_(start: np.ndarray, end: np.ndarray, weight: float, tmp: np.ndarray) ->
     else:
         tmp *= 1.0 - w
         np.subtract(end, tmp, out=start)
+
+
+def decayed_gradient(group, param, grad, out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """The gradient the algorithms step along, with `maximize` and `weight_decay` applied,
+    as PyTorch's optimizers begin (in their order of operations)::
+
+        g = -grad if maximize else grad
+        if weight_decay != 0:
+            if decoupled_weight_decay:   # AdamW-style: shrink theta itself (here, in place)
+                theta = theta * (1 - lr * weight_decay)
+            else:                        # L2 penalty: through the gradient
+                g = g + weight_decay * theta
+
+    Returns `grad` itself, or `out` holding g. `scratch` is overwritten."""
+    wd = float(group["weight_decay"])
+    if group["maximize"]:
+        grad = np.negative(grad, out=out)
+    if wd != 0:
+        if group.get("decoupled_weight_decay"):
+            param *= 1.0 - float(group["lr"]) * wd
+        else:
+            np.multiply(param, wd, out=scratch)
+            grad = np.add(grad, scratch, out=out)
+    return grad
+
+
+def square_avg_(avg: np.ndarray, grad: np.ndarray, keep: float, scratch: np.ndarray) -> None:
+    """avg = keep * avg + (1 - keep) * grad * grad, in place, in PyTorch's order of operations
+    (avg.mul_(keep).addcmul_(grad, grad, value=1 - keep)). `scratch` is overwritten."""
+    avg *= keep
+    np.multiply(grad, 1.0 - keep, out=scratch)
+    scratch *= grad
+    avg += scratch

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, lerp_
+from .optimizer import Optimizer, decayed_gradient, lerp_, square_avg_
 
 
 class RMSprop(Optimizer):
@@ -101,19 +101,12 @@ class RMSprop(Optimizer):
 
     def _update(self, group, param, grad, state, tmp, step, fresh) -> None:
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
-        wd, momentum = float(group["weight_decay"]), float(group["momentum"])
+        momentum = float(group["momentum"])
         scaled, avg, g = tmp
-        if group["maximize"]:
-            grad = np.negative(grad, out=g)
-        if wd != 0:
-            np.multiply(param, wd, out=scaled)  # g = g + wd * theta
-            grad = np.add(grad, scaled, out=g)
+        grad = decayed_gradient(group, param, grad, g, scaled)
         # v = v * alpha + ((1 - alpha) * g) * g
         square_avg = state["square_avg"]
-        square_avg *= alpha
-        np.multiply(grad, 1.0 - alpha, out=scaled)
-        scaled *= grad
-        square_avg += scaled
+        square_avg_(square_avg, grad, alpha, scaled)
         if group["centered"]:
             grad_avg = state["grad_avg"]
             lerp_(grad_avg, grad, 1.0 - alpha, scaled)
