@@ -293,7 +293,9 @@ NEW_NN_NAMES = {
         "FeatureAlphaDropout Upsample UpsamplingNearest2d UpsamplingBilinear2d Unfold Fold "
         "Softmin Softmax2d Hardshrink Softshrink AdaptiveAvgPool1d AdaptiveMaxPool1d "
         "Dropout3d InstanceNorm3d RMSNorm ZeroPad1d ZeroPad2d ConstantPad1d ConstantPad2d "
-        "PixelShuffle PixelUnshuffle MultiLabelMarginLoss TripletMarginWithDistanceLoss"
+        "PixelShuffle PixelUnshuffle MultiLabelMarginLoss TripletMarginWithDistanceLoss "
+        "Transformer TransformerEncoder TransformerDecoder TransformerEncoderLayer "
+        "TransformerDecoderLayer"
     ),
     "F": (
         "elu elu_ selu selu_ celu celu_ glu relu6 hardtanh hardtanh_ hardswish hardsigmoid "
