@@ -176,6 +176,24 @@ def test_multihead_attention_query_that_sees_no_key():
     np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-9)
 
 
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_dropout_drops_torchs_weights(batch_first, need_weights):
+    """In training, the same seed drops the same attention weights as PyTorch, fused or not."""
+    make = lambda m: m.MultiheadAttention(E, H, dropout=0.3, batch_first=batch_first)  # noqa: E731
+    mha, tmha = twins(make, dtype=np.float32)
+    x, tx = seq(batched((L, N, E), batch_first), np.float32)
+    sh.manual_seed(5)
+    torch.manual_seed(5)
+    out, _ = mha(x, x, x, need_weights=need_weights)
+    tout, _ = tmha(tx, tx, tx, need_weights=need_weights)
+    check_outputs_and_grads(mha, tmha, out, tout, [(x, tx)], np.float32)
+    sh.manual_seed(6)  # another seed, other weights dropped
+    assert not np.allclose(
+        mha(x, x, x, need_weights=need_weights)[0].detach().numpy(), out.numpy(force=True)
+    )
+
+
 def test_multihead_attention_mask_errors():
     mha = nn.MultiheadAttention(E, H)
     x = sh.randn(L, N, E)

@@ -35,8 +35,13 @@ class MultiheadAttention(Module):
 
     Masks follow PyTorch's MultiheadAttention: a bool attn_mask (L, S) or (N*h, L, S) and a
     bool key_padding_mask (N, S) mark with True what may NOT be attended to; float masks are
-    added to the scores. Differs: is_causal=True without attn_mask builds the causal mask here
-    (PyTorch asks for the mask as well).
+    added to the scores. is_causal is a hint: a given attn_mask decides. Differs: is_causal=True
+    without attn_mask builds the causal mask here (PyTorch asks for the mask as well).
+
+    need_weights=False runs one fused op (F.scaled_dot_product_attention; the transformer
+    layers call it so), and a query whose every key is masked gets 0 from the attention, as in
+    PyTorch; need_weights=True computes the weights step by step and keeps them, and such a
+    query gives NaN, as in PyTorch. With dropout, the same seed drops PyTorch's weights.
 
     Weights: in_proj_weight (3E, E) xavier_uniform_, in_proj_bias zeros, out_proj a Linear
     whose bias is zeroed; drawn in PyTorch's order (out_proj first, then in_proj_weight).
