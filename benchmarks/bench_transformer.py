@@ -1,6 +1,10 @@
 """A 2-layer nn.TransformerEncoder, forward + backward, scratchish vs PyTorch.
 
-    python benchmarks/bench_transformer.py [--windows 7]
+    python benchmarks/bench_transformer.py [--windows 7] [--threads 2]
+
+--threads sets PyTorch's threads; give NumPy's BLAS the same through the environment
+(OPENBLAS_NUM_THREADS=1 for --threads 1). On a loaded machine 1 thread is the fairer
+comparison: two threads that wait for each other lose more under contention.
 
 d_model 128, nhead 4, dim_feedforward 512, sequences of 64, batch 16, batch_first, a causal
 mask and a padding mask; in training mode with dropout 0.1 (the default) and with dropout 0.
@@ -35,12 +39,13 @@ def step_fn(lib, model, x, mask, padding):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--windows", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     import torch
 
     import scratchish as sh
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     x_np = rng.standard_normal((BATCH, SEQ, D_MODEL)).astype(np.float32)
     pad_np = np.zeros((BATCH, SEQ), dtype=bool)
