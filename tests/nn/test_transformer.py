@@ -521,6 +521,10 @@ def test_errors_name_the_problem_and_the_fix():
     model = nn.Transformer(E, H, 1, 1, FF)
     with pytest.raises(sh.ShapeError, match=r"different batch sizes \(dim 1"):
         model(sh.randn(S, 2, E), sh.randn(L, 3, E))
+    with pytest.raises(sh.ShapeError, match=r"tgt \(5, 3, 8\) and memory \(4, 2, 8\) hold diff"):
+        model.decoder(sh.randn(L, N, E), sh.randn(S, 2, E))
+    with pytest.raises(sh.ShapeError, match="both be batched"):
+        model.decoder.layers[0](sh.randn(L, E), sh.randn(S, N, E))
     with pytest.raises(sh.ShapeError, match=r"tgt has shape \(5, 3, 4\)"):
         model(sh.randn(S, N, E), sh.randn(L, N, 4))
     with pytest.raises(sh.ShapeError, match=r"memory_mask .*expected \(L, S\) = \(5, 4\)"):

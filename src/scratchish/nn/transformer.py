@@ -81,6 +81,27 @@ def _check_input(module: Module, what: str, x, d_model: int, batch_first: bool) 
     return _check_sequence(name, what, x, "d_model", d_model, batch_first, hint)
 
 
+def _check_pair(
+    module: Module, first: tuple, second: tuple, d_model: int, batch_first: bool
+) -> None:
+    """Check two sequences that go together (src and tgt, tgt and memory), each a (name,
+    tensor): the right width, both batched or both not, the same batch size."""
+    (name_a, a), (name_b, b) = first, second
+    batched = _check_input(module, name_a, a, d_model, batch_first)
+    shown = f"{module._get_name()}(d_model={d_model}): {name_a} {tuple(a.shape)} and {name_b}"
+    if _check_input(module, name_b, b, d_model, batch_first) != batched:
+        raise ShapeError(
+            f"{shown} {tuple(b.shape)} must both be batched (3-d) or both unbatched (2-d)."
+        )
+    batch_dim = 0 if batch_first else 1
+    if batched and a.shape[batch_dim] != b.shape[batch_dim]:
+        raise ShapeError(
+            f"{shown} {tuple(b.shape)} hold different batch sizes (dim {batch_dim}, "
+            f"batch_first={batch_first}): each sequence of {name_a} goes with one of {name_b}. "
+            f"Is one of them (N, L, E) and the other (L, N, E)? x.transpose(0, 1) swaps them."
+        )
+
+
 _SRC_MASKS = ("src_mask", "src_key_padding_mask")
 _TGT_MASKS = ("tgt_mask", "tgt_key_padding_mask")
 _MEMORY_MASKS = ("memory_mask", "memory_key_padding_mask")
@@ -283,12 +304,7 @@ class TransformerDecoderLayer(Module):
         memory_is_causal: bool = False,
     ) -> Tensor:
         d_model, batch_first = self.self_attn.embed_dim, self.self_attn.batch_first
-        batched = _check_input(self, "tgt", tgt, d_model, batch_first)
-        if _check_input(self, "memory", memory, d_model, batch_first) != batched:
-            raise ShapeError(
-                f"{self._get_name()}: tgt {tuple(tgt.shape)} and memory {tuple(memory.shape)} "
-                f"must both be batched (3-d) or both unbatched (2-d)."
-            )
+        _check_pair(self, ("tgt", tgt), ("memory", memory), d_model, batch_first)
         memory_masks = (memory_mask, memory_key_padding_mask, memory_is_causal)
         x = tgt
         if self.norm_first:
@@ -522,7 +538,7 @@ class Transformer(Module):
         tgt_is_causal: bool | None = None,
         memory_is_causal: bool = False,
     ) -> Tensor:
-        self._check_inputs(src, tgt)
+        _check_pair(self, ("src", src), ("tgt", tgt), self.d_model, self.batch_first)
         memory = self.encoder(
             src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal
         )
@@ -536,22 +552,6 @@ class Transformer(Module):
             tgt_is_causal=tgt_is_causal,
             memory_is_causal=memory_is_causal,
         )
-
-    def _check_inputs(self, src, tgt) -> None:
-        name = f"Transformer(d_model={self.d_model})"
-        batched = _check_input(self, "src", src, self.d_model, self.batch_first)
-        if _check_input(self, "tgt", tgt, self.d_model, self.batch_first) != batched:
-            raise ShapeError(
-                f"{name}: src {tuple(src.shape)} and tgt {tuple(tgt.shape)} must both be "
-                f"batched (3-d) or both unbatched (2-d)."
-            )
-        batch_dim = 0 if self.batch_first else 1
-        if batched and src.shape[batch_dim] != tgt.shape[batch_dim]:
-            raise ShapeError(
-                f"{name}: src {tuple(src.shape)} and tgt {tuple(tgt.shape)} hold different "
-                f"batch sizes (dim {batch_dim}, batch_first={self.batch_first}); each source "
-                f"sequence needs its target. Is one of them (N, L, E) and the other (L, N, E)?"
-            )
 
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
