@@ -308,7 +308,9 @@ NEW_NN_NAMES = {
         "PixelShuffle PixelUnshuffle MultiLabelMarginLoss TripletMarginWithDistanceLoss "
         "ConvTranspose1d ConvTranspose2d ReflectionPad1d ReflectionPad2d ReflectionPad3d "
         "ReplicationPad1d ReplicationPad2d ReplicationPad3d CircularPad1d CircularPad2d "
-        "CircularPad3d ConstantPad3d ZeroPad3d Conv3d ConvTranspose3d MaxPool3d AvgPool3d"
+        "CircularPad3d ConstantPad3d ZeroPad3d Conv3d ConvTranspose3d MaxPool3d AvgPool3d "
+        "Transformer TransformerEncoder TransformerDecoder TransformerEncoderLayer "
+        "TransformerDecoderLayer"
     ),
     "F": (
         "elu elu_ selu selu_ celu celu_ glu relu6 hardtanh hardtanh_ hardswish hardsigmoid "

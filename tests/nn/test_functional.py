@@ -20,6 +20,17 @@ def _seeded_dropout(lib, x):
     return lib.nn.functional.dropout(x, 0.3)
 
 
+_SDPA_KEEP = np.ones((4, 6), dtype=bool)
+_SDPA_KEEP[2] = False  # query 2 may attend to no key: out 0 there (PyTorch's rule)
+_SDPA_KEEP[1, 3:] = False
+
+
+def _seeded_attention_dropout(lib, q, k, v):
+    lib.manual_seed(0)  # PyTorch's dropout mask on the weights, at every gradcheck call
+    mask = lib.tensor(_SDPA_KEEP)
+    return lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.4)
+
+
 # rows of the shared op table for the fused ops of ops/nn_ops.py (parity and gradcheck);
 # registered before torch is imported so the table is whole without torch
 NN_OP_CASES = register_op_cases(
@@ -78,6 +89,11 @@ NN_OP_CASES = register_op_cases(
             q, k, v, attn_mask=lib.tensor(_SDPA_MASK).to(q.dtype), scale=0.3
         ),
         [(2, 3, 4, 8), (1, 3, 6, 8), (3, 6, 5)],
+    ),
+    OpCase(  # dropout on the weights, a query that sees no key
+        "sdpa_dropout_empty_row",
+        _seeded_attention_dropout,
+        [(2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 5)],
     ),
 )
 
@@ -311,6 +327,38 @@ def test_fused_attention_matches_the_composed_ops():
         (out * sh.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape))).sum().backward()
         outs.append(out.detach().numpy())
         grads.append([t.grad.numpy() for t in ts])
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-12, atol=1e-12)
+    for g_fused, g_composed in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(g_fused, g_composed, rtol=1e-10, atol=1e-12)
+
+
+def test_fused_attention_with_dropout_and_an_empty_row_matches_the_composed_ops():
+    """The fused op's dropout (the `keep` mask) is dropout on the softmax weights; a row whose
+    every key is masked gives weights 0 (the composed softmax would give NaN there, so the
+    composed form masks those rows by hand)."""
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s) for s in ((2, 2, 4, 3), (2, 2, 6, 3), (2, 2, 6, 5))]
+    bias = np.where(_SDPA_KEEP, 0.0, -np.inf)
+
+    def composed(q, k, v):
+        scores = (q @ k.transpose(-2, -1)) * 0.5 + sh.tensor(np.where(_SDPA_KEEP, 0.0, -1e300))
+        weights = scores.softmax(-1) * sh.tensor(_SDPA_KEEP.any(-1, keepdims=True) * 1.0)
+        return F.dropout(weights, 0.25) @ v
+
+    def fused(q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, sh.tensor(bias), dropout_p=0.25, scale=0.5)
+
+    outs, grads = [], []
+    for fn in (composed, fused):
+        ts = [sh.tensor(a, requires_grad=True) for a in arrays]
+        sh.manual_seed(4)
+        out = fn(*ts)
+        (out * sh.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape))).sum().backward()
+        outs.append(out.detach().numpy())
+        grads.append([t.grad.numpy() for t in ts])
+    assert (outs[1][:, :, 2] == 0).all()
+    plain = F.scaled_dot_product_attention(*map(sh.tensor, arrays), sh.tensor(bias), scale=0.5)
+    assert not np.allclose(outs[1], plain.numpy())  # the dropout did something
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-12, atol=1e-12)
     for g_fused, g_composed in zip(grads[1], grads[0]):
         np.testing.assert_allclose(g_fused, g_composed, rtol=1e-10, atol=1e-12)

@@ -28,7 +28,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..functions import einsum as _einsum
-from ..ops.elementwise import Add, LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
+from ..ops.elementwise import LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
 from ..ops.matmul import Linear
 from ..ops.nn_ops import (
     CrossEntropy,
@@ -537,19 +537,23 @@ def dropout(
         raise ArgumentError(f"dropout probability has to be between 0 and 1, but got {p}.")
     if not training or p == 0.0 or input.array.size == 0:
         return input
-    x = input.array
-    if p == 1.0:
-        mask = np.zeros(x.shape, dtype=x.dtype)
-    else:
-        gen = default_generator if generator is None else generator
-        mask = gen.bernoulli(1.0 - p, x.shape, dtype=x.dtype)  # keep with probability 1 - p
-        mask /= 1.0 - p
-    out = DropoutMask.apply(input, mask=mask)
+    out = DropoutMask.apply(input, mask=_dropout_mask(input.shape, input.array.dtype, p, generator))
     if inplace:
         input.array, input.grad_fn = out.array, out.grad_fn
         input._requires_grad = out._requires_grad
         return input
     return out
+
+
+def _dropout_mask(shape: tuple, dtype, p: float, generator=None) -> np.ndarray:
+    """0 with probability p, else 1 / (1 - p), an array of `shape`: drawn as PyTorch draws it
+    (bernoulli(1 - p) from the generator), so the same seed drops the same elements."""
+    if p == 1.0:
+        return np.zeros(shape, dtype=dtype)
+    gen = default_generator if generator is None else generator
+    mask = gen.bernoulli(1.0 - p, shape, dtype=dtype)  # keep with probability 1 - p
+    mask /= 1.0 - p
+    return mask
 
 
 def _check_p(name: str, p: float) -> None:
@@ -918,23 +922,27 @@ def scaled_dot_product_attention(
 
     attn_mask: bool (True = may attend) or float (added to the scores), broadcastable to
     (..., L, S); is_causal: position i attends to positions <= i. Dropout is applied to the
-    attention weights whenever dropout_p > 0 (as PyTorch's function: pass 0.0 in eval).
+    attention weights whenever dropout_p > 0 (as PyTorch's function: pass 0.0 in eval), with
+    PyTorch's mask for the same seed. A query that may attend to no key gets out 0, as in
+    PyTorch. One fused op (ScaledDotProductAttention in ops/nn_ops.py), tested against the
+    composed matmul, softmax, dropout, matmul.
 
     Shape: q (..., L, E), k (..., S, E), v (..., S, Ev) -> (..., L, Ev).
     """
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ArgumentError(
+            f"scaled_dot_product_attention: dropout_p={dropout_p} must be between 0 and 1."
+        )
     n_q, n_k = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    if dropout_p == 0.0:  # one fused op; the composed form below is its reference
-        bias = _attention_bias(attn_mask, is_causal, n_q, n_k, query.array.dtype)
-        return ScaledDotProductAttention.apply(query, key, value, bias=bias, scale=scale)
-    scores = (query * scale) @ key.transpose(-2, -1)  # (..., L, E) @ (..., E, S) -> (..., L, S)
-    bias = _attention_bias(attn_mask, is_causal, n_q, n_k, scores.array.dtype)
-    if bias is not None:
-        scores = Add.apply(scores, bias)
-    weights = Softmax.apply(scores, dim=-1)
-    if dropout_p > 0.0:
-        weights = dropout(weights, dropout_p, training=True)
-    return weights @ value  # (..., L, S) @ (..., S, Ev) -> (..., L, Ev)
+    bias = _attention_bias(attn_mask, is_causal, n_q, n_k, query.array.dtype)
+    keep = None
+    if dropout_p > 0.0:  # one mask entry per attention weight, (..., L, S)
+        shape = np.broadcast_shapes(query.shape[:-2], key.shape[:-2]) + (n_q, n_k)
+        if bias is not None:
+            shape = np.broadcast_shapes(shape, bias.shape)
+        keep = _dropout_mask(shape, query.array.dtype, dropout_p)
+    return ScaledDotProductAttention.apply(query, key, value, bias=bias, scale=scale, keep=keep)
 
 
 # ----------------------------------------------------------------------------------------------

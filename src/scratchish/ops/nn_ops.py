@@ -702,22 +702,25 @@ def _swap(a: np.ndarray) -> np.ndarray:
 
 
 class ScaledDotProductAttention(Function):
-    """out = softmax(q @ k^T * scale + bias) @ v, the softmax along the last axis.
+    """out = dropout(softmax(q @ k^T * scale + bias)) @ v, the softmax along the last axis.
 
     Fused (one op instead of five: matmul, scale, add the mask, softmax, matmul), so the
     (..., L, S) scores are made once and turned into the weights in place; tested against
-    the composed form. `bias` is a constant (the mask: 0 or -inf, or a float mask).
+    the composed form. `bias` is a constant (the mask: 0 or -inf, or a float mask); `keep`
+    the dropout mask on the weights (0 or 1 / (1 - p)), or None.
+    A query whose every key is masked (a row of -inf) gets weights 0 and so out 0, not the
+    NaN of softmax(-inf, ..., -inf): PyTorch's scaled_dot_product_attention does the same.
     Shape: q (..., L, E), k (..., S, E), v (..., S, Ev) -> (..., L, Ev).
     """
 
-    formula = "w = softmax(q @ k.T * scale + bias);  out = w @ v"
+    formula = "w = softmax(q @ k.T * scale + bias);  out = (w * keep) @ v"
     derivatives = (
-        "(w * (dw - sum(dw * w))) @ k * scale,  dw = grad_out @ v.T",
+        "(w * (dw - sum(dw * w))) @ k * scale,  dw = (grad_out @ v.T) * keep",
         "(w * (dw - sum(dw * w))).T @ q * scale",
-        "w.T @ grad_out",
+        "(w * keep).T @ grad_out",
     )
 
-    def forward(self, q, k, v, bias=None, scale=1.0):
+    def forward(self, q, k, v, bias=None, scale=1.0, keep=None):
         w = q @ _swap(k)  # the scores, (..., L, S)
         w *= scale
         if bias is not None:
@@ -726,20 +729,32 @@ class ScaledDotProductAttention(Function):
             else:  # a mask with more batch dims than q and k
                 w = w + bias
         # softmax in place; shift by the row max so exp cannot overflow
-        w -= w.max(axis=-1, keepdims=True)
+        top = w.max(axis=-1, keepdims=True)
+        empty = np.isneginf(top)  # rows with every key masked
+        if empty.any():
+            top[empty] = 0.0  # exp(-inf - 0) = 0: the row stays 0 instead of NaN
+        w -= top
         np.exp(w, out=w)
-        w /= _row_sum(w)
-        self.q, self.k, self.v, self.w, self.scale = q, k, v, w, scale
-        return w @ v
+        total = _row_sum(w)
+        if empty.any():
+            total[empty] = 1.0  # 0 / 1: weights 0
+        w /= total
+        self.q, self.k, self.v, self.w, self.scale, self.keep = q, k, v, w, scale, keep
+        return (w if keep is None else w * keep) @ v
 
     def backward(self, grad_out):
         need_q, need_k, need_v = self.needs_input_grad[:3]
-        q, k, v, w = self.q, self.k, self.v, self.w
-        grad_v = unbroadcast(_swap(w) @ grad_out, v.shape) if need_v else None
+        q, k, v, w, keep = self.q, self.k, self.v, self.w, self.keep
+        grad_v = None
+        if need_v:
+            w_used = w if keep is None else w * keep
+            grad_v = unbroadcast(_swap(w_used) @ grad_out, v.shape)
         if not (need_q or need_k):
             return None, None, grad_v
-        # through the softmax: ds = w * (dw - sum(dw * w)), dw = dL/dw = grad_out @ v^T
+        # through the softmax: ds = w * (dw - sum(dw * w)), dw = dL/dw = (grad_out @ v^T) * keep
         ds = grad_out @ _swap(v)
+        if keep is not None:
+            ds *= keep
         ds *= w
         ds -= w * _row_sum(ds)
         ds *= self.scale  # through scores = q @ k^T * scale
