@@ -14,9 +14,17 @@ import string
 import numpy as np
 
 from . import dtypes
-from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError, broadcast_message
+from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from .ops.matmul import Einsum
-from .tensor import Tensor, _check_dim, _value, not_a_tensor, takes_tensor
+from .tensor import (
+    Tensor,
+    _broadcast_shape,
+    _check_dim,
+    _dims,
+    _value,
+    not_a_tensor,
+    takes_tensor,
+)
 
 _NUMBERS = (builtins.int, builtins.float)
 
@@ -579,6 +587,12 @@ def einsum(equation: str, *operands) -> Tensor:
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise ArgumentError(
+            f"einsum: the first argument is the equation, a string such as 'ij,jk->ik', got "
+            f"{type(equation).__name__}; then the tensors: einsum('ij,jk->ik', a, b)."
+        )
+    operands = _tensors_of(operands, "einsum")
     inputs, output = _einsum_letters(equation, operands)
     return Einsum.apply(*operands, inputs=inputs, output=output)
 
@@ -718,16 +732,12 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:  # noqa:
 
 @takes_tensor
 def broadcast_to(input: Tensor, size) -> Tensor:  # noqa: A002
-    return input.expand(*size)
+    return input.expand(*_dims((size,)))
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple:
     tensors = _tensors_of(tensors, "broadcast_tensors")
-    try:
-        shape = np.broadcast_shapes(*(t.shape for t in tensors))
-    except ValueError:
-        shapes = [t.shape for t in tensors]
-        raise ShapeError(broadcast_message("broadcast_tensors", *shapes)) from None
+    shape = _broadcast_shape("broadcast_tensors", *(t.shape for t in tensors))
     return tuple(t.expand(*shape) for t in tensors)
 
 
@@ -759,6 +769,18 @@ def atleast_2d(*tensors: Tensor):
     return out[0] if len(out) == 1 else out
 
 
+def _tensor_list(name: str, tensors) -> tuple:
+    """The `tensors` argument of hstack, vstack...: a non-empty list or tuple of tensors."""
+    if not isinstance(tensors, (list, tuple)):
+        raise DTypeError(
+            f"{name}: tensors must be a list or tuple of tensors, got "
+            f"{type(tensors).__name__}: {name}([a, b]), not {name}(a, b)."
+        )
+    if not tensors:
+        raise ArgumentError(f"{name}: expected a non-empty list of tensors, got {tensors!r}.")
+    return _tensors_of(tuple(tensors), name)
+
+
 def _tensors_of(tensors: tuple, name: str = "") -> tuple:
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
@@ -772,6 +794,7 @@ def hstack(tensors, *, out=None) -> Tensor:
     """Joined along dim 1 (along dim 0 for 1-d tensors), as numpy.hstack."""
     from .creation import cat
 
+    tensors = _tensor_list("hstack", tensors)
     tensors = atleast_1d(*tensors) if len(tensors) > 1 else (atleast_1d(*tensors),)
     return _into(cat(tensors, dim=0 if tensors[0].ndim == 1 else 1), out)
 
@@ -780,6 +803,7 @@ def vstack(tensors, *, out=None) -> Tensor:
     """Stacked as rows: 1-d tensors become rows of a matrix, as numpy.vstack."""
     from .creation import cat
 
+    tensors = _tensor_list("vstack", tensors)
     tensors = atleast_2d(*tensors) if len(tensors) > 1 else (atleast_2d(*tensors),)
     return _into(cat(tensors, dim=0), out)
 
@@ -788,7 +812,7 @@ def column_stack(tensors, *, out=None) -> Tensor:
     """1-d tensors as the columns of a matrix (2-d tensors joined along dim 1)."""
     from .creation import cat
 
-    columns = [t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors]
+    columns = [t.reshape(-1, 1) if t.ndim < 2 else t for t in _tensor_list("column_stack", tensors)]
     return _into(cat(columns, dim=1), out)
 
 
