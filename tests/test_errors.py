@@ -347,8 +347,54 @@ BAD_ARGUMENTS = [
 ]
 
 
+F = sh.nn.functional
+X3 = sh.randn(2, 4, 3)
+BAD_FUNCTIONAL_ARGUMENTS = [
+    (lambda: F.dropout(X, None), sh.ArgumentError, "dropout: p must be a number, got None"),
+    (lambda: F.dropout(X, 2), sh.ArgumentError, "dropout: dropout probability has to be"),
+    (lambda: F.dropout(sh.tensor([1, 2])), sh.DTypeError, "dropout: needs a floating-point"),
+    (lambda: F.dropout2d(sh.randn(5)), sh.ShapeError, "dropout2d: drops whole channels"),
+    (lambda: F.alpha_dropout(X, "a"), sh.ArgumentError, "alpha_dropout: p must be a number"),
+    (lambda: F.dropout(X, generator=1), sh.DTypeError, "dropout: generator must be a sh.Gen"),
+    (lambda: F.celu(X, None), sh.ArgumentError, "celu: alpha must be a number, got None"),
+    (lambda: F.elu_(X.clone(), X3), sh.ArgumentError, "elu: alpha must be a number"),
+    (lambda: F.leaky_relu_(X.clone(), X3), sh.ArgumentError, "leaky_relu: negative_slope"),
+    (lambda: F.softplus(X, 1, "a"), sh.ArgumentError, "softplus: threshold must be a number"),
+    (lambda: F.hardtanh(X, None), sh.ArgumentError, "hardtanh: min_val must be a number"),
+    (lambda: F.hardshrink(X, "a"), sh.ArgumentError, "hardshrink: lambd must be a number"),
+    (lambda: F.softshrink(sh.tensor(True)), sh.DTypeError, "softshrink: needs a floating"),
+    (lambda: F.threshold(X, 1, "a"), sh.ArgumentError, "threshold: value must be a number"),
+    (lambda: F.glu(X, 1.5), sh.IndexOutOfRangeError, "glu: dim=1.5 is out of range"),
+    (lambda: F.glu(sh.tensor([[1, 2]])), sh.DTypeError, "glu: needs a floating-point tensor"),
+    (lambda: F.linear(X, sh.randn(2, 2, 2)), sh.ShapeError, "linear: weight must be 2-d"),
+    (lambda: F.linear(X, sh.randn(5)), sh.ShapeError, "(3, 4) @ (5,)"),
+    (lambda: F.linear(X, sh.randn(2, 4), 1.0), sh.DTypeError, "linear: bias must be a Tensor"),
+    (lambda: F.layer_norm(X, None), sh.ArgumentError, "normalized_shape=(4,) for this input"),
+    (lambda: F.layer_norm(X, 4, sh.ones(5)), sh.ShapeError, "layer_norm: weight must have"),
+    (lambda: F.layer_norm(X, 4, eps="a"), sh.ArgumentError, "layer_norm: eps must be a number"),
+    (lambda: F.rms_norm(X, 1.5), sh.ArgumentError, "rms_norm: normalized_shape must be"),
+    (lambda: F.group_norm(X3, None), sh.ArgumentError, "group_norm: num_groups must be a whole"),
+    (lambda: F.group_norm(X3, 2, 1.5), sh.DTypeError, "group_norm: weight must be a Tensor"),
+    (lambda: F.group_norm(X3, 2, sh.ones(5)), sh.ShapeError, "weight must hold one value per"),
+    (lambda: F.batch_norm(X3, 1, 2), sh.DTypeError, "batch_norm: running_mean must be a Tensor"),
+    (lambda: F.local_response_norm(X3, None), sh.ArgumentError, "local_response_norm: size"),
+    (lambda: F.local_response_norm(X3, 2, "a"), sh.ArgumentError, "alpha must be a number"),
+    (lambda: F.normalize(X, 2, 1, "a"), sh.ArgumentError, "normalize: eps must be a number"),
+    (lambda: F.normalize(X, 2, None), sh.IndexOutOfRangeError, "normalize: dim=None is out"),
+    (lambda: F.pad(X, 1), sh.ArgumentError, "pad: pad must be a tuple of whole numbers"),
+    (lambda: F.pad(X, (1, 1), "constant", "a"), sh.ArgumentError, "pad: value must be a number"),
+    (lambda: F.pixel_shuffle(X3, None), sh.ArgumentError, "pixel_shuffle: upscale_factor must"),
+    (lambda: F.pixel_unshuffle(X3, 0), sh.ArgumentError, "downscale_factor must be >= 1"),
+    (lambda: F.interpolate(X3, 1.5), sh.ShapeError, "interpolate: size must be a positive int"),
+    (lambda: F.interpolate(X3, None, "a"), sh.ArgumentError, "scale_factor must be a number"),
+    (lambda: F.pdist(X, "a"), sh.ArgumentError, "pdist: p must be a number, got 'a'"),
+]
+
+
 @pytest.mark.parametrize(
-    "call, kind, words", BAD_ARGUMENTS, ids=lambda v: getattr(v, "__name__", "")
+    "call, kind, words",
+    BAD_ARGUMENTS + BAD_FUNCTIONAL_ARGUMENTS,
+    ids=lambda v: getattr(v, "__name__", ""),
 )
 def test_a_bad_argument_gets_an_error_that_names_the_function(call, kind, words):
     error = raised(call)
@@ -468,35 +514,7 @@ def _leaks(namespace) -> dict:
 
 
 # the same for torch.nn.functional's names (helpers it imports are not called)
-STILL_LEAKING_F = {
-    "alpha_dropout",
-    "batch_norm",
-    "celu",
-    "celu_",
-    "dropout",
-    "dropout1d",
-    "dropout2d",
-    "dropout3d",
-    "elu_",
-    "feature_alpha_dropout",
-    "glu",
-    "group_norm",
-    "hardshrink",
-    "hardtanh",
-    "hardtanh_",
-    "layer_norm",
-    "linear",
-    "local_response_norm",
-    "normalize",
-    "pad",
-    "pixel_shuffle",
-    "pixel_unshuffle",
-    "rms_norm",
-    "softplus",
-    "softshrink",
-    "upsample",
-    "upsample_nearest",
-}
+STILL_LEAKING_F: set[str] = set()
 NOT_CALLED |= {"takes_tensor", "filled", "set_debug", "is_debug"}
 
 
@@ -513,6 +531,44 @@ def test_no_public_function_lets_a_bare_python_or_numpy_error_through(
     assert not new, f"bad arguments reach the user as bare errors: {new}"
     fixed = known - set(leaks) - NOT_CALLED
     assert not fixed, f"these no longer leak: take them off {still_leaking}: {sorted(fixed)}"
+
+
+def test_an_in_place_activation_keeps_the_tensors_shape():
+    # leaky_relu_(x, slope) with a tensor slope used to broadcast x to the slope's shape
+    x = sh.randn(3, 4)
+    raised(lambda: F.leaky_relu_(x, sh.randn(2, 3, 4)))
+    assert x.shape == (3, 4)
+
+
+def test_functional_values_torch_accepts_give_torchs_results():
+    torch = pytest.importorskip("torch")
+    TF = torch.nn.functional
+    x = np.random.default_rng(1).normal(size=(2, 4, 3)).astype(np.float32)
+    s, t = sh.tensor(x), torch.tensor(x)
+    w = np.random.default_rng(2).normal(size=(3,)).astype(np.float32)
+    same = [
+        (F.linear(s, sh.tensor(w)), TF.linear(t, torch.tensor(w))),
+        (
+            F.linear(s, sh.tensor(w), sh.tensor(0.5)),
+            TF.linear(t, torch.tensor(w), torch.tensor(0.5)),
+        ),
+        (F.glu(s, sh.tensor(1)), TF.glu(t, torch.tensor(1))),
+        (F.elu(s, sh.tensor(2.0)), TF.elu(t, torch.tensor(2.0))),
+        (F.leaky_relu(s, sh.tensor(0.2)), TF.leaky_relu(t, torch.tensor(0.2))),
+        (F.softplus(s, sh.tensor(2.0)), TF.softplus(t, torch.tensor(2.0))),
+        (F.layer_norm(s, sh.Size([3])), TF.layer_norm(t, torch.Size([3]))),
+        (F.group_norm(s, sh.tensor(2)), TF.group_norm(t, torch.tensor(2))),
+        (F.pad(s, (1, 1), "constant", None), TF.pad(t, (1, 1), "constant", None)),
+        (F.normalize(s, 1, sh.tensor(1)), TF.normalize(t, 1, 1)),
+        (
+            F.dropout(sh.tensor([1, 2]), training=False),
+            TF.dropout(torch.tensor([1, 2]), training=False),
+        ),
+        (F.alpha_dropout(sh.tensor([1, 2])), TF.alpha_dropout(torch.tensor([1, 2]))),
+    ]
+    for ours, theirs in same:
+        assert ours.shape == tuple(theirs.shape) and str(ours.dtype)[11:] == str(theirs.dtype)[6:]
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_functional_forms_name_an_argument_that_is_not_a_tensor():

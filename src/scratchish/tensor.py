@@ -2632,10 +2632,20 @@ def _need_tensor(op: str, name: str, value) -> None:
         raise DTypeError(not_a_tensor(op, name, value))
 
 
+def _need_tensors_or_none(op: str, **named) -> None:
+    """Each argument must be a Tensor or None (optional weights, biases, running stats)."""
+    for name, value in named.items():
+        if value is not None and not isinstance(value, Tensor):
+            raise DTypeError(not_a_tensor(op, name, value) + " Or pass None.")
+
+
 def _whole_number(op: str, name: str, value) -> int:
-    """`value` as an int, or an ArgumentError naming the op and the argument."""
+    """`value` as an int, or an ArgumentError naming the op and the argument. A one-element
+    int tensor counts, as in torch."""
     if isinstance(value, (builtins.int, np.integer)) and not isinstance(value, builtins.bool):
         return builtins.int(value)
+    if isinstance(value, Tensor) and value.array.size == 1 and value.array.dtype.kind in "iu":
+        return builtins.int(value.array.item())
     raise ArgumentError(f"{op}: {name} must be a whole number, got {value!r}.")
 
 
@@ -2671,6 +2681,8 @@ def _flag(op: str, name: str, value) -> bool:
 def _number(op: str, name: str, value):
     """A Python number from a number, a NumPy scalar or a one-element tensor (torch takes
     sh.arange(t) for a 0-d t), or an ArgumentError naming the argument."""
+    if type(value) is builtins.float or type(value) is builtins.int:  # the common case, fast
+        return value
     if isinstance(value, Tensor):
         value = value.array
     if isinstance(value, (np.ndarray, np.generic)) and value.size == 1:
@@ -2719,9 +2731,9 @@ def _broadcast_shape(op: str, *shapes) -> tuple:
 def _check_dim(op: str, dim: int, ndim: int) -> int:
     """`dim` as a non-negative axis, or an IndexOutOfRangeError naming the valid range."""
     n = builtins.max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
-    if isinstance(dim, Tensor) and dim.array.size == 1 and dim.array.dtype.kind in "iu":
-        dim = dim.array.item()  # a one-element int tensor counts, as in torch
     if not isinstance(dim, (builtins.int, np.integer)) or not -n <= dim < n:
+        if isinstance(dim, Tensor) and dim.array.size == 1 and dim.array.dtype.kind in "iu":
+            return _check_dim(op, dim.array.item(), ndim)  # a one-element int tensor, as torch
         raise IndexOutOfRangeError(
             f"{op}: dim {dim!r} is out of range for a tensor with {ndim} dims; use a dim from "
             f"{-n} to {n - 1} (negative dims count from the end)."

@@ -13,7 +13,7 @@ import numpy as np
 from .. import dtypes
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import conv as ops
-from ..tensor import Tensor, takes_tensor
+from ..tensor import Tensor, _need_tensors_or_none, takes_tensor
 from . import init
 from .module import Module, Parameter
 
@@ -89,6 +89,7 @@ def _check(x, running_mean, running_var, weight, bias, training, who: str) -> No
         "weight": weight,
         "bias": bias,
     }
+    _need_tensors_or_none(who, **named)
     for name, t in named.items():
         if t is not None and t.numel() != channels:
             raise ShapeError(
