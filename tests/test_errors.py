@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import scratchish as sh
+from helpers import bad_values, leaked_error
 from scratchish import errors
 
 
@@ -462,36 +463,6 @@ NOT_CALLED |= {"set_num_threads", "set_default_device", "seed", "set_rng_state",
 NOT_CALLED |= {"use_deterministic_algorithms", "set_float32_matmul_precision"}
 
 
-def _bad_values() -> list:
-    """A dozen values a learner might pass by mistake."""
-    bads = [None, "abc", 1.5, -7, 99, (1, 2, 3, 4, 5), [1, "a"], sh.randn(5), sh.randn(2, 3, 4)]
-    return bads + [sh.tensor([[1, 2], [3, 4]]), sh.tensor(True), object()]
-
-
-def _leak(call, *args) -> str | None:
-    """The bare Python or NumPy error call(*args) lets through, or None. scratchish's own
-    errors, messages in its "op: ..." style and Python's signature check are fine."""
-    import re
-    import warnings
-
-    from scratchish.errors import ScratchishError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            call(*args)
-    except ScratchishError:
-        return None
-    except Exception as error:  # noqa: BLE001 - what the tests look for
-        message = str(error)
-        if re.match(r"^[a-z_0-9.]+: ", message) or "positional argument" in message:
-            return None
-        if "unexpected keyword" in message:
-            return None
-        return f"{type(error).__name__}: {message[:80]}"
-    return None
-
-
 def _leaks(namespace) -> dict:
     """{function name: one leaked error} for every public function of `namespace` (sh or
     sh.nn.functional), called with a tensor and/or each of a dozen bad values in the first
@@ -499,7 +470,7 @@ def _leaks(namespace) -> dict:
     import inspect
 
     x, ints = sh.randn(3, 4), sh.tensor([[1, 2], [3, 4]])
-    bads = _bad_values()
+    bads = bad_values()
     calls = [(x, b) for b in bads] + [(b,) for b in bads] + [(x, 1, b) for b in bads]
     leaks = {}
     for name in dir(namespace):
@@ -507,7 +478,7 @@ def _leaks(namespace) -> dict:
         if name.startswith("_") or name in NOT_CALLED or not inspect.isfunction(fn):
             continue
         for args in calls + [(x,), (ints,)]:
-            leak = _leak(fn, *args)
+            leak = leaked_error(fn, *args)
             if leak is not None:
                 leaks.setdefault(name, leak)
     return leaks
@@ -621,7 +592,7 @@ METHODS_NOT_CALLED |= {"cauchy_", "log_normal_"}
 
 def test_no_tensor_method_lets_a_bare_python_or_numpy_error_through(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # nothing here should write a file, but if one did: not here
-    bads = _bad_values()
+    bads = bad_values()
     names = [n for n in dir(sh.Tensor) if not n.startswith("_") and n not in METHODS_NOT_CALLED]
     leaks = {}
     for name in names:
@@ -629,7 +600,7 @@ def test_no_tensor_method_lets_a_bare_python_or_numpy_error_through(tmp_path, mo
             method = getattr(sh.randn(3, 4), name)
             if not callable(method):
                 break
-            leak = _leak(method, *args)
+            leak = leaked_error(method, *args)
             if leak is not None:
                 leaks.setdefault(name, leak)
     assert len(names) > 300

@@ -18,7 +18,7 @@ from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from ..ops import conv as ops
 from ..tensor import Tensor, takes_tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, size_argument
 
 # ------------------------------------------------------------------------------ arguments
 
@@ -35,6 +35,26 @@ def _pair(value, name: str, who: str) -> tuple:
         return tuple(value)
     raise ArgumentError(
         f"{who}: {name} must be an int or a pair of ints (height, width); got {value!r}."
+    )
+
+
+def _channels(layer: str, in_channels, out_channels) -> tuple:
+    """A convolution's in_channels and out_channels, each a whole number >= 1."""
+    return (
+        size_argument(
+            layer,
+            "in_channels",
+            in_channels,
+            "the number of channels of the input, e.g. 3 for RGB images",
+            minimum=1,
+        ),
+        size_argument(
+            layer,
+            "out_channels",
+            out_channels,
+            "the number of filters (channels of the output), e.g. 16",
+            minimum=1,
+        ),
     )
 
 
@@ -714,9 +734,9 @@ class Conv2d(_ConvNd):
                 f"{who}: groups={groups} (grouped or depthwise convolution) is not supported "
                 f"yet; only groups=1 is."
             )
-        if in_channels < 1 or out_channels < 1:
-            raise ArgumentError(f"{who}: in_channels and out_channels must be positive.")
-        self.in_channels, self.out_channels = in_channels, out_channels
+        self.in_channels, self.out_channels = _channels(
+            type(self).__name__, in_channels, out_channels
+        )
         self.kernel_size = _positive(_pair(kernel_size, "kernel_size", who), "kernel_size", who)
         self.stride = _positive(_pair(stride, "stride", who), "stride", who)
         self.dilation = _positive(_pair(dilation, "dilation", who), "dilation", who)
@@ -902,9 +922,9 @@ class Conv1d(_ConvNd):
                 f"{who}: padding_mode={padding_mode!r}, groups={groups} is not supported yet; "
                 f"only padding_mode='zeros' and groups=1 are."
             )
-        if in_channels < 1 or out_channels < 1:
-            raise ArgumentError(f"{who}: in_channels and out_channels must be positive.")
-        self.in_channels, self.out_channels = in_channels, out_channels
+        self.in_channels, self.out_channels = _channels(
+            type(self).__name__, in_channels, out_channels
+        )
         self.kernel_size = (_single(kernel_size, "kernel_size", who),)
         self.stride = (_single(stride, "stride", who),)
         self.dilation = (_single(dilation, "dilation", who),)

@@ -1110,6 +1110,7 @@ def rms_norm(
         [[0.8485281467437744, 1.1313709020614624]]
     """
     _not_tensor("rms_norm", input)
+    _need_float("rms_norm", input)
     shape = _normalized_shape("rms_norm", input, normalized_shape)
     _need_tensors_or_none("rms_norm", weight=weight)
     if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape) :]) != shape:

@@ -6,7 +6,7 @@ and space. Read next: upsampling.py.
 from __future__ import annotations
 
 from ..errors import ArgumentError
-from ..tensor import Tensor
+from ..tensor import Tensor, _int_list
 from . import functional as F
 from .module import Module
 
@@ -19,9 +19,10 @@ class _ConstantPadNd(Module):
 
     def __init__(self, padding, value: float) -> None:
         super().__init__()
-        if isinstance(padding, int):
-            padding = (padding,) * (2 * self.n_dims)
-        padding = tuple(padding)
+        sides = _int_list(f"nn.{type(self).__name__}", "padding", padding)
+        if not isinstance(padding, (list, tuple)):  # an int: every side
+            sides = sides * (2 * self.n_dims)
+        padding = tuple(sides)
         if len(padding) != 2 * self.n_dims:
             raise ArgumentError(
                 f"{type(self).__name__}: padding must be an int or {2 * self.n_dims} ints "

@@ -196,9 +196,15 @@ class Upsample(Module):
         self.name = type(self).__name__
         self.size = size
         if isinstance(scale_factor, tuple):
-            self.scale_factor = tuple(float(factor) for factor in scale_factor)
+            self.scale_factor = tuple(
+                float(_number(f"nn.{self.name}", "scale_factor", f)) for f in scale_factor
+            )
         else:
-            self.scale_factor = float(scale_factor) if scale_factor else None
+            self.scale_factor = (
+                float(_number(f"nn.{self.name}", "scale_factor", scale_factor))
+                if scale_factor
+                else None
+            )
         self.mode, self.align_corners = mode, align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
