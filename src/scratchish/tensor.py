@@ -16,6 +16,7 @@ import builtins
 import functools
 import inspect
 import math
+import warnings
 import weakref
 from collections import namedtuple
 from collections.abc import Callable
@@ -538,11 +539,13 @@ class Tensor:
     def __floordiv__(self, other):
         return self.floor_divide(other)
 
+    @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def __rfloordiv__(self, other):
         a, b = _operands(self, other)  # torch's dtype rules, then other // self
         _check_integer_divisor("floor_divide", b, a)
         return Tensor._make(np.asarray(np.floor_divide(_value(b), _value(a))))
 
+    @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def __mod__(self, other):
         return Tensor._make(np.mod(self.array, _value(other)))
 
@@ -858,10 +861,12 @@ class Tensor:
     def frac(self):
         return self - self.trunc()
 
+    @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def fmod(self, other):
         """The remainder of self / other with the sign of self (C's fmod)."""
         return self - (self / other).trunc() * other
 
+    @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def remainder(self, other):
         """The remainder of self / other with the sign of other (Python's %)."""
         return self - (self / other).floor() * other
@@ -1472,8 +1477,17 @@ class Tensor:
             dof = total - correction
         else:  # with importance weights: total - correction * sum(w * aweights) / total
             dof = total - correction * (w * aw).sum() / total
-        # too few observations for the correction: 0, so the result is inf or nan, as torch
+        # too few observations for the correction: 0, so the result is inf or nan, and a
+        # warning, as torch
         dof = dof.clamp_min(0) if isinstance(dof, Tensor) else builtins.max(dof, 0)
+        if builtins.float(_value(dof)) == 0:
+            warnings.warn(
+                "cov(): degrees of freedom is <= 0: the correction is not smaller than the "
+                "number of observations, so the result is inf or nan. Give more observations "
+                "(columns), or correction=0.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return (xw @ (x - mean).T / dof).squeeze()
 
     def corrcoef(self):
@@ -1645,6 +1659,7 @@ class Tensor:
         _broadcast_shape("heaviside", self.shape, values.shape)
         return Tensor._make(np.heaviside(self.array, values.array).astype(self.array.dtype))
 
+    @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def floor_divide(self, other):
         """self / other rounded down (no gradient), as torch.floor_divide and //."""
         a, b = _operands(self, other, "floor_divide")
