@@ -350,6 +350,7 @@ BAD_ARGUMENTS = [
 
 F = sh.nn.functional
 X3 = sh.randn(2, 4, 3)
+IMAGES = sh.randn(2, 3, 4, 4)
 BAD_FUNCTIONAL_ARGUMENTS = [
     (lambda: F.dropout(X, None), sh.ArgumentError, "dropout: p must be a number, got None"),
     (lambda: F.dropout(X, 2), sh.ArgumentError, "dropout: dropout probability has to be"),
@@ -389,6 +390,15 @@ BAD_FUNCTIONAL_ARGUMENTS = [
     (lambda: F.interpolate(X3, 1.5), sh.ShapeError, "interpolate: size must be a positive int"),
     (lambda: F.interpolate(X3, None, "a"), sh.ArgumentError, "scale_factor must be a number"),
     (lambda: F.pdist(X, "a"), sh.ArgumentError, "pdist: p must be a number, got 'a'"),
+    # found by the fuzz once it also passed images (N, C, H, W) and sequences (N, C, L)
+    (lambda: F.conv2d(IMAGES, sh.ones(2, 3, 2, 2), "a"), sh.DTypeError, "bias must be a Tensor"),
+    (lambda: F.adaptive_avg_pool2d(IMAGES, [1, "a"]), sh.ArgumentError, "must be whole"),
+    (lambda: F.cross_entropy(X, sh.tensor([0, 1, 2]), "a"), sh.DTypeError, "weight must be"),
+    (lambda: F.gaussian_nll_loss(X, X, "a"), sh.ArgumentError, "var must be a number"),
+    (lambda: F.instance_norm(X3, 3), sh.DTypeError, "instance_norm: running_mean must be"),
+    (lambda: sh.cdist(X, X, None), sh.ArgumentError, "cdist: p must be a number, got None"),
+    (lambda: sh.dist(X, X, None), sh.ArgumentError, "linalg.vector_norm: ord must be a number"),
+    (lambda: sh.tensordot(X, X, None), sh.ArgumentError, "tensordot: dims must be a whole"),
 ]
 
 
@@ -466,12 +476,16 @@ NOT_CALLED |= {"use_deterministic_algorithms", "set_float32_matmul_precision"}
 def _leaks(namespace) -> dict:
     """{function name: one leaked error} for every public function of `namespace` (sh or
     sh.nn.functional), called with a tensor and/or each of a dozen bad values in the first
-    three positions."""
+    three positions; the tensor is a matrix, a batch of images or of sequences (so that conv,
+    pooling and norms get past their shape checks to the argument)."""
     import inspect
 
     x, ints = sh.randn(3, 4), sh.tensor([[1, 2], [3, 4]])
     bads = bad_values()
     calls = [(x, b) for b in bads] + [(b,) for b in bads] + [(x, 1, b) for b in bads]
+    for batch in (sh.randn(2, 3, 4, 4), sh.randn(2, 3, 5)):
+        calls += [(batch, b) for b in bads] + [(batch, 1, b) for b in bads]
+        calls += [(batch, batch, b) for b in bads]
     leaks = {}
     for name in dir(namespace):
         fn = getattr(namespace, name)

@@ -21,6 +21,8 @@ from .tensor import (
     _broadcast_shape,
     _check_dim,
     _dims,
+    _int_list,
+    _number,
     _value,
     not_a_tensor,
     takes_tensor,
@@ -1333,8 +1335,13 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
                 f"fewer dims of the two tensors, shapes {tuple(a.shape)} and {tuple(b.shape)})."
             )
         dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    elif isinstance(dims, (list, tuple)) and len(dims) == 2:
+        dims_a, dims_b = (_int_list("tensordot", "dims", d) for d in dims)
     else:
-        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+        raise ArgumentError(
+            f"tensordot: dims must be a whole number n (a's last n dims with b's first n) or "
+            f"a pair of dim lists such as ([1, 0], [0, 1]), got {dims!r}."
+        )
     dims_a, dims_b = [d % a.ndim for d in dims_a], [d % b.ndim for d in dims_b]
     sizes_a, sizes_b = [a.shape[d] for d in dims_a], [b.shape[d] for d in dims_b]
     if sizes_a != sizes_b:
@@ -1378,7 +1385,7 @@ def cdist(x1: Tensor, x2: Tensor, p=2.0, compute_mode="use_mm_for_euclid_dist_if
     modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist")
     if compute_mode not in (*modes, "donot_use_mm_for_euclid_dist"):
         raise ArgumentError(f"cdist: unknown compute_mode {compute_mode!r}; use one of {modes}.")
-    if p < 0:
+    if _number("cdist", "p", p) < 0:
         raise ArgumentError(f"cdist: p must be >= 0, got {p}.")
     large = x1.shape[-2] > 25 or x2.shape[-2] > 25
     if p == 2 and (compute_mode == modes[1] or (compute_mode == modes[0] and large)):

@@ -16,7 +16,7 @@ from .. import dtypes
 from ..creation import cat
 from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from ..ops import conv as ops
-from ..tensor import Tensor, takes_tensor
+from ..tensor import Tensor, _need_tensors_or_none, takes_tensor
 from . import init
 from .module import Module, Parameter, size_argument
 
@@ -59,6 +59,8 @@ def _channels(layer: str, in_channels, out_channels) -> tuple:
 
 
 def _positive(values: tuple, name: str, who: str, minimum: int = 1) -> tuple:
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise ArgumentError(f"{who}: {name} must be whole numbers; got {values}.")
     if any(v < minimum for v in values):
         least = "positive" if minimum == 1 else "non-negative"
         raise ArgumentError(f"{who}: {name} must be {least}; got {values}.")
@@ -180,6 +182,7 @@ def conv2d(
 def _conv2d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Tensor:
     """conv2d, with `who` naming the caller (a layer's repr) in error messages."""
     _check_input(x, who)
+    _need_tensors_or_none(who, bias=bias)
     if groups != 1:
         raise UnsupportedError(
             f"{who}: groups={groups} (grouped or depthwise convolution) is not supported yet; "
@@ -481,6 +484,7 @@ def conv1d(
 
 def _conv1d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Tensor:
     _check_input(weight, who)
+    _need_tensors_or_none(who, bias=bias)
     if weight.ndim != 3:
         raise ShapeError(
             f"{who}: weight must be 3-D (out_channels, in_channels, k); got shape "

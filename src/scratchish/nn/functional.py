@@ -1184,6 +1184,8 @@ def instance_norm(
     Shape: (N, C, L) or (N, C, H, W) -> same.
     """
     _check_batched("instance_norm", input, 3, "(N, C, L) or (N, C, H, W)")
+    optional = {"running_mean": running_mean, "running_var": running_var, "weight": weight}
+    _need_tensors_or_none("instance_norm", bias=bias, **optional)
     n, channels = input.shape[0], input.shape[1]
     if use_input_stats and math.prod(input.shape[2:]) == 1:
         raise ShapeError(
@@ -1336,6 +1338,7 @@ def cross_entropy(
         )
     target = target if isinstance(target, Tensor) else Tensor._make(np.asarray(target))
     _check_class_input("cross_entropy", input, target)
+    _need_tensors_or_none("cross_entropy", weight=weight)
     w = None if weight is None else weight.array
     out = CrossEntropy.apply(
         input,
@@ -1985,6 +1988,7 @@ def gaussian_nll_loss(
     """
     _check_reduction("gaussian_nll_loss", reduction)
     if not isinstance(var, Tensor):
+        var = _number("gaussian_nll_loss", "var", var)
         var = Tensor._make(np.full(input.shape, var, dtype=input.array.dtype))
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):
