@@ -2688,7 +2688,9 @@ def _reduce_dims(op: str, dim, ndim: int):
 def _flag(op: str, name: str, value) -> bool:
     """`value` as a bool (keepdim, equal_nan...), or an ArgumentError: torch takes only
     True or False there, and NumPy would read None or a string as a truth value."""
-    if isinstance(value, (builtins.bool, np.bool_)):
+    if value is True or value is False:  # the common case, fast
+        return value
+    if isinstance(value, np.bool_):
         return builtins.bool(value)
     raise ArgumentError(f"{op}: {name} must be True or False, got {_short_repr(value)}.")
 

@@ -723,9 +723,9 @@ def layer_norm(
     """out = (x - mean) / sqrt(var + eps) * weight + bias, statistics over the last
     len(normalized_shape) dims (biased variance). Fused: ops/nn_ops.py LayerNorm."""
     shape = _normalized_shape("layer_norm", input, normalized_shape)
-    _need_tensors_or_none("layer_norm", weight=weight, bias=bias)
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != shape:
+        if t is not None and (not isinstance(t, Tensor) or t.array.shape != shape):
+            _need_tensors_or_none("layer_norm", **{name: t})
             raise ShapeError(
                 f"layer_norm: {name} must have the shape of normalized_shape {shape}, got "
                 f"{tuple(t.shape)}."
@@ -1128,7 +1128,10 @@ def rms_norm(
 
 
 def _normalized_shape(name: str, input: Tensor, normalized_shape) -> tuple:  # noqa: A002
-    """normalized_shape as a tuple of sizes; an int n means (n,)."""
+    """normalized_shape as a tuple of sizes; an int n means (n,). A tuple (nn.LayerNorm's)
+    passes as it is: the comparison with the input's shape that follows checks it."""
+    if type(normalized_shape) is tuple:  # the common case, fast
+        return normalized_shape
     try:
         return tuple(_int_list(name, "normalized_shape", normalized_shape))
     except ArgumentError:
