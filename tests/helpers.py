@@ -245,3 +245,37 @@ def sgd_losses_side_by_side(ours, theirs, loss, t_loss, steps=5, lr=0.1, momentu
             optimizer.step()
             losses.append(value.item())
     return runs[0][2], runs[1][2]
+
+
+# ----------------------------------------------------------------------------------------------
+# bad arguments: the fuzz tests of tests/test_errors.py and tests/nn/test_layer_errors.py call
+# every public function with these and ask leaked_error whether a bare error came out
+# ----------------------------------------------------------------------------------------------
+def bad_values() -> list:
+    """A dozen values a learner might pass by mistake."""
+    bads = [None, "abc", 1.5, -7, 99, (1, 2, 3, 4, 5), [1, "a"], sh.randn(5), sh.randn(2, 3, 4)]
+    return bads + [sh.tensor([[1, 2], [3, 4]]), sh.tensor(True), object()]
+
+
+def leaked_error(call, *args) -> str | None:
+    """The bare Python or NumPy error call(*args) lets through, or None. scratchish's own
+    errors, messages in its "op: ..." style and Python's signature check are fine."""
+    import re
+    import warnings
+
+    from scratchish.errors import ScratchishError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            call(*args)
+    except ScratchishError:
+        return None
+    except Exception as error:  # noqa: BLE001 - what the tests look for
+        message = str(error)
+        if re.match(r"^[a-z_0-9.]+: ", message) or "positional argument" in message:
+            return None
+        if "unexpected keyword" in message:
+            return None
+        return f"{type(error).__name__}: {message[:80]}"
+    return None

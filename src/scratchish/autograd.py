@@ -115,6 +115,49 @@ class enable_grad(no_grad):  # noqa: N801 - PyTorch's name
 inference_mode = no_grad
 
 
+# Outside its domain an op gives nan or inf without a word, as PyTorch does: asin(2) is nan,
+# log(0) is -inf, 1/0 is inf, 0/0 is nan. NumPy computes the same values but also prints a
+# RuntimeWarning (an exception under `warnings.simplefilter("error")`). So the forward and
+# backward of each op that can leave its domain (log, sqrt, asin, division, pow, exp, ...)
+# run with NumPy's floating-point warnings off: they are decorated @quiet. The hot ops that
+# stay in their domain for finite inputs (add, mul, relu, matmul, sum) do without, as
+# switching costs about 0.3 us a call: infinities that meet there (inf - inf, 0 * inf) still
+# warn.
+try:  # NumPy 2 keeps the error mode in a context variable: setting it is the cheapest way
+    from numpy._core._ufunc_config import _extobj_contextvar as _fp_mode
+
+    with np.errstate(all="ignore"):
+        _FP_SILENT = _fp_mode.get()
+except ImportError:  # NumPy 1: np.errstate (about a microsecond)
+    _fp_mode = None
+
+
+def quiet(method):
+    """Decorator for the forward or backward of an op (or a method composed of ops) that can
+    leave its domain: out-of-domain values become nan or inf silently, as in PyTorch (NumPy
+    would warn)."""
+    if _fp_mode is None:
+
+        @functools.wraps(method)
+        def quiet_method(*args, **kwargs):
+            with np.errstate(all="ignore"):
+                return method(*args, **kwargs)
+
+        return quiet_method
+
+    silence, restore = _fp_mode.set, _fp_mode.reset  # looked up once: this runs per op
+
+    @functools.wraps(method)
+    def quiet_method(*args, **kwargs):
+        token = silence(_FP_SILENT)
+        try:
+            return method(*args, **kwargs)
+        finally:
+            restore(token)
+
+    return quiet_method
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum `grad` down to `shape`: the backward of NumPy broadcasting.
 

@@ -16,8 +16,23 @@ import numpy as np
 from . import dtypes
 from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from .ops.movement import Cat, IndexPad, Pad, Stack
-from .random import default_generator
-from .tensor import Tensor, _check_device, _dims, _to_array, _value, takes_tensor
+from .random import default_generator, generator_or_default
+from .tensor import (
+    Tensor,
+    _broadcast_shape,
+    _check_device,
+    _dims,
+    _fill_value,
+    _flag,
+    _need_tensor,
+    _number,
+    _short_repr,
+    _sizes,
+    _to_array,
+    _value,
+    _whole_number,
+    takes_tensor,
+)
 
 
 def _finish(array: np.ndarray, requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
@@ -103,14 +118,6 @@ def _filled(fill, shape: tuple, dtype, requires_grad, device, out=None) -> Tenso
     return _finish(fill(shape, dtype=_float(dtype)), requires_grad, out)
 
 
-def _sizes(size, name: str = "size") -> tuple:
-    """A shape given as f(2, 3) or f((2, 3)), checked: whole numbers >= 0."""
-    shape = _dims(size)
-    if not all(isinstance(n, (builtins.int, np.integer)) and n >= 0 for n in shape):
-        raise ArgumentError(f"{name}: size {shape!r}: every size must be a whole number >= 0.")
-    return shape
-
-
 def _shape_from(name: str, sizes: tuple, size) -> tuple:
     """The shape of f(2, 3), f((2, 3)) or f(size=(2, 3)): torch accepts all three."""
     if size is None:
@@ -177,6 +184,7 @@ def empty_like(x: Tensor, dtype=None, device=None, requires_grad=False) -> Tenso
 
 @takes_tensor
 def full_like(x: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    fill_value = _fill_value("full_like", fill_value)
     return _finish(
         np.full(x.array.shape, fill_value, dtypes.np_dtype(dtype or x.dtype)), requires_grad
     )
@@ -202,18 +210,6 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _finish(np.arange(start, end, step).astype(np_type), requires_grad)
 
 
-def _number(op: str, name: str, value):
-    """A Python number from a number, a NumPy scalar or a one-element tensor (torch takes
-    sh.arange(t) for a 0-d t), or an ArgumentError naming the argument."""
-    if isinstance(value, Tensor):
-        value = value.array
-    if isinstance(value, (np.ndarray, np.generic)) and value.size == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ArgumentError(f"{op}: {name} must be a number, got {value!r}.")
-    return value
-
-
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
     """`steps` evenly spaced numbers from start to end, both included."""
     _check_device(device)
@@ -237,6 +233,7 @@ def logspace(
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
     """The (2, N) row and column indices of the lower triangle of a row x col matrix."""
     _check_device(device)
+    row, col, offset = _triangle("tril_indices", row, col, offset)
     rows, cols = np.tril_indices(row, offset, col)
     return Tensor._make(np.stack([rows, cols]).astype(dtypes.np_dtype(dtype or dtypes.int64)))
 
@@ -244,8 +241,17 @@ def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None
 def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
     """The (2, N) row and column indices of the upper triangle of a row x col matrix."""
     _check_device(device)
+    row, col, offset = _triangle("triu_indices", row, col, offset)
     rows, cols = np.triu_indices(row, offset, col)
     return Tensor._make(np.stack([rows, cols]).astype(dtypes.np_dtype(dtype or dtypes.int64)))
+
+
+def _triangle(op: str, row, col, offset) -> tuple:
+    """tril_indices' and triu_indices' arguments, checked: sizes >= 0, a whole offset."""
+    row, col = _whole_number(op, "row", row), _whole_number(op, "col", col)
+    if row < 0 or col < 0:
+        raise ArgumentError(f"{op}: row={row} and col={col} are sizes and must be >= 0.")
+    return row, col, _whole_number(op, "offset", offset)
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -289,7 +295,7 @@ def rand(*sizes, size=None, generator=None, out=None, dtype=None, device=None, r
     """Uniform random numbers in [0, 1): `sh.rand(2, 3)` or `sh.rand(size=(2, 3))`."""
     _check_device(device)
     shape = _shape_from("rand", sizes, size)
-    gen = generator or default_generator
+    gen = generator_or_default(generator, "rand")
     return _finish(gen.uniform(shape, dtype=_float(dtype)), requires_grad, out)
 
 
@@ -299,7 +305,7 @@ def randn(
     """Standard normal random numbers (mean 0, standard deviation 1), sized as `rand`."""
     _check_device(device)
     shape = _shape_from("randn", sizes, size)
-    gen = generator or default_generator
+    gen = generator_or_default(generator, "randn")
     return _finish(gen.normal(shape, dtype=_float(dtype)), requires_grad, out)
 
 
@@ -328,7 +334,7 @@ def randint(
     low, high, size = _randint_args(args, low, high, size)
     np_type = np.dtype(np.int64) if dtype is None else dtypes.np_dtype(dtype)
     _check_randint_range(low, high, np_type)
-    gen = generator or default_generator
+    gen = generator_or_default(generator, "randint")
     return _finish(gen.randint(low, high, size).astype(np_type, copy=False), requires_grad, out)
 
 
@@ -402,18 +408,20 @@ def _check_randint_range(low: int, high: int, np_type: np.dtype) -> None:
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False):
     """The numbers 0..n-1 in random order."""
     _check_device(device)
-    gen = generator or default_generator
+    gen = generator_or_default(generator, "randperm")
     array = gen.randperm(n)
     return _finish(array if dtype is None else array.astype(dtypes.np_dtype(dtype)))
 
 
 @takes_tensor
 def rand_like(x: Tensor, dtype=None, generator=None) -> Tensor:
+    generator = generator_or_default(generator, "rand_like")
     return rand(*x.array.shape, dtype=dtype or x.dtype, generator=generator)
 
 
 @takes_tensor
 def randn_like(x: Tensor, dtype=None, generator=None) -> Tensor:
+    generator = generator_or_default(generator, "randn_like")
     return randn(*x.array.shape, dtype=dtype or x.dtype, generator=generator)
 
 
@@ -427,10 +435,15 @@ def randint_like(x: Tensor, low=0, high=None, *, dtype=None, generator=None) -> 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None) -> Tensor:
     """Normal random numbers; mean and std may be tensors (one draw per element)."""
-    gen = generator or default_generator
-    mean_v, std_v = _value(mean), _value(std)
+    gen = generator_or_default(generator, "normal")
+    mean_v, std_v = (
+        v.array if isinstance(v, Tensor) else _number("normal", name, v)
+        for name, v in (("mean", mean), ("std", std))
+    )
+    if (np.asarray(std_v) < 0).any():
+        raise ArgumentError(f"normal: std must be >= 0, got {_short_repr(std)}.")
     if size is None:
-        size = np.broadcast_shapes(np.shape(mean_v), np.shape(std_v))
+        size = _broadcast_shape("normal", np.shape(mean_v), np.shape(std_v))
     like = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
     np_type = like.array.dtype if like is not None and dtype is None else _float(dtype)
     return _finish(gen.normal(_dims((size,)), mean_v, std_v, dtype=np_type), False, out)
@@ -445,14 +458,14 @@ def multinomial(
     generator=None,
 ) -> Tensor:
     """Draw indices with probability proportional to the weights in each row of `input`."""
-    gen = generator or default_generator
+    gen = generator_or_default(generator, "multinomial")
     return Tensor._make(gen.multinomial(_value(input), num_samples, replacement))
 
 
 @takes_tensor
 def bernoulli(input: Tensor, *, generator=None) -> Tensor:  # noqa: A002
     """1 with probability p (each element of `input`), else 0."""
-    gen = generator or default_generator
+    gen = generator_or_default(generator, "bernoulli")
     p = _value(input)
     return Tensor._make(gen.bernoulli(p, np.shape(p), dtype=p.dtype))
 
@@ -602,20 +615,57 @@ def where(condition, input=None, other=None):  # noqa: A002
     from .tensor import where as _where
 
     if input is None and other is None:
-        return tuple(Tensor._make(i) for i in np.nonzero(_value(condition)))
+        return condition.nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise ArgumentError(
+            "where: give both values, where(condition, input, other) (input where condition "
+            "is True, else other), or neither: where(condition) gives the indices of the "
+            "True elements."
+        )
     return _where(condition, input, other)
 
 
 @takes_tensor
-def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
-    return bool(np.allclose(_value(a), _value(b), rtol, atol, equal_nan))
+def allclose(a: Tensor, b: Tensor, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+    return a.allclose(b, rtol, atol, equal_nan)
 
 
 @takes_tensor
 def histogram(x: Tensor, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
-    """(counts, bin_edges) of the values, as torch.histogram."""
+    """(counts, bin_edges) of the values, as torch.histogram: `bins` equal-width bins over
+    `range` (the data's min and max by default), or the bins between the increasing edges of
+    a 1-d tensor `bins`. Where torch accepts edges that do not increase (and counts into
+    overlapping bins), scratchish asks for increasing edges."""
+    if isinstance(bins, Tensor):
+        edges = bins.array
+        if edges.ndim != 1 or edges.size < 2 or (np.diff(edges) < 0).any():
+            raise ArgumentError(
+                f"histogram: bins as a tensor are the bin edges: a 1-d tensor of at least 2 "
+                f"increasing values, got {_short_repr(bins)}. For n equal bins pass an int."
+            )
+    elif _whole_number("histogram", "bins", bins) <= 0:
+        raise ArgumentError(f"histogram: bins must be > 0, got {bins}, e.g. bins=10.")
+    if range is not None:
+        if not isinstance(range, (tuple, list)) or len(range) != 2:
+            raise ArgumentError(
+                f"histogram: range must be a pair (min, max), got {_short_repr(range)}."
+            )
+        range = tuple(_number("histogram", "range", v) for v in range)  # noqa: A001
+        if range[0] > range[1]:
+            raise ArgumentError(f"histogram: range {range} has min > max; give (min, max).")
+    if weight is not None:
+        _need_tensor("histogram", "weight", weight)
+        if weight.numel() != x.numel():
+            raise ShapeError(
+                f"histogram: weight must have one weight per value ({x.numel()}), got "
+                f"shape {tuple(weight.shape)}."
+            )
     hist, edges = np.histogram(
-        _value(x), bins=_value(bins), range=range, weights=_value(weight), density=density
+        x.array.ravel(),
+        bins=_value(bins),
+        range=range,
+        weights=None if weight is None else weight.array.ravel(),
+        density=_flag("histogram", "density", density),
     )
     return Tensor._make(hist.astype(x.array.dtype)), Tensor._make(edges.astype(x.array.dtype))
 
@@ -652,7 +702,7 @@ def histc(input: Tensor, bins: int = 100, min=0, max=0, *, out=None) -> Tensor: 
     if bins <= 0:
         raise ArgumentError(f"histc: bins must be > 0, got {bins}.")
     x = x.ravel()
-    low, high = builtins.float(_value(min)), builtins.float(_value(max))
+    low, high = (builtins.float(_number("histc", k, v)) for k, v in (("min", min), ("max", max)))
     if low == high and x.size:
         low, high = builtins.float(x.min()), builtins.float(x.max())
     if low == high:  # one value (or no data): widen the range to [value - 1, value + 1]

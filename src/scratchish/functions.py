@@ -14,9 +14,19 @@ import string
 import numpy as np
 
 from . import dtypes
-from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError, broadcast_message
+from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from .ops.matmul import Einsum
-from .tensor import Tensor, _check_dim, _value, not_a_tensor, takes_tensor
+from .tensor import (
+    Tensor,
+    _broadcast_shape,
+    _check_dim,
+    _dims,
+    _int_list,
+    _number,
+    _value,
+    not_a_tensor,
+    takes_tensor,
+)
 
 _NUMBERS = (builtins.int, builtins.float)
 
@@ -579,6 +589,12 @@ def einsum(equation: str, *operands) -> Tensor:
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if not isinstance(equation, str):
+        raise ArgumentError(
+            f"einsum: the first argument is the equation, a string such as 'ij,jk->ik', got "
+            f"{type(equation).__name__}; then the tensors: einsum('ij,jk->ik', a, b)."
+        )
+    operands = _tensors_of(operands, "einsum")
     inputs, output = _einsum_letters(equation, operands)
     return Einsum.apply(*operands, inputs=inputs, output=output)
 
@@ -718,16 +734,12 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:  # noqa:
 
 @takes_tensor
 def broadcast_to(input: Tensor, size) -> Tensor:  # noqa: A002
-    return input.expand(*size)
+    return input.expand(*_dims((size,)))
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple:
     tensors = _tensors_of(tensors, "broadcast_tensors")
-    try:
-        shape = np.broadcast_shapes(*(t.shape for t in tensors))
-    except ValueError:
-        shapes = [t.shape for t in tensors]
-        raise ShapeError(broadcast_message("broadcast_tensors", *shapes)) from None
+    shape = _broadcast_shape("broadcast_tensors", *(t.shape for t in tensors))
     return tuple(t.expand(*shape) for t in tensors)
 
 
@@ -759,6 +771,18 @@ def atleast_2d(*tensors: Tensor):
     return out[0] if len(out) == 1 else out
 
 
+def _tensor_list(name: str, tensors) -> tuple:
+    """The `tensors` argument of hstack, vstack...: a non-empty list or tuple of tensors."""
+    if not isinstance(tensors, (list, tuple)):
+        raise DTypeError(
+            f"{name}: tensors must be a list or tuple of tensors, got "
+            f"{type(tensors).__name__}: {name}([a, b]), not {name}(a, b)."
+        )
+    if not tensors:
+        raise ArgumentError(f"{name}: expected a non-empty list of tensors, got {tensors!r}.")
+    return _tensors_of(tuple(tensors), name)
+
+
 def _tensors_of(tensors: tuple, name: str = "") -> tuple:
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
@@ -772,6 +796,7 @@ def hstack(tensors, *, out=None) -> Tensor:
     """Joined along dim 1 (along dim 0 for 1-d tensors), as numpy.hstack."""
     from .creation import cat
 
+    tensors = _tensor_list("hstack", tensors)
     tensors = atleast_1d(*tensors) if len(tensors) > 1 else (atleast_1d(*tensors),)
     return _into(cat(tensors, dim=0 if tensors[0].ndim == 1 else 1), out)
 
@@ -780,6 +805,7 @@ def vstack(tensors, *, out=None) -> Tensor:
     """Stacked as rows: 1-d tensors become rows of a matrix, as numpy.vstack."""
     from .creation import cat
 
+    tensors = _tensor_list("vstack", tensors)
     tensors = atleast_2d(*tensors) if len(tensors) > 1 else (atleast_2d(*tensors),)
     return _into(cat(tensors, dim=0), out)
 
@@ -788,7 +814,7 @@ def column_stack(tensors, *, out=None) -> Tensor:
     """1-d tensors as the columns of a matrix (2-d tensors joined along dim 1)."""
     from .creation import cat
 
-    columns = [t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors]
+    columns = [t.reshape(-1, 1) if t.ndim < 2 else t for t in _tensor_list("column_stack", tensors)]
     return _into(cat(columns, dim=1), out)
 
 
@@ -1309,8 +1335,13 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
                 f"fewer dims of the two tensors, shapes {tuple(a.shape)} and {tuple(b.shape)})."
             )
         dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    elif isinstance(dims, (list, tuple)) and len(dims) == 2:
+        dims_a, dims_b = (_int_list("tensordot", "dims", d) for d in dims)
     else:
-        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+        raise ArgumentError(
+            f"tensordot: dims must be a whole number n (a's last n dims with b's first n) or "
+            f"a pair of dim lists such as ([1, 0], [0, 1]), got {dims!r}."
+        )
     dims_a, dims_b = [d % a.ndim for d in dims_a], [d % b.ndim for d in dims_b]
     sizes_a, sizes_b = [a.shape[d] for d in dims_a], [b.shape[d] for d in dims_b]
     if sizes_a != sizes_b:
@@ -1354,7 +1385,7 @@ def cdist(x1: Tensor, x2: Tensor, p=2.0, compute_mode="use_mm_for_euclid_dist_if
     modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist")
     if compute_mode not in (*modes, "donot_use_mm_for_euclid_dist"):
         raise ArgumentError(f"cdist: unknown compute_mode {compute_mode!r}; use one of {modes}.")
-    if p < 0:
+    if _number("cdist", "p", p) < 0:
         raise ArgumentError(f"cdist: p must be >= 0, got {p}.")
     large = x1.shape[-2] > 25 or x2.shape[-2] > 25
     if p == 2 and (compute_mode == modes[1] or (compute_mode == modes[0] and large)):

@@ -32,7 +32,7 @@ from .ops.linalg import (
     SingularVectors,
     Solve,
 )
-from .tensor import Tensor, where
+from .tensor import Tensor, _number, where
 
 # what slogdet, eigh, svd, qr and lstsq return, as in torch
 sign_logabsdet = namedtuple("sign_logabsdet", ["sign", "logabsdet"])
@@ -376,6 +376,7 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
             f"linalg.vector_norm: ord={ord!r} is a matrix norm; use linalg.matrix_norm (or "
             f"linalg.norm), or a number here (2 for the length)."
         )
+    ord = _number("linalg.vector_norm", "ord", ord)  # noqa: A001
     x = x if dtype is None else x.to(dtype)
     if x.array.dtype.kind != "f":
         raise DTypeError(f"linalg.vector_norm: needs a float tensor, got {x.dtype}; use x.float().")

@@ -14,6 +14,8 @@ import struct
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from .errors import DTypeError
+
 Shape = int | tuple[int, ...]
 
 __all__ = [
@@ -898,6 +900,20 @@ class Generator:
 
 default_generator = Generator()
 default_generator.seed()  # as in PyTorch, the default generator starts from a random seed
+
+
+def generator_or_default(generator, fn: str) -> Generator:
+    """The generator a draw uses: `generator`, or the default one when it is None. Anything
+    else gets a DTypeError naming `fn` (it would fail later with "has no attribute 'normal'")."""
+    if generator is None:
+        return default_generator
+    if not isinstance(generator, Generator):
+        raise DTypeError(
+            f"{fn}: generator must be a sh.Generator or None, got {type(generator).__name__} "
+            f"({generator!r:.40}). Make one with g = sh.Generator().manual_seed(0), or leave "
+            f"it out to use the default generator."
+        )
+    return generator
 
 
 def manual_seed(seed: int) -> Generator:

@@ -16,6 +16,7 @@ import builtins
 import functools
 import inspect
 import math
+import warnings
 import weakref
 from collections import namedtuple
 from collections.abc import Callable
@@ -534,11 +535,13 @@ class Tensor:
     def __floordiv__(self, other):
         return self.floor_divide(other)
 
+    @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def __rfloordiv__(self, other):
         a, b = _operands(self, other)  # torch's dtype rules, then other // self
         _check_integer_divisor("floor_divide", b, a)
         return Tensor._make(np.asarray(np.floor_divide(_value(b), _value(a))))
 
+    @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def __mod__(self, other):
         return Tensor._make(np.mod(self.array, _value(other)))
 
@@ -618,10 +621,14 @@ class Tensor:
         return self._inplace(Div, np.true_divide, other)
 
     def add_(self, other, alpha=1):
-        return self._inplace(Add, np.add, other if alpha == 1 else other * alpha)
+        if alpha != 1:  # the check stays off the common path
+            other = other * _number("add_", "alpha", alpha)
+        return self._inplace(Add, np.add, other)
 
     def sub_(self, other, alpha=1):
-        return self._inplace(Sub, np.subtract, other if alpha == 1 else other * alpha)
+        if alpha != 1:
+            other = other * _number("sub_", "alpha", alpha)
+        return self._inplace(Sub, np.subtract, other)
 
     def mul_(self, other):
         return self._inplace(Mul, np.multiply, other)
@@ -697,14 +704,22 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
+        number = _fill_value("fill_", value)
         if self._needs_graph(value):  # recorded: the old values get no gradient, as torch's
             keep = np.zeros(self.array.shape, dtype=bool)
             return self._replace_(lambda x: where(keep, x, _tensor_operand(value)), value)
         self._note_write()
-        self.array[...] = _value(value)
+        self.array[...] = number
         return self
 
     def copy_(self, src, non_blocking: bool = False) -> Tensor:
+        _need_tensor("copy_", "src", src)
+        if _broadcast_shape("copy_", self.shape, src.shape) != self.shape:
+            raise ShapeError(
+                f"copy_: src of shape {tuple(src.shape)} does not fit in this tensor of shape "
+                f"{tuple(self.shape)}: src must have the same shape or broadcast to it (size-1 "
+                f"dims repeat). Reshape src, or copy into a slice: x[0].copy_(src)."
+            )
         if self._needs_graph(src):  # recorded: the gradient goes to src (0 to the old values)
             keep = np.zeros(self.array.shape, dtype=bool)
             return self._replace_(lambda x: where(keep, x, _tensor_operand(src).to(x.dtype)), src)
@@ -713,34 +728,34 @@ class Tensor:
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
-        from .random import default_generator
+        from .random import generator_or_default
 
-        gen = generator or default_generator
+        gen = generator_or_default(generator, "normal_")
         self._note_write()
         self.array[...] = gen.normal(self.array.shape, mean, std, dtype=self.array.dtype)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
-        from .random import default_generator
+        from .random import generator_or_default
 
-        gen = generator or default_generator
+        gen = generator_or_default(generator, "uniform_")
         self._note_write()
         self.array[...] = gen.uniform(self.array.shape, a, b, dtype=self.array.dtype)
         return self
 
     def bernoulli_(self, p: float = 0.5, *, generator=None) -> Tensor:
         """Fill with 1 (probability p) or 0, drawn as PyTorch's Tensor.bernoulli_(p)."""
-        from .random import default_generator
+        from .random import generator_or_default
 
-        gen = generator or default_generator
+        gen = generator_or_default(generator, "bernoulli_")
         self._note_write()
         self.array[...] = gen.bernoulli(_value(p), self.array.shape, dtype=self.array.dtype)
         return self
 
     def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
-        from .random import default_generator
+        from .random import generator_or_default
 
-        gen = generator or default_generator
+        gen = generator_or_default(generator, "exponential_")
         self._note_write()
         self.array[...] = gen.exponential(self.array.shape, lambd, dtype=self.array.dtype)
         return self
@@ -842,10 +857,12 @@ class Tensor:
     def frac(self):
         return self - self.trunc()
 
+    @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def fmod(self, other):
         """The remainder of self / other with the sign of self (C's fmod)."""
         return self - (self / other).trunc() * other
 
+    @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def remainder(self, other):
         """The remainder of self / other with the sign of other (Python's %)."""
         return self - (self / other).floor() * other
@@ -863,7 +880,14 @@ class Tensor:
         return (self.exp() + (-self).exp()) / 2
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
-        """nan -> `nan`, +inf/-inf -> `posinf`/`neginf` (default: the dtype's largest values)."""
+        """nan -> `nan`, +inf/-inf -> `posinf`/`neginf` (default: the dtype's largest values).
+        Ints and bools hold no nan or inf: a copy, as torch."""
+        nan = _number("nan_to_num", "nan", nan)
+        for name, value in (("posinf", posinf), ("neginf", neginf)):
+            if value is not None:
+                _number("nan_to_num", name, value)
+        if self.array.dtype.kind not in "fc":
+            return Tensor._make(self.array.copy())
         info = np.finfo(self.array.dtype)
         x = where(np.isnan(self.array), nan, self)
         x = where(np.isposinf(self.array), info.max if posinf is None else posinf, x)
@@ -901,7 +925,10 @@ class Tensor:
     def stride(self, dim=None):
         """Steps in elements between neighbours along each dim (as torch; NumPy counts bytes)."""
         steps = tuple(s // self.array.itemsize for s in self.array.strides)
-        return steps if dim is None else steps[dim]
+        if dim is None:
+            return steps
+        _need_dims("stride", self)
+        return steps[_check_dim("stride", dim, self.ndim)]
 
     def clamp_min(self, min):  # noqa: A002
         return self.clamp(min=min)
@@ -1007,7 +1034,7 @@ class Tensor:
     def masked_select(self, mask: Tensor):
         """The elements where `mask` is True, as a 1-d tensor (mask broadcasts to self)."""
         mask = np.asarray(_value(mask), dtype=bool)
-        shape = np.broadcast_shapes(self.shape, mask.shape)
+        shape = _broadcast_shape("masked_select", self.shape, mask.shape)
         x = self if self.shape == shape else self.expand(*shape)
         return x[np.broadcast_to(mask, shape)]
 
@@ -1060,7 +1087,7 @@ class Tensor:
         from .creation import stack
 
         a, b = _float_operands(self, other)
-        shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+        shape = _broadcast_shape("logaddexp", np.shape(a), np.shape(b))
         pair = [_expanded(a, shape, a.array.dtype), _expanded(b, shape, a.array.dtype)]
         return stack(pair).logsumexp(0)
 
@@ -1075,7 +1102,8 @@ class Tensor:
         """self * log(other), and 0 where self is 0 (unless other is nan): an entropy term
         p log p with p = 0 counts as 0. Where self = 0 and other = 0, other gets a gradient
         of 0 (torch's is nan there)."""
-        x, y = _float_operands(self, other)
+        x, y = _float_operands(self, other, "xlogy")
+        _broadcast_shape("xlogy", np.shape(_value(x)), np.shape(_value(y)))
         # where x = 0 and y <= 0 the log is not taken (0 * log(0) would be nan); nan stays nan
         skip = (np.asarray(_value(x)) == 0) & (np.asarray(_value(y)) <= 0)
         y_safe = where(skip, 1.0, _expanded(y, skip.shape, x.array.dtype))
@@ -1095,7 +1123,7 @@ class Tensor:
         """|self| with the sign of other (signed zeros count: copysign(1, -0.0) = -1). The
         sign carries no gradient (torch gives other a zero gradient)."""
         x = _floating(self)
-        negative = np.signbit(_value(other))
+        negative = np.signbit(_value(_operands(x, other, "copysign")[1]))
         return x.abs() * where(negative, -1.0, 1.0).to(x.dtype)
 
     def sgn(self):
@@ -1130,6 +1158,7 @@ class Tensor:
         """Elementwise max that ignores nan (nan only where both are nan); at ties the
         gradient goes to self, as torch.fmax."""
         a, b = _operands(self, other)
+        _broadcast_shape("fmax", a.shape, b.shape)
         b_array = np.asarray(_value(b))
         take_a = (np.asarray(_value(a)) >= b_array) | np.isnan(b_array)
         return where(take_a, a, b)
@@ -1138,6 +1167,7 @@ class Tensor:
     def fmin(self, other: Tensor):
         """Elementwise min that ignores nan; at ties the gradient goes to self (torch.fmin)."""
         a, b = _operands(self, other)
+        _broadcast_shape("fmin", a.shape, b.shape)
         b_array = np.asarray(_value(b))
         take_a = (np.asarray(_value(a)) <= b_array) | np.isnan(b_array)
         return where(take_a, a, b)
@@ -1157,8 +1187,8 @@ class Tensor:
                 f"nanmean: the tensor is {x.dtype}; only floats hold nan, so use mean, or "
                 f"convert first: t.float().nanmean()."
             )
-        if dim is not None:
-            dim = tuple(_check_dim("nanmean", d, x.ndim) for d in _int_list("nanmean", "dim", dim))
+        dim, keepdim = _reduce_dims("nanmean", dim, x.ndim), _flag("nanmean", "keepdim", keepdim)
+        dim = None if dim == () else dim  # no dims listed: all of them, as torch
         count = np.sum(~np.isnan(x.array), axis=dim, keepdims=keepdim)
         with np.errstate(invalid="ignore"):  # an all-nan slice: 0 / 0 = nan, as torch
             return x.nansum(dim, keepdim) / count.astype(x.array.dtype)
@@ -1359,7 +1389,7 @@ class Tensor:
                 f"cross: inputs must have the same number of dims (as in torch), got shapes "
                 f"{tuple(self.shape)} and {tuple(other.shape)}; add size-1 dims with unsqueeze."
             )
-        shape = np.broadcast_shapes(self.shape, other.shape)
+        shape = _broadcast_shape("cross", self.shape, other.shape)
         if dim is None:
             dim = next((d for d, n in enumerate(shape) if n == 3), None)
             if dim is None:
@@ -1443,8 +1473,17 @@ class Tensor:
             dof = total - correction
         else:  # with importance weights: total - correction * sum(w * aweights) / total
             dof = total - correction * (w * aw).sum() / total
-        # too few observations for the correction: 0, so the result is inf or nan, as torch
+        # too few observations for the correction: 0, so the result is inf or nan, and a
+        # warning, as torch
         dof = dof.clamp_min(0) if isinstance(dof, Tensor) else builtins.max(dof, 0)
+        if builtins.float(_value(dof)) == 0:
+            warnings.warn(
+                "cov(): degrees of freedom is <= 0: the correction is not smaller than the "
+                "number of observations, so the result is inf or nan. Give more observations "
+                "(columns), or correction=0.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         return (xw @ (x - mean).T / dof).squeeze()
 
     def corrcoef(self):
@@ -1481,7 +1520,7 @@ class Tensor:
     def pinverse(self, rcond: float = 1e-15):
         from . import linalg
 
-        return linalg.pinv(self, rtol=rcond)
+        return linalg.pinv(self, rtol=_number("pinverse", "rcond", rcond))
 
     def cholesky(self, upper: bool = False):
         from . import linalg
@@ -1527,9 +1566,13 @@ class Tensor:
 
     # values that carry no gradient (indices, counts, truth values)
     def nonzero(self, *, as_tuple=False):
-        where_nonzero = np.nonzero(self.array)
+        """The indices of the non-zero elements: an (n, ndim) tensor, or one tensor per dim
+        with as_tuple=True (a 0-d tensor counts as 1-d there, as torch)."""
+        where_nonzero = np.nonzero(self.array.reshape(1) if self.ndim == 0 else self.array)
         if as_tuple:
             return tuple(Tensor._make(i.astype(np.int64)) for i in where_nonzero)
+        if self.ndim == 0:  # (1, 0) or (0, 0): one index of no coordinates per non-zero
+            return Tensor._make(np.zeros((where_nonzero[0].size, 0), np.int64))
         return Tensor._make(np.stack(where_nonzero, axis=-1).astype(np.int64))
 
     def count_nonzero(self, dim=None):
@@ -1554,12 +1597,29 @@ class Tensor:
         return out[0] if len(out) == 1 else tuple(out)
 
     def bincount(self, weights=None, minlength: int = 0):
+        """How many times each value 0, 1, ..., max occurs (summing weights if given)."""
+        if self.ndim != 1 or self.array.dtype.kind not in "iu" or (self.array < 0).any():
+            raise ArgumentError(
+                f"bincount: counts the values of a 1-d tensor of whole numbers >= 0, got a "
+                f"{self.dtype} tensor of shape {tuple(self.shape)}. Flatten it and make it "
+                f"ints first: x.flatten().long()."
+            )
+        if weights is not None:
+            _need_tensor("bincount", "weights", weights)
+            if weights.shape != self.shape:
+                raise ShapeError(
+                    f"bincount: weights must be 1-d with one weight per value "
+                    f"({self.shape[0]}), got shape {tuple(weights.shape)}."
+                )
+        if _whole_number("bincount", "minlength", minlength) < 0:
+            raise ArgumentError(f"bincount: minlength must be >= 0, got {minlength}.")
         counts = np.bincount(self.array, _value(weights), minlength)
         return Tensor._make(counts if weights is not None else counts.astype(np.int64))
 
     @takes_tensor
     def isclose(self, other: Tensor, rtol=1e-05, atol=1e-08, equal_nan=False):
-        return Tensor._make(np.isclose(self.array, _value(other), rtol, atol, equal_nan))
+        """|self - other| <= atol + rtol * |other|, elementwise (nan == nan if equal_nan)."""
+        return Tensor._make(_isclose("isclose", self, other, rtol, atol, equal_nan))
 
     def logical_and(self, other):
         return _compare("logical_and", np.logical_and, self, other)
@@ -1592,11 +1652,14 @@ class Tensor:
                 f"heaviside: self is {self.dtype} and values is {values.dtype}; torch asks for "
                 f"the same dtype. Convert one: values.to(x.dtype)."
             )
+        _broadcast_shape("heaviside", self.shape, values.shape)
         return Tensor._make(np.heaviside(self.array, values.array).astype(self.array.dtype))
 
+    @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def floor_divide(self, other):
         """self / other rounded down (no gradient), as torch.floor_divide and //."""
-        a, b = _operands(self, other)
+        a, b = _operands(self, other, "floor_divide")
+        _broadcast_shape("floor_divide", np.shape(_value(a)), np.shape(_value(b)))
         _check_integer_divisor("floor_divide", a, b)
         return Tensor._make(np.asarray(np.floor_divide(_value(a), _value(b))))
 
@@ -1755,7 +1818,8 @@ class Tensor:
 
     @takes_tensor
     def allclose(self, other: Tensor, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
-        return bool(np.allclose(self.array, _value(other), rtol, atol, equal_nan))
+        """True if isclose holds everywhere."""
+        return builtins.bool(_isclose("allclose", self, other, rtol, atol, equal_nan).all())
 
     def isnan(self):
         return Tensor._make(np.isnan(self.array))
@@ -1767,11 +1831,11 @@ class Tensor:
         return Tensor._make(np.isfinite(self.array))
 
     def any(self, dim=None, keepdim=False):
-        dim = dim if dim is None else _check_dim("any", dim, self.ndim)
+        dim, keepdim = _reduce_dims("any", dim, self.ndim), _flag("any", "keepdim", keepdim)
         return Tensor._make(np.asarray(self.array.any(axis=dim, keepdims=keepdim)))
 
     def all(self, dim=None, keepdim=False):
-        dim = dim if dim is None else _check_dim("all", dim, self.ndim)
+        dim, keepdim = _reduce_dims("all", dim, self.ndim), _flag("all", "keepdim", keepdim)
         return Tensor._make(np.asarray(self.array.all(axis=dim, keepdims=keepdim)))
 
     # ---------------------------------------------------------------- elementwise math
@@ -1826,7 +1890,10 @@ class Tensor:
         return Minimum.apply(*_operands(self, other))
 
     def sign(self):
-        """-1, 0 or 1 (no gradient); sign(nan) = 0, as in torch (NumPy gives nan)."""
+        """-1, 0 or 1 (no gradient); sign(nan) = 0, as in torch (NumPy gives nan). A bool
+        tensor is its own sign, as torch."""
+        if self.array.dtype == np.bool_:
+            return Tensor._make(self.array.copy())
         out = np.sign(self.array)
         return Tensor._make(np.where(np.isnan(out), 0, out).astype(out.dtype, copy=False))
 
@@ -2065,6 +2132,7 @@ class Tensor:
         return self.split(-(-n // chunks), dim)
 
     def unbind(self, dim: int = 0):
+        _need_dims("unbind", self)
         dim = _check_dim("unbind", dim, self.ndim)
         return tuple(self.select(dim, i) for i in range(self.array.shape[dim]))
 
@@ -2144,6 +2212,7 @@ class Tensor:
         prepend and append are joined to x along dim first."""
         from .creation import cat
 
+        _need_dims("diff", self)
         dim = _check_dim("diff", dim, self.ndim)
         if _whole_number("diff", "n", n) < 0:
             raise ArgumentError(f"diff: n must be 0 or more, got {n}.")
@@ -2163,9 +2232,16 @@ class Tensor:
         longer), or cut before each of a list of indices."""
         dim = _check_dim("tensor_split", dim, self.ndim)
         size = self.array.shape[dim]
-        cuts = _value(indices_or_sections)
-        if np.ndim(cuts) == 0:
-            n = builtins.int(cuts)
+        cuts = indices_or_sections
+        if isinstance(cuts, Tensor):
+            if cuts.array.dtype.kind not in "iu" or cuts.ndim > 1:
+                raise ArgumentError(
+                    f"tensor_split: indices_or_sections as a tensor must be a 0-d or 1-d int "
+                    f"tensor, got a {cuts.dtype} tensor of shape {tuple(cuts.shape)}."
+                )
+            cuts = cuts.tolist()
+        if not isinstance(cuts, (list, tuple)):
+            n = _whole_number("tensor_split", "indices_or_sections", cuts)
             if n <= 0:
                 raise ArgumentError(
                     f"tensor_split: the number of sections must be at least 1, got {n}."
@@ -2174,21 +2250,22 @@ class Tensor:
             lengths = [step + 1] * extra + [step] * (n - extra)
             bounds = [0, *np.cumsum(lengths).tolist()]
         else:
-            bounds = [0, *np.asarray(cuts).reshape(-1).tolist(), size]
+            bounds = [0, *_int_list("tensor_split", "indices_or_sections", cuts), size]
         return tuple(self[_slice_at(dim, a, b)] for a, b in zip(bounds, bounds[1:]))
 
     def masked_scatter(self, mask, source):
         """A copy with source's first elements, in order, written where mask is True (mask
         broadcasts to self): out[mask] = source.flatten()[:mask.sum()]."""
-        mask = np.asarray(_value(mask))
-        source = _tensor_operand(source)
+        _need_tensor("masked_scatter", "mask", mask)
+        _need_tensor("masked_scatter", "source", source)
+        mask = mask.array
         if mask.dtype != np.bool_ or source.array.dtype != self.array.dtype:
             raise DTypeError(
                 f"masked_scatter: needs a bool mask and a source of self's dtype {self.dtype}, "
                 f"got a {mask.dtype} mask and a {source.dtype} source. Convert them: "
                 f"mask.bool(), source.to(x.dtype)."
             )
-        shape = np.broadcast_shapes(self.shape, mask.shape)
+        shape = _broadcast_shape("masked_scatter", self.shape, mask.shape)
         mask = np.broadcast_to(mask, shape)
         n = builtins.int(mask.sum())
         if source.numel() < n:
@@ -2202,17 +2279,18 @@ class Tensor:
 
     # ---------------------------------------------------------------- new tensors like this
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return _new_like(np.zeros, _dims(size), dtype or self.dtype, requires_grad)
+        return _new_like(np.zeros, _sizes(size, "new_zeros"), dtype or self.dtype, requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return _new_like(np.ones, _dims(size), dtype or self.dtype, requires_grad)
+        return _new_like(np.ones, _sizes(size, "new_ones"), dtype or self.dtype, requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return _new_like(np.empty, _dims(size), dtype or self.dtype, requires_grad)
+        return _new_like(np.empty, _sizes(size, "new_empty"), dtype or self.dtype, requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        t = _new_like(np.empty, _dims((size,)), dtype or self.dtype, requires_grad)
-        t.array[...] = fill_value
+        value = _fill_value("new_full", fill_value)
+        t = _new_like(np.empty, _sizes((size,), "new_full"), dtype or self.dtype, requires_grad)
+        t.array[...] = value
         return t
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
@@ -2346,7 +2424,7 @@ def _short_repr(value, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _operands(a: Tensor, b, true_div: bool = False):
+def _operands(a: Tensor, b, op: str = "", true_div: bool = False):
     """Line up a tensor and another operand with PyTorch's type rules.
 
     Python numbers are 'weak' (float32 * 2.5 stays float32, as in PyTorch and NumPy 2);
@@ -2368,10 +2446,10 @@ def _operands(a: Tensor, b, true_div: bool = False):
     if isinstance(b, (np.ndarray, list, tuple)):
         array = np.asarray(b)
         dtypes.as_dtype(array.dtype)  # text, objects, complex: a DTypeError, not a KeyError
-        return _operands(a, Tensor._make(array), true_div)
+        return _operands(a, Tensor._make(array), op, true_div)
     raise DTypeError(
-        f"cannot combine a Tensor with a {type(b).__name__} ({b!r}). Use a number, a tensor "
-        f"or a NumPy array."
+        f"{op + ': ' if op else ''}cannot combine a Tensor with a {type(b).__name__} "
+        f"({_short_repr(b)}). Use a number, a tensor or a NumPy array."
     )
 
 
@@ -2391,9 +2469,9 @@ def _promote(a: Tensor, b: Tensor):
     return a.to(target), b.to(target)
 
 
-def _float_operands(a: Tensor, b) -> tuple:
+def _float_operands(a: Tensor, b, op: str = "") -> tuple:
     """a and b lined up by _operands, then both floating (atan2 of ints is float, as torch)."""
-    a, b = _operands(a, b)
+    a, b = _operands(a, b, op)
     if a.array.dtype.kind in "fc":
         return a, b
     return a.to(dtypes.get_default_dtype()), (
@@ -2460,8 +2538,11 @@ def _quantile(op, x, q, dim, keepdim, interpolation, skip_nan):
         raise ArgumentError(
             f"{op}: interpolation={interpolation!r} is not one of {', '.join(_INTERPOLATIONS)}."
         )
-    qs = np.asarray(_value(q), dtype=x.array.dtype)
-    if qs.ndim > 1 or not ((qs >= 0) & (qs <= 1)).all():
+    try:
+        qs = np.asarray(_value(q), dtype=x.array.dtype)
+    except (TypeError, ValueError):
+        qs = None  # not numbers ('abc', an object): the message below
+    if qs is None or qs.ndim > 1 or not ((qs >= 0) & (qs <= 1)).all():
         raise ArgumentError(
             f"{op}: q must be a number or a 1-d tensor of numbers in [0, 1], got {q!r}. For "
             f"percentiles divide by 100 (the 90th percentile is q=0.9)."
@@ -2525,7 +2606,7 @@ def _compare(op: str, ufunc, x: Tensor, other) -> Tensor:
     """x <op> other elementwise, as a bool tensor; a bad operand gets an error naming op."""
     try:
         return Tensor._make(ufunc(x.array, _value(other)))
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, AttributeError) as e:  # AttributeError: NumPy objects
         if isinstance(other, (Tensor, np.ndarray)) and "broadcast" in str(e):
             raise ShapeError(broadcast_message(op, x.array.shape, _value(other).shape)) from None
         raise DTypeError(
@@ -2534,24 +2615,50 @@ def _compare(op: str, ufunc, x: Tensor, other) -> Tensor:
         ) from None
 
 
+def _isclose(op: str, a: Tensor, b: Tensor, rtol, atol, equal_nan) -> np.ndarray:
+    """isclose and allclose, with their arguments checked."""
+    _broadcast_shape(op, a.shape, b.shape)
+    rtol, atol = _number(op, "rtol", rtol), _number(op, "atol", atol)
+    return np.isclose(a.array, b.array, rtol, atol, _flag(op, "equal_nan", equal_nan))
+
+
+def _need_dims(op: str, x: Tensor) -> None:
+    """A ShapeError for a 0-d tensor, where torch asks for at least one dim."""
+    if x.ndim == 0:
+        raise ShapeError(
+            f"{op}: needs a tensor with at least one dim, got a 0-d tensor (a single number, "
+            f"{_short_repr(x)}). Make it 1-d first: x.reshape(1)."
+        )
+
+
 def _need_tensor(op: str, name: str, value) -> None:
     if not isinstance(value, Tensor):
         raise DTypeError(not_a_tensor(op, name, value))
 
 
+def _need_tensors_or_none(op: str, **named) -> None:
+    """Each argument must be a Tensor or None (optional weights, biases, running stats)."""
+    for name, value in named.items():
+        if value is not None and not isinstance(value, Tensor):
+            raise DTypeError(not_a_tensor(op, name, value) + " Or pass None.")
+
+
 def _whole_number(op: str, name: str, value) -> int:
-    """`value` as an int, or an ArgumentError naming the op and the argument."""
+    """`value` as an int, or an ArgumentError naming the op and the argument. A one-element
+    int tensor counts, as in torch."""
     if isinstance(value, (builtins.int, np.integer)) and not isinstance(value, builtins.bool):
         return builtins.int(value)
+    if isinstance(value, Tensor) and value.array.size == 1 and value.array.dtype.kind in "iu":
+        return builtins.int(value.array.item())
     raise ArgumentError(f"{op}: {name} must be a whole number, got {value!r}.")
 
 
 def _int_list(op: str, name: str, value) -> list:
     """An int or a sequence of ints as a list of ints, or an ArgumentError naming the op."""
-    if isinstance(value, (builtins.int, np.integer)) and not isinstance(value, builtins.bool):
-        return [builtins.int(value)]
     if isinstance(value, Tensor):
         value = value.tolist()
+    if isinstance(value, (builtins.int, np.integer)) and not isinstance(value, builtins.bool):
+        return [builtins.int(value)]
     if isinstance(value, (list, tuple, Size)):
         return [_whole_number(op, name, v) for v in value]
     raise ArgumentError(
@@ -2559,10 +2666,80 @@ def _int_list(op: str, name: str, value) -> list:
     )
 
 
+def _reduce_dims(op: str, dim, ndim: int):
+    """The dims a reduction runs over, as NumPy's axis: None (all of them), one dim, or a
+    tuple of dims from a list, each checked (any(dim=[0, 1]) works, as in torch)."""
+    if dim is None or isinstance(dim, (builtins.int, np.integer)):
+        return dim if dim is None else _check_dim(op, dim, ndim)
+    return tuple(_check_dim(op, d, ndim) for d in _int_list(op, "dim", dim))
+
+
+def _flag(op: str, name: str, value) -> bool:
+    """`value` as a bool (keepdim, equal_nan...), or an ArgumentError: torch takes only
+    True or False there, and NumPy would read None or a string as a truth value."""
+    if value is True or value is False:  # the common case, fast
+        return value
+    if isinstance(value, np.bool_):
+        return builtins.bool(value)
+    raise ArgumentError(f"{op}: {name} must be True or False, got {_short_repr(value)}.")
+
+
+def _number(op: str, name: str, value):
+    """A Python number from a number, a NumPy scalar or a one-element tensor (torch takes
+    sh.arange(t) for a 0-d t), or an ArgumentError naming the argument."""
+    if type(value) is builtins.float or type(value) is builtins.int:  # the common case, fast
+        return value
+    if isinstance(value, Tensor):
+        value = value.array
+    if isinstance(value, (np.ndarray, np.generic)) and value.size == 1:
+        value = value.item()
+    if isinstance(value, builtins.bool) or not isinstance(value, (builtins.int, builtins.float)):
+        raise ArgumentError(f"{op}: {name} must be a number, got {_short_repr(value)}.")
+    return value
+
+
+def _fill_value(op: str, value):
+    """A value to fill a tensor with: a number (bools count) or a 0-d tensor, as torch's
+    fill_, full and new_full take; a list or a longer tensor gets an ArgumentError."""
+    if isinstance(value, (builtins.bool, np.bool_)):
+        return builtins.bool(value)
+    if isinstance(value, Tensor) and value.ndim == 0:
+        return value.array[()]
+    if isinstance(value, (builtins.int, builtins.float, np.number)):
+        return value
+    shape = f" of shape {tuple(value.shape)}" if isinstance(value, Tensor) else ""
+    raise ArgumentError(
+        f"{op}: the fill value must be a number or a 0-d tensor, got {_short_repr(value)}"
+        f"{shape}. To copy a tensor's values in, use x.copy_(src) (src broadcasts to x)."
+    )
+
+
+def _sizes(size, name: str = "size") -> tuple:
+    """A shape given as f(2, 3) or f((2, 3)), checked: whole numbers >= 0."""
+    shape = _dims(size)
+    if not builtins.all(d >= 0 for d in shape):
+        raise ArgumentError(
+            f"{name}: size {shape!r}: every size must be a whole number >= 0 (torch has no "
+            f"negative sizes)."
+        )
+    return shape
+
+
+def _broadcast_shape(op: str, *shapes) -> tuple:
+    """The shape that `shapes` broadcast to, or a ShapeError naming op and the dim that
+    clashes (NumPy's message names neither)."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(broadcast_message(op, *shapes)) from None
+
+
 def _check_dim(op: str, dim: int, ndim: int) -> int:
     """`dim` as a non-negative axis, or an IndexOutOfRangeError naming the valid range."""
     n = builtins.max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
     if not isinstance(dim, (builtins.int, np.integer)) or not -n <= dim < n:
+        if isinstance(dim, Tensor) and dim.array.size == 1 and dim.array.dtype.kind in "iu":
+            return _check_dim(op, dim.array.item(), ndim)  # a one-element int tensor, as torch
         raise IndexOutOfRangeError(
             f"{op}: dim {dim!r} is out of range for a tensor with {ndim} dims; use a dim from "
             f"{-n} to {n - 1} (negative dims count from the end)."
@@ -2664,13 +2841,24 @@ def where(condition, input, other):  # noqa: A002 - PyTorch's names
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         # two numbers: a float gives the default float dtype, as torch.where(c, 1.0, 0.0)
         dtype = _scalar_dtype(input, other)
-        input = Tensor._make(np.asarray(input, dtype=dtype))  # noqa: A001
-        other = Tensor._make(np.asarray(other, dtype=dtype))
+        input = _where_operand("input", input, dtype)  # noqa: A001
+        other = _where_operand("other", other, dtype)
     elif not isinstance(input, Tensor) and isinstance(other, Tensor):
-        input = Tensor._make(np.asarray(input, dtype=other.array.dtype))  # noqa: A001
+        input = _where_operand("input", input, other.array.dtype)  # noqa: A001
     elif isinstance(input, Tensor) and not isinstance(other, Tensor):
-        other = Tensor._make(np.asarray(other, dtype=input.array.dtype))
+        other = _where_operand("other", other, input.array.dtype)
     return Where.apply(_value(condition), input, other)
+
+
+def _where_operand(name: str, value, dtype) -> Tensor:
+    """where's input or other given as a number (or an array), as a tensor of `dtype`."""
+    try:
+        return Tensor._make(np.asarray(value, dtype=dtype))
+    except (TypeError, ValueError):
+        raise DTypeError(
+            f"where: {name} must be a tensor or a number, got {type(value).__name__} "
+            f"({_short_repr(value)})."
+        ) from None
 
 
 def _format(t: Tensor) -> str:

@@ -7,11 +7,11 @@ PyTorch's do. Read next: container.py.
 from __future__ import annotations
 
 from ..errors import ArgumentError, ShapeError
-from ..tensor import Tensor, _check_device
+from ..tensor import Tensor, _check_device, _need_tensor, _number
 from . import functional as F
 from . import init
 from .linear import _empty
-from .module import Module, Parameter
+from .module import Module, Parameter, size_argument
 
 
 class ReLU(Module):
@@ -189,6 +189,10 @@ class Hardtanh(Module):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
+        min_val, max_val = (
+            _number("nn.Hardtanh", "min_val", min_val),
+            _number("nn.Hardtanh", "max_val", max_val),
+        )
         if min_val > max_val:
             raise ArgumentError(
                 f"Hardtanh: min_val ({min_val}) must be less than or equal to max_val ({max_val})."
@@ -282,7 +286,14 @@ class PReLU(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.num_parameters, self.init = num_parameters, init
+        num_parameters = size_argument(
+            "PReLU",
+            "num_parameters",
+            num_parameters,
+            "the number of slopes: 1 (one shared) or the number of channels",
+            minimum=1,
+        )
+        self.num_parameters, self.init = num_parameters, _number("nn.PReLU", "init", init)
         self.weight = Parameter(_empty((num_parameters,), dtype))
         self.reset_parameters()
 
@@ -307,6 +318,7 @@ class Softmax2d(Module):
     """Softmax over the channels of every pixel: (N, C, H, W) or (C, H, W), along dim -3."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        _need_tensor("nn.Softmax2d", "input", input)
         if input.ndim not in (3, 4):
             raise ShapeError(
                 f"Softmax2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "

@@ -16,7 +16,7 @@ from ..tensor import Tensor, _check_device
 from . import functional as F
 from . import init
 from .linear import NonDynamicallyQuantizableLinear, _empty
-from .module import Module, Parameter
+from .module import Module, Parameter, size_argument
 
 
 class MultiheadAttention(Module):
@@ -63,7 +63,21 @@ class MultiheadAttention(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
+        embed_dim = size_argument(
+            "MultiheadAttention",
+            "embed_dim",
+            embed_dim,
+            "the size of each token's vector, e.g. 512",
+            minimum=1,
+        )
+        num_heads = size_argument(
+            "MultiheadAttention",
+            "num_heads",
+            num_heads,
+            "how many heads share embed_dim, e.g. 8",
+            minimum=1,
+        )
+        if embed_dim % num_heads:
             raise ArgumentError(
                 f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads "
                 f"({num_heads}): each head gets embed_dim // num_heads features."

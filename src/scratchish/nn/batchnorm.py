@@ -13,9 +13,9 @@ import numpy as np
 from .. import dtypes
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops import conv as ops
-from ..tensor import Tensor, takes_tensor
+from ..tensor import Tensor, _need_tensors_or_none, takes_tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, size_argument
 
 
 @takes_tensor
@@ -89,6 +89,7 @@ def _check(x, running_mean, running_var, weight, bias, training, who: str) -> No
         "weight": weight,
         "bias": bias,
     }
+    _need_tensors_or_none(who, **named)
     for name, t in named.items():
         if t is not None and t.numel() != channels:
             raise ShapeError(
@@ -117,6 +118,12 @@ class _BatchNorm(Module):
         bias: bool = True,
     ) -> None:
         super().__init__()
+        num_features = size_argument(
+            type(self).__name__,
+            "num_features",
+            num_features,
+            "the number of channels C of an (N, C, ...) input, e.g. 16 after nn.Conv2d(3, 16, 3)",
+        )
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         np_dtype = (dtypes.as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()).np

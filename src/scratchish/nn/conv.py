@@ -17,9 +17,9 @@ from .. import dtypes
 from ..creation import cat, pad_as
 from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from ..ops import conv as ops
-from ..tensor import Tensor, takes_tensor
+from ..tensor import Tensor, _need_tensors_or_none, takes_tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, size_argument
 
 # ------------------------------------------------------------------------------ arguments
 
@@ -39,7 +39,29 @@ def _pair(value, name: str, who: str, n: int = 2) -> tuple:
     raise ArgumentError(f"{who}: {name} must be an int or {what}; got {value!r}.")
 
 
+def _channels(layer: str, in_channels, out_channels) -> tuple:
+    """A convolution's in_channels and out_channels, each a whole number >= 1."""
+    return (
+        size_argument(
+            layer,
+            "in_channels",
+            in_channels,
+            "the number of channels of the input, e.g. 3 for RGB images",
+            minimum=1,
+        ),
+        size_argument(
+            layer,
+            "out_channels",
+            out_channels,
+            "the number of filters (channels of the output), e.g. 16",
+            minimum=1,
+        ),
+    )
+
+
 def _positive(values: tuple, name: str, who: str, minimum: int = 1) -> tuple:
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise ArgumentError(f"{who}: {name} must be whole numbers; got {values}.")
     if any(v < minimum for v in values):
         least = "positive" if minimum == 1 else "non-negative"
         raise ArgumentError(f"{who}: {name} must be {least}; got {values}.")
@@ -174,6 +196,7 @@ def conv2d(
 def _conv2d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Tensor:
     """conv2d, with `who` naming the caller (a layer's repr) in error messages."""
     _check_input(x, who)
+    _need_tensors_or_none(who, bias=bias)
     if groups != 1:
         raise UnsupportedError(
             f"{who}: groups={groups} (grouped or depthwise convolution) is not supported yet; "
@@ -635,6 +658,7 @@ def conv1d(
 
 def _conv1d(x, weight, bias, stride, padding, dilation, groups, who: str) -> Tensor:
     _check_input(weight, who)
+    _need_tensors_or_none(who, bias=bias)
     if weight.ndim != 3:
         raise ShapeError(
             f"{who}: weight must be 3-D (out_channels, in_channels, k); got shape "
@@ -921,9 +945,9 @@ class Conv2d(_ConvNd):
                 f"{who}: groups={groups} (grouped or depthwise convolution) is not supported "
                 f"yet; only groups=1 is."
             )
-        if in_channels < 1 or out_channels < 1:
-            raise ArgumentError(f"{who}: in_channels and out_channels must be positive.")
-        self.in_channels, self.out_channels = in_channels, out_channels
+        self.in_channels, self.out_channels = _channels(
+            type(self).__name__, in_channels, out_channels
+        )
         kernel_size = _pair(kernel_size, "kernel_size", who, n)
         self.kernel_size = _positive(kernel_size, "kernel_size", who)
         self.stride = _positive(_pair(stride, "stride", who, n), "stride", who)
@@ -1123,9 +1147,9 @@ class Conv1d(_ConvNd):
                 f"{who}: groups={groups} (grouped or depthwise convolution) is not supported "
                 f"yet; only groups=1 is."
             )
-        if in_channels < 1 or out_channels < 1:
-            raise ArgumentError(f"{who}: in_channels and out_channels must be positive.")
-        self.in_channels, self.out_channels = in_channels, out_channels
+        self.in_channels, self.out_channels = _channels(
+            type(self).__name__, in_channels, out_channels
+        )
         self.kernel_size = (_single(kernel_size, "kernel_size", who),)
         self.stride = (_single(stride, "stride", who),)
         self.dilation = (_single(dilation, "dilation", who),)

@@ -5,7 +5,6 @@ In eval mode, values pass through. Read next: normalization.py.
 
 from __future__ import annotations
 
-from ..errors import ArgumentError
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -25,9 +24,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ArgumentError(f"dropout probability has to be between 0 and 1, but got {p}.")
-        self.p, self.inplace = p, inplace
+        self.p, self.inplace = F._check_p(f"nn.{type(self).__name__}", p), inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's names
         return F.dropout(input, self.p, self.training, self.inplace)

@@ -40,8 +40,18 @@ from ..ops.nn_ops import (
     ScaledDotProductAttention,
 )
 from ..ops.reduce import LogSoftmax, Softmax
-from ..random import default_generator
-from ..tensor import Tensor, _floating, takes_tensor, where
+from ..random import generator_or_default
+from ..tensor import (
+    Tensor,
+    _check_dim,
+    _floating,
+    _int_list,
+    _need_tensors_or_none,
+    _number,
+    _whole_number,
+    takes_tensor,
+    where,
+)
 
 # conv/pool/batch norm live in conv.py and batchnorm.py; re-exported here as torch has them in F
 from .batchnorm import batch_norm  # noqa: F401, E402
@@ -93,6 +103,7 @@ def relu_(input: Tensor) -> Tensor:  # noqa: A002
 @takes_tensor
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x if x > 0 else negative_slope * x."""
+    negative_slope = _number("leaky_relu", "negative_slope", negative_slope)
     out = LeakyRelu.apply(input, negative_slope=negative_slope)
     if inplace:
         input.array, input.grad_fn = out.array, out.grad_fn
@@ -153,6 +164,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     """out = log(1 + exp(beta x)) / beta = -logsigmoid(-beta x) / beta (x itself where
     beta x > threshold, as PyTorch)."""
     _need_float("softplus", input)
+    beta, threshold = _number("softplus", "beta", beta), _number("softplus", "threshold", threshold)
     soft = LogSigmoid.apply(input * -beta) * (-1.0 / beta)
     return Where.apply(input.array * beta > threshold, input, soft)
 
@@ -169,16 +181,17 @@ def _in_place(input: Tensor, fn) -> Tensor:  # noqa: A002
     return input
 
 
-def _vector_dim(name: str, dim: int, ndim: int) -> None:
-    """A dim inside the input, with a hint for the classic slip: dim=1 (the default of
-    normalize and cosine_similarity, meant for batches of rows) on one single vector."""
-    if -max(ndim, 1) <= dim < max(ndim, 1):
-        return
-    hint = " For a single vector (a 1-D tensor) use dim=0 (or dim=-1)." if ndim == 1 else ""
-    raise IndexOutOfRangeError(
-        f"{name}: dim={dim} is out of range for an input with {ndim} dims (valid "
-        f"{-max(ndim, 1)} to {max(ndim, 1) - 1}).{hint}"
-    )
+def _vector_dim(name: str, dim: int, ndim: int) -> int:
+    """A dim inside the input (as a dim >= 0), with a hint for the classic slip: dim=1 (the
+    default of normalize and cosine_similarity, meant for batches of rows) on one vector."""
+    try:
+        return _check_dim(name, dim, ndim)
+    except IndexOutOfRangeError:
+        hint = " For a single vector (a 1-D tensor) use dim=0 (or dim=-1)." if ndim == 1 else ""
+        raise IndexOutOfRangeError(
+            f"{name}: dim={dim!r} is out of range for an input with {ndim} dims (valid "
+            f"{-max(ndim, 1)} to {max(ndim, 1) - 1}).{hint}"
+        ) from None
 
 
 def _not_tensor(name: str, input) -> None:  # noqa: A002
@@ -199,6 +212,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
         [-0.6321205496788025, 2.0]
     """
     _need_float("elu", input)
+    alpha = _number("elu", "alpha", alpha)
     if inplace:
         return _in_place(input, lambda x: elu(x, alpha))
     _not_tensor("elu", input)
@@ -237,7 +251,7 @@ def selu_(input: Tensor) -> Tensor:  # noqa: A002
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (Barron 2017)."""
     _need_float("celu", input)
-    if alpha == 0:
+    if _number("celu", "alpha", alpha) == 0:
         raise ArgumentError("celu: alpha must not be 0 (it divides x); PyTorch's default is 1.0.")
     if inplace:
         return _in_place(input, lambda x: celu(x, alpha))
@@ -263,16 +277,17 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
         [0.5]
     """
     _not_tensor("glu", input)
+    _need_float("glu", input)
     if input.ndim == 0:
         raise ShapeError("glu does not support scalars because the halving size must be even.")
-    _vector_dim("glu", dim, input.ndim)
-    size = input.shape[dim]
+    axis = _vector_dim("glu", dim, input.ndim)  # dim as given stays for the message
+    size = input.shape[axis]
     if size % 2:
         raise ShapeError(
             f"glu: the halving dimension must be even, but dim {dim} of the input "
             f"{tuple(input.shape)} has size {size}. The layer before should give 2 * n features."
         )
-    a, b = input.chunk(2, dim)
+    a, b = input.chunk(2, axis)
     return a * Sigmoid.apply(b)
 
 
@@ -285,6 +300,8 @@ def hardtanh(
 ) -> Tensor:
     """out = clamp(x, min_val, max_val); the gradient is 1 strictly inside, 0 at the bounds
     and outside (as PyTorch, whose hardtanh differs from clamp only there)."""
+    min_val = _number("hardtanh", "min_val", min_val)
+    max_val = _number("hardtanh", "max_val", max_val)
     if min_val > max_val:
         raise ArgumentError(
             f"hardtanh: min_val ({min_val}) must be less than or equal to max_val ({max_val})."
@@ -367,21 +384,22 @@ def threshold(
     inplace: bool = False,
 ) -> Tensor:
     """out = x if x > threshold else value (gradient 1 where x > threshold, else 0)."""
-    if inplace:
-        return _in_place(input, lambda x: _threshold(x, threshold, value))
-    return _threshold(input, threshold, value)
+    return _threshold(input, threshold, value, inplace)
 
 
-def _threshold(x: Tensor, limit: float, value: float) -> Tensor:
+def _threshold(x: Tensor, limit: float, value: float, inplace: bool) -> Tensor:
     # apart from threshold() because PyTorch names its argument like the function
     _not_tensor("threshold", x)
+    limit, value = _number("threshold", "threshold", limit), _number("threshold", "value", value)
+    if inplace:
+        return _in_place(x, lambda t: where(t.array > limit, t, value))
     return where(x.array > limit, x, value)
 
 
 @takes_tensor
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
     """threshold in place."""
-    return _in_place(input, lambda x: _threshold(x, threshold, value))
+    return _threshold(input, threshold, value, inplace=True)
 
 
 @takes_tensor
@@ -420,6 +438,8 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa:
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """out = x where |x| > lambd, else 0 (gradient 0 on [-lambd, lambd], as PyTorch)."""
     _not_tensor("hardshrink", input)
+    _need_float("hardshrink", input)
+    lambd = _number("hardshrink", "lambd", lambd)
     return where(np.abs(input.array) > lambd, input, np.zeros_like(input.array))
 
 
@@ -428,7 +448,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """out = x - lambd where x > lambd, x + lambd where x < -lambd, else 0 (the proximal step
     of the L1 penalty)."""
     _not_tensor("softshrink", input)
-    if lambd < 0:
+    _need_float("softshrink", input)
+    if _number("softshrink", "lambd", lambd) < 0:
         raise ArgumentError(f"softshrink: lambd must be >= 0, but found {lambd}.")
     x = input.array
     shrunk = input - np.sign(x).astype(x.dtype) * lambd
@@ -472,13 +493,22 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 # ----------------------------------------------------------------------------------------------
 @takes_tensor
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
-    """out = x @ w.T + b. Shape: x (..., in), w (out, in), b (out,) -> (..., out)."""
+    """out = x @ w.T + b. Shape: x (..., in), w (out, in), b (out,) -> (..., out); a 1-d
+    w (in,) gives x @ w, shape (...,), as torch."""
+    _need_tensors_or_none("linear", bias=bias)
+    if weight.ndim not in (1, 2):
+        raise ShapeError(
+            f"linear: weight must be 2-d (out_features, in_features), or 1-d (in_features,), "
+            f"got shape {tuple(weight.shape)}."
+        )
     if input.array.dtype != weight.array.dtype:
         raise DTypeError(
             f"linear: the input is {input.dtype} but the weight is {weight.dtype}; they must "
             f"match. Convert the input (x.to({weight.dtype})) or the model "
             f"(model.to({input.dtype}))."
         )
+    if weight.ndim == 1:  # a vector: matmul checks the sizes and names them
+        return input @ weight if bias is None else input @ weight + bias
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
@@ -533,10 +563,10 @@ def dropout(
 ) -> Tensor:
     """Zero each element with probability p and scale the rest by 1 / (1 - p), so the
     expected value is unchanged; the identity when not training (or p = 0)."""
-    if not 0.0 <= p <= 1.0:
-        raise ArgumentError(f"dropout probability has to be between 0 and 1, but got {p}.")
+    p = _check_p("dropout", p)
     if not training or p == 0.0 or input.array.size == 0:
         return input
+    _need_float("dropout", input)
     out = DropoutMask.apply(input, mask=_dropout_mask(input.shape, input.array.dtype, p, generator))
     if inplace:
         input.array, input.grad_fn = out.array, out.grad_fn
@@ -550,15 +580,20 @@ def _dropout_mask(shape: tuple, dtype, p: float, generator=None) -> np.ndarray:
     (bernoulli(1 - p) from the generator), so the same seed drops the same elements."""
     if p == 1.0:
         return np.zeros(shape, dtype=dtype)
-    gen = default_generator if generator is None else generator
+    gen = generator_or_default(generator, "dropout")
     mask = gen.bernoulli(1.0 - p, shape, dtype=dtype)  # keep with probability 1 - p
     mask /= 1.0 - p
     return mask
 
 
-def _check_p(name: str, p: float) -> None:
-    if not 0.0 <= p <= 1.0:
-        raise ArgumentError(f"{name}: dropout probability has to be between 0 and 1, but got {p}.")
+def _check_p(name: str, p: float) -> float:
+    """The dropout probability p, a number from 0 to 1."""
+    if not 0.0 <= _number(name, "p", p) <= 1.0:
+        raise ArgumentError(
+            f"{name}: dropout probability has to be between 0 and 1, but got {p}; p is the "
+            f"fraction of values dropped, e.g. p=0.1 (nn.Dropout's default is 0.5)."
+        )
+    return _number(name, "p", p)
 
 
 def _noise_dropout(x: Tensor, p: float, noise_shape: tuple, alpha: bool, generator=None) -> Tensor:
@@ -574,7 +609,7 @@ def _noise_dropout(x: Tensor, p: float, noise_shape: tuple, alpha: bool, generat
     """
     if p == 1.0:  # everything dropped (also for alpha dropout, as PyTorch)
         return x * np.zeros((), dtype=x.array.dtype)
-    gen = default_generator if generator is None else generator
+    gen = generator_or_default(generator, "dropout")
     noise = gen.bernoulli(1.0 - p, noise_shape, dtype=x.array.dtype)
     if not alpha:
         return x * (noise / (1.0 - p))
@@ -584,18 +619,25 @@ def _noise_dropout(x: Tensor, p: float, noise_shape: tuple, alpha: bool, generat
     return x * (noise * a) + b
 
 
-def _feature_shape(x: Tensor) -> tuple:
+def _feature_shape(x: Tensor, name: str = "feature dropout") -> tuple:
     """(N, C, 1, ..., 1): one noise value per sample and channel."""
+    if x.ndim < 2:
+        raise ShapeError(
+            f"{name}: drops whole channels, so it needs at least 2 dims (N, C, ...), got shape "
+            f"{tuple(x.shape)}. To drop single values use dropout."
+        )
     return (x.shape[0], x.shape[1], *([1] * (x.ndim - 2)))
 
 
 def _feature_dropout(x: Tensor, p, training, inplace, alpha: bool, name: str) -> Tensor:
-    _check_p(name, p)
+    p = _check_p(name, p)
     if not training or p == 0.0 or x.numel() == 0:
         return x
+    _need_float(name, x)
+    shape = _feature_shape(x, name)
     if inplace:
-        return _in_place(x, lambda t: _noise_dropout(t, p, _feature_shape(t), alpha))
-    return _noise_dropout(x, p, _feature_shape(x), alpha)
+        return _in_place(x, lambda t: _noise_dropout(t, p, shape, alpha))
+    return _noise_dropout(x, p, shape, alpha)
 
 
 @takes_tensor
@@ -619,9 +661,11 @@ def dropout1d(
 
 def _maybe_batched_dropout(name: str, x: Tensor, p, training, inplace, batched_ndim: int):
     """Feature dropout of a batch, or of one sample (one dim fewer) as a batch of one."""
-    _check_p(name, p)
+    p = _check_p(name, p)
     if not training or p == 0.0 or x.numel() == 0:
         return x
+    _need_float(name, x)
+    _feature_shape(x if x.ndim == batched_ndim else x.unsqueeze(0), name)
 
     def drop(t: Tensor) -> Tensor:
         batched = t if t.ndim == batched_ndim else t.unsqueeze(0)
@@ -699,9 +743,10 @@ def alpha_dropout(
     result is rescaled so that mean 0 and variance 1 are kept. Note training=False by
     default, as PyTorch's function (nn.AlphaDropout passes its mode)."""
     _not_tensor("alpha_dropout", input)
-    _check_p("alpha_dropout", p)
+    p = _check_p("alpha_dropout", p)
     if not training or p == 0.0 or input.numel() == 0:
         return input
+    _need_float("alpha_dropout", input)
     if inplace:
         return _in_place(input, lambda t: _noise_dropout(t, p, tuple(t.shape), True))
     return _noise_dropout(input, p, tuple(input.shape), True)
@@ -729,7 +774,15 @@ def layer_norm(
 ) -> Tensor:
     """out = (x - mean) / sqrt(var + eps) * weight + bias, statistics over the last
     len(normalized_shape) dims (biased variance). Fused: ops/nn_ops.py LayerNorm."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = _normalized_shape("layer_norm", input, normalized_shape)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (not isinstance(t, Tensor) or t.array.shape != shape):
+            _need_tensors_or_none("layer_norm", **{name: t})
+            raise ShapeError(
+                f"layer_norm: {name} must have the shape of normalized_shape {shape}, got "
+                f"{tuple(t.shape)}."
+            )
+    eps = _number("layer_norm", "eps", eps)
     if tuple(input.array.shape[input.ndim - len(shape) :]) != shape or input.ndim < len(shape):
         raise ShapeError(
             f"layer_norm: normalized_shape={list(shape)} must match the last dims of the input, "
@@ -784,7 +837,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
         [[[[0.0, 1.0], [2.0, 3.0]]]]
     """
     _not_tensor("pixel_shuffle", input)
-    r = upscale_factor
+    r = _factor("pixel_shuffle", "upscale_factor", upscale_factor)
     if input.ndim < 3 or input.shape[-3] % (r * r):
         raise ShapeError(
             f"pixel_shuffle: expects (*, C * r^2, H, W) with the channels (dim -3) divisible "
@@ -803,7 +856,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
     """The inverse of pixel_shuffle: every r x r block of pixels becomes r * r channels.
     Shape: (*, C, H r, W r) -> (*, C * r^2, H, W)."""
     _not_tensor("pixel_unshuffle", input)
-    r = downscale_factor
+    r = _factor("pixel_unshuffle", "downscale_factor", downscale_factor)
     if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
         raise ShapeError(
             f"pixel_unshuffle: expects (*, C, H, W) with H and W divisible by "
@@ -815,6 +868,13 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
     # (*, C, H, r, W, r) -> (*, C, r, r, H, W)
     x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
     return x.reshape(*batch, channels * r * r, height // r, width // r)
+
+
+def _factor(name: str, argument: str, r) -> int:
+    """pixel_shuffle's factor: a whole number >= 1."""
+    if _whole_number(name, argument, r) < 1:
+        raise ArgumentError(f"{name}: {argument} must be >= 1, got {r}; e.g. 2 doubles H and W.")
+    return int(r)
 
 
 @takes_tensor
@@ -892,7 +952,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     """
     if isinstance(pad, (list, tuple)):
         pad = tuple(pad)
-    return _pad(input, pad, mode, value)
+    return _pad(input, pad, mode, 0.0 if value is None else _number("pad", "value", value))
 
 
 def _attention_bias(attn_mask, is_causal: bool, n_q: int, n_k: int, dtype):
@@ -964,7 +1024,8 @@ def normalize(
         [[0.6000000238418579, 0.800000011920929]]
     """
     _not_tensor("normalize", input)
-    _vector_dim("normalize", dim, input.ndim)
+    dim = _vector_dim("normalize", dim, input.ndim)
+    p, eps = _number("normalize", "p", p), _number("normalize", "eps", eps)
     result = input / input.norm(p, dim, keepdim=True).clamp(min=eps)
     if out is not None:
         out.copy_(result)
@@ -1027,6 +1088,7 @@ def pairwise_distance(
             f"pairwise_distance: x1 {tuple(x1.shape)} and x2 {tuple(x2.shape)} do not "
             f"broadcast; both should be (N, D) (or one of them (D,) or (1, D))."
         ) from None
+    p, eps = _number("pairwise_distance", "p", p), _number("pairwise_distance", "eps", eps)
     return _distance_norm(diff + eps, p, -1, keepdim)
 
 
@@ -1041,7 +1103,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:  # noqa: A002
             f"{tuple(input.shape)}. For batches use torch.cdist, or loop over the batch."
         )
     rows, cols = np.triu_indices(input.shape[0], k=1)
-    return _distance_norm(input[rows] - input[cols], p, 1, False)
+    return _distance_norm(input[rows] - input[cols], _number("pdist", "p", p), 1, False)
 
 
 def _distance_norm(diff: Tensor, p: float, dim: int, keepdim: bool) -> Tensor:
@@ -1090,7 +1152,9 @@ def group_norm(
         [[-1.0, 1.0, -1.0, 1.0]]
     """
     _check_batched("group_norm", input, 2, "(N, C, ...)")
+    _need_tensors_or_none("group_norm", weight=weight, bias=bias)
     n, channels = input.shape[0], input.shape[1]
+    num_groups = _whole_number("group_norm", "num_groups", num_groups)
     if num_groups < 1 or channels % num_groups:
         raise ShapeError(
             f"group_norm: the {channels} channels of the input {tuple(input.shape)} cannot be "
@@ -1098,6 +1162,7 @@ def group_norm(
             f"{channels}."
         )
     grouped = input.reshape(n, num_groups, -1)
+    eps = _number("group_norm", "eps", eps)
     out = LayerNorm.apply(grouped, None, None, n_dims=1, eps=eps).reshape(tuple(input.shape))
     return _channel_affine(out, weight, bias)
 
@@ -1121,7 +1186,9 @@ def rms_norm(
         [[0.8485281467437744, 1.1313709020614624]]
     """
     _not_tensor("rms_norm", input)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _need_float("rms_norm", input)
+    shape = _normalized_shape("rms_norm", input, normalized_shape)
+    _need_tensors_or_none("rms_norm", weight=weight)
     if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape) :]) != shape:
         raise ShapeError(
             f"rms_norm: normalized_shape={list(shape)} must match the last dims of the input, "
@@ -1130,9 +1197,25 @@ def rms_norm(
         )
     if eps is None:
         eps = float(np.finfo(input.array.dtype).eps)
+    eps = _number("rms_norm", "eps", eps)
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
     return out if weight is None else out * weight
+
+
+def _normalized_shape(name: str, input: Tensor, normalized_shape) -> tuple:  # noqa: A002
+    """normalized_shape as a tuple of sizes; an int n means (n,). A tuple (nn.LayerNorm's)
+    passes as it is: the comparison with the input's shape that follows checks it."""
+    if type(normalized_shape) is tuple:  # the common case, fast
+        return normalized_shape
+    try:
+        return tuple(_int_list(name, "normalized_shape", normalized_shape))
+    except ArgumentError:
+        raise ArgumentError(
+            f"{name}: normalized_shape must be the sizes of the last dims to normalise over, "
+            f"e.g. normalized_shape={tuple(input.shape[-1:])} for this input of shape "
+            f"{tuple(input.shape)}; got {normalized_shape!r}."
+        ) from None
 
 
 def _check_batched(name: str, input: Tensor, min_dims: int, layout: str) -> None:  # noqa: A002
@@ -1147,6 +1230,12 @@ def _check_batched(name: str, input: Tensor, min_dims: int, layout: str) -> None
 
 def _channel_affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
     """x * weight + bias with one weight and bias per channel (dim 1)."""
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != x.shape[1]:
+            raise ShapeError(
+                f"{name} must hold one value per channel: the input {tuple(x.shape)} has "
+                f"{x.shape[1]} channels (dim 1), {name} has shape {tuple(t.shape)}."
+            )
     per_channel = (-1, *([1] * (x.ndim - 2)))
     if weight is not None:
         x = x * weight.reshape(per_channel)
@@ -1174,6 +1263,8 @@ def instance_norm(
     Shape: (N, C, L) or (N, C, H, W) -> same.
     """
     _check_batched("instance_norm", input, 3, "(N, C, L) or (N, C, H, W)")
+    optional = {"running_mean": running_mean, "running_var": running_var, "weight": weight}
+    _need_tensors_or_none("instance_norm", bias=bias, **optional)
     n, channels = input.shape[0], input.shape[1]
     if use_input_stats and math.prod(input.shape[2:]) == 1:
         raise ShapeError(
@@ -1219,6 +1310,12 @@ def local_response_norm(
     Shape: (N, C, *) -> same.
     """
     _check_batched("local_response_norm", input, 3, "(N, C, L, ...)")
+    if _whole_number("local_response_norm", "size", size) < 1:
+        raise ArgumentError(f"local_response_norm: size must be >= 1 (channels), got {size}.")
+    alpha, beta, k = (
+        _number("local_response_norm", name, v)
+        for name, v in (("alpha", alpha), ("beta", beta), ("k", k))
+    )
     if input.numel() == 0:
         return input
     channels = input.shape[1]
@@ -1320,6 +1417,7 @@ def cross_entropy(
         )
     target = target if isinstance(target, Tensor) else Tensor._make(np.asarray(target))
     _check_class_input("cross_entropy", input, target)
+    _need_tensors_or_none("cross_entropy", weight=weight)
     w = None if weight is None else weight.array
     out = CrossEntropy.apply(
         input,
@@ -1969,6 +2067,7 @@ def gaussian_nll_loss(
     """
     _check_reduction("gaussian_nll_loss", reduction)
     if not isinstance(var, Tensor):
+        var = _number("gaussian_nll_loss", "var", var)
         var = Tensor._make(np.full(input.shape, var, dtype=input.array.dtype))
     if tuple(var.shape) != tuple(input.shape):
         if tuple(input.shape[:-1]) == tuple(var.shape):

@@ -14,10 +14,10 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ShapeError
-from ..tensor import Tensor, _check_device
+from ..tensor import Tensor, _check_device, _int_list, _need_tensor
 from . import functional as F
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, size_argument
 
 
 def _empty(shape: tuple, dtype=None) -> Tensor:
@@ -72,6 +72,18 @@ class Linear(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
+        in_features = size_argument(
+            "Linear",
+            "in_features",
+            in_features,
+            "the size of each input sample, e.g. 784 for a flattened 28x28 image",
+        )
+        out_features = size_argument(
+            "Linear",
+            "out_features",
+            out_features,
+            "the size of each output sample, e.g. 10 for ten classes",
+        )
         self.in_features, self.out_features = in_features, out_features
         _add_weight_and_bias(self, (out_features, in_features), bias, dtype)
         self.reset_parameters()
@@ -175,6 +187,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        _need_tensor("nn.Flatten", "input", input)
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
@@ -186,9 +199,11 @@ class Unflatten(Module):
 
     def __init__(self, dim: int, unflattened_size) -> None:
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        sizes = _int_list("nn.Unflatten", "unflattened_size", unflattened_size)
+        self.dim, self.unflattened_size = dim, tuple(sizes)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        _need_tensor("nn.Unflatten", "input", input)
         return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self) -> str:

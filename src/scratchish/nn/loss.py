@@ -7,7 +7,7 @@ Read next: functional.py (the formulas), ops/nn_ops.py (the fused cross-entropy)
 from __future__ import annotations
 
 from ..errors import ArgumentError
-from ..tensor import Tensor
+from ..tensor import Tensor, _number
 from . import functional as F
 from .distance import PairwiseDistance
 from .module import Module
@@ -250,7 +250,7 @@ class TripletMarginLoss(_Loss):
         reduction: str = "mean",
     ) -> None:
         super().__init__(size_average, reduce, reduction)
-        if margin <= 0:
+        if _number("nn.TripletMarginLoss", "margin", margin) <= 0:
             raise ArgumentError(f"TripletMarginLoss: margin must be greater than 0, got {margin}.")
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 

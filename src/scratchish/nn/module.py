@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ArgumentError, UnsupportedError
-from ..tensor import Tensor, _init, _no_gpu, to_arguments
+from ..tensor import Tensor, _init, _no_gpu, _short_repr, to_arguments
 
 
 class Parameter(Tensor):
@@ -48,6 +48,19 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (self.array, self._requires_grad))
+
+
+def size_argument(layer: str, name: str, value, meaning: str, minimum: int = 0) -> int:
+    """A layer's size argument (in_features, num_features, ...) as an int >= minimum, or an
+    ArgumentError naming the layer, the argument, what it got and what the size is for:
+    `nn.Linear(in_features=None, ...): in_features must be a whole number >= 0, the size of
+    each input sample, e.g. 784 for a flattened 28x28 image; got None (NoneType).`"""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= minimum:
+        return int(value)
+    raise ArgumentError(
+        f"nn.{layer}({name}={_short_repr(value)}, ...): {name} must be a whole number >= "
+        f"{minimum}, {meaning}; got {_short_repr(value)} ({type(value).__name__})."
+    )
 
 
 def _rebuild_parameter(array, requires_grad):

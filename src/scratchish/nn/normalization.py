@@ -10,12 +10,12 @@ from __future__ import annotations
 import warnings
 
 from ..errors import ArgumentError, ShapeError
-from ..tensor import Tensor, _check_device
+from ..tensor import Tensor, _check_device, _need_tensor
 from . import functional as F
 from . import init
 from .batchnorm import _BatchNorm
 from .linear import _empty
-from .module import Module, Parameter
+from .module import Module, Parameter, size_argument
 
 
 def _affine_parameters(module: Module, shape: tuple, affine: bool, bias: bool, dtype) -> None:
@@ -25,11 +25,19 @@ def _affine_parameters(module: Module, shape: tuple, affine: bool, bias: bool, d
     module.register_parameter("bias", Parameter(_empty(shape, dtype)) if learn_bias else None)
 
 
-def _as_shape(normalized_shape) -> tuple:
+def _as_shape(layer: str, normalized_shape) -> tuple:
     """An int or a sequence of sizes -> a tuple, as PyTorch keeps normalized_shape."""
-    if isinstance(normalized_shape, int):
-        return (normalized_shape,)
-    return tuple(normalized_shape)
+    if isinstance(normalized_shape, (list, tuple)):
+        return tuple(
+            size_argument(layer, "normalized_shape", n, _SHAPE_MEANING) for n in normalized_shape
+        )
+    return (size_argument(layer, "normalized_shape", normalized_shape, _SHAPE_MEANING),)
+
+
+_SHAPE_MEANING = (
+    "or a tuple of them: the sizes of the last dims to normalise over, e.g. 512 (the feature "
+    "size) for an input of shape (batch, tokens, 512)"
+)
 
 
 def _reset_affine(module: Module) -> None:
@@ -68,7 +76,7 @@ class LayerNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.normalized_shape = _as_shape(normalized_shape)
+        self.normalized_shape = _as_shape("LayerNorm", normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype)
         self.reset_parameters()
@@ -108,7 +116,7 @@ class RMSNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.normalized_shape = _as_shape(normalized_shape)
+        self.normalized_shape = _as_shape("RMSNorm", normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         weight = Parameter(_empty(self.normalized_shape, dtype)) if elementwise_affine else None
         self.register_parameter("weight", weight)
@@ -158,7 +166,20 @@ class GroupNorm(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        if num_groups < 1 or num_channels % num_groups:
+        num_groups = size_argument(
+            "GroupNorm",
+            "num_groups",
+            num_groups,
+            "how many groups the channels are split into, e.g. 8",
+            minimum=1,
+        )
+        num_channels = size_argument(
+            "GroupNorm",
+            "num_channels",
+            num_channels,
+            "the number of channels C of an (N, C, ...) input",
+        )
+        if num_channels % num_groups:
             raise ArgumentError(
                 f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                 f"({num_groups})."
@@ -172,6 +193,7 @@ class GroupNorm(Module):
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        _need_tensor("nn.GroupNorm", "input", input)
         if input.ndim >= 2 and input.shape[1] != self.num_channels:
             raise ShapeError(
                 f"GroupNorm({self.num_groups}, {self.num_channels}) expects "
@@ -213,6 +235,7 @@ class _InstanceNorm(_BatchNorm):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         name = f"{type(self).__name__}({self.num_features})"
+        _need_tensor(name, "input", input)
         if input.ndim not in (self.batched_dims - 1, self.batched_dims):
             raise ShapeError(
                 f"{name} expects a {self.batched_dims}-D (batched) or "

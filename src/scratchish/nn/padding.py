@@ -7,7 +7,7 @@ next: upsampling.py.
 from __future__ import annotations
 
 from ..errors import ArgumentError
-from ..tensor import Tensor
+from ..tensor import Tensor, _int_list
 from . import functional as F
 from .module import Module
 
@@ -21,9 +21,10 @@ class _PadNd(Module):
 
     def __init__(self, padding) -> None:
         super().__init__()
-        if isinstance(padding, int):
-            padding = (padding,) * (2 * self.n_dims)
-        padding = tuple(padding)
+        sides = _int_list(f"nn.{type(self).__name__}", "padding", padding)
+        if not isinstance(padding, (list, tuple)):  # an int: every side
+            sides = sides * (2 * self.n_dims)
+        padding = tuple(sides)
         if len(padding) != 2 * self.n_dims:
             sides = ("left, right", "top, bottom", "front, back")[: self.n_dims]
             raise ArgumentError(

@@ -6,11 +6,11 @@ Read next: attention.py.
 from __future__ import annotations
 
 from ..errors import ArgumentError, ShapeError
-from ..tensor import Tensor, _check_device
+from ..tensor import Tensor, _check_device, _whole_number
 from . import functional as F
 from . import init
 from .linear import _empty
-from .module import Module, Parameter
+from .module import Module, Parameter, size_argument
 
 
 class Embedding(Module):
@@ -48,8 +48,18 @@ class Embedding(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
+        num_embeddings = size_argument(
+            "Embedding",
+            "num_embeddings",
+            num_embeddings,
+            "the number of rows of the table (the vocabulary size), e.g. 10000",
+        )
+        embedding_dim = size_argument(
+            "Embedding", "embedding_dim", embedding_dim, "the length of each vector, e.g. 32"
+        )
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
+            padding_idx = _whole_number("nn.Embedding", "padding_idx", padding_idx)
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ArgumentError(
                     f"Embedding: padding_idx {padding_idx} must be within "

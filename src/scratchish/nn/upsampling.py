@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ..errors import ArgumentError, ShapeError, UnsupportedError
-from ..tensor import Tensor, takes_tensor
+from ..tensor import Tensor, _number, takes_tensor
 from .conv import adaptive_avg_pool2d
 from .module import Module
 
@@ -107,15 +107,15 @@ def _output_size(in_size: tuple, size, scale_factor, recompute, who: str) -> tup
             f"({'both' if size is not None else 'neither'} given)."
         )
     if size is not None:
-        sizes = (size,) * n if isinstance(size, int) else tuple(size)
+        sizes = tuple(size) if isinstance(size, (list, tuple)) else (size,) * n
         if len(sizes) != n or not all(isinstance(s, int) and s > 0 for s in sizes):
             raise ShapeError(
                 f"{who}: size must be a positive int or {n} of them for an input with {n} "
                 f"spatial dims {in_size}; got {size!r}."
             )
         return sizes, (None,) * n
-    factors = (scale_factor,) * n if isinstance(scale_factor, (int, float)) else scale_factor
-    factors = tuple(float(f) for f in factors)
+    factors = scale_factor if isinstance(scale_factor, (list, tuple)) else (scale_factor,) * n
+    factors = tuple(float(_number(who, "scale_factor", f)) for f in factors)
     if len(factors) != n or min(factors) <= 0:
         raise ArgumentError(
             f"{who}: scale_factor must be a positive number or {n} of them for an input "
@@ -196,9 +196,15 @@ class Upsample(Module):
         self.name = type(self).__name__
         self.size = size
         if isinstance(scale_factor, tuple):
-            self.scale_factor = tuple(float(factor) for factor in scale_factor)
+            self.scale_factor = tuple(
+                float(_number(f"nn.{self.name}", "scale_factor", f)) for f in scale_factor
+            )
         else:
-            self.scale_factor = float(scale_factor) if scale_factor else None
+            self.scale_factor = (
+                float(_number(f"nn.{self.name}", "scale_factor", scale_factor))
+                if scale_factor
+                else None
+            )
         self.mode, self.align_corners = mode, align_corners
         self.recompute_scale_factor = recompute_scale_factor
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function, unbroadcast
+from ..autograd import Function, quiet, unbroadcast
 
 
 def filled(value: float, like: np.ndarray) -> np.ndarray:
@@ -114,6 +114,15 @@ class Mul(Function):
         )
 
 
+def _finite_nonzero_number(b) -> bool:
+    """True for a Python number such as 2 or 0.5: dividing by it gives no nan or inf that
+    NumPy would warn about (dividing by a tensor, or by 0, inf or nan, may)."""
+    return (type(b) is float or type(b) is int) and 0 < abs(b) < np.inf
+
+
+_divide = quiet(np.true_divide)
+
+
 class Div(Function):
     """out = a / b"""
 
@@ -122,9 +131,17 @@ class Div(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a / b
+        if _finite_nonzero_number(b):  # x / 2 cannot leave the domain: spare quiet's cost
+            return a / b
+        return _divide(a, b)  # x / 0 = inf, 0 / 0 = nan, silently
 
     def backward(self, grad_out):
+        if _finite_nonzero_number(self.b):  # x / 2: only x needs a gradient, grad_out / 2
+            return unbroadcast(grad_out / self.b, getattr(self.a, "shape", ())), None
+        return self._tensor_backward(grad_out)
+
+    @quiet
+    def _tensor_backward(self, grad_out):
         # dL/da = grad_out / b    dL/db = -grad_out * a / b^2
         need_a, need_b = self.needs_input_grad
         a, b = self.a, self.b
@@ -160,11 +177,13 @@ class Pow(Function):
     derivatives = ("grad_out * b * a**(b - 1)", "grad_out * out * log(a)")
     saves_output = True
 
+    @quiet
     def forward(self, a, b):
         self.a, self.b = a, b
         self.out = a**b
         return self.out
 
+    @quiet
     def backward(self, grad_out):
         # dL/da = grad_out * b * a^(b-1)    dL/db = grad_out * a^b * ln(a)
         need_a, need_b = self.needs_input_grad
@@ -186,10 +205,12 @@ class Exp(Function):
     derivatives = ("grad_out * out",)
     saves_inputs, saves_output = False, True
 
+    @quiet
     def forward(self, x):
         self.out = np.exp(x)
         return self.out
 
+    @quiet
     def backward(self, grad_out):
         return grad_out * self.out  # d(e^x)/dx = e^x
 
@@ -200,10 +221,12 @@ class Log(Function):
     formula = "out = log(x)"
     derivatives = ("grad_out / x",)
 
+    @quiet
     def forward(self, x):
         self.x = x
         return np.log(x)
 
+    @quiet
     def backward(self, grad_out):
         return grad_out / self.x  # d ln(x)/dx = 1/x
 
@@ -214,10 +237,12 @@ class Log1p(Function):
     formula = "out = log(1 + x)"
     derivatives = ("grad_out / (1 + x)",)
 
+    @quiet
     def forward(self, x):
         self.x = x
         return np.log1p(x)
 
+    @quiet
     def backward(self, grad_out):
         return grad_out / (1 + self.x)  # d ln(1 + x)/dx = 1/(1 + x)
 
@@ -229,10 +254,12 @@ class Expm1(Function):
     derivatives = ("grad_out * (out + 1)",)
     saves_inputs, saves_output = False, True
 
+    @quiet
     def forward(self, x):
         self.out = np.expm1(x)
         return self.out
 
+    @quiet
     def backward(self, grad_out):
         return grad_out * (self.out + 1)  # d(e^x - 1)/dx = e^x = out + 1
 
@@ -244,10 +271,12 @@ class Sqrt(Function):
     derivatives = ("grad_out / (2 * out)",)
     saves_inputs, saves_output = False, True
 
+    @quiet
     def forward(self, x):
         self.out = np.sqrt(x)
         return self.out
 
+    @quiet
     def backward(self, grad_out):
         return grad_out / (2 * self.out)  # d sqrt(x)/dx = 1 / (2 sqrt(x))
 
@@ -258,10 +287,12 @@ class Sin(Function):
     formula = "out = sin(x)"
     derivatives = ("grad_out * cos(x)",)
 
+    @quiet
     def forward(self, x):
         self.x = x
         return np.sin(x)
 
+    @quiet
     def backward(self, grad_out):
         return grad_out * np.cos(self.x)
 
@@ -272,10 +303,12 @@ class Cos(Function):
     formula = "out = cos(x)"
     derivatives = ("-grad_out * sin(x)",)
 
+    @quiet
     def forward(self, x):
         self.x = x
         return np.cos(x)
 
+    @quiet
     def backward(self, grad_out):
         return -grad_out * np.sin(self.x)
 
@@ -469,10 +502,12 @@ class Asin(Function):
     formula = "out = asin(x)"
     derivatives = ("grad_out / sqrt(1 - x^2)",)
 
+    @quiet
     def forward(self, x):
         self.x = x
         return np.arcsin(x)
 
+    @quiet
     def backward(self, grad_out):
         return grad_out / np.sqrt(1 - self.x * self.x)  # d asin(x)/dx = 1/sqrt(1 - x^2)
 
@@ -483,10 +518,12 @@ class Acos(Function):
     formula = "out = acos(x)"
     derivatives = ("-grad_out / sqrt(1 - x^2)",)
 
+    @quiet
     def forward(self, x):
         self.x = x
         return np.arccos(x)
 
+    @quiet
     def backward(self, grad_out):
         return -grad_out / np.sqrt(1 - self.x * self.x)  # acos = pi/2 - asin
 
@@ -525,10 +562,12 @@ class Acosh(Function):
     formula = "out = acosh(x)"
     derivatives = ("grad_out / sqrt(x^2 - 1)",)
 
+    @quiet
     def forward(self, x):
         self.x = x
         return np.arccosh(x)
 
+    @quiet
     def backward(self, grad_out):
         return grad_out / np.sqrt(self.x * self.x - 1)  # inf at x = 1, as in PyTorch
 
@@ -539,10 +578,12 @@ class Atanh(Function):
     formula = "out = atanh(x)"
     derivatives = ("grad_out / (1 - x^2)",)
 
+    @quiet
     def forward(self, x):
         self.x = x
         return np.arctanh(x)
 
+    @quiet
     def backward(self, grad_out):
         return grad_out / (1 - self.x * self.x)
 
@@ -553,10 +594,12 @@ class Atan2(Function):
     formula = "out = atan2(a, b)"
     derivatives = ("grad_out * b / (a^2 + b^2)", "-grad_out * a / (a^2 + b^2)")
 
+    @quiet
     def forward(self, a, b):
         self.a, self.b = a, b
         return np.arctan2(a, b)
 
+    @quiet
     def backward(self, grad_out):
         # d atan2(a, b)/da = b / (a^2 + b^2)    d/db = -a / (a^2 + b^2)  (nan at the origin)
         need_a, need_b = self.needs_input_grad

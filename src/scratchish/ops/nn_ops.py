@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..autograd import Function, unbroadcast
+from ..autograd import Function, quiet, unbroadcast
 from ..errors import IndexOutOfRangeError
 from .elementwise import filled
 from .movement import scatter_add_rows
@@ -233,10 +233,12 @@ class Erfinv(Function):
     derivatives = ("grad_out * sqrt(pi) / 2 * exp(out^2)",)
     saves_inputs, saves_output = False, True
 
+    @quiet
     def forward(self, x):
         self.out = erfinv(x).astype(x.dtype, copy=False)  # computed in float64
         return self.out
 
+    @quiet
     def backward(self, grad_out):
         # x = erf(out), so d out/dx = 1 / erf'(out) = sqrt(pi)/2 e^(out^2)
         slope = np.exp(np.square(self.out)) * (math.sqrt(math.pi) / 2)

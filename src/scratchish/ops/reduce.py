@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, quiet
 
 
 def _keep_shape(shape: tuple, axis) -> tuple:
@@ -52,11 +52,13 @@ class Norm2(Function):
     derivatives = ("grad_out * x / out (0 where out is 0, as PyTorch)",)
     saves_output = True
 
+    @quiet
     def forward(self, x, dim=None, keepdim=False):
         self.x, self.kept = x, _keep_shape(x.shape, dim)
         self.out = np.sqrt(np.square(x).sum(axis=dim, keepdims=keepdim))
         return self.out
 
+    @quiet
     def backward(self, grad_out):
         # d sqrt(s)/dx_i = x_i / sqrt(s); at the zero vector the norm has no slope: 0
         out = self.out.reshape(self.kept)
@@ -74,7 +76,10 @@ class Mean(Function):
 
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.kept = x.shape, _keep_shape(x.shape, dim)
-        out = x.mean(axis=dim, keepdims=keepdim)
+        if x.size:
+            out = x.mean(axis=dim, keepdims=keepdim)
+        else:  # the mean of nothing is nan, silently, as in PyTorch (NumPy warns)
+            out = np.full(x.sum(axis=dim, keepdims=keepdim).shape, np.nan, x.dtype)
         self.n = x.size // max(out.size, 1) if x.size else 1
         return out
 
@@ -155,6 +160,7 @@ class LogSumExp(Function):
     derivatives = ("grad_out * softmax(x)",)
     saves_output = True
 
+    @quiet
     def forward(self, x, dim=None, keepdim=False):
         m = x.max(axis=dim, keepdims=True)
         m = np.where(np.isfinite(m), m, 0)  # all -inf rows stay -inf instead of nan
@@ -163,6 +169,7 @@ class LogSumExp(Function):
         self.x, self.out_kept = x, out
         return out if keepdim else out.reshape(_drop(out.shape, dim, x.ndim))
 
+    @quiet
     def backward(self, grad_out):
         # d logsumexp / dx_i = exp(x_i - out) = softmax(x)_i
         return grad_out.reshape(self.out_kept.shape) * np.exp(self.x - self.out_kept)
@@ -175,12 +182,14 @@ class Softmax(Function):
     derivatives = ("out * (grad_out - sum(grad_out * out))",)
     saves_inputs, saves_output = False, True
 
+    @quiet
     def forward(self, x, dim=-1):
         e = np.exp(x - x.max(axis=dim, keepdims=True))  # shift by the max: no overflow
         e /= e.sum(axis=dim, keepdims=True)
         self.out, self.dim = e, dim
         return e
 
+    @quiet
     def backward(self, grad_out):
         # Jacobian-vector product: dL/dx_i = s_i * (g_i - sum_j g_j s_j)
         s = self.out
@@ -196,12 +205,14 @@ class LogSoftmax(Function):
     derivatives = ("grad_out - softmax(x) * sum(grad_out)",)
     saves_inputs, saves_output = False, True
 
+    @quiet
     def forward(self, x, dim=-1):
         shifted = x - x.max(axis=dim, keepdims=True)
         out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         self.out, self.dim = out, dim
         return out
 
+    @quiet
     def backward(self, grad_out):
         # dL/dx_i = g_i - softmax_i * sum_j g_j
         return grad_out - np.exp(self.out) * grad_out.sum(axis=self.dim, keepdims=True)
