@@ -20,10 +20,13 @@ GOOD |= {"out_channels": 2, "kernel_size": 2, "output_size": 2, "num_embeddings"
 GOOD |= {"embedding_dim": 3, "num_groups": 2, "num_channels": 4, "normalized_shape": 4}
 GOOD |= {"embed_dim": 4, "num_heads": 2, "upscale_factor": 2, "downscale_factor": 2}
 GOOD |= {"padding": 1, "value": 0.0, "threshold": 0.5, "size": 2, "dim": 1}
-GOOD |= {"unflattened_size": (2, 2)}
+GOOD |= {"unflattened_size": (2, 2), "in1_features": 4, "in2_features": 4, "d_model": 4}
+GOOD |= {"nhead": 2, "input_size": 4, "hidden_size": 3, "num_layers": 1}
+GOOD |= {"encoder_layer": nn.TransformerEncoderLayer(4, 2, dim_feedforward=8)}
+GOOD |= {"decoder_layer": nn.TransformerDecoderLayer(4, 2, dim_feedforward=8)}
 # containers hold other modules; Module is the base class
 NOT_LAYERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList"}
-NOT_LAYERS |= {"ParameterDict", "Identity"}
+NOT_LAYERS |= {"ParameterDict", "Identity", "RNNBase", "RNNCellBase"}  # bases: RNN, LSTM...
 
 
 def _layers() -> list:
@@ -138,6 +141,11 @@ BAD_LAYERS = [
     (lambda: nn.RMSNorm((4, "a")), "nn.RMSNorm(normalized_shape='a', ...)"),
     (lambda: nn.Conv2d(None, 8, 3), "nn.Conv2d(in_channels=None, ...): in_channels must be"),
     (lambda: nn.Conv1d(3, 0, 3), "out_channels must be a whole number >= 1"),
+    (lambda: nn.ConvTranspose2d(None, 8, 3), "nn.ConvTranspose2d(in_channels=None, ...)"),
+    (lambda: nn.Bilinear(4, 5.5, 3), "nn.Bilinear(in2_features=5.5, ...): in2_features must"),
+    (lambda: nn.TransformerEncoderLayer("4", 2), "d_model must be a whole number >= 1"),
+    (lambda: nn.RNNBase("LSMT", 4, 3), "mode must be one of ['GRU', 'LSTM'"),
+    (lambda: nn.ConvTranspose1d(2, 2, 2)(sh.randn(1, 2, 3), output_size=[None]), "output_size"),
     (lambda: nn.Conv2d(3, 8, kernel_size="3"), "kernel_size must be an int or a pair of ints"),
     (lambda: nn.MultiheadAttention(None, 2), "nn.MultiheadAttention(embed_dim=None"),
     (lambda: nn.PReLU(0), "nn.PReLU(num_parameters=0, ...)"),

@@ -13,14 +13,16 @@ from __future__ import annotations
 from ..creation import cat
 from ..errors import ArgumentError, ShapeError
 from ..ops import conv as ops
-from ..tensor import Tensor, _check_device, takes_tensor
+from ..tensor import Tensor, _check_device, _int_list, takes_tensor
 from .conv import (
     _as_row,
+    _channels,
     _check_channels,
     _check_input,
     _check_sequence_channels,
     _ConvNd,
     _image_dims,
+    _need_tensors_or_none,
     _pair,
     _positive,
     _same_dtype,
@@ -92,6 +94,7 @@ def _conv_transpose2d(
     n=3 makes it conv_transpose3d (volumes, one more entry in each setting)."""
     _check_input(x, who)
     _check_input(weight, who)
+    _need_tensors_or_none(who, bias=bias)
     if weight.ndim != n + 2:
         kernel = ("kd, kh, kw", "kh, kw")[n == 2]
         raise ShapeError(
@@ -274,8 +277,7 @@ class _ConvTransposeNd(_ConvNd):
                 f"{name}, as in PyTorch (its padding crops the output, there is nothing to "
                 f"reflect). Leave padding_mode out."
             )
-        if in_channels < 1 or out_channels < 1:
-            raise ArgumentError(f"{who}: in_channels and out_channels must be positive.")
+        in_channels, out_channels = _channels(name, in_channels, out_channels)
         _groups(groups, in_channels, who)
         if out_channels % groups:
             raise ArgumentError(
@@ -318,7 +320,7 @@ class _ConvTransposeNd(_ConvNd):
         if output_size is None:
             return self.output_padding
         n = self.n_dims
-        wanted = [int(v) for v in output_size]
+        wanted = _int_list(who, "output_size", output_size)
         if len(wanted) == x.ndim and x.ndim > n:  # the whole shape was given
             wanted = wanted[-n:]
         if len(wanted) != n:

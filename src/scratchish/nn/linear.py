@@ -153,8 +153,16 @@ class Bilinear(Module):
     ) -> None:
         super().__init__()
         _check_device(device)
-        self.in1_features, self.in2_features = in1_features, in2_features
-        self.out_features = out_features
+        sizes = [
+            size_argument("Bilinear", name, value, f"the size of each sample of the {what}")
+            for name, value, what in (
+                ("in1_features", in1_features, "first input"),
+                ("in2_features", in2_features, "second input"),
+                ("out_features", out_features, "output"),
+            )
+        ]
+        self.in1_features, self.in2_features, self.out_features = sizes
+        in1_features, in2_features, out_features = sizes
         _add_weight_and_bias(self, (out_features, in1_features, in2_features), bias, dtype)
         self.reset_parameters()
 

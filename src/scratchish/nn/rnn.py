@@ -357,6 +357,11 @@ class RNNBase(Module):
         super().__init__()
         _check_device(device)
         name = type(self).__name__
+        if not isinstance(mode, str) or mode not in _GATES:
+            raise ArgumentError(
+                f"{name}: mode must be one of {sorted(_GATES)}, got {mode!r}. Build "
+                f"nn.RNN, nn.LSTM or nn.GRU rather than RNNBase: they set it."
+            )
         self.mode = mode
         self.input_size = _check_size(name, input_size, "input_size", 0)
         self.hidden_size = _check_size(name, hidden_size, "hidden_size", 1)

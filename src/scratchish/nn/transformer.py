@@ -24,7 +24,7 @@ from .attention import MultiheadAttention, _check_sequence
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
-from .module import Module
+from .module import Module, size_argument
 from .normalization import LayerNorm
 
 __all__ = [
@@ -63,6 +63,8 @@ def _get_activation_fn(activation: str | Callable) -> Callable:
 
 
 def _check_heads(layer: str, d_model: int, nhead: int) -> None:
+    d_model = size_argument(layer, "d_model", d_model, "the width of each token's vector", 1)
+    nhead = size_argument(layer, "nhead", nhead, "the number of attention heads", 1)
     if d_model > 0 and nhead > 0 and d_model % nhead == 0:
         return
     fits = [h for h in range(1, min(d_model, 16) + 1) if d_model > 0 and d_model % h == 0]
