@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import scratchish as sh
+from scratchish import autograd
 
 EDGES = [-2.0, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, np.inf, -np.inf, np.nan]
 
@@ -77,3 +78,21 @@ def test_numpy_still_warns_outside_scratchish():
     sh.log(sh.tensor([-1.0]))
     with pytest.warns(RuntimeWarning, match="invalid value"):
         np.log(np.array([-1.0]))
+
+
+@pytest.mark.parametrize("numpy_1", [False, True])
+def test_quiet_silences_both_ways_of_setting_numpys_error_mode(numpy_1, monkeypatch):
+    # NumPy 2 takes the fast path (its error-mode context variable); NumPy 1 has no such
+    # variable and quiet falls back to np.errstate: both must silence, and restore after.
+    if numpy_1:
+        monkeypatch.setattr(autograd, "_fp_mode", None)
+
+    @autograd.quiet
+    def log_of(a):
+        return np.log(a)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(log_of(np.float32([-1.0]))[0])
+        with pytest.raises(RuntimeWarning):
+            np.log(np.float32([-1.0]))  # outside the decorated call NumPy warns again
