@@ -1058,6 +1058,59 @@ class Tensor:
 
         return Erfinv.apply(_floating(self))
 
+    # the gamma family and Bessel's I0: primitives in ops/special.py (arrays there, in float64)
+    def lgamma(self):
+        """log|Gamma(x)|: inf at 0 and the negative integers (torch.lgamma)."""
+        from .ops.special import Lgamma
+
+        return Lgamma.apply(_floating(self))
+
+    def digamma(self):
+        """psi(x) = d/dx lgamma(x): -inf at 0, nan at the negative integers (torch.digamma)."""
+        from .ops.special import Digamma
+
+        return Digamma.apply(_floating(self))
+
+    def polygamma(self, n: int):
+        """The n-th derivative of digamma (n = 0 is digamma itself): torch's x.polygamma(n),
+        the same as torch.polygamma(n, x)."""
+        from .ops.special import Digamma, Polygamma
+
+        n = _whole_number("polygamma", "n", n)
+        if n < 0:
+            raise ArgumentError(
+                f"polygamma: n={n} is negative; n counts derivatives of digamma, so n >= 0 "
+                f"(n=0 is digamma, n=1 trigamma)."
+            )
+        x = _floating(self)
+        return Digamma.apply(x) if n == 0 else Polygamma.apply(x, n=n)
+
+    def mvlgamma(self, p: int):
+        """log of the multivariate gamma function of dimension p, elementwise:
+        p (p - 1) / 4 log(pi) + sum_{j=0}^{p-1} lgamma(x - j / 2). Every element must be
+        greater than (p - 1) / 2 (as torch)."""
+        p = _whole_number("mvlgamma", "p", p)
+        if p < 1:
+            raise ArgumentError(f"mvlgamma: p={p} must be at least 1 (the dimension).")
+        x = _floating(self)
+        limit = (p - 1) / 2
+        if not (x.array > limit).all():
+            bad = builtins.float(x.array[~(x.array > limit)].flat[0])
+            raise ArgumentError(
+                f"mvlgamma: every element must be greater than (p - 1) / 2 = {limit} for "
+                f"p={p}, but the input holds {bad:.6g}. The multivariate gamma function is "
+                f"defined only there: shift the input or use a smaller p."
+            )
+        halves = Tensor._make(-np.arange(p, dtype=x.array.dtype) / 2)  # 0, -1/2, -1, ...
+        terms = (x.unsqueeze(-1) + halves).lgamma().sum(-1)
+        return terms + p * (p - 1) / 4 * math.log(math.pi)
+
+    def i0(self):
+        """I0(x), the modified Bessel function of the first kind of order 0 (torch.i0)."""
+        from .ops.special import I0
+
+        return I0.apply(_floating(self))
+
     @takes_tensor
     def logaddexp(self, other: Tensor):
         """log(exp(self) + exp(other)) without overflow: logsumexp over the pair."""
@@ -1670,6 +1723,21 @@ class Tensor:
 
     def erfc_(self):
         return self._replace_(Tensor.erfc)
+
+    def lgamma_(self):
+        return self._replace_(Tensor.lgamma)
+
+    def digamma_(self):
+        return self._replace_(Tensor.digamma)
+
+    def polygamma_(self, n: int):
+        return self._replace_(lambda x: x.polygamma(n))
+
+    def mvlgamma_(self, p: int):
+        return self._replace_(lambda x: x.mvlgamma(p))
+
+    def i0_(self):
+        return self._replace_(Tensor.i0)
 
     def asin_(self):
         return self._replace_(Tensor.asin)
