@@ -215,6 +215,8 @@ from .functions import (
     hstack,
     hypot,
     i0,
+    igamma,
+    igammac,
     index_add,
     index_fill,
     index_select,

@@ -139,18 +139,19 @@ ADVICE = {
 # torch.special names scratchish lacks
 _SPECIAL_MISSING = (
     "scratchish's torch.special has the gamma family (gammaln, digamma, polygamma, "
-    "multigammaln, zeta), i0, i0e, i1, i1e, the normal distribution (ndtr, ndtri, log_ndtr), "
+    "multigammaln, zeta, gammainc, gammaincc), i0, i0e, i1, i1e, the normal distribution "
+    "(ndtr, ndtri, log_ndtr), "
     "erf, erfc, erfcx, erfinv, entr, xlogy, xlog1py and torch's aliases (expit, psi, ...); "
     "not the Bessel functions of other kinds (bessel_j0, bessel_y0, modified_bessel_k0, "
-    "airy_ai, ...), the incomplete gamma functions, nor the orthogonal polynomials "
+    "airy_ai, ...), nor the orthogonal polynomials "
     "(chebyshev_polynomial_t, legendre_polynomial_p, ...). Write the series or recurrence with "
     "tensor ops, or without gradients use SciPy: "
     "torch.from_numpy(scipy.special.j0(t.detach().numpy()))."
 )
 for _name in (
     "airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 modified_bessel_k0 modified_bessel_k1 "
-    "scaled_modified_bessel_k0 scaled_modified_bessel_k1 spherical_bessel_j0 gammainc "
-    "gammaincc chebyshev_polynomial_t chebyshev_polynomial_u chebyshev_polynomial_v "
+    "scaled_modified_bessel_k0 scaled_modified_bessel_k1 spherical_bessel_j0 "
+    "chebyshev_polynomial_t chebyshev_polynomial_u chebyshev_polynomial_v "
     "chebyshev_polynomial_w shifted_chebyshev_polynomial_t shifted_chebyshev_polynomial_u "
     "shifted_chebyshev_polynomial_v shifted_chebyshev_polynomial_w hermite_polynomial_h "
     "hermite_polynomial_he laguerre_polynomial_l legendre_polynomial_p"

@@ -924,6 +924,30 @@ def mvlgamma(input: Tensor, p: int, *, out=None) -> Tensor:  # noqa: A002
 
 
 @takes_tensor
+def igamma(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    """P(input, other), the regularized lower incomplete gamma function.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.igamma(sh.tensor([1.0, 2.0]), sh.tensor([1.0, 3.0]))  # 1 - e^-1, 1 - 4 e^-3
+        tensor([0.6321, 0.8009])
+    """
+    return _into(input.igamma(other), out)
+
+
+@takes_tensor
+def igammac(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    """Q(input, other) = 1 - P(input, other), the regularized upper incomplete gamma function.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.igammac(sh.tensor([1.0, 2.0]), sh.tensor([1.0, 3.0]))  # e^-1, 4 e^-3
+        tensor([0.3679, 0.1991])
+    """
+    return _into(input.igammac(other), out)
+
+
+@takes_tensor
 def i0(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
     """I0(x), the modified Bessel function of the first kind of order 0, elementwise.
 

@@ -1,9 +1,10 @@
 """torch.special: the special functions of science and statistics, elementwise.
 
-The gamma family (gammaln, digamma, polygamma, multigammaln, zeta), the modified Bessel
-functions (i0, i0e, i1, i1e), the normal distribution (ndtr, ndtri, log_ndtr), the error
-functions (erf, erfc, erfcx, erfinv), entropy terms (entr, xlogy, xlog1py), and torch's
-aliases of plain functions (expit is sigmoid, psi is digamma, ...). The arrays are computed in
+The gamma family (gammaln, digamma, polygamma, multigammaln, zeta, and the incomplete gamma
+functions gammainc and gammaincc), the modified Bessel functions (i0, i0e, i1, i1e), the
+normal distribution (ndtr, ndtri, log_ndtr), the error functions (erf, erfc, erfcx, erfinv),
+entropy terms (entr, xlogy, xlog1py), and torch's aliases of plain functions (expit is
+sigmoid, psi is digamma, ...). The arrays are computed in
 ops/special.py, each function from a published method named there: read that file next.
 
 Ints and bools become the default float dtype, as in torch; float32 stays float32 (computed
@@ -28,6 +29,8 @@ from .functions import (
     exp2,
     expm1,
     i0,
+    igamma,
+    igammac,
     lgamma,
     log1p,
     logit,
@@ -51,6 +54,8 @@ __all__ = [
     "exp2",
     "expit",
     "expm1",
+    "gammainc",
+    "gammaincc",
     "gammaln",
     "i0",
     "i0e",
@@ -78,6 +83,8 @@ __all__ = [
 
 # torch.special's other names for functions scratchish has
 gammaln = lgamma
+gammainc = igamma  # P(a, x); gammaincc = igammac is Q(a, x) = 1 - P(a, x)
+gammaincc = igammac
 psi = digamma
 multigammaln = mvlgamma
 

@@ -1105,6 +1105,16 @@ class Tensor:
         terms = (x.unsqueeze(-1) + halves).lgamma().sum(-1)
         return terms + p * (p - 1) / 4 * math.log(math.pi)
 
+    def igamma(self, other):
+        """P(self, other), the regularized lower incomplete gamma function (torch.igamma,
+        torch.special.gammainc); the gradient flows to `other` only, as in torch."""
+        return _incomplete_gamma("igamma", self, other, upper=False)
+
+    def igammac(self, other):
+        """Q(self, other) = 1 - P(self, other), the regularized upper incomplete gamma function
+        (torch.igammac, torch.special.gammaincc); the gradient flows to `other` only."""
+        return _incomplete_gamma("igammac", self, other, upper=True)
+
     def i0(self):
         """I0(x), the modified Bessel function of the first kind of order 0 (torch.i0)."""
         from .ops.special import I0
@@ -1738,6 +1748,12 @@ class Tensor:
 
     def i0_(self):
         return self._replace_(Tensor.i0)
+
+    def igamma_(self, other):
+        return self._replace_(lambda x: x.igamma(other), other)
+
+    def igammac_(self, other):
+        return self._replace_(lambda x: x.igammac(other), other)
 
     def asin_(self):
         return self._replace_(Tensor.asin)
@@ -2399,6 +2415,21 @@ def _floating(x: Tensor) -> Tensor:
     """x, converted to the default float dtype if it holds ints (exp of an int tensor is
     float32, as in torch, not NumPy's float64)."""
     return x if x.array.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
+
+
+def _incomplete_gamma(name: str, a: Tensor, x, upper: bool) -> Tensor:
+    """P(a, x) or Q(a, x) (ops/special.py), after torch's checks and type rules."""
+    from .ops.special import IncompleteGamma
+
+    if a.requires_grad:
+        raise UnsupportedError(
+            f"{name}: the derivative with respect to input (a, the shape) is not implemented "
+            f"(as in torch); only `other` (x) can require grad. Pass input.detach()."
+        )
+    a, x = _float_operands(_floating(a), x)
+    if not isinstance(x, Tensor):
+        x = Tensor._make(np.asarray(_value(x), dtype=a.array.dtype))
+    return IncompleteGamma.apply(a, x, upper=upper)
 
 
 def not_a_tensor(name: str, argument: str, value) -> str:
