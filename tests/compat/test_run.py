@@ -259,7 +259,8 @@ ADDED_FUNCTIONS = (
     "deg2rad rad2deg floor_divide true_divide float_power fmax fmin isneginf isposinf erfc "
     "erfinv nansum nanmean nanmedian aminmax kthvalue mode cummax cummin logcumsumexp quantile "
     "nanquantile msort clone index_select select roll rot90 diff tensor_split unflatten ravel "
-    "swapdims adjoint masked_scatter searchsorted bucketize"
+    "swapdims adjoint masked_scatter searchsorted bucketize lgamma digamma polygamma mvlgamma i0 "
+    "igamma igammac"
 ).split()
 NOT_TENSOR_METHODS = {"searchsorted", "bucketize"}  # torch has them as functions only
 

@@ -77,7 +77,9 @@ def zeta(s, q) -> np.ndarray:
     """The Hurwitz zeta function zeta(s, q) = sum_{k >= 0} (q + k)^-s, elementwise, float64.
 
     As torch (and Cephes): inf for s = 1, nan for s < 1; for q <= 0, inf at the integers and
-    nan unless s is an integer (then the sum is still defined term by term).
+    nan unless s is an integer (then the sum is still defined term by term). Differs from
+    torch where its values come from underflow: zeta(s, inf) = 0 (torch: nan), and for large
+    q the value does not underflow early (zeta(2, 1e200) = 1e-200; torch: 0).
 
     Example:
         >>> zeta(np.array([2.0, 4.0]), 1.0) * [6 / np.pi**2, 90 / np.pi**4]
@@ -366,7 +368,7 @@ def polygamma(n: int, x) -> np.ndarray:
 
     Differs from torch where torch's value comes from rounding: at the negative integers
     polygamma(1, x) is inf (torch: a large finite number, pi^2 / sin(pi x)^2 with sin(pi x)
-    rounded to about 1e-16 instead of 0).
+    rounded to about 1e-16 instead of 0); for n >= 2, see zeta (0 at inf, no early underflow).
 
     Example:
         >>> polygamma(1, np.array([1.0])) * 6 / np.pi**2
