@@ -430,9 +430,9 @@ class as_torch:  # noqa: N801 - used like a function, as no_grad is
 
     The scratchish modules stand in for torch, torch.nn, torch.nn.functional, torch.nn.init,
     torch.nn.utils, torch.optim, torch.optim.lr_scheduler, torch.utils.data, torch.autograd,
-    torch.linalg, torch.special, torch.cuda and torch.backends. As a context manager it is
-    undone on leaving the block. A real PyTorch imported before is set aside and comes back
-    when the hook is removed (modules that already hold a reference to it keep using it).
+    torch.cuda and torch.backends. As a context manager it is undone on leaving the block.
+    A real PyTorch imported before is set aside and comes back when the hook is removed
+    (modules that already hold a reference to it keep using it).
 
     Args:
         enable: True to install the hook, False to remove it.
