@@ -33,6 +33,7 @@ MODULES = {
     "torch.autograd": "scratchish.autograd_api",
     "torch.cuda": "scratchish.cuda",
     "torch.linalg": "scratchish.linalg",
+    "torch.special": "scratchish.special",
     "torch.backends": "scratchish.backends",
     "torch.backends.cuda": "scratchish.backends.cuda",
     "torch.backends.cudnn": "scratchish.backends.cudnn",
@@ -76,10 +77,6 @@ ADVICE = {
     "matrix_rank, cond, norm, vector_norm, matrix_norm, cross, vecdot and multi_dot; not eig or "
     "lu. For a symmetric matrix use eigh; without gradients, numpy.linalg on "
     "t.detach().numpy().",
-    "torch.special": "torch.special is not in scratchish; most of its functions have plain "
-    "names here: torch.erf, torch.erfc, torch.erfinv, torch.logit, torch.xlogy, torch.sinc, "
-    "torch.sigmoid (expit), torch.logsumexp, torch.log_softmax. Otherwise write the formula "
-    "with tensor ops.",
     "torch.distributions": "probability distributions are not in scratchish. Sample with "
     "torch.randn, torch.rand or torch.multinomial and write the log-probability formula with "
     "tensor ops (it is a good exercise).",
@@ -139,6 +136,28 @@ ADVICE = {
     "pytorch_lightning": "Lightning needs real PyTorch. Write the training loop yourself (it is "
     "short), or use scratchish's Learner.",
 }
+
+# torch.special names scratchish lacks
+_SPECIAL_MISSING = (
+    "scratchish's torch.special has the gamma family (gammaln, digamma, polygamma, "
+    "multigammaln, zeta, gammainc, gammaincc), i0, i0e, i1, i1e, the normal distribution "
+    "(ndtr, ndtri, log_ndtr), "
+    "erf, erfc, erfcx, erfinv, entr, xlogy, xlog1py and torch's aliases (expit, psi, ...); "
+    "not the Bessel functions of other kinds (bessel_j0, bessel_y0, modified_bessel_k0, "
+    "airy_ai, ...), nor the orthogonal polynomials "
+    "(chebyshev_polynomial_t, legendre_polynomial_p, ...). Write the series or recurrence with "
+    "tensor ops, or without gradients use SciPy: "
+    "torch.from_numpy(scipy.special.j0(t.detach().numpy()))."
+)
+for _name in (
+    "airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 modified_bessel_k0 modified_bessel_k1 "
+    "scaled_modified_bessel_k0 scaled_modified_bessel_k1 spherical_bessel_j0 "
+    "chebyshev_polynomial_t chebyshev_polynomial_u chebyshev_polynomial_v "
+    "chebyshev_polynomial_w shifted_chebyshev_polynomial_t shifted_chebyshev_polynomial_u "
+    "shifted_chebyshev_polynomial_v shifted_chebyshev_polynomial_w hermite_polynomial_h "
+    "hermite_polynomial_he laguerre_polynomial_l legendre_polynomial_p"
+).split():
+    ADVICE[f"torch.special.{_name}"] = _SPECIAL_MISSING
 
 _GENERIC = (
     "scratchish does not have this PyTorch API. It implements what beginner courses use; "

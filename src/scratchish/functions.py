@@ -901,6 +901,91 @@ def erfinv(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
 
 
 @takes_tensor
+def lgamma(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    """log|Gamma(x)| elementwise (inf at 0 and the negative integers).
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.lgamma(sh.tensor([0.5, 1.0, 10.0]))
+        tensor([ 0.5724,  0.0000, 12.8018])
+    """
+    return _into(input.lgamma(), out)
+
+
+@takes_tensor
+def digamma(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    """psi(x) = d/dx lgamma(x) elementwise (-inf at 0, nan at the negative integers).
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.digamma(sh.tensor([1.0, 0.5]))
+        tensor([-0.5772, -1.9635])
+    """
+    return _into(input.digamma(), out)
+
+
+def polygamma(n: int, input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    """The n-th derivative of digamma, elementwise (n = 0: digamma, n = 1: trigamma).
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.polygamma(1, sh.tensor([1.0, 2.0]))  # pi^2 / 6, pi^2 / 6 - 1
+        tensor([1.6449, 0.6449])
+    """
+    if not isinstance(input, Tensor):
+        raise DTypeError(not_a_tensor("polygamma", "input", input))
+    return _into(input.polygamma(n), out)
+
+
+@takes_tensor
+def mvlgamma(input: Tensor, p: int, *, out=None) -> Tensor:  # noqa: A002
+    """The log of the multivariate gamma function of dimension p, elementwise.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.mvlgamma(sh.tensor([2.5, 3.0]), 2)
+        tensor([0.8570, 1.5502])
+    """
+    return _into(input.mvlgamma(p), out)
+
+
+@takes_tensor
+def igamma(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    """P(input, other), the regularized lower incomplete gamma function.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.igamma(sh.tensor([1.0, 2.0]), sh.tensor([1.0, 3.0]))  # 1 - e^-1, 1 - 4 e^-3
+        tensor([0.6321, 0.8009])
+    """
+    return _into(input.igamma(other), out)
+
+
+@takes_tensor
+def igammac(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
+    """Q(input, other) = 1 - P(input, other), the regularized upper incomplete gamma function.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.igammac(sh.tensor([1.0, 2.0]), sh.tensor([1.0, 3.0]))  # e^-1, 4 e^-3
+        tensor([0.3679, 0.1991])
+    """
+    return _into(input.igammac(other), out)
+
+
+@takes_tensor
+def i0(input: Tensor, *, out=None) -> Tensor:  # noqa: A002
+    """I0(x), the modified Bessel function of the first kind of order 0, elementwise.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.i0(sh.tensor([0.0, 1.0, 2.0]))
+        tensor([1.0000, 1.2661, 2.2796])
+    """
+    return _into(input.i0(), out)
+
+
+@takes_tensor
 def logaddexp(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
     """log(exp(input) + exp(other)), without overflow or underflow.
 

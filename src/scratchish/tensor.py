@@ -1081,6 +1081,69 @@ class Tensor:
 
         return Erfinv.apply(_floating(self))
 
+    # the gamma family and Bessel's I0: primitives in ops/special.py (arrays there, in float64)
+    def lgamma(self):
+        """log|Gamma(x)|: inf at 0 and the negative integers (torch.lgamma)."""
+        from .ops.special import Lgamma
+
+        return Lgamma.apply(_floating(self))
+
+    def digamma(self):
+        """psi(x) = d/dx lgamma(x): -inf at 0, nan at the negative integers (torch.digamma)."""
+        from .ops.special import Digamma
+
+        return Digamma.apply(_floating(self))
+
+    def polygamma(self, n: int):
+        """The n-th derivative of digamma (n = 0 is digamma itself): torch's x.polygamma(n),
+        the same as torch.polygamma(n, x)."""
+        from .ops.special import Digamma, Polygamma
+
+        n = _whole_number("polygamma", "n", n)
+        if n < 0:
+            raise ArgumentError(
+                f"polygamma: n={n} is negative; n counts derivatives of digamma, so n >= 0 "
+                f"(n=0 is digamma, n=1 trigamma)."
+            )
+        x = _floating(self)
+        return Digamma.apply(x) if n == 0 else Polygamma.apply(x, n=n)
+
+    def mvlgamma(self, p: int):
+        """log of the multivariate gamma function of dimension p, elementwise:
+        p (p - 1) / 4 log(pi) + sum_{j=0}^{p-1} lgamma(x - j / 2). Every element must be
+        greater than (p - 1) / 2 (as torch)."""
+        p = _whole_number("mvlgamma", "p", p)
+        if p < 1:
+            raise ArgumentError(f"mvlgamma: p={p} must be at least 1 (the dimension).")
+        x = _floating(self)
+        limit = (p - 1) / 2
+        if not (x.array > limit).all():
+            bad = builtins.float(x.array[~(x.array > limit)].flat[0])
+            raise ArgumentError(
+                f"mvlgamma: every element must be greater than (p - 1) / 2 = {limit} for "
+                f"p={p}, but the input holds {bad:.6g}. The multivariate gamma function is "
+                f"defined only there: shift the input or use a smaller p."
+            )
+        halves = Tensor._make(-np.arange(p, dtype=x.array.dtype) / 2)  # 0, -1/2, -1, ...
+        terms = (x.unsqueeze(-1) + halves).lgamma().sum(-1)
+        return terms + p * (p - 1) / 4 * math.log(math.pi)
+
+    def igamma(self, other):
+        """P(self, other), the regularized lower incomplete gamma function (torch.igamma,
+        torch.special.gammainc); the gradient flows to `other` only, as in torch."""
+        return _incomplete_gamma("igamma", self, other, upper=False)
+
+    def igammac(self, other):
+        """Q(self, other) = 1 - P(self, other), the regularized upper incomplete gamma function
+        (torch.igammac, torch.special.gammaincc); the gradient flows to `other` only."""
+        return _incomplete_gamma("igammac", self, other, upper=True)
+
+    def i0(self):
+        """I0(x), the modified Bessel function of the first kind of order 0 (torch.i0)."""
+        from .ops.special import I0
+
+        return I0.apply(_floating(self))
+
     @takes_tensor
     def logaddexp(self, other: Tensor):
         """log(exp(self) + exp(other)) without overflow: logsumexp over the pair."""
@@ -1729,6 +1792,27 @@ class Tensor:
 
     def erfc_(self):
         return self._replace_(Tensor.erfc)
+
+    def lgamma_(self):
+        return self._replace_(Tensor.lgamma)
+
+    def digamma_(self):
+        return self._replace_(Tensor.digamma)
+
+    def polygamma_(self, n: int):
+        return self._replace_(lambda x: x.polygamma(n))
+
+    def mvlgamma_(self, p: int):
+        return self._replace_(lambda x: x.mvlgamma(p))
+
+    def i0_(self):
+        return self._replace_(Tensor.i0)
+
+    def igamma_(self, other):
+        return self._replace_(lambda x: x.igamma(other), other)
+
+    def igammac_(self, other):
+        return self._replace_(lambda x: x.igammac(other), other)
 
     def asin_(self):
         return self._replace_(Tensor.asin)
@@ -2398,6 +2482,21 @@ def _floating(x: Tensor) -> Tensor:
     """x, converted to the default float dtype if it holds ints (exp of an int tensor is
     float32, as in torch, not NumPy's float64)."""
     return x if x.array.dtype.kind in "fc" else x.to(dtypes.get_default_dtype())
+
+
+def _incomplete_gamma(name: str, a: Tensor, x, upper: bool) -> Tensor:
+    """P(a, x) or Q(a, x) (ops/special.py), after torch's checks and type rules."""
+    from .ops.special import IncompleteGamma
+
+    if a.requires_grad:
+        raise UnsupportedError(
+            f"{name}: the derivative with respect to input (a, the shape) is not implemented "
+            f"(as in torch); only `other` (x) can require grad. Pass input.detach()."
+        )
+    a, x = _float_operands(_floating(a), x)
+    if not isinstance(x, Tensor):
+        x = Tensor._make(np.asarray(_value(x), dtype=a.array.dtype))
+    return IncompleteGamma.apply(a, x, upper=upper)
 
 
 def not_a_tensor(name: str, argument: str, value) -> str:

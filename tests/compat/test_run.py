@@ -271,7 +271,8 @@ ADDED_FUNCTIONS = (
     "deg2rad rad2deg floor_divide true_divide float_power fmax fmin isneginf isposinf erfc "
     "erfinv nansum nanmean nanmedian aminmax kthvalue mode cummax cummin logcumsumexp quantile "
     "nanquantile msort clone index_select select roll rot90 diff tensor_split unflatten ravel "
-    "swapdims adjoint masked_scatter searchsorted bucketize"
+    "swapdims adjoint masked_scatter searchsorted bucketize lgamma digamma polygamma mvlgamma i0 "
+    "igamma igammac"
 ).split()
 NOT_TENSOR_METHODS = {"searchsorted", "bucketize"}  # torch has them as functions only
 
@@ -285,13 +286,17 @@ def test_check_calls_the_added_functions_supported():
             assert callable(getattr(scratchish.Tensor, name)), name
 
 
-def test_torch_special_advice_names_functions_that_exist():
+def test_torch_special_is_supported_and_its_missing_names_advise():
     from scratchish.runner import check_name
 
-    message = check_name("torch.special.erfinv")
-    named = re.findall(r"torch\.(\w+)", message.split("plain names here:")[1])
-    assert "erfinv" in named and "xlogy" in named
-    assert [name for name in named if check_name(f"torch.{name}") is not None] == []
+    for name in ("erfinv", "gammaln", "digamma", "polygamma", "i0e", "ndtri", "xlog1py", "zeta"):
+        assert check_name(f"torch.special.{name}") is None, name
+    message = check_name("torch.special.bessel_j0")
+    # the advice lists what torch.special has here: each of those names must exist
+    named = re.findall(r"\b([a-z][a-z0-9_]+)\b", message.split("has the gamma family")[1])
+    listed = [n for n in named if n in {"gammaln", "erfcx", "log_ndtr", "entr", "xlogy"}]
+    assert len(listed) == 5
+    assert all(check_name(f"torch.special.{n}") is None for n in listed)
 
 
 NEW_NN_NAMES = {

@@ -2034,7 +2034,9 @@ def poisson_nll_loss(
 ) -> Tensor:
     """Negative log-likelihood of counts y under a Poisson of rate lambda:
     loss_i = exp(x_i) - y_i x_i with log_input (x = log lambda), else x_i - y_i log(x_i + eps);
-    full adds Stirling's y log y - y + 0.5 log(2 pi y) for y > 1."""
+    full adds Stirling's y log y - y + 0.5 log(2 pi y) for y > 1: torch's approximation of
+    log(y!), kept for the same values (the exact log(y!) is sh.lgamma(y + 1), larger by about
+    1 / (12 y))."""
     _check_reduction("poisson_nll_loss", reduction)
     _check_same_shape("poisson_nll_loss", input, target)
     if log_input:

@@ -106,8 +106,9 @@ def _horner(coefficients, x, out=None):
     return out
 
 
-def _erfc_cody(y: np.ndarray) -> np.ndarray:
-    """erfc(y) for y > 0.46875 (float64), Cody's second and third ranges."""
+def _erfcx_cody(y: np.ndarray) -> np.ndarray:
+    """exp(y^2) erfc(y) for y > 0.46875 (float64), Cody's second and third ranges: the
+    rational functions before the factor exp(-y^2) (Cody's scaled erfc, his jint = 2)."""
     out = np.empty_like(y)
     mid = y <= 4.0
     ym = y[mid]
@@ -117,15 +118,22 @@ def _erfc_cody(y: np.ndarray) -> np.ndarray:
     r_mid = num / den
     yb = y[~mid]
     # erfc(y) = exp(-y^2) / y * (1/sqrt(pi) - 1/y^2 * P(1/y^2) / Q(1/y^2))
-    z = 1.0 / (yb * yb)
+    with np.errstate(over="ignore"):
+        z = 1.0 / (yb * yb)  # 0 for y > 1e154, where the correction term is below rounding
     num = _horner((_CODY_P[5], *_CODY_P[:5]), z)
     den = _horner((1.0, *_CODY_Q), z)
     r_big = (_RSQRT_PI - z * num / den) / yb
     out[mid], out[~mid] = r_mid, r_big
+    return out
+
+
+def _erfc_cody(y: np.ndarray) -> np.ndarray:
+    """erfc(y) for y > 0.46875 (float64): exp(-y^2) times the scaled erfc above."""
+    out = _erfcx_cody(y)
     # exp(-y^2) split as exp(-s^2) exp(-(y - s)(y + s)), s = y rounded down to 1/16: keeps the
     # rounding error of y^2 out of the exponent (Cody's trick)
     s = np.trunc(y * 16.0) / 16.0
-    with np.errstate(under="ignore", invalid="ignore"):
+    with np.errstate(under="ignore", invalid="ignore", over="ignore"):
         out *= np.exp(-s * s) * np.exp(-(y - s) * (y + s))
     out[np.isposinf(y)] = 0.0  # inf - inf above is nan; erfc(inf) = 0
     return out
