@@ -81,6 +81,30 @@ OUT_OF_PLACE = [
     ),
     ("put", "any", lambda lib: (T(lib, [[1, 7]]), T(lib, [5.0, 6.0])), True),
     ("put", "any", lambda lib: (T(lib, [1, 1, -1]), T(lib, [5.0, 6.0, 7.0]), True), True),
+    (
+        "scatter_reduce",
+        "any",
+        lambda lib: (1, T(lib, [[0, 0, 3]] * 3), T(lib, DATA["pos"]), "sum"),
+        True,
+    ),
+    (
+        "scatter_reduce",
+        "any",
+        lambda lib: (0, T(lib, [[2, 0, 2, 2]]), T(lib, DATA["pos"]), "mean"),
+        True,
+    ),
+    (
+        "scatter_reduce",
+        "any",
+        lambda lib: (
+            1,
+            T(lib, [[1, 1], [0, 3], [2, 2]]),
+            T(lib, DATA["pos"]),
+            "mean",
+            {"include_self": False},
+        ),
+        True,
+    ),
     ("ldexp", "any", lambda lib: (T(lib, [1.0, -2.0, 0.0, 3.0]),), True),
     ("frexp", "any", lambda lib: (), False),
     ("nextafter", "any", lambda lib: (T(lib, DATA["pos"]),), False),
@@ -146,6 +170,12 @@ IN_PLACE = [
     ("masked_scatter_", "any", lambda lib: (T(lib, DATA["int"] > 0), T(lib, DATA["pos"])), True),
     ("index_copy_", "any", lambda lib: (0, T(lib, [2, 0]), T(lib, DATA["pos"][:2])), True),
     ("index_put_", "any", lambda lib: ((T(lib, [0, 2]), T(lib, [1, 3])), T(lib, [5.0])), True),
+    (
+        "scatter_reduce_",
+        "any",
+        lambda lib: (0, T(lib, [[1, 1, 0, 2]]), T(lib, DATA["pos"]), "sum"),
+        True,
+    ),
     ("put_", "any", lambda lib: (T(lib, [0, 0, 5]), T(lib, [1.0, 2.0, 3.0]), True), True),
     ("ldexp_", "any", lambda lib: (T(lib, [1.0, -2.0, 0.0, 3.0]),), True),
     ("nextafter_", "any", lambda lib: (T(lib, DATA["pos"]),), False),
@@ -197,6 +227,13 @@ def _args(lib, args, dtype) -> tuple:
     return cast(args(lib))
 
 
+def _call(x, name, args: tuple):
+    """x.name(*args), a dict at the end of args passed as keywords."""
+    if args and isinstance(args[-1], dict):
+        return getattr(x, name)(*args[:-1], **args[-1])
+    return getattr(x, name)(*args)
+
+
 def _input(lib, data, dtype, requires_grad=False):
     array = DATA[data] if data == "int" else DATA[data].astype(dtype)
     return T(lib, array, requires_grad=requires_grad)
@@ -209,8 +246,8 @@ def _input(lib, data, dtype, requires_grad=False):
 def test_method_matches_torch(name, data, args, differentiable, dtype):
     grad = differentiable and data != "int"
     x, tx = _input(sh, data, dtype, grad), _input(torch, data, dtype, grad)
-    out = getattr(x, name)(*_args(sh, args, dtype))
-    tout = getattr(tx, name)(*_args(torch, args, dtype))
+    out = _call(x, name, _args(sh, args, dtype))
+    tout = _call(tx, name, _args(torch, args, dtype))
     _same(out, tout, dtype)
     if grad:
         weights = _weights(tout)
@@ -226,7 +263,7 @@ def test_method_matches_torch(name, data, args, differentiable, dtype):
 )
 def test_method_gradient_is_the_numerical_one(name, data, args):
     x = _input(sh, data, np.float64, True)
-    sh.gradcheck(lambda x: getattr(x, name)(*_args(sh, args, np.float64)), x)
+    sh.gradcheck(lambda x: _call(x, name, _args(sh, args, np.float64)), x)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -235,8 +272,8 @@ def test_in_place_method_matches_torch(name, data, args, differentiable, dtype):
     if name in ("float_power_",) and dtype == np.float32:
         pytest.skip("float_power_ needs a float64 tensor (tested below)")
     x, tx = _input(sh, data, dtype), _input(torch, data, dtype)
-    out = getattr(x, name)(*_args(sh, args, dtype))
-    getattr(tx, name)(*_args(torch, args, dtype))
+    out = _call(x, name, _args(sh, args, dtype))
+    _call(tx, name, _args(torch, args, dtype))
     assert out is x  # the tensor itself changed, and is what the method returns
     _same(x, tx, dtype)
     if not differentiable:
@@ -244,17 +281,17 @@ def test_in_place_method_matches_torch(name, data, args, differentiable, dtype):
     # through autograd: a non-leaf changed in place passes torch's gradient back
     a, ta = _input(sh, data, dtype, True), _input(torch, data, dtype, True)
     y, ty = a * 1.0, ta * 1.0
-    getattr(y, name)(*_args(sh, args, dtype))
-    getattr(ty, name)(*_args(torch, args, dtype))
+    _call(y, name, _args(sh, args, dtype))
+    _call(ty, name, _args(torch, args, dtype))
     weights = _weights(ty)
     _loss(sh, y, weights).backward()
     _loss(torch, ty, weights).backward()
     _same(a.grad, ta.grad, dtype)
     # on a leaf that requires grad: refused, as torch refuses
     with pytest.raises(RuntimeError, match="leaf"):
-        getattr(_input(torch, data, dtype, True), name)(*_args(torch, args, dtype))
+        _call(_input(torch, data, dtype, True), name, _args(torch, args, dtype))
     with pytest.raises(InPlaceError, match="leaf"):
-        getattr(_input(sh, data, dtype, True), name)(*_args(sh, args, dtype))
+        _call(_input(sh, data, dtype, True), name, _args(sh, args, dtype))
 
 
 def test_in_place_write_is_seen_by_views_and_float_power_needs_float64():
@@ -309,6 +346,7 @@ def test_attributes_are_torchs_for_a_dense_cpu_tensor():
         (lambda x: x.gcd(sh.tensor([2])), "integer"),
         (lambda x: x.inner(sh.ones(3)), "last dims"),
         (lambda x: x.diag_embed(0, 0, 0), "differ"),
+        (lambda x: x.scatter_reduce(0, sh.tensor([0]), sh.ones(1), "amax"), "'sum' and 'mean'"),
     ],
 )
 def test_a_bad_argument_names_the_method(call, words):

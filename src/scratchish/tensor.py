@@ -2491,6 +2491,30 @@ class Tensor:
         flat = self.reshape(-1).index_put((index.reshape(-1),), source.reshape(-1), accumulate)
         return flat.reshape(self.shape)
 
+    def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        """A copy where src's values at `index` along dim are summed ("sum") or averaged
+        ("mean") into self's (with self's own value unless include_self=False). Differs from
+        torch: "prod", "amax" and "amin" are not supported."""
+        if reduce not in ("sum", "mean"):
+            raise UnsupportedError(
+                f"scatter_reduce: reduce={reduce!r} is not supported here, only 'sum' and "
+                f"'mean'; for a maximum use scatter_reduce in PyTorch."
+            )
+        _need_tensor("scatter_reduce", "src", src)
+        index, dim = self._scatter_index("scatter_reduce", index, dim)
+        base = self if include_self else self.scatter(dim, index, 0)
+        total = base.scatter_add(dim, index, src)
+        if reduce == "sum":
+            return total
+        # mean: divide by how many values met at each place (1 where none came, keeping self)
+        ones = np.ones(index.shape, dtype=np.int64)
+        counts = np.zeros(self.array.shape, dtype=np.int64)
+        np.add.at(counts, _along(index, dim), ones)
+        counts = np.maximum(counts + builtins.int(include_self), 1)
+        if self.array.dtype.kind != "f":
+            return total.floor_divide(Tensor._make(counts))
+        return total / Tensor._make(counts.astype(self.array.dtype))
+
     # in place, for the ops above and the earlier ones that lacked it
     def _replace_no_grad_(self, result: Callable[[Tensor], Tensor], *others) -> Tensor:
         """_replace_ for ops with no gradient (floor_, eq_, ...): in a graph the old values
@@ -2669,6 +2693,10 @@ class Tensor:
 
     def index_put_(self, indices, values, accumulate: bool = False):
         return self._replace_(lambda x: x.index_put(indices, values, accumulate), values)
+
+    def scatter_reduce_(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        operation = lambda x: x.scatter_reduce(dim, index, src, reduce, include_self=include_self)  # noqa: E731
+        return self._replace_(operation, src)
 
     def put_(self, index, source, accumulate: bool = False):
         return self._replace_(lambda x: x.put(index, source, accumulate), source)
@@ -3025,6 +3053,14 @@ def _compare(op: str, ufunc, x: Tensor, other) -> Tensor:
 def _need_tensor(op: str, name: str, value) -> None:
     if not isinstance(value, Tensor):
         raise DTypeError(not_a_tensor(op, name, value))
+
+
+def _along(index: np.ndarray, dim: int) -> tuple:
+    """The full NumPy index of the places index points at along dim (the others: their own
+    position), as scatter uses it: out[i][index[i][j]] for dim=1."""
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    return tuple(grid)
 
 
 def _at_least_ndim(op: str, x: Tensor, ndim: int) -> None:
