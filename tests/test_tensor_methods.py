@@ -327,6 +327,7 @@ def test_attributes_are_torchs_for_a_dense_cpu_tensor():
         assert (x.itemsize, x.nbytes, x.ndimension()) == (tx.itemsize, tx.nbytes, tx.ndimension())
         assert x[1:].storage_offset() == tx[1:].storage_offset()
         assert x[1:].data_ptr() - x.data_ptr() == x.itemsize * x[0].numel()
+    assert x.layout is sh.strided and repr(x.layout) == "scratchish.strided"
     assert sh.tensor([0.5]).is_nonzero() and not sh.tensor(0).is_nonzero()
     assert sh.ones(2, 3).is_same_size(sh.zeros(2, 3)) and not sh.ones(2).is_same_size(sh.ones(3))
     with pytest.raises(sh.errors.ShapeError, match="is_nonzero"):

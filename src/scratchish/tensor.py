@@ -137,6 +137,20 @@ class device:  # noqa: N801 - PyTorch's name
         return hash("cpu")
 
 
+class layout:  # noqa: N801 - PyTorch's name
+    """How a tensor's elements sit in memory. Every scratchish tensor is dense (a NumPy array),
+    so there is one layout, `sh.strided`; torch's sparse ones do not exist here."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"scratchish.{self.name}"
+
+
+strided = layout("strided")
+
+
 def _no_gpu(what: str) -> str:
     return (
         f"{what}: scratchish runs on the CPU only (it is NumPy underneath), so there is no GPU "
@@ -2364,6 +2378,10 @@ class Tensor:
 
     def is_pinned(self) -> bool:
         return False
+
+    @property
+    def layout(self) -> layout:
+        return strided
 
     def get_device(self) -> int:
         return -1  # torch's answer for a CPU tensor
