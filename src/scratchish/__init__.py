@@ -364,7 +364,7 @@ from .notes import explain
 from .printing import set_printoptions
 from .random import Generator, default_generator, get_rng_state, initial_seed, seed, set_rng_state
 from .serialization import load, save
-from .tensor import Size, Tensor, device
+from .tensor import Size, Tensor, device, layout, strided
 from .tools import GradcheckReport, gradcheck
 
 __version__ = "0.1.0"

@@ -101,6 +101,7 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 aminmax_result = namedtuple("aminmax", ["min", "max"])  # torch.return_types.aminmax
 # what the older torch.svd returns
 svd_result = namedtuple("svd_result", ["U", "S", "V"])
+frexp_result = namedtuple("frexp", ["mantissa", "exponent"])  # torch.return_types.frexp
 
 
 class Size(tuple):
@@ -135,6 +136,20 @@ class device:  # noqa: N801 - PyTorch's name
 
     def __hash__(self) -> int:
         return hash("cpu")
+
+
+class layout:  # noqa: N801 - PyTorch's name
+    """How a tensor's elements sit in memory. Every scratchish tensor is dense (a NumPy array),
+    so there is one layout, `sh.strided`; torch's sparse ones do not exist here."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"scratchish.{self.name}"
+
+
+strided = layout("strided")
 
 
 def _no_gpu(what: str) -> str:
@@ -1715,8 +1730,9 @@ class Tensor:
                 f"heaviside: self is {self.dtype} and values is {values.dtype}; torch asks for "
                 f"the same dtype. Convert one: values.to(x.dtype)."
             )
-        _broadcast_shape("heaviside", self.shape, values.shape)
-        return Tensor._make(np.heaviside(self.array, values.array).astype(self.array.dtype))
+        # torch's rule, x == 0 ? values : x > 0, so heaviside(nan) = 0 (NumPy's gives nan)
+        step = lambda x, v: np.where(x == 0, v, x > 0).astype(x.dtype)  # noqa: E731
+        return _no_grad_result("heaviside", step, self, values)
 
     @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def floor_divide(self, other):
@@ -1736,7 +1752,14 @@ class Tensor:
         with autograd.no_grad():
             new = self._same_shape(result(self))
         self._note_write()
-        np.copyto(self.array, new.array, casting="same_kind")
+        try:
+            np.copyto(self.array, new.array, casting="same_kind")
+        except TypeError:
+            raise DTypeError(
+                f"in-place op: the result is {new.dtype}, which this {self.dtype} tensor cannot "
+                f"hold (as in torch). Use the out-of-place form (x = x.sin() for x.sin_()), or "
+                f"convert first (x = x.float())."
+            ) from None
         return self
 
     def _same_shape(self, new: Tensor) -> Tensor:
@@ -2342,7 +2365,8 @@ class Tensor:
         broadcasts to self): out[mask] = source.flatten()[:mask.sum()]."""
         _need_tensor("masked_scatter", "mask", mask)
         _need_tensor("masked_scatter", "source", source)
-        mask = mask.array
+        mask = np.asarray(_value(mask))
+        source = _tensor_operand(source)
         if mask.dtype != np.bool_ or source.array.dtype != self.array.dtype:
             raise DTypeError(
                 f"masked_scatter: needs a bool mask and a source of self's dtype {self.dtype}, "
@@ -2360,6 +2384,509 @@ class Tensor:
         out = (self if tuple(self.shape) == shape else self.expand(*shape)).clone()
         out[mask] = source.flatten()[:n]
         return out
+
+    # ---------------------------------------------------------------- torch's other names
+    # aliases torch documents (torch.absolute is torch.abs, ...): the same op under both names
+    absolute, absolute_, negative, negative_ = __abs__, abs_, __neg__, neg_
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+    clip_, divide_, multiply_, subtract_, true_divide_ = clamp_, div_, mul_, sub_, div_
+    fix, ger, ndimension, argwhere = trunc, outer, dim, nonzero
+    unsafe_chunk, unsafe_split = chunk, split
+
+    def positive(self):
+        """self itself, as torch.positive (bool tensors refused, as in torch)."""
+        if self.array.dtype == np.bool_:
+            raise DTypeError("positive: not defined for bool tensors (as in torch); use x.int().")
+        return self
+
+    def is_same_size(self, other) -> bool:
+        _need_tensor("is_same_size", "other", other)
+        return self.array.shape == other.array.shape
+
+    def inner(self, other):
+        """Sums over the last dim of both: out[i.., j..] = sum_k self[i.., k] * other[j.., k]."""
+        other = _tensor_operand(other)
+        if self.ndim == 0 or other.ndim == 0:
+            return self * other
+        k = self.shape[-1]
+        if other.shape[-1] != k:
+            raise ShapeError(
+                f"inner: the last dims must match, got shapes {tuple(self.shape)} and "
+                f"{tuple(other.shape)}."
+            )
+        # (I, K) @ (K, J) -> (I, J), then back to self's and other's leading dims
+        flat = self.reshape(-1, k) @ other.reshape(-1, k).T
+        return flat.reshape(*self.shape[:-1], *other.shape[:-1])
+
+    def vdot(self, other):
+        _check_ndim("vdot", "self", self, 1)
+        _check_ndim("vdot", "other", other, 1)
+        return self.dot(other)
+
+    def take(self, index):
+        """self's values at `index` into the flattened tensor: out has index's shape."""
+        _need_tensor("take", "index", index)
+        n = self.array.size
+        if index.array.dtype.kind not in "iu" or ((index.array < -n) | (index.array >= n)).any():
+            raise IndexOutOfRangeError(
+                f"take: index must be a tensor of whole numbers in [-{n}, {n}) (self has {n} "
+                f"elements), got a {index.dtype} tensor {_short_repr(index.tolist())}."
+            )
+        return self.reshape(-1)[index.array]
+
+    def take_along_dim(self, indices, dim=None):
+        from .functions import take_along_dim
+
+        return take_along_dim(self, indices, dim)
+
+    def broadcast_to(self, size):
+        return self.expand(size)
+
+    def fliplr(self):
+        _at_least_ndim("fliplr", self, 2)
+        return self.flip(1)
+
+    def flipud(self):
+        _at_least_ndim("flipud", self, 1)
+        return self.flip(0)
+
+    def hsplit(self, indices_or_sections):
+        _at_least_ndim("hsplit", self, 1)
+        return _split_evenly("hsplit", self, indices_or_sections, 0 if self.ndim == 1 else 1)
+
+    def vsplit(self, indices_or_sections):
+        _at_least_ndim("vsplit", self, 2)
+        return _split_evenly("vsplit", self, indices_or_sections, 0)
+
+    def dsplit(self, indices_or_sections):
+        _at_least_ndim("dsplit", self, 3)
+        return _split_evenly("dsplit", self, indices_or_sections, 2)
+
+    def split_with_sizes(self, split_sizes, dim: int = 0):
+        return self.split(_int_list("split_with_sizes", "split_sizes", split_sizes), dim)
+
+    def narrow_copy(self, dim: int, start: int, length: int):
+        return self.narrow(dim, start, length).clone()
+
+    def diagflat(self, offset: int = 0):
+        return self.flatten().diag(_whole_number("diagflat", "offset", offset))
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1):
+        """Each last-dim vector of self put on a diagonal (offset above the main one) of the
+        (dim1, dim2) matrices of a tensor with one more dim."""
+        offset = _whole_number("diag_embed", "offset", offset)
+        dim1, dim2 = (_check_dim("diag_embed", d, self.ndim + 1) for d in (dim1, dim2))
+        if dim1 == dim2:
+            raise ArgumentError(f"diag_embed: dim1 and dim2 must differ, both are {dim1}.")
+        n = self.shape[-1] if self.ndim else 1
+        m = n + builtins.abs(offset)
+        # a 0/1 matrix (n, m*m) sends element i to position (i, i + offset) of an (m, m) matrix
+        place = np.zeros((n, m, m), dtype=self.array.dtype)
+        rows = np.arange(n) + builtins.max(-offset, 0)
+        place[np.arange(n), rows, rows + offset] = 1
+        x = self.reshape(*self.shape[:-1], n) if self.ndim else self.reshape(1)
+        out = (x @ Tensor._make(place.reshape(n, m * m))).reshape(*x.shape[:-1], m, m)
+        return out.movedim((-2, -1), (dim1, dim2))
+
+    def sum_to_size(self, *size):
+        """self summed down to `size`, which must broadcast to self's shape (the inverse of
+        expand, as in the backward of a broadcast)."""
+        shape = _dims(size)
+        lead = self.ndim - len(shape)
+        if lead < 0 or builtins.any(s not in (1, n) for s, n in zip(shape, self.shape[lead:])):
+            raise ShapeError(
+                f"sum_to_size: size {shape} must broadcast to self's shape {tuple(self.shape)} "
+                f"(each size 1 or equal, counted from the last dim)."
+            )
+        x = self.sum(tuple(range(lead))) if lead else self
+        ones = tuple(i for i, (s, n) in enumerate(zip(shape, x.shape)) if s == 1 and n != 1)
+        return x.sum(ones, keepdim=True) if ones else x
+
+    def unfold(self, dimension: int, size: int, step: int):
+        """Windows of `size` elements every `step` along dim: dim holds the windows, a new last
+        dim their elements. Differs from torch: a copy, not a view (values and gradients match)."""
+        dim = _check_dim("unfold", dimension, self.ndim)
+        size, step = _whole_number("unfold", "size", size), _whole_number("unfold", "step", step)
+        n = self.shape[dim] if self.ndim else 1
+        if not 0 <= size <= n or step < 1:
+            raise ArgumentError(
+                f"unfold: needs 0 <= size <= {n} (the size of dim {dim}) and step >= 1, got "
+                f"size={size}, step={step}."
+            )
+        # (W, size) indices: window w holds elements w*step ... w*step + size - 1
+        windows = np.arange((n - size) // step + 1)[:, None] * step + np.arange(size)
+        x = self.movedim(dim, -1) if self.ndim else self.reshape(1)
+        return x[..., windows].movedim(-2, dim) if self.ndim else x[windows[:, 0]]
+
+    # attributes torch gives every tensor: here always a dense CPU one, real-valued
+    is_cpu, is_sparse, is_quantized, is_meta, is_nested = True, False, False, False, False
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_signed(self) -> bool:
+        return self.array.dtype.kind in "if"
+
+    def is_inference(self) -> bool:
+        return False
+
+    def is_pinned(self) -> bool:
+        return False
+
+    @property
+    def layout(self) -> layout:
+        return strided
+
+    def get_device(self) -> int:
+        return -1  # torch's answer for a CPU tensor
+
+    @property
+    def itemsize(self) -> int:
+        return self.array.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.array.nbytes
+
+    def data_ptr(self) -> int:
+        return self.array.__array_interface__["data"][0]
+
+    def storage_offset(self) -> int:
+        """How many elements into the memory it shares with other tensors this one starts."""
+        root = self.array
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        return (self.data_ptr() - root.__array_interface__["data"][0]) // self.array.itemsize
+
+    def is_nonzero(self) -> bool:
+        if self.array.size != 1:
+            raise ShapeError(
+                f"is_nonzero: needs a tensor with one element, got {self.array.size}; use "
+                f"(t != 0).any() or (t != 0).all()."
+            )
+        return bool(self.array.reshape(())[()])
+
+    def isreal(self):
+        return Tensor._make(np.ones(self.array.shape, dtype=bool))
+
+    # integer and floating-point bit-level ops (no gradient)
+    def bitwise_and(self, other):
+        return _whole_numbers_op("bitwise_and", np.bitwise_and, self, other)
+
+    def bitwise_or(self, other):
+        return _whole_numbers_op("bitwise_or", np.bitwise_or, self, other)
+
+    def bitwise_xor(self, other):
+        return _whole_numbers_op("bitwise_xor", np.bitwise_xor, self, other)
+
+    def bitwise_not(self):
+        return _whole_numbers_op("bitwise_not", np.invert, self)
+
+    def gcd(self, other):
+        return _whole_numbers_op("gcd", np.gcd, self, other, bools=False)
+
+    def lcm(self, other):
+        return _whole_numbers_op("lcm", np.lcm, self, other, bools=False)
+
+    def ldexp(self, other):
+        """self * 2**other."""
+        _need_tensor("ldexp", "other", other)
+        return _floating(self) * (2.0 ** _tensor_operand(other).to(_floating(self).dtype))
+
+    def frexp(self):
+        """(mantissa, exponent) with self = mantissa * 2**exponent, 0.5 <= |mantissa| < 1."""
+        if self.array.dtype.kind != "f":
+            raise DTypeError(
+                f"frexp: needs a floating-point tensor, got {self.dtype}; use x.float()."
+            )
+        mantissa, exponent = np.frexp(self.array)
+        return frexp_result(Tensor._make(mantissa), Tensor._make(exponent.astype(np.int32)))
+
+    def nextafter(self, other):
+        """The next floating-point value after self towards other (no gradient)."""
+        _need_tensor("nextafter", "other", other)
+        if self.array.dtype.kind != "f" or other.array.dtype != self.array.dtype:
+            raise DTypeError(
+                f"nextafter: needs two floating-point tensors of one dtype, got {self.dtype} and "
+                f"{other.dtype}; convert one: other.to(x.dtype)."
+            )
+        return _no_grad_result("nextafter", np.nextafter, self, other)
+
+    def hardshrink(self, lambd: float = 0.5):
+        from .nn.functional import hardshrink
+
+        return hardshrink(self, _real_number("hardshrink", "lambd", lambd))
+
+    def prelu(self, weight):
+        from .nn.functional import prelu
+
+        return prelu(self, weight)
+
+    # copies with other values written in: index_copy, index_put, put
+    def index_copy(self, dim: int, index, source):
+        """A copy with source's slices at `index` along dim: out.select(dim, index[j]) =
+        source.select(dim, j)."""
+        return self.index_fill(dim, index, 0).index_add(dim, index, source)
+
+    def index_put(self, indices, values, accumulate: bool = False):
+        """A copy with out[indices] = values (+= when accumulate; repeated indices add up)."""
+        if not isinstance(indices, (tuple, list)):
+            raise ArgumentError(
+                f"index_put: indices must be a tuple of tensors, e.g. (rows, cols), got "
+                f"{_short_repr(indices)}."
+            )
+        index = tuple(np.asarray(_value(i)) for i in indices)
+        if not accumulate:
+            out = self.clone()
+            out[index] = values
+            return out
+        # accumulate: number the indexed positions 0..N-1 and add each row of values at its own
+        k = len(index)
+        lead = self.shape[:k]
+        index = tuple(np.where(i < 0, i + n, i) for i, n in zip(index, lead))
+        try:
+            flat = np.ravel_multi_index(np.broadcast_arrays(*index), lead, mode="raise")
+        except (ValueError, TypeError) as e:
+            raise IndexOutOfRangeError(
+                f"index_put: the indices must be whole numbers within the first {k} dims "
+                f"{tuple(lead)} of self ({e})."
+            ) from None
+        flat = flat.reshape(-1)
+        rows = self.reshape(-1, *self.shape[k:])
+        source = _tensor_operand(values).to(self.dtype).expand(flat.size, *self.shape[k:])
+        return rows.index_add(0, flat, source).reshape(self.shape)
+
+    def put(self, index, source, accumulate: bool = False):
+        """A copy with source's values written at `index` into the flattened tensor."""
+        _need_tensor("put", "index", index)
+        _need_tensor("put", "source", source)
+        flat = self.reshape(-1).index_put((index.reshape(-1),), source.reshape(-1), accumulate)
+        return flat.reshape(self.shape)
+
+    def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        """A copy where src's values at `index` along dim are summed ("sum") or averaged
+        ("mean") into self's (with self's own value unless include_self=False). Differs from
+        torch: "prod", "amax" and "amin" are not supported."""
+        if reduce not in ("sum", "mean"):
+            raise UnsupportedError(
+                f"scatter_reduce: reduce={reduce!r} is not supported here, only 'sum' and "
+                f"'mean'; for a maximum use scatter_reduce in PyTorch."
+            )
+        _need_tensor("scatter_reduce", "src", src)
+        index, dim = self._scatter_index("scatter_reduce", index, dim)
+        base = self if include_self else self.scatter(dim, index, 0)
+        total = base.scatter_add(dim, index, src)
+        if reduce == "sum":
+            return total
+        # mean: divide by how many values met at each place (1 where none came, keeping self)
+        ones = np.ones(index.shape, dtype=np.int64)
+        counts = np.zeros(self.array.shape, dtype=np.int64)
+        np.add.at(counts, _along(index, dim), ones)
+        counts = np.maximum(counts + builtins.int(include_self), 1)
+        if self.array.dtype.kind != "f":
+            return total.floor_divide(Tensor._make(counts))
+        return total / Tensor._make(counts.astype(self.array.dtype))
+
+    # in place, for the ops above and the earlier ones that lacked it
+    def _replace_no_grad_(self, result: Callable[[Tensor], Tensor], *others) -> Tensor:
+        """_replace_ for ops with no gradient (floor_, eq_, ...): in a graph the old values
+        get a gradient of 0, as in torch, and this tensor stays a non-leaf."""
+        keep = np.zeros(self.array.shape, dtype=bool)
+        return self._replace_(lambda x: where(keep, x, result(x).to(x.dtype)), *others)
+
+    def _view_(self, result: Callable[[Tensor], Tensor]) -> Tensor:
+        """Make this tensor the view result(self), of another shape (t_, squeeze_, ...): recorded
+        when a graph needs it, as torch. The values stay where they are, so nothing that saved
+        them needs to know."""
+        if self._needs_graph():
+            return self._become(result(self))
+        self.array = result(self).array
+        return self
+
+    def ceil_(self):
+        return self._replace_no_grad_(Tensor.ceil)
+
+    def floor_(self):
+        return self._replace_no_grad_(Tensor.floor)
+
+    def round_(self, decimals: int = 0):
+        return self._replace_no_grad_(lambda x: x.round(decimals))
+
+    def trunc_(self):
+        return self._replace_no_grad_(Tensor.trunc)
+
+    fix_ = trunc_
+
+    def sign_(self):
+        return self._replace_no_grad_(Tensor.sign)
+
+    def sgn_(self):
+        return self._replace_no_grad_(Tensor.sgn)
+
+    def frac_(self):
+        return self._replace_(Tensor.frac)
+
+    def cos_(self):
+        return self._replace_(Tensor.cos)
+
+    def cosh_(self):
+        return self._replace_(Tensor.cosh)
+
+    def sin_(self):
+        return self._replace_(Tensor.sin)
+
+    def sinh_(self):
+        return self._replace_(Tensor.sinh)
+
+    def tan_(self):
+        return self._replace_(Tensor.tan)
+
+    def rsqrt_(self):
+        return self._replace_(Tensor.rsqrt)
+
+    def reciprocal_(self):
+        return self._replace_(Tensor.reciprocal)
+
+    def square_(self):
+        return self._replace_(Tensor.square)
+
+    def log10_(self):
+        return self._replace_(Tensor.log10)
+
+    def log1p_(self):
+        return self._replace_(Tensor.log1p)
+
+    def log2_(self):
+        return self._replace_(Tensor.log2)
+
+    def exp2_(self):
+        return self._replace_(Tensor.exp2)
+
+    def expm1_(self):
+        return self._replace_(Tensor.expm1)
+
+    def erf_(self):
+        return self._replace_(Tensor.erf)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return self._replace_(lambda x: x.nan_to_num(nan, posinf, neginf))
+
+    def fmod_(self, other):
+        return self._replace_(lambda x: x.fmod(other), other)
+
+    def remainder_(self, other):
+        return self._replace_(lambda x: x.remainder(other), other)
+
+    def float_power_(self, exponent):
+        if self.array.dtype != np.float64:
+            raise DTypeError(
+                f"float_power_: computes in float64, which a {self.dtype} tensor cannot hold "
+                f"(as in torch); use x = x.float_power(e), or x.double() first."
+            )
+        return self._replace_(lambda x: x.float_power(exponent), exponent)
+
+    def heaviside_(self, values):
+        return self._replace_no_grad_(lambda x: x.heaviside(values))
+
+    def cumsum_(self, dim: int):
+        return self._replace_(lambda x: x.cumsum(dim))
+
+    def cumprod_(self, dim: int):
+        return self._replace_(lambda x: x.cumprod(dim))
+
+    # comparisons and logic in place: 1 or 0 (True or False) in self's dtype, as torch
+    def eq_(self, other):
+        return self._replace_no_grad_(lambda x: x.eq(_comparable("eq_", other)))
+
+    def ne_(self, other):
+        return self._replace_no_grad_(lambda x: x.ne(_comparable("ne_", other)))
+
+    def lt_(self, other):
+        return self._replace_no_grad_(lambda x: x.lt(_comparable("lt_", other)))
+
+    def le_(self, other):
+        return self._replace_no_grad_(lambda x: x.le(_comparable("le_", other)))
+
+    def gt_(self, other):
+        return self._replace_no_grad_(lambda x: x.gt(_comparable("gt_", other)))
+
+    def ge_(self, other):
+        return self._replace_no_grad_(lambda x: x.ge(_comparable("ge_", other)))
+
+    greater_, greater_equal_, less_, less_equal_, not_equal_ = gt_, ge_, lt_, le_, ne_
+
+    def logical_and_(self, other):
+        return self._replace_no_grad_(lambda x: x.logical_and(_comparable("logical_and_", other)))
+
+    def logical_or_(self, other):
+        return self._replace_no_grad_(lambda x: x.logical_or(_comparable("logical_or_", other)))
+
+    def logical_xor_(self, other):
+        return self._replace_no_grad_(lambda x: x.logical_xor(_comparable("logical_xor_", other)))
+
+    def logical_not_(self):
+        return self._replace_no_grad_(Tensor.logical_not)
+
+    def bitwise_and_(self, other):
+        return self._replace_(lambda x: x.bitwise_and(other))
+
+    def bitwise_or_(self, other):
+        return self._replace_(lambda x: x.bitwise_or(other))
+
+    def bitwise_xor_(self, other):
+        return self._replace_(lambda x: x.bitwise_xor(other))
+
+    def bitwise_not_(self):
+        return self._replace_(Tensor.bitwise_not)
+
+    def gcd_(self, other):
+        return self._replace_(lambda x: x.gcd(other))
+
+    def lcm_(self, other):
+        return self._replace_(lambda x: x.lcm(other))
+
+    def ldexp_(self, other):
+        return self._replace_(lambda x: x.ldexp(other), other)
+
+    def nextafter_(self, other):
+        return self._replace_no_grad_(lambda x: x.nextafter(other))
+
+    def tril_(self, diagonal: int = 0):
+        return self._replace_(lambda x: x.tril(diagonal))
+
+    def triu_(self, diagonal: int = 0):
+        return self._replace_(lambda x: x.triu(diagonal))
+
+    def masked_scatter_(self, mask, source):
+        return self._replace_(lambda x: x.masked_scatter(mask, source), source)
+
+    def index_copy_(self, dim: int, index, source):
+        return self._replace_(lambda x: x.index_copy(dim, index, source), source)
+
+    def index_put_(self, indices, values, accumulate: bool = False):
+        return self._replace_(lambda x: x.index_put(indices, values, accumulate), values)
+
+    def scatter_reduce_(self, dim: int, index, src, reduce: str, *, include_self: bool = True):
+        operation = lambda x: x.scatter_reduce(dim, index, src, reduce, include_self=include_self)  # noqa: E731
+        return self._replace_(operation, src)
+
+    def put_(self, index, source, accumulate: bool = False):
+        return self._replace_(lambda x: x.put(index, source, accumulate), source)
+
+    # in place with a new shape: the same values seen another way
+    def t_(self):
+        return self._view_(Tensor.t)
+
+    def transpose_(self, dim0: int, dim1: int):
+        return self._view_(lambda x: x.transpose(dim0, dim1))
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def squeeze_(self, dim=None):
+        return self._view_(lambda x: x.squeeze(dim))
+
+    def unsqueeze_(self, dim: int):
+        return self._view_(lambda x: x.unsqueeze(dim))
 
     # ---------------------------------------------------------------- new tensors like this
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
@@ -2740,6 +3267,77 @@ def _need_tensors_or_none(op: str, **named) -> None:
     for name, value in named.items():
         if value is not None and not isinstance(value, Tensor):
             raise DTypeError(not_a_tensor(op, name, value) + " Or pass None.")
+
+
+def _along(index: np.ndarray, dim: int) -> tuple:
+    """The full NumPy index of the places index points at along dim (the others: their own
+    position), as scatter uses it: out[i][index[i][j]] for dim=1."""
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    return tuple(grid)
+
+
+def _at_least_ndim(op: str, x: Tensor, ndim: int) -> None:
+    if x.ndim < ndim:
+        raise ShapeError(
+            f"{op}: needs a tensor with at least {ndim} dims, got shape {tuple(x.shape)}."
+        )
+
+
+def _split_evenly(op: str, x: Tensor, indices_or_sections, dim: int) -> tuple:
+    """tensor_split along dim, but a number of sections must divide the dim (hsplit...)."""
+    sections = _value(indices_or_sections)
+    if np.ndim(sections) == 0:
+        n = _whole_number(op, "sections", sections)
+        if n < 1 or x.shape[dim] % n:
+            raise ArgumentError(
+                f"{op}: {n} sections must be >= 1 and divide dim {dim} of size "
+                f"{x.shape[dim]} evenly; for uneven pieces use x.tensor_split({n}, {dim})."
+            )
+        return x.tensor_split(n, dim)
+    return x.tensor_split(_int_list(op, "indices", indices_or_sections), dim)
+
+
+def _whole_numbers_op(op: str, ufunc, x: Tensor, *others, bools: bool = True) -> Tensor:
+    """ufunc(x, *others) for integer (and, if bools, bool) tensors; no gradient, as torch."""
+    kinds = "iub" if bools else "iu"
+    arrays = [x.array, *(np.asarray(_value(o)) for o in others)]
+    for a in arrays:
+        if a.dtype.kind not in kinds:
+            raise DTypeError(
+                f"{op}: works on {'integer or bool' if bools else 'integer'} tensors only, "
+                f"got {a.dtype}; use x.long() first."
+            )
+    return _no_grad_result(op, ufunc, *arrays)
+
+
+def _no_grad_result(op: str, ufunc, *values) -> Tensor:
+    """ufunc of the values' arrays as a tensor without a gradient; shapes checked."""
+    arrays = [np.asarray(_value(v)) for v in values]
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        raise ShapeError(broadcast_message(op, *(a.shape for a in arrays[:2]))) from None
+    return Tensor._make(np.asarray(ufunc(*arrays)).reshape(shape))
+
+
+def _real_number(op: str, name: str, value):
+    """`value`, if a real number (bools refused), or an ArgumentError naming the op."""
+    if isinstance(value, (builtins.int, builtins.float, np.integer, np.floating)) and not (
+        isinstance(value, builtins.bool)
+    ):
+        return value
+    raise ArgumentError(f"{op}: {name} must be a number, got {_short_repr(value)}.")
+
+
+def _comparable(op: str, other):
+    """`other`, if a tensor or a number to compare with, or a DTypeError naming the op."""
+    if isinstance(other, (Tensor, builtins.int, builtins.float, np.number, np.bool_)):
+        return other
+    raise DTypeError(
+        f"{op}: compares with a number or a tensor, got {_short_repr(other)} "
+        f"({type(other).__name__})."
+    )
 
 
 def _whole_number(op: str, name: str, value) -> int:

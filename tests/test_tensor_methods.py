@@ -1,0 +1,355 @@
+"""torch.Tensor's aliases, in-place forms and attributes that scratchish spells out one line each
+in tensor.py: every one against torch, values and gradients, in float32 and float64."""
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+from scratchish.errors import InPlaceError
+
+torch = pytest.importorskip("torch")
+
+RNG = np.random.default_rng(0)
+DATA = {
+    "any": RNG.standard_normal((3, 4)),
+    "pos": RNG.uniform(0.5, 2.0, (3, 4)),
+    "unit": RNG.uniform(-0.9, 0.9, (3, 4)),
+    "vec": RNG.standard_normal(5),
+    "cube": RNG.standard_normal((2, 3, 4)),
+    "int": RNG.integers(-9, 10, (3, 4)),
+    "round": np.array([[-1.5, -0.5, 0.0, 0.4], [0.5, 1.5, 2.5, -2.7], [3.2, np.nan, 1.0, -0.0]]),
+}
+
+
+def T(lib, data, **kwargs):  # noqa: N802 - reads as a constructor in the tables
+    return lib.tensor(np.asarray(data), **kwargs)
+
+
+# (method, data, args: lib -> tuple, differentiable). torch's ldexp with an integer exponent
+# tensor computes 2**-2 as 0 (integer pow), so the exponents here are floats; torch passes the
+# gradient straight through logical_and_ and nextafter_ (and lets a leaf take logical_and_),
+# and has no derivative for heaviside_, while scratchish records them as having no gradient:
+# those rows check values only.
+OUT_OF_PLACE = [
+    ("absolute", "any", lambda lib: (), True),
+    ("negative", "any", lambda lib: (), True),
+    ("positive", "any", lambda lib: (), True),
+    ("fix", "round", lambda lib: (), False),
+    ("greater", "any", lambda lib: (0.1,), False),
+    ("greater_equal", "any", lambda lib: (0.1,), False),
+    ("less", "any", lambda lib: (0.1,), False),
+    ("less_equal", "any", lambda lib: (0.1,), False),
+    ("not_equal", "int", lambda lib: (2,), False),
+    ("ger", "vec", lambda lib: (T(lib, [1.0, -2.0, 3.0]),), True),
+    ("inner", "any", lambda lib: (T(lib, DATA["cube"][0]),), True),
+    ("vdot", "vec", lambda lib: (T(lib, DATA["vec"][::-1].copy()),), True),
+    ("take", "any", lambda lib: (T(lib, [[0, 11], [-1, 5]]),), True),
+    ("take_along_dim", "any", lambda lib: (T(lib, np.argsort(DATA["any"], 1)), 1), True),
+    ("take_along_dim", "any", lambda lib: (T(lib, [3, 0, 7]),), True),
+    ("broadcast_to", "any", lambda lib: ((2, 3, 4),), True),
+    ("fliplr", "any", lambda lib: (), True),
+    ("flipud", "any", lambda lib: (), True),
+    ("hsplit", "any", lambda lib: (2,), True),
+    ("hsplit", "vec", lambda lib: ([1, 3],), True),
+    ("vsplit", "any", lambda lib: ([1],), True),
+    ("dsplit", "cube", lambda lib: (2,), True),
+    ("diag_embed", "any", lambda lib: (), True),
+    ("diag_embed", "any", lambda lib: (1, 0, 2), True),
+    ("diag_embed", "any", lambda lib: (-2, -1, 0), True),
+    ("diagflat", "any", lambda lib: (-1,), True),
+    ("diagflat", "vec", lambda lib: (), True),
+    ("sum_to_size", "cube", lambda lib: (1, 4), True),
+    ("sum_to_size", "cube", lambda lib: ((3, 1),), True),
+    ("split_with_sizes", "any", lambda lib: ([1, 2],), True),
+    ("narrow_copy", "any", lambda lib: (1, 1, 2), True),
+    ("unsafe_chunk", "any", lambda lib: (2, 1), True),
+    ("unsafe_split", "any", lambda lib: (3, 1), True),
+    ("unfold", "any", lambda lib: (1, 2, 1), True),
+    ("unfold", "cube", lambda lib: (0, 2, 1), True),
+    ("unfold", "vec", lambda lib: (0, 2, 2), True),
+    ("argwhere", "int", lambda lib: (), False),
+    ("isreal", "any", lambda lib: (), False),
+    ("hardshrink", "any", lambda lib: (0.3,), True),
+    ("prelu", "any", lambda lib: (T(lib, [0.1, 0.2, -0.3, 0.4]),), True),
+    ("index_copy", "any", lambda lib: (1, T(lib, [3, 0]), T(lib, DATA["any"][:, :2])), True),
+    ("index_put", "any", lambda lib: ((T(lib, [0, 2]), T(lib, [1, 3])), T(lib, [5.0, 6.0])), True),
+    (
+        "index_put",
+        "any",
+        lambda lib: ((T(lib, [0, 0, 2]),), T(lib, DATA["any"][:3] * 2), True),
+        True,
+    ),
+    ("put", "any", lambda lib: (T(lib, [[1, 7]]), T(lib, [5.0, 6.0])), True),
+    ("put", "any", lambda lib: (T(lib, [1, 1, -1]), T(lib, [5.0, 6.0, 7.0]), True), True),
+    (
+        "scatter_reduce",
+        "any",
+        lambda lib: (1, T(lib, [[0, 0, 3]] * 3), T(lib, DATA["pos"]), "sum"),
+        True,
+    ),
+    (
+        "scatter_reduce",
+        "any",
+        lambda lib: (0, T(lib, [[2, 0, 2, 2]]), T(lib, DATA["pos"]), "mean"),
+        True,
+    ),
+    (
+        "scatter_reduce",
+        "any",
+        lambda lib: (
+            1,
+            T(lib, [[1, 1], [0, 3], [2, 2]]),
+            T(lib, DATA["pos"]),
+            "mean",
+            {"include_self": False},
+        ),
+        True,
+    ),
+    ("ldexp", "any", lambda lib: (T(lib, [1.0, -2.0, 0.0, 3.0]),), True),
+    ("frexp", "any", lambda lib: (), False),
+    ("nextafter", "any", lambda lib: (T(lib, DATA["pos"]),), False),
+    ("bitwise_and", "int", lambda lib: (T(lib, DATA["int"][::-1].copy()),), False),
+    ("bitwise_or", "int", lambda lib: (6,), False),
+    ("bitwise_xor", "int", lambda lib: (T(lib, [1, 2, 3, 4]),), False),
+    ("bitwise_not", "int", lambda lib: (), False),
+    ("gcd", "int", lambda lib: (T(lib, [4, 6, 9, 0]),), False),
+    ("lcm", "int", lambda lib: (T(lib, [4, 6, 9, 1]),), False),
+]
+
+IN_PLACE = [
+    ("absolute_", "any", lambda lib: (), True),
+    ("negative_", "any", lambda lib: (), True),
+    ("clip_", "any", lambda lib: (-0.5, 0.5), True),
+    ("divide_", "any", lambda lib: (T(lib, DATA["pos"]),), True),
+    ("multiply_", "any", lambda lib: (T(lib, DATA["pos"]),), True),
+    ("subtract_", "any", lambda lib: (T(lib, DATA["pos"]),), True),
+    ("true_divide_", "any", lambda lib: (2.0,), True),
+    ("fix_", "round", lambda lib: (), True),
+    ("ceil_", "round", lambda lib: (), True),
+    ("floor_", "round", lambda lib: (), True),
+    ("round_", "round", lambda lib: (), True),
+    ("trunc_", "round", lambda lib: (), True),
+    ("frac_", "any", lambda lib: (), True),
+    ("sign_", "round", lambda lib: (), True),
+    ("sgn_", "any", lambda lib: (), True),
+    ("cos_", "any", lambda lib: (), True),
+    ("cosh_", "any", lambda lib: (), True),
+    ("sin_", "any", lambda lib: (), True),
+    ("sinh_", "any", lambda lib: (), True),
+    ("tan_", "unit", lambda lib: (), True),
+    ("rsqrt_", "pos", lambda lib: (), True),
+    ("reciprocal_", "pos", lambda lib: (), True),
+    ("square_", "any", lambda lib: (), True),
+    ("log10_", "pos", lambda lib: (), True),
+    ("log1p_", "pos", lambda lib: (), True),
+    ("log2_", "pos", lambda lib: (), True),
+    ("exp2_", "any", lambda lib: (), True),
+    ("expm1_", "any", lambda lib: (), True),
+    ("erf_", "any", lambda lib: (), True),
+    ("nan_to_num_", "round", lambda lib: (2.0,), True),
+    ("fmod_", "any", lambda lib: (0.7,), True),
+    ("remainder_", "any", lambda lib: (T(lib, DATA["pos"]),), True),
+    ("heaviside_", "round", lambda lib: (T(lib, [0.5]),), False),
+    ("cumsum_", "any", lambda lib: (1,), True),
+    ("cumprod_", "any", lambda lib: (0,), True),
+    ("eq_", "round", lambda lib: (0.5,), True),
+    ("ne_", "round", lambda lib: (T(lib, DATA["round"][::-1].copy()),), True),
+    ("lt_", "any", lambda lib: (0.0,), True),
+    ("le_", "any", lambda lib: (0.0,), True),
+    ("gt_", "any", lambda lib: (T(lib, DATA["unit"]),), True),
+    ("ge_", "any", lambda lib: (0.0,), True),
+    ("greater_", "any", lambda lib: (0.0,), True),
+    ("less_equal_", "any", lambda lib: (0.0,), True),
+    ("not_equal_", "int", lambda lib: (0,), False),
+    ("logical_and_", "round", lambda lib: (T(lib, DATA["any"]),), False),
+    ("logical_or_", "round", lambda lib: (T(lib, [0.0, 1.0, 0.0, 0.0]),), False),
+    ("logical_xor_", "round", lambda lib: (T(lib, DATA["int"]),), False),
+    ("logical_not_", "round", lambda lib: (), False),
+    ("tril_", "any", lambda lib: (), True),
+    ("triu_", "any", lambda lib: (1,), True),
+    ("masked_scatter_", "any", lambda lib: (T(lib, DATA["int"] > 0), T(lib, DATA["pos"])), True),
+    ("index_copy_", "any", lambda lib: (0, T(lib, [2, 0]), T(lib, DATA["pos"][:2])), True),
+    ("index_put_", "any", lambda lib: ((T(lib, [0, 2]), T(lib, [1, 3])), T(lib, [5.0])), True),
+    (
+        "scatter_reduce_",
+        "any",
+        lambda lib: (0, T(lib, [[1, 1, 0, 2]]), T(lib, DATA["pos"]), "sum"),
+        True,
+    ),
+    ("put_", "any", lambda lib: (T(lib, [0, 0, 5]), T(lib, [1.0, 2.0, 3.0]), True), True),
+    ("ldexp_", "any", lambda lib: (T(lib, [1.0, -2.0, 0.0, 3.0]),), True),
+    ("nextafter_", "any", lambda lib: (T(lib, DATA["pos"]),), False),
+    ("bitwise_and_", "int", lambda lib: (3,), False),
+    ("bitwise_or_", "int", lambda lib: (T(lib, DATA["int"][::-1].copy()),), False),
+    ("bitwise_xor_", "int", lambda lib: (5,), False),
+    ("bitwise_not_", "int", lambda lib: (), False),
+    ("gcd_", "int", lambda lib: (T(lib, [6]),), False),
+    ("lcm_", "int", lambda lib: (T(lib, [4, 6, 9, 1]),), False),
+    ("t_", "any", lambda lib: (), True),
+    ("transpose_", "cube", lambda lib: (0, 2), True),
+    ("swapaxes_", "cube", lambda lib: (1, 2), True),
+    ("swapdims_", "cube", lambda lib: (0, 1), True),
+    ("squeeze_", "vec", lambda lib: (), True),
+    ("unsqueeze_", "any", lambda lib: (1,), True),
+]
+
+
+def _pieces(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _same(ours, theirs, dtype=np.float64):
+    tol = 1e-5 if dtype == np.float32 else 1e-10
+    for a, b in zip(_pieces(ours), _pieces(theirs), strict=True):
+        assert tuple(a.shape) == tuple(b.shape)
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+        theirs = b.detach().numpy(force=True)  # force: torch's zero gradients are lazy
+        np.testing.assert_allclose(a.detach().numpy(), theirs, rtol=tol, atol=tol)
+
+
+def _weights(out):
+    return [RNG.standard_normal(tuple(o.shape)) for o in _pieces(out)]
+
+
+def _loss(lib, out, weights):
+    return sum((o * T(lib, w).to(o.dtype)).sum() for o, w in zip(_pieces(out), weights))
+
+
+def _args(lib, args, dtype) -> tuple:
+    """The case's arguments, float tensors among them in the input's dtype."""
+    to = {np.float32: lib.float32, np.float64: lib.float64}[dtype]
+
+    def cast(a):
+        if isinstance(a, tuple):
+            return tuple(cast(b) for b in a)
+        return a.to(to) if hasattr(a, "is_floating_point") and a.is_floating_point() else a
+
+    return cast(args(lib))
+
+
+def _call(x, name, args: tuple):
+    """x.name(*args), a dict at the end of args passed as keywords."""
+    if args and isinstance(args[-1], dict):
+        return getattr(x, name)(*args[:-1], **args[-1])
+    return getattr(x, name)(*args)
+
+
+def _input(lib, data, dtype, requires_grad=False):
+    array = DATA[data] if data == "int" else DATA[data].astype(dtype)
+    return T(lib, array, requires_grad=requires_grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "name, data, args, differentiable", OUT_OF_PLACE, ids=[c[0] for c in OUT_OF_PLACE]
+)
+def test_method_matches_torch(name, data, args, differentiable, dtype):
+    grad = differentiable and data != "int"
+    x, tx = _input(sh, data, dtype, grad), _input(torch, data, dtype, grad)
+    out = _call(x, name, _args(sh, args, dtype))
+    tout = _call(tx, name, _args(torch, args, dtype))
+    _same(out, tout, dtype)
+    if grad:
+        weights = _weights(tout)
+        _loss(sh, out, weights).backward()
+        _loss(torch, tout, weights).backward()
+        _same(x.grad, tx.grad, dtype)
+
+
+@pytest.mark.parametrize(
+    "name, data, args",
+    [c[:3] for c in OUT_OF_PLACE if c[3] and c[1] != "int"],
+    ids=[c[0] for c in OUT_OF_PLACE if c[3] and c[1] != "int"],
+)
+def test_method_gradient_is_the_numerical_one(name, data, args):
+    x = _input(sh, data, np.float64, True)
+    sh.gradcheck(lambda x: _call(x, name, _args(sh, args, np.float64)), x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, data, args, differentiable", IN_PLACE, ids=[c[0] for c in IN_PLACE])
+def test_in_place_method_matches_torch(name, data, args, differentiable, dtype):
+    if name in ("float_power_",) and dtype == np.float32:
+        pytest.skip("float_power_ needs a float64 tensor (tested below)")
+    x, tx = _input(sh, data, dtype), _input(torch, data, dtype)
+    out = _call(x, name, _args(sh, args, dtype))
+    _call(tx, name, _args(torch, args, dtype))
+    assert out is x  # the tensor itself changed, and is what the method returns
+    _same(x, tx, dtype)
+    if not differentiable:
+        return
+    # through autograd: a non-leaf changed in place passes torch's gradient back
+    a, ta = _input(sh, data, dtype, True), _input(torch, data, dtype, True)
+    y, ty = a * 1.0, ta * 1.0
+    _call(y, name, _args(sh, args, dtype))
+    _call(ty, name, _args(torch, args, dtype))
+    weights = _weights(ty)
+    _loss(sh, y, weights).backward()
+    _loss(torch, ty, weights).backward()
+    _same(a.grad, ta.grad, dtype)
+    # on a leaf that requires grad: refused, as torch refuses
+    with pytest.raises(RuntimeError, match="leaf"):
+        _call(_input(torch, data, dtype, True), name, _args(torch, args, dtype))
+    with pytest.raises(InPlaceError, match="leaf"):
+        _call(_input(sh, data, dtype, True), name, _args(sh, args, dtype))
+
+
+def test_in_place_write_is_seen_by_views_and_float_power_needs_float64():
+    x = sh.tensor([[1.0, 4.0], [9.0, 16.0]])
+    row = x[1]
+    x.rsqrt_()
+    assert row.tolist() == pytest.approx([1 / 3, 0.25])
+    with pytest.raises(sh.errors.DTypeError, match="float_power_"):
+        x.float_power_(2)
+    d, td = sh.tensor([1.5, -2.0], dtype=sh.float64), torch.tensor([1.5, -2.0], dtype=torch.float64)
+    d.float_power_(3), td.float_power_(3)
+    _same(d, td)
+    with pytest.raises(sh.errors.DTypeError, match="sin_"):
+        sh.tensor([1, 2]).sin_()
+
+
+def test_in_place_shape_change_without_gradients_keeps_sharing_memory():
+    x = sh.arange(6.0).reshape(2, 3)
+    y = x.t_()
+    assert y is x and x.shape == (3, 2)
+    x.unsqueeze_(0).squeeze_()
+    x[0, 1] = 10.0
+    assert x.storage_offset() == 0 and x.tolist() == [[0.0, 10.0], [1.0, 4.0], [2.0, 5.0]]
+
+
+def test_attributes_are_torchs_for_a_dense_cpu_tensor():
+    for array in (DATA["any"].astype(np.float32), DATA["int"], np.array([True, False])):
+        x, tx = sh.tensor(array), torch.tensor(array)
+        for flag in ("is_cpu", "is_sparse", "is_quantized", "is_meta", "is_nested"):
+            assert getattr(x, flag) == getattr(tx, flag)
+        for method in ("is_complex", "is_signed", "is_inference", "is_pinned", "get_device"):
+            assert getattr(x, method)() == getattr(tx, method)()
+        assert (x.itemsize, x.nbytes, x.ndimension()) == (tx.itemsize, tx.nbytes, tx.ndimension())
+        assert x[1:].storage_offset() == tx[1:].storage_offset()
+        assert x[1:].data_ptr() - x.data_ptr() == x.itemsize * x[0].numel()
+    assert x.layout is sh.strided and repr(x.layout) == "scratchish.strided"
+    assert sh.tensor([0.5]).is_nonzero() and not sh.tensor(0).is_nonzero()
+    assert sh.ones(2, 3).is_same_size(sh.zeros(2, 3)) and not sh.ones(2).is_same_size(sh.ones(3))
+    with pytest.raises(sh.errors.ShapeError, match="is_nonzero"):
+        sh.tensor([1.0, 2.0]).is_nonzero()
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda x: x.fliplr(), "at least 2 dims"),
+        (lambda x: x.vsplit(2), "at least 2 dims"),
+        (lambda x: x.hsplit(3), "divide"),
+        (lambda x: x.sum_to_size(2), "broadcast"),
+        (lambda x: x.unfold(0, 9, 1), "size <= 4"),
+        (lambda x: x.take(sh.tensor([4])), r"\[-4, 4\)"),
+        (lambda x: x.bitwise_and(1), "integer or bool"),
+        (lambda x: x.gcd(sh.tensor([2])), "integer"),
+        (lambda x: x.inner(sh.ones(3)), "last dims"),
+        (lambda x: x.diag_embed(0, 0, 0), "differ"),
+        (lambda x: x.scatter_reduce(0, sh.tensor([0]), sh.ones(1), "amax"), "'sum' and 'mean'"),
+    ],
+)
+def test_a_bad_argument_names_the_method(call, words):
+    with pytest.raises((ValueError, TypeError), match=words):
+        call(sh.randn(4))
