@@ -18,7 +18,7 @@ from ..tensor import Tensor, _check_device
 from . import functional as F
 from . import init
 from .linear import _empty
-from .module import Module, Parameter
+from .module import Module, Parameter, size_argument
 from .utils.rnn import PackedSequence
 
 
@@ -96,10 +96,9 @@ def _split_by_halves(x: Tensor, sizes: list) -> list:
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _check_size(name: str, value, what: str, smallest: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
-        raise ArgumentError(f"{name}: {what} must be a whole number >= {smallest}, got {value!r}.")
-    return value
+# what each size of a recurrent layer means, for size_argument's message
+_INPUT = "the number of features of each step's input, e.g. an embedding's width"
+_HIDDEN = "the number of features of the hidden state h, e.g. 128"
 
 
 def _nonlinearity_mode(name: str, nonlinearity: str) -> str:
@@ -143,8 +142,8 @@ class RNNCellBase(Module):
         super().__init__()
         _check_device(device)
         name = type(self).__name__
-        self.input_size = _check_size(name, input_size, "input_size", 0)
-        self.hidden_size = _check_size(name, hidden_size, "hidden_size", 1)
+        self.input_size = size_argument(name, "input_size", input_size, _INPUT)
+        self.hidden_size = size_argument(name, "hidden_size", hidden_size, _HIDDEN, 1)
         self.bias = bias
         gates = num_chunks * hidden_size
         self.weight_ih = Parameter(_empty((gates, input_size), dtype))
@@ -363,10 +362,10 @@ class RNNBase(Module):
                 f"nn.RNN, nn.LSTM or nn.GRU rather than RNNBase: they set it."
             )
         self.mode = mode
-        self.input_size = _check_size(name, input_size, "input_size", 0)
-        self.hidden_size = _check_size(name, hidden_size, "hidden_size", 1)
-        self.num_layers = _check_size(name, num_layers, "num_layers", 1)
-        self.proj_size = _check_size(name, proj_size, "proj_size", 0)
+        self.input_size = size_argument(name, "input_size", input_size, _INPUT)
+        self.hidden_size = size_argument(name, "hidden_size", hidden_size, _HIDDEN, 1)
+        self.num_layers = size_argument(name, "num_layers", num_layers, "layers stacked", 1)
+        self.proj_size = size_argument(name, "proj_size", proj_size, "the size h is projected to")
         self.bias, self.batch_first = bias, batch_first
         self.bidirectional = bidirectional
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
