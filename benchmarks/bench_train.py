@@ -187,6 +187,7 @@ def main() -> None:
     parser.add_argument("workloads", nargs="*", default=list(WORKLOADS))
     parser.add_argument("--windows", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=0.4, help="length of one window")
+    parser.add_argument("--pause", type=float, default=0.3, help="idle seconds before each window")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -209,7 +210,9 @@ def main() -> None:
     for workload in args.workloads:
         step_sh, n, flops, unit = make_step(scratchish, workload)
         step_pt, *_ = make_step(torch, workload)
-        times = alternate({"sh": step_sh, "pt": step_pt}, args.windows, args.seconds)
+        times = alternate(
+            {"sh": step_sh, "pt": step_pt}, args.windows, args.seconds, pause=args.pause
+        )
         rate_sh, rate_pt = n / median(times["sh"]), n / median(times["pt"])
         ratio = 1 / median_ratio(times, "sh", "pt")  # throughput ratio sh / pt
         share_sh = flops / median(times["sh"]) / 1e9 / peak * 100

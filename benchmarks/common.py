@@ -7,35 +7,60 @@ absolute numbers mean little. Each comparison alternates short windows of the co
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 
 
-def time_window(fn, min_seconds: float = 0.05) -> float:
-    """Seconds per call of `fn`, over a window of at least `min_seconds`."""
+def calls_per_window(fn, min_seconds: float = 0.05) -> int:
+    """How many calls of `fn` fill a window of `min_seconds`, estimated once.
+
+    The count is fixed before timing starts, and every window that follows is kept: a rule
+    that re-runs a window until it lasts `min_seconds` keeps only the slow windows (it
+    selects for them), and when `n` calls take just under `min_seconds` it re-runs for
+    minutes. (This module did that until 2026-11-26: the CNN-inference ratio swung from
+    0.56 to 0.92 between runs, and a GPT run took six minutes.)"""
     n = 1
     while True:
         start = time.perf_counter()
         for _ in range(n):
             fn()
         elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return elapsed / n
-        n *= 2 if elapsed < min_seconds / 4 else 1
-        n = max(n, int(n * min_seconds / max(elapsed, 1e-9)))
+        if elapsed >= min_seconds / 4:
+            return max(1, math.ceil(n * min_seconds / elapsed))
+        n *= 2
+
+
+def time_window(fn, n: int) -> float:
+    """Seconds per call of `fn`, over one window of `n` calls."""
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
 
 
 def alternate(
-    contenders: dict, windows: int = 7, min_seconds: float = 0.05, warmup: int = 3
+    contenders: dict,
+    windows: int = 7,
+    min_seconds: float = 0.05,
+    warmup: int = 3,
+    pause: float = 0.0,
 ) -> dict:
-    """Time each contender in alternating windows; return {name: [seconds per call, ...]}."""
+    """Time each contender in alternating windows; return {name: [seconds per call, ...]}.
+
+    `pause` seconds of sleep before each window let the thread pools of the contender that
+    ran before go idle: after a matrix product OpenBLAS's threads spin for ~0.1 s, and
+    PyTorch's OpenMP threads for a while after each parallel region, each taking a core from
+    the other library's first steps of the next window."""
     for fn in contenders.values():
         for _ in range(warmup):
             fn()
+    calls = {name: calls_per_window(fn, min_seconds) for name, fn in contenders.items()}
     times: dict = {name: [] for name in contenders}
     for _ in range(windows):
         for name, fn in contenders.items():
-            times[name].append(time_window(fn, min_seconds))
+            time.sleep(pause)
+            times[name].append(time_window(fn, calls[name]))
     return times
 
 
