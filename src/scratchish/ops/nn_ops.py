@@ -282,7 +282,8 @@ def _blockwise(fn, out, *arrays):
 # within 1.5e-7 of erf, what float32 rounding gives anyway. With y = |x| / sqrt 2 the factor
 # exp(-y^2) = exp(-x^2 / 2) is also what phi(x), the slope of Phi, needs: forward computes it
 # once and keeps the derivative Phi(x) + x phi(x) for backward, which is then one product.
-_AS_P = 0.3275911 * _SQRT_HALF  # p / sqrt 2, so that t = 1 / (1 + _AS_P |x|)
+_AS_INV_P = 1.0 / (0.3275911 * _SQRT_HALF)  # sqrt 2 / p: t = _AS_INV_P / (|x| + _AS_INV_P)
+_SIGN_BIT = np.uint32(0x80000000)  # a float32's sign bit
 # -a_k / 2, highest power first (Horner): a5 = 1.061405429, ..., a1 = 0.254829592
 _AS_A = tuple(-0.5 * a for a in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592))
 
@@ -304,22 +305,26 @@ def _gelu_erf(out, x, slope=None):
         np.multiply(x, cdf, out=out)
         return
     t = np.abs(x)
-    t *= _AS_P
-    t += 1.0
-    np.reciprocal(t, out=t)
+    t += _AS_INV_P
+    np.divide(_AS_INV_P, t, out=t)  # t = 1 / (1 + p |x| / sqrt 2)
     _horner(_AS_A, t, out=out)  # -(a1 + a2 t + ... + a5 t^4) / 2
     out *= t  # -t P(t) / 2
-    np.multiply(x, x, out=t)
-    t *= -0.5
-    np.exp(t, out=t)  # exp(-x^2 / 2), sqrt(2 pi) phi(x)
-    out *= t  # -erfc(|x| / sqrt 2) / 2 = Phi(|x|) - 1
-    out += 0.5  # Phi(|x|) - 1/2, then odd symmetry: Phi(x) - 1/2 has the sign of x
-    np.copysign(out, x, out=out)
+    e = slope if slope is not None else np.empty_like(x)
+    np.multiply(x, x, out=e)
+    e *= -0.5
+    np.exp(e, out=e)  # exp(-x^2 / 2), sqrt(2 pi) phi(x)
+    out *= e  # -erfc(|x| / sqrt 2) / 2 = Phi(|x|) - 1
+    out += 0.5  # H = Phi(|x|) - 1/2 >= 0
+    # Phi(x) - 1/2 = sign(x) H (odd symmetry): flip H's sign bit where x's is set. Two integer
+    # passes; np.copysign(out, x, out=out) does the same ~3x slower (it has no SIMD loop).
+    sign = t.view(np.uint32)
+    np.bitwise_and(x.view(np.uint32), _SIGN_BIT, out=sign)
+    np.bitwise_xor(out.view(np.uint32), sign, out=out.view(np.uint32))
     out += 0.5  # Phi(x)
     if slope is not None:
-        np.multiply(t, x, out=slope)
-        slope *= _INV_SQRT_2PI
-        slope += out
+        e *= x
+        e *= _INV_SQRT_2PI  # x phi(x)
+        e += out
     out *= x
 
 
