@@ -54,12 +54,12 @@ def run(lib, train, valid, chars, iters: int, seed: int = 1337, batch=12, block=
         y = lib.stack([data[i + 1 : i + 1 + block] for i in ix.tolist()])
         return x, y
 
-    def estimate_val(n_batches=200):
-        """The validation loss as nanoGPT reports it (`--eval_iters=20`: the mean over 20
-        random batches, +-0.01 of noise) and over 200 batches (a closer estimate)."""
+    def estimate(data, n_batches=200):
+        """The loss as nanoGPT reports it (`--eval_iters=20`: the mean over 20 random
+        batches, +-0.01 of noise) and over 200 batches (a closer estimate)."""
         model.eval()
         with lib.no_grad():
-            losses = [model(*get_batch(valid_t))[1].item() for _ in range(n_batches)]
+            losses = [model(*get_batch(data))[1].item() for _ in range(n_batches)]
         model.train()
         return float(np.mean(losses[:20])), float(np.mean(losses))
 
@@ -80,9 +80,10 @@ def run(lib, train, valid, chars, iters: int, seed: int = 1337, batch=12, block=
                 flush=True,
             )
     train_seconds = time.perf_counter() - start
-    val = estimate_val()
+    val = estimate(valid_t)
+    train_loss = estimate(train_t)  # nanoGPT prints both
     sample = generate(lib, model, chars, block)
-    return val, train_seconds, sample
+    return val, train_loss, train_seconds, sample
 
 
 def generate(lib, model, chars, block, n=300):
@@ -124,15 +125,16 @@ def main() -> None:
     for lib in libs:
         print(f"{lib.__name__}: {args.iters} iterations", flush=True)
         results[lib.__name__] = run(lib, train, valid, chars, args.iters, seed=args.seed)
-    for name, ((val20, val), seconds, sample) in results.items():
+    for name, ((val20, val), (train20, train_loss), seconds, sample) in results.items():
         print(
             f"\n{name}: validation loss {val20:.4f} over 20 batches as nanoGPT reports it, "
-            f"{val:.4f} over 200, after {args.iters} iterations, "
+            f"{val:.4f} over 200; training loss {train20:.4f} over 20, {train_loss:.4f} over "
+            f"200; after {args.iters} iterations, "
             f"{seconds:.0f} s of training ({args.iters * 12 * 64 / seconds:.0f} tokens/s)"
         )
         print(f"sample:\n{sample}")
     if len(results) == 2:
-        (_, t_sh, _), (_, t_pt, _) = results["scratchish"], results["torch"]
+        t_sh, t_pt = results["scratchish"][2], results["torch"][2]
         print(f"\nwall-time ratio torch/scratchish: {t_pt / t_sh:.2f} (above 1: scratchish faster)")
 
 
