@@ -201,7 +201,8 @@ class Conv2d(Function):
 
     Shape: x (N, C, H, W), w (O, C, kh, kw), b (O,) or None -> (N, O, out_h, out_w), returned
     as a view of channels-last memory. Settings: stride (s_h, s_w), padding ((top, bottom),
-    (left, right)), dilation (d_h, d_w); nn/conv.py checks and normalises them. groups=1 only.
+    (left, right)), dilation (d_h, d_w); nn/conv.py checks and normalises them. groups=1
+    only: nn/conv.py runs a grouped convolution as this op once per group (_by_groups).
     The code reads the number of spatial dims off the weight: Conv3d below is this op on
     volumes (N, C, D, H, W), with one more entry in each setting.
     """
