@@ -49,14 +49,47 @@ def test_groups_split_the_channels_into_independent_convolutions():
         np.testing.assert_allclose(out[:, c : c + 1].numpy(), alone.numpy(), atol=1e-12)
 
 
-def test_groups_1_goes_straight_to_the_conv_op():
+def test_each_kind_of_convolution_goes_to_its_op():
     # groups=1 must not pay for the grouped path: its output is made by the op itself
     w = sh.randn(4, 2, 3, 3, requires_grad=True)
     assert type(SF.conv2d(sh.randn(1, 2, 5, 5), w).grad_fn).__name__ == "Conv2d"
     w = sh.randn(4, 2, 3, 3, 3, requires_grad=True)
     assert type(SF.conv3d(sh.randn(1, 2, 4, 4, 4), w).grad_fn).__name__ == "Conv3d"
     grouped = SF.conv2d(sh.randn(1, 4, 5, 5), sh.randn(4, 2, 3, 3, requires_grad=True), groups=2)
-    assert type(grouped.grad_fn).__name__ == "Cat"
+    assert type(grouped.grad_fn).__name__ == "Cat"  # the groups=1 op per group, joined
+    depthwise = SF.conv2d(sh.randn(1, 4, 5, 5), sh.randn(8, 1, 3, 3, requires_grad=True), groups=4)
+    assert type(depthwise.grad_fn).__name__ == "DepthwiseConv"  # one input channel per group
+
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape, settings",
+    [
+        ((2, 3, 7, 6), (6, 1, 3, 3), {"stride": (2, 1), "padding": ((1, 2), (0, 1))}),
+        ((2, 4, 5, 6, 5), (4, 1, 2, 3, 2), {"dilation": (2, 1, 2), "padding": ((0, 0),) * 3}),
+    ],
+)
+def test_depthwise_op_equals_the_composed_conv_per_channel(x_shape, w_shape, settings):
+    # the fused op (DepthwiseConv) against the plain path: the groups=1 op once per channel
+    from scratchish.nn.conv import _by_groups
+    from scratchish.ops import conv as ops
+
+    ones = (1,) * (len(x_shape) - 2)
+    settings = {"stride": ones, "dilation": ones, **settings}
+    plain = ops.Conv2d if len(x_shape) == 4 else ops.Conv3d
+    results = []
+    for run in [
+        lambda x, w, b: ops.DepthwiseConv.apply(x, w, b, **settings),
+        lambda x, w, b: _by_groups(x, w, b, x_shape[1], lambda *a: plain.apply(*a, **settings)),
+    ]:
+        rng = np.random.default_rng(0)
+        x = sh.tensor(rng.standard_normal(x_shape), requires_grad=True)
+        w = sh.tensor(rng.standard_normal(w_shape), requires_grad=True)
+        b = sh.tensor(rng.standard_normal(w_shape[0]), requires_grad=True)
+        out = run(x, w, b)
+        out.backward(sh.tensor(rng.standard_normal(tuple(out.shape))))
+        results.append([out.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
+    for fused, composed in zip(*results):
+        np.testing.assert_allclose(fused, composed, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(
