@@ -229,6 +229,40 @@ def check_gradcheck(case: OpCase) -> None:
     assert report, str(report)
 
 
+def torch_pair(shape, dtype=np.float64, seed=0):
+    """The same standard-normal values (seeded) as a scratchish tensor and a torch tensor,
+    both requiring grad: for layer tests that compare values and gradients by hand."""
+    torch = pytest.importorskip("torch")
+    array = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+    return sh.tensor(array, requires_grad=True), torch.tensor(array, requires_grad=True)
+
+
+def assert_close_to_torch(ours, theirs, tol) -> None:
+    """A scratchish tensor (or array) equals a torch tensor: same shape, dtype, and values
+    within tol (absolute and relative)."""
+    a = ours.detach().numpy() if isinstance(ours, sh.Tensor) else np.asarray(ours)
+    b = theirs.detach().numpy()
+    assert a.shape == b.shape and a.dtype == b.dtype
+    np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+def check_function_against_torch(name, shapes, dtype=np.float64, **kwargs) -> None:
+    """sh's and torch's nn.functional.`name` on the same random inputs, one per shape (x, then
+    weight and bias when given): the output, then every input's gradient pulled back from the
+    same random grad_out, within 1e-10 in float64 and 2e-5 in float32."""
+    torch = pytest.importorskip("torch")
+    tol = {np.float64: 1e-10, np.float32: 2e-5}[dtype]
+    tensors = [torch_pair(shape, dtype, seed) for seed, shape in enumerate(shapes)]
+    out = getattr(sh.nn.functional, name)(*(t[0] for t in tensors), **kwargs)
+    t_out = getattr(torch.nn.functional, name)(*(t[1] for t in tensors), **kwargs)
+    assert_close_to_torch(out, t_out, tol)
+    g = np.random.default_rng(9).standard_normal(tuple(t_out.shape)).astype(dtype)
+    out.backward(sh.tensor(g))
+    t_out.backward(torch.tensor(g))
+    for ours, theirs in tensors:
+        assert_close_to_torch(ours.grad, theirs.grad, tol)
+
+
 def sgd_losses_side_by_side(ours, theirs, loss, t_loss, steps=5, lr=0.1, momentum=0.9):
     """Train a scratchish model and its torch twin with SGD for `steps` steps; return both
     lists of losses. `loss()` and `t_loss()` compute each model's loss on its batch."""

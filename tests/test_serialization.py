@@ -292,9 +292,23 @@ def cnn(nn):
     )
 
 
+def grouped_cnn(nn):
+    """Grouped and depthwise layers: weights (C_out, C_in / groups, k...), as PyTorch's."""
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1, groups=2),
+        nn.Conv2d(4, 8, 3, padding=1, groups=4, bias=False),
+        nn.Flatten(),
+        nn.Linear(8 * 5 * 5, 2),
+    )
+
+
 @pytest.mark.parametrize(
     "make, layers, input_shape",
-    [(mlp, (), (5, 4)), (cnn, ("Conv2d", "Flatten"), (2, 1, 5, 5))],
+    [
+        (mlp, (), (5, 4)),
+        (cnn, ("Conv2d", "Flatten"), (2, 1, 5, 5)),
+        (grouped_cnn, ("Conv2d", "Flatten"), (2, 2, 5, 5)),
+    ],
 )
 def test_saved_module_loads_in_pytorch(tmp_path, make, layers, input_shape):
     torch = pytest.importorskip("torch")

@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import scratchish as sh
-from scratchish.errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
+from scratchish.errors import ArgumentError, DTypeError, ShapeError
 from scratchish.nn import conv as C
 from scratchish.ops import conv as ops
 from scratchish.tools import gradcheck
@@ -511,13 +511,6 @@ def test_kernel_larger_than_padded_input_names_sizes():
 def test_pool_output_too_small_names_sizes():
     with pytest.raises(ShapeError, match=r"max_pool2d: the input's \(H, W\) = \(1, 1\)"):
         C.max_pool2d(sh.zeros(1, 1, 1, 1), 2)
-
-
-def test_unsupported_settings_say_so():
-    with pytest.raises(UnsupportedError, match="groups=2"):
-        sh.nn.Conv2d(4, 4, 3, groups=2)
-    with pytest.raises(UnsupportedError, match="groups=2"):
-        C.conv2d(sh.zeros(1, 4, 5, 5), sh.zeros(4, 2, 3, 3), groups=2)
 
 
 def test_bad_arguments_are_explained():

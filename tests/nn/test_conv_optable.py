@@ -27,6 +27,18 @@ CONV_OP_CASES = register_op_cases(
         [(1, 2, 7, 7), (3, 2, 3, 3)],
     ),
     OpCase(
+        "conv2d_depthwise",  # groups = C_in: the DepthwiseConv op, 2 filters per channel
+        lambda lib, x, w, b: lib.nn.functional.conv2d(
+            x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=3
+        ),
+        [(2, 3, 6, 5), (6, 1, 3, 2), (6,)],
+    ),
+    OpCase(
+        "conv3d_depthwise",
+        lambda lib, x, w: lib.nn.functional.conv3d(x, w, padding=(0, 1, 1), groups=2),
+        [(1, 2, 3, 4, 3), (2, 1, 2, 3, 2)],
+    ),
+    OpCase(
         "conv_transpose2d",
         lambda lib, x, w, b: lib.nn.functional.conv_transpose2d(
             x, w, b, stride=2, padding=1, output_padding=1

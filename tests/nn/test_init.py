@@ -151,10 +151,10 @@ def test_dirac_is_the_identity_convolution_and_equals_torch():
     x = sh.randn(1, 3, 5, 5)
     out = sh.nn.functional.conv2d(x, w, padding=1)
     np.testing.assert_allclose(out.numpy(), x.numpy(), atol=1e-6)
-    # grouped (scratchish's conv2d has groups=1 only, so torch runs it): each group copies 2
+    # grouped: each of the 3 groups copies its 2 channels through
     w = init.dirac_(sh.empty(6, 2, 3, 3), groups=3)
-    x = torch.randn(1, 6, 5, 5)
-    out = torch.nn.functional.conv2d(x, torch.tensor(w.numpy()), padding=1, groups=3)
+    x = sh.randn(1, 6, 5, 5)
+    out = sh.nn.functional.conv2d(x, w, padding=1, groups=3)
     np.testing.assert_allclose(out.numpy(), x.numpy(), atol=1e-6)
     w = init.dirac_(sh.empty(2, 4, 3))  # fewer out than in channels: the first 2 pass
     x = sh.randn(1, 4, 7)

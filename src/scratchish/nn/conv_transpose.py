@@ -10,17 +10,18 @@ are conv.py's.
 
 from __future__ import annotations
 
-from ..creation import cat
 from ..errors import ArgumentError, ShapeError
 from ..ops import conv as ops
 from ..tensor import Tensor, _check_device, _int_list, takes_tensor
 from .conv import (
     _as_row,
+    _by_groups,
     _channels,
     _check_channels,
     _check_input,
     _check_sequence_channels,
     _ConvNd,
+    _groups,
     _image_dims,
     _need_tensors_or_none,
     _pair,
@@ -101,7 +102,8 @@ def _conv_transpose2d(
             f"{who}: weight must be {n + 2}-D (in_channels, out_channels / groups, {kernel}); "
             f"got shape {tuple(weight.shape)}."
         )
-    n_in, n_out = weight.shape[0], weight.shape[1] * _groups(groups, weight.shape[0], who)
+    n_in = weight.shape[0]
+    n_out = weight.shape[1] * _groups(groups, who, {"the input channels, the weight's dim 0": n_in})
     (_image_dims if n == 2 else _volume_dims)(x, who, str(n_in))
     _same_dtype(x, weight, "weight", who)
     _same_dtype(x, bias, "bias", who)
@@ -120,19 +122,6 @@ def _conv_transpose2d(
         return _by_groups(xb, weight, bias, groups, lambda *a: op.apply(*a, **settings))
 
     return _unbatched(x, run, n_dims=n)
-
-
-def _groups(groups, n_in: int, who: str) -> int:
-    """Check `groups` against the input channels (the weight's dim 0); return it."""
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-        raise ArgumentError(f"{who}: groups must be a positive int; got {groups!r}.")
-    if n_in % groups:
-        raise ArgumentError(
-            f"{who}: groups={groups} must divide the input channels, the weight's dim 0 "
-            f"({n_in}); each group convolves in_channels / groups of them. Use a groups value "
-            f"that divides {n_in}, or groups=1."
-        )
-    return groups
 
 
 def _transpose_settings(size, kernel, stride, padding, output_padding, dilation, who) -> dict:
@@ -167,18 +156,6 @@ def _transpose_settings(size, kernel, stride, padding, output_padding, dilation,
             f"the padding {padding} crops more than the layer makes. Use less padding."
         )
     return {"stride": stride, "padding": padding, "output_padding": extra, "dilation": dilation}
-
-
-def _by_groups(x: Tensor, weight: Tensor, bias, groups: int, run) -> Tensor:
-    """run(x, weight, bias) as `groups` independent runs on matching slices of the channels,
-    joined along the channels: group g sees input channels g * C_in / groups onwards, weight
-    rows alike, and makes output channels g * C_out / groups onwards. A composition of
-    slicing, the op and cat, so autograd gets the gradient of each slice right by itself."""
-    if groups == 1:
-        return run(x, weight, bias)
-    xs, ws = x.chunk(groups, dim=1), weight.chunk(groups, dim=0)
-    bs = bias.chunk(groups) if bias is not None else [None] * groups
-    return cat([run(*parts) for parts in zip(xs, ws, bs)], dim=1)
 
 
 @takes_tensor
@@ -278,12 +255,7 @@ class _ConvTransposeNd(_ConvNd):
                 f"reflect). Leave padding_mode out."
             )
         in_channels, out_channels = _channels(name, in_channels, out_channels)
-        _groups(groups, in_channels, who)
-        if out_channels % groups:
-            raise ArgumentError(
-                f"{who}: out_channels={out_channels} must divide by groups={groups}, as in "
-                f"PyTorch: each group makes out_channels / groups of them."
-            )
+        _groups(groups, who, {"in_channels": in_channels, "out_channels": out_channels})
         n = self.n_dims
         ntuple = _as_1tuple if n == 1 else lambda v, name, who: _pair(v, name, who, n)
         self.in_channels, self.out_channels = in_channels, out_channels
