@@ -87,7 +87,7 @@ def main() -> None:
         steps["torch"] = make_step(load_lib("torch"), "mlp")[0]
     except ImportError:
         print("torch is not installed: comparing scratchish with the NumPy step only")
-    times = alternate(steps, windows=9, min_seconds=0.4)
+    times = alternate(steps, windows=9, min_seconds=0.4, pause=0.3)
     print(f"(a) MLP training step, ms (median of {len(times['numpy'])} alternating windows):")
     print("  " + "  ".join(f"{name} {median(t) * 1e3:.2f}" for name, t in times.items()))
     floor = median_ratio(times, "numpy", "scratchish")

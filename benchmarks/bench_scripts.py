@@ -206,7 +206,7 @@ def bench_makemore(windows: int) -> None:
 
     torch.set_num_threads(1)
     steps = {"torch": makemore_step(torch), "scratchish": makemore_step(sh)}
-    times = alternate(steps, windows=windows, min_seconds=0.2)
+    times = alternate(steps, windows=windows, min_seconds=0.2, pause=0.3)
     ratio = median_ratio(times, "scratchish", "torch")
     torch_us, ours_us = median(times["torch"]) * 1e6, median(times["scratchish"]) * 1e6
     target = "" if ratio < 0.9 else " (target: faster)"

@@ -60,7 +60,7 @@ def main() -> None:
         theirs = step_fn(
             torch, tmodel, torch.tensor(x_np, requires_grad=True), tmask, torch.tensor(pad_np)
         )
-        times = alternate({"scratchish": ours, "torch": theirs}, windows=args.windows)
+        times = alternate({"scratchish": ours, "torch": theirs}, windows=args.windows, pause=0.3)
         ratio = median_ratio(times, "torch", "scratchish")
         print(
             f"dropout {dropout}: scratchish {median(times['scratchish']) * 1e3:.1f} ms, "
