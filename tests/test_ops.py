@@ -101,6 +101,18 @@ ELEMENTWISE = [
         ranges=[POSITIVE, (-1.5, 1.5)],
     ),
     OpCase("rpow", lambda lib, a: 2.0**a, [(2, 3)]),
+    OpCase(
+        "pow_zero_exponent_at_zero",  # x**0 is flat: gradient 0, even at x = 0 (0 * inf)
+        lambda lib, a: a**0 + a.pow(0.0),
+        data=lambda: [[0.0, -1.5, 2.0]],
+        gradcheck=False,
+    ),
+    OpCase(
+        "pow_tensor_exponent_at_zero_base",  # torch's values where the formulas give 0 * inf
+        lambda lib, a, b: a**b,
+        data=lambda: [[0.0, 0.0, 0.0, 2.0, 0.0], [0.0, 2.0, 0.5, 0.0, -1.0]],
+        gradcheck=False,
+    ),
     OpCase("exp", lambda lib, a: a.exp(), [(2, 3)]),
     OpCase("log", lambda lib, a: a.log(), [(2, 3)], ranges=POSITIVE),
     OpCase("log2_log10", lambda lib, a: a.log2() + a.log10(), [(4,)], ranges=POSITIVE),
