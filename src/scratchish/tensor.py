@@ -2041,6 +2041,7 @@ class Tensor:
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
         """Variance: mean of squared deviations, divided by n - correction (1 by default)."""
+        _need_float_for("var", self)
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         dim, keepdim = _dim(dim), _keep(keepdim, keepdims)
@@ -2049,7 +2050,15 @@ class Tensor:
         return (deviation * deviation).sum(dim, keepdim=keepdim) / max(n - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
-        return self.var(dim, unbiased, keepdim, correction=correction, keepdims=keepdims).sqrt()
+        """sqrt(var). Where the values are all equal (var 0) the slope of sqrt is infinite, and
+        torch defines the gradient as 0 there: sqrt runs on 1 in those places and its result is
+        set back to 0, so no gradient flows through them."""
+        _need_float_for("std", self)
+        var = self.var(dim, unbiased, keepdim, correction=correction, keepdims=keepdims)
+        flat = var.array == 0
+        if not np.count_nonzero(flat):
+            return var.sqrt()
+        return var.masked_fill(flat, 1.0).sqrt().masked_fill(flat, 0.0)
 
     def prod(self, dim=None, keepdim=False):
         dim = dim if dim is None else _check_dim("prod", dim, self.ndim)
@@ -3429,6 +3438,15 @@ def _broadcast_shape(op: str, *shapes) -> tuple:
         return np.broadcast_shapes(*shapes)
     except ValueError:
         raise ShapeError(broadcast_message(op, *shapes)) from None
+
+
+def _need_float_for(name: str, t: Tensor) -> None:
+    """Raise a DTypeError for a statistic that has no meaning on integers (var, std)."""
+    if t.array.dtype.kind not in "fc":
+        raise DTypeError(
+            f"{name}: the tensor is {t.dtype}; {name} works on floating-point numbers (torch "
+            f"refuses integers too), so convert first: t.float().{name}()."
+        )
 
 
 def _check_dim(op: str, dim: int, ndim: int) -> int:
