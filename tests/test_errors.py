@@ -274,6 +274,7 @@ BAD_ARGUMENTS = [
     (lambda: X.kthvalue(None), sh.ArgumentError, "kthvalue: k must be a whole number"),
     (lambda: X.roll(None, 0), sh.ArgumentError, "roll: shifts must be a whole number"),
     (lambda: X.unflatten(1, None), sh.ArgumentError, "unflatten: sizes must be"),
+    (lambda: sh.zeros(2, 3, 4).flatten(2, 1), sh.ArgumentError, "start_dim=2 comes after end_dim"),
     (lambda: sh.tensor([1, 2]).var(), sh.DTypeError, "var: the tensor is scratchish.int64"),
     (lambda: sh.tensor([1, 2]).std(dim=0), sh.DTypeError, "so convert first: t.float().std()"),
     (lambda: X.logit("a"), sh.ArgumentError, "logit: eps must be a number"),

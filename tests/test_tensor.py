@@ -275,6 +275,15 @@ def test_shape_methods_match_torch(name):
         assert_same(o, t)
 
 
+def test_flatten_of_tensors_with_an_empty_dim_matches_torch():
+    """Regression: flatten wrote the joined size as -1, which NumPy cannot work out when
+    another dim has size 0, so (0, 3).flatten(1) raised instead of giving (0, 3)."""
+    for shape in [(0, 3), (3, 0), (2, 0, 3)]:
+        for start, end in [(0, -1), (1, -1), (0, 0), (-2, -1)]:
+            ours = sh.zeros(*shape).flatten(start, end)
+            assert ours.shape == torch.zeros(*shape).flatten(start, end).shape, (shape, start)
+
+
 def test_triu_of_minus_inf_gives_a_causal_mask():
     """Regression: triu used to multiply by a 0/1 mask, and -inf * 0 is nan."""
     assert_same(sh.full((3, 3), float("-inf")).triu(1), torch.full((3, 3), float("-inf")).triu(1))

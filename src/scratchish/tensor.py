@@ -2154,7 +2154,14 @@ class Tensor:
             return self.reshape(1)
         start = _check_dim("flatten", start_dim, len(shape))
         end = _check_dim("flatten", end_dim, len(shape))
-        return self.reshape(*shape[:start], -1, *shape[end + 1 :])
+        if start > end:
+            raise ArgumentError(
+                f"flatten: start_dim={start_dim} comes after end_dim={end_dim} for a tensor "
+                f"of shape {tuple(shape)}; flatten joins dims start_dim to end_dim, so give "
+                f"start_dim <= end_dim (e.g. x.flatten({end_dim}, {start_dim}))."
+            )
+        # the joined size written out, not -1: a size-0 dim elsewhere leaves -1 undecidable
+        return self.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
 
     def unflatten(self, dim: int, sizes):
         """Dim `dim` split into several of `sizes` (one of them may be -1):
