@@ -41,6 +41,18 @@ def test_matmul_inner_size_mismatch():
     assert ".T" in message
 
 
+def test_reshape_to_the_wrong_size_counts_the_elements_and_suggests_minus_one():
+    message = str(raised(lambda: sh.zeros(3).reshape(2, 2)))
+    assert message.startswith("reshape: cannot give a tensor of shape (3,) the shape (2, 2)")
+    assert "has 3 elements and (2, 2) holds 4" in message and "x.reshape(-1)" in message
+    message = str(raised(lambda: sh.zeros(2, 3).view(4, -1)))
+    assert message.startswith("view:") and "multiply to 4, which no size for -1" in message
+    message = str(raised(lambda: sh.zeros(2, 3).view(-1, -1)))
+    assert "at most one may be -1" in message
+    message = str(raised(lambda: sh.zeros(0, 3).reshape(0, -1)))  # torch refuses it too
+    assert "any size would do for -1" in message
+
+
 def test_broadcasting_failure_names_op_shapes_and_dimension():
     message = str(raised(lambda: sh.zeros(2, 3) + sh.zeros(4, 5)))
     assert message.startswith("add:")

@@ -2135,12 +2135,20 @@ class Tensor:
 
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape):
-        return Reshape.apply(self, shape=_dims(shape))
+        shape = _dims(shape)
+        try:
+            return Reshape.apply(self, shape=shape)
+        except ShapeError:
+            raise _reshape_error("reshape", self.array.shape, shape) from None
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list, Size)):
             return self.to(shape[0])  # view(dtype)
-        return Reshape.apply(self, shape=_dims(shape))
+        shape = _dims(shape)
+        try:
+            return Reshape.apply(self, shape=shape)
+        except ShapeError:
+            raise _reshape_error("view", self.array.shape, shape) from None
 
     @takes_tensor
     def view_as(self, other: Tensor):
@@ -3445,6 +3453,28 @@ def _broadcast_shape(op: str, *shapes) -> tuple:
         return np.broadcast_shapes(*shapes)
     except ValueError:
         raise ShapeError(broadcast_message(op, *shapes)) from None
+
+
+def _reshape_error(op: str, shape: tuple, target: tuple) -> ShapeError:
+    """Why a tensor of `shape` cannot take the shape `target`, and what would fit."""
+    n = math.prod(shape)
+    if target.count(-1) > 1 or builtins.min(target, default=0) < -1:
+        why = "each size must be >= 0, and at most one may be -1 (worked out from the others)"
+    elif -1 in target:
+        known = math.prod(s for s in target if s != -1)
+        if known == 0 == n:
+            why = "with a 0 among the other sizes, any size would do for -1 (torch refuses it)"
+        else:
+            why = (
+                f"the sizes other than -1 multiply to {known}, which no size for -1 turns into {n}"
+            )
+    else:
+        why = f"{target} holds {math.prod(target)}"
+    return ShapeError(
+        f"{op}: cannot give a tensor of shape {tuple(shape)} the shape {target}: the tensor has "
+        f"{n} elements and {why}. The sizes must multiply to {n}; write -1 for one of them to "
+        f"have it worked out (e.g. x.{op}(-1) or x.{op}({shape[0] if shape else 1}, -1))."
+    )
 
 
 def _need_float_for(name: str, t: Tensor) -> None:
