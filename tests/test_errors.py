@@ -53,6 +53,19 @@ def test_reshape_to_the_wrong_size_counts_the_elements_and_suggests_minus_one():
     assert "any size would do for -1" in message
 
 
+def test_expand_names_the_dim_that_cannot_grow_and_permute_the_repeated_dim():
+    message = str(raised(lambda: sh.zeros(2, 3).expand(4, 5)))
+    assert message.startswith("expand: a tensor of shape (2, 3) cannot be expanded to (4, 5)")
+    assert "dim 0 has size 2; only a dim of size 1" in message and ".repeat" in message
+    message = str(raised(lambda: sh.zeros(2, 3).expand(3)))
+    assert "give at least 2 sizes" in message
+    message = str(raised(lambda: sh.zeros(2, 1).expand(-1, 2, 4)))
+    assert "size -1 of dim 0 is not allowed" in message
+    message = str(raised(lambda: sh.zeros(2, 3).permute(1, 1)))
+    assert message.startswith("permute: dims (1, 1) for a tensor of shape (2, 3)")
+    assert "exactly once" in message and "x.permute(1, 0)" in message
+
+
 def test_broadcasting_failure_names_op_shapes_and_dimension():
     message = str(raised(lambda: sh.zeros(2, 3) + sh.zeros(4, 5)))
     assert message.startswith("add:")

@@ -2217,9 +2217,15 @@ class Tensor:
         return self.T
 
     def permute(self, *dims):
-        return Permute.apply(
-            self, dims=tuple(_check_dim("permute", d, self.ndim) for d in _dims(dims))
-        )
+        dims = tuple(_check_dim("permute", d, self.ndim) for d in _dims(dims))
+        try:
+            return Permute.apply(self, dims=dims)
+        except ShapeError:
+            raise ShapeError(
+                f"permute: dims {dims} for a tensor of shape {tuple(self.array.shape)}: each dim "
+                f"must appear exactly once, in its new place (e.g. x.permute"
+                f"{tuple(reversed(range(self.ndim)))} reverses them)."
+            ) from None
 
     def expand(self, *shape):
         shape = _dims(shape)
@@ -2227,7 +2233,10 @@ class Tensor:
             n if s == -1 else s
             for s, n in zip(shape, (None,) * (len(shape) - self.ndim) + self.array.shape)
         )
-        return Expand.apply(self, shape=full)
+        try:
+            return Expand.apply(self, shape=full)
+        except ShapeError:
+            raise _expand_error(self.array.shape, shape) from None
 
     @takes_tensor
     def expand_as(self, other: Tensor):
@@ -3474,6 +3483,25 @@ def _reshape_error(op: str, shape: tuple, target: tuple) -> ShapeError:
         f"{op}: cannot give a tensor of shape {tuple(shape)} the shape {target}: the tensor has "
         f"{n} elements and {why}. The sizes must multiply to {n}; write -1 for one of them to "
         f"have it worked out (e.g. x.{op}(-1) or x.{op}({shape[0] if shape else 1}, -1))."
+    )
+
+
+def _expand_error(shape: tuple, target: tuple) -> ShapeError:
+    """Why a tensor of `shape` cannot be expanded to `target`, naming the dim that clashes."""
+    why = f"give at least {len(shape)} sizes, one per dim (new dims go on the left)"
+    lead = len(target) - len(shape)
+    for i, size in enumerate(target if lead >= 0 else ()):
+        old = shape[i - lead] if i >= lead else None
+        if size < (0 if old is None else -1):
+            why = f"size {size} of dim {i} is not allowed (-1, 'keep', only for existing dims)"
+            break
+        if old is not None and size not in (-1, old) and old != 1:
+            why = f"dim {i} has size {old}; only a dim of size 1 can be expanded (to {size})"
+            break
+    return ShapeError(
+        f"expand: a tensor of shape {tuple(shape)} cannot be expanded to {target}: {why}. "
+        f"expand repeats size-1 dims without copying; to copy data along a dim of another "
+        f"size use .repeat, or check the shapes with .shape."
     )
 
 
