@@ -66,6 +66,28 @@ def test_expand_names_the_dim_that_cannot_grow_and_permute_the_repeated_dim():
     assert "exactly once" in message and "x.permute(1, 0)" in message
 
 
+@pytest.mark.parametrize(
+    "call, op",
+    [
+        (lambda: sh.zeros(0).max(), "amax"),
+        (lambda: sh.zeros(0, 3).amin(0), "amin"),
+        (lambda: sh.zeros(0, 3).max(0), "max"),
+        (lambda: sh.zeros(3, 0).min(dim=1), "min"),
+        (lambda: sh.zeros(0, 3).argmax(), "argmax"),  # was NumPy's bare ValueError
+        (lambda: sh.zeros(0, 3).argmin(0), "argmin"),
+    ],
+)
+def test_max_and_argmax_of_no_elements_say_there_is_nothing_to_pick(call, op):
+    error = raised(call)
+    assert isinstance(error, IndexError)  # torch raises IndexError (or RuntimeError) here
+    assert str(error).startswith(f"{op}: the tensor of shape (")
+    assert "no elements along the dim reduced" in str(error) and "empty batch" in str(error)
+
+
+def test_reducing_a_dim_that_is_not_empty_still_works_on_an_empty_tensor():
+    assert sh.zeros(0, 3).argmax(1).shape == sh.zeros(0, 3).amax(1).shape == (0,)
+
+
 def test_broadcasting_failure_names_op_shapes_and_dimension():
     message = str(raised(lambda: sh.zeros(2, 3) + sh.zeros(4, 5)))
     assert message.startswith("add:")

@@ -94,6 +94,7 @@ from .ops.reduce import (
     Prod,
     Softmax,
     Sum,
+    empty_reduction_error,
 )
 
 # what max(dim), min(dim), topk and sort return, as in PyTorch
@@ -3559,6 +3560,8 @@ def _cov_weights(w, name: str, x: Tensor):
 
 
 def _arg(fn, array, dim, keepdim):
+    if array.size == 0 and (dim is None or array.shape[dim] == 0):
+        raise empty_reduction_error(fn.__name__, array.shape)
     if dim is None:
         out = np.asarray(fn(array))
         return out.reshape((1,) * array.ndim) if keepdim else out
