@@ -794,6 +794,22 @@ def test_fused_softmax_and_log_softmax_equal_composed(dim):
     np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("dim", [0, -1, (0, 2)])
+def test_fused_logsumexp_equals_composed(dim):
+    rng = np.random.default_rng(7)
+    data = rng.uniform(-4, 4, (2, 3, 4))
+    x1, x2 = sh.tensor(data, requires_grad=True), sh.tensor(data, requires_grad=True)
+    fused = x1.logsumexp(dim)
+    m = x2.amax(dim, keepdim=True)
+    composed = (x2 - m).exp().sum(dim, keepdim=True).log() + m  # log(sum(exp(x - m))) + m
+    composed = composed.reshape(fused.shape)
+    np.testing.assert_allclose(fused.numpy(force=True), composed.numpy(force=True), rtol=1e-12)
+    g = sh.tensor(rng.standard_normal(tuple(fused.shape)))
+    fused.backward(g)
+    composed.backward(g)
+    np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
 def test_logsumexp_of_minus_inf_row_is_minus_inf_not_nan():
     x = sh.tensor([[float("-inf"), float("-inf")], [0.0, 0.0]])
     out = x.logsumexp(dim=1)
