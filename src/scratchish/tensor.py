@@ -1987,7 +1987,15 @@ class Tensor:
         return LeakyRelu.apply(self, negative_slope=negative_slope)
 
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
-        return Clamp.apply(self, min=_value(min), max=_value(max))
+        if min is None and max is None:
+            raise ArgumentError(
+                "clamp: give min, max or both (e.g. x.clamp(min=0)); with neither there is "
+                "nothing to clamp to (torch refuses it too)."
+            )
+        try:
+            return Clamp.apply(self, min=_value(min), max=_value(max))
+        except ShapeError:
+            raise _clamp_error(self, min, max) from None
 
     clip = clamp
 
@@ -3504,6 +3512,19 @@ def _expand_error(shape: tuple, target: tuple) -> ShapeError:
         f"expand repeats size-1 dims without copying; to copy data along a dim of another "
         f"size use .repeat, or check the shapes with .shape."
     )
+
+
+def _clamp_error(x: Tensor, low, high) -> DTypeError | ShapeError:
+    """Why clamp failed: a bound that is not a number or tensor, or shapes that clash."""
+    bounds = [(name, b) for name, b in (("min", low), ("max", high)) if b is not None]
+    for name, b in bounds:
+        if not isinstance(b, (Tensor, np.ndarray, np.number, *_PY_SCALARS)):
+            return DTypeError(
+                f"clamp: {name} must be a number or a tensor, got {type(b).__name__} "
+                f"({_short_repr(b)}); e.g. x.clamp(min=0.0, max=1.0)."
+            )
+    shapes = [np.shape(_value(b)) for _, b in bounds]
+    return ShapeError(broadcast_message("clamp", tuple(x.shape), *shapes))
 
 
 def _need_float_for(name: str, t: Tensor) -> None:
