@@ -10,6 +10,7 @@ import re
 import sys
 import tracemalloc
 import weakref
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -553,6 +554,17 @@ def test_a_user_function_gets_the_engine_bookkeeping():
     assert gradcheck(Cube.apply, x)
     y = Cube.apply(x)
     assert repr(y.grad_fn) == "<CubeBackward>"
+
+
+def test_the_readmes_own_op_example_runs_and_prints_what_it_says(capsys):
+    """README, 'What happens under the hood': the documented way to write an op."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "sh.Function" in b]
+    assert len(blocks) == 1, "README should show one example of subclassing sh.Function"
+    exec(compile(blocks[0], "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "tensor([ 6., 24.])"  # d(2 x^3)/dx = 6 x^2 at x = 1, 2
+    assert "max abs err" in lines[1] and lines[2].split()[-1] == "ok"
 
 
 def test_a_gradient_of_the_wrong_shape_is_reported_with_the_op_name():

@@ -41,6 +41,53 @@ def test_matmul_inner_size_mismatch():
     assert ".T" in message
 
 
+def test_reshape_to_the_wrong_size_counts_the_elements_and_suggests_minus_one():
+    message = str(raised(lambda: sh.zeros(3).reshape(2, 2)))
+    assert message.startswith("reshape: cannot give a tensor of shape (3,) the shape (2, 2)")
+    assert "has 3 elements and (2, 2) holds 4" in message and "x.reshape(-1)" in message
+    message = str(raised(lambda: sh.zeros(2, 3).view(4, -1)))
+    assert message.startswith("view:") and "multiply to 4, which no size for -1" in message
+    message = str(raised(lambda: sh.zeros(2, 3).view(-1, -1)))
+    assert "at most one may be -1" in message
+    message = str(raised(lambda: sh.zeros(0, 3).reshape(0, -1)))  # torch refuses it too
+    assert "any size would do for -1" in message
+
+
+def test_expand_names_the_dim_that_cannot_grow_and_permute_the_repeated_dim():
+    message = str(raised(lambda: sh.zeros(2, 3).expand(4, 5)))
+    assert message.startswith("expand: a tensor of shape (2, 3) cannot be expanded to (4, 5)")
+    assert "dim 0 has size 2; only a dim of size 1" in message and ".repeat" in message
+    message = str(raised(lambda: sh.zeros(2, 3).expand(3)))
+    assert "give at least 2 sizes" in message
+    message = str(raised(lambda: sh.zeros(2, 1).expand(-1, 2, 4)))
+    assert "size -1 of dim 0 is not allowed" in message
+    message = str(raised(lambda: sh.zeros(2, 3).permute(1, 1)))
+    assert message.startswith("permute: dims (1, 1) for a tensor of shape (2, 3)")
+    assert "exactly once" in message and "x.permute(1, 0)" in message
+
+
+@pytest.mark.parametrize(
+    "call, op",
+    [
+        (lambda: sh.zeros(0).max(), "amax"),
+        (lambda: sh.zeros(0, 3).amin(0), "amin"),
+        (lambda: sh.zeros(0, 3).max(0), "max"),
+        (lambda: sh.zeros(3, 0).min(dim=1), "min"),
+        (lambda: sh.zeros(0, 3).argmax(), "argmax"),  # was NumPy's bare ValueError
+        (lambda: sh.zeros(0, 3).argmin(0), "argmin"),
+    ],
+)
+def test_max_and_argmax_of_no_elements_say_there_is_nothing_to_pick(call, op):
+    error = raised(call)
+    assert isinstance(error, IndexError)  # torch raises IndexError (or RuntimeError) here
+    assert str(error).startswith(f"{op}: the tensor of shape (")
+    assert "no elements along the dim reduced" in str(error) and "empty batch" in str(error)
+
+
+def test_reducing_a_dim_that_is_not_empty_still_works_on_an_empty_tensor():
+    assert sh.zeros(0, 3).argmax(1).shape == sh.zeros(0, 3).amax(1).shape == (0,)
+
+
 def test_broadcasting_failure_names_op_shapes_and_dimension():
     message = str(raised(lambda: sh.zeros(2, 3) + sh.zeros(4, 5)))
     assert message.startswith("add:")
@@ -274,7 +321,13 @@ BAD_ARGUMENTS = [
     (lambda: X.kthvalue(None), sh.ArgumentError, "kthvalue: k must be a whole number"),
     (lambda: X.roll(None, 0), sh.ArgumentError, "roll: shifts must be a whole number"),
     (lambda: X.unflatten(1, None), sh.ArgumentError, "unflatten: sizes must be"),
+    (lambda: sh.zeros(2, 3, 4).flatten(2, 1), sh.ArgumentError, "start_dim=2 comes after end_dim"),
+    (lambda: sh.tensor([1, 2]).var(), sh.DTypeError, "var: the tensor is scratchish.int64"),
+    (lambda: sh.tensor([1, 2]).std(dim=0), sh.DTypeError, "so convert first: t.float().std()"),
     (lambda: X.logit("a"), sh.ArgumentError, "logit: eps must be a number"),
+    (lambda: X.clamp(), sh.ArgumentError, "clamp: give min, max or both"),
+    (lambda: X.clamp("a"), sh.DTypeError, "clamp: min must be a number or a tensor, got str"),
+    (lambda: X.clamp(max=sh.ones(5)), sh.ShapeError, "clamp: shapes (3, 4) and (5,) cannot be"),
     (lambda: sh.block_diag(X, None), sh.DTypeError, "block_diag: tensor 1 must be a Tensor"),
     (lambda: sh.chain_matmul(X, 2), sh.DTypeError, "chain_matmul: tensor 1 must be a Tensor"),
     (lambda: sh.cdist(X, None), sh.DTypeError, "cdist: x2 must be a Tensor"),

@@ -101,6 +101,18 @@ ELEMENTWISE = [
         ranges=[POSITIVE, (-1.5, 1.5)],
     ),
     OpCase("rpow", lambda lib, a: 2.0**a, [(2, 3)]),
+    OpCase(
+        "pow_zero_exponent_at_zero",  # x**0 is flat: gradient 0, even at x = 0 (0 * inf)
+        lambda lib, a: a**0 + a.pow(0.0),
+        data=lambda: [[0.0, -1.5, 2.0]],
+        gradcheck=False,
+    ),
+    OpCase(
+        "pow_tensor_exponent_at_zero_base",  # torch's values where the formulas give 0 * inf
+        lambda lib, a, b: a**b,
+        data=lambda: [[0.0, 0.0, 0.0, 2.0, 0.0], [0.0, 2.0, 0.5, 0.0, -1.0]],
+        gradcheck=False,
+    ),
     OpCase("exp", lambda lib, a: a.exp(), [(2, 3)]),
     OpCase("log", lambda lib, a: a.log(), [(2, 3)], ranges=POSITIVE),
     OpCase("log2_log10", lambda lib, a: a.log2() + a.log10(), [(4,)], ranges=POSITIVE),
@@ -224,6 +236,12 @@ REDUCE = [
     ),
     OpCase("std_dim", lambda lib, a: a.std(dim=-1), [(3, 4)]),
     OpCase("std_all_biased", lambda lib, a: lib.std(a, unbiased=False), [(3, 4)]),
+    OpCase(
+        "std_of_equal_values",  # var 0: sqrt has no slope there, torch's gradient is 0
+        lambda lib, a: a.std(dim=1, keepdim=True),
+        data=lambda: [[[1.5, 1.5, 1.5], [1.0, -2.0, 0.5], [0.0, 0.0, 0.0]]],
+        gradcheck=False,
+    ),
     OpCase("prod_all", lambda lib, a: a.prod(), [(3, 4)]),
     OpCase("prod_dim", lambda lib, a: a.prod(dim=1), [(3, 4)]),
     OpCase("prod_neg_dim_keepdim", lambda lib, a: lib.prod(a, -2, keepdim=True), [(2, 3, 4)]),
@@ -771,6 +789,22 @@ def test_fused_softmax_and_log_softmax_equal_composed(dim):
     log_sm = shifted - shifted.exp().sum(dim, keepdim=True).log()
     composed = log_sm.exp() + log_sm
     np.testing.assert_allclose(fused.numpy(force=True), composed.numpy(force=True), rtol=1e-12)
+    fused.backward(g)
+    composed.backward(g)
+    np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dim", [0, -1, (0, 2)])
+def test_fused_logsumexp_equals_composed(dim):
+    rng = np.random.default_rng(7)
+    data = rng.uniform(-4, 4, (2, 3, 4))
+    x1, x2 = sh.tensor(data, requires_grad=True), sh.tensor(data, requires_grad=True)
+    fused = x1.logsumexp(dim)
+    m = x2.amax(dim, keepdim=True)
+    composed = (x2 - m).exp().sum(dim, keepdim=True).log() + m  # log(sum(exp(x - m))) + m
+    composed = composed.reshape(fused.shape)
+    np.testing.assert_allclose(fused.numpy(force=True), composed.numpy(force=True), rtol=1e-12)
+    g = sh.tensor(rng.standard_normal(tuple(fused.shape)))
     fused.backward(g)
     composed.backward(g)
     np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-10, atol=1e-12)

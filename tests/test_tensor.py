@@ -5,6 +5,8 @@ shape/selection methods, each compared with PyTorch where PyTorch defines the an
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,6 +46,8 @@ DTYPE_RULES = {
     "int32 + 0-d int64 stays int32": lambda L: L.tensor([1], dtype=L.int32) + L.tensor(3),
     "float16 + float32 -> float32": lambda L: L.tensor([1.0], dtype=L.float16) + L.tensor([1.0]),
     "numpy float64 scalar is weak": lambda L: L.tensor([1.0, 2.0]) * np.float64(2.0),
+    "0-d float32 * python float stays float32": lambda L: L.tensor(2.0) * 0.5,
+    "float32 loss / python int stays float32": lambda L: L.tensor([1.0, 2.0]).sum() / 3,
     "exp of int -> float32": lambda L: L.tensor([0, 1]).exp(),
     "sqrt of int -> float32": lambda L: L.tensor([4, 9]).sqrt(),
     "sigmoid of int -> float32": lambda L: L.tensor([-1, 5]).sigmoid(),
@@ -62,6 +66,13 @@ DTYPE_RULES = {
 @pytest.mark.parametrize("rule", sorted(DTYPE_RULES))
 def test_dtype_rules_match_torch(rule):
     assert_same(DTYPE_RULES[rule](sh), DTYPE_RULES[rule](torch))
+
+
+def test_pyproject_asks_for_numpy_2_whose_scalar_rules_these_are():
+    """The 0-d rules above hold with NumPy 2 only (NEP 50: a Python number is weak against
+    0-d arrays too); NumPy 1.x made every scalar loss * 0.5 a float64. So the floor is 2."""
+    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()
+    assert re.search(r'dependencies = \["numpy>=2[.\d]*"\]', pyproject)
 
 
 def test_float32_gradients_stay_float32():
@@ -273,6 +284,15 @@ def test_shape_methods_match_torch(name):
     assert len(ours) == len(theirs)
     for o, t in zip(ours, theirs):
         assert_same(o, t)
+
+
+def test_flatten_of_tensors_with_an_empty_dim_matches_torch():
+    """Regression: flatten wrote the joined size as -1, which NumPy cannot work out when
+    another dim has size 0, so (0, 3).flatten(1) raised instead of giving (0, 3)."""
+    for shape in [(0, 3), (3, 0), (2, 0, 3)]:
+        for start, end in [(0, -1), (1, -1), (0, 0), (-2, -1)]:
+            ours = sh.zeros(*shape).flatten(start, end)
+            assert ours.shape == torch.zeros(*shape).flatten(start, end).shape, (shape, start)
 
 
 def test_triu_of_minus_inf_gives_a_causal_mask():

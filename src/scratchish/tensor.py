@@ -94,6 +94,7 @@ from .ops.reduce import (
     Prod,
     Softmax,
     Sum,
+    empty_reduction_error,
 )
 
 # what max(dim), min(dim), topk and sort return, as in PyTorch
@@ -1986,7 +1987,15 @@ class Tensor:
         return LeakyRelu.apply(self, negative_slope=negative_slope)
 
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
-        return Clamp.apply(self, min=_value(min), max=_value(max))
+        if min is None and max is None:
+            raise ArgumentError(
+                "clamp: give min, max or both (e.g. x.clamp(min=0)); with neither there is "
+                "nothing to clamp to (torch refuses it too)."
+            )
+        try:
+            return Clamp.apply(self, min=_value(min), max=_value(max))
+        except ShapeError:
+            raise _clamp_error(self, min, max) from None
 
     clip = clamp
 
@@ -2041,6 +2050,7 @@ class Tensor:
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
         """Variance: mean of squared deviations, divided by n - correction (1 by default)."""
+        _need_float_for("var", self)
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         dim, keepdim = _dim(dim), _keep(keepdim, keepdims)
@@ -2049,7 +2059,15 @@ class Tensor:
         return (deviation * deviation).sum(dim, keepdim=keepdim) / max(n - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
-        return self.var(dim, unbiased, keepdim, correction=correction, keepdims=keepdims).sqrt()
+        """sqrt(var). Where the values are all equal (var 0) the slope of sqrt is infinite, and
+        torch defines the gradient as 0 there: sqrt runs on 1 in those places and its result is
+        set back to 0, so no gradient flows through them."""
+        _need_float_for("std", self)
+        var = self.var(dim, unbiased, keepdim, correction=correction, keepdims=keepdims)
+        flat = var.array == 0
+        if not np.count_nonzero(flat):
+            return var.sqrt()
+        return var.masked_fill(flat, 1.0).sqrt().masked_fill(flat, 0.0)
 
     def prod(self, dim=None, keepdim=False):
         dim = dim if dim is None else _check_dim("prod", dim, self.ndim)
@@ -2126,12 +2144,20 @@ class Tensor:
 
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape):
-        return Reshape.apply(self, shape=_dims(shape))
+        shape = _dims(shape)
+        try:
+            return Reshape.apply(self, shape=shape)
+        except ShapeError:
+            raise _reshape_error("reshape", self.array.shape, shape) from None
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list, Size)):
             return self.to(shape[0])  # view(dtype)
-        return Reshape.apply(self, shape=_dims(shape))
+        shape = _dims(shape)
+        try:
+            return Reshape.apply(self, shape=shape)
+        except ShapeError:
+            raise _reshape_error("view", self.array.shape, shape) from None
 
     @takes_tensor
     def view_as(self, other: Tensor):
@@ -2145,7 +2171,14 @@ class Tensor:
             return self.reshape(1)
         start = _check_dim("flatten", start_dim, len(shape))
         end = _check_dim("flatten", end_dim, len(shape))
-        return self.reshape(*shape[:start], -1, *shape[end + 1 :])
+        if start > end:
+            raise ArgumentError(
+                f"flatten: start_dim={start_dim} comes after end_dim={end_dim} for a tensor "
+                f"of shape {tuple(shape)}; flatten joins dims start_dim to end_dim, so give "
+                f"start_dim <= end_dim (e.g. x.flatten({end_dim}, {start_dim}))."
+            )
+        # the joined size written out, not -1: a size-0 dim elsewhere leaves -1 undecidable
+        return self.reshape(*shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
 
     def unflatten(self, dim: int, sizes):
         """Dim `dim` split into several of `sizes` (one of them may be -1):
@@ -2193,9 +2226,15 @@ class Tensor:
         return self.T
 
     def permute(self, *dims):
-        return Permute.apply(
-            self, dims=tuple(_check_dim("permute", d, self.ndim) for d in _dims(dims))
-        )
+        dims = tuple(_check_dim("permute", d, self.ndim) for d in _dims(dims))
+        try:
+            return Permute.apply(self, dims=dims)
+        except ShapeError:
+            raise ShapeError(
+                f"permute: dims {dims} for a tensor of shape {tuple(self.array.shape)}: each dim "
+                f"must appear exactly once, in its new place (e.g. x.permute"
+                f"{tuple(reversed(range(self.ndim)))} reverses them)."
+            ) from None
 
     def expand(self, *shape):
         shape = _dims(shape)
@@ -2203,7 +2242,10 @@ class Tensor:
             n if s == -1 else s
             for s, n in zip(shape, (None,) * (len(shape) - self.ndim) + self.array.shape)
         )
-        return Expand.apply(self, shape=full)
+        try:
+            return Expand.apply(self, shape=full)
+        except ShapeError:
+            raise _expand_error(self.array.shape, shape) from None
 
     @takes_tensor
     def expand_as(self, other: Tensor):
@@ -3431,6 +3473,69 @@ def _broadcast_shape(op: str, *shapes) -> tuple:
         raise ShapeError(broadcast_message(op, *shapes)) from None
 
 
+def _reshape_error(op: str, shape: tuple, target: tuple) -> ShapeError:
+    """Why a tensor of `shape` cannot take the shape `target`, and what would fit."""
+    n = math.prod(shape)
+    if target.count(-1) > 1 or builtins.min(target, default=0) < -1:
+        why = "each size must be >= 0, and at most one may be -1 (worked out from the others)"
+    elif -1 in target:
+        known = math.prod(s for s in target if s != -1)
+        if known == 0 == n:
+            why = "with a 0 among the other sizes, any size would do for -1 (torch refuses it)"
+        else:
+            why = (
+                f"the sizes other than -1 multiply to {known}, which no size for -1 turns into {n}"
+            )
+    else:
+        why = f"{target} holds {math.prod(target)}"
+    return ShapeError(
+        f"{op}: cannot give a tensor of shape {tuple(shape)} the shape {target}: the tensor has "
+        f"{n} elements and {why}. The sizes must multiply to {n}; write -1 for one of them to "
+        f"have it worked out (e.g. x.{op}(-1) or x.{op}({shape[0] if shape else 1}, -1))."
+    )
+
+
+def _expand_error(shape: tuple, target: tuple) -> ShapeError:
+    """Why a tensor of `shape` cannot be expanded to `target`, naming the dim that clashes."""
+    why = f"give at least {len(shape)} sizes, one per dim (new dims go on the left)"
+    lead = len(target) - len(shape)
+    for i, size in enumerate(target if lead >= 0 else ()):
+        old = shape[i - lead] if i >= lead else None
+        if size < (0 if old is None else -1):
+            why = f"size {size} of dim {i} is not allowed (-1, 'keep', only for existing dims)"
+            break
+        if old is not None and size not in (-1, old) and old != 1:
+            why = f"dim {i} has size {old}; only a dim of size 1 can be expanded (to {size})"
+            break
+    return ShapeError(
+        f"expand: a tensor of shape {tuple(shape)} cannot be expanded to {target}: {why}. "
+        f"expand repeats size-1 dims without copying; to copy data along a dim of another "
+        f"size use .repeat, or check the shapes with .shape."
+    )
+
+
+def _clamp_error(x: Tensor, low, high) -> DTypeError | ShapeError:
+    """Why clamp failed: a bound that is not a number or tensor, or shapes that clash."""
+    bounds = [(name, b) for name, b in (("min", low), ("max", high)) if b is not None]
+    for name, b in bounds:
+        if not isinstance(b, (Tensor, np.ndarray, np.number, *_PY_SCALARS)):
+            return DTypeError(
+                f"clamp: {name} must be a number or a tensor, got {type(b).__name__} "
+                f"({_short_repr(b)}); e.g. x.clamp(min=0.0, max=1.0)."
+            )
+    shapes = [np.shape(_value(b)) for _, b in bounds]
+    return ShapeError(broadcast_message("clamp", tuple(x.shape), *shapes))
+
+
+def _need_float_for(name: str, t: Tensor) -> None:
+    """Raise a DTypeError for a statistic that has no meaning on integers (var, std)."""
+    if t.array.dtype.kind not in "fc":
+        raise DTypeError(
+            f"{name}: the tensor is {t.dtype}; {name} works on floating-point numbers (torch "
+            f"refuses integers too), so convert first: t.float().{name}()."
+        )
+
+
 def _check_dim(op: str, dim: int, ndim: int) -> int:
     """`dim` as a non-negative axis, or an IndexOutOfRangeError naming the valid range."""
     n = builtins.max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
@@ -3476,6 +3581,8 @@ def _cov_weights(w, name: str, x: Tensor):
 
 
 def _arg(fn, array, dim, keepdim):
+    if array.size == 0 and (dim is None or array.shape[dim] == 0):
+        raise empty_reduction_error(fn.__name__, array.shape)
     if dim is None:
         out = np.asarray(fn(array))
         return out.reshape((1,) * array.ndim) if keepdim else out

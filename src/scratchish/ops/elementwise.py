@@ -186,14 +186,26 @@ class Pow(Function):
     @quiet
     def backward(self, grad_out):
         # dL/da = grad_out * b * a^(b-1)    dL/db = grad_out * a^b * ln(a)
+        # with torch's values where the formulas break down: dL/da = 0 where b == 0 (a^0 = 1
+        # is flat, even at a = 0 where a^(b-1) is inf), dL/db = 0 where a == 0 and b >= 0
+        # (0^b stays 0 or 1 there; ln 0 = -inf); for a < 0, ln(a) is nan, as in torch.
         need_a, need_b = self.needs_input_grad
         a, b = self.a, self.b
         grad_a = grad_b = None
         if need_a:
-            grad_a = unbroadcast(grad_out * b * a ** (b - 1), getattr(a, "shape", ()))
+            slope = b * a ** (b - 1)
+            if type(b) is np.ndarray:
+                flat = b == 0
+                if np.count_nonzero(flat):  # (cheaper than flat.any() on small arrays)
+                    slope = np.where(flat, 0, slope)
+            elif b == 0:
+                slope = np.zeros_like(slope)
+            grad_a = unbroadcast(grad_out * slope, getattr(a, "shape", ()))
         if need_b:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)  # 0 where a <= 0
+            log_a = np.log(a)
+            zero_base = a == 0  # an array, or a bool for a number base (2 ** x)
+            if zero_base is True or (type(zero_base) is np.ndarray and np.count_nonzero(zero_base)):
+                log_a = np.where(zero_base & (b >= 0), 0, log_a)
             grad_b = unbroadcast(grad_out * self.out * log_a, getattr(b, "shape", ()))
         return grad_a, grad_b
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function, quiet
+from ..errors import IndexOutOfRangeError
 
 
 def _keep_shape(shape: tuple, axis) -> tuple:
@@ -106,12 +107,26 @@ class Amax(Function):
     def backward(self, grad_out):
         return self.is_top * (grad_out.reshape(self.kept) / self.n_ties).astype(grad_out.dtype)
 
+    def explain_error(self, err, arrays):
+        if np.size(arrays[0]) == 0:
+            return empty_reduction_error(self.name(), np.shape(arrays[0]))
+        return super().explain_error(err, arrays)
+
 
 class Amin(Amax):
     """out = min of x over `dim`; tied minima share the gradient equally (as torch.amin)."""
 
     formula = "out = min(x)"
     reduce = staticmethod(np.min)
+
+
+def empty_reduction_error(op: str, shape: tuple) -> IndexOutOfRangeError:
+    """max, min, argmax... of no elements: there is nothing to pick (torch refuses it too)."""
+    return IndexOutOfRangeError(
+        f"{op}: the tensor of shape {tuple(shape)} has no elements along the dim reduced, so "
+        f"there is no value to pick. Check why it is empty (an empty batch, a mask that "
+        f"selected nothing), or reduce over a dim whose size is not 0."
+    )
 
 
 def _drop(shape: tuple, dim, ndim: int) -> tuple:
@@ -143,6 +158,11 @@ class MaxDim(Function):
         values = grad_out.reshape(self.indices.shape)
         np.put_along_axis(grad_x, self.indices, values, axis=self.dim)
         return grad_x
+
+    def explain_error(self, err, arrays):
+        if np.size(arrays[0]) == 0:  # named as called: x.max(dim), x.min(dim)
+            return empty_reduction_error(self.name()[:3], np.shape(arrays[0]))
+        return super().explain_error(err, arrays)
 
 
 class MinDim(MaxDim):
