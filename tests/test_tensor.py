@@ -295,6 +295,68 @@ def test_flatten_of_tensors_with_an_empty_dim_matches_torch():
             assert ours.shape == torch.zeros(*shape).flatten(start, end).shape, (shape, start)
 
 
+VIEW_CASES = {  # (make the tensor, the shape to view it as); torch's answer decides
+    "transpose to flat": (lambda L: L.arange(6.0).reshape(2, 3).T, (6,)),
+    "permute, joining split dims": (
+        lambda L: L.arange(24.0).reshape(2, 3, 4).permute(0, 2, 1),
+        (2, 12),
+    ),
+    "expand to flat": (lambda L: L.arange(3.0).reshape(3, 1).expand(3, 4), (12,)),
+    "column slice to flat": (lambda L: L.arange(12.0).reshape(3, 4)[:, :2], (6,)),
+    "column slice, last dim split": (lambda L: L.arange(12.0).reshape(3, 4)[:, :2], (3, 2, 1)),
+    "row slice to flat": (lambda L: L.arange(12.0).reshape(3, 4)[1:], (8,)),
+    "transpose, sizes of one added": (lambda L: L.arange(6.0).reshape(2, 3).T, (3, 1, 2)),
+    "empty transpose": (lambda L: L.zeros(0, 3).T, (0,)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VIEW_CASES))
+def test_view_refuses_to_copy_where_torch_does(name):
+    """view never copies: where a tensor's memory cannot take the new shape without a copy,
+    torch raises, and so do we (NumPy's reshape would copy silently); elsewhere the view
+    shares the memory, so a write through it shows in the tensor."""
+    make, shape = VIEW_CASES[name]
+    try:
+        expected = make(torch).view(shape)
+    except RuntimeError:
+        with pytest.raises(
+            sh.ShapeError, match=r"without copying.*reshape\(.*contiguous\(\)\.view"
+        ):
+            make(sh).view(shape)
+        return
+    x = make(sh)
+    ours = x.view(shape)
+    assert_same(ours, expected)
+    if ours.numel():
+        assert np.shares_memory(ours.numpy(), x.numpy())
+
+
+def test_view_as_views_and_reshape_as_reshapes():
+    x, like = sh.arange(6.0).reshape(2, 3).T, sh.zeros(6)
+    with pytest.raises(sh.ShapeError, match="view"):
+        x.view_as(like)
+    assert_same(x.reshape_as(like), torch.arange(6.0).reshape(2, 3).T.reshape_as(torch.zeros(6)))
+
+
+@pytest.mark.parametrize("op", ["reshape", "view"])
+def test_a_size_below_minus_one_is_refused(op):
+    """NumPy reads any negative size as -1; torch refuses all but -1."""
+    with pytest.raises(RuntimeError):
+        getattr(torch.arange(6), op)(-2, 3)
+    with pytest.raises(sh.ShapeError, match="at most one may be -1"):
+        getattr(sh.arange(6), op)(-2, 3)
+
+
+@pytest.mark.parametrize("shape, dim", [((0, 3), 0), ((0, 3), 1), ((2, 0), 1), ((2, 0), 0)])
+@pytest.mark.parametrize("op", ["softmax", "log_softmax", "logsumexp"])
+def test_softmax_family_over_empty_tensors_matches_torch(op, shape, dim):
+    """Regression: the max that keeps exp from overflowing had nothing to pick and raised;
+    torch gives an empty result, or -inf for logsumexp over no elements."""
+    ours = getattr(sh.zeros(*shape, requires_grad=True), op)(dim)
+    theirs = getattr(torch.zeros(*shape, requires_grad=True), op)(dim)
+    assert_same(ours, theirs)
+
+
 def test_triu_of_minus_inf_gives_a_causal_mask():
     """Regression: triu used to multiply by a 0/1 mask, and -inf * 0 is nan."""
     assert_same(sh.full((3, 3), float("-inf")).triu(1), torch.full((3, 3), float("-inf")).triu(1))

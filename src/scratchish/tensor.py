@@ -2145,6 +2145,8 @@ class Tensor:
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape):
         shape = _dims(shape)
+        if builtins.min(shape, default=0) < -1:  # NumPy would read any negative size as -1
+            raise _reshape_error("reshape", self.array.shape, shape)
         try:
             return Reshape.apply(self, shape=shape)
         except ShapeError:
@@ -2154,16 +2156,29 @@ class Tensor:
         if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list, Size)):
             return self.to(shape[0])  # view(dtype)
         shape = _dims(shape)
+        if builtins.min(shape, default=0) < -1:
+            raise _reshape_error("view", self.array.shape, shape)
         try:
-            return Reshape.apply(self, shape=shape)
+            out = Reshape.apply(self, shape=shape)
         except ShapeError:
             raise _reshape_error("view", self.array.shape, shape) from None
+        # A view shares the tensor's memory, as in torch: where NumPy had to copy (the elements
+        # are not one after another in memory), refuse, as torch does, rather than copy.
+        if (
+            not self.array.flags.c_contiguous
+            and self.array.size
+            and not np.may_share_memory(out.array, self.array)
+        ):
+            raise _view_copy_error(self.array.shape, shape)
+        return out
 
     @takes_tensor
     def view_as(self, other: Tensor):
-        return self.reshape(other.shape)
+        return self.view(other.shape)
 
-    reshape_as = view_as
+    @takes_tensor
+    def reshape_as(self, other: Tensor):
+        return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1):
         shape = self.array.shape
@@ -3492,6 +3507,17 @@ def _reshape_error(op: str, shape: tuple, target: tuple) -> ShapeError:
         f"{op}: cannot give a tensor of shape {tuple(shape)} the shape {target}: the tensor has "
         f"{n} elements and {why}. The sizes must multiply to {n}; write -1 for one of them to "
         f"have it worked out (e.g. x.{op}(-1) or x.{op}({shape[0] if shape else 1}, -1))."
+    )
+
+
+def _view_copy_error(shape: tuple, target: tuple) -> ShapeError:
+    """Why view() refused: the new shape would need a copy of a non-contiguous tensor."""
+    sizes = ", ".join(str(s) for s in target)
+    return ShapeError(
+        f"view: this tensor of shape {tuple(shape)} is not laid out row by row in memory (it "
+        f"comes from a transpose, permute, expand or a slice), so it cannot be viewed as "
+        f"({sizes}) without copying, and a view never copies. Use x.reshape({sizes}), which "
+        f"copies when it must, or x.contiguous().view({sizes})."
     )
 
 

@@ -182,7 +182,7 @@ class LogSumExp(Function):
 
     @quiet
     def forward(self, x, dim=None, keepdim=False):
-        m = x.max(axis=dim, keepdims=True)
+        m = x.max(axis=dim, keepdims=True, initial=-np.inf)  # -inf over no elements, as torch
         m = np.where(np.isfinite(m), m, 0)  # all -inf rows stay -inf instead of nan
         with np.errstate(divide="ignore"):  # log(0) = -inf for an all -inf row
             out = np.log(np.exp(x - m).sum(axis=dim, keepdims=True)) + m
@@ -204,6 +204,9 @@ class Softmax(Function):
 
     @quiet
     def forward(self, x, dim=-1):
+        if not x.size:  # no elements: nothing to normalise (max would have nothing to pick)
+            self.out, self.dim = x.copy(), dim
+            return self.out
         e = np.exp(x - x.max(axis=dim, keepdims=True))  # shift by the max: no overflow
         e /= e.sum(axis=dim, keepdims=True)
         self.out, self.dim = e, dim
@@ -227,6 +230,9 @@ class LogSoftmax(Function):
 
     @quiet
     def forward(self, x, dim=-1):
+        if not x.size:  # no elements: nothing to normalise (max would have nothing to pick)
+            self.out, self.dim = x.copy(), dim
+            return self.out
         shifted = x - x.max(axis=dim, keepdims=True)
         out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         self.out, self.dim = out, dim
