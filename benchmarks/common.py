@@ -51,7 +51,8 @@ def alternate(
     `pause` seconds of sleep before each window let the thread pools of the contender that
     ran before go idle: after a matrix product OpenBLAS's threads spin for ~0.1 s, and
     PyTorch's OpenMP threads for a while after each parallel region, each taking a core from
-    the other library's first steps of the next window."""
+    the other library's first steps of the next window. After the pause one untimed call
+    brings the contender back to the steady state of a training loop."""
     for fn in contenders.values():
         for _ in range(warmup):
             fn()
@@ -59,7 +60,9 @@ def alternate(
     times: dict = {name: [] for name in contenders}
     for _ in range(windows):
         for name, fn in contenders.items():
-            time.sleep(pause)
+            if pause:
+                time.sleep(pause)
+                fn()  # untimed: wakes this contender's own threads, warms its caches
             times[name].append(time_window(fn, calls[name]))
     return times
 
