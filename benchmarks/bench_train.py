@@ -1,4 +1,4 @@
-"""Training and inference throughput, scratchish vs PyTorch, in one process, alternating.
+"""Training and inference throughput, scratchish vs PyTorch, in one run, alternating.
 
 Workloads (the performance issue): (a) MLP 784-512-256-10, Adam, batch 128; (b) LeNet-like
 CNN, SGD momentum, batch 64; (c) char-level GPT (4 layers, 4 heads, width 128, context 64,
@@ -9,12 +9,19 @@ this machine's float32 matrix-product peak (measured here), and peak memory of t
 
     python benchmarks/bench_train.py                 # everything (a few minutes)
     python benchmarks/bench_train.py mlp cnn         # some workloads
+    python benchmarks/bench_train.py --same-process  # both libraries in this process
+
+Each library runs in a process of its own (two workers that this run drives in turn,
+window after window), as a user runs it: in one process, importing scratchish tunes glibc's
+malloc for PyTorch too (PyTorch alone takes ~1,000 page faults per MLP step, 0 next to
+scratchish), and the two libraries' thread pools spin on each other's cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -22,7 +29,7 @@ import time
 
 import models
 import numpy as np
-from common import alternate, median, median_ratio
+from common import alternate, calls_per_window, median, median_ratio, time_window
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -131,6 +138,47 @@ def load_lib(name: str):
     return scratchish
 
 
+# ---------------------------------------------------------------- one process per library
+def _window_worker(lib_name: str, workload: str, min_seconds: float, conn) -> None:
+    """A child process: build the step, warm up, report its calls per window, then time a
+    window each time the parent asks (one untimed call first, as `alternate` does)."""
+    step, *_ = make_step(load_lib(lib_name), workload)
+    for _ in range(3):
+        step()
+    conn.send(calls_per_window(step, min_seconds))
+    while (calls := conn.recv()) is not None:
+        step()
+        conn.send(time_window(step, calls))
+
+
+def alternate_processes(
+    workload: str, windows: int, min_seconds: float, pause: float
+) -> dict[str, list[float]]:
+    """`alternate` with each library in its own process: {"sh": [...], "pt": [...]}."""
+    context = multiprocessing.get_context("spawn")
+    workers = {}
+    for name, lib_name in (("sh", "scratchish"), ("pt", "torch")):
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_window_worker, args=(lib_name, workload, min_seconds, child), daemon=True
+        )
+        process.start()
+        workers[name] = (process, parent)
+    try:
+        calls = {name: conn.recv() for name, (_, conn) in workers.items()}
+        times: dict[str, list[float]] = {name: [] for name in workers}
+        for _ in range(windows):
+            for name, (_, conn) in workers.items():
+                time.sleep(pause)
+                conn.send(calls[name])
+                times[name].append(conn.recv())
+        return times
+    finally:
+        for process, conn in workers.values():
+            conn.send(None)
+            process.join(timeout=10)
+
+
 # ---------------------------------------------------------------- memory, in a child process
 def peak_memory_mb(lib_name: str, workload: str, steps: int = 20) -> float:
     """Peak resident memory added by training, measured in a fresh process for each library."""
@@ -189,6 +237,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=0.4, help="length of one window")
     parser.add_argument("--pause", type=float, default=0.3, help="idle seconds before each window")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument(
+        "--same-process", action="store_true", help="run both libraries in this process"
+    )
     parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -201,18 +252,23 @@ def main() -> None:
     peak = matmul_peak_gflops()
     print(
         f"machine: {os.cpu_count()} cores, BLAS threads {blas_threads()}, torch threads "
-        f"{torch.get_num_threads()}, float32 matmul peak {peak:.0f} GFLOP/s"
+        f"{torch.get_num_threads()}, float32 matmul peak {peak:.0f} GFLOP/s; "
+        + ("both libraries in this process" if args.same_process else "a process per library")
     )
     print(
         f"{'workload':58s} {'scratchish':>12s} {'torch':>12s} {'ratio':>6s} "
         f"{'%peak sh':>8s} {'%peak pt':>8s} {'mem sh':>7s} {'mem pt':>7s}"
     )
     for workload in args.workloads:
-        step_sh, n, flops, unit = make_step(scratchish, workload)
-        step_pt, *_ = make_step(torch, workload)
-        times = alternate(
-            {"sh": step_sh, "pt": step_pt}, args.windows, args.seconds, pause=args.pause
-        )
+        _, n, flops, unit = make_step(scratchish, workload)
+        if args.same_process:
+            step_sh, *_ = make_step(scratchish, workload)
+            step_pt, *_ = make_step(torch, workload)
+            times = alternate(
+                {"sh": step_sh, "pt": step_pt}, args.windows, args.seconds, pause=args.pause
+            )
+        else:
+            times = alternate_processes(workload, args.windows, args.seconds, args.pause)
         rate_sh, rate_pt = n / median(times["sh"]), n / median(times["pt"])
         ratio = 1 / median_ratio(times, "sh", "pt")  # throughput ratio sh / pt
         share_sh = flops / median(times["sh"]) / 1e9 / peak * 100
