@@ -716,3 +716,48 @@ def test_values_torch_accepts_give_torchs_results():
     hist_t, edges_t = torch.histogram(torch.tensor(y), 3, range=(0, 1), weight=torch.ones(y.size))
     np.testing.assert_allclose(hist.numpy(), hist_t.numpy())
     np.testing.assert_allclose(edges.numpy(), edges_t.numpy())
+
+
+@pytest.mark.parametrize(
+    ("call", "card"),
+    [
+        (lambda: sh.zeros(2, 3)[5], "indexing"),
+        (lambda: sh.zeros(2, 3).sum(dim=3), "indexing"),
+        (lambda: sh.zeros(2, 3).softmax(dim=-3), "indexing"),
+        (lambda: sh.nn.Sequential(sh.nn.ReLU())[4], "indexing"),
+        (lambda: sh.nn.functional.one_hot(sh.tensor([4]), 3), "indexing"),
+        (
+            lambda: sh.nn.functional.cross_entropy(sh.zeros(2, 3), sh.tensor([0, 5])),
+            "cross-entropy",
+        ),
+        (lambda: sh.nn.functional.nll_loss(sh.zeros(2, 3), sh.tensor([0, 5])), "cross-entropy"),
+        (lambda: sh.nn.functional.embedding(sh.tensor([7]), sh.zeros(3, 2)), "embedding"),
+    ],
+    ids=[
+        "getitem",
+        "sum-dim",
+        "softmax-dim",
+        "sequential",
+        "one_hot",
+        "cross_entropy",
+        "nll_loss",
+        "embedding",
+    ],
+)
+def test_an_index_error_points_to_the_card_about_its_own_mistake(call, card):
+    # A getitem or dim error used to end with sh.explain('cross-entropy'): only a class label
+    # past the class count should send the learner to the cross-entropy card.
+    error = raised(call)
+    assert isinstance(error, sh.IndexOutOfRangeError)
+    assert str(error).endswith(f" Read more: sh.explain({card!r}). [index-out-of-range]")
+    assert sh.notes.cards.find_card(card) is not None
+
+
+def test_a_card_named_at_the_raise_site_survives_pickling():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(sh.IndexOutOfRangeError("x: bad", card="cross-entropy")))
+    assert str(error) == "x: bad Read more: sh.explain('cross-entropy'). [index-out-of-range]"
+    assert str(sh.IndexOutOfRangeError("x: bad")).endswith(
+        "sh.explain('indexing'). [index-out-of-range]"
+    )
