@@ -761,3 +761,66 @@ def test_a_card_named_at_the_raise_site_survives_pickling():
     assert str(sh.IndexOutOfRangeError("x: bad")).endswith(
         "sh.explain('indexing'). [index-out-of-range]"
     )
+
+
+@pytest.mark.parametrize(
+    ("op", "call", "dims", "fixed"),
+    [
+        ("sum", lambda x: x.sum(dim=(0, 0)), "(0, 0)", "(0,)"),
+        ("mean", lambda x: x.mean(dim=[0, -2]), "(0, -2)", "(0,)"),
+        ("var", lambda x: x.var(dim=(0, 0)), "(0, 0)", "(0,)"),
+        ("std", lambda x: x.std(dim=(1, 0, 1)), "(1, 0, 1)", "(1, 0)"),
+        ("amax", lambda x: x.amax(dim=(1, -1)), "(1, -1)", "(1,)"),
+        ("logsumexp", lambda x: x.logsumexp(dim=(0, 0)), "(0, 0)", "(0,)"),
+    ],
+)
+def test_a_dim_named_twice_is_refused_by_the_op_itself(op, call, dims, fixed):
+    # torch: "dim 0 appears multiple times in the list of dims"; NumPy said "duplicate value
+    # in 'axis'", and var and std passed it on under the name "mean".
+    error = raised(lambda: call(sh.zeros(2, 3)))
+    assert isinstance(error, sh.ArgumentError)
+    assert str(error).startswith(f"{op}: dim={dims} names dim ")
+    assert f"List each dim once: dim={fixed}." in str(error)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="multiple times"):
+        call(torch.zeros(2, 3))
+
+
+def test_a_dim_out_of_range_in_a_tuple_is_not_called_a_repeat():
+    error = raised(lambda: sh.zeros(2, 3).sum(dim=(1, 3)))
+    assert isinstance(error, sh.IndexOutOfRangeError) and "more than once" not in str(error)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [sh.tensor([0.0, 1.0]), (slice(None), sh.tensor([0.5])), [0.0]],
+    ids=["tensor", "in-a-tuple", "list"],
+)
+def test_a_float_index_is_refused_with_the_fix(index):
+    error = raised(lambda: sh.zeros(2, 3)[index])
+    assert isinstance(error, IndexError)
+    message = str(error)
+    assert message.startswith("getitem: an index tensor must hold integers (int64) or booleans")
+    assert "index.long()" in message and "arrays used as indices" not in message
+    values = (
+        "[0.5]" if isinstance(index, tuple) else "[0.0" if isinstance(index, list) else "[0.0, 1.0]"
+    )
+    assert values in message
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("unbiased", ["yes", 1, 0.0])
+def test_unbiased_must_be_a_bool_as_in_torch(op, unbiased):
+    # "no" is a truthy string: var(unbiased="no") quietly divided by n - 1
+    error = raised(lambda: getattr(sh.zeros(2, 3), op)(unbiased=unbiased))
+    assert isinstance(error, TypeError)
+    assert str(error).startswith(f"{op}: unbiased must be True or False, got {unbiased!r}")
+    assert "correction=0" in str(error)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        getattr(torch.zeros(2, 3), op)(unbiased=unbiased)
+    # bools still work, numpy's too
+    x = sh.tensor([1.0, 2.0, 4.0])
+    assert getattr(x, op)(unbiased=np.bool_(False)).item() == pytest.approx(
+        getattr(torch.tensor([1.0, 2.0, 4.0]), op)(unbiased=False).item()
+    )

@@ -2051,9 +2051,8 @@ class Tensor:
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
         """Variance: mean of squared deviations, divided by n - correction (1 by default)."""
         _need_float_for("var", self)
-        if correction is None:
-            correction = 1 if unbiased is None or unbiased else 0
-        dim, keepdim = _dim(dim), _keep(keepdim, keepdims)
+        correction = _correction("var", unbiased, correction)
+        dim, keepdim = _dims_once("var", _dim(dim), self.ndim), _keep(keepdim, keepdims)
         deviation = self - self.mean(dim, keepdim=True)
         n = self.array.size // max(np.sum(self.array, axis=dim, keepdims=True).size, 1)
         return (deviation * deviation).sum(dim, keepdim=keepdim) / max(n - correction, 0)
@@ -2063,6 +2062,8 @@ class Tensor:
         torch defines the gradient as 0 there: sqrt runs on 1 in those places and its result is
         set back to 0, so no gradient flows through them."""
         _need_float_for("std", self)
+        _correction("std", unbiased, correction)  # checked here, so that errors name std
+        _dims_once("std", _dim(dim), self.ndim)
         var = self.var(dim, unbiased, keepdim, correction=correction, keepdims=keepdims)
         flat = var.array == 0
         if not np.count_nonzero(flat):
@@ -3279,6 +3280,30 @@ def _dim(dim):
     if isinstance(dim, list):
         return tuple(dim)
     return dim
+
+
+def _dims_once(op: str, dim, ndim: int):
+    """dim, unless it is a tuple naming a dim twice: then the error that torch raises too (var
+    and std check first, since the mean inside them would report it under its own name)."""
+    if isinstance(dim, tuple) and len(dim) > 1:
+        error = autograd.repeated_dims_error(op, dim, ndim)
+        if error is not None:
+            raise error
+    return dim
+
+
+def _correction(op: str, unbiased, correction):
+    """The divisor's correction of var and std: n - 1 by default or with unbiased=True, n with
+    unbiased=False. unbiased must be a bool, as in torch (a string such as "no" is truthy)."""
+    if unbiased is not None and not isinstance(unbiased, (builtins.bool, np.bool_)):
+        raise DTypeError(
+            f"{op}: unbiased must be True or False, got {unbiased!r} "
+            f"({type(unbiased).__name__}); torch refuses it too. unbiased=True divides by n - 1, "
+            f"False by n; or pass correction=1 or correction=0."
+        )
+    if correction is None:
+        return 1 if unbiased is None or unbiased else 0
+    return correction
 
 
 def _keep(keepdim, keepdims):
