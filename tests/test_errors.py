@@ -824,3 +824,35 @@ def test_unbiased_must_be_a_bool_as_in_torch(op, unbiased):
     assert getattr(x, op)(unbiased=np.bool_(False)).item() == pytest.approx(
         getattr(torch.tensor([1.0, 2.0, 4.0]), op)(unbiased=False).item()
     )
+
+
+@pytest.mark.parametrize(
+    ("op", "name", "call"),
+    [
+        ("masked_fill", "mask", lambda lib, x, m: x.masked_fill(m, 5.0)),
+        ("masked_fill_", "mask", lambda lib, x, m: x.masked_fill_(m, 5.0)),
+        ("where", "condition", lambda lib, x, m: lib.where(m, x, 1.0)),
+    ],
+)
+@pytest.mark.parametrize("values", [[1, 0, 1], [1.0, 0.0, 1.0]], ids=["int", "float"])
+def test_a_mask_or_condition_must_hold_booleans(op, name, call, values):
+    # accepted before: masked_fill_ with [1, 0, 1] even indexed rows 1, 0, 1 instead of masking
+    x = sh.zeros(3)
+    error = raised(lambda: call(sh, x, sh.tensor(values)))
+    assert isinstance(error, sh.DTypeError)
+    message = str(error)
+    assert message.startswith(f"{op}: the {name} must hold booleans")
+    assert f"{name}.bool()" in message and f"{name} > 0" in message
+    assert x.tolist() == [0.0, 0.0, 0.0]
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="boolean"):
+        call(torch, torch.zeros(3), torch.tensor(values))
+
+
+def test_bool_masks_still_fill_and_a_uint8_condition_warns_as_in_torch():
+    x = sh.tensor([1.0, -2.0, 3.0])
+    assert x.masked_fill(x < 0, 0.0).tolist() == [1.0, 0.0, 3.0]
+    assert sh.where(x > 0, x, 9.0).tolist() == [1.0, 9.0, 3.0]
+    with pytest.warns(UserWarning, match="cond.bool"):
+        out = sh.where(sh.tensor(np.array([1, 0, 1], dtype=np.uint8)), x, 9.0)
+    assert out.tolist() == [1.0, 9.0, 3.0]

@@ -792,7 +792,7 @@ class Tensor:
         return self._replace_(lambda x: x.clamp(min, max))
 
     def masked_fill_(self, mask, value) -> Tensor:
-        self[mask] = value
+        self[_bool_condition("masked_fill_", "mask", mask)] = value  # an int mask would index
         return self
 
     # ---------------------------------------------------------------- more of torch's ops
@@ -2026,7 +2026,7 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        return Where.apply(_value(mask), _value(value), self)
+        return Where.apply(_bool_condition("masked_fill", "mask", mask), _value(value), self)
 
     def softmax(self, dim: int):
         return Softmax.apply(self, dim=dim)
@@ -3702,7 +3702,32 @@ def where(condition, input, other):  # noqa: A002 - PyTorch's names
         input = _where_operand("input", input, other.array.dtype)  # noqa: A001
     elif isinstance(input, Tensor) and not isinstance(other, Tensor):
         other = _where_operand("other", other, input.array.dtype)
-    return Where.apply(_value(condition), input, other)
+    return Where.apply(_bool_condition("where", "condition", condition), input, other)
+
+
+def _bool_condition(op: str, name: str, condition):
+    """The array inside a mask or condition, which must hold booleans, as torch insists: an
+    int or float tensor of 0s and 1s is a number, not a yes/no (where takes uint8 with a
+    warning, as torch does)."""
+    array = _value(condition)
+    kind = getattr(array, "dtype", _BOOL).kind  # lists and Python bools: NumPy decides
+    if kind == "b":
+        return array
+    if op == "where" and array.dtype == np.uint8:
+        warnings.warn(
+            "where: a uint8 condition is deprecated in torch; use a bool one (cond.bool()).",
+            UserWarning,
+            stacklevel=4,  # sh.where -> tensor.where -> here
+        )
+        return array
+    raise DTypeError(
+        f"{op}: the {name} must hold booleans (torch refuses other dtypes too), got "
+        f"{array.dtype} {_short_repr(condition)}. Make it a bool tensor: {name}.bool() for "
+        f"0/1 values, or a comparison such as {name} > 0."
+    )
+
+
+_BOOL = np.dtype(bool)
 
 
 def _where_operand(name: str, value, dtype) -> Tensor:
