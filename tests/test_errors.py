@@ -352,10 +352,10 @@ BAD_ARGUMENTS = [
     (lambda: X.copy_(sh.zeros(2, 3, 4)), sh.ShapeError, "does not fit in this tensor"),
     (lambda: sh.normal(X, sh.ones(5)), sh.ShapeError, "normal: shapes (3, 4) and (5,)"),
     # values to fill with, numbers
-    (lambda: X.fill_("abc"), sh.ArgumentError, "fill_: the fill value must be a number"),
+    (lambda: X.fill_("abc"), sh.DTypeError, "fill_: the fill value must be a number"),
     (lambda: X.fill_(sh.ones(5)), sh.ArgumentError, "or a 0-d tensor, got tensor"),
-    (lambda: X.new_full((2,), [1, 2]), sh.ArgumentError, "new_full: the fill value"),
-    (lambda: sh.full_like(X, None), sh.ArgumentError, "full_like: the fill value must be"),
+    (lambda: X.new_full((2,), [1, 2]), sh.DTypeError, "new_full: the fill value"),
+    (lambda: sh.full_like(X, None), sh.DTypeError, "full_like: the fill value must be"),
     (lambda: X.copy_([1.0, 2.0]), sh.DTypeError, "copy_: src must be a Tensor, got list"),
     (lambda: X.add_(X, alpha=None), sh.ArgumentError, "add_: alpha must be a number, got None"),
     (lambda: X.nan_to_num("abc"), sh.ArgumentError, "nan_to_num: nan must be a number"),
@@ -856,3 +856,17 @@ def test_bool_masks_still_fill_and_a_uint8_condition_warns_as_in_torch():
     with pytest.warns(UserWarning, match="cond.bool"):
         out = sh.where(sh.tensor(np.array([1, 0, 1], dtype=np.uint8)), x, 9.0)
     assert out.tolist() == [1.0, 9.0, 3.0]
+
+
+@pytest.mark.parametrize("value", [None, "1", [1.0]], ids=["None", "str", "list"])
+def test_full_refuses_a_fill_value_that_is_not_a_number(value):
+    # sh.full((2,), None) gave [nan, nan]
+    with pytest.raises(sh.DTypeError) as info:
+        sh.full((2,), value)
+    assert str(info.value).startswith(
+        f"full: the fill value must be a number or a 0-d tensor, got {value!r}"
+    )
+    assert "float('nan')" in str(info.value)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        torch.full((2,), value)

@@ -157,9 +157,10 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=Non
         dtype = dtypes.bool
     elif dtype is None and isinstance(fill_value, builtins.int):
         dtype = dtypes.int64
+    value = _fill_value("full", fill_value)  # None would become nan, silently
     t = _filled(np.empty, _sizes((size,), "full"), dtype, False, device)
     try:
-        t.array[...] = _value(fill_value)
+        t.array[...] = value
     except (TypeError, ValueError) as e:
         raise DTypeError(
             f"full: cannot fill a {t.dtype} tensor with {fill_value!r} ({e}); give a number."

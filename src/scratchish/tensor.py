@@ -3486,10 +3486,16 @@ def _fill_value(op: str, value):
         return value.array[()]
     if isinstance(value, (builtins.int, builtins.float, np.number)):
         return value
-    shape = f" of shape {tuple(value.shape)}" if isinstance(value, Tensor) else ""
+    if not isinstance(value, Tensor):  # None, a string, a list: torch raises TypeError too
+        raise DTypeError(
+            f"{op}: the fill value must be a number or a 0-d tensor, got {_short_repr(value)} "
+            f"({type(value).__name__}). Give the number itself, e.g. 0.0 (or float('nan') "
+            f"if you want nan); to copy a tensor's values in, use x.copy_(src)."
+        )
     raise ArgumentError(
-        f"{op}: the fill value must be a number or a 0-d tensor, got {_short_repr(value)}"
-        f"{shape}. To copy a tensor's values in, use x.copy_(src) (src broadcasts to x)."
+        f"{op}: the fill value must be a number or a 0-d tensor, got {_short_repr(value)} of "
+        f"shape {tuple(value.shape)}. Take one element (t[0]), or to copy a tensor's values "
+        f"in, use x.copy_(src) (src broadcasts to x)."
     )
 
 
