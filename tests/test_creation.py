@@ -25,6 +25,13 @@ CALLS = {
     "arange float step": lambda L: L.arange(0, 2, 0.5),
     "arange negative step": lambda L: L.arange(5, 0, -2),
     "arange dtype": lambda L: L.arange(4, dtype=L.float32),
+    # an integer dtype cuts float arguments to whole numbers, as torch does
+    "arange int64 float start": lambda L: L.arange(-2.5, 2.5, dtype=L.int64),
+    "arange int64 float end": lambda L: L.arange(0, 5.5, dtype=L.int64),
+    "arange int64 float step": lambda L: L.arange(0, 10, 2.5, dtype=L.int64),
+    "arange int64 counting down": lambda L: L.arange(3, -1.5, -1.5, dtype=L.int64),
+    "arange int32 float step": lambda L: L.arange(0, 3, 0.5, dtype=L.int32),
+    "arange uint8 float step": lambda L: L.arange(0, 3, 1.5, dtype=L.uint8),
     "full float": lambda L: L.full((2, 3), 1.5),
     "full int": lambda L: L.full((2,), 3),
     "full bool": lambda L: L.full((2,), True),
@@ -299,3 +306,30 @@ def test_histc_refuses_what_torch_refuses(name):
     with pytest.raises(sh.ScratchishError) as error:
         call(sh)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "dtype", "message"),
+    [
+        ((0, 5, 0.5), "int64", "arange: step=0.5 is 0 as a whole number"),
+        ((0, -5, -0.5), "int64", "arange: step=-0.5 is 0 as a whole number"),
+        (
+            (5, 0),
+            "int64",
+            "arange: step=1 never gets from start=5 to end=0. To count down, give step=-1.",
+        ),
+        (
+            (0, 5, -0.5),
+            "float32",
+            "arange: step=-0.5 never gets from start=0 to end=5. To count up",
+        ),
+    ],
+)
+def test_arange_refuses_what_torch_refuses(args, dtype, message):
+    # sh.arange(0, 5, 0.5, dtype=sh.int64) gave 10 values (0, 0, 1, 1, ...), and a step of
+    # the wrong sign gave an empty tensor; torch raises for both.
+    with pytest.raises(sh.ArgumentError) as info:
+        sh.arange(*args, dtype=getattr(sh, dtype))
+    assert str(info.value).startswith(message)
+    with pytest.raises((ValueError, RuntimeError)):
+        torch.arange(*args, dtype=getattr(torch, dtype))

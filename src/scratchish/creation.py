@@ -9,6 +9,7 @@ for the same seed. Every function takes PyTorch's keyword arguments (`dtype`, `d
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 
 import numpy as np
@@ -202,13 +203,37 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     )
     if step == 0:
         raise ArgumentError("arange: step must not be 0.")
+    if (step > 0 and end < start) or (step < 0 and end > start):  # torch refuses, NumPy gives []
+        raise ArgumentError(
+            f"arange: step={step} never gets from start={start} to end={end}. To count "
+            f"{'down' if end < start else 'up'}, give step={-step}."
+        )
     is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
     np_type = (
         dtypes.np_dtype(dtype)
         if dtype is not None
         else (np.int64 if is_int else dtypes.get_default_dtype().np)
     )
+    if not is_int and np.dtype(np_type).kind in "iu":
+        return _finish(_integer_arange(start, end, step, np.dtype(np_type)), requires_grad)
     return _finish(np.arange(start, end, step).astype(np_type), requires_grad)
+
+
+def _integer_arange(start, end, step, np_type: np.dtype) -> np.ndarray:
+    """arange of an integer dtype from float arguments, as torch does it: each value is
+    start and step cut to whole numbers (toward 0). int64 cuts end too (so step=0.5 is 0); the
+    smaller types take their length from the float arguments, ceil((end - start) / step)."""
+    if np_type == np.int64:
+        whole_step = builtins.int(step)
+        if whole_step == 0:
+            raise ArgumentError(
+                f"arange: step={step} is 0 as a whole number, and an int64 arange cuts start, "
+                f"end and step to whole numbers (as torch does). Give a whole step, or "
+                f"dtype=sh.float32 for steps of {step}."
+            )
+        return np.arange(builtins.int(start), builtins.int(end), whole_step, dtype=np.int64)
+    n = builtins.max(math.ceil((end - start) / step), 0)
+    return (builtins.int(start) + np.arange(n) * builtins.int(step)).astype(np_type)
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
