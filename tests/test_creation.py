@@ -25,6 +25,13 @@ CALLS = {
     "arange float step": lambda L: L.arange(0, 2, 0.5),
     "arange negative step": lambda L: L.arange(5, 0, -2),
     "arange dtype": lambda L: L.arange(4, dtype=L.float32),
+    # an integer dtype cuts float arguments to whole numbers, as torch does
+    "arange int64 float start": lambda L: L.arange(-2.5, 2.5, dtype=L.int64),
+    "arange int64 float end": lambda L: L.arange(0, 5.5, dtype=L.int64),
+    "arange int64 float step": lambda L: L.arange(0, 10, 2.5, dtype=L.int64),
+    "arange int64 counting down": lambda L: L.arange(3, -1.5, -1.5, dtype=L.int64),
+    "arange int32 float step": lambda L: L.arange(0, 3, 0.5, dtype=L.int32),
+    "arange uint8 float step": lambda L: L.arange(0, 3, 1.5, dtype=L.uint8),
     "full float": lambda L: L.full((2, 3), 1.5),
     "full int": lambda L: L.full((2,), 3),
     "full bool": lambda L: L.full((2,), True),
@@ -299,3 +306,83 @@ def test_histc_refuses_what_torch_refuses(name):
     with pytest.raises(sh.ScratchishError) as error:
         call(sh)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "dtype", "message"),
+    [
+        ((0, 5, 0.5), "int64", "arange: step=0.5 is 0 as a whole number"),
+        ((0, -5, -0.5), "int64", "arange: step=-0.5 is 0 as a whole number"),
+        (
+            (5, 0),
+            "int64",
+            "arange: step=1 never gets from start=5 to end=0. To count down, give step=-1.",
+        ),
+        (
+            (0, 5, -0.5),
+            "float32",
+            "arange: step=-0.5 never gets from start=0 to end=5. To count up",
+        ),
+    ],
+)
+def test_arange_refuses_what_torch_refuses(args, dtype, message):
+    # sh.arange(0, 5, 0.5, dtype=sh.int64) gave 10 values (0, 0, 1, 1, ...), and a step of
+    # the wrong sign gave an empty tensor; torch raises for both.
+    with pytest.raises(sh.ArgumentError) as info:
+        sh.arange(*args, dtype=getattr(sh, dtype))
+    assert str(info.value).startswith(message)
+    with pytest.raises((ValueError, RuntimeError)):
+        torch.arange(*args, dtype=getattr(torch, dtype))
+
+
+LINSPACE_CALLS = [
+    (-3.3, 7.1, 11),  # float32 came out 1 ulp from torch here (NumPy computes in float64)
+    (0.1, 0.7, 100),
+    (7.1, -3.3, 11),  # counting down
+    (-5.25, -1.0, 7),  # a negative range
+    (-1e-3, 1e3, 77),
+    (1.0 / 3.0, 2.0 / 3.0, 1001),
+    (2.0, 3.0, 1),
+    (2.0, 3.0, 2),
+    (0.0, 0.0, 5),
+    (0.0, 1.0, 0),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("args", LINSPACE_CALLS, ids=[str(c) for c in LINSPACE_CALLS])
+def test_linspace_equals_torch_bit_for_bit(args, dtype):
+    ours = sh.linspace(*args, dtype=getattr(sh, dtype))
+    theirs = torch.linspace(*args, dtype=getattr(torch, dtype))
+    assert ours.dtype == getattr(sh, dtype) and not ours.requires_grad
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())  # exact, not close
+
+
+def test_linspace_matches_torch_on_random_ranges():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        start, end = rng.uniform(-100, 100, 2).tolist()
+        steps = int(rng.integers(2, 300))
+        for dtype in ("float32", "float64"):
+            ours = sh.linspace(start, end, steps, dtype=getattr(sh, dtype)).numpy()
+            theirs = torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).numpy()
+            np.testing.assert_array_equal(ours, theirs, err_msg=f"{start}, {end}, {steps}")
+    # the default dtype too
+    np.testing.assert_array_equal(
+        sh.linspace(-3.3, 7.1, 11).numpy(), torch.linspace(-3.3, 7.1, 11).numpy()
+    )
+
+
+def test_the_fused_multiply_add_behind_linspace_rounds_once():
+    from fractions import Fraction
+
+    from scratchish.creation import _fma
+
+    rng = np.random.default_rng(5)
+    a = rng.integers(-5000, 5000, 2000).astype(np.float64)
+    b = rng.uniform(-1, 1, 2000) * 2.0 ** rng.integers(-20, 20, 2000)
+    # c nearly cancels a * b, where rounding the product first would lose the answer
+    c = -(a * b) + rng.uniform(-1, 1, 2000) * np.abs(a * b) * 2.0**-50
+    exact = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a, b, c)]
+    np.testing.assert_array_equal(_fma(a, b, c), exact)
+    assert not np.array_equal(a * b + c, exact)  # the unfused sum differs

@@ -352,10 +352,10 @@ BAD_ARGUMENTS = [
     (lambda: X.copy_(sh.zeros(2, 3, 4)), sh.ShapeError, "does not fit in this tensor"),
     (lambda: sh.normal(X, sh.ones(5)), sh.ShapeError, "normal: shapes (3, 4) and (5,)"),
     # values to fill with, numbers
-    (lambda: X.fill_("abc"), sh.ArgumentError, "fill_: the fill value must be a number"),
+    (lambda: X.fill_("abc"), sh.DTypeError, "fill_: the fill value must be a number"),
     (lambda: X.fill_(sh.ones(5)), sh.ArgumentError, "or a 0-d tensor, got tensor"),
-    (lambda: X.new_full((2,), [1, 2]), sh.ArgumentError, "new_full: the fill value"),
-    (lambda: sh.full_like(X, None), sh.ArgumentError, "full_like: the fill value must be"),
+    (lambda: X.new_full((2,), [1, 2]), sh.DTypeError, "new_full: the fill value"),
+    (lambda: sh.full_like(X, None), sh.DTypeError, "full_like: the fill value must be"),
     (lambda: X.copy_([1.0, 2.0]), sh.DTypeError, "copy_: src must be a Tensor, got list"),
     (lambda: X.add_(X, alpha=None), sh.ArgumentError, "add_: alpha must be a number, got None"),
     (lambda: X.nan_to_num("abc"), sh.ArgumentError, "nan_to_num: nan must be a number"),
@@ -716,3 +716,157 @@ def test_values_torch_accepts_give_torchs_results():
     hist_t, edges_t = torch.histogram(torch.tensor(y), 3, range=(0, 1), weight=torch.ones(y.size))
     np.testing.assert_allclose(hist.numpy(), hist_t.numpy())
     np.testing.assert_allclose(edges.numpy(), edges_t.numpy())
+
+
+@pytest.mark.parametrize(
+    ("call", "card"),
+    [
+        (lambda: sh.zeros(2, 3)[5], "indexing"),
+        (lambda: sh.zeros(2, 3).sum(dim=3), "indexing"),
+        (lambda: sh.zeros(2, 3).softmax(dim=-3), "indexing"),
+        (lambda: sh.nn.Sequential(sh.nn.ReLU())[4], "indexing"),
+        (lambda: sh.nn.functional.one_hot(sh.tensor([4]), 3), "indexing"),
+        (
+            lambda: sh.nn.functional.cross_entropy(sh.zeros(2, 3), sh.tensor([0, 5])),
+            "cross-entropy",
+        ),
+        (lambda: sh.nn.functional.nll_loss(sh.zeros(2, 3), sh.tensor([0, 5])), "cross-entropy"),
+        (lambda: sh.nn.functional.embedding(sh.tensor([7]), sh.zeros(3, 2)), "embedding"),
+    ],
+    ids=[
+        "getitem",
+        "sum-dim",
+        "softmax-dim",
+        "sequential",
+        "one_hot",
+        "cross_entropy",
+        "nll_loss",
+        "embedding",
+    ],
+)
+def test_an_index_error_points_to_the_card_about_its_own_mistake(call, card):
+    # A getitem or dim error used to end with sh.explain('cross-entropy'): only a class label
+    # past the class count should send the learner to the cross-entropy card.
+    error = raised(call)
+    assert isinstance(error, sh.IndexOutOfRangeError)
+    assert str(error).endswith(f" Read more: sh.explain({card!r}). [index-out-of-range]")
+    assert sh.notes.cards.find_card(card) is not None
+
+
+def test_a_card_named_at_the_raise_site_survives_pickling():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(sh.IndexOutOfRangeError("x: bad", card="cross-entropy")))
+    assert str(error) == "x: bad Read more: sh.explain('cross-entropy'). [index-out-of-range]"
+    assert str(sh.IndexOutOfRangeError("x: bad")).endswith(
+        "sh.explain('indexing'). [index-out-of-range]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("op", "call", "dims", "fixed"),
+    [
+        ("sum", lambda x: x.sum(dim=(0, 0)), "(0, 0)", "(0,)"),
+        ("mean", lambda x: x.mean(dim=[0, -2]), "(0, -2)", "(0,)"),
+        ("var", lambda x: x.var(dim=(0, 0)), "(0, 0)", "(0,)"),
+        ("std", lambda x: x.std(dim=(1, 0, 1)), "(1, 0, 1)", "(1, 0)"),
+        ("amax", lambda x: x.amax(dim=(1, -1)), "(1, -1)", "(1,)"),
+        ("logsumexp", lambda x: x.logsumexp(dim=(0, 0)), "(0, 0)", "(0,)"),
+    ],
+)
+def test_a_dim_named_twice_is_refused_by_the_op_itself(op, call, dims, fixed):
+    # torch: "dim 0 appears multiple times in the list of dims"; NumPy said "duplicate value
+    # in 'axis'", and var and std passed it on under the name "mean".
+    error = raised(lambda: call(sh.zeros(2, 3)))
+    assert isinstance(error, sh.ArgumentError)
+    assert str(error).startswith(f"{op}: dim={dims} names dim ")
+    assert f"List each dim once: dim={fixed}." in str(error)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="multiple times"):
+        call(torch.zeros(2, 3))
+
+
+def test_a_dim_out_of_range_in_a_tuple_is_not_called_a_repeat():
+    error = raised(lambda: sh.zeros(2, 3).sum(dim=(1, 3)))
+    assert isinstance(error, sh.IndexOutOfRangeError) and "more than once" not in str(error)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [sh.tensor([0.0, 1.0]), (slice(None), sh.tensor([0.5])), [0.0]],
+    ids=["tensor", "in-a-tuple", "list"],
+)
+def test_a_float_index_is_refused_with_the_fix(index):
+    error = raised(lambda: sh.zeros(2, 3)[index])
+    assert isinstance(error, IndexError)
+    message = str(error)
+    assert message.startswith("getitem: an index tensor must hold integers (int64) or booleans")
+    assert "index.long()" in message and "arrays used as indices" not in message
+    values = (
+        "[0.5]" if isinstance(index, tuple) else "[0.0" if isinstance(index, list) else "[0.0, 1.0]"
+    )
+    assert values in message
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+@pytest.mark.parametrize("unbiased", ["yes", 1, 0.0])
+def test_unbiased_must_be_a_bool_as_in_torch(op, unbiased):
+    # "no" is a truthy string: var(unbiased="no") quietly divided by n - 1
+    error = raised(lambda: getattr(sh.zeros(2, 3), op)(unbiased=unbiased))
+    assert isinstance(error, TypeError)
+    assert str(error).startswith(f"{op}: unbiased must be True or False, got {unbiased!r}")
+    assert "correction=0" in str(error)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        getattr(torch.zeros(2, 3), op)(unbiased=unbiased)
+    # bools still work, numpy's too
+    x = sh.tensor([1.0, 2.0, 4.0])
+    assert getattr(x, op)(unbiased=np.bool_(False)).item() == pytest.approx(
+        getattr(torch.tensor([1.0, 2.0, 4.0]), op)(unbiased=False).item()
+    )
+
+
+@pytest.mark.parametrize(
+    ("op", "name", "call"),
+    [
+        ("masked_fill", "mask", lambda lib, x, m: x.masked_fill(m, 5.0)),
+        ("masked_fill_", "mask", lambda lib, x, m: x.masked_fill_(m, 5.0)),
+        ("where", "condition", lambda lib, x, m: lib.where(m, x, 1.0)),
+    ],
+)
+@pytest.mark.parametrize("values", [[1, 0, 1], [1.0, 0.0, 1.0]], ids=["int", "float"])
+def test_a_mask_or_condition_must_hold_booleans(op, name, call, values):
+    # accepted before: masked_fill_ with [1, 0, 1] even indexed rows 1, 0, 1 instead of masking
+    x = sh.zeros(3)
+    error = raised(lambda: call(sh, x, sh.tensor(values)))
+    assert isinstance(error, sh.DTypeError)
+    message = str(error)
+    assert message.startswith(f"{op}: the {name} must hold booleans")
+    assert f"{name}.bool()" in message and f"{name} > 0" in message
+    assert x.tolist() == [0.0, 0.0, 0.0]
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="boolean"):
+        call(torch, torch.zeros(3), torch.tensor(values))
+
+
+def test_bool_masks_still_fill_and_a_uint8_condition_warns_as_in_torch():
+    x = sh.tensor([1.0, -2.0, 3.0])
+    assert x.masked_fill(x < 0, 0.0).tolist() == [1.0, 0.0, 3.0]
+    assert sh.where(x > 0, x, 9.0).tolist() == [1.0, 9.0, 3.0]
+    with pytest.warns(UserWarning, match="cond.bool"):
+        out = sh.where(sh.tensor(np.array([1, 0, 1], dtype=np.uint8)), x, 9.0)
+    assert out.tolist() == [1.0, 9.0, 3.0]
+
+
+@pytest.mark.parametrize("value", [None, "1", [1.0]], ids=["None", "str", "list"])
+def test_full_refuses_a_fill_value_that_is_not_a_number(value):
+    # sh.full((2,), None) gave [nan, nan]
+    with pytest.raises(sh.DTypeError) as info:
+        sh.full((2,), value)
+    assert str(info.value).startswith(
+        f"full: the fill value must be a number or a 0-d tensor, got {value!r}"
+    )
+    assert "float('nan')" in str(info.value)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        torch.full((2,), value)

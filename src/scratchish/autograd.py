@@ -17,6 +17,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from .errors import (
+    ArgumentError,
     BackwardError,
     IndexOutOfRangeError,
     InPlaceError,
@@ -158,6 +159,22 @@ def quiet(method):
     return quiet_method
 
 
+def repeated_dims_error(op: str, dims, ndim: int) -> ArgumentError | None:
+    """The error for a reduction over a dim named twice, dim=(0, 0) or (0, -2) on 2 dims, as
+    torch refuses it; None if dims repeats nothing (dims out of range have their own error)."""
+    if not isinstance(dims, (tuple, list)):
+        return None
+    n = max(ndim, 1)
+    seen = [d % n if isinstance(d, (int, np.integer)) and -n <= d < n else d for d in dims]
+    for i, d in enumerate(seen):
+        if d in seen[:i]:
+            return ArgumentError(
+                f"{op}: dim={tuple(dims)} names dim {d} more than once (torch refuses it too). "
+                f"List each dim once: dim={tuple(dict.fromkeys(seen))}."
+            )
+    return None
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """Sum `grad` down to `shape`: the backward of NumPy broadcasting.
 
@@ -276,6 +293,7 @@ class Function:
         except ScratchishError:
             raise
         except (ValueError, IndexError, TypeError) as e:
+            fn.failed_settings = settings  # (the error path only) explain_error may name them
             raise fn.explain_error(e, arrays) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
@@ -306,6 +324,11 @@ class Function:
                 f"{name}: {err} (input shapes: {shown}). Indices count from 0, so the last "
                 f"valid index of a dim of size n is n - 1 (or -1)."
             )
+        if "duplicate value in 'axis'" in str(err) and shapes:  # NumPy's words for dim=(0, 0)
+            dims = getattr(self, "failed_settings", {}).get("dim")
+            error = repeated_dims_error(name, dims, len(shapes[0]))
+            if error is not None:
+                return error
         if "broadcast" in str(err) and len(shapes) >= 2:
             return ShapeError(broadcast_message(name, *shapes))
         shown = ", ".join(str(s) for s in shapes)

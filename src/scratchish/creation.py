@@ -9,6 +9,7 @@ for the same seed. Every function takes PyTorch's keyword arguments (`dtype`, `d
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 
 import numpy as np
@@ -157,9 +158,10 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=Non
         dtype = dtypes.bool
     elif dtype is None and isinstance(fill_value, builtins.int):
         dtype = dtypes.int64
+    value = _fill_value("full", fill_value)  # None would become nan, silently
     t = _filled(np.empty, _sizes((size,), "full"), dtype, False, device)
     try:
-        t.array[...] = _value(fill_value)
+        t.array[...] = value
     except (TypeError, ValueError) as e:
         raise DTypeError(
             f"full: cannot fill a {t.dtype} tensor with {fill_value!r} ({e}); give a number."
@@ -201,13 +203,37 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     )
     if step == 0:
         raise ArgumentError("arange: step must not be 0.")
+    if (step > 0 and end < start) or (step < 0 and end > start):  # torch refuses, NumPy gives []
+        raise ArgumentError(
+            f"arange: step={step} never gets from start={start} to end={end}. To count "
+            f"{'down' if end < start else 'up'}, give step={-step}."
+        )
     is_int = all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
     np_type = (
         dtypes.np_dtype(dtype)
         if dtype is not None
         else (np.int64 if is_int else dtypes.get_default_dtype().np)
     )
+    if not is_int and np.dtype(np_type).kind in "iu":
+        return _finish(_integer_arange(start, end, step, np.dtype(np_type)), requires_grad)
     return _finish(np.arange(start, end, step).astype(np_type), requires_grad)
+
+
+def _integer_arange(start, end, step, np_type: np.dtype) -> np.ndarray:
+    """arange of an integer dtype from float arguments, as torch does it: each value is
+    start and step cut to whole numbers (toward 0). int64 cuts end too (so step=0.5 is 0); the
+    smaller types take their length from the float arguments, ceil((end - start) / step)."""
+    if np_type == np.int64:
+        whole_step = builtins.int(step)
+        if whole_step == 0:
+            raise ArgumentError(
+                f"arange: step={step} is 0 as a whole number, and an int64 arange cuts start, "
+                f"end and step to whole numbers (as torch does). Give a whole step, or "
+                f"dtype=sh.float32 for steps of {step}."
+            )
+        return np.arange(builtins.int(start), builtins.int(end), whole_step, dtype=np.int64)
+    n = builtins.max(math.ceil((end - start) / step), 0)
+    return (builtins.int(start) + np.arange(n) * builtins.int(step)).astype(np_type)
 
 
 def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -215,7 +241,61 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=Fals
     _check_device(device)
     if not isinstance(steps, (builtins.int, np.integer)) or steps < 0:
         raise ArgumentError(f"linspace: steps={steps!r} must be a whole number >= 0.")
-    return _finish(np.linspace(start, end, steps).astype(_float(dtype)), requires_grad)
+    start, end = _number("linspace", "start", start), _number("linspace", "end", end)
+    np_type = _float(dtype)
+    if np_type.kind != "f" or steps < 2:
+        return _finish(np.linspace(start, end, steps).astype(np_type), requires_grad)
+    return _finish(_linspace_as_torch(start, end, steps, np_type), requires_grad)
+
+
+def _linspace_as_torch(start, end, steps: int, np_type: np.dtype) -> np.ndarray:
+    """linspace computed the way torch's CPU kernel does, in the output dtype, so the values
+    match bit for bit (NumPy works in float64 and rounds once at the end, which in float32 can
+    land 1 ulp away):
+
+        step = (end - start) / (steps - 1)
+        out[i] = start + i * step                   for i < steps // 2
+        out[i] = end - (steps - 1 - i) * step       for the rest (so the last value is end)
+
+    each line being a fused multiply-add (one rounding), as the compiler builds torch's loop."""
+    start, end = np_type.type(start), np_type.type(end)
+    step = (end - start) / np_type.type(steps - 1)
+    i = np.arange(steps)
+    first = i < steps // 2
+    factor = np.where(first, i, -(steps - 1 - i)).astype(np_type)  # -(steps - 1 - i) * step
+    return _fma(factor, step, np.where(first, start, end).astype(np_type))
+
+
+def _fma(a: np.ndarray, b, c: np.ndarray) -> np.ndarray:
+    """a * b + c with one rounding, in a's dtype: NumPy has no fused multiply-add, so this is
+    Boldo and Melquiond's emulation (2008): the exact product as a sum of two floats (Dekker),
+    the exact sum with c (Knuth's TwoSum), and the two small parts added with round-to-odd, so
+    that the last rounding is the only one that counts. Values near overflow are not handled."""
+    half = np.finfo(a.dtype).nmant // 2 + 1  # Veltkamp split: 2 halves of the mantissa
+    split = a.dtype.type(2**half + 1)
+
+    def halves(x):
+        big = split * x
+        hi = big - (big - x)
+        return hi, x - hi
+
+    def two_sum(x, y):
+        s = x + y
+        y_part = s - x
+        return s, (x - (s - y_part)) + (y - y_part)
+
+    a_hi, a_lo = halves(a)
+    b_hi, b_lo = halves(np.asarray(b, a.dtype))
+    product = a * b
+    product_err = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo  # exact
+    high, low = two_sum(c, product)
+    small, small_err = two_sum(low, product_err)
+    # round to odd: where small was rounded (small_err != 0) and its last bit is even, step one
+    # ulp towards the exact value, so the final sum cannot fall on a false halfway point
+    bits = small.view(np.uint64 if small.dtype.itemsize == 8 else np.uint32)
+    even = (small_err != 0) & (bits & 1 == 0)
+    small = np.where(even, np.nextafter(small, np.where(small_err > 0, np.inf, -np.inf)), small)
+    return (high + small).astype(a.dtype, copy=False)
 
 
 def logspace(

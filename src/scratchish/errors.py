@@ -10,15 +10,26 @@ from __future__ import annotations
 
 
 class ScratchishError(Exception):
-    """Base of every scratchish error. `code` is the short name printed after the message."""
+    """Base of every scratchish error. `code` is the short name printed after the message.
+
+    The message ends with the concept card that helps with the code (notes/explain.py
+    ERROR_CARDS). A raise site that knows better names its own: `card="cross-entropy"` for a
+    class label that is too large, where the usual index error reads the indexing card.
+    """
 
     code = "error"
+    card: str | None = None  # None: the card of `code`
+
+    def __init__(self, *args, card: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)  # kwargs: AttributeError's name=, ...
+        if card is not None:
+            self.card = card
 
     def __str__(self) -> str:
         # imported here: the notes package imports this module
         from .notes.explain import card_for_error
 
-        card = card_for_error(self.code)
+        card = self.card if self.card is not None else card_for_error(self.code)
         read = f" Read more: sh.explain({card!r})." if card else ""
         return f"{super().__str__()}{read} [{self.code}]"
 

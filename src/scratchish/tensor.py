@@ -792,7 +792,7 @@ class Tensor:
         return self._replace_(lambda x: x.clamp(min, max))
 
     def masked_fill_(self, mask, value) -> Tensor:
-        self[mask] = value
+        self[_bool_condition("masked_fill_", "mask", mask)] = value  # an int mask would index
         return self
 
     # ---------------------------------------------------------------- more of torch's ops
@@ -2026,7 +2026,7 @@ class Tensor:
         return where(condition, self, other)
 
     def masked_fill(self, mask, value):
-        return Where.apply(_value(mask), _value(value), self)
+        return Where.apply(_bool_condition("masked_fill", "mask", mask), _value(value), self)
 
     def softmax(self, dim: int):
         return Softmax.apply(self, dim=dim)
@@ -2051,9 +2051,8 @@ class Tensor:
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
         """Variance: mean of squared deviations, divided by n - correction (1 by default)."""
         _need_float_for("var", self)
-        if correction is None:
-            correction = 1 if unbiased is None or unbiased else 0
-        dim, keepdim = _dim(dim), _keep(keepdim, keepdims)
+        correction = _correction("var", unbiased, correction)
+        dim, keepdim = _dims_once("var", _dim(dim), self.ndim), _keep(keepdim, keepdims)
         deviation = self - self.mean(dim, keepdim=True)
         n = self.array.size // max(np.sum(self.array, axis=dim, keepdims=True).size, 1)
         return (deviation * deviation).sum(dim, keepdim=keepdim) / max(n - correction, 0)
@@ -2063,6 +2062,8 @@ class Tensor:
         torch defines the gradient as 0 there: sqrt runs on 1 in those places and its result is
         set back to 0, so no gradient flows through them."""
         _need_float_for("std", self)
+        _correction("std", unbiased, correction)  # checked here, so that errors name std
+        _dims_once("std", _dim(dim), self.ndim)
         var = self.var(dim, unbiased, keepdim, correction=correction, keepdims=keepdims)
         flat = var.array == 0
         if not np.count_nonzero(flat):
@@ -3281,6 +3282,30 @@ def _dim(dim):
     return dim
 
 
+def _dims_once(op: str, dim, ndim: int):
+    """dim, unless it is a tuple naming a dim twice: then the error that torch raises too (var
+    and std check first, since the mean inside them would report it under its own name)."""
+    if isinstance(dim, tuple) and len(dim) > 1:
+        error = autograd.repeated_dims_error(op, dim, ndim)
+        if error is not None:
+            raise error
+    return dim
+
+
+def _correction(op: str, unbiased, correction):
+    """The divisor's correction of var and std: n - 1 by default or with unbiased=True, n with
+    unbiased=False. unbiased must be a bool, as in torch (a string such as "no" is truthy)."""
+    if unbiased is not None and not isinstance(unbiased, (builtins.bool, np.bool_)):
+        raise DTypeError(
+            f"{op}: unbiased must be True or False, got {unbiased!r} "
+            f"({type(unbiased).__name__}); torch refuses it too. unbiased=True divides by n - 1, "
+            f"False by n; or pass correction=1 or correction=0."
+        )
+    if correction is None:
+        return 1 if unbiased is None or unbiased else 0
+    return correction
+
+
 def _keep(keepdim, keepdims):
     return keepdim if keepdims is None else keepdims
 
@@ -3461,10 +3486,16 @@ def _fill_value(op: str, value):
         return value.array[()]
     if isinstance(value, (builtins.int, builtins.float, np.number)):
         return value
-    shape = f" of shape {tuple(value.shape)}" if isinstance(value, Tensor) else ""
+    if not isinstance(value, Tensor):  # None, a string, a list: torch raises TypeError too
+        raise DTypeError(
+            f"{op}: the fill value must be a number or a 0-d tensor, got {_short_repr(value)} "
+            f"({type(value).__name__}). Give the number itself, e.g. 0.0 (or float('nan') "
+            f"if you want nan); to copy a tensor's values in, use x.copy_(src)."
+        )
     raise ArgumentError(
-        f"{op}: the fill value must be a number or a 0-d tensor, got {_short_repr(value)}"
-        f"{shape}. To copy a tensor's values in, use x.copy_(src) (src broadcasts to x)."
+        f"{op}: the fill value must be a number or a 0-d tensor, got {_short_repr(value)} of "
+        f"shape {tuple(value.shape)}. Take one element (t[0]), or to copy a tensor's values "
+        f"in, use x.copy_(src) (src broadcasts to x)."
     )
 
 
@@ -3677,7 +3708,32 @@ def where(condition, input, other):  # noqa: A002 - PyTorch's names
         input = _where_operand("input", input, other.array.dtype)  # noqa: A001
     elif isinstance(input, Tensor) and not isinstance(other, Tensor):
         other = _where_operand("other", other, input.array.dtype)
-    return Where.apply(_value(condition), input, other)
+    return Where.apply(_bool_condition("where", "condition", condition), input, other)
+
+
+def _bool_condition(op: str, name: str, condition):
+    """The array inside a mask or condition, which must hold booleans, as torch insists: an
+    int or float tensor of 0s and 1s is a number, not a yes/no (where takes uint8 with a
+    warning, as torch does)."""
+    array = _value(condition)
+    kind = getattr(array, "dtype", _BOOL).kind  # lists and Python bools: NumPy decides
+    if kind == "b":
+        return array
+    if op == "where" and array.dtype == np.uint8:
+        warnings.warn(
+            "where: a uint8 condition is deprecated in torch; use a bool one (cond.bool()).",
+            UserWarning,
+            stacklevel=4,  # sh.where -> tensor.where -> here
+        )
+        return array
+    raise DTypeError(
+        f"{op}: the {name} must hold booleans (torch refuses other dtypes too), got "
+        f"{array.dtype} {_short_repr(condition)}. Make it a bool tensor: {name}.bool() for "
+        f"0/1 values, or a comparison such as {name} > 0."
+    )
+
+
+_BOOL = np.dtype(bool)
 
 
 def _where_operand(name: str, value, dtype) -> Tensor:

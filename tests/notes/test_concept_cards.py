@@ -190,4 +190,5 @@ def test_every_error_code_maps_to_a_card_or_none():
     assert card_for_error("backward") == "back-propagation"
     assert card_for_error("in-place") == "autograd"
     assert card_for_error("dtype") == "tensor"
+    assert card_for_error("index-out-of-range") == "indexing"
     assert card_for_error("no-such-code") is None

@@ -819,7 +819,8 @@ def embedding(
         bad = int(index.min()) if index.min() < 0 else int(index.max())
         raise IndexOutOfRangeError(
             f"embedding: index {bad} is out of range for a table of {n} rows (valid 0.."
-            f"{n - 1}). Is num_embeddings (the vocabulary size) too small?"
+            f"{n - 1}). Is num_embeddings (the vocabulary size) too small?",
+            card="embedding",
         )
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
@@ -1497,7 +1498,8 @@ def nll_loss(
     if bad.any():
         raise IndexOutOfRangeError(
             f"nll_loss: target holds class index {int(t[bad][0])}, but the input has "
-            f"{n_classes} classes (valid indices 0..{n_classes - 1})."
+            f"{n_classes} classes (valid indices 0..{n_classes - 1}).",
+            card="cross-entropy",  # nll_loss is cross-entropy after log_softmax
         )
     t_safe = np.where(valid, t, 0)
     x = input if input.ndim > 1 else input.unsqueeze(0)

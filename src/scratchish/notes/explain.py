@@ -19,7 +19,7 @@ from .cards import Card, all_cards, find_card
 ERROR_CARDS = {
     "shape-mismatch": "broadcasting",
     "dtype": "tensor",
-    "index-out-of-range": "cross-entropy",  # nearly always a class label >= the class count
+    "index-out-of-range": "indexing",  # class-label errors name the cross-entropy card themselves
     "backward": "back-propagation",
     "in-place": "autograd",
     "gradcheck": "derivative",

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..autograd import Function, unbroadcast
+from ..errors import IndexOutOfRangeError
 
 
 class Reshape(Function):
@@ -110,6 +111,26 @@ class GetItem(Function):
         else:
             np.add.at(grad_x, index, grad_out)  # repeated indices add up
         return grad_x
+
+    def explain_error(self, err, arrays):
+        # an index tensor of floats: torch refuses it as well, since 1.5 is no position
+        parts = self.index if isinstance(self.index, tuple) else (self.index,)
+        for part in parts:
+            kind = np.asarray(part).dtype.kind if isinstance(part, (np.ndarray, list)) else ""
+            if kind in ("f", "c"):
+                return IndexOutOfRangeError(
+                    f"getitem: an index tensor must hold integers (int64) or booleans (a mask), "
+                    f"got {np.asarray(part).dtype} values {_short(part)}. Convert it with "
+                    f"index.long(), or make a mask with a comparison such as x > 0."
+                )
+        return super().explain_error(err, arrays)
+
+
+def _short(values) -> str:
+    """The first few values of an index, for an error message."""
+    flat = np.asarray(values).reshape(-1)
+    shown = ", ".join(str(v) for v in flat[:4].tolist())
+    return f"[{shown}{', ...' if flat.size > 4 else ''}]"
 
 
 # one-hot matrices up to this many elements (4 MB in float32) are cheaper than np.add.at

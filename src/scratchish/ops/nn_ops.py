@@ -527,7 +527,8 @@ class CrossEntropy(Function):
                 f"cross_entropy: target holds class index {value}, but the input has "
                 f"{n_classes} classes (valid indices 0..{n_classes - 1}, or ignore_index="
                 f"{ignore_index} to skip a sample). Are the labels 1-based (subtract 1), or "
-                f"does the last layer need out_features={value + 1}?"
+                f"does the last layer need out_features={value + 1}?",
+                card="cross-entropy",
             )
         t_safe = np.where(valid, t, 0)
         rows = np.arange(t.size)
