@@ -1049,7 +1049,7 @@ class Tensor:
     @takes_tensor
     def masked_select(self, mask: Tensor):
         """The elements where `mask` is True, as a 1-d tensor (mask broadcasts to self)."""
-        mask = np.asarray(_value(mask), dtype=bool)
+        mask = np.asarray(_bool_condition("masked_select", "mask", mask), dtype=bool)
         shape = _broadcast_shape("masked_select", self.shape, mask.shape)
         x = self if self.shape == shape else self.expand(*shape)
         return x[np.broadcast_to(mask, shape)]
