@@ -655,3 +655,71 @@ def test_gradcheck_docstring_example_runs():
     module = sys.modules["scratchish.tools.gradcheck"]
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ------------------------------------------------------------------ gradients written in place
+def _sgd_linear(bias=False):
+    sh.manual_seed(0)
+    layer = sh.nn.Linear(4, 3, bias=bias)
+    return layer, sh.optim.SGD(layer.parameters(), lr=0.1)
+
+
+def test_a_linear_weight_gradient_is_written_into_the_optimizer_buffer_not_copied(monkeypatch):
+    """Linear's backward writes grad_w straight into the buffer the optimizer keeps for it
+    (autograd.grad_home), so backward copies nothing into that buffer."""
+    layer, opt = _sgd_linear()
+    x = sh.randn(5, 4)
+    copies = []
+    real_copyto = np.copyto
+    monkeypatch.setattr(
+        np, "copyto", lambda dst, *a, **k: (copies.append(dst.shape), real_copyto(dst, *a, **k))
+    )
+    opt.zero_grad()
+    layer(x).square().sum().backward()
+    assert copies == []
+    # the same numbers as the plain formula: grad_w = grad_out.T @ x, grad_out = 2 * out
+    out = x.numpy() @ layer.weight.detach().numpy().T
+    np.testing.assert_allclose(layer.weight.grad.numpy(), (2 * out).T @ x.numpy(), rtol=1e-6)
+    assert layer.weight.grad.numpy().base is not None  # a view of the optimizer's flat buffer
+
+
+def test_a_weight_that_is_also_the_input_gets_both_gradients():
+    """F.linear(w, w): the weight's buffer must not receive grad_w before grad_x is copied
+    into it, or one of the two gradients is lost."""
+    torch = pytest.importorskip("torch")
+    w = sh.randn(3, 3, requires_grad=True)
+    opt = sh.optim.SGD([w], lr=0.1)
+    opt.zero_grad()
+    c = np.arange(9.0).reshape(3, 3)  # not symmetric: grad_x and grad_w differ
+    (sh.nn.functional.linear(w, w) * sh.tensor(c, dtype=sh.float32)).sum().backward()
+    tw = torch.tensor(w.detach().numpy(), requires_grad=True)
+    (torch.nn.functional.linear(tw, tw) * torch.tensor(c, dtype=torch.float32)).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-5)
+
+
+def test_a_tied_weight_adds_the_gradients_of_both_uses():
+    """A Linear weight shared with an Embedding (a GPT's tied weights): the Linear's gradient
+    goes into the buffer first, the embedding's is added to it."""
+    torch = pytest.importorskip("torch")
+    ids = [[0, 2, 1], [3, 3, 0]]
+    init = np.arange(20.0).reshape(4, 5) / 10
+    grads = []
+    for lib in (sh, torch):
+        emb, head = lib.nn.Embedding(4, 5), lib.nn.Linear(5, 4, bias=False)
+        head.weight = emb.weight
+        emb.weight.data = lib.tensor(init, dtype=lib.float32)
+        opt = lib.optim.SGD(emb.parameters(), lr=0.1)
+        opt.zero_grad()
+        head(emb(lib.tensor(ids))).square().sum().backward()
+        grads.append(emb.weight.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5)
+
+
+def test_a_hooked_weight_still_sees_its_gradient_and_may_change_it():
+    layer, opt = _sgd_linear()
+    seen = []
+    layer.weight.register_hook(lambda g: (seen.append(g.numpy().copy()), g * 0)[1])
+    opt.zero_grad()
+    layer(sh.ones(2, 4)).sum().backward()
+    assert len(seen) == 1 and np.abs(seen[0]).sum() > 0
+    assert np.all(layer.weight.grad.numpy() == 0)

@@ -615,7 +615,8 @@ def _accumulate(leaf, grad: np.ndarray) -> None:
     if leaf.grad is None:
         buf = leaf._grad_buffer
         if buf is not None and buf.shape == grad.shape:
-            np.copyto(buf, grad)
+            if grad is not buf:  # (an op may have written it there already: see grad_home)
+                np.copyto(buf, grad)
             leaf.grad = Tensor._make(buf)
         else:
             leaf.grad = Tensor._make(np.array(grad, dtype=leaf.array.dtype, copy=True))
@@ -625,6 +626,27 @@ def _accumulate(leaf, grad: np.ndarray) -> None:
             acc += grad
         else:
             np.add(acc, grad, out=acc, casting="unsafe")
+
+
+def grad_home(parents: tuple, i: int, shape: tuple, dtype) -> np.ndarray | None:
+    """Where an op's backward may write input i's gradient directly, or None (make a new
+    array, the plain way).
+
+    When input i is a leaf with no gradient yet, no hooks, and a gradient buffer from its
+    optimizer (see optim/optimizer.py), the gradient ends up copied into that buffer; an op
+    that writes it there itself (`np.matmul(..., out=home)`) saves the copy, and _accumulate
+    keeps it as it is. Not when the leaf is also another input of the same op (F.linear(w, w)):
+    its other gradient would be copied over this one."""
+    leaf = parents[i]
+    if not isinstance(leaf, Tensor) or leaf.grad is not None or leaf._hooks:
+        return None
+    buf = leaf._grad_buffer
+    if buf is None or buf.shape != shape or buf.dtype != dtype:
+        return None
+    for j, other in enumerate(parents):
+        if other is leaf and j != i:
+            return None
+    return buf
 
 
 def _hook_array(hook, grad: np.ndarray):

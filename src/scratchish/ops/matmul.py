@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function, unbroadcast
+from ..autograd import Function, grad_home, unbroadcast
 from ..errors import ShapeError
 
 
@@ -100,7 +100,10 @@ class Linear(Function):
         grad_w = None
         if need_w:
             x2 = self.x.reshape(-1, self.x.shape[-1])
-            grad_w = g.T @ x2  # (out, N) @ (N, in) -> (out, in)
+            # (out, N) @ (N, in) -> (out, in), written straight into the optimizer's gradient
+            # buffer when the weight has one (grad_home): one copy of the weight's size less
+            home = grad_home(self.parents, 1, (g.shape[1], x2.shape[1]), np.result_type(g, x2))
+            grad_w = np.matmul(g.T, x2, out=home)
         grad_b = g.sum(axis=0) if need_b else None
         return grad_x, grad_w, grad_b
 
