@@ -47,11 +47,11 @@ def pool_output_size(
     return span // stride + 1
 
 
-def conv_output_size(size, kernel, stride, padding, dilation) -> tuple:
-    """A convolution's output size, one entry per spatial dim (see pool_output_size);
-    padding holds (before, after) per dim."""
+def conv_output_size(size, kernel, stride, padding, dilation, ceil_mode=False) -> tuple:
+    """A convolution's (or pool's) output size, one entry per spatial dim (see
+    pool_output_size); padding holds (before, after) per dim."""
     return tuple(
-        pool_output_size(m, k, s, before, after, d)
+        pool_output_size(m, k, s, before, after, d, ceil_mode)
         for m, k, s, (before, after), d in zip(size, kernel, stride, padding, dilation)
     )
 
@@ -228,10 +228,7 @@ class Conv2d(Function):
     def forward(self, x, w, b=None, stride=(1, 1), padding=((0, 0), (0, 0)), dilation=(1, 1)):
         n, c, *size = x.shape
         n_out, _, *kernel = w.shape
-        out_size = tuple(
-            pool_output_size(m, k, s, before, after, d)
-            for m, k, s, (before, after), d in zip(size, kernel, stride, padding, dilation)
-        )
+        out_size = conv_output_size(size, kernel, stride, padding, dilation)
         xp = pad_input(x, padding, channels_last=c >= FEW_CHANNELS)
         w2 = _weight_matrix(w)  # (K, O), rows (kh, kw, C)
         self.settings = tuple(kernel), stride, dilation, out_size, padding
@@ -526,10 +523,7 @@ class MaxPool2d(Function):
         return_indices=False,
     ):
         size = x.shape[2:]
-        out_size = tuple(
-            pool_output_size(m, k, s, before, after, d, ceil_mode)
-            for m, k, s, (before, after), d in zip(size, kernel, stride, padding, dilation)
-        )
+        out_size = conv_output_size(size, kernel, stride, padding, dilation, ceil_mode)
         self.x_shape, self.settings = x.shape, (kernel, stride, dilation, out_size, padding)
         plain = padding == ((0, 0), (0, 0)) and dilation == (1, 1)
         inside = all(2 * o <= m for o, m in zip(out_size, size))  # ceil_mode: a half window
@@ -680,11 +674,8 @@ class AvgPool2d(Function):
         divisor_override=None,
     ):
         size = x.shape[2:]
-        out_size = tuple(
-            pool_output_size(m, k, s, before, after, 1, ceil_mode)
-            for m, k, s, (before, after) in zip(size, kernel, stride, padding)
-        )
         one = (1,) * len(kernel)
+        out_size = conv_output_size(size, kernel, stride, padding, one, ceil_mode)
         xp = _pad_to_cover(x, padding, kernel, stride, one, out_size, 0)
         taps = list(_tap_slices(kernel, stride, one, out_size))
         total = xp[(..., *taps[0])].copy()
