@@ -260,9 +260,8 @@ def main() -> None:
         f"{'%peak sh':>8s} {'%peak pt':>8s} {'mem sh':>7s} {'mem pt':>7s}"
     )
     for workload in args.workloads:
-        _, n, flops, unit = make_step(scratchish, workload)
+        step_sh, n, flops, unit = make_step(scratchish, workload)
         if args.same_process:
-            step_sh, *_ = make_step(scratchish, workload)
             step_pt, *_ = make_step(torch, workload)
             times = alternate(
                 {"sh": step_sh, "pt": step_pt}, args.windows, args.seconds, pause=args.pause
