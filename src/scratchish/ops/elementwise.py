@@ -206,6 +206,8 @@ class Pow(Function):
             zero_base = a == 0  # an array, or a bool for a number base (2 ** x)
             if zero_base is True or (type(zero_base) is np.ndarray and np.count_nonzero(zero_base)):
                 log_a = np.where(zero_base & (b >= 0), 0, log_a)
+            if np.ndim(log_a) == 0:  # a number base (2 ** x): as a Python float it keeps
+                log_a = float(log_a)  # grad_b float32 (a NumPy float64 scalar would not)
             grad_b = unbroadcast(grad_out * self.out * log_a, getattr(b, "shape", ()))
         return grad_a, grad_b
 
