@@ -186,9 +186,12 @@ def col2im(
 # instead of the columns: 25x less memory). Blocks hold about this many bytes of columns.
 # Measured on that layer, one thread: forward at batch 256, 69 ms in one piece vs 23 ms in
 # 16-image blocks; the LeNet training step 43 -> 35 ms, inference (batch 256) 79 -> 46 ms.
-# Not smaller: every block is one more BLAS call, and on a busy machine each multi-threaded
-# call can wait for a descheduled thread.
-COLS_BLOCK_BYTES = 4 * 2**20
+# 2 MB (the two L2 caches of the project's 2-core machine together, an eighth of its L3) beat
+# 4 MB by 3-4% there (2026-11-26, alternating A/B: LeNet training 23.6-24.0 vs 24.3-25.0 ms,
+# inference at batch 256 31.5 vs 32.7 ms). Not smaller: 1 MB was 3% slower, 512 KB 15%: every
+# block is one more BLAS call, and on a busy machine each multi-threaded call can wait for a
+# descheduled thread.
+COLS_BLOCK_BYTES = 2 * 2**20
 
 
 def image_blocks(n_images: int, rows_per_image: int, row_bytes: int) -> list:
