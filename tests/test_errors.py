@@ -871,3 +871,64 @@ def test_full_refuses_a_fill_value_that_is_not_a_number(value):
     torch = pytest.importorskip("torch")
     with pytest.raises(TypeError):
         torch.full((2,), value)
+
+
+# The same mistake made with torch and with scratchish: a learner's `except` clause written for
+# torch's error must catch scratchish's too (torch raises RuntimeError for most of these, where
+# scratchish's errors were ValueError or TypeError only).
+SAME_MISTAKE = {
+    "add shapes": lambda L: L.zeros(2, 3) + L.zeros(2, 4),
+    "matmul shapes": lambda L: L.zeros(2, 3) @ L.zeros(2, 3),
+    "matmul dtypes": lambda L: L.zeros(2, 2, dtype=L.float64) @ L.zeros(2, 2),
+    "mm dtypes": lambda L: L.zeros(2, 2).mm(L.zeros(2, 2, dtype=L.float64)),
+    "view size": lambda L: L.zeros(6).view(4, 2),
+    "view of a transpose": lambda L: L.zeros(2, 3).t().view(6),
+    "reshape size": lambda L: L.zeros(6).reshape(4, 2),
+    "expand": lambda L: L.zeros(3).expand(4),
+    "permute dims": lambda L: L.zeros(2, 3).permute(0),
+    "Linear input size": lambda L: L.nn.Linear(3, 4)(L.zeros(2, 5)),
+    "Linear input dtype": lambda L: L.nn.Linear(3, 4)(L.zeros(2, 3, dtype=L.float64)),
+    "Conv2d channels": lambda L: L.nn.Conv2d(3, 4, 3)(L.zeros(1, 2, 8, 8)),
+    "cat shapes": lambda L: L.cat([L.zeros(2, 3), L.zeros(2, 4)], dim=0),
+    "stack shapes": lambda L: L.stack([L.zeros(2, 3), L.zeros(2, 4)]),
+    "a dim named twice": lambda L: L.zeros(2, 3).sum(dim=(0, 0)),
+    "arange step sign": lambda L: L.arange(0, 10, -1),
+    "negative size": lambda L: L.zeros(-1),
+    "item of many": lambda L: L.zeros(2).item(),
+    "bool of many": lambda L: bool(L.zeros(2)),
+    "backward of a vector": lambda L: L.zeros(2, requires_grad=True).mul(2).backward(),
+    "int mask": lambda L: L.zeros(3).masked_fill(L.tensor([1, 0, 1]), 1.0),
+    "index out of range": lambda L: L.zeros(3)[5],
+    "dim out of range": lambda L: L.zeros(2, 3).sum(dim=4),
+    "class label too large": lambda L: L.nn.functional.cross_entropy(
+        L.zeros(2, 5), L.tensor([1, 7])
+    ),
+    "embedding index": lambda L: L.nn.Embedding(5, 2)(L.tensor([7])),
+    "batch sizes differ": lambda L: L.nn.functional.cross_entropy(
+        L.zeros(3, 5), L.zeros(2, dtype=L.long)
+    ),
+    "dropout p": lambda L: L.nn.functional.dropout(L.zeros(2), p=2.0),
+    "no parameters": lambda L: L.optim.SGD([], lr=0.1),
+}
+
+
+@pytest.mark.parametrize("mistake", list(SAME_MISTAKE))
+def test_an_except_clause_written_for_torch_catches_the_same_mistake_here(mistake):
+    torch = pytest.importorskip("torch")
+    call = SAME_MISTAKE[mistake]
+    with pytest.raises(Exception) as torch_info:
+        call(torch)
+    error = raised(lambda: call(sh))
+    assert isinstance(error, type(torch_info.value)), (type(torch_info.value), type(error))
+
+
+def test_a_matrix_product_of_two_dtypes_is_refused_and_says_how_to_convert():
+    error = raised(lambda: sh.zeros(2, 3, dtype=sh.float64) @ sh.zeros(3, 2))
+    assert isinstance(error, sh.DTypeError)
+    message = str(error)
+    assert message.startswith("matmul: the operands are scratchish.float64 and scratchish.float32")
+    assert "x.float()" in message
+    # elementwise ops still promote, as torch's do
+    assert (sh.zeros(2, dtype=sh.float64) + sh.zeros(2)).dtype == sh.float64
+    # and a product of one dtype still works, integers too (torch computes those)
+    assert (sh.ones(2, 2, dtype=sh.long) @ sh.ones(2, 2, dtype=sh.long)).tolist() == [[2, 2]] * 2

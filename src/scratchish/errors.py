@@ -1,9 +1,12 @@
 """The errors scratchish raises when something you wrote cannot work, and why.
 
 Every class also subclasses the Python built-in you would expect (ValueError, TypeError,
-RuntimeError), so `except ValueError:` in your code keeps working. Each message names the
-operation, the values or shapes involved, and a likely fix, and ends with a short code that
-the error catalogue explains. Read next: autograd.py, where errors are raised for ops.
+RuntimeError), so `except ValueError:` in your code keeps working, and RuntimeError wherever
+PyTorch raises one for the same mistake (shapes, dtypes, bad arguments), so an
+`except RuntimeError:` copied from PyTorch code catches scratchish's error too. Each message
+names the operation, the values or shapes involved, and a likely fix, and ends with a short
+code that the error catalogue explains. Read next: autograd.py, where errors are raised for
+ops.
 """
 
 from __future__ import annotations
@@ -34,13 +37,13 @@ class ScratchishError(Exception):
         return f"{super().__str__()}{read} [{self.code}]"
 
 
-class ShapeError(ScratchishError, ValueError):
+class ShapeError(ScratchishError, RuntimeError, ValueError):
     """Shapes that do not fit together: broadcasting, matmul, reshape, a layer's input."""
 
     code = "shape-mismatch"
 
 
-class DTypeError(ScratchishError, TypeError):
+class DTypeError(ScratchishError, RuntimeError, TypeError):
     """A dtype or Python object that an operation does not accept."""
 
     code = "dtype"
@@ -76,7 +79,7 @@ class GradcheckError(ScratchishError, AssertionError, ValueError):
     code = "gradcheck"
 
 
-class ArgumentError(ScratchishError, ValueError):
+class ArgumentError(ScratchishError, RuntimeError, ValueError):
     """An argument with a value that makes no sense (negative learning rate, empty list, ...)."""
 
     code = "bad-argument"

@@ -568,10 +568,10 @@ class Tensor:
         return Pow.apply(*_operands(self, other)[::-1])
 
     def __matmul__(self, other):
-        return MatMul.apply(self, _tensor_operand(other))
+        return MatMul.apply(*_product_operands("matmul", self, _tensor_operand(other)))
 
     def __rmatmul__(self, other):
-        return MatMul.apply(_tensor_operand(other), self)
+        return MatMul.apply(*_product_operands("matmul", _tensor_operand(other), self))
 
     def __neg__(self):
         return Neg.apply(self)
@@ -612,16 +612,16 @@ class Tensor:
         mat2 = _tensor_operand(mat2)
         _check_ndim("mm", "self", self, 2)
         _check_ndim("mm", "mat2", mat2, 2)
-        return MatMul.apply(self, mat2)
+        return MatMul.apply(*_product_operands("mm", self, mat2))
 
     def bmm(self, mat2):
         mat2 = _tensor_operand(mat2)
         _check_ndim("bmm", "self", self, 3)
         _check_ndim("bmm", "mat2", mat2, 3)
-        return MatMul.apply(self, mat2)
+        return MatMul.apply(*_product_operands("bmm", self, mat2))
 
     def dot(self, other):
-        return MatMul.apply(self, _tensor_operand(other))
+        return MatMul.apply(*_product_operands("dot", self, _tensor_operand(other)))
 
     # in place: `x += 1`, `w -= lr * w.grad` (under no_grad), `x.add_(y)`
     def __iadd__(self, other):
@@ -3604,6 +3604,23 @@ def _check_dim(op: str, dim: int, ndim: int) -> int:
             f"{-n} to {n - 1} (negative dims count from the end)."
         )
     return builtins.int(dim) % n
+
+
+def _product_operands(op: str, a: Tensor, b: Tensor) -> tuple:
+    """(a, b) for a matrix product, or a DTypeError if their dtypes differ.
+
+    Elementwise ops promote (float32 + float64 is float64), but torch's matrix products refuse
+    mixed dtypes ("expected m1 and m2 to have the same dtype"). Refusing here too means the
+    learner meets that error, and its fix, with scratchish rather than later in PyTorch.
+    """
+    numeric = a.array.dtype.kind in "biufc" and b.array.dtype.kind in "biufc"
+    if numeric and a.array.dtype != b.array.dtype:  # (other values: MatMul explains them)
+        raise DTypeError(
+            f"{op}: the operands are {a.dtype} and {b.dtype}; a matrix product needs both of "
+            f"the same dtype (PyTorch refuses too, it does not promote here). Convert one: "
+            f"x.to(w.dtype), or x.float() for data from NumPy, which makes float64 by default."
+        )
+    return a, b
 
 
 def _check_ndim(op: str, name: str, x, ndim: int) -> None:

@@ -1,6 +1,7 @@
 """docs/errors.md: every scratchish error class is in the catalogue with its code, and the
 examples there are real (run as doctests). Also the command line's calm error text."""
 
+import builtins
 import doctest
 import importlib
 import pkgutil
@@ -42,6 +43,18 @@ def test_every_error_class_is_in_the_catalogue_with_its_code():
         assert cls.code in headings, f"code {cls.code!r} ({cls.__name__}) has no section"
         assert cls.code in CATALOGUE, f"code {cls.code!r} missing from tools/ipython.py"
     assert set(CATALOGUE) <= headings  # and the page has a section for every entry
+
+
+def test_the_also_a_column_names_real_base_classes():
+    # | [`code`](#code) | `First`, `Other` | `Builtin`, `Builtin` (and `Extra`) |: the first
+    # class of each row subclasses every built-in named before "(and"
+    text = DOC.read_text(encoding="utf-8")
+    classes = {c.__name__: c for c in all_error_classes()}
+    rows = re.findall(r"^\| \[`[\w-]+`\]\(#[\w-]+\) \| `(\w+)`[^|]* \| ([^|]+) \|$", text, re.M)
+    assert len(rows) >= 15
+    for name, bases in rows:
+        for builtin in re.findall(r"`(\w+)`", bases.split("(and")[0]):
+            assert issubclass(classes[name], getattr(builtins, builtin)), (name, builtin)
 
 
 def test_the_examples_in_the_catalogue_run():
