@@ -2050,25 +2050,26 @@ class Tensor:
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
         """Variance: mean of squared deviations, divided by n - correction (1 by default)."""
-        _need_float_for("var", self)
-        correction = _correction("var", unbiased, correction)
-        dim, keepdim = _dims_once("var", _dim(dim), self.ndim), _keep(keepdim, keepdims)
-        deviation = self - self.mean(dim, keepdim=True)
-        n = self.array.size // max(np.sum(self.array, axis=dim, keepdims=True).size, 1)
-        return (deviation * deviation).sum(dim, keepdim=keepdim) / max(n - correction, 0)
+        return self._variance("var", dim, unbiased, keepdim, correction, keepdims)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, keepdims=None):
         """sqrt(var). Where the values are all equal (var 0) the slope of sqrt is infinite, and
         torch defines the gradient as 0 there: sqrt runs on 1 in those places and its result is
         set back to 0, so no gradient flows through them."""
-        _need_float_for("std", self)
-        _correction("std", unbiased, correction)  # checked here, so that errors name std
-        _dims_once("std", _dim(dim), self.ndim)
-        var = self.var(dim, unbiased, keepdim, correction=correction, keepdims=keepdims)
+        var = self._variance("std", dim, unbiased, keepdim, correction, keepdims)
         flat = var.array == 0
         if not np.count_nonzero(flat):
             return var.sqrt()
         return var.masked_fill(flat, 1.0).sqrt().masked_fill(flat, 0.0)
+
+    def _variance(self, op: str, dim, unbiased, keepdim, correction, keepdims):
+        """var's formula, its arguments checked under the name of the op called (var or std)."""
+        _need_float_for(op, self)
+        correction = _correction(op, unbiased, correction)
+        dim, keepdim = _dims_once(op, _dim(dim), self.ndim), _keep(keepdim, keepdims)
+        deviation = self - self.mean(dim, keepdim=True)
+        n = self.array.size // max(np.sum(self.array, axis=dim, keepdims=True).size, 1)
+        return (deviation * deviation).sum(dim, keepdim=keepdim) / max(n - correction, 0)
 
     def prod(self, dim=None, keepdim=False):
         dim = dim if dim is None else _check_dim("prod", dim, self.ndim)
@@ -2145,24 +2146,13 @@ class Tensor:
 
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape):
-        shape = _dims(shape)
-        if builtins.min(shape, default=0) < -1:  # NumPy would read any negative size as -1
-            raise _reshape_error("reshape", self.array.shape, shape)
-        try:
-            return Reshape.apply(self, shape=shape)
-        except ShapeError:
-            raise _reshape_error("reshape", self.array.shape, shape) from None
+        return self._reshaped("reshape", _dims(shape))
 
     def view(self, *shape):
         if len(shape) == 1 and not isinstance(shape[0], (builtins.int, tuple, list, Size)):
             return self.to(shape[0])  # view(dtype)
         shape = _dims(shape)
-        if builtins.min(shape, default=0) < -1:
-            raise _reshape_error("view", self.array.shape, shape)
-        try:
-            out = Reshape.apply(self, shape=shape)
-        except ShapeError:
-            raise _reshape_error("view", self.array.shape, shape) from None
+        out = self._reshaped("view", shape)
         # A view shares the tensor's memory, as in torch: where NumPy had to copy (the elements
         # are not one after another in memory), refuse, as torch does, rather than copy.
         if (
@@ -2172,6 +2162,15 @@ class Tensor:
         ):
             raise _view_copy_error(self.array.shape, shape)
         return out
+
+    def _reshaped(self, op: str, shape: tuple) -> Tensor:
+        """Reshape for reshape and view, with an error that names the op and the sizes."""
+        if builtins.min(shape, default=0) < -1:  # NumPy would read any negative size as -1
+            raise _reshape_error(op, self.array.shape, shape)
+        try:
+            return Reshape.apply(self, shape=shape)
+        except ShapeError:
+            raise _reshape_error(op, self.array.shape, shape) from None
 
     @takes_tensor
     def view_as(self, other: Tensor):
