@@ -70,10 +70,12 @@ class _FlatGroup:
             self.buffers[name] = np.zeros_like(self.flat)
         return self.buffers[name]
 
-    def temporaries(self, n: int) -> list[np.ndarray]:
-        """`n` preallocated flat scratch arrays."""
+    def temporaries(self, n: int, size: int) -> list[np.ndarray]:
+        """`n` preallocated flat scratch arrays of at least `size` elements."""
+        if self.scratch and self.scratch[0].size < size:
+            self.scratch.clear()
         while len(self.scratch) < n:
-            self.scratch.append(np.empty_like(self.flat))
+            self.scratch.append(np.empty(size, self.flat.dtype))
         return self.scratch[:n]
 
     def piece(self, i: int, array: np.ndarray) -> np.ndarray:
@@ -464,7 +466,7 @@ class Optimizer:
                 self._step_flat(group, flat, index)
             return
         names = self._state_names(group)
-        tmp = flat.temporaries(self._n_temporaries(group))
+        tmp = flat.temporaries(self._n_temporaries(group), min(flat.flat.size, self._CHUNK))
         for first, last, fresh in runs:
             if fresh:
                 for i in range(first, last + 1):
@@ -481,17 +483,32 @@ class Optimizer:
             for key, value in scalars.items():
                 flat.scalars[key][first : last + 1] = value  # rounded to float32, as torch
 
+    # Elements per call of `_update`: 512 KB of float32 per array.
+    _CHUNK = 1 << 17
+
     def _update_range(self, group, flat, names, tmp, a, b, step, fresh, scalars) -> None:
-        """Run `_update` on elements a:b of the flat arrays.
+        """Run `_update` on elements a:b of the flat arrays, `_CHUNK` elements at a time.
+
+        Why chunks: an update is about a dozen NumPy passes (Adam: 13). Over the whole flat
+        array, every pass streams several MB in and out of memory; chunk by chunk, the
+        passes find their operands still in cache, and the scratch arrays, reused from chunk
+        to chunk, are only `_CHUNK` long. Measured (same process, alternating): the MLP
+        training step (Adam, 535k parameters) 8% faster, the GPT and CNN steps 1%. Chunks of
+        2**16 gave the same, 2**15 nothing, 2**14 3.5% slower (NumPy's cost per call).
+        The updates are elementwise, so chunks change no number; the scalar states (NAdam's
+        mu_product, ...) depend on the step only, so every chunk starts from the same ones.
 
         One thread: a helper thread taking half the range made the Adam step alone 1.5x
         faster, but inside a training step it ran 4% slower (MLP), because OpenBLAS's own
         thread keeps spinning on the second core for a while after each matrix product."""
-        param, grad, *rest = (
-            x[a:b] for x in (flat.flat, flat.flat_grad, *(flat.buffer(k) for k in names))
-        )
-        state = dict(zip(names, rest), **scalars)
-        self._update(group, param, grad, state, [t[a:b] for t in tmp], step, fresh)
+        arrays = (flat.flat, flat.flat_grad, *(flat.buffer(k) for k in names))
+        state: dict = {}
+        for start in range(a, max(b, a + 1), self._CHUNK):  # once when a == b
+            stop = min(start + self._CHUNK, b)
+            param, grad, *rest = (x[start:stop] for x in arrays)
+            state = dict(zip(names, rest), **scalars)
+            scratch = [t[: stop - start] for t in tmp]
+            self._update(group, param, grad, state, scratch, step, fresh)
         scalars.update((key, state[key]) for key in scalars)
 
     def _init_state(self, flat: _FlatGroup, i: int, names: tuple[str, ...], group) -> None:
