@@ -57,6 +57,39 @@ def matmul_peak_gflops(n: int = 1024, seconds: float = 0.5) -> float:
     return best
 
 
+def one_thread_peak_gflops() -> float:
+    """The same matrix-product rate with one BLAS thread, measured in a fresh process (BLAS
+    reads its thread count when it loads)."""
+    one = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run(
+        [sys.executable, "-c", "import bench_train; print(bench_train.matmul_peak_gflops())"],
+        capture_output=True,
+        text=True,
+        cwd=HERE,
+        env={**os.environ, **one},
+        check=False,
+    )
+    try:
+        return float(out.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return float("nan")
+
+
+# Below this share of twice the one-thread rate, the two cores work together badly: the
+# machine's slow state (benchmarks/README.md), in which scratchish loses more than PyTorch.
+GOOD_SCALING = 0.92
+
+
+def describe_scaling(peak: float, one: float) -> str:
+    """How well the multi-threaded matrix product scales over one thread, as one line."""
+    threads = blas_threads()
+    scaling = peak / (threads * one)
+    line = f"{threads}-thread matmul = {scaling:.0%} of {threads}x one thread ({one:.0f} GFLOP/s)"
+    if threads > 1 and scaling < GOOD_SCALING:
+        line += ": SLOW STATE, threads hand work to each other slowly (see benchmarks/README.md)"
+    return line
+
+
 # ---------------------------------------------------------------- workloads
 def make_step(lib, workload: str):
     """Build a model, data and one training (or inference) step for `lib`.
@@ -255,6 +288,7 @@ def main() -> None:
         f"{torch.get_num_threads()}, float32 matmul peak {peak:.0f} GFLOP/s; "
         + ("both libraries in this process" if args.same_process else "a process per library")
     )
+    print(f"before: {describe_scaling(peak, one_thread_peak_gflops())}")
     print(
         f"{'workload':58s} {'scratchish':>12s} {'torch':>12s} {'ratio':>6s} "
         f"{'%peak sh':>8s} {'%peak pt':>8s} {'mem sh':>7s} {'mem pt':>7s}"
@@ -281,6 +315,8 @@ def main() -> None:
             f"{ratio:6.2f} {share_sh:7.0f}% {share_pt:7.0f}% {mem[0]:>7s} {mem[1]:>7s}",
             flush=True,
         )
+    # the state can change within minutes: measured again at the end
+    print(f"after: {describe_scaling(matmul_peak_gflops(), one_thread_peak_gflops())}")
 
 
 if __name__ == "__main__":
