@@ -38,7 +38,8 @@ class _FlatGroup:
         which copies the first gradient of a backward pass into it (autograd._accumulate).
       - `buffers[name]` is one flat array per kind of state ('exp_avg', ...); the tensors in
         `optimizer.state[p]` are views of them. `steps[i]` is parameter i's 'step'.
-      - `scratch` holds preallocated temporaries, so a step allocates nothing.
+      - `scratch` holds preallocated temporaries, so a step allocates nothing. They are
+        one chunk long (Optimizer._CHUNK elements at most): the update runs chunk by chunk.
     """
 
     def __init__(self, params: list[Tensor], dtype: np.dtype) -> None:
