@@ -105,9 +105,11 @@ class Optimizer:
         defaults: the default hyper-parameters (lr, momentum, ...) of every group.
 
     Subclasses write the update rule in `_update(group, param, grad, state, tmp, step, fresh)`
-    on NumPy arrays, elementwise; this class runs it once on the whole flat buffers when every
-    parameter has a gradient and all are at the same step (the usual case), otherwise once
-    per run of neighbouring parameters that are, on their part of the same buffers.
+    on NumPy arrays, elementwise; this class runs it on the flat buffers, chunk by chunk
+    (`_CHUNK` elements), over all of them when every parameter has a gradient and all are at
+    the same step (the usual case), otherwise over each run of neighbouring parameters that
+    are. An update that needs a whole parameter at once (a norm: Adafactor, LBFGS) writes its
+    own `step` instead.
     Parameters whose gradient is None are skipped and their state does not advance, as in
     PyTorch.
 
@@ -418,11 +420,15 @@ class Optimizer:
         return 0.0
 
     def _n_temporaries(self, group: dict[str, Any]) -> int:
-        """How many scratch arrays of the parameters' size `_update` needs."""
+        """How many scratch arrays `_update` needs (each as long as the arrays it gets)."""
         return 2
 
     def _update(self, group, param, grad, state, tmp, step, fresh) -> None:
         """Apply one step to `param` in place (all arguments are NumPy arrays of one shape).
+
+        Called once per chunk of the flat buffers (see `_update_range`), each time with the
+        scalar states as they were before the step: compute new ones from those and `step`
+        only, never from the arrays.
 
         Args:
             group: the param group (hyper-parameters).
