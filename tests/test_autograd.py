@@ -723,3 +723,80 @@ def test_a_hooked_weight_still_sees_its_gradient_and_may_change_it():
     layer(sh.ones(2, 4)).sum().backward()
     assert len(seen) == 1 and np.abs(seen[0]).sum() > 0
     assert np.all(layer.weight.grad.numpy() == 0)
+
+
+# ------------------------------------------------------------------ gradients added in place
+def _both(build, shape=(2, 3, 12), seed=0):
+    """Run build(lib, x) -> loss in scratchish and torch from the same x; return both x.grad."""
+    data = np.random.default_rng(seed).standard_normal(shape)
+    ours, theirs = sh.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    build(sh, ours).backward()
+    build(torch, theirs).backward()
+    return ours.grad.numpy(), theirs.grad.numpy()
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "build",
+    [
+        # q, k, v = qkv.split(...): three slices of one node, each used once
+        lambda lib, x: sum((i + 1) * (p * p).sum() for i, p in enumerate((x * 2).split(4, dim=2))),
+        # a slice used twice, and the whole tensor used beside its slices
+        lambda lib, x: (
+            lambda y: (y[..., :4] * y[..., :4]).sum() + (y[..., 2:6] * 3).sum() + y.tanh().sum()
+        )(x * 1.5),
+        # grad_out passed through (Add gives the same array to both inputs) next to slices
+        lambda lib, x: (lambda y: ((y + y) * y[..., :1]).sum() + y[0, 1:, ::3].exp().sum())(x - 1),
+        # basic and integer-array indexing of the same node, and a slice with None
+        lambda lib, x: (
+            lambda y: y[:, [0, 0, 2]].sum() + (y[:, 1:2, None] ** 2).sum() + y[1].sin().sum()
+        )(x * x),
+    ],
+)
+def test_gradients_gathered_in_place_match_torch(build):
+    ours, theirs = _both(build)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_slices_of_one_node_add_into_one_gradient_array(monkeypatch):
+    """Backward adds the gradients of x[a], x[b], x[c] into one array of x's size: GetItem's
+    backward (a new array each) runs for the first slice only."""
+    from scratchish.ops.movement import GetItem
+
+    calls = []
+    plain = GetItem.backward
+    monkeypatch.setattr(GetItem, "backward", lambda self, g: calls.append(1) or plain(self, g))
+    x = sh.randn(4, 9, requires_grad=True)
+    q, k, v = (x * 2.0).split(3, dim=1)
+    (q.sum() + (k * k).sum() + (v * 3.0).sum()).backward()
+    assert len(calls) == 1
+    expected = np.concatenate(
+        [np.full((4, 3), 2.0), 8 * x.detach().numpy()[:, 3:6], np.full((4, 3), 6.0)], 1
+    )
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+
+
+@needs_torch
+def test_a_scalar_used_three_times_sums_its_gradients_as_torch():
+    # 0-d arrays: NumPy's sum of two is a NumPy scalar, which cannot be added into in place
+    grads = []
+    for lib in (sh, torch):
+        x = lib.tensor(3.0, requires_grad=True)
+        y = x * 2
+        (y * y + y + y.exp()).backward()
+        grads.append(x.grad.item())
+    assert grads[0] == pytest.approx(grads[1], rel=1e-6)
+    assert grads[0] == pytest.approx(2 * (2 * 6 + 1 + np.exp(6)), rel=1e-6)
+
+
+def test_a_gradient_array_an_op_passed_to_two_inputs_is_never_added_into():
+    """z = y + w gives the same array to y and w (Add passes grad_out through). It reaches
+    both first; when y and w then get their other gradients, neither may be added into it in
+    place, or each would also get the other's."""
+    x = sh.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y, w = x * 1.0, x * 2.0
+    a, b = y * 5.0, w * 7.0  # made before z: their gradients arrive after z's
+    z = y + w
+    ((z * 2.0).sum() + a.sum() + (b * b).sum()).backward()
+    # loss = 2(y + w) + 5y + (7w)^2 with y = x, w = 2x: d/dx = 2 * 3 + 5 + 2 * 49 * 2x * 2
+    np.testing.assert_allclose(x.grad.numpy(), 11.0 + 392.0 * np.array([1.0, 2.0, 3.0]))

@@ -243,6 +243,9 @@ class Function:
     # True for ops whose result may share memory with input 0 (reshape, transpose, x[i]):
     # changing the result in place changes the input too
     returns_view = False
+    # True when backward returns new arrays that nothing else holds (not grad_out itself, not
+    # a view of it): backward may then add other gradients into them in place
+    fresh_grads = False
     # set by note_write when this node's result tensor is changed in place without recording
     written_at: int = 0
     # set by backward while it runs: the gradient of this node's result gathered so far
@@ -259,6 +262,14 @@ class Function:
 
     def backward(self, grad_out: np.ndarray):
         raise NotImplementedError(f"{type(self).__name__} must define backward()")
+
+    # An op with one input may also define `add_grad_into(acc, grad_out) -> bool`: add the
+    # input's gradient into `acc`, the gradient gathered so far for that input, in place, and
+    # return True (False: it cannot). The engine calls it instead of the op's backward when
+    # it owns `acc` (see `owned` in backward below). Why: x[index]'s gradient is grad_out at
+    # index in zeros of x's shape; added in place instead, the three slices of one tensor
+    # (q, k, v = qkv.split(...)) make one array of its size, not three and two sums.
+    add_grad_into = None
 
     @classmethod
     def apply(cls, *inputs, **settings):
@@ -453,6 +464,10 @@ def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bo
     # The same order as reversed(topological_order(root)), without a separate pass. The root
     # comes first and is not queued: `fn` is the node being run, `ready` holds the others.
     ready: list = []
+    # Gradient arrays that only this pass holds (its own sums, the fresh results of ops that
+    # say so): later gradients for the same node are added into them in place, as PyTorch's
+    # engine does, instead of making a new array for every sum.
+    owned: set = set()
     fn = root
     last_write = _last_write
     try:
@@ -461,9 +476,16 @@ def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bo
                 _check_saved_values(fn)
             grad_out = fn._grad
             fn._grad = None  # taken: an error below must not leave it for a later pass
+            if owned:
+                owned.discard(id(grad_out))  # passed on now: ops may return it or a view of it
             if fn._out_hooks:
                 grad_out = _run_hooks(fn._out_hooks, grad_out)
-            grads = fn.backward(grad_out) if _tracer is None else _tracer.backward(fn, grad_out)
+            if _tracer is not None:
+                grads = _tracer.backward(fn, grad_out)
+            elif owned and fn.add_grad_into is not None and _adds_into_owned(fn, grad_out, owned):
+                grads = ()  # added into its input's gradient in place
+            else:
+                grads = fn.backward(grad_out)
             if type(grads) is not tuple:
                 grads = (grads,)
             check = fn.check_grad_shapes
@@ -497,9 +519,15 @@ def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bo
                 prev = parent._grad
                 if prev is None:
                     parent._grad = grad_x
+                    if fn.fresh_grads:
+                        owned.add(id(grad_x))
                     heappush(ready, (-parent.sequence_nr, parent))
+                elif id(prev) in owned and prev.dtype == grad_x.dtype:
+                    prev += grad_x
                 else:
-                    parent._grad = prev + grad_x
+                    parent._grad = total = prev + grad_x
+                    if type(total) is np.ndarray:  # (0-d operands give a NumPy scalar)
+                        owned.add(id(total))
             if not retain_graph:
                 # the graph is used up: drop what this node saved (its arrays) and its edges
                 fn.__dict__.clear()
@@ -514,6 +542,18 @@ def backward(tensor, gradient=None, retain_graph: bool = False, create_graph: bo
     if leaf_grads is not None:
         for leaf, grad_x in leaf_grads.values():
             _accumulate(leaf, grad_x)
+
+
+def _adds_into_owned(fn, grad_out: np.ndarray, owned: set) -> bool:
+    """Let fn add its input's gradient into that input's gathered gradient, if this pass owns
+    that array (see backward); True if fn did."""
+    parent = fn.parents[0]
+    if not isinstance(parent, Function):
+        return False  # a leaf or no gradient needed: the plain path
+    acc = parent._grad
+    if acc is None or id(acc) not in owned or acc.dtype != grad_out.dtype:
+        return False
+    return fn.add_grad_into(acc, grad_out)
 
 
 def note_write(tensor) -> None:

@@ -95,6 +95,7 @@ class GetItem(Function):
     formula = "out = x[index]"
     derivatives = ("grad_out placed back at index (added where an index repeats)",)
     saves_inputs, returns_view = False, True
+    fresh_grads = True  # backward makes a new array of x's shape
 
     def forward(self, x, index=()):
         self.shape, self.index = x.shape, index
@@ -111,6 +112,13 @@ class GetItem(Function):
         else:
             np.add.at(grad_x, index, grad_out)  # repeated indices add up
         return grad_x
+
+    def add_grad_into(self, acc, grad_out) -> bool:
+        # the same gradient added into x's gradient so far: no array of x's size made
+        if not _is_basic(self.index):
+            return False
+        acc[self.index] += grad_out
+        return True
 
     def explain_error(self, err, arrays):
         # an index tensor of floats: torch refuses it as well, since 1.5 is no position
