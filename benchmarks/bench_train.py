@@ -57,22 +57,29 @@ def matmul_peak_gflops(n: int = 1024, seconds: float = 0.5) -> float:
     return best
 
 
+def child_result(args: list[str], env: dict | None = None) -> dict:
+    """Run this script with `args` in a fresh Python process and return the JSON object its
+    last line prints; {} (and the child's error shown) if it printed none."""
+    out = subprocess.run(
+        [sys.executable, __file__, *args],
+        capture_output=True,
+        text=True,
+        cwd=HERE,
+        env=None if env is None else {**os.environ, **env},
+        check=False,
+    )
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        print(out.stderr[-2000:], file=sys.stderr)
+        return {}
+
+
 def one_thread_peak_gflops() -> float:
     """The same matrix-product rate with one BLAS thread, measured in a fresh process (BLAS
     reads its thread count when it loads)."""
     one = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    out = subprocess.run(
-        [sys.executable, "-c", "import bench_train; print(bench_train.matmul_peak_gflops())"],
-        capture_output=True,
-        text=True,
-        cwd=HERE,
-        env={**os.environ, **one},
-        check=False,
-    )
-    try:
-        return float(out.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        return float("nan")
+    return child_result(["--peak-child"], env=one).get("gflops", float("nan"))
 
 
 # Below this share of twice the one-thread rate, the two cores work together badly: the
@@ -215,18 +222,8 @@ def alternate_processes(
 # ---------------------------------------------------------------- memory, in a child process
 def peak_memory_mb(lib_name: str, workload: str, steps: int = 20) -> float:
     """Peak resident memory added by training, measured in a fresh process for each library."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--memory-child", lib_name, workload, str(steps)],
-        capture_output=True,
-        text=True,
-        cwd=HERE,
-        check=False,
-    )
-    try:
-        return json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"]
-    except (IndexError, ValueError, KeyError):
-        print(out.stderr[-2000:], file=sys.stderr)
-        return float("nan")
+    result = child_result(["--memory-child", lib_name, workload, str(steps)])
+    return result.get("peak_mb", float("nan"))
 
 
 def _memory_child(lib_name: str, workload: str, steps: int) -> None:
@@ -274,7 +271,11 @@ def main() -> None:
         "--same-process", action="store_true", help="run both libraries in this process"
     )
     parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--peak-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peak_child:
+        print(json.dumps({"gflops": matmul_peak_gflops()}))
+        return
     if args.memory_child:
         _memory_child(args.memory_child[0], args.memory_child[1], int(args.memory_child[2]))
         return
