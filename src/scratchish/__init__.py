@@ -12,6 +12,7 @@ from . import (
     _memory,  # noqa: F401 (keeps freed memory for the next step: see _memory.py)
     dtypes,
 )
+from ._threads import get_num_threads, set_num_threads
 from .autograd import (
     Function,
     enable_grad,
@@ -376,16 +377,6 @@ def set_float32_matmul_precision(precision: str) -> None:
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:  # noqa: F811
     """Accepted for PyTorch code; scratchish is always deterministic on the CPU."""
-
-
-def set_num_threads(n: int) -> None:
-    """Accepted for PyTorch code; NumPy's BLAS sets its own threads (see threadpoolctl)."""
-
-
-def get_num_threads() -> int:
-    import os
-
-    return os.cpu_count() or 1
 
 
 def __getattr__(name: str):

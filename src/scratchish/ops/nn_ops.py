@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from .._threads import parallel_for, parallel_rows
 from ..autograd import Function, quiet, unbroadcast
 from ..errors import IndexOutOfRangeError
 from .elementwise import filled
@@ -264,6 +265,8 @@ _TANH_C = 0.044715
 
 # Elementwise ops that make many passes run block by block: a block of 2^16 values stays in
 # the CPU cache across the passes, about 4x faster than passes over a whole large array.
+# Arrays of two blocks or more are split between threads (see _threads.py): GELU on the GPT's
+# (12, 64, 512) activations, 1.8-1.9 ms on one core, 1.1-1.2 ms on two.
 _BLOCK = 1 << 16
 
 
@@ -271,9 +274,13 @@ def _blockwise(fn, out, *arrays):
     """out.flat = fn(*arrays) computed on flat blocks; every array has out's shape."""
     flats = [a.reshape(-1) for a in arrays]
     flat_out = out.reshape(-1)
-    for start in range(0, flat_out.size, _BLOCK):
-        stop = start + _BLOCK
-        fn(flat_out[start:stop], *(f[start:stop] for f in flats))
+
+    def blocks(start, stop):  # one thread's part
+        for a in range(start, stop, _BLOCK):
+            b = min(a + _BLOCK, stop)
+            fn(flat_out[a:b], *(f[a:b] for f in flats))
+
+    parallel_for(blocks, flat_out.size, grain=_BLOCK)
     return out
 
 
@@ -717,6 +724,24 @@ def _swap(a: np.ndarray) -> np.ndarray:
     return np.swapaxes(a, -1, -2)
 
 
+def _by_batch(fn, w: np.ndarray) -> None:
+    """fn(r) for slices r of the first batch axis of the weights w (..., L, S), split between
+    threads when large (_threads.py: the GPT's attention, 12 sequences x 4 heads x 64 tokens,
+    forward + backward of its 4 layers 9.5 -> 6.5 ms); fn(...) once when w has no batch axis."""
+    if w.ndim == 2:
+        fn(...)
+    else:
+        parallel_rows(fn, w)
+
+
+def _batch_part(a, r, ndim: int):
+    """a's part for the slice r of the batch; the whole of a where it is broadcast along the
+    first batch axis (fewer dims than ndim, or length 1 there)."""
+    if a is None or r is Ellipsis or a.ndim < ndim or a.shape[0] == 1:
+        return a
+    return a[r]
+
+
 class ScaledDotProductAttention(Function):
     """out = dropout(softmax(q @ k^T * scale + bias)) @ v, the softmax along the last axis.
 
@@ -726,6 +751,10 @@ class ScaledDotProductAttention(Function):
     the dropout mask on the weights (0 or 1 / (1 - p)), or None.
     A query whose every key is masked (a row of -inf) gets weights 0 and so out 0, not the
     NaN of softmax(-inf, ..., -inf): PyTorch's scaled_dot_product_attention does the same.
+    Each sequence (and head) is independent of the others, so forward and backward work on
+    slices of the batch, split between threads for large batches (see _by_batch). Backward
+    makes the gradients over the whole batch, then sums those of broadcast inputs
+    (unbroadcast), so no slice needs another's.
     Shape: q (..., L, E), k (..., S, E), v (..., S, Ev) -> (..., L, Ev).
     """
 
@@ -737,43 +766,66 @@ class ScaledDotProductAttention(Function):
     )
 
     def forward(self, q, k, v, bias=None, scale=1.0, keep=None):
-        w = q @ _swap(k)  # the scores, (..., L, S)
-        w *= scale
-        if bias is not None:
-            if np.broadcast_shapes(w.shape, bias.shape) == w.shape:
-                w += bias
-            else:  # a mask with more batch dims than q and k
-                w = w + bias
-        # softmax in place; shift by the row max so exp cannot overflow
-        top = w.max(axis=-1, keepdims=True)
-        empty = np.isneginf(top)  # rows with every key masked
-        if empty.any():
-            top[empty] = 0.0  # exp(-inf - 0) = 0: the row stays 0 instead of NaN
-        w -= top
-        np.exp(w, out=w)
-        total = _row_sum(w)
-        if empty.any():
-            total[empty] = 1.0  # 0 / 1: weights 0
-        w /= total
+        extra = [a.shape[:-2] for a in (bias, keep) if a is not None]
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2], *extra)
+        dtype = np.result_type(q, k, v)
+        w = np.empty((*batch, q.shape[-2], k.shape[-2]), dtype)  # the weights, (..., L, S)
+        out = np.empty((*batch, q.shape[-2], v.shape[-1]), dtype)
+
+        def heads(r):  # r: a slice of the batch (see _by_batch)
+            q_, k_, v_, bias_, keep_ = (_batch_part(a, r, w.ndim) for a in (q, k, v, bias, keep))
+            w_ = w[r]
+            np.matmul(q_, _swap(k_), out=w_)  # the scores
+            w_ *= scale
+            if bias_ is not None:
+                w_ += bias_
+            # softmax in place; shift by the row max so exp cannot overflow
+            top = w_.max(axis=-1, keepdims=True)
+            empty = np.isneginf(top)  # rows with every key masked
+            if empty.any():
+                top[empty] = 0.0  # exp(-inf - 0) = 0: the row stays 0 instead of NaN
+            w_ -= top
+            np.exp(w_, out=w_)
+            total = _row_sum(w_)
+            if empty.any():
+                total[empty] = 1.0  # 0 / 1: weights 0
+            w_ /= total
+            np.matmul(w_ if keep_ is None else w_ * keep_, v_, out=out[r])
+
+        _by_batch(heads, w)
         self.q, self.k, self.v, self.w, self.scale, self.keep = q, k, v, w, scale, keep
-        return (w if keep is None else w * keep) @ v
+        return out
 
     def backward(self, grad_out):
         need_q, need_k, need_v = self.needs_input_grad[:3]
         q, k, v, w, keep = self.q, self.k, self.v, self.w, self.keep
-        grad_v = None
-        if need_v:
-            w_used = w if keep is None else w * keep
-            grad_v = unbroadcast(_swap(w_used) @ grad_out, v.shape)
-        if not (need_q or need_k):
-            return None, None, grad_v
-        # through the softmax: ds = w * (dw - sum(dw * w)), dw = dL/dw = (grad_out @ v^T) * keep
-        ds = grad_out @ _swap(v)
-        if keep is not None:
-            ds *= keep
-        ds *= w
-        ds -= w * _row_sum(ds)
-        ds *= self.scale  # through scores = q @ k^T * scale
-        grad_q = unbroadcast(ds @ k, q.shape) if need_q else None
-        grad_k = unbroadcast(_swap(ds) @ q, k.shape) if need_k else None
-        return grad_q, grad_k, grad_v
+        batch = w.shape[:-2]  # the gradients over the whole batch; unbroadcast at the end
+        grad_q = np.empty((*batch, *q.shape[-2:]), w.dtype) if need_q else None
+        grad_k = np.empty((*batch, *k.shape[-2:]), w.dtype) if need_k else None
+        grad_v = np.empty((*batch, *v.shape[-2:]), w.dtype) if need_v else None
+
+        def heads(r):  # r: a slice of the batch (see _by_batch)
+            q_, k_, v_, keep_ = (_batch_part(a, r, w.ndim) for a in (q, k, v, keep))
+            w_, grad_out_ = w[r], _batch_part(grad_out, r, w.ndim)
+            if need_v:
+                w_used = w_ if keep_ is None else w_ * keep_
+                np.matmul(_swap(w_used), grad_out_, out=grad_v[r])
+            if not (need_q or need_k):
+                return
+            # through the softmax: ds = w * (dw - sum(dw * w)), dw = dL/dw = (grad_out @ v^T) * keep
+            ds = grad_out_ @ _swap(v_)
+            if keep_ is not None:
+                ds *= keep_
+            ds *= w_
+            ds -= w_ * _row_sum(ds)
+            ds *= self.scale  # through scores = q @ k^T * scale
+            if need_q:
+                np.matmul(ds, k_, out=grad_q[r])
+            if need_k:
+                np.matmul(_swap(ds), q_, out=grad_k[r])
+
+        _by_batch(heads, w)
+        return tuple(
+            None if g is None else unbroadcast(g, a.shape)
+            for g, a in ((grad_q, q), (grad_k, k), (grad_v, v))
+        )

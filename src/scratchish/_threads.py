@@ -1,0 +1,222 @@
+"""Threads for elementwise work on large arrays, as PyTorch's intra-op threads.
+
+NumPy runs each ufunc on one core; BLAS runs matrix products on all of them. So the rest of a
+training step (GELU, the optimizer update, ...) used one core of two. `parallel_for` splits
+such work in contiguous parts, one per thread: the caller does the first part and a pool of
+helper threads the others (NumPy releases the GIL inside its loops). `set_num_threads(n)`
+sets their number, and OpenBLAS's, as `torch.set_num_threads` does. Handing a part over
+costs 10-30 us, so ops split only arrays large enough: GELU (ops/nn_ops.py, _blockwise),
+attention (ScaledDotProductAttention, by batch), 2x2 max-pooling (ops/conv.py, by images)
+and the optimizers' update (optim/optimizer.py, _update_range). Measured on the benchmarks'
+training steps (fresh processes, alternating, 2 cores): the char GPT 55 -> 46 ms, the MLP
+4.0 -> 3.5 ms, LeNet 23 -> 22 ms.
+
+Why scratchish also shortens OpenBLAS's spin: after a matrix product OpenBLAS's worker
+threads spin, waiting for the next one, for 2^28 cycles (about 0.1 s) before they sleep. A
+training step calls BLAS every millisecond or so: its worker never sleeps, holds the second
+core, and a helper thread there gets no time (measured: GELU on 393k values with two threads
+1.93 ms, on one 1.89; with a short spin 1.09). So, once, when scratchish is imported, it asks
+OpenBLAS to sleep after 2^18 cycles (about 0.1 ms) instead. Measured on the same steps: 2^4,
+2^12 and 2^18 all free the core (2^18 by a little the fastest), 2^20 less, 2^22 and more not
+at all. The price: a product that comes more than ~0.1 ms after the last must wake the
+worker; LeNet, which makes many such products, was 2-4% slower for it before its max-pooling
+was split between threads too. This uses OpenBLAS's own setting (the environment variable
+OPENBLAS_THREAD_TIMEOUT, read again and its threads restarted); nothing changes where NumPy
+uses another BLAS or where the user set that variable. Opt out with
+SCRATCHISH_SHORT_BLAS_SPIN=0.
+
+A cost seen on the project's 2-vCPU virtual machine: after the process has been idle for a
+tenth of a second or more, one of the MLP's next few training steps stalls for 10-45 ms (not
+with one thread, nor with OpenBLAS's long spin; idle 0.01 s: never). A training loop pays it
+once per pause. bench_train.py pauses 0.3 s before each 0.4 s window, so there it costs the
+MLP's figure more than the helper gains (1.26-1.39x PyTorch against 1.41-1.56 before).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ctypes
+import os
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from .errors import ArgumentError
+
+OPT_OUT = "SCRATCHISH_SHORT_BLAS_SPIN"
+TIMEOUT_VARIABLE = "OPENBLAS_THREAD_TIMEOUT"
+SPIN_EXPONENT = 18  # OpenBLAS's workers sleep after 2^18 cycles without work (default 2^28)
+ALIGN = 16  # parts start at multiples of 16 elements: 64 bytes of float32, one cache line
+# The fewest values worth a thread of their own for work of a pass or a few (a copy, a
+# max-pool's backward): 2^16 float32 values take 20-100 us, against ~20 us to hand a part over.
+PARALLEL_GRAIN = 1 << 16
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_num_threads = _cores()
+_pool: ThreadPoolExecutor | None = None
+_local = threading.local()  # .busy: this thread runs a part (no nested parallel_for)
+
+
+def get_num_threads() -> int:
+    """The number of threads scratchish's elementwise work uses (all cores by default)."""
+    return _num_threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use `n` threads for scratchish's elementwise work and for OpenBLAS's matrix products
+    (where NumPy uses OpenBLAS), as `torch.set_num_threads`."""
+    global _num_threads, _pool
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ArgumentError(
+            f"set_num_threads expects a whole number >= 1, got {n!r}; "
+            f"this machine has {_cores()} cores: try set_num_threads({_cores()})"
+        )
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
+    _num_threads = n
+    for lib in _openblas_libraries():
+        # the plain name, or that of the builds NumPy (64-bit integers) and SciPy ship
+        names = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_")
+        for name in (*names, "scipy_openblas_set_num_threads"):
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter.argtypes = (ctypes.c_int,)
+                setter(n)
+                break
+
+
+def parallel_for(fn: Callable[[int, int], None], n: int, grain: int, align: int = ALIGN) -> None:
+    """Call fn(start, stop) on consecutive parts of range(n) that together cover it, each
+    part about `grain` long or more, in parallel: one part per thread, the first in this
+    thread. Parts start at multiples of `align` (of elements: a cache line of float32).
+
+    fn must write only its own part of its outputs. Returns when every part is done; an
+    exception in any part is raised here, once no part runs any more (after an exception in
+    this thread's part, parts that no helper has started are dropped). NumPy's error
+    settings (np.errstate) hold in every part. Runs fn(0, n) alone when there is one thread,
+    when n < 2 * grain, or when called from inside a part.
+    """
+    parts = min(_num_threads, n // max(grain, 1))
+    if parts < 2 or getattr(_local, "busy", False):
+        fn(0, n)
+        return
+    bounds = [0]
+    for i in range(1, parts):
+        start = n * i // parts // align * align
+        if start > bounds[-1]:
+            bounds.append(start)
+    bounds.append(n)
+    parts = len(bounds) - 1
+    futures = [
+        _helpers().submit(contextvars.copy_context().run, _part, fn, bounds[i], bounds[i + 1])
+        for i in range(1, parts)
+    ]
+    done = False
+    try:
+        _part(fn, bounds[0], bounds[1])
+        done = True
+    finally:
+        # A part no helper has started yet is done here instead of waited for: a helper can
+        # be slow to wake (on the project's virtual machine, now and then by 10-40 ms).
+        late = [i for i, f in enumerate(futures, start=1) if f.cancel()]
+        errors = [f.exception() for f in futures if not f.cancelled()]  # waits for the rest
+    if done:
+        for i in late:
+            _part(fn, bounds[i], bounds[i + 1])
+    for error in errors:
+        if error is not None:
+            raise error
+
+
+def parallel_rows(fn: Callable[[slice], None], x, grain: int = PARALLEL_GRAIN) -> None:
+    """Call fn(rows) on slices of x's first axis that together cover it, in parallel (see
+    parallel_for), each of about `grain` values or more; fn(...) once for a 0-d x."""
+    if x.ndim == 0 or x.shape[0] == 0:
+        fn(... if x.ndim == 0 else slice(None))
+        return
+    per_row = max(x.size // x.shape[0], 1)
+    parallel_for(lambda a, b: fn(slice(a, b)), x.shape[0], -(-grain // per_row), align=1)
+
+
+def _part(fn: Callable[[int, int], None], start: int, stop: int) -> None:
+    _local.busy = True
+    try:
+        fn(start, stop)
+    finally:
+        _local.busy = False
+
+
+def _helpers() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="scratchish")
+    return _pool
+
+
+def _forget_pool() -> None:
+    # A forked child has the pool object but not its threads: work sent to it would wait
+    # forever. The child starts a pool of its own when it needs one.
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+# ---------------------------------------------------------------------------- OpenBLAS
+def _openblas_libraries() -> list:
+    """The OpenBLAS libraries loaded in this process (NumPy's, SciPy's), through ctypes."""
+    if not sys.platform.startswith("linux"):
+        return []
+    paths = []
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split()[-1]
+                if "openblas" in os.path.basename(path).lower() and path not in paths:
+                    paths.append(path)
+    except OSError:
+        return []
+    libraries = []
+    for path in paths:
+        try:
+            libraries.append(ctypes.CDLL(path))
+        except OSError:
+            continue
+    return libraries
+
+
+def shorten_blas_spin() -> bool:
+    """Make OpenBLAS's idle workers sleep after 2^SPIN_EXPONENT cycles (module docstring).
+    Returns True if it did; False without OpenBLAS, when the user set OPENBLAS_THREAD_TIMEOUT
+    or opted out."""
+    if os.environ.get(OPT_OUT, "1") == "0" or TIMEOUT_VARIABLE in os.environ:
+        return False
+    libraries = [
+        lib
+        for lib in _openblas_libraries()
+        if hasattr(lib, "openblas_read_env") and hasattr(lib, "blas_thread_shutdown_")
+    ]
+    if not libraries:
+        return False
+    os.environ[TIMEOUT_VARIABLE] = str(SPIN_EXPONENT)
+    try:
+        for lib in libraries:
+            lib.openblas_read_env()  # reads OPENBLAS_THREAD_TIMEOUT again
+            lib.blas_thread_shutdown_()  # the next product starts threads with the new value
+    finally:
+        del os.environ[TIMEOUT_VARIABLE]  # child processes start with OpenBLAS's default
+    return True
+
+
+SHORT_BLAS_SPIN = shorten_blas_spin()

@@ -1,0 +1,332 @@
+"""scratchish's threads (_threads.py): parallel_for splits work between threads and gives the
+same numbers as one thread; set_num_threads; OpenBLAS's spin shortened at import."""
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+from scratchish import _threads
+from scratchish._threads import parallel_for
+
+F = sh.nn.functional
+
+
+@pytest.fixture
+def threads():
+    """Run the test with 2 threads (what the project's machine has), then restore."""
+    before = sh.get_num_threads()
+    sh.set_num_threads(2)
+    yield
+    sh.set_num_threads(before)
+
+
+def _record(parts):
+    def fn(start, stop):
+        parts.append((start, stop, threading.get_ident()))
+
+    return fn
+
+
+def test_parts_cover_the_range_once_on_distinct_threads(threads):
+    parts = []
+    parallel_for(_record(parts), 100_003, grain=1_000)
+    spans = sorted((a, b) for a, b, _ in parts)
+    assert len(parts) == 2
+    assert spans[0][0] == 0 and spans[-1][1] == 100_003
+    assert spans[0][1] == spans[1][0]  # contiguous, no gap, no overlap
+    assert spans[1][0] % _threads.ALIGN == 0  # a part starts on a cache line
+    idents = {ident for _, _, ident in parts}
+    assert threading.get_ident() in idents and len(idents) == 2
+
+
+def test_small_ranges_and_one_thread_run_in_the_callers_thread(threads):
+    parts = []
+    parallel_for(_record(parts), 1_999, grain=1_000)  # fewer than two grains
+    assert parts == [(0, 1_999, threading.get_ident())]
+    sh.set_num_threads(1)
+    parts.clear()
+    parallel_for(_record(parts), 10**6, grain=10)
+    assert parts == [(0, 10**6, threading.get_ident())]
+    assert sh.get_num_threads() == 1
+
+
+def test_a_part_that_calls_parallel_for_runs_it_alone(threads):
+    inner = []
+
+    def outer(start, stop):
+        parallel_for(_record(inner), stop - start, grain=1)
+
+    parallel_for(outer, 1_000, grain=100)
+    # each outer part ran its inner call whole, in its own thread: no nested hand-over
+    assert sorted((a, b) for a, b, _ in inner) == [(0, 496), (0, 504)]
+    assert len({ident for _, _, ident in inner}) == 2
+
+
+def test_a_part_no_helper_has_started_is_done_by_the_caller(threads):
+    """A helper that is late (here: busy with other work) does not hold the caller up: the
+    caller takes back the part the helper has not started."""
+    release = threading.Event()
+    blocker = _threads._helpers().submit(release.wait, 30)  # the only helper is busy
+    try:
+        parts = []
+        parallel_for(_record(parts), 10_000, grain=1_000)
+        assert sorted((a, b) for a, b, _ in parts) == [(0, 4_992), (4_992, 10_000)]
+        assert {ident for _, _, ident in parts} == {threading.get_ident()}
+    finally:
+        release.set()
+        blocker.result(timeout=30)
+
+
+def test_an_error_in_a_helper_is_raised_after_every_part_finished(threads):
+    out = np.zeros(10_000)
+
+    def fn(start, stop):
+        out[start:stop] = 1
+        if start > 0:
+            raise KeyError("in the helper's part")
+
+    with pytest.raises(KeyError, match="helper"):
+        parallel_for(fn, out.size, grain=1_000)
+    assert out.all()
+
+    started = threading.Event()
+
+    def first_fails(start, stop):
+        if start == 0:
+            assert started.wait(timeout=30)  # fail while the helper is inside its part
+            raise ValueError("in the caller's part")
+        started.set()
+        time.sleep(0.05)
+        out[start:stop] = 2
+
+    with pytest.raises(ValueError, match="caller"):
+        parallel_for(first_fails, out.size, grain=1_000)
+    assert (out[4_992:] == 2).all()  # the helper's part was done before the error came back
+
+
+def test_numpy_error_settings_hold_in_the_helpers_part(threads):
+    x = np.zeros(10_000)
+
+    def divide(start, stop):
+        np.divide(1.0, x[start:stop])
+
+    with np.errstate(divide="raise"):
+        with pytest.raises(FloatingPointError):
+            parallel_for(lambda a, b: divide(a, b) if a > 0 else None, x.size, grain=1_000)
+    with np.errstate(divide="ignore"):
+        parallel_for(divide, x.size, grain=1_000)  # no warning, no error
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.5, True, "2", None])
+def test_set_num_threads_names_a_bad_count(bad):
+    before = sh.get_num_threads()
+    with pytest.raises(sh.errors.ArgumentError, match="set_num_threads") as info:
+        sh.set_num_threads(bad)
+    assert repr(bad) in str(info.value) and "try set_num_threads(" in str(info.value)
+    assert sh.get_num_threads() == before
+
+
+def _blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    return max(i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openblas")
+
+
+def test_set_num_threads_sets_openblas_threads_too(threads):
+    pytest.importorskip("threadpoolctl")
+    if not _threads._openblas_libraries():
+        pytest.skip("NumPy does not use OpenBLAS here")
+    try:
+        import scipy.linalg  # noqa: F401 (SciPy's own OpenBLAS, when installed, is set too)
+    except ImportError:
+        pass
+    sh.set_num_threads(1)
+    assert _blas_threads() == 1
+    sh.set_num_threads(2)
+    assert _blas_threads() == 2
+
+
+def _parallel_in_a_forked_child(queue):
+    parts = []
+    parallel_for(_record(parts), 10_000, grain=1_000)
+    queue.put(len(parts))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_forked_child_gets_threads_of_its_own(threads):
+    parallel_for(lambda a, b: None, 10_000, grain=1_000)  # the parent's pool exists
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_parallel_in_a_forked_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0, "the child hung or failed: it used the parent's dead pool"
+    assert queue.get(timeout=5) == 2
+
+
+# ------------------------------------------------------------- the ops that use threads
+def _one_and_two_threads(fn):
+    """fn() run with one thread and with two: both results."""
+    before = sh.get_num_threads()
+    try:
+        sh.set_num_threads(1)
+        one = fn()
+        sh.set_num_threads(2)
+        two = fn()
+    finally:
+        sh.set_num_threads(before)
+    return one, two
+
+
+def _spy(monkeypatch, module, name, callers):
+    """Record the threads that call module.name."""
+    real = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        callers.add(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_gelu_on_two_threads_gives_one_threads_numbers(approximate, monkeypatch):
+    a = np.random.default_rng(1).standard_normal((12, 64, 512)).astype(np.float32) * 3
+    a[3, 5, :4] = [np.inf, -np.inf, np.nan, 0.0] if approximate == "none" else [30, -30, 0, 0]
+    g = np.random.default_rng(2).standard_normal(a.shape).astype(np.float32)
+    callers = set()
+    nn_ops = sys.modules["scratchish.ops.nn_ops"]
+    _spy(monkeypatch, nn_ops, "_gelu_erf" if approximate == "none" else "_gelu_tanh", callers)
+
+    def run():
+        x = sh.tensor(a, requires_grad=True)
+        out = F.gelu(x, approximate=approximate)
+        out.backward(sh.tensor(g))
+        return out.detach().numpy(), x.grad.numpy()
+
+    (out1, grad1), (out2, grad2) = _one_and_two_threads(run)
+    np.testing.assert_array_equal(out1, out2)
+    np.testing.assert_array_equal(grad1, grad2)
+    assert len(callers) == 2  # the two-thread run did use two threads
+
+
+@pytest.mark.parametrize(
+    "name,settings",
+    [("Adam", {"lr": 0.01}), ("NAdam", {"lr": 0.01}), ("ASGD", {"lr": 0.01, "t0": 1.0})],
+)
+def test_optimizer_on_two_threads_gives_one_threads_numbers(name, settings):
+    rng = np.random.default_rng(3)
+    shapes = [(600, 500), (5,), (300, 200)]
+    start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
+    callers = set()
+
+    class Recording(getattr(sh.optim, name)):
+        def _update(self, *args):
+            callers.add(threading.get_ident())
+            super()._update(*args)
+
+    def run():
+        params = [sh.tensor(v, requires_grad=True) for v in start]
+        opt = Recording(params, **settings)
+        for step_grads in grads:
+            for p, g in zip(params, step_grads):
+                p.grad = sh.tensor(g)
+            opt.step()
+        state = opt.state[params[1]]
+        return [p.detach().numpy().copy() for p in params], {
+            k: np.asarray(v.numpy()).copy() for k, v in state.items()
+        }
+
+    (p1, s1), (p2, s2) = _one_and_two_threads(run)
+    for a, b in zip(p1, p2):
+        np.testing.assert_array_equal(a, b)
+    for key in s1:
+        np.testing.assert_array_equal(s1[key], s2[key], err_msg=key)
+    assert len(callers) == 2  # the two-thread run did use two threads
+
+
+def test_max_pool_backward_on_two_threads_gives_one_threads_numbers(monkeypatch):
+    callers = set()
+    _spy(monkeypatch, _threads, "_part", callers)  # parallel_for runs each part through it
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 3, (64, 16, 28, 28)).astype(np.float32)  # many ties
+    g = rng.standard_normal((64, 16, 14, 14)).astype(np.float32)
+
+    def run():
+        x = sh.tensor(a, requires_grad=True)
+        out = F.max_pool2d(x, 2)
+        out.backward(sh.tensor(g))
+        return x.grad.numpy()
+
+    one, two = _one_and_two_threads(run)
+    np.testing.assert_array_equal(one, two)
+    assert len(callers) == 2  # the two-thread run did use two threads
+    # ties: the first corner of a window takes its gradient, as in PyTorch
+    np.testing.assert_array_equal((one != 0).reshape(64, 16, 14, 2, 14, 2).sum((3, 5)), 1)
+
+
+# ------------------------------------------------------------- OpenBLAS's spin
+PROBE = """
+import json, os, numpy as np
+a = np.random.default_rng(0).standard_normal((300, 300)).astype(np.float32)
+before = a @ a
+import scratchish._threads as t
+print(json.dumps({"short": t.SHORT_BLAS_SPIN, "env": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
+                  "same": bool(np.array_equal(before, a @ a))}))
+"""
+
+
+def _probe(**env):
+    environ = {k: v for k, v in os.environ.items() if k not in env or env[k] is not None}
+    environ.update({k: v for k, v in env.items() if v is not None})
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], env=environ, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_shortens_openblas_spin_and_products_stay_right():
+    if not _threads._openblas_libraries():
+        pytest.skip("NumPy does not use OpenBLAS here")
+    result = _probe(OPENBLAS_THREAD_TIMEOUT=None, SCRATCHISH_SHORT_BLAS_SPIN=None)
+    assert result == {"short": True, "env": None, "same": True}  # the variable is not left set
+
+
+def test_the_spin_is_left_alone_when_the_user_says_so():
+    assert _probe(SCRATCHISH_SHORT_BLAS_SPIN="0")["short"] is False
+    result = _probe(OPENBLAS_THREAD_TIMEOUT="10", SCRATCHISH_SHORT_BLAS_SPIN=None)
+    assert result["short"] is False and result["env"] == "10"
+
+
+@pytest.mark.parametrize("shared_kv", [False, True])
+def test_attention_on_two_threads_gives_one_threads_numbers(shared_kv, monkeypatch):
+    """The GPT's attention (12 sequences, 4 heads, 64 tokens), causal and with dropout; with
+    k and v shared by the batch (broadcast) their gradients sum over parts of two threads."""
+    rng = np.random.default_rng(5)
+    kv_batch = 1 if shared_kv else 12
+    shapes = [(12, 4, 64, 32), (kv_batch, 4, 64, 32), (kv_batch, 4, 64, 32)]
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    g = rng.standard_normal((12, 4, 64, 32)).astype(np.float32)
+    callers = set()
+    _spy(monkeypatch, _threads, "_part", callers)
+
+    def run():
+        q, k, v = (sh.tensor(a, requires_grad=True) for a in arrays)
+        sh.manual_seed(6)
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=0.1)
+        out.backward(sh.tensor(g))
+        return [out.detach().numpy()] + [t.grad.numpy() for t in (q, k, v)]
+
+    one, two = _one_and_two_threads(run)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    assert len(callers) == 2  # the two-thread run did use two threads
