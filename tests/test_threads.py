@@ -218,42 +218,6 @@ def test_gelu_on_two_threads_gives_one_threads_numbers(approximate, monkeypatch)
     assert len(callers) == 2  # the two-thread run did use two threads
 
 
-@pytest.mark.parametrize(
-    "name,settings",
-    [("Adam", {"lr": 0.01}), ("NAdam", {"lr": 0.01}), ("ASGD", {"lr": 0.01, "t0": 1.0})],
-)
-def test_optimizer_on_two_threads_gives_one_threads_numbers(name, settings):
-    rng = np.random.default_rng(3)
-    shapes = [(600, 500), (5,), (300, 200)]
-    start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
-    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(3)]
-    callers = set()
-
-    class Recording(getattr(sh.optim, name)):
-        def _update(self, *args):
-            callers.add(threading.get_ident())
-            super()._update(*args)
-
-    def run():
-        params = [sh.tensor(v, requires_grad=True) for v in start]
-        opt = Recording(params, **settings)
-        for step_grads in grads:
-            for p, g in zip(params, step_grads):
-                p.grad = sh.tensor(g)
-            opt.step()
-        state = opt.state[params[1]]
-        return [p.detach().numpy().copy() for p in params], {
-            k: np.asarray(v.numpy()).copy() for k, v in state.items()
-        }
-
-    (p1, s1), (p2, s2) = _one_and_two_threads(run)
-    for a, b in zip(p1, p2):
-        np.testing.assert_array_equal(a, b)
-    for key in s1:
-        np.testing.assert_array_equal(s1[key], s2[key], err_msg=key)
-    assert len(callers) == 2  # the two-thread run did use two threads
-
-
 def test_max_pool_backward_on_two_threads_gives_one_threads_numbers(monkeypatch):
     callers = set()
     _spy(monkeypatch, _threads, "_part", callers)  # parallel_for runs each part through it

@@ -1,15 +1,15 @@
 """Threads for elementwise work on large arrays, as PyTorch's intra-op threads.
 
 NumPy runs each ufunc on one core; BLAS runs matrix products on all of them. So the rest of a
-training step (GELU, the optimizer update, ...) used one core of two. `parallel_for` splits
-such work in contiguous parts, one per thread: the caller does the first part and a pool of
+training step (GELU, softmax, pooling, ...) used one core of two. `parallel_for` splits such
+work in contiguous parts, one per thread: the caller does the first part and a pool of
 helper threads the others (NumPy releases the GIL inside its loops). `set_num_threads(n)`
 sets their number, and OpenBLAS's, as `torch.set_num_threads` does. Handing a part over
 costs 10-30 us, so ops split only arrays large enough: GELU (ops/nn_ops.py, _blockwise),
-attention (ScaledDotProductAttention, by batch), 2x2 max-pooling (ops/conv.py, by images)
-and the optimizers' update (optim/optimizer.py, _update_range). Measured on the benchmarks'
-training steps (fresh processes, alternating, 2 cores): the char GPT 55 -> 46 ms, the MLP
-4.0 -> 3.5 ms, LeNet 23 -> 22 ms.
+attention (ScaledDotProductAttention, by batch) and 2x2 max-pooling (ops/conv.py, by images).
+Measured on the benchmarks' training steps (fresh processes, alternating, 2 cores): the char
+GPT 55 -> 46 ms, LeNet 23 -> 22 ms; the MLP has no such op. (The optimizers' update stays on
+one thread: see Optimizer._update_range.)
 
 Why scratchish also shortens OpenBLAS's spin: after a matrix product OpenBLAS's worker
 threads spin, waiting for the next one, for 2^28 cycles (about 0.1 s) before they sleep. A
@@ -26,10 +26,11 @@ uses another BLAS or where the user set that variable. Opt out with
 SCRATCHISH_SHORT_BLAS_SPIN=0.
 
 A cost seen on the project's 2-vCPU virtual machine: after the process has been idle for a
-tenth of a second or more, one of the MLP's next few training steps stalls for 10-45 ms (not
-with one thread, nor with OpenBLAS's long spin; idle 0.01 s: never). A training loop pays it
-once per pause. bench_train.py pauses 0.3 s before each 0.4 s window, so there it costs the
-MLP's figure more than the helper gains (1.26-1.39x PyTorch against 1.41-1.56 before).
+tenth of a second or more, a step that hands work to a helper and then to OpenBLAS can stall
+for 10-45 ms (not with one thread, nor with OpenBLAS's long spin; idle 0.01 s: never). That
+is why the optimizer's update, the one such op in the MLP's step, stays on one thread. With
+the short spin alone, the MLP's step wakes OpenBLAS's worker more often: bench_train.py gave
+1.25-1.42x PyTorch for it (2026-11-26), against 1.35-1.56 before.
 """
 
 from __future__ import annotations

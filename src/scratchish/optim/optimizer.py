@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from .._threads import get_num_threads, parallel_for
 from ..autograd import enable_grad
 from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from ..tensor import Tensor
@@ -474,10 +473,7 @@ class Optimizer:
                 self._step_flat(group, flat, index)
             return
         names = self._state_names(group)
-        # a set of scratch arrays for each thread (see _update_range)
-        n_tmp, threads = self._n_temporaries(group), get_num_threads()
-        tmp = flat.temporaries(n_tmp * threads, min(flat.flat.size, self._CHUNK))
-        tmp = [tmp[i * n_tmp : (i + 1) * n_tmp] for i in range(threads)]
+        tmp = flat.temporaries(self._n_temporaries(group), min(flat.flat.size, self._CHUNK))
         for first, last, fresh in runs:
             if fresh:
                 for i in range(first, last + 1):
@@ -498,8 +494,7 @@ class Optimizer:
     _CHUNK = 1 << 17
 
     def _update_range(self, group, flat, names, tmp, a, b, step, fresh, scalars) -> None:
-        """Run `_update` on elements a:b of the flat arrays, `_CHUNK` elements at a time,
-        parts of the range in parallel threads (see _threads.py).
+        """Run `_update` on elements a:b of the flat arrays, `_CHUNK` elements at a time.
 
         Why chunks: an update is about a dozen NumPy passes (Adam: 13). Over the whole flat
         array, every pass streams several MB in and out of memory; chunk by chunk, the
@@ -510,32 +505,21 @@ class Optimizer:
         The updates are elementwise, so chunks change no number; the scalar states (NAdam's
         mu_product, ...) depend on the step only, so every chunk starts from the same ones.
 
-        Why threads: NumPy runs the passes on one core. Ranges of 2**17 elements or more
-        are split in parts, one per thread, each with its own scratch arrays (`tmp` holds a
-        set of them per thread). Adam alone on the MLP's 535k parameters: 1.24 ms on one
-        thread, 0.92 on two. (An earlier try lost 4% inside the training step: OpenBLAS's idle
-        thread spun on the second core. _threads.py now shortens that spin.)"""
+        One thread. A helper thread taking half the range (see _threads.py) made Adam alone
+        on the MLP's 535k parameters 1.24 -> 0.92 ms, and the MLP's training step 8% faster
+        run back to back; but in bench_train.py's windows, which start after a pause, the
+        MLP's figure swung from 0.85 to 1.40x PyTorch, against 1.29-1.39 with one thread
+        (2026-11-26): after an idle spell, the helper's first wake-ups can stall the step
+        (_threads.py). Not worth 0.3 ms of a 3.5 ms step."""
         arrays = (flat.flat, flat.flat_grad, *(flat.buffer(k) for k in names))
-        free_scratch = list(tmp)
-        first_state: dict = {}
-
-        def chunks(lo: int, hi: int) -> None:  # one thread's part: a+lo .. a+hi
-            # (list.pop and append are atomic; a new set if set_num_threads raised the count)
-            scratch_set = free_scratch.pop() if free_scratch else [t.copy() for t in tmp[0]]
-            try:
-                for start in range(a + lo, max(a + hi, a + lo + 1), self._CHUNK):
-                    stop = min(start + self._CHUNK, a + hi)
-                    param, grad, *rest = (x[start:stop] for x in arrays)
-                    state = dict(zip(names, rest), **scalars)
-                    scratch = [t[: stop - start] for t in scratch_set]
-                    self._update(group, param, grad, state, scratch, step, fresh)
-                    if lo == 0:
-                        first_state.update(state)
-            finally:
-                free_scratch.append(scratch_set)
-
-        parallel_for(chunks, b - a, grain=self._CHUNK // 2)
-        scalars.update((key, first_state[key]) for key in scalars)
+        state: dict = {}
+        for start in range(a, max(b, a + 1), self._CHUNK):  # once when a == b
+            stop = min(start + self._CHUNK, b)
+            param, grad, *rest = (x[start:stop] for x in arrays)
+            state = dict(zip(names, rest), **scalars)
+            scratch = [t[: stop - start] for t in tmp]
+            self._update(group, param, grad, state, scratch, step, fresh)
+        scalars.update((key, state[key]) for key in scalars)
 
     def _init_state(self, flat: _FlatGroup, i: int, names: tuple[str, ...], group) -> None:
         """Create parameter i's state (zeros, or `_state_init_value`), as views of the flat
