@@ -52,6 +52,13 @@ ALIGN = 16  # parts start at multiples of 16 elements: 64 bytes of float32, one 
 # The fewest values worth a thread of their own for work of a pass or a few (a copy, a
 # max-pool's backward): 2^16 float32 values take 20-100 us, against ~20 us to hand a part over.
 PARALLEL_GRAIN = 1 << 16
+# OpenBLAS's thread-count setter: the plain name, or that of the builds NumPy (64-bit
+# integers) and SciPy ship
+_THREAD_SETTERS = (
+    "openblas_set_num_threads",
+    "scipy_openblas_set_num_threads64_",
+    "scipy_openblas_set_num_threads",
+)
 
 
 def _cores() -> int:
@@ -85,9 +92,7 @@ def set_num_threads(n: int) -> None:
         _pool = None
     _num_threads = n
     for lib in _openblas_libraries():
-        # the plain name, or that of the builds NumPy (64-bit integers) and SciPy ship
-        names = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_")
-        for name in (*names, "scipy_openblas_set_num_threads"):
+        for name in _THREAD_SETTERS:
             setter = getattr(lib, name, None)
             if setter is not None:
                 setter.argtypes = (ctypes.c_int,)
@@ -126,8 +131,8 @@ def parallel_for(fn: Callable[[int, int], None], n: int, grain: int, align: int 
         _part(fn, bounds[0], bounds[1])
         done = True
     finally:
-        # A part no helper has started yet is done here instead of waited for: a helper can
-        # be slow to wake (on the project's virtual machine, now and then by 10-40 ms).
+        # A part no helper has started yet (the helpers are busy with another thread's
+        # parts, say) is done here instead of waited for.
         late = [i for i, f in enumerate(futures, start=1) if f.cancel()]
         errors = [f.exception() for f in futures if not f.cancelled()]  # waits for the rest
     if done:
