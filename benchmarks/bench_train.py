@@ -82,6 +82,37 @@ def one_thread_peak_gflops() -> float:
     return child_result(["--peak-child"], env=one).get("gflops", float("nan"))
 
 
+def describe_cpu(torch) -> str:
+    """The CPU and the widest vector instructions each library's kernels use, as one line.
+
+    The project's VM has come up with AVX-512 hidden (NumPy's kernels AVX2, OpenBLAS's
+    Haswell/Zen ones) and with it visible (NumPy AVX-512, OpenBLAS's SkylakeX kernels, MKL and
+    oneDNN in PyTorch AVX-512), and the ratios differ between the two: benchmarks/README.md.
+    """
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1] for line in f if line.startswith("model name"))
+        model = model.strip()
+    except (OSError, StopIteration):
+        pass
+    try:  # NumPy's own table of the CPU features it found (not public API, hence the guard)
+        from numpy._core._multiarray_umath import __cpu_features__ as found
+
+        numpy_simd = "AVX-512" if found.get("AVX512_SKX") else "AVX2" if found.get("AVX2") else "?"
+    except ImportError:
+        numpy_simd = "?"
+    kernel = "?"
+    try:
+        from threadpoolctl import threadpool_info
+
+        kernel = next(i.get("architecture") for i in threadpool_info() if i["user_api"] == "blas")
+    except Exception:  # threadpoolctl missing, or no BLAS it knows
+        pass
+    capability = torch.backends.cpu.get_cpu_capability()
+    return f"cpu: {model}; NumPy {numpy_simd}, OpenBLAS kernel {kernel}, PyTorch {capability}"
+
+
 # Below this share of twice the one-thread rate, the two cores work together badly: the
 # machine's slow state (benchmarks/README.md), in which scratchish loses more than PyTorch.
 GOOD_SCALING = 0.92
@@ -289,6 +320,7 @@ def main() -> None:
         f"{torch.get_num_threads()}, float32 matmul peak {peak:.0f} GFLOP/s; "
         + ("both libraries in this process" if args.same_process else "a process per library")
     )
+    print(describe_cpu(torch))
     print(f"before: {describe_scaling(peak, one_thread_peak_gflops())}")
     print(
         f"{'workload':58s} {'scratchish':>12s} {'torch':>12s} {'ratio':>6s} "
