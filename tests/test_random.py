@@ -22,6 +22,8 @@ except ImportError:  # the package is not installed yet: import it from the sour
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from scratchish import random as sr
 
+from helpers import numpy_calls_libm  # noqa: E402 (after the import of scratchish above)
+
 Generator = sr.Generator
 
 SEEDS = [0, 7, 2**40 + 3]
@@ -33,27 +35,18 @@ DTYPES = [(np.float32, torch.float32), (np.float64, torch.float64)]
 AVX2 = torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512")
 
 
-def _numpy_calls_libm():
-    """Whether NumPy's float64 log, log1p, sin and cos give the C library's results, which
-    PyTorch uses (on AVX512 machines NumPy may use its own SIMD versions instead)."""
-    x = np.random.default_rng(0).random(2000) * 6 + 1e-3
-    funcs = [(np.log, math.log), (np.sin, math.sin), (np.cos, math.cos)]
-    funcs.append((lambda v: np.log1p(-v / 7), lambda v: math.log1p(-v / 7)))
-    return all(list(f(x)) == [g(v) for v in x] for f, g in funcs)
+LIBM = numpy_calls_libm()
 
 
-LIBM = _numpy_calls_libm()
-
-
-def assert_same(ours, theirs, exact=True):
-    """Equal shape and dtype; equal values bit for bit if exact, else to 1 ulp."""
+def assert_same(ours, theirs, exact=True, maxulp=1):
+    """Equal shape and dtype; equal values bit for bit if exact, else to `maxulp` ulp."""
     theirs = theirs.numpy() if hasattr(theirs, "numpy") else np.asarray(theirs)
     assert ours.shape == theirs.shape, (ours.shape, theirs.shape)
     assert ours.dtype == theirs.dtype, (ours.dtype, theirs.dtype)
     if exact:
         np.testing.assert_array_equal(ours, theirs)
     else:
-        np.testing.assert_array_max_ulp(ours, theirs, maxulp=1)
+        np.testing.assert_array_max_ulp(ours, theirs, maxulp=maxulp)
 
 
 def make_pair(seed, kind):
@@ -95,10 +88,13 @@ def test_float_draws_match_torch(kind, seed, dtype, tdtype):
             torch.empty(n, dtype=tdtype).normal_(0.5, 2.5, **kw),
             big_exact,
         )
+        # -log1p(-u) / lambd: NumPy's SIMD log1p is within 1 ulp of the C library's, and the
+        # product with 1 / lambd can round that to 2 (seen on an AVX-512 machine, 2026-11-26)
         assert_same(
             g.exponential((n,), 1.7, dtype),
             torch.empty(n, dtype=tdtype).exponential_(1.7, **kw),
             LIBM,
+            maxulp=2,
         )
         assert_same(
             g.bernoulli(0.3, (n,), dtype), torch.empty(n, dtype=tdtype).bernoulli_(0.3, **kw)

@@ -6,16 +6,27 @@ import numpy as np
 import pytest
 
 import scratchish as sh
+from helpers import numpy_calls_libm
 from scratchish import nn
 from scratchish.nn import init
 
 torch = pytest.importorskip("torch")
 
 
-def same_weights(ours, theirs, **tol):
+# float64 normal draws go through NumPy's log, sin and cos; where those are not the C
+# library's (AVX-512 machines), a weight can differ from PyTorch's in its last bit
+LIBM = numpy_calls_libm()
+
+
+def same_weights(ours, theirs, maxulp=0, **tol):
     ours_sd, theirs_sd = ours.state_dict(), theirs.state_dict()
     assert list(ours_sd) == list(theirs_sd)
     for key in ours_sd:
+        if maxulp:
+            np.testing.assert_array_max_ulp(
+                ours_sd[key].numpy(), theirs_sd[key].numpy(), maxulp=maxulp
+            )
+            continue
         np.testing.assert_allclose(
             ours_sd[key].numpy(),
             theirs_sd[key].numpy(),
@@ -44,7 +55,7 @@ def test_default_init_equals_torch_under_same_seed(make, dtype):
     ours = make(nn, **kw)
     torch.manual_seed(0)
     theirs = make(torch.nn, **tkw)
-    same_weights(ours, theirs)
+    same_weights(ours, theirs, maxulp=0 if LIBM or dtype is None else 1)
     # and the generators are still in step afterwards
     np.testing.assert_array_equal(sh.rand(5).numpy(), torch.rand(5).numpy())
 
