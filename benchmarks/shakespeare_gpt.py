@@ -70,13 +70,11 @@ def run(lib, train, valid, chars, iters: int, seed: int = 1337, batch=12, block=
         model.train()
         return float(np.mean(losses))
 
-    def estimate_loss():
-        """nanoGPT's estimate_loss with --eval_iters=20: 20 training batches, then 20
-        validation batches (+-0.01 of noise), drawn from the training batches' generator."""
-        return {"train": mean_loss(train_t, 20), "val": mean_loss(valid_t, 20)}
-
     def report(it, seconds):
-        losses = estimate_loss()
+        """nanoGPT's estimate_loss with --eval_iters=20 (20 training batches, then 20
+        validation batches, +-0.01 of noise, drawn from the training batches' generator),
+        printed as its log line."""
+        losses = {"train": mean_loss(train_t, 20), "val": mean_loss(valid_t, 20)}
         print(
             f"  {lib.__name__:10s} step {it:5d}: train loss {losses['train']:.4f}, "
             f"val loss {losses['val']:.4f} ({seconds:.0f} s of training)",

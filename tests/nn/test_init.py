@@ -22,17 +22,11 @@ def same_weights(ours, theirs, maxulp=0, **tol):
     ours_sd, theirs_sd = ours.state_dict(), theirs.state_dict()
     assert list(ours_sd) == list(theirs_sd)
     for key in ours_sd:
+        a, b = ours_sd[key].numpy(), theirs_sd[key].numpy()
         if maxulp:
-            np.testing.assert_array_max_ulp(
-                ours_sd[key].numpy(), theirs_sd[key].numpy(), maxulp=maxulp
-            )
-            continue
-        np.testing.assert_allclose(
-            ours_sd[key].numpy(),
-            theirs_sd[key].numpy(),
-            err_msg=key,
-            **(tol or dict(rtol=0, atol=0)),
-        )
+            np.testing.assert_array_max_ulp(a, b, maxulp=maxulp)
+        else:
+            np.testing.assert_allclose(a, b, err_msg=key, **(tol or dict(rtol=0, atol=0)))
 
 
 @pytest.mark.parametrize(
