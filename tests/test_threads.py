@@ -172,6 +172,94 @@ def test_a_forked_child_gets_threads_of_its_own(threads):
     assert queue.get(timeout=5) == 2
 
 
+# ------------------------------------------------------------- parallel_products
+def _numpy_blas_threads() -> int:
+    get, _ = _threads._blas_thread_counts()[0]
+    return get()
+
+
+@pytest.fixture
+def openblas(threads):
+    if not _threads._blas_thread_counts():
+        pytest.skip("NumPy does not use OpenBLAS here")
+
+
+def test_parallel_products_splits_the_range_with_one_blas_thread_each(openblas):
+    seen = []  # (start, stop, thread, BLAS threads inside, a product's result)
+    a = np.random.default_rng(0).standard_normal((300, 300))
+
+    def fn(part):
+        seen.append((part.start, part.stop, threading.get_ident(), _numpy_blas_threads(), a @ a))
+
+    assert _numpy_blas_threads() == 2
+    _threads.parallel_products(fn, 5)
+    assert sorted((start, stop) for start, stop, *_ in seen) == [(0, 2), (2, 5)]
+    assert len({ident for _, _, ident, *_ in seen}) == 2
+    assert [count for *_, count, _ in seen] == [1, 1]
+    for *_, product in seen:  # a product made inside a part is the one made outside
+        np.testing.assert_allclose(product, a @ a, rtol=1e-12, atol=1e-12)
+    assert _numpy_blas_threads() == 2  # set back
+
+
+def test_parallel_products_runs_alone_with_one_thread_or_one_item(openblas):
+    seen = []
+
+    def fn(part):
+        seen.append((part, threading.get_ident(), _numpy_blas_threads()))
+
+    _threads.parallel_products(fn, 1)
+    assert seen == [(slice(0, 1), threading.get_ident(), 2)]  # BLAS keeps both threads
+    sh.set_num_threads(1)
+    seen.clear()
+    _threads.parallel_products(fn, 8)
+    assert seen == [(slice(0, 8), threading.get_ident(), 1)]
+
+
+def test_parallel_products_sets_blas_back_after_an_error(openblas):
+    def fn(part):
+        if part.start == 0:
+            raise ValueError("in the first part")
+
+    with pytest.raises(ValueError, match="first part"):
+        _threads.parallel_products(fn, 4)
+    assert _numpy_blas_threads() == 2
+
+
+def test_overlapping_users_set_blas_back_once_the_last_leaves(openblas):
+    """Two threads of a program inside at once: the first to leave must not set the count
+    back (the other still runs), nor may the last set back the 1 it found."""
+    libraries = _threads._blas_thread_counts()
+    first = _threads._one_blas_thread(libraries)
+    second = _threads._one_blas_thread(libraries)
+    first.__enter__()
+    second.__enter__()  # finds 1
+    first.__exit__(None, None, None)
+    assert _numpy_blas_threads() == 1
+    second.__exit__(None, None, None)
+    assert _numpy_blas_threads() == 2
+
+
+def test_conv2d_on_two_threads_gives_one_threads_numbers(openblas, monkeypatch):
+    """LeNet's second layer, float64: each thread takes half the images (grad_w is the sum
+    of the two halves' shares, so the same to rounding)."""
+    callers = set()
+    _spy(monkeypatch, _threads, "_part", callers)
+    rng = np.random.default_rng(7)
+    arrays = [rng.standard_normal(s) for s in ((6, 16, 14, 14), (32, 16, 5, 5), (32,))]
+    g = rng.standard_normal((6, 32, 14, 14))
+
+    def run():
+        x, w, b = (sh.tensor(a, requires_grad=True) for a in arrays)
+        out = F.conv2d(x, w, b, padding=2)
+        out.backward(sh.tensor(g))
+        return out.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
+
+    one, two = _one_and_two_threads(run)
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert len(callers) == 2  # the two-thread run did use two threads
+
+
 # ------------------------------------------------------------- the ops that use threads
 def _one_and_two_threads(fn):
     """fn() run with one thread and with two: both results."""

@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .._threads import parallel_rows
+from .._threads import parallel_products, parallel_rows
 from ..autograd import Function
 from ..errors import ShapeError
 
@@ -187,19 +187,20 @@ def col2im(
 # instead of the columns: 25x less memory). Blocks hold about this many bytes of columns.
 # Measured on that layer, one thread: forward at batch 256, 69 ms in one piece vs 23 ms in
 # 16-image blocks; the LeNet training step 43 -> 35 ms, inference (batch 256) 79 -> 46 ms.
-# 2 MB (the two L2 caches of the project's 2-core machine together, an eighth of its L3) beat
-# 4 MB by 3-4% there (2026-11-26, alternating A/B: LeNet training 23.6-24.0 vs 24.3-25.0 ms,
-# inference at batch 256 31.5 vs 32.7 ms). Not smaller: 1 MB was 3% slower, 512 KB 15%: every
-# block is one more BLAS call, and on a busy machine each multi-threaded call can wait for a
-# descheduled thread.
+# 2 MB beat 4 MB by 3-4% there (2026-11-26, alternating A/B: LeNet training 23.6-24.0 vs
+# 24.3-25.0 ms, inference at batch 256 31.5 vs 32.7 ms) and, now that each thread works through
+# blocks of its own images (parallel_products), 1 MB and 4 MB per thread by 3-11% (2026-11-27).
+# Not smaller: 512 KB was 15% slower; every block is one more BLAS call.
 COLS_BLOCK_BYTES = 2 * 2**20
 
 
-def image_blocks(n_images: int, rows_per_image: int, row_bytes: int) -> list:
-    """Slices of the batch, each of as many images as keep a block under COLS_BLOCK_BYTES."""
+def image_blocks(images: slice, rows_per_image: int, row_bytes: int) -> list:
+    """`images` (a slice of the batch) cut into slices of as many images as keep a block
+    under COLS_BLOCK_BYTES."""
     per_block = max(1, COLS_BLOCK_BYTES // (rows_per_image * row_bytes))
     return [
-        slice(start, min(start + per_block, n_images)) for start in range(0, n_images, per_block)
+        slice(start, min(start + per_block, images.stop))
+        for start in range(images.start, images.stop, per_block)
     ]
 
 
@@ -223,7 +224,9 @@ class Conv2d(Function):
     M = N * out_h * out_w rows, K = kh * kw * C columns) and W the weight as a (K, O) matrix
     in the same (kh, kw, C) order, the whole layer is ONE matrix product: out2d = cols @ W + b.
     Each row of the product depends on its own row of cols only, so it is computed block by
-    block of images (see COLS_BLOCK_BYTES): the same numbers, faster.
+    block of images (see COLS_BLOCK_BYTES), each thread through its own share of the batch
+    (parallel_products): the same numbers, faster. Backward likewise; its grad_w is the sum of
+    the threads' shares.
 
     Shape: x (N, C, H, W), w (O, C, kh, kw), b (O,) or None -> (N, O, out_h, out_w), returned
     as a view of channels-last memory. Settings: stride (s_h, s_w), padding ((top, bottom),
@@ -250,20 +253,28 @@ class Conv2d(Function):
         w2 = _weight_matrix(w)  # (K, O), rows (kh, kw, C)
         self.settings = tuple(kernel), stride, dilation, out_size, padding
         n_pixels = math.prod(out_size)
-        self.blocks = image_blocks(n, n_pixels, w2.shape[0] * xp.itemsize)
+        self.row_bytes = w2.shape[0] * xp.itemsize  # of one row of the columns
         out2d = np.empty((n * n_pixels, n_out), dtype=np.result_type(xp, w2))
-        for images in self.blocks:
-            cols = im2col(xp[images], *self.settings[:4])  # (m, K), m rows of these images
-            out_rows = out2d[self._rows(images)]
-            np.matmul(cols, w2, out=out_rows)  # (m, K) @ (K, O) -> (m, O)
-            if b is not None:
-                add_to_rows(out_rows, b)  # while the block is in cache
+
+        def part(images):  # a thread's share of the batch, a block of images at a time
+            for block in self._blocks(images):
+                cols = im2col(xp[block], *self.settings[:4])  # (m, K), m rows of these images
+                out_rows = out2d[self._rows(block)]
+                np.matmul(cols, w2, out=out_rows)  # (m, K) @ (K, O) -> (m, O)
+                if b is not None:
+                    add_to_rows(out_rows, b)  # while the block is in cache
+
+        parallel_products(part, n)
         need_x, need_w = self.needs_input_grad[:2]
         self.xp = xp if need_w else None  # backward rebuilds the columns from it
         self.w = w if need_x else None
         self.x_shape, self.pad_shape = x.shape, xp.shape
         # (M, O) -> (N, Ho, Wo, O) -> (N, O, Ho, Wo): a view, the memory stays channels-last
         return np.moveaxis(out2d.reshape(n, *out_size, n_out), -1, 1)
+
+    def _blocks(self, images: slice) -> list:
+        """Blocks of `images` whose columns fit COLS_BLOCK_BYTES."""
+        return image_blocks(images, math.prod(self.settings[3]), self.row_bytes)
 
     def _rows(self, images: slice) -> slice:
         """The rows of the (M, ...) matrices that belong to a slice of the images."""
@@ -281,18 +292,30 @@ class Conv2d(Function):
         if need_b:
             # sum over the M rows as a matrix-vector product: BLAS, ~10x faster than sum(axis=0)
             grad_b = np.ones(g2d.shape[0], dtype=g2d.dtype) @ g2d
+        grad_w_parts = {}  # each thread's images' share of grad_w, by first image
+        if need_x:
+            grad_xp = np.zeros((n, *self.pad_shape[2:], c), dtype=g2d.dtype)  # channels-last
+            w_taps = _taps(self.w)
+
+        def part(images):  # a thread's share of the batch
+            if need_w:
+                grad_w2 = np.zeros((math.prod(kernel) * c, n_out), dtype=g2d.dtype)
+                for block in self._blocks(images):  # block by block, as the forward
+                    cols = im2col(self.xp[block], *self.settings[:4])  # rebuilt, (m, K)
+                    grad_w2 += cols.T @ g2d[self._rows(block)]  # (K, m) @ (m, O) -> (K, O)
+                grad_w_parts[images.start] = grad_w2
+            if need_x:
+                # grad_cols = g2d @ W^T, tap by tap: (m, O) @ (O, C) -> (m, C) each, added
+                # onto these images' pixels. All of the thread's images at once: blocks
+                # would make 25 products each (one per tap), each a call into BLAS.
+                col2im(g2d[self._rows(images)], w_taps, grad_xp[images], *self.settings[:4])
+
+        parallel_products(part, n)
         if need_w:
-            grad_w2 = np.zeros((math.prod(kernel) * c, n_out), dtype=g2d.dtype)
-            for images in self.blocks:  # block by block, as the forward
-                cols = im2col(self.xp[images], *self.settings[:4])  # rebuilt, (m, K)
-                grad_w2 += cols.T @ g2d[self._rows(images)]  # (K, m) @ (m, O) -> (K, O)
+            # the threads' shares added in the order of their images: the same sum each run
+            grad_w2 = functools.reduce(np.add, [grad_w_parts[k] for k in sorted(grad_w_parts)])
             grad_w = _weight_from_matrix(grad_w2, kernel)  # (O, C, kh, kw)
         if need_x:
-            # the whole batch at once: blocks of images would make 25 BLAS calls (one per tap)
-            # per block, and each multi-threaded call costs a wait on a busy machine
-            grad_xp = np.zeros((n, *self.pad_shape[2:], c), dtype=g2d.dtype)  # channels-last
-            # grad_cols = g2d @ W^T, tap by tap: (M, O) @ (O, C) -> (M, C) each
-            col2im(g2d, _taps(self.w), grad_xp, *self.settings[:4])
             # the padding was not an input: cut it off (a view, no copy), back to (N, C, H, W)
             inside = _inside(self.x_shape[2:], self.settings[4])
             grad_x = np.moveaxis(grad_xp[(slice(None), *inside, slice(None))], -1, 1)
