@@ -239,19 +239,27 @@ def test_overlapping_users_set_blas_back_once_the_last_leaves(openblas):
     assert _numpy_blas_threads() == 2
 
 
-def test_conv2d_on_two_threads_gives_one_threads_numbers(openblas, monkeypatch):
-    """LeNet's second layer, float64: each thread takes half the images (grad_w is the sum
-    of the two halves' shares, so the same to rounding)."""
+@pytest.mark.parametrize(
+    "op, shapes, settings",
+    [  # LeNet's second layer; a DCGAN-like upsampling layer
+        ("conv2d", [(6, 16, 14, 14), (32, 16, 5, 5), (32,)], {"padding": 2}),
+        ("conv_transpose2d", [(5, 16, 7, 7), (16, 8, 4, 4), (8,)], {"stride": 2, "padding": 1}),
+    ],
+)
+def test_convolutions_on_two_threads_give_one_threads_numbers(
+    op, shapes, settings, openblas, monkeypatch
+):
+    """Float64: each thread takes part of the images (grad_w is the sum of the parts' shares,
+    so the same to rounding)."""
     callers = set()
     _spy(monkeypatch, _threads, "_part", callers)
     rng = np.random.default_rng(7)
-    arrays = [rng.standard_normal(s) for s in ((6, 16, 14, 14), (32, 16, 5, 5), (32,))]
-    g = rng.standard_normal((6, 32, 14, 14))
+    arrays = [rng.standard_normal(s) for s in shapes]
 
     def run():
         x, w, b = (sh.tensor(a, requires_grad=True) for a in arrays)
-        out = F.conv2d(x, w, b, padding=2)
-        out.backward(sh.tensor(g))
+        out = getattr(F, op)(x, w, b, **settings)
+        out.backward(sh.tensor(np.random.default_rng(8).standard_normal(out.shape)))
         return out.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
 
     one, two = _one_and_two_threads(run)

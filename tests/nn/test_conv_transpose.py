@@ -338,3 +338,31 @@ def test_bad_settings_are_explained():
         sh.nn.ConvTranspose2d(2, 3, 3, stride=2)(x, output_size=(9,))
     with pytest.raises(DTypeError, match="input must be a Tensor, got ndarray"):
         SF.conv_transpose2d(np.zeros((1, 2, 4, 4)), w)
+
+
+@pytest.mark.parametrize("case", [CASES_2D[1], CASES_2D[3], CASES_2D[5]])
+def test_conv_transpose2d_backward_in_image_blocks_equals_one_product(case, monkeypatch):
+    """Backward's columns made a block of images at a time (COLS_BLOCK_BYTES) give the
+    numbers of one whole im2col product."""
+    ops = sys.modules["scratchish.ops.conv"]
+    x_shape, w_shape, _, kwargs = case
+    x_shape = (5, *x_shape[1:])  # more images than one per block
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in (x_shape, w_shape, (w_shape[1],))]
+
+    def run():
+        x, w, b = (sh.tensor(a, requires_grad=True) for a in arrays)
+        out = SF.conv_transpose2d(x, w, b, **kwargs)
+        out.backward(sh.tensor(np.random.default_rng(1).standard_normal(out.shape)))
+        return x.grad.numpy(), w.grad.numpy()
+
+    monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", 2**40)
+    whole = run()
+    calls = []
+    real = ops.im2col
+    monkeypatch.setattr(ops, "im2col", lambda xp, *a: calls.append(xp.shape[0]) or real(xp, *a))
+    monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", 1)  # one image per block
+    blocks = run()
+    assert calls == [1] * x_shape[0]  # one block per image
+    for ours, plain in zip(blocks, whole):
+        np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)

@@ -190,7 +190,10 @@ def col2im(
 # 2 MB beat 4 MB by 3-4% there (2026-11-26, alternating A/B: LeNet training 23.6-24.0 vs
 # 24.3-25.0 ms, inference at batch 256 31.5 vs 32.7 ms) and, now that each thread works through
 # blocks of its own images (parallel_products), 1 MB and 4 MB per thread by 3-11% (2026-11-27).
-# Not smaller: 512 KB was 15% slower; every block is one more BLAS call.
+# Not smaller: 512 KB was 15% slower; every block is one more BLAS call. ConvTranspose2d's
+# backward (a Conv2d's forward of grad_out) makes its columns the same way: a DCGAN-like
+# layer (64 images of 64 x 14 x 14, 4x4, stride 2, to 32 channels) forward 22.9 -> 14.4 ms,
+# forward + backward 45.5 -> 32.3 ms with each thread on its own images (2026-11-27).
 COLS_BLOCK_BYTES = 2 * 2**20
 
 
@@ -468,7 +471,13 @@ class ConvTranspose2d(Function):
             full_size.append(max(reach, p + out_size[-1]))
         x2d = np.moveaxis(x, 1, -1).reshape(-1, c)  # (M, C), free when x is channels-last
         out_full = np.zeros((n, *full_size, n_out), dtype=np.result_type(x2d, w))  # NHWC
-        col2im(x2d, _taps(w), out_full, kernel, stride, dilation, in_size)  # x2d @ W, tap by tap
+        w_taps, pixels = _taps(w), math.prod(in_size)
+
+        def part(images):  # a thread's share of the batch: x2d @ W, tap by tap
+            rows = slice(images.start * pixels, images.stop * pixels)
+            col2im(x2d[rows], w_taps, out_full[images], kernel, stride, dilation, in_size)
+
+        parallel_products(part, n)
         inside = tuple(slice(p, p + m) for p, m in zip(padding, out_size))
         out = out_full[(slice(None), *inside, slice(None))]  # cut the padding off
         if b is not None:
@@ -490,14 +499,35 @@ class ConvTranspose2d(Function):
         if need_x or need_w:
             n, c, *size = self.x_shape
             gp = pad_input(grad_out, self.pads, channels_last=True)  # (N, O, H', W')
-            cols = im2col(gp, *self.settings)  # (M, K): the windows of grad_out over x's pixels
+            # the windows of grad_out over x's pixels, im2col's columns (M, K), made and used
+            # a block of images at a time, each thread through its share (as Conv2d's)
+            pixels, n_cols = math.prod(size), math.prod(self.settings[0]) * gp.shape[1]
+            w2 = _weight_matrix(self.w) if need_x else None  # (K, C)
+            grad_x2d = np.empty((n * pixels, c), dtype=gp.dtype) if need_x else None
+            grad_w_parts = {}  # each thread's share of grad_w, by first image
+
+            def part(images):
+                grad_w2 = np.zeros((n_cols, c), dtype=gp.dtype) if need_w else None
+                for block in image_blocks(images, pixels, n_cols * gp.itemsize):
+                    cols = im2col(gp[block], *self.settings)  # (m, K)
+                    rows = slice(block.start * pixels, block.stop * pixels)
+                    if need_x:
+                        # dL/dx[n, c, i, j] = sum over o, p, q of w[c, o, p, q] * gp[n, o,
+                        # i*s + p*d, ...]: (m, K) @ (K, C) -> (m, C)
+                        np.matmul(cols, w2, out=grad_x2d[rows])
+                    if need_w:
+                        # dL/dw[c, o, p, q] = sum over n, i, j of x[n, c, i, j] * gp[n, o,
+                        # i*s + p*d, ...]: (K, m) @ (m, C) -> (K, C), rows (kh, kw, O)
+                        grad_w2 += cols.T @ self.x2d[rows]
+                if need_w:
+                    grad_w_parts[images.start] = grad_w2
+
+            parallel_products(part, n)
             if need_x:
-                # dL/dx[n, c, i, j] = sum over o, p, q of w[c, o, p, q] * gp[n, o, i*s + p*d, ...]
-                grad_x2d = cols @ _weight_matrix(self.w)  # (M, K) @ (K, C) -> (M, C)
                 grad_x = np.moveaxis(grad_x2d.reshape(n, *size, c), -1, 1)
             if need_w:
-                # dL/dw[c, o, p, q] = sum over n, i, j of x[n, c, i, j] * gp[n, o, i*s + p*d, ...]
-                grad_w2 = cols.T @ self.x2d  # (K, M) @ (M, C) -> (K, C), rows (kh, kw, O)
+                # the threads' shares added in the order of their images: the same sum each run
+                grad_w2 = functools.reduce(np.add, [grad_w_parts[k] for k in sorted(grad_w_parts)])
                 grad_w = _weight_from_matrix(grad_w2, self.settings[0])  # (C, O, kh, kw)
         return grad_x, grad_w, grad_b
 
