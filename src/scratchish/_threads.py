@@ -95,13 +95,8 @@ def set_num_threads(n: int) -> None:
         _pool.shutdown(wait=True)
         _pool = None
     _num_threads = n
-    for lib in _openblas_libraries():
-        for name, _ in _THREAD_SETTERS:
-            setter = getattr(lib, name, None)
-            if setter is not None:
-                setter.argtypes = (ctypes.c_int,)
-                setter(n)
-                break
+    for _, set_ in _blas_thread_apis():  # looked up again: SciPy's may have loaded since
+        set_(n)
 
 
 def parallel_for(fn: Callable[[int, int], None], n: int, grain: int, align: int = ALIGN) -> None:
@@ -207,11 +202,9 @@ def _one_blas_thread(libraries: tuple):
                     set_(count)
 
 
-@functools.cache
-def _blas_thread_counts() -> tuple:
+def _blas_thread_apis() -> tuple:
     """(get, set) of the thread count of each OpenBLAS library loaded (NumPy's, SciPy's once
-    imported), or () where there is none (another BLAS, not Linux). Asked once: a SciPy
-    imported later keeps its own count, which NumPy's products do not use."""
+    imported), or () where there is none (another BLAS, not Linux)."""
     pairs = []
     for lib in _openblas_libraries():
         for set_name, get_name in _THREAD_SETTERS:
@@ -221,6 +214,11 @@ def _blas_thread_counts() -> tuple:
                 pairs.append((getter, setter))
                 break
     return tuple(pairs)
+
+
+# parallel_products asks once (it runs in every convolution): a SciPy imported later keeps
+# its own count, which NumPy's products do not use
+_blas_thread_counts = functools.cache(_blas_thread_apis)
 
 
 def _part(fn: Callable[[int, int], None], start: int, stop: int) -> None:

@@ -207,6 +207,12 @@ def image_blocks(images: slice, rows_per_image: int, row_bytes: int) -> list:
     ]
 
 
+def _sum_in_image_order(parts: dict) -> np.ndarray:
+    """The threads' shares of a weight's gradient, keyed by each share's first image, added
+    in the order of their images: the same sum on every run, whichever thread ends first."""
+    return functools.reduce(np.add, [parts[first] for first in sorted(parts)])
+
+
 def add_to_rows(rows: np.ndarray, b: np.ndarray, repeat: int = 256) -> None:
     """rows += b for a C-contiguous (m, O) array and a short row b (O,), in place.
 
@@ -315,8 +321,7 @@ class Conv2d(Function):
 
         parallel_products(part, n)
         if need_w:
-            # the threads' shares added in the order of their images: the same sum each run
-            grad_w2 = functools.reduce(np.add, [grad_w_parts[k] for k in sorted(grad_w_parts)])
+            grad_w2 = _sum_in_image_order(grad_w_parts)  # (K, O)
             grad_w = _weight_from_matrix(grad_w2, kernel)  # (O, C, kh, kw)
         if need_x:
             # the padding was not an input: cut it off (a view, no copy), back to (N, C, H, W)
@@ -526,8 +531,7 @@ class ConvTranspose2d(Function):
             if need_x:
                 grad_x = np.moveaxis(grad_x2d.reshape(n, *size, c), -1, 1)
             if need_w:
-                # the threads' shares added in the order of their images: the same sum each run
-                grad_w2 = functools.reduce(np.add, [grad_w_parts[k] for k in sorted(grad_w_parts)])
+                grad_w2 = _sum_in_image_order(grad_w_parts)  # (K, C), rows (kh, kw, O)
                 grad_w = _weight_from_matrix(grad_w2, self.settings[0])  # (C, O, kh, kw)
         return grad_x, grad_w, grad_b
 
