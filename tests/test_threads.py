@@ -241,16 +241,17 @@ def test_overlapping_users_set_blas_back_once_the_last_leaves(openblas):
 
 @pytest.mark.parametrize(
     "op, shapes, settings",
-    [  # LeNet's second layer; a DCGAN-like upsampling layer
+    [  # LeNet's second layer; a DCGAN-like upsampling layer; a depthwise layer (by channels)
         ("conv2d", [(6, 16, 14, 14), (32, 16, 5, 5), (32,)], {"padding": 2}),
         ("conv_transpose2d", [(5, 16, 7, 7), (16, 8, 4, 4), (8,)], {"stride": 2, "padding": 1}),
+        ("conv2d", [(3, 6, 9, 9), (12, 1, 3, 3), (12,)], {"padding": 1, "groups": 6}),
     ],
 )
 def test_convolutions_on_two_threads_give_one_threads_numbers(
     op, shapes, settings, openblas, monkeypatch
 ):
-    """Float64: each thread takes part of the images (grad_w is the sum of the parts' shares,
-    so the same to rounding)."""
+    """Float64: each thread takes part of the images, or of the channels for a depthwise
+    convolution (grad_w is the sum of the parts' shares, so the same to rounding)."""
     callers = set()
     _spy(monkeypatch, _threads, "_part", callers)
     rng = np.random.default_rng(7)

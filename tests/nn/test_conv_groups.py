@@ -66,16 +66,28 @@ def test_each_kind_of_convolution_goes_to_its_op():
     [
         ((2, 3, 7, 6), (6, 1, 3, 3), {"stride": (2, 1), "padding": ((1, 2), (0, 1))}),
         ((2, 4, 5, 6, 5), (4, 1, 2, 3, 2), {"dilation": (2, 1, 2), "padding": ((0, 0),) * 3}),
+        # the padded width (8) is no multiple of the stride (3): the op pads it to 9
+        ((3, 2, 7, 7), (2, 1, 3, 2), {"stride": (2, 3), "padding": ((1, 1), (1, 0))}),
+        ((2, 3, 11), (3, 1, 4), {"stride": (2,), "dilation": (2,), "padding": ((2, 1),)}),
+        ((2, 2, 5, 6, 7), (4, 1, 3, 2, 3), {"stride": (2, 1, 2), "padding": ((1, 0),) * 3}),
     ],
 )
-def test_depthwise_op_equals_the_composed_conv_per_channel(x_shape, w_shape, settings):
+# DepthwiseConv works in blocks of channels (all images) or of images (one channel): 8 bytes
+# make every block one channel of one image; 300 bytes one whole channel in the 1-d case;
+# 1.5 KB one or two images of a channel in the 2-d cases; the default (1 MB) all channels
+@pytest.mark.parametrize("block_bytes", [8, 300, 1500, None])
+def test_depthwise_op_equals_the_composed_conv_per_channel(
+    x_shape, w_shape, settings, block_bytes, monkeypatch
+):
     # the fused op (DepthwiseConv) against the plain path: the groups=1 op once per channel
     from scratchish.nn.conv import _by_groups
     from scratchish.ops import conv as ops
 
+    if block_bytes is not None:
+        monkeypatch.setattr(ops, "DEPTHWISE_BLOCK_BYTES", block_bytes)
     ones = (1,) * (len(x_shape) - 2)
     settings = {"stride": ones, "dilation": ones, **settings}
-    plain = ops.Conv2d if len(x_shape) == 4 else ops.Conv3d
+    plain = {3: ops.Conv2d, 4: ops.Conv2d, 5: ops.Conv3d}[len(x_shape)]
     results = []
     for run in [
         lambda x, w, b: ops.DepthwiseConv.apply(x, w, b, **settings),
@@ -90,6 +102,22 @@ def test_depthwise_op_equals_the_composed_conv_per_channel(x_shape, w_shape, set
         results.append([out.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
     for fused, composed in zip(*results):
         np.testing.assert_allclose(fused, composed, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 700, 1500, 2800, 10**6])
+def test_depthwise_blocks_cover_each_channel_of_each_image_once(block_bytes, monkeypatch):
+    from scratchish.ops import conv as ops
+
+    monkeypatch.setattr(ops, "DEPTHWISE_BLOCK_BYTES", block_bytes)
+    grid = ops._WideGrid((10, 7), (3, 3), (1, 1), (1, 1), (8, 5))  # 70 values an image
+    seen = np.zeros((5, 3), dtype=int)  # (channel, image): 5 of 9 channels, 3 images
+    blocks = list(grid.blocks(slice(2, 7), 3, 2, 4))  # 2 filters of float32: 560 B an image
+    for channels, images in blocks:
+        seen[channels.start - 2 : channels.stop - 2, images] += 1
+    assert (seen == 1).all()
+    whole_channels = block_bytes >= 3 * 560
+    assert all((images == slice(0, 3)) == whole_channels for _, images in blocks)
+    assert len(blocks) == {1: 15, 700: 15, 1500: 10, 2800: 5, 10**6: 1}[block_bytes]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,76 @@
+"""Layers outside the five workloads, scratchish vs PyTorch: depthwise convolutions (as in
+MobileNet, 3 x 3, and ConvNeXt, 7 x 7) and upsampling (as in U-Nets and GAN generators),
+forward (no_grad) and forward + backward.
+
+Alternating windows in one process, medians (see common.py); speed ratio = PyTorch's time /
+scratchish's. `python benchmarks/bench_layers.py depthwise` runs the layers whose name has
+that word.
+
+    python benchmarks/bench_layers.py
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from bench_train import blas_threads, load_lib
+from common import alternate, median, median_ratio
+
+
+def _depthwise(c, **kwargs):
+    return lambda lib: lib.nn.Conv2d(c, c, groups=c, **kwargs)
+
+
+# name, input (N, C, H, W), the layer made with lib = scratchish or torch
+LAYERS = [
+    ("depthwise 3x3, MobileNet-like", (32, 64, 28, 28), _depthwise(64, kernel_size=3, padding=1)),
+    (
+        "depthwise 3x3 stride 2",
+        (32, 32, 56, 56),
+        _depthwise(32, kernel_size=3, padding=1, stride=2),
+    ),
+    ("depthwise 7x7, ConvNeXt-like", (16, 96, 28, 28), _depthwise(96, kernel_size=7, padding=3)),
+    ("upsample x2 nearest", (32, 64, 28, 28), lambda lib: lib.nn.Upsample(scale_factor=2)),
+    (
+        "upsample x2 bilinear",
+        (32, 64, 28, 28),
+        lambda lib: lib.nn.Upsample(scale_factor=2, mode="bilinear"),
+    ),
+]
+
+
+def layer_steps(lib, shape, make):
+    """(forward without grad, forward + backward) of one layer on fixed data."""
+    lib.manual_seed(0)
+    layer = make(lib)
+    x = lib.tensor(np.random.default_rng(0).standard_normal(shape).astype(np.float32))
+    x.requires_grad_(True)
+
+    def forward():
+        with lib.no_grad():
+            layer(x)
+
+    def train():
+        layer(x).sum().backward()
+
+    return forward, train
+
+
+def main(words: list) -> None:
+    sh, torch = load_lib("scratchish"), load_lib("torch")
+    print(f"BLAS threads {blas_threads()}, torch threads {torch.get_num_threads()}")
+    print(f"{'layer':<32}{'input':<18}{'pass':<10}{'sh ms':>8}{'pt ms':>8}{'ratio':>7}")
+    for name, shape, make in LAYERS:
+        if words and not any(word in name for word in words):
+            continue
+        steps = {lib.__name__: layer_steps(lib, shape, make) for lib in (sh, torch)}
+        for i, what in enumerate(["forward", "fwd+bwd"]):
+            times = alternate({lib: pair[i] for lib, pair in steps.items()}, windows=9)
+            ratio = median_ratio(times, "torch", "scratchish")
+            sh_ms, pt_ms = median(times["scratchish"]) * 1e3, median(times["torch"]) * 1e3
+            print(f"{name:<32}{str(shape):<18}{what:<10}{sh_ms:8.2f}{pt_ms:8.2f}{ratio:7.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
