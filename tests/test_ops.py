@@ -8,6 +8,8 @@ Below the table: fused-vs-composed checks and hypothesis property tests for broa
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -974,6 +976,58 @@ def test_relu_keeps_its_mask_only_when_a_gradient_may_be_asked():
     op = Relu()  # called directly (needs_input_grad unset): keeps it, to be safe
     op.forward(x)
     np.testing.assert_array_equal(op.backward(np.ones(3)), [0.0, 0.0, 1.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.lists(st.integers(1, 5), min_size=1, max_size=4),
+    data=st.data(),
+)
+def test_sum_into_axis_equals_add_at_for_any_index_along_one_axis(shape, data):
+    """The backward of x[:, ..., :, index] adds, along that axis, the gradient of every
+    position that picked index i into grad_x[..., i, ...]: as np.add.at, for sorted and
+    unsorted indices, runs of equal and unequal lengths, indices never picked, negative ones,
+    a 2-d index array and an empty one."""
+    from scratchish.ops import movement
+
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    n = shape[axis]
+    index_shape = data.draw(st.lists(st.integers(0, 4), min_size=1, max_size=2))
+    size = math.prod(index_shape)
+    values = data.draw(st.lists(st.integers(-n, n - 1), min_size=size, max_size=size))
+    index = np.array(values, dtype=np.int64).reshape(index_shape)
+    if data.draw(st.booleans()):
+        index = np.sort(index % n, axis=None).reshape(index_shape)  # interpolate's kind
+    rng = np.random.default_rng(0)
+    out_shape = (*shape[:axis], *index_shape, *shape[axis + 1 :])
+    grad_out = rng.standard_normal(out_shape)
+    expected = np.zeros(shape)
+    np.add.at(expected, (slice(None),) * axis + (index,), grad_out)
+    got = movement.sum_into_axis(index, grad_out, tuple(shape), axis)
+    assert got.shape == tuple(shape)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        np.repeat(np.arange(4), 2),  # nearest upsampling by 2: runs of 2
+        np.array([0, 0, 0, 1, 1, 2, 2, 3]),  # bilinear's left neighbours: uneven runs
+        np.array([1, 1, 1, 2, 2, 3, 3, 3]),  # its right ones: index 0 never picked
+        np.array([3, 0, 3, 1]),  # unsorted, 2 never picked
+    ],
+)
+def test_a_gather_along_an_axis_sends_its_gradient_back_as_torch(index):
+    if torch is None:
+        pytest.skip("needs torch")
+    x = np.random.default_rng(1).standard_normal((2, 3, 4, 4))
+    grad = np.random.default_rng(2).standard_normal((2, 3, 4, index.size))
+    ours = sh.tensor(x, requires_grad=True)
+    ours[:, :, :, sh.tensor(index)].backward(sh.tensor(grad))
+    theirs = torch.tensor(x, requires_grad=True)
+    theirs[:, :, :, torch.tensor(index)].backward(torch.tensor(grad))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert type(ours[:, :, :, sh.tensor(index)].grad_fn).__name__ == "GetItem"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -7,6 +7,7 @@ Read next: matmul.py.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -106,6 +107,9 @@ class GetItem(Function):
         if type(index) is np.ndarray and index.dtype.kind in "iu" and len(self.shape) > 0:
             # one integer array picking rows (an embedding lookup, C[X]): rows repeat
             return scatter_add_rows(index, grad_out, self.shape)
+        axis = _one_array_axis(index)
+        if axis is not None:  # x[:, :, idx]: interpolate's gathers, a column pick
+            return sum_into_axis(index[axis], grad_out, self.shape, axis)
         grad_x = np.zeros(self.shape, dtype=grad_out.dtype)
         if _is_basic(index):
             grad_x[index] = grad_out  # a slice: each element picked at most once
@@ -165,6 +169,64 @@ def scatter_add_rows(index: np.ndarray, grad_out: np.ndarray, shape: tuple) -> n
     grad_x = np.zeros((n_rows, grad_rows.shape[1]), dtype=grad_out.dtype)
     np.add.at(grad_x, flat, grad_rows)
     return grad_x.reshape(shape)
+
+
+def _one_array_axis(index):
+    """The axis of x[:, ..., :, idx] (full slices, then one integer array), else None."""
+    if type(index) is not tuple or not index:
+        return None
+    *before, last = index
+    if type(last) is not np.ndarray or last.dtype.kind not in "iu":
+        return None
+    if all(type(p) is slice and p == slice(None) for p in before):
+        return len(before)
+    return None
+
+
+def sum_into_axis(index: np.ndarray, grad_out: np.ndarray, shape: tuple, axis: int):
+    """grad_x of shape `shape` with grad_x[..., index[k], ...] += grad_out[..., k, ...] along
+    `axis`, repeated indices adding up: the backward of x[:, ..., :, index].
+
+    np.add.at does it one element at a time. Instead, with the indices sorted, the positions
+    that gather into one index are consecutive ("runs"), and the sums are made a member of
+    every run at a time, as whole slices of the gradient:
+        index [0, 0, 1, 1, 2, 2]: runs start at [0, 2, 4]; grad_x = g[0::2] + g[1::2]
+    (exact sums: an inf or NaN stays where it was, unlike a product with a one-hot matrix).
+    interpolate(scale_factor=2) on (32, 64, 28, 28), forward + backward: nearest 225 -> 24 ms,
+    bilinear 526 -> 91-99 ms; PyTorch 17-28 and 28-35 ms (2026-11-27). np.add.reduceat, which adds
+    each run in one call, was no faster here: it makes a call per run and per row."""
+    n, flat = shape[axis], index.reshape(-1).astype(np.int64) % max(shape[axis], 1)
+    g = grad_out.reshape(*shape[:axis], flat.size, *shape[axis + 1 :])  # index dims as one
+    if flat.size and (flat[1:] < flat[:-1]).any():  # unsorted: sort it, and the gradient
+        order = np.argsort(flat, kind="stable")
+        flat, g = flat[order], np.take(g, order, axis=axis)
+    if flat.size == 0:
+        return np.zeros(shape, dtype=grad_out.dtype)
+    starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])  # where each run begins
+    run = flat.size // starts.size
+    if run * starts.size == flat.size and (np.diff(starts) == run).all():
+        # every run as long (an integer upscale: runs of 2 for scale_factor=2): the sum of
+        # `run` strided slices, passes over long rows where reduceat adds 2 values per call
+        every = [g[(slice(None),) * axis + (slice(j, None, run),)] for j in range(run)]
+        sums = functools.reduce(np.add, every) if run > 1 else np.array(every[0])
+    else:  # runs of different lengths: the j-th member of every run at least j + 1 long
+        lengths = np.diff(np.r_[starts, flat.size])
+        sums = np.take(g, starts, axis=axis)  # (..., runs, ...): each run's first member
+        for j in range(1, lengths.max()):
+            longer = np.flatnonzero(lengths > j)  # the runs that have a j-th member
+            members = np.take(g, starts[longer] + j, axis=axis)
+            if longer[-1] - longer[0] + 1 == longer.size:  # consecutive runs: a slice
+                sums[(slice(None),) * axis + (slice(longer[0], longer[-1] + 1),)] += members
+            else:
+                sums[(slice(None),) * axis + (longer,)] += members  # distinct runs
+    if starts.size == n:  # every index of the axis was picked, in order
+        return sums
+    grad_x = np.zeros(shape, dtype=grad_out.dtype)
+    picked = flat[starts]  # distinct indices, sorted: a slice when they are consecutive
+    if picked[-1] - picked[0] + 1 == picked.size:
+        picked = slice(picked[0], picked[-1] + 1)
+    grad_x[(slice(None),) * axis + (picked,)] = sums
+    return grad_x
 
 
 def _is_basic(index) -> bool:
