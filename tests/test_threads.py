@@ -294,18 +294,22 @@ def _spy(monkeypatch, module, name, callers):
     monkeypatch.setattr(module, name, spy)
 
 
-@pytest.mark.parametrize("approximate", ["none", "tanh"])
-def test_gelu_on_two_threads_gives_one_threads_numbers(approximate, monkeypatch):
+@pytest.mark.parametrize("approximate", ["none", "tanh", "silu"])
+def test_gelu_and_silu_on_two_threads_give_one_threads_numbers(approximate, monkeypatch):
     a = np.random.default_rng(1).standard_normal((12, 64, 512)).astype(np.float32) * 3
-    a[3, 5, :4] = [np.inf, -np.inf, np.nan, 0.0] if approximate == "none" else [30, -30, 0, 0]
+    a[3, 5, :4] = [np.inf, -np.inf, np.nan, 0.0] if approximate != "tanh" else [30, -30, 0, 0]
     g = np.random.default_rng(2).standard_normal(a.shape).astype(np.float32)
     callers = set()
     nn_ops = sys.modules["scratchish.ops.nn_ops"]
-    _spy(monkeypatch, nn_ops, "_gelu_erf" if approximate == "none" else "_gelu_tanh", callers)
+    block = {"none": "_gelu_erf", "tanh": "_gelu_tanh", "silu": "_silu"}[approximate]
+    _spy(monkeypatch, nn_ops, block, callers)
 
     def run():
         x = sh.tensor(a, requires_grad=True)
-        out = F.gelu(x, approximate=approximate)
+        if approximate == "silu":
+            out = F.silu(x)
+        else:
+            out = F.gelu(x, approximate=approximate)
         out.backward(sh.tensor(g))
         return out.detach().numpy(), x.grad.numpy()
 

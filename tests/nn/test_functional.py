@@ -31,6 +31,18 @@ def _seeded_attention_dropout(lib, q, k, v):
     return lib.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.4)
 
 
+def _lstm_step(lib, gx, h, c, w_hh):
+    """One LSTM step, (h', c') stacked: scratchish's (its fused gate op, ops/nn_ops.py
+    LstmCell) against the gate formulas written out in PyTorch."""
+    if lib is sh:
+        from scratchish.nn.rnn import lstm_step
+
+        return sh.stack(lstm_step(gx, (h, c), w_hh, None))
+    i, f, g, o = (gx + h @ w_hh.T).chunk(4, -1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return lib.stack((o.sigmoid() * c.tanh(), c))
+
+
 # rows of the shared op table for the fused ops of ops/nn_ops.py (parity and gradcheck);
 # registered before torch is imported so the table is whole without torch
 NN_OP_CASES = register_op_cases(
@@ -42,6 +54,7 @@ NN_OP_CASES = register_op_cases(
         ranges=(-4, 4),
     ),
     OpCase("logsigmoid", lambda lib, x: lib.nn.functional.logsigmoid(x), [(5,)], ranges=(-30, 30)),
+    OpCase("lstm_step", _lstm_step, [(3, 8), (3, 2), (3, 2), (8, 2)], ranges=(-3, 3)),
     OpCase(
         "cross_entropy",
         lambda lib, x: lib.nn.functional.cross_entropy(
@@ -216,6 +229,30 @@ def test_gelu_keeps_one_array_for_backward_and_ignores_later_edits_of_x():
         h.mul_(3.0)  # changes GELU's input after forward: the kept slope still is the right one
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), grad_before.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_silu_fused_matches_torch_and_the_composed_x_times_sigmoid(dtype):
+    a = np.random.default_rng(0).standard_normal((70_001,)).astype(dtype) * 6  # > one block
+    edges = np.array([-np.inf, -1000, -100, -20, 0, 20, 100, np.inf, np.nan], dtype=dtype)
+    a = np.concatenate([a, edges])
+    x, tx = pair(a)
+    with np.errstate(all="raise"):  # no warning for the edges: exp(1000) overflows inside
+        out = F.silu(x)
+        out.sum().backward()
+    assert type(out.grad_fn).__name__ == "Silu"
+    t_out = TF.silu(tx)
+    t_out.sum().backward()
+    ours, theirs = out.detach().numpy(), t_out.detach().numpy()
+    np.testing.assert_allclose(ours, theirs, **TOL[dtype])  # nan where torch has nan
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), **TOL[dtype])
+    assert out.dtype == x.grad.dtype == x.dtype
+    # the plain composition, x * sigmoid(x), away from the edges (it caps exp: -inf -> -inf)
+    xc = sh.tensor(a[:-9], requires_grad=True)
+    composed = xc * xc.sigmoid()
+    composed.sum().backward()
+    np.testing.assert_allclose(ours[:-9], composed.detach().numpy(), **TOL[dtype])
+    np.testing.assert_allclose(x.grad.numpy()[:-9], xc.grad.numpy(), **TOL[dtype])
 
 
 def _gelu_grad(a, approximate):

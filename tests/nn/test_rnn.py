@@ -135,6 +135,49 @@ def test_cell_matches_torch(cell, bias, unbatched, with_state):
     compare(ours, theirs, ins, tins)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_lstm_cell_equals_the_composed_gate_formulas(dtype):
+    # ops/nn_ops.py LstmCell against the plain formulas written with the engine's own ops;
+    # gradients of both h' and c' flow back (as when c' feeds the next step), large z too
+    from scratchish.nn import functional as F
+    from scratchish.ops.nn_ops import LstmCell
+
+    rng = np.random.default_rng(0)
+    z_np = (rng.standard_normal((5, 4 * 3)) * 4).astype(dtype)
+    z_np[0, :4] = [100.0, -100.0, 30.0, -30.0]  # saturated gates
+    c_np = rng.standard_normal((5, 3)).astype(dtype)
+    gh, gc = (sh.tensor(rng.standard_normal((5, 3)).astype(dtype)) for _ in range(2))
+    results = []
+    for fused in (True, False):
+        z, c = sh.tensor(z_np, requires_grad=True), sh.tensor(c_np, requires_grad=True)
+        if fused:
+            out = LstmCell.apply(z, c)
+            h_new, c_new = out[0], out[1]
+        else:
+            i, f, g, o = z.chunk(4, -1)
+            c_new = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
+            h_new = F.sigmoid(o) * F.tanh(c_new)
+        ((h_new * gh).sum() + (c_new * gc).sum()).backward()
+        results.append(
+            [h_new.detach().numpy(), c_new.detach().numpy(), z.grad.numpy(), c.grad.numpy()]
+        )
+    tol = {np.float64: 1e-12, np.float32: 1e-6}[dtype]
+    for fused, composed in zip(*results):
+        assert fused.dtype == dtype
+        np.testing.assert_allclose(fused, composed, rtol=tol, atol=tol)
+
+
+def test_fused_lstm_cell_gradcheck():
+    from scratchish.ops.nn_ops import LstmCell
+    from scratchish.tools import gradcheck
+
+    rng = np.random.default_rng(1)
+    z = sh.tensor(rng.standard_normal((3, 8)), requires_grad=True)
+    c = sh.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    report = gradcheck(lambda z, c: LstmCell.apply(z, c), z, c)
+    assert report, str(report)
+
+
 def test_cells_unrolled_equal_the_layer():
     # an LSTMCell stepped by hand over a sequence gives the LSTM's output with the same weights
     sh.manual_seed(0)

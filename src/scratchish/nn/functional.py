@@ -38,6 +38,7 @@ from ..ops.nn_ops import (
     LayerNorm,
     LogSigmoid,
     ScaledDotProductAttention,
+    Silu,
 )
 from ..ops.reduce import LogSoftmax, Softmax
 from ..random import generator_or_default
@@ -145,11 +146,11 @@ def tanh(input: Tensor) -> Tensor:  # noqa: A002
 
 @takes_tensor
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """out = x * sigmoid(x) (also called swish)."""
+    """out = x * sigmoid(x) (also called swish). Fused: ops/nn_ops.py Silu."""
     _need_float("silu", input)
     if inplace:
         return _in_place(input, silu)
-    return input * Sigmoid.apply(input)
+    return Silu.apply(input)
 
 
 @takes_tensor

@@ -14,6 +14,7 @@ import warnings
 
 from ..creation import cat, stack, zeros
 from ..errors import ArgumentError, DTypeError, ShapeError
+from ..ops.nn_ops import LstmCell
 from ..tensor import Tensor, _check_device
 from . import functional as F
 from . import init
@@ -49,9 +50,9 @@ def lstm_step(
         h' = sigmoid(o) * tanh(c')            (then h' W_hr^T with proj_size > 0)
     """
     h, c = state
-    i, f, g, o = (gx + F.linear(h, w_hh, b_hh)).chunk(4, -1)  # 4 x (N, H)
-    c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
-    h = F.sigmoid(o) * F.tanh(c)
+    # the gate arithmetic in one op (ops/nn_ops.py LstmCell; the same formulas as above)
+    new = LstmCell.apply(gx + F.linear(h, w_hh, b_hh), c)  # (N, 4H), (N, H) -> (2, N, H)
+    h, c = new[0], new[1]
     if w_hr is not None:
         h = F.linear(h, w_hr)  # (N, H) -> (N, proj_size)
     return h, c

@@ -17,7 +17,7 @@ import numpy as np
 from .._threads import parallel_for, parallel_rows
 from ..autograd import Function, quiet, unbroadcast
 from ..errors import IndexOutOfRangeError
-from .elementwise import filled
+from .elementwise import _EXP_MAX, filled
 from .movement import scatter_add_rows
 
 # ----------------------------------------------------------------------------------------------
@@ -399,6 +399,107 @@ class Gelu(Function):
         grad_out = np.ascontiguousarray(grad_out)
         grad_x = np.empty_like(self.x)
         return _blockwise(_gelu_tanh_grad, grad_x, self.x, self.saved, grad_out)
+
+
+class Silu(Function):
+    """out = x * sigmoid(x) (SiLU, also called swish), sigmoid(x) = 1 / (1 + exp(-x)).
+
+    Fused, block by block on the threads, as Gelu: forward keeps the derivative
+    sigmoid(x) * (1 + x * (1 - sigmoid(x))), so backward is one product and x is not kept.
+    Composed of Sigmoid and Mul it made four arrays and six passes for forward and backward
+    (measured, (32, 64, 28, 28): 7.9 ms against PyTorch's 1.5). At the edges as PyTorch:
+    exp(-x) overflows to inf for x < -88 (float32), so sigmoid(x) = 0, out = x * 0 = -0.0,
+    and at x = -inf, out = -inf * 0 = nan.
+    """
+
+    formula = "out = x * sigmoid(x)"
+    derivatives = ("grad_out * s * (1 + x * (1 - s)),  s = sigmoid(x)",)
+    saves_inputs = False  # the derivative is kept instead
+
+    def forward(self, x):
+        x = np.ascontiguousarray(x)
+        out = np.empty_like(x)
+        slope = (np.empty_like(x),) if self.needs_input_grad[0] else ()
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            _blockwise(_silu, out, x, *slope)
+        self.saved = slope[0] if slope else None
+        return out
+
+    def backward(self, grad_out):
+        return grad_out * self.saved
+
+
+def _silu(out, x, slope=None):
+    # s = sigmoid(x); out = x * s; slope = s * (1 + x * (1 - s)) = s + out * (1 - s)
+    s = np.negative(x)
+    np.exp(s, out=s)
+    s += 1.0
+    np.reciprocal(s, out=s)
+    np.multiply(x, s, out=out)
+    if slope is not None:
+        np.subtract(1.0, s, out=slope)
+        slope *= out
+        slope += s
+
+
+class LstmCell(Function):
+    """One LSTM step's gate arithmetic, fused: from the gates' pre-activations z = x W_ih^T +
+    b_ih + h W_hh^T + b_hh (N, 4H), PyTorch's order i, f, g, o, and the cell state c (N, H):
+
+        i, f, o = sigmoid(z_i), sigmoid(z_f), sigmoid(z_o);  g = tanh(z_g)
+        c' = f * c + i * g;   h' = o * tanh(c')
+
+    Returns h' and c' stacked, (2, N, H): out[0] is h', out[1] is c'. Written as eleven ops
+    of the engine (three sigmoids, two tanh, three products, a sum, the chunks) each step
+    paid eleven nodes' bookkeeping on small arrays: an LSTM of 128 units over 50 steps of a
+    batch of 32 ran at 0.3x PyTorch's speed. The derivatives, with gh, gc the gradients of
+    h' and c' and tc = tanh(c'):
+        dc = gc + gh * o * (1 - tc^2)          (c' reaches the loss directly and through h')
+        dz_i = dc * g * i (1 - i);   dz_f = dc * c * f (1 - f);   dz_g = dc * i * (1 - g^2)
+        dz_o = gh * tc * o (1 - o);  dc_prev = dc * f
+    """
+
+    formula = "c' = sigmoid(z_f) c + sigmoid(z_i) tanh(z_g);  h' = sigmoid(z_o) tanh(c')"
+    derivatives = (
+        "dz = (dc g i(1-i), dc c f(1-f), dc i (1-g^2), gh tanh(c') o(1-o)), "
+        "dc = gc + gh o (1 - tanh(c')^2)",
+        "dc * f",
+    )
+    saves_inputs = False  # the gates and states are kept instead
+
+    def forward(self, z, c):
+        hidden = c.shape[-1]
+        gates = np.negative(z)  # sigmoid of all four (g's is replaced below), overflow-free
+        np.minimum(gates, filled(_EXP_MAX[gates.dtype.char], gates), out=gates)
+        np.exp(gates, out=gates)
+        gates += 1
+        np.reciprocal(gates, out=gates)
+        i, f, g, o = (gates[..., k * hidden : (k + 1) * hidden] for k in range(4))
+        np.tanh(z[..., 2 * hidden : 3 * hidden], out=g)
+        out = np.empty((2, *c.shape), dtype=gates.dtype)
+        h_new, c_new = out
+        np.multiply(f, c, out=c_new)
+        c_new += i * g
+        tc = np.tanh(c_new)
+        np.multiply(o, tc, out=h_new)
+        self.gates, self.c, self.tc = gates, c, tc
+        return out
+
+    def backward(self, grad_out):
+        gh, gc = grad_out
+        hidden = self.c.shape[-1]
+        i, f, g, o = (self.gates[..., k * hidden : (k + 1) * hidden] for k in range(4))
+        tc = self.tc
+        dc = gh * o
+        dc *= 1 - tc * tc
+        dc += gc
+        dz = np.empty_like(self.gates)
+        dz_i, dz_f, dz_g, dz_o = (dz[..., k * hidden : (k + 1) * hidden] for k in range(4))
+        np.multiply(dc, g * i * (1 - i), out=dz_i)
+        np.multiply(dc, self.c * f * (1 - f), out=dz_f)
+        np.multiply(dc, i * (1 - g * g), out=dz_g)
+        np.multiply(gh, tc * o * (1 - o), out=dz_o)
+        return dz, dc * f
 
 
 class LogSigmoid(Function):
