@@ -288,6 +288,25 @@ def test_max_pool2d_indices_match_torch(case):
     close(idx, t_idx, 0)
 
 
+@pytest.mark.parametrize("case", MAXPOOL_CASES[3:])  # the cases off the 2x2 path
+def test_max_pool2d_taps_find_the_windows_argmax(case):
+    # the tap-by-tap forward (the default) against the plain one, an argmax over each
+    # window's values (return_indices takes it): the same maxima and the same winners
+    from scratchish.nn.conv import _pool_settings
+    from scratchish.ops.conv import MaxPool2d
+
+    x_shape, kernel, stride, padding, dilation, ceil_mode = case
+    x = np.random.default_rng(3).integers(0, 3, x_shape).astype(np.float32)  # many ties
+    settings = _pool_settings(sh.tensor(x), kernel, stride, padding, dilation, ceil_mode, "t")
+    settings["ceil_mode"] = ceil_mode
+    taps, plain = MaxPool2d(), MaxPool2d()
+    out = taps.forward(x, **settings)
+    expected = plain.forward(x, **settings, return_indices=True)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(taps.arg, plain.arg)
+    assert not taps.fast and taps.arg.dtype == np.uint8
+
+
 def test_max_pool2d_fast_path_reads_views_and_keeps_float32():
     x, tx = pair((2, 4, 6, 6), np.float32)
     out = C.max_pool2d(x, 2)
