@@ -307,6 +307,31 @@ def test_max_pool2d_taps_find_the_windows_argmax(case):
     assert not taps.fast and taps.arg.dtype == np.uint8
 
 
+@pytest.mark.parametrize("pool", ["max", "avg"])
+def test_padded_pools_keep_a_channels_last_input_channels_last(pool):
+    # after our conv the input is channels-last in memory: the padded copy, the output and
+    # the gradient keep that layout (a copy in runs of C, not of W), and the numbers are
+    # those of the same input in (N, C, H, W) memory
+    a = np.random.default_rng(4).integers(0, 4, (2, 5, 9, 8)).astype(np.float64)  # ties
+    channels_last = np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
+    fn = C.max_pool2d if pool == "max" else C.avg_pool2d
+    results = []
+    for array in (a, channels_last):
+        x = sh.tensor(array, requires_grad=True)
+        out = fn(x, 3, 2, 1)
+        out.backward(sh.tensor(np.arange(out.numel(), dtype=np.float64).reshape(out.shape)))
+        results.append((out, x.grad))
+    (out_a, grad_a), (out_cl, grad_cl) = results
+    np.testing.assert_array_equal(out_cl.detach().numpy(), out_a.detach().numpy())
+    np.testing.assert_array_equal(grad_cl.numpy(), grad_a.numpy())
+    if pool == "max":  # channels innermost in memory: the smallest stride is C's
+        op = ops.MaxPool2d()
+        out = op.forward(channels_last, (3, 3), (2, 2), ((1, 1), (1, 1)))
+        grad = op.backward(np.ones(out.shape))
+        assert np.moveaxis(out, 1, -1).flags.c_contiguous and not op.fast
+        assert grad.strides[1] == grad.itemsize
+
+
 def test_max_pool2d_fast_path_reads_views_and_keeps_float32():
     x, tx = pair((2, 4, 6, 6), np.float32)
     out = C.max_pool2d(x, 2)
