@@ -94,6 +94,32 @@ def test_fused_batch_norm_equals_composed(shape):
         np.testing.assert_allclose(fused, composed, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("layout", ["(N, C, H, W)", "channels-last", "a strided slice", "(N, C)"])
+def test_channel_sums_equal_numpys_sum_in_every_layout(layout):
+    # BatchNorm's per-channel sums, of x and of g * x, as matrix products: each memory
+    # layout takes its own path (rows of channels-last memory, planes, NumPy's sum)
+    from scratchish.ops.conv import channel_sums
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3, 4, 6, 5))
+    if layout == "channels-last":
+        a, b = (np.moveaxis(np.ascontiguousarray(np.moveaxis(v, 1, -1)), -1, 1) for v in (a, b))
+    elif layout == "a strided slice":
+        a, b = a[:, :, ::2], b[:, :, ::2]
+    elif layout == "(N, C)":
+        a, b = a.reshape(-1, 5), b.reshape(-1, 5)
+    axes = (0, *range(2, a.ndim))
+    np.testing.assert_allclose(channel_sums(a), a.sum(axis=axes), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(channel_sums(a, b), (a * b).sum(axis=axes), rtol=1e-12, atol=1e-12)
+    # b in another layout than a: read in a's
+    other = (
+        np.ascontiguousarray(b)
+        if layout == "channels-last"
+        else np.moveaxis(np.ascontiguousarray(np.moveaxis(b, 1, -1)), -1, 1)
+    )
+    np.testing.assert_allclose(channel_sums(a, other), (a * b).sum(axis=axes), rtol=1e-12)
+
+
 @pytest.mark.parametrize("training", [True, False])
 def test_batch_norm_gradcheck(training):
     x = sh.randn(5, 3, 4, dtype=sh.float64, requires_grad=True)
