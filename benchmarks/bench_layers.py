@@ -1,6 +1,7 @@
-"""Layers outside the five workloads, scratchish vs PyTorch: depthwise convolutions (as in
-MobileNet, 3 x 3, and ConvNeXt, 7 x 7) and upsampling (as in U-Nets and GAN generators),
-forward (no_grad) and forward + backward.
+"""Layers outside the five workloads, scratchish vs PyTorch, forward (no_grad) and forward +
+backward: depthwise convolutions (MobileNet's 3 x 3, ConvNeXt's 7 x 7), a grouped one,
+upsampling (U-Nets, GAN generators), ResNet's stem max-pool, the normalisations, SiLU and the
+recurrent layers.
 
 Alternating windows in one process, medians (see common.py); speed ratio = PyTorch's time /
 scratchish's. `python benchmarks/bench_layers.py depthwise` runs the layers whose name has
@@ -37,6 +38,13 @@ LAYERS = [
         (32, 64, 28, 28),
         lambda lib: lib.nn.Upsample(scale_factor=2, mode="bilinear"),
     ),
+    ("conv 3x3 groups=4", (32, 64, 28, 28), lambda lib: lib.nn.Conv2d(64, 64, 3, 1, 1, groups=4)),
+    ("max-pool 3x3 stride 2, ResNet stem", (32, 64, 28, 28), lambda lib: lib.nn.MaxPool2d(3, 2, 1)),
+    ("BatchNorm2d", (32, 64, 28, 28), lambda lib: lib.nn.BatchNorm2d(64)),
+    ("GroupNorm 8 groups", (32, 64, 28, 28), lambda lib: lib.nn.GroupNorm(8, 64)),
+    ("SiLU", (32, 64, 28, 28), lambda lib: lib.nn.SiLU()),
+    ("LSTM 64->128, 50 steps", (32, 50, 64), lambda lib: lib.nn.LSTM(64, 128, batch_first=True)),
+    ("GRU 64->128, 50 steps", (32, 50, 64), lambda lib: lib.nn.GRU(64, 128, batch_first=True)),
 ]
 
 
@@ -47,12 +55,22 @@ def layer_steps(lib, shape, make):
     x = lib.tensor(np.random.default_rng(0).standard_normal(shape).astype(np.float32))
     x.requires_grad_(True)
 
+    def run():
+        out = layer(x)
+        return out[0] if isinstance(out, tuple) else out  # a recurrent layer: (output, state)
+
+    # a gradient as a network's next layer sends back (out.sum()'s would be one number
+    # broadcast, which some backward passes read more cheaply than a real one)
+    with lib.no_grad():
+        shape = tuple(run().shape)
+    grad = lib.tensor(np.random.default_rng(1).standard_normal(shape).astype(np.float32))
+
     def forward():
         with lib.no_grad():
-            layer(x)
+            run()
 
     def train():
-        layer(x).sum().backward()
+        run().backward(grad)
 
     return forward, train
 
@@ -60,7 +78,7 @@ def layer_steps(lib, shape, make):
 def main(words: list) -> None:
     sh, torch = load_lib("scratchish"), load_lib("torch")
     print(f"BLAS threads {blas_threads()}, torch threads {torch.get_num_threads()}")
-    print(f"{'layer':<32}{'input':<18}{'pass':<10}{'sh ms':>8}{'pt ms':>8}{'ratio':>7}")
+    print(f"{'layer':<36}{'input':<18}{'pass':<10}{'sh ms':>8}{'pt ms':>8}{'ratio':>7}")
     for name, shape, make in LAYERS:
         if words and not any(word in name for word in words):
             continue
@@ -69,7 +87,7 @@ def main(words: list) -> None:
             times = alternate({lib: pair[i] for lib, pair in steps.items()}, windows=9)
             ratio = median_ratio(times, "torch", "scratchish")
             sh_ms, pt_ms = median(times["scratchish"]) * 1e3, median(times["torch"]) * 1e3
-            print(f"{name:<32}{str(shape):<18}{what:<10}{sh_ms:8.2f}{pt_ms:8.2f}{ratio:7.2f}")
+            print(f"{name:<36}{str(shape):<18}{what:<10}{sh_ms:8.2f}{pt_ms:8.2f}{ratio:7.2f}")
 
 
 if __name__ == "__main__":

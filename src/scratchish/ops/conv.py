@@ -1110,8 +1110,8 @@ class BatchNorm(Function):
     def backward(self, grad_out):
         need_x, need_w, need_b = (self.needs_input_grad + (False, False))[:3]
         g, centred, shape, n = grad_out, self.centred, self.shape, self.n
-        if g.strides != centred.strides:  # one memory layout for the passes below
-            g = _copy_like(g, centred)
+        if g.strides != centred.strides and 0 not in g.strides:  # one memory layout for the
+            g = _copy_like(g, centred)  # passes below (a broadcast g, as from .sum(), stays)
         sum_g = channel_sums(g)
         sum_g_xhat = channel_sums(g, centred) * self.invstd  # sum(g * xhat)
         grad_x = None
