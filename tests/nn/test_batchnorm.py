@@ -94,6 +94,36 @@ def test_fused_batch_norm_equals_composed(shape):
         np.testing.assert_allclose(fused, composed, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("layout", ["(N, C, H, W)", "channels-last"])
+@pytest.mark.parametrize("parts", ["weight and bias", "weight", "bias"])
+def test_channel_affine_equals_the_composed_broadcast_ops(layout, parts):
+    # ops/conv.py ChannelAffine (group_norm's and instance_norm's last step) against
+    # x * w.reshape(C, 1, 1) + b.reshape(C, 1, 1) written with the engine's broadcasting ops
+    from scratchish.ops.conv import ChannelAffine
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4, 5, 6))
+    if layout == "channels-last":
+        a = np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
+    w_np, b_np, g = rng.standard_normal(4), rng.standard_normal(4), rng.standard_normal(a.shape)
+    results = []
+    for fused in (True, False):
+        x = sh.tensor(a, requires_grad=True)
+        w = sh.tensor(w_np, requires_grad=True) if "weight" in parts else None
+        b = sh.tensor(b_np, requires_grad=True) if "bias" in parts else None
+        if fused:
+            out = ChannelAffine.apply(x, w, b)
+            assert type(out.grad_fn).__name__ == "ChannelAffine"
+        else:
+            out = x * w.reshape(4, 1, 1) if w is not None else x * 1.0
+            out = out + b.reshape(4, 1, 1) if b is not None else out
+        out.backward(sh.tensor(g))
+        results.append([out.detach().numpy(), x.grad.numpy()])
+        results[-1] += [t.grad.numpy() for t in (w, b) if t is not None]
+    for fused, composed in zip(*results):
+        np.testing.assert_allclose(fused, composed, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("layout", ["(N, C, H, W)", "channels-last", "a strided slice", "(N, C)"])
 def test_channel_sums_equal_numpys_sum_in_every_layout(layout):
     # BatchNorm's per-channel sums, of x and of g * x, as matrix products: each memory

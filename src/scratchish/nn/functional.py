@@ -28,6 +28,7 @@ from ..errors import (
     UnsupportedError,
 )
 from ..functions import einsum as _einsum
+from ..ops.conv import ChannelAffine
 from ..ops.elementwise import LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
 from ..ops.matmul import Linear
 from ..ops.nn_ops import (
@@ -1238,12 +1239,10 @@ def _channel_affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Te
                 f"{name} must hold one value per channel: the input {tuple(x.shape)} has "
                 f"{x.shape[1]} channels (dim 1), {name} has shape {tuple(t.shape)}."
             )
-    per_channel = (-1, *([1] * (x.ndim - 2)))
-    if weight is not None:
-        x = x * weight.reshape(per_channel)
-    if bias is not None:
-        x = x + bias.reshape(per_channel)
-    return x
+    if weight is None and bias is None:
+        return x
+    flat = [None if t is None else t.reshape(-1) for t in (weight, bias)]
+    return ChannelAffine.apply(x, *flat)  # ops/conv.py: x * weight[c] + bias[c], fused
 
 
 @takes_tensor

@@ -1022,7 +1022,7 @@ def channel_sums(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     A product with b: the same, on a * b (channels-last), or by a row-by-row dot product
     (np.vecdot) without making a * b. Other layouts: NumPy's sum."""
     n, c = a.shape[:2]
-    if b is not None and b.strides != a.strides:
+    if b is not None and b.strides != a.strides and 0 not in a.strides:
         b = _copy_like(b, a)
     if a.ndim > 2 and _is_channels_last(a):
         rows = np.moveaxis(a if b is None else a * b, 1, -1).reshape(-1, c)  # no copy
@@ -1034,6 +1034,47 @@ def channel_sums(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
         return np.vecdot(planes, b.reshape(n, c, -1)).sum(axis=0)
     axes = (0, *range(2, a.ndim))
     return (a if b is None else a * b).sum(axis=axes)
+
+
+class ChannelAffine(Function):
+    """out = x * weight[c] + bias[c]: one weight and one bias per channel (axis 1), GroupNorm's
+    and InstanceNorm's last step, fused.
+
+    As two broadcast ops (x * w, then + b) backward summed g * x and g over every axis but
+    the channels with NumPy's reductions across axes; here channel_sums does both as matrix
+    products (GroupNorm(8, 64) on (32, 64, 28, 28): the product's backward took 5.3 ms).
+
+    Shape: x (N, C, *), weight and bias (C,) or None -> (N, C, *).
+    """
+
+    formula = "out = x * weight[c] + bias[c]"
+    derivatives = (
+        "grad_out * weight[c]",
+        "sum of grad_out * x over every axis but the channels",
+        "sum of grad_out over every axis but the channels",
+    )
+    saves_inputs = ("others", "others", False)  # x for dL/dw, w for dL/dx; not the bias
+
+    def forward(self, x, weight=None, bias=None):
+        self.shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # (C,) broadcast against x
+        out = x * weight.reshape(self.shape) if weight is not None else x.copy()
+        if bias is not None:
+            out += bias.reshape(self.shape)
+        need_x, need_w = (self.needs_input_grad + (False,))[:2]
+        self.x = x if need_w else None
+        self.weight = weight if need_x else None
+        return out
+
+    def backward(self, grad_out):
+        need_x, need_w, need_b = (self.needs_input_grad + (False, False))[:3]
+        grad_x = grad_w = grad_b = None
+        if need_x:
+            grad_x = grad_out if self.weight is None else grad_out * self.weight.reshape(self.shape)
+        if need_w:
+            grad_w = channel_sums(grad_out, self.x)
+        if need_b:
+            grad_b = channel_sums(grad_out)
+        return grad_x, grad_w, grad_b
 
 
 class BatchNorm(Function):
