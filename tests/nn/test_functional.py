@@ -43,6 +43,19 @@ def _lstm_step(lib, gx, h, c, w_hh):
     return lib.stack((o.sigmoid() * c.tanh(), c))
 
 
+def _gru_step(lib, gx, h, w_hh):
+    """One GRU step: scratchish's (its fused gate op, GruCell) against the formulas in
+    PyTorch."""
+    if lib is sh:
+        from scratchish.nn.rnn import gru_step
+
+        return gru_step(gx, h, w_hh, None)
+    gh = h @ w_hh.T
+    r, z = (gx[:, :4] + gh[:, :4]).sigmoid().chunk(2, -1)
+    n = (gx[:, 4:] + r * gh[:, 4:]).tanh()
+    return (1 - z) * n + z * h
+
+
 # rows of the shared op table for the fused ops of ops/nn_ops.py (parity and gradcheck);
 # registered before torch is imported so the table is whole without torch
 NN_OP_CASES = register_op_cases(
@@ -55,6 +68,7 @@ NN_OP_CASES = register_op_cases(
     ),
     OpCase("logsigmoid", lambda lib, x: lib.nn.functional.logsigmoid(x), [(5,)], ranges=(-30, 30)),
     OpCase("lstm_step", _lstm_step, [(3, 8), (3, 2), (3, 2), (8, 2)], ranges=(-3, 3)),
+    OpCase("gru_step", _gru_step, [(3, 6), (3, 2), (6, 2)], ranges=(-3, 3)),
     OpCase(
         "cross_entropy",
         lambda lib, x: lib.nn.functional.cross_entropy(

@@ -167,6 +167,46 @@ def test_fused_lstm_cell_equals_the_composed_gate_formulas(dtype):
         np.testing.assert_allclose(fused, composed, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_gru_cell_equals_the_composed_gate_formulas(dtype):
+    # ops/nn_ops.py GruCell against the formulas written with the engine's own ops
+    from scratchish.nn import functional as F
+    from scratchish.ops.nn_ops import GruCell
+
+    rng = np.random.default_rng(0)
+    gx_np, gh_np = ((rng.standard_normal((5, 9)) * 4).astype(dtype) for _ in range(2))
+    gx_np[0, :3] = [100.0, -100.0, 30.0]  # saturated gates
+    h_np = rng.standard_normal((5, 3)).astype(dtype)
+    g = sh.tensor(rng.standard_normal((5, 3)).astype(dtype))
+    results = []
+    for fused in (True, False):
+        gx, gh, h = (sh.tensor(a, requires_grad=True) for a in (gx_np, gh_np, h_np))
+        if fused:
+            out = GruCell.apply(gx, gh, h)
+        else:
+            r = F.sigmoid(gx[:, :3] + gh[:, :3])
+            z = F.sigmoid(gx[:, 3:6] + gh[:, 3:6])
+            n = F.tanh(gx[:, 6:] + r * gh[:, 6:])
+            out = (1 - z) * n + z * h
+        out.backward(g)
+        results.append([out.detach().numpy(), gx.grad.numpy(), gh.grad.numpy(), h.grad.numpy()])
+    tol = {np.float64: 1e-12, np.float32: 1e-6}[dtype]
+    for fused, composed in zip(*results):
+        assert fused.dtype == dtype
+        np.testing.assert_allclose(fused, composed, rtol=tol, atol=tol)
+
+
+def test_fused_gru_cell_gradcheck():
+    from scratchish.ops.nn_ops import GruCell
+    from scratchish.tools import gradcheck
+
+    rng = np.random.default_rng(1)
+    gx, gh = (sh.tensor(rng.standard_normal((3, 6)), requires_grad=True) for _ in range(2))
+    h = sh.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    report = gradcheck(lambda gx, gh, h: GruCell.apply(gx, gh, h), gx, gh, h)
+    assert report, str(report)
+
+
 def test_fused_lstm_cell_gradcheck():
     from scratchish.ops.nn_ops import LstmCell
     from scratchish.tools import gradcheck

@@ -14,7 +14,7 @@ import warnings
 
 from ..creation import cat, stack, zeros
 from ..errors import ArgumentError, DTypeError, ShapeError
-from ..ops.nn_ops import LstmCell
+from ..ops.nn_ops import GruCell, LstmCell
 from ..tensor import Tensor, _check_device
 from . import functional as F
 from . import init
@@ -69,12 +69,8 @@ def gru_step(gx: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor
     The reset gate r multiplies h W_hn^T + b_hn, so the two halves of the gates cannot be
     added before the nonlinearities as in the LSTM.
     """
-    hidden = h.shape[-1]
     gh = F.linear(h, w_hh, b_hh)  # (N, 3H)
-    rz = F.sigmoid(gx[..., : 2 * hidden] + gh[..., : 2 * hidden])  # r and z in one op
-    r, z = rz.chunk(2, -1)
-    n = F.tanh(gx[..., 2 * hidden :] + r * gh[..., 2 * hidden :])
-    return (1 - z) * n + z * h
+    return GruCell.apply(gx, gh, h)  # the formulas above in one op (ops/nn_ops.py)
 
 
 def _split_by_halves(x: Tensor, sizes: list) -> list:

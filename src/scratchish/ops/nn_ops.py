@@ -465,7 +465,7 @@ class LstmCell(Function):
         "dc = gc + gh o (1 - tanh(c')^2)",
         "dc * f",
     )
-    saves_inputs = False  # the gates and states are kept instead
+    saves_inputs = (False, True)  # backward reads c (and the gates it keeps), not z
 
     def forward(self, z, c):
         hidden = c.shape[-1]
@@ -500,6 +500,62 @@ class LstmCell(Function):
         np.multiply(dc, i * (1 - g * g), out=dz_g)
         np.multiply(gh, tc * o * (1 - o), out=dz_o)
         return dz, dc * f
+
+
+class GruCell(Function):
+    """One GRU step's gate arithmetic, fused: from the input's share of the gates gx = x W_ih^T
+    + b_ih and the state's gh = h W_hh^T + b_hh (both (N, 3H), PyTorch's order r, z, n) and h:
+
+        r, z = sigmoid(gx_r + gh_r), sigmoid(gx_z + gh_z)
+        n = tanh(gx_n + r * gh_n);   h' = (1 - z) * n + z * h
+
+    Composed, that was nine engine ops a step. The derivatives, with G = dL/dh':
+        dn = G (1 - z);  dz = G (h - n);  dh = G z
+        dpre_n = dn (1 - n^2)  -> dgx_n = dpre_n, dgh_n = dpre_n * r, dr = dpre_n * gh_n
+        da_r = dr r (1 - r);  da_z = dz z (1 - z)  -> the r and z parts of both dgx and dgh
+    """
+
+    formula = "h' = (1 - z) * tanh(gx_n + r * gh_n) + z * h"
+    derivatives = (
+        "(da_r, da_z, dpre_n)",
+        "(da_r, da_z, dpre_n * r)",
+        "dL/dh' * z",
+    )
+    saves_inputs = (False, True, True)  # backward reads gh's n part and h, not gx
+
+    def forward(self, gx, gh, h):
+        hidden = h.shape[-1]
+        rz = np.add(gx[..., : 2 * hidden], gh[..., : 2 * hidden])
+        np.negative(rz, out=rz)  # sigmoid, overflow-free as the Sigmoid op
+        np.minimum(rz, filled(_EXP_MAX[rz.dtype.char], rz), out=rz)
+        np.exp(rz, out=rz)
+        rz += 1
+        np.reciprocal(rz, out=rz)
+        r, z = rz[..., :hidden], rz[..., hidden:]
+        n = r * gh[..., 2 * hidden :]
+        n += gx[..., 2 * hidden :]
+        np.tanh(n, out=n)
+        out = h - n  # h' = n + z * (h - n)
+        out *= z
+        out += n
+        self.rz, self.n, self.h, self.gh_n = rz, n, h, gh[..., 2 * hidden :]
+        return out
+
+    def backward(self, grad_out):
+        hidden = self.h.shape[-1]
+        rz, n = self.rz, self.n
+        r, z = rz[..., :hidden], rz[..., hidden:]
+        grad_gx = np.empty((*n.shape[:-1], 3 * hidden), dtype=grad_out.dtype)
+        da_r, da_z, dpre_n = (grad_gx[..., k * hidden : (k + 1) * hidden] for k in range(3))
+        np.multiply(grad_out, 1 - z, out=dpre_n)  # dn
+        dpre_n *= 1 - n * n
+        np.multiply(dpre_n, self.gh_n, out=da_r)  # dr
+        da_r *= r * (1 - r)
+        np.multiply(grad_out, self.h - n, out=da_z)  # dz
+        da_z *= z * (1 - z)
+        grad_gh = grad_gx.copy()
+        grad_gh[..., 2 * hidden :] *= r
+        return grad_gx, grad_gh, grad_out * z
 
 
 class LogSigmoid(Function):
