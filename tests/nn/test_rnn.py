@@ -207,6 +207,25 @@ def test_fused_gru_cell_gradcheck():
     assert report, str(report)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_fused_cells_refuse_a_state_changed_in_place_after_forward(cell):
+    # backward reads c (LSTM) or h (GRU): changed in place under no_grad after the forward,
+    # the gradient would be wrong, so backward raises, as for the engine's other ops
+    from scratchish.ops.nn_ops import GruCell, LstmCell
+
+    rng = np.random.default_rng(2)
+    state = sh.tensor(rng.standard_normal((2, 3)), requires_grad=True) * 1.0
+    if cell == "lstm":
+        out = LstmCell.apply(sh.tensor(rng.standard_normal((2, 12)), requires_grad=True), state)
+    else:
+        gx, gh = (sh.tensor(rng.standard_normal((2, 9)), requires_grad=True) for _ in range(2))
+        out = GruCell.apply(gx, gh, state)
+    with sh.no_grad():
+        state.mul_(2.0)
+    with pytest.raises(sh.InPlaceError, match="changed in place since"):
+        out.sum().backward()
+
+
 def test_fused_lstm_cell_gradcheck():
     from scratchish.ops.nn_ops import LstmCell
     from scratchish.tools import gradcheck
