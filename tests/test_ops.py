@@ -1015,17 +1015,22 @@ def test_sum_into_axis_equals_add_at_for_any_index_along_one_axis(shape, data):
         np.array([0, 0, 0, 1, 1, 2, 2, 3]),  # bilinear's left neighbours: uneven runs
         np.array([1, 1, 1, 2, 2, 3, 3, 3]),  # its right ones: index 0 never picked
         np.array([3, 0, 3, 1]),  # unsorted, 2 never picked
+        np.array([[-1, 0], [2, -1]]),  # negative indices, a 2-d index: two dims in its place
     ],
 )
 def test_a_gather_along_an_axis_sends_its_gradient_back_as_torch(index):
+    # forward through np.take, backward through sum_into_axis: values and gradient as torch's
     if torch is None:
         pytest.skip("needs torch")
     x = np.random.default_rng(1).standard_normal((2, 3, 4, 4))
-    grad = np.random.default_rng(2).standard_normal((2, 3, 4, index.size))
+    grad = np.random.default_rng(2).standard_normal((2, 3, 4, *index.shape))
     ours = sh.tensor(x, requires_grad=True)
-    ours[:, :, :, sh.tensor(index)].backward(sh.tensor(grad))
+    out = ours[:, :, :, sh.tensor(index)]
+    out.backward(sh.tensor(grad))
     theirs = torch.tensor(x, requires_grad=True)
-    theirs[:, :, :, torch.tensor(index)].backward(torch.tensor(grad))
+    t_out = theirs[:, :, :, torch.tensor(index)]
+    t_out.backward(torch.tensor(grad))
+    np.testing.assert_array_equal(out.detach().numpy(), t_out.detach().numpy())
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
     assert type(ours[:, :, :, sh.tensor(index)].grad_fn).__name__ == "GetItem"
 

@@ -100,6 +100,9 @@ class GetItem(Function):
 
     def forward(self, x, index=()):
         self.shape, self.index = x.shape, index
+        axis = _one_array_axis(index)
+        if axis is not None:  # x[:, :, idx] (interpolate's gathers): np.take, ~2x faster
+            return np.take(x, index[axis], axis=axis)
         return x[index]
 
     def backward(self, grad_out):
@@ -192,9 +195,10 @@ def sum_into_axis(index: np.ndarray, grad_out: np.ndarray, shape: tuple, axis: i
     every run at a time, as whole slices of the gradient:
         index [0, 0, 1, 1, 2, 2]: runs start at [0, 2, 4]; grad_x = g[0::2] + g[1::2]
     (exact sums: an inf or NaN stays where it was, unlike a product with a one-hot matrix).
-    interpolate(scale_factor=2) on (32, 64, 28, 28), forward + backward: nearest 225 -> 24 ms,
-    bilinear 526 -> 91-99 ms; PyTorch 17-28 and 28-35 ms (2026-11-27). np.add.reduceat, which adds
-    each run in one call, was no faster here: it makes a call per run and per row."""
+    interpolate(scale_factor=2) on (32, 64, 28, 28), forward + backward: nearest 216 -> 14-23
+    ms, bilinear 497 -> 79-94 ms; PyTorch 19-20 and 29-39 ms (benchmarks/bench_layers.py,
+    2026-11-27). np.add.reduceat, which adds each run in one call, was no faster here: it
+    makes a call per run and per row."""
     n, flat = shape[axis], index.reshape(-1).astype(np.int64) % max(shape[axis], 1)
     g = grad_out.reshape(*shape[:axis], flat.size, *shape[axis + 1 :])  # index dims as one
     if flat.size and (flat[1:] < flat[:-1]).any():  # unsorted: sort it, and the gradient
