@@ -104,10 +104,10 @@ def _is_channels_last(x: np.ndarray) -> bool:
     return np.moveaxis(x, 1, -1).flags.c_contiguous
 
 
-def pad_input(x: np.ndarray, padding: tuple, channels_last: bool) -> np.ndarray:
-    """x (N, C, H, W) zero-padded by ((top, bottom), (left, right)), as an (N, C, H', W')-shaped
-    array whose memory is channels-last (N, H', W', C) or not, as asked. (Any number of
-    spatial dims: one (before, after) pair each.)
+def pad_input(x: np.ndarray, padding: tuple, channels_last: bool, value=0) -> np.ndarray:
+    """x (N, C, H, W) padded with `value` (zeros by default) by ((top, bottom), (left,
+    right)), as an (N, C, H', W')-shaped array whose memory is channels-last (N, H', W', C)
+    or not, as asked. (Any number of spatial dims: one (before, after) pair each.)
 
     No copy when there is nothing to pad and x already has that layout (with one channel,
     both layouts are the same memory).
@@ -117,14 +117,18 @@ def pad_input(x: np.ndarray, padding: tuple, channels_last: bool) -> np.ndarray:
         if c == 1 or _is_channels_last(x) == channels_last:
             return x
     padded = [m + before + after for m, (before, after) in zip(size, padding)]
-    inside = tuple(slice(before, before + m) for m, (before, _) in zip(size, padding))
-    if channels_last:
-        xp = np.zeros((n, *padded, c), dtype=x.dtype)
-        xp[(slice(None), *inside, slice(None))] = np.moveaxis(x, 1, -1)
-        return np.moveaxis(xp, -1, 1)
-    xp = np.zeros((n, c, *padded), dtype=x.dtype)
-    xp[(slice(None), slice(None), *inside)] = x
+    xp = new_image((n, c, *padded), value, x.dtype, channels_last)
+    xp[(..., *_inside(size, padding))] = x  # a copy in runs of C when channels-last
     return xp
+
+
+def new_image(shape: tuple, value, dtype, channels_last: bool) -> np.ndarray:
+    """An (N, C, H, W)-shaped array filled with `value`, its memory channels-last (N, H, W,
+    C) or not, as asked. (Zeros through np.zeros: ~20% faster than np.full here.)"""
+    n, c, *size = shape
+    memory = (n, *size, c) if channels_last else shape
+    array = np.zeros(memory, dtype) if value == 0 else np.full(memory, value, dtype)
+    return np.moveaxis(array, -1, 1) if channels_last else array
 
 
 def im2col(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple):
@@ -812,11 +816,8 @@ class MaxPool2d(Function):
         # every array in the layout of x and arg (channels-last after our conv): the passes
         # below then walk them all in the same order
         grad_out = grad_out if grad_out.strides == arg.strides else _copy_like(grad_out, arg)
-        n, c = self.x_shape[:2]
-        if self.channels_last:
-            grad_xp = np.moveaxis(np.zeros((n, *self.pad_shape, c), grad_out.dtype), -1, 1)
-        else:
-            grad_xp = np.zeros((n, c, *self.pad_shape), dtype=grad_out.dtype)
+        shape = (*self.x_shape[:2], *self.pad_shape)
+        grad_xp = new_image(shape, 0, grad_out.dtype, self.channels_last)
         hit, term = np.empty_like(arg, dtype=bool), np.empty_like(grad_out)
         for t, slices in enumerate(_tap_slices(kernel, stride, dilation, out_size)):
             np.equal(arg, t, out=hit)  # the windows tap t won
@@ -880,12 +881,9 @@ def _pad_to_cover(x, padding, kernel, stride, dilation, out_size, value) -> np.n
     covered = _covered_size(x.shape[2:], padding, kernel, stride, dilation, out_size)
     if covered == x.shape[2:]:
         return x
-    if x.shape[1] > 1 and _is_channels_last(x):  # keep the layout: a copy in runs of C
-        xp = np.moveaxis(np.full((x.shape[0], *covered, x.shape[1]), value, x.dtype), -1, 1)
-    else:
-        xp = np.full((*x.shape[:2], *covered), value, dtype=x.dtype)
-    xp[(..., *_inside(x.shape[2:], padding))] = x
-    return xp
+    # (before, after) per dim; after reaches as far as the windows do. In x's own layout.
+    pads = [(b, m - s - b) for m, s, (b, _) in zip(covered, x.shape[2:], padding)]
+    return pad_input(x, pads, x.shape[1] > 1 and _is_channels_last(x), value)
 
 
 class AvgPool2d(Function):

@@ -342,6 +342,18 @@ class Tanh(Function):
         return grad_out * (1 - self.out * self.out)  # tanh' = 1 - tanh^2
 
 
+def sigmoid_array(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """1 / (1 + e^-x) into `out` (a new array by default; x itself works), in place in that
+    one buffer. e^-x overflows for x < -88 (float32): the exponent is capped first, so the
+    result is a tiny positive number, not a warning. (The Sigmoid op, and the LSTM and GRU
+    cells of ops/nn_ops.py.)"""
+    out = np.negative(x, out=out)
+    np.minimum(out, filled(_EXP_MAX[out.dtype.char], out), out=out)
+    np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
+
+
 class Sigmoid(Function):
     """out = 1 / (1 + e^-x), computed without overflow for large |x|."""
 
@@ -350,14 +362,8 @@ class Sigmoid(Function):
     saves_inputs, saves_output = False, True
 
     def forward(self, x):
-        # 1 / (1 + e^-x), in place in one buffer. e^-x overflows for x < -88 (float32): the
-        # exponent is capped first, so the result is a tiny positive number, not a warning
-        out = np.negative(x)
-        np.minimum(out, filled(_EXP_MAX[out.dtype.char], out), out=out)
-        np.exp(out, out=out)
-        out += 1
-        self.out = np.reciprocal(out, out=out)
-        return out
+        self.out = sigmoid_array(x)
+        return self.out
 
     def backward(self, grad_out):
         return grad_out * self.out * (1 - self.out)  # sigmoid' = s (1 - s)

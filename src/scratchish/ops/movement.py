@@ -100,7 +100,7 @@ class GetItem(Function):
 
     def forward(self, x, index=()):
         self.shape, self.index = x.shape, index
-        axis = _one_array_axis(index)
+        self.axis = axis = _one_array_axis(index)
         if axis is not None:  # x[:, :, idx] (interpolate's gathers): np.take, ~2x faster
             return np.take(x, index[axis], axis=axis)
         return x[index]
@@ -110,9 +110,8 @@ class GetItem(Function):
         if type(index) is np.ndarray and index.dtype.kind in "iu" and len(self.shape) > 0:
             # one integer array picking rows (an embedding lookup, C[X]): rows repeat
             return scatter_add_rows(index, grad_out, self.shape)
-        axis = _one_array_axis(index)
-        if axis is not None:  # x[:, :, idx]: interpolate's gathers, a column pick
-            return sum_into_axis(index[axis], grad_out, self.shape, axis)
+        if self.axis is not None:  # x[:, :, idx]: interpolate's gathers, a column pick
+            return sum_into_axis(index[self.axis], grad_out, self.shape, self.axis)
         grad_x = np.zeros(self.shape, dtype=grad_out.dtype)
         if _is_basic(index):
             grad_x[index] = grad_out  # a slice: each element picked at most once

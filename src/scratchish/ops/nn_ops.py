@@ -17,7 +17,7 @@ import numpy as np
 from .._threads import parallel_for, parallel_rows
 from ..autograd import Function, quiet, unbroadcast
 from ..errors import IndexOutOfRangeError
-from .elementwise import _EXP_MAX, filled
+from .elementwise import filled, sigmoid_array
 from .movement import scatter_add_rows
 
 # ----------------------------------------------------------------------------------------------
@@ -469,11 +469,7 @@ class LstmCell(Function):
 
     def forward(self, z, c):
         hidden = c.shape[-1]
-        gates = np.negative(z)  # sigmoid of all four (g's is replaced below), overflow-free
-        np.minimum(gates, filled(_EXP_MAX[gates.dtype.char], gates), out=gates)
-        np.exp(gates, out=gates)
-        gates += 1
-        np.reciprocal(gates, out=gates)
+        gates = sigmoid_array(z)  # the sigmoid of all four (g's is replaced below)
         i, f, g, o = (gates[..., k * hidden : (k + 1) * hidden] for k in range(4))
         np.tanh(z[..., 2 * hidden : 3 * hidden], out=g)
         out = np.empty((2, *c.shape), dtype=gates.dtype)
@@ -526,11 +522,7 @@ class GruCell(Function):
     def forward(self, gx, gh, h):
         hidden = h.shape[-1]
         rz = np.add(gx[..., : 2 * hidden], gh[..., : 2 * hidden])
-        np.negative(rz, out=rz)  # sigmoid, overflow-free as the Sigmoid op
-        np.minimum(rz, filled(_EXP_MAX[rz.dtype.char], rz), out=rz)
-        np.exp(rz, out=rz)
-        rz += 1
-        np.reciprocal(rz, out=rz)
+        sigmoid_array(rz, out=rz)
         r, z = rz[..., :hidden], rz[..., hidden:]
         n = r * gh[..., 2 * hidden :]
         n += gx[..., 2 * hidden :]
