@@ -780,6 +780,27 @@ def test_fused_linear_equals_composed():
         np.testing.assert_allclose(f.grad.numpy(), c.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
+def test_linear_forward_reads_w_t_and_backward_reads_w():
+    # w_t is w.T laid out row by row, given by a caller that reuses one weight many times
+    # (a recurrent layer). Forward multiplies by it; the gradients come from w.
+    rng = np.random.default_rng(3)
+    x, w, b = (
+        sh.tensor(rng.standard_normal(s), requires_grad=True) for s in [(5, 3), (4, 3), (4,)]
+    )
+    w_t = np.ascontiguousarray(w.numpy(force=True).T)
+    out = Linear.apply(x, w, b, w_t=w_t)
+    g = rng.standard_normal((5, 4))
+    out.backward(sh.tensor(g))
+    xa, wa = x.numpy(force=True), w.numpy(force=True)
+    np.testing.assert_allclose(out.numpy(force=True), xa @ wa.T + b.numpy(force=True), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), g @ wa, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), g.T @ xa, rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), g.sum(0), rtol=1e-12)
+    # a w_t with other numbers shows which one each pass reads
+    other = Linear.apply(x.detach(), w.detach(), w_t=2 * w_t)
+    np.testing.assert_allclose(other.numpy(), 2 * (xa @ wa.T), rtol=1e-12)
+
+
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_fused_softmax_and_log_softmax_equal_composed(dim):
     rng = np.random.default_rng(dim + 5)

@@ -226,6 +226,34 @@ def test_fused_cells_refuse_a_state_changed_in_place_after_forward(cell):
         out.sum().backward()
 
 
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_layers_multiply_the_state_by_a_transposed_copy_made_once(name, monkeypatch):
+    # every step's h @ W_hh^T reads one copy of W_hh^T made per layer call (faster in
+    # OpenBLAS for an h of few rows: ops/matmul.py Linear); the results are torch's
+    from scratchish.ops.matmul import Linear
+
+    seen = []
+    forward = Linear.forward
+
+    def spy(self, x, w, b=None, *, w_t=None):
+        if w_t is not None:
+            np.testing.assert_array_equal(w_t, w.T)
+            assert w_t.flags.c_contiguous
+        seen.append(None if w_t is None else id(w_t))
+        return forward(self, x, w, b, w_t=w_t)
+
+    monkeypatch.setattr(Linear, "forward", spy)
+    ours, theirs = twins(name, 3, 4, num_layers=2)
+    x, tx = pair((6, 2, 3), 11)
+    out = ours(x)[0]
+    # per layer: one product for every step's input (no w_t), then the 6 steps' h @ W_hh^T,
+    # all with one copy
+    assert len(seen) == 14
+    for calls in (seen[:7], seen[7:]):
+        assert calls[0] is None and None not in calls[1:] and len(set(calls[1:])) == 1
+    np.testing.assert_allclose(out.numpy(force=True), theirs(tx)[0].detach().numpy(), **TOL64)
+
+
 def test_fused_lstm_cell_gradcheck():
     from scratchish.ops.nn_ops import LstmCell
     from scratchish.tools import gradcheck

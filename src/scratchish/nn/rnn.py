@@ -12,8 +12,11 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ..creation import cat, stack, zeros
 from ..errors import ArgumentError, DTypeError, ShapeError
+from ..ops.matmul import Linear as LinearOp
 from ..ops.nn_ops import GruCell, LstmCell
 from ..tensor import Tensor, _check_device
 from . import functional as F
@@ -29,18 +32,33 @@ from .utils.rnn import PackedSequence
 # gx is the input's share of the gates, x @ W_ih^T + b_ih, computed for all steps at once by
 # the layers (one big matrix product) and for one step by the cells. Shapes: gx (N, G*H),
 # h and c (N, H), w_hh (G*H, H), with G gates (1 for RNN, 4 for LSTM, 3 for GRU).
-def rnn_tanh_step(gx: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+# w_hh_t, from the layers only: w_hh.T laid out row by row, made once for the whole sequence
+# (the product h W_hh^T is faster with it: ops/matmul.py Linear says why).
+def state_share(h: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hh_t=None) -> Tensor:
+    """h W_hh^T + b_hh, the state's share of the gates."""
+    if w_hh_t is None or h.array.dtype != w_hh_t.dtype:  # (F.linear explains a dtype mix)
+        return F.linear(h, w_hh, b_hh)
+    inputs = (h, w_hh) if b_hh is None else (h, w_hh, b_hh)
+    return LinearOp.apply(*inputs, w_t=w_hh_t)
+
+
+def rnn_tanh_step(gx: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hh_t=None) -> Tensor:
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
-    return F.tanh(gx + F.linear(h, w_hh, b_hh))
+    return F.tanh(gx + state_share(h, w_hh, b_hh, w_hh_t))
 
 
-def rnn_relu_step(gx: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+def rnn_relu_step(gx: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hh_t=None) -> Tensor:
     """h' = relu(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
-    return F.relu(gx + F.linear(h, w_hh, b_hh))
+    return F.relu(gx + state_share(h, w_hh, b_hh, w_hh_t))
 
 
 def lstm_step(
-    gx: Tensor, state: tuple, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None = None
+    gx: Tensor,
+    state: tuple,
+    w_hh: Tensor,
+    b_hh: Tensor | None,
+    w_hr: Tensor | None = None,
+    w_hh_t=None,
 ) -> tuple:
     """One LSTM step (Hochreiter & Schmidhuber 1997, with a forget gate), PyTorch's gate order
     i, f, g, o along the 4H rows of the weights:
@@ -51,14 +69,14 @@ def lstm_step(
     """
     h, c = state
     # the gate arithmetic in one op (ops/nn_ops.py LstmCell; the same formulas as above)
-    new = LstmCell.apply(gx + F.linear(h, w_hh, b_hh), c)  # (N, 4H), (N, H) -> (2, N, H)
+    new = LstmCell.apply(gx + state_share(h, w_hh, b_hh, w_hh_t), c)  # (N, 4H), (N, H) -> (2, N, H)
     h, c = new[0], new[1]
     if w_hr is not None:
         h = F.linear(h, w_hr)  # (N, H) -> (N, proj_size)
     return h, c
 
 
-def gru_step(gx: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+def gru_step(gx: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hh_t=None) -> Tensor:
     """One GRU step (Cho et al. 2014), PyTorch's gate order r, z, n along the 3H rows:
 
         r = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr)
@@ -69,7 +87,7 @@ def gru_step(gx: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor
     The reset gate r multiplies h W_hn^T + b_hn, so the two halves of the gates cannot be
     added before the nonlinearities as in the LSTM.
     """
-    gh = F.linear(h, w_hh, b_hh)  # (N, 3H)
+    gh = state_share(h, w_hh, b_hh, w_hh_t)  # (N, 3H)
     return GruCell.apply(gx, gh, h)  # the formulas above in one op (ops/nn_ops.py)
 
 
@@ -511,7 +529,7 @@ class RNNBase(Module):
         return hx if batched else hx.unsqueeze(1)
 
     # ---------------------------------------------------------------- the loop
-    def _step(self, gx: Tensor, state: tuple, w_hh: Tensor, b_hh, w_hr) -> tuple:
+    def _step(self, gx: Tensor, state: tuple, w_hh: Tensor, b_hh, w_hr, w_hh_t) -> tuple:
         """One time step of one layer and direction: (output (N, H_out), new state), the
         state a tuple: (h,), or (h, c) for an LSTM."""
         raise NotImplementedError
@@ -542,8 +560,9 @@ class RNNBase(Module):
                 # (sum(batch_sizes), H_in) @ (H_in, G*H) -> (sum(batch_sizes), G*H);
                 # then only h @ W_hh^T is left for each step
                 gx = _split_by_halves(F.linear(x, w_ih, b_ih), batch_sizes)
+                w_hh_t = np.ascontiguousarray(w_hh.array.T)  # for every step's h W_hh^T
                 run = self._run_backward if direction == 1 else self._run_forward
-                ys, final = run(gx, states[len(finals)], (w_hh, b_hh, w_hr))
+                ys, final = run(gx, states[len(finals)], (w_hh, b_hh, w_hr, w_hh_t))
                 outputs.append(cat(ys))
                 finals.append(final)
             x = outputs[0] if num_directions == 1 else cat(outputs, -1)
@@ -658,9 +677,9 @@ class RNN(RNNBase):
             bidirectional, device=device, dtype=dtype,
         )  # fmt: skip
 
-    def _step(self, gx, state, w_hh, b_hh, w_hr):
+    def _step(self, gx, state, w_hh, b_hh, w_hr, w_hh_t):
         step = rnn_tanh_step if self.mode == "RNN_TANH" else rnn_relu_step
-        h = step(gx, state[0], w_hh, b_hh)
+        h = step(gx, state[0], w_hh, b_hh, w_hh_t)
         return h, (h,)
 
     def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None) -> tuple:  # noqa: A002
@@ -716,8 +735,8 @@ class LSTM(RNNBase):
             bidirectional, proj_size, device, dtype,
         )  # fmt: skip
 
-    def _step(self, gx, state, w_hh, b_hh, w_hr):
-        h, c = lstm_step(gx, state, w_hh, b_hh, w_hr)
+    def _step(self, gx, state, w_hh, b_hh, w_hr, w_hh_t):
+        h, c = lstm_step(gx, state, w_hh, b_hh, w_hr, w_hh_t)
         return h, (h, c)
 
     def forward(self, input: Tensor | PackedSequence, hx: tuple | None = None) -> tuple:  # noqa: A002
@@ -769,8 +788,8 @@ class GRU(RNNBase):
             bidirectional, device=device, dtype=dtype,
         )  # fmt: skip
 
-    def _step(self, gx, state, w_hh, b_hh, w_hr):
-        h = gru_step(gx, state[0], w_hh, b_hh)
+    def _step(self, gx, state, w_hh, b_hh, w_hr, w_hh_t):
+        h = gru_step(gx, state[0], w_hh, b_hh, w_hh_t)
         return h, (h,)
 
     def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None) -> tuple:  # noqa: A002
