@@ -218,6 +218,51 @@ def test_norm_and_distance_modules_match_torch():
         np.testing.assert_allclose(out, tmodule(torch.tensor(b), torch.tensor(c)).numpy())
 
 
+@pytest.mark.parametrize("layout", ["(N, C, H, W)", "channels-last", "(N, C)"])
+@pytest.mark.parametrize("parts", ["weight and bias", "weight", "bias", "neither"])
+def test_fused_group_norm_equals_layer_norm_and_the_affine_op_composed(layout, parts):
+    # ops/conv.py GroupNorm against what group_norm was before it: layer_norm over each
+    # sample's group, (N, G, -1), then x * weight[c] + bias[c]
+    from scratchish.ops.conv import ChannelAffine, GroupNorm
+
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((3, 6) if layout == "(N, C)" else (3, 6, 4, 5)) * 2 + 7
+    if layout == "channels-last":
+        a = np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
+    groups = 6 if layout == "(N, C)" else 3
+    w_np, b_np, g = rng.standard_normal(6), rng.standard_normal(6), rng.standard_normal(a.shape)
+    results = []
+    for fused in (True, False):
+        x = sh.tensor(a, requires_grad=True)
+        w = sh.tensor(w_np, requires_grad=True) if "weight" in parts else None
+        b = sh.tensor(b_np, requires_grad=True) if "bias" in parts else None
+        if fused:
+            out = GroupNorm.apply(x, w, b, num_groups=groups, eps=1e-3)
+            assert type(out.grad_fn).__name__ == "GroupNorm"
+        else:
+            flat = F.layer_norm(x.reshape(3, groups, -1), (x.numel() // 3 // groups,), eps=1e-3)
+            out = flat.reshape(a.shape)
+            out = ChannelAffine.apply(out, w, b) if parts != "neither" else out
+        out.backward(sh.tensor(g))
+        results.append([out.detach().numpy(), x.grad.numpy()])
+        results[-1] += [t.grad.numpy() for t in (w, b) if t is not None]
+    for fused, composed in zip(*results):
+        np.testing.assert_allclose(fused, composed, rtol=1e-10, atol=1e-12)
+
+
+def test_group_norm_keeps_float32_precision_far_from_zero():
+    # mean 1000, spread 1: the variance is taken of x - mean (two passes), not as
+    # E[x^2] - E[x]^2, whose float32 rounding would swamp it
+    rng = np.random.default_rng(2)
+    a = (rng.standard_normal((4, 8, 6, 6)) + 1000).astype(np.float32)
+    x = sh.tensor(a, requires_grad=True)
+    out = F.group_norm(x, 2)
+    out.backward(sh.tensor(a * 0 + 1))
+    exact = F.group_norm(sh.tensor(a.astype(np.float64)), 2).numpy()
+    np.testing.assert_allclose(out.detach().numpy(), exact, atol=2e-3)
+    assert out.dtype == sh.float32 and x.grad.dtype == sh.float32
+
+
 def test_group_norm_is_layer_norm_with_one_group_and_instance_norm_with_c():
     x = sh.randn(2, 4, 3, dtype=sh.float64)
     np.testing.assert_allclose(

@@ -29,6 +29,7 @@ from ..errors import (
 )
 from ..functions import einsum as _einsum
 from ..ops.conv import ChannelAffine
+from ..ops.conv import GroupNorm as GroupNormOp
 from ..ops.elementwise import LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
 from ..ops.matmul import Linear
 from ..ops.nn_ops import (
@@ -1145,7 +1146,7 @@ def group_norm(
     """Split the C channels into num_groups groups and normalise each sample's group over
     its channels and positions (Wu & He 2018), then out = xhat * weight + bias per channel.
 
-    Written as layer_norm on the (N, G, C / G * spatial) view, which is the same statistics.
+    The same statistics as layer_norm on the (N, G, C / G * spatial) view; one fused op.
 
     Shape: (N, C, *) -> same; weight, bias (C,).
 
@@ -1156,7 +1157,7 @@ def group_norm(
     """
     _check_batched("group_norm", input, 2, "(N, C, ...)")
     _need_tensors_or_none("group_norm", weight=weight, bias=bias)
-    n, channels = input.shape[0], input.shape[1]
+    channels = input.shape[1]
     num_groups = _whole_number("group_norm", "num_groups", num_groups)
     if num_groups < 1 or channels % num_groups:
         raise ShapeError(
@@ -1164,10 +1165,10 @@ def group_norm(
             f"split into num_groups={num_groups} equal groups; num_groups must divide "
             f"{channels}."
         )
-    grouped = input.reshape(n, num_groups, -1)
     eps = _number("group_norm", "eps", eps)
-    out = LayerNorm.apply(grouped, None, None, n_dims=1, eps=eps).reshape(tuple(input.shape))
-    return _channel_affine(out, weight, bias)
+    _check_per_channel(input, weight, bias)
+    flat = [t if t is None else t.reshape(-1) for t in (weight, bias)]
+    return GroupNormOp.apply(input, *flat, num_groups=num_groups, eps=eps)  # ops/conv.py
 
 
 @takes_tensor
@@ -1233,16 +1234,21 @@ def _check_batched(name: str, input: Tensor, min_dims: int, layout: str) -> None
 
 def _channel_affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
     """x * weight + bias with one weight and bias per channel (dim 1)."""
+    _check_per_channel(x, weight, bias)
+    if weight is None and bias is None:
+        return x
+    flat = [None if t is None else t.reshape(-1) for t in (weight, bias)]
+    return ChannelAffine.apply(x, *flat)  # ops/conv.py: x * weight[c] + bias[c], fused
+
+
+def _check_per_channel(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> None:
+    """weight and bias, when given, hold one value per channel (dim 1) of x."""
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != x.shape[1]:
             raise ShapeError(
                 f"{name} must hold one value per channel: the input {tuple(x.shape)} has "
                 f"{x.shape[1]} channels (dim 1), {name} has shape {tuple(t.shape)}."
             )
-    if weight is None and bias is None:
-        return x
-    flat = [None if t is None else t.reshape(-1) for t in (weight, bias)]
-    return ChannelAffine.apply(x, *flat)  # ops/conv.py: x * weight[c] + bias[c], fused
 
 
 @takes_tensor
