@@ -56,6 +56,21 @@ def _gru_step(lib, gx, h, w_hh):
     return (1 - z) * n + z * h
 
 
+def _lstm_layer(lib, gx, h, c, w_hh, b_hh):
+    """A whole LSTM layer, backwards in time, outputs and last c stacked: scratchish's one
+    op (ops/nn_ops.py LstmLayer) against the steps written out in PyTorch."""
+    if lib is sh:
+        from scratchish.ops.nn_ops import LstmLayer
+
+        return LstmLayer.apply(gx, h, c, w_hh, b_hh, reverse=True)
+    hs = [None] * gx.shape[0]
+    for t in reversed(range(gx.shape[0])):
+        i, f, g, o = (gx[t] + h @ w_hh.T + b_hh).chunk(4, -1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = hs[t] = o.sigmoid() * c.tanh()
+    return lib.stack([*hs, c])
+
+
 # rows of the shared op table for the fused ops of ops/nn_ops.py (parity and gradcheck);
 # registered before torch is imported so the table is whole without torch
 NN_OP_CASES = register_op_cases(
@@ -69,6 +84,7 @@ NN_OP_CASES = register_op_cases(
     OpCase("logsigmoid", lambda lib, x: lib.nn.functional.logsigmoid(x), [(5,)], ranges=(-30, 30)),
     OpCase("lstm_step", _lstm_step, [(3, 8), (3, 2), (3, 2), (8, 2)], ranges=(-3, 3)),
     OpCase("gru_step", _gru_step, [(3, 6), (3, 2), (6, 2)], ranges=(-3, 3)),
+    OpCase("lstm_layer", _lstm_layer, [(4, 3, 8), (3, 2), (3, 2), (8, 2), (8,)], ranges=(-2, 2)),
     OpCase(
         "cross_entropy",
         lambda lib, x: lib.nn.functional.cross_entropy(

@@ -17,7 +17,7 @@ import numpy as np
 from ..creation import cat, stack, zeros
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.matmul import Linear as LinearOp
-from ..ops.nn_ops import GruCell, LstmCell
+from ..ops.nn_ops import GruCell, LstmCell, LstmLayer
 from ..tensor import Tensor, _check_device
 from . import functional as F
 from . import init
@@ -556,17 +556,26 @@ class RNNBase(Module):
                     getattr(self, kind + suffix, None)
                     for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
                 )
-                # the input's share of the gates for every step in one product:
-                # (sum(batch_sizes), H_in) @ (H_in, G*H) -> (sum(batch_sizes), G*H);
-                # then only h @ W_hh^T is left for each step
-                gx = _split_by_halves(F.linear(x, w_ih, b_ih), batch_sizes)
-                w_hh_t = np.ascontiguousarray(w_hh.array.T)  # for every step's h W_hh^T
-                run = self._run_backward if direction == 1 else self._run_forward
-                ys, final = run(gx, states[len(finals)], (w_hh, b_hh, w_hr, w_hh_t))
-                outputs.append(cat(ys))
+                state = states[len(finals)]
+                weights = (w_ih, b_ih, w_hh, b_hh, w_hr)
+                output, final = self._layer(x, batch_sizes, state, weights, direction == 1)
+                outputs.append(output)
                 finals.append(final)
             x = outputs[0] if num_directions == 1 else cat(outputs, -1)
         return x, finals
+
+    def _layer(self, x, batch_sizes: list, state: tuple, weights: tuple, reverse: bool):
+        """One layer in one direction over the sequence, step by step: (output rows (sum(
+        batch_sizes), H_out), final state). weights: w_ih, b_ih, w_hh, b_hh, w_hr."""
+        w_ih, b_ih, w_hh, b_hh, w_hr = weights
+        # the input's share of the gates for every step in one product:
+        # (sum(batch_sizes), H_in) @ (H_in, G*H) -> (sum(batch_sizes), G*H);
+        # then only h @ W_hh^T is left for each step
+        gx = _split_by_halves(F.linear(x, w_ih, b_ih), batch_sizes)
+        w_hh_t = np.ascontiguousarray(w_hh.array.T)  # for every step's h W_hh^T
+        run = self._run_backward if reverse else self._run_forward
+        ys, final = run(gx, state, (w_hh, b_hh, w_hr, w_hh_t))
+        return cat(ys), final
 
     def _run_forward(self, gx: list, state: tuple, weights: tuple) -> tuple:
         """Steps 0, 1, ..., T-1. When a sequence ends (fewer rows at the next step: the
@@ -738,6 +747,23 @@ class LSTM(RNNBase):
     def _step(self, gx, state, w_hh, b_hh, w_hr, w_hh_t):
         h, c = lstm_step(gx, state, w_hh, b_hh, w_hr, w_hh_t)
         return h, (h, c)
+
+    def _layer(self, x, batch_sizes, state, weights, reverse):
+        """Every step in one op (ops/nn_ops.py LstmLayer: 2-3x faster than step by step)
+        when every sequence has every step; step by step for a packed batch of different
+        lengths, with proj_size, or when a state's dtype differs from the weights' (the
+        steps' F.linear explains that)."""
+        w_ih, b_ih, w_hh, b_hh, w_hr = weights
+        h0, c0 = state
+        dtype = w_hh.array.dtype
+        mixed = h0.array.dtype != dtype or c0.array.dtype != dtype
+        if w_hr is not None or len(set(batch_sizes)) > 1 or mixed:
+            return super()._layer(x, batch_sizes, state, weights, reverse)
+        steps = len(batch_sizes)
+        gx = F.linear(x, w_ih, b_ih).reshape(steps, batch_sizes[0], w_hh.shape[0])  # (T, N, 4H)
+        out = LstmLayer.apply(gx, h0, c0, w_hh, b_hh, reverse=reverse)  # every h, then c
+        h_n = out[0] if reverse else out[steps - 1]  # the h after the last step taken
+        return out[:steps].reshape(-1, out.shape[2]), (h_n, out[steps])
 
     def forward(self, input: Tensor | PackedSequence, hx: tuple | None = None) -> tuple:  # noqa: A002
         _check_pair("LSTM", hx)
