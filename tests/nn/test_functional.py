@@ -71,6 +71,23 @@ def _lstm_layer(lib, gx, h, c, w_hh, b_hh):
     return lib.stack([*hs, c])
 
 
+def _gru_layer(lib, gx, h, w_hh, b_hh):
+    """A whole GRU layer in time order: scratchish's one op (ops/nn_ops.py GruLayer)
+    against the steps written out in PyTorch."""
+    if lib is sh:
+        from scratchish.ops.nn_ops import GruLayer
+
+        return GruLayer.apply(gx, h, w_hh, b_hh)
+    hs = []
+    for t in range(gx.shape[0]):
+        gh = h @ w_hh.T + b_hh
+        r, z = (gx[t, :, :4] + gh[:, :4]).sigmoid().chunk(2, -1)
+        n = (gx[t, :, 4:] + r * gh[:, 4:]).tanh()
+        h = (1 - z) * n + z * h
+        hs.append(h)
+    return lib.stack(hs)
+
+
 # rows of the shared op table for the fused ops of ops/nn_ops.py (parity and gradcheck);
 # registered before torch is imported so the table is whole without torch
 NN_OP_CASES = register_op_cases(
@@ -85,6 +102,7 @@ NN_OP_CASES = register_op_cases(
     OpCase("lstm_step", _lstm_step, [(3, 8), (3, 2), (3, 2), (8, 2)], ranges=(-3, 3)),
     OpCase("gru_step", _gru_step, [(3, 6), (3, 2), (6, 2)], ranges=(-3, 3)),
     OpCase("lstm_layer", _lstm_layer, [(4, 3, 8), (3, 2), (3, 2), (8, 2), (8,)], ranges=(-2, 2)),
+    OpCase("gru_layer", _gru_layer, [(4, 3, 6), (3, 2), (6, 2), (6,)], ranges=(-2, 2)),
     OpCase(
         "cross_entropy",
         lambda lib, x: lib.nn.functional.cross_entropy(

@@ -226,7 +226,7 @@ def test_fused_cells_refuse_a_state_changed_in_place_after_forward(cell):
         out.sum().backward()
 
 
-@pytest.mark.parametrize("name", ["RNN", "GRU"])  # (the LSTM runs all its steps in one op)
+@pytest.mark.parametrize("name", ["RNN"])  # (the LSTM and GRU run all steps in one op)
 def test_layers_multiply_the_state_by_a_transposed_copy_made_once(name, monkeypatch):
     # every step's h @ W_hh^T reads one copy of W_hh^T made per layer call (faster in
     # OpenBLAS for an h of few rows: ops/matmul.py Linear); the results are torch's
@@ -254,58 +254,68 @@ def test_layers_multiply_the_state_by_a_transposed_copy_made_once(name, monkeypa
     np.testing.assert_allclose(out.numpy(force=True), theirs(tx)[0].detach().numpy(), **TOL64)
 
 
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("bias", [True, False])
-def test_lstm_layer_op_equals_the_steps_composed(bidirectional, bias, monkeypatch):
-    # ops/nn_ops.py LstmLayer (all the steps in one op) against the step-by-step path, each
-    # step its own ops: outputs, final states and every gradient, float64
-    from scratchish.nn.rnn import LSTM, RNNBase
-    from scratchish.ops.nn_ops import LstmLayer
+def test_layer_ops_equal_the_steps_composed(name, bidirectional, bias, monkeypatch):
+    # ops/nn_ops.py LstmLayer and GruLayer (all the steps in one op) against the step-by-step
+    # path, each step its own ops: outputs, final states and every gradient, float64
+    from scratchish.nn import rnn
+    from scratchish.ops import nn_ops
 
+    op = getattr(nn_ops, name.capitalize() + "Layer")
     calls = []
-    real = LstmLayer.forward
-    monkeypatch.setattr(LstmLayer, "forward", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = op.forward
+    monkeypatch.setattr(op, "forward", lambda *a, **k: calls.append(1) or real(*a, **k))
     sh.manual_seed(3)
-    lstm = nn.LSTM(3, 5, num_layers=2, bias=bias, bidirectional=bidirectional).double()
+    layer = getattr(nn, name)(3, 5, num_layers=2, bias=bias, bidirectional=bidirectional)
+    layer.double()
     rng = np.random.default_rng(4)
     d = 2 if bidirectional else 1
     x_np, g_np = rng.standard_normal((7, 4, 3)), rng.standard_normal((7, 4, 5 * d))
-    h0_np, c0_np = rng.standard_normal((2, 2 * d, 4, 5))
+    states_np = rng.standard_normal((2 if name == "LSTM" else 1, 2 * d, 4, 5))
     results = []
     for fused in (True, False):
         if not fused:
-            monkeypatch.setattr(LSTM, "_layer", RNNBase._layer)
-        lstm.zero_grad()
-        x, h0, c0 = (sh.tensor(a, requires_grad=True) for a in (x_np, h0_np, c0_np))
-        out, (h_n, c_n) = lstm(x, (h0, c0))
-        (out * sh.tensor(g_np)).sum().add((h_n * c_n).sum()).backward()
-        grads = [t.grad for t in (x, h0, c0, *lstm.parameters())]
-        results.append([out, h_n, c_n, *grads])
+            monkeypatch.setattr(getattr(rnn, name), "_layer", rnn.RNNBase._layer)
+        layer.zero_grad()
+        x = sh.tensor(x_np, requires_grad=True)
+        states = [sh.tensor(a, requires_grad=True) for a in states_np]
+        out, final = layer(x, tuple(states) if name == "LSTM" else states[0])
+        finals = list(final) if name == "LSTM" else [final]
+        (out * sh.tensor(g_np)).sum().add((finals[0] * finals[-1]).sum()).backward()
+        grads = [t.grad for t in (x, *states, *layer.parameters())]
+        results.append([out, *finals, *grads])
         assert len(calls) == 2 * d  # 2 layers x directions, in the fused run only
     for a, b in zip(*results):
         np.testing.assert_allclose(a.numpy(force=True), b.numpy(force=True), rtol=1e-10, atol=1e-12)
 
 
-def test_lstm_layer_op_gradcheck():
-    from scratchish.ops.nn_ops import LstmLayer
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_layer_ops_gradcheck(name):
+    from scratchish.ops import nn_ops
     from scratchish.tools import gradcheck
 
+    op = getattr(nn_ops, name.capitalize() + "Layer")
+    gates = 8 if name == "LSTM" else 6
     rng = np.random.default_rng(5)
-    shapes = [(4, 2, 8), (2, 2), (2, 2), (8, 2), (8,)]
+    shapes = [(4, 2, gates), (2, 2)] + [(2, 2)] * (name == "LSTM") + [(gates, 2), (gates,)]
     args = [sh.tensor(rng.standard_normal(s), requires_grad=True) for s in shapes]
     for reverse in (False, True):
-        report = gradcheck(lambda *a, r=reverse: LstmLayer.apply(*a, reverse=r), *args)
+        report = gradcheck(lambda *a, r=reverse: op.apply(*a, reverse=r), *args)
         assert report, str(report)
 
 
-def test_packed_and_projected_lstms_go_step_by_step(monkeypatch):
-    # LstmLayer needs every sequence to have every step and no projection; the others keep
-    # the step-by-step path (and match PyTorch in the tests above)
-    from scratchish.ops.nn_ops import LstmLayer
+def test_packed_and_projected_layers_go_step_by_step(monkeypatch):
+    # the layer ops need every sequence to have every step (and for the LSTM no projection);
+    # the others keep the step-by-step path (and match PyTorch in the tests above)
+    from scratchish.ops.nn_ops import GruLayer, LstmLayer
 
-    monkeypatch.setattr(LstmLayer, "forward", lambda *a, **k: pytest.fail("LstmLayer ran"))
+    for op in (LstmLayer, GruLayer):
+        monkeypatch.setattr(op, "forward", lambda *a, **k: pytest.fail("a layer op ran"))
     packed = rnn_utils.pack_padded_sequence(sh.randn(5, 3, 2), [5, 3, 2])
     assert nn.LSTM(2, 4)(packed)[0].data.shape == (10, 4)
+    assert nn.GRU(2, 4)(packed)[0].data.shape == (10, 4)
     assert nn.LSTM(2, 4, proj_size=3)(sh.randn(5, 3, 2))[0].shape == (5, 3, 3)
 
 

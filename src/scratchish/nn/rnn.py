@@ -17,7 +17,7 @@ import numpy as np
 from ..creation import cat, stack, zeros
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.matmul import Linear as LinearOp
-from ..ops.nn_ops import GruCell, LstmCell, LstmLayer
+from ..ops.nn_ops import GruCell, GruLayer, LstmCell, LstmLayer
 from ..tensor import Tensor, _check_device
 from . import functional as F
 from . import init
@@ -817,6 +817,20 @@ class GRU(RNNBase):
     def _step(self, gx, state, w_hh, b_hh, w_hr, w_hh_t):
         h = gru_step(gx, state[0], w_hh, b_hh, w_hh_t)
         return h, (h,)
+
+    def _layer(self, x, batch_sizes, state, weights, reverse):
+        """Every step in one op (ops/nn_ops.py GruLayer) when every sequence has every step;
+        step by step for a packed batch of different lengths, or a state whose dtype is not
+        the weights' (the steps' F.linear explains that)."""
+        w_ih, b_ih, w_hh, b_hh, _ = weights
+        (h0,) = state
+        if len(set(batch_sizes)) > 1 or h0.array.dtype != w_hh.array.dtype:
+            return super()._layer(x, batch_sizes, state, weights, reverse)
+        steps = len(batch_sizes)
+        gx = F.linear(x, w_ih, b_ih).reshape(steps, batch_sizes[0], w_hh.shape[0])  # (T, N, 3H)
+        out = GruLayer.apply(gx, h0, w_hh, b_hh, reverse=reverse)  # (T, N, H)
+        h_n = out[0] if reverse else out[steps - 1]  # the h after the last step taken
+        return out.reshape(-1, out.shape[2]), (h_n,)
 
     def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None) -> tuple:  # noqa: A002
         out, (h_n,) = self._forward(input, [hx])

@@ -611,33 +611,114 @@ class GruCell(Function):
 
     def forward(self, gx, gh, h):
         hidden = h.shape[-1]
-        rz = np.add(gx[..., : 2 * hidden], gh[..., : 2 * hidden])
-        sigmoid_array(rz, out=rz)
-        r, z = rz[..., :hidden], rz[..., hidden:]
-        n = r * gh[..., 2 * hidden :]
-        n += gx[..., 2 * hidden :]
-        np.tanh(n, out=n)
-        out = h - n  # h' = n + z * (h - n)
-        out *= z
-        out += n
+        rz = np.empty((*h.shape[:-1], 2 * hidden), dtype=h.dtype)
+        n, out = np.empty_like(h), np.empty_like(h)
+        gru_gates(gx, gh, h, rz, n, out)
         self.rz, self.n, self.h, self.gh_n = rz, n, h, gh[..., 2 * hidden :]
         return out
 
     def backward(self, grad_out):
         hidden = self.h.shape[-1]
-        rz, n = self.rz, self.n
-        r, z = rz[..., :hidden], rz[..., hidden:]
-        grad_gx = np.empty((*n.shape[:-1], 3 * hidden), dtype=grad_out.dtype)
-        da_r, da_z, dpre_n = (grad_gx[..., k * hidden : (k + 1) * hidden] for k in range(3))
-        np.multiply(grad_out, 1 - z, out=dpre_n)  # dn
-        dpre_n *= 1 - n * n
-        np.multiply(dpre_n, self.gh_n, out=da_r)  # dr
-        da_r *= r * (1 - r)
-        np.multiply(grad_out, self.h - n, out=da_z)  # dz
-        da_z *= z * (1 - z)
-        grad_gh = grad_gx.copy()
-        grad_gh[..., 2 * hidden :] *= r
-        return grad_gx, grad_gh, grad_out * z
+        grad_gx = np.empty((*self.n.shape[:-1], 3 * hidden), dtype=grad_out.dtype)
+        grad_gh = np.empty_like(grad_gx)
+        gru_gates_backward(self.rz, self.n, self.h, self.gh_n, grad_out, grad_gx, grad_gh)
+        return grad_gx, grad_gh, grad_out * self.rz[..., hidden:]  # dh = G z
+
+
+def gru_gates(gx, gh, h, rz, n, out) -> None:
+    """One GRU step's gate arithmetic (GruCell's formulas) into the arrays given: r and z into
+    rz (N, 2H), n into n and h' into out (each (N, H))."""
+    hidden = h.shape[-1]
+    np.add(gx[..., : 2 * hidden], gh[..., : 2 * hidden], out=rz)
+    sigmoid_array(rz, out=rz)
+    r, z = rz[..., :hidden], rz[..., hidden:]
+    np.multiply(r, gh[..., 2 * hidden :], out=n)
+    n += gx[..., 2 * hidden :]
+    np.tanh(n, out=n)
+    np.subtract(h, n, out=out)  # h' = n + z * (h - n)
+    out *= z
+    out += n
+
+
+def gru_gates_backward(rz, n, h, gh_n, grad_out, grad_gx, grad_gh) -> None:
+    """GruCell's derivatives of gx and gh into grad_gx and grad_gh (N, 3H); h's direct
+    share, grad_out * z, is left to the caller."""
+    hidden = h.shape[-1]
+    r, z = rz[..., :hidden], rz[..., hidden:]
+    da_r, da_z, dpre_n = (grad_gx[..., k * hidden : (k + 1) * hidden] for k in range(3))
+    np.multiply(grad_out, 1 - z, out=dpre_n)  # dn
+    dpre_n *= 1 - n * n
+    np.multiply(dpre_n, gh_n, out=da_r)  # dr
+    da_r *= r * (1 - r)
+    np.multiply(grad_out, h - n, out=da_z)  # dz
+    da_z *= z * (1 - z)
+    grad_gh[...] = grad_gx
+    grad_gh[..., 2 * hidden :] *= r
+
+
+class GruLayer(Function):
+    """A whole GRU layer in one direction: every time step in one op, as LstmLayer. With gx
+    (T, N, 3H), the input's share of the gates for all steps, and h0 (N, H), step t computes
+
+        gh = h W_hh^T + b_hh;   h = GruCell(gx[t], gh, h)
+
+    in time order (reverse=True: backwards). Returns the h of every time t, (T, N, H).
+
+    Backward, through time: with G = dL/dh(t) from the output + what step t + 1 sent back,
+    GruCell's derivatives give dgx[t] and dgh[t], and dL/dh(t - 1) = G z + dgh[t] @ W_hh.
+    dL/dW_hh = sum_t dgh[t]^T h(t - 1) and dL/db_hh = sum_t dgh[t], one product and one sum
+    over all steps at the end; dL/dgx is dgx itself.
+    """
+
+    formula = "for t in order: h = gru_cell(gx[t], h @ w_hh.T + b_hh, h)"
+    derivatives = (
+        "dgx[t], back through the steps",
+        "G z + dgh @ w_hh at the first step",
+        "dgh^T @ (the h each step read), summed over the steps in one product",
+        "dgh summed over steps and batch",
+    )
+    saves_inputs = (False, False, True, False)  # the states read are its own copies
+
+    def forward(self, gx, h0, w_hh, b_hh=None, reverse=False):
+        steps, n, _ = gx.shape
+        hidden = h0.shape[-1]
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        w_t = np.ascontiguousarray(w_hh.T)  # the fast layout for h @ W_hh^T (matmul.Linear)
+        out = np.empty((steps, n, hidden), dtype=gx.dtype)
+        h_in = np.empty_like(out)  # kept for backward: the state each step read, its gh's
+        gh = np.empty_like(gx)  # n part (r multiplies it), r and z, and n
+        rz, n_gate = np.empty((steps, n, 2 * hidden), dtype=gx.dtype), np.empty_like(out)
+        h = h0
+        with blas_threads_for(n * w_hh.size):  # a small product each step: on one core
+            for t in order:
+                h_in[t] = h
+                np.matmul(h, w_t, out=gh[t])  # (N, H) @ (H, 3H)
+                if b_hh is not None:
+                    gh[t] += b_hh
+                gru_gates(gx[t], gh[t], h, rz[t], n_gate[t], out[t])
+                h = out[t]
+        self.order, self.w_hh = order, w_hh
+        self.h_in, self.gh_n, self.rz, self.n_gate = h_in, gh[..., 2 * hidden :], rz, n_gate
+        return out
+
+    def backward(self, grad_out):
+        need_gx, _, need_w, need_b = (self.needs_input_grad + (False,))[:4]
+        h_in, rz, w_hh = self.h_in, self.rz, self.w_hh
+        steps, n, hidden = h_in.shape
+        dgx = np.empty((steps, n, 3 * hidden), dtype=h_in.dtype)  # of every step
+        dgh = np.empty_like(dgx)
+        dh = np.zeros((n, hidden), dtype=h_in.dtype)  # what step t + 1 sent back to h(t)
+        g = np.empty_like(dh)
+        with blas_threads_for(n * w_hh.size):
+            for t in reversed(self.order):
+                np.add(grad_out[t], dh, out=g)
+                gru_gates_backward(rz[t], self.n_gate[t], h_in[t], self.gh_n[t], g, dgx[t], dgh[t])
+                dh = g * rz[t, :, hidden:]  # h's direct share, G z
+                dh += dgh[t] @ w_hh  # (N, 3H) @ (3H, H)
+        rows = dgh.reshape(-1, dgh.shape[2])  # (T * N, 3H)
+        grad_w = rows.T @ h_in.reshape(-1, hidden) if need_w else None  # (3H, H)
+        grad_b = np.ones(rows.shape[0], dtype=rows.dtype) @ rows if need_b else None
+        return (dgx if need_gx else None), dh, grad_w, grad_b
 
 
 class LogSigmoid(Function):
