@@ -369,6 +369,24 @@ def test_gelu_and_silu_on_two_threads_give_one_threads_numbers(approximate, monk
     assert len(callers) == 2  # the two-thread run did use two threads
 
 
+def test_linear_resize_on_two_threads_gives_one_threads_numbers(monkeypatch):
+    callers = set()
+    _spy(monkeypatch, _threads, "_part", callers)  # parallel_for runs each part through it
+    rng = np.random.default_rng(6)
+    a, g = rng.standard_normal((16, 16, 12, 12)), rng.standard_normal((16, 16, 24, 24))
+
+    def run():
+        x = sh.tensor(a, requires_grad=True)
+        out = F.interpolate(x, scale_factor=2, mode="bilinear")
+        out.backward(sh.tensor(g))
+        return out.detach().numpy(), x.grad.numpy()
+
+    one, two = _one_and_two_threads(run)
+    for u, v in zip(one, two):
+        np.testing.assert_array_equal(u, v)
+    assert len(callers) == 2  # the two-thread run did use two threads
+
+
 def test_max_pool_backward_on_two_threads_gives_one_threads_numbers(monkeypatch):
     callers = set()
     _spy(monkeypatch, _threads, "_part", callers)  # parallel_for runs each part through it

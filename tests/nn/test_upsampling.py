@@ -84,6 +84,46 @@ def test_interpolate_scale_factors_pick_torchs_pixels(mode, factor):
     np.testing.assert_allclose(out.numpy(), tout.numpy(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "shape, settings",
+    [
+        ((3, 4, 6, 5), dict(scale_factor=2)),
+        ((2, 3, 7, 9), dict(size=(4, 13), align_corners=True)),
+        ((2, 3, 8), dict(scale_factor=0.6)),
+        ((2, 3, 1, 5), dict(size=(3, 1))),
+    ],
+)
+def test_linear_resize_op_equals_the_gathers_composed(shape, settings, monkeypatch):
+    # ops/movement.py LinearResize (all axes in one op, blocks of planes) against what
+    # interpolate was before it: per axis w0 * x[..., i0] + w1 * x[..., i1] as tensor ops.
+    # Blocks of one plane, so the blocked path runs many times.
+    from scratchish.nn.upsampling import _linear_neighbours
+    from scratchish.ops import movement
+
+    monkeypatch.setattr(movement, "RESIZE_BLOCK_BYTES", 1)
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(shape)
+    mode = "linear" if len(shape) == 3 else "bilinear"
+    x1, x2 = sh.tensor(a, requires_grad=True), sh.tensor(a, requires_grad=True)
+    fused = F.interpolate(x1, mode=mode, **settings)
+    assert type(fused.grad_fn).__name__ == "LinearResize"
+    composed = x2
+    for axis, n_out in enumerate(fused.shape[2:]):
+        dim, n_in = 2 + axis, shape[2 + axis]
+        scale, corners = settings.get("scale_factor"), settings.get("align_corners", False)
+        i0, i1, w0, w1 = _linear_neighbours(n_in, n_out, scale, corners, np.float64)
+        index = (slice(None),) * dim
+        along = (-1,) + (1,) * (len(shape) - dim - 1)
+        composed = composed[index + (i0,)] * sh.tensor(w0.reshape(along)) + composed[
+            index + (i1,)
+        ] * sh.tensor(w1.reshape(along))
+    g = sh.tensor(rng.standard_normal(tuple(fused.shape)))
+    fused.backward(g)
+    composed.backward(g)
+    np.testing.assert_allclose(fused.detach().numpy(), composed.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_upsample_modules_match_torch():
     if torch is None:
         pytest.skip("needs torch")

@@ -2,8 +2,9 @@
 layers, as torch.nn.functional.interpolate and torch.nn.Upsample.
 
 Each output position reads one input position (nearest) or mixes two neighbours per axis
-(linear), at the source coordinates PyTorch computes; it is all indexing and arithmetic on
-tensors, so the gradient comes from the indexing ops. Read next: fold.py.
+(linear), at the source coordinates PyTorch computes. Nearest is indexing on tensors, so its
+gradient comes from the indexing op; linear is one op (ops/movement.py LinearResize) with
+its own backward. Read next: fold.py.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import numpy as np
 
 from ..errors import ArgumentError, ShapeError, UnsupportedError
+from ..ops.movement import LinearResize
 from ..tensor import Tensor, _number, takes_tensor
 from .conv import adaptive_avg_pool2d
 from .module import Module
@@ -86,15 +88,19 @@ def interpolate(
         if input.ndim != 4:
             raise UnsupportedError(f"{who}: mode='area' is supported for 4-D input only.")
         return adaptive_avg_pool2d(input, out_size)
+    if mode == linear:  # both neighbours per axis, every axis in one op (ops/movement.py)
+        dtype = input.array.dtype
+        axes = tuple(
+            _linear_neighbours(n_in, n_out, scale, align_corners, dtype)
+            for n_in, n_out, scale in zip(in_size, out_size, scales)
+        )
+        return LinearResize.apply(input, axes=axes)
     out = input
     for axis in range(n_spatial):  # one axis at a time: resizing is separable
         dim = 2 + axis
         n_in, n_out, scale = in_size[axis], out_size[axis], scales[axis]
-        if mode == "nearest" or mode == "nearest-exact":
-            source = _nearest_source(n_in, n_out, scale, exact=mode == "nearest-exact")
-            out = out[(slice(None),) * dim + (source,)]
-        else:
-            out = _linear_axis(out, dim, n_in, n_out, scale, align_corners)
+        source = _nearest_source(n_in, n_out, scale, exact=mode == "nearest-exact")
+        out = out[(slice(None),) * dim + (source,)]
     return out
 
 
@@ -148,9 +154,9 @@ def _nearest_source(n_in: int, n_out: int, scale, exact: bool) -> np.ndarray:
     return np.minimum(np.floor(source).astype(np.int64), n_in - 1)
 
 
-def _linear_axis(x: Tensor, dim: int, n_in: int, n_out: int, scale, align_corners: bool):
-    """Linear interpolation along one axis: out[i] = (1 - l_i) x[i0_i] + l_i x[i1_i]."""
-    dtype = x.array.dtype
+def _linear_neighbours(n_in: int, n_out: int, scale, align_corners: bool, dtype) -> tuple:
+    """Linear interpolation along one axis, out[i] = (1 - l_i) x[i0_i] + l_i x[i1_i]: the
+    arrays (i0, i1, 1 - l, l), at PyTorch's source coordinates and roundings."""
     dst = np.arange(n_out, dtype=dtype)
     if align_corners:
         step = (np.asarray(n_in - 1, dtype) / (n_out - 1)) if n_out > 1 else np.asarray(0, dtype)
@@ -162,9 +168,7 @@ def _linear_axis(x: Tensor, dim: int, n_in: int, n_out: int, scale, align_corner
     i1 = np.minimum(i0 + 1, n_in - 1)
     weight1 = np.clip(source - i0, 0, 1).astype(dtype)
     weight0 = (1 - weight1).astype(dtype)
-    shape = (-1,) + (1,) * (x.ndim - dim - 1)  # broadcast the weights along the later dims
-    index = (slice(None),) * dim
-    return x[index + (i0,)] * weight0.reshape(shape) + x[index + (i1,)] * weight1.reshape(shape)
+    return i0, i1, weight0, weight1
 
 
 class Upsample(Module):

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .._threads import parallel_rows
 from ..autograd import Function, unbroadcast
 from ..errors import IndexOutOfRangeError
 
@@ -230,6 +231,89 @@ def sum_into_axis(index: np.ndarray, grad_out: np.ndarray, shape: tuple, axis: i
         picked = slice(picked[0], picked[-1] + 1)
     grad_x[(slice(None),) * axis + (picked,)] = sums
     return grad_x
+
+
+# LinearResize's blocks of planes: about this many bytes of output each
+RESIZE_BLOCK_BYTES = 1 << 21
+
+
+class LinearResize(Function):
+    """Linear interpolation along every spatial axis, one after the other (interpolate's
+    'linear' and 'bilinear'; resizing is separable): along an axis,
+
+        out[..., i, ...] = w0[i] * x[..., i0[i], ...] + w1[i] * x[..., i1[i], ...]
+
+    with each output position's two neighbours i0, i1 and their weights given per axis in
+    `axes`, ((i0, i1, w0, w1) for dims 2, 3, ...; nn/upsampling.py computes them as PyTorch).
+
+    One op for all axes, made a block of (image, channel) planes at a time: the intermediate
+    arrays of a block stay in the cache, and only the result goes out to memory. Composed
+    of gathers, products and a sum per axis, every one of those passes went over arrays of
+    the output's size in memory: bilinear x2 of (32, 64, 28, 28) took 38-40 ms forward,
+    PyTorch 14. The blocks are split between the threads.
+
+    Backward, along the axes in reverse: grad_x[..., j, ...] = sum of w0[i] g[..., i, ...]
+    over the i with i0[i] = j, plus the same with i1 and w1 (sum_into_axis).
+    """
+
+    formula = "out[..., i, ...] = w0[i] x[..., i0[i], ...] + w1[i] x[..., i1[i], ...], per axis"
+    derivatives = ("sum over i with i0[i] = j of w0[i] grad_out[i], plus the same for i1, w1",)
+    saves_inputs = False  # backward reads only the indices and weights
+
+    def forward(self, x, axes=()):
+        n, c, *size = x.shape
+        out_size = tuple(len(i0) for i0, *_ in axes)
+        planes = x.reshape(n * c, *size)  # (planes, *in)
+        out = np.empty((n * c, *out_size), dtype=x.dtype)
+
+        def part(rows):  # a thread's planes, a block at a time
+            for block in _plane_blocks(rows, out):
+                y = planes[block]
+                for axis, (i0, i1, w0, w1) in enumerate(axes, start=1):
+                    last = axis == len(axes)
+                    y = _lerp(y, axis, i0, i1, w0, w1, out[block] if last else None)
+
+        parallel_rows(part, out)
+        self.axes, self.x_shape = axes, x.shape
+        return out.reshape(n, c, *out_size)
+
+    def backward(self, grad_out):
+        n, c, *size = self.x_shape
+        g = np.ascontiguousarray(grad_out).reshape(n * c, *grad_out.shape[2:])
+        grad_x = np.empty((n * c, *size), dtype=g.dtype)
+
+        def part(rows):
+            for block in _plane_blocks(rows, g):
+                y = g[block]
+                for axis in range(len(self.axes), 0, -1):
+                    i0, i1, w0, w1 = self.axes[axis - 1]
+                    shape = (*y.shape[:axis], size[axis - 1], *y.shape[axis + 1 :])
+                    weights = (-1,) + (1,) * (y.ndim - axis - 1)  # along `axis`
+                    sums = sum_into_axis(i0, y * w0.reshape(weights), shape, axis)
+                    sums += sum_into_axis(i1, y * w1.reshape(weights), shape, axis)
+                    y = sums
+                grad_x[block] = y
+
+        parallel_rows(part, grad_x)
+        return grad_x.reshape(self.x_shape)
+
+
+def _lerp(y, axis, i0, i1, w0, w1, out=None):
+    """w0 * y[i0] + w1 * y[i1] along `axis` of y (into `out` when given)."""
+    weights = (-1,) + (1,) * (y.ndim - axis - 1)  # along `axis`
+    near = np.take(y, i0, axis=axis)
+    near *= w0.reshape(weights)
+    far = np.take(y, i1, axis=axis)
+    far *= w1.reshape(weights)
+    return np.add(near, far, out=out)
+
+
+def _plane_blocks(rows: slice, planes: np.ndarray) -> list:
+    """The planes of `rows` in consecutive blocks of about RESIZE_BLOCK_BYTES of `planes`."""
+    per_plane = max(planes[0].nbytes if planes.shape[0] else 1, 1)
+    step = max(RESIZE_BLOCK_BYTES // per_plane, 1)
+    start, stop = rows.start or 0, rows.stop if rows.stop is not None else planes.shape[0]
+    return [slice(a, min(a + step, stop)) for a in range(start, stop, step)]
 
 
 def _is_basic(index) -> bool:
