@@ -239,6 +239,9 @@ def test_fused_group_norm_equals_layer_norm_and_the_affine_op_composed(layout, p
         if fused:
             out = GroupNorm.apply(x, w, b, num_groups=groups, eps=1e-3)
             assert type(out.grad_fn).__name__ == "GroupNorm"
+            if len(a.shape) == 4:  # read and written in the input's layout, channels-last or not
+                rows = np.moveaxis(out.detach().numpy(), 1, -1)
+                assert rows.flags.c_contiguous == (layout == "channels-last")
         else:
             flat = F.layer_norm(x.reshape(3, groups, -1), (x.numel() // 3 // groups,), eps=1e-3)
             out = flat.reshape(a.shape)
