@@ -239,37 +239,6 @@ def test_overlapping_users_set_blas_back_once_the_last_leaves(openblas):
     assert _numpy_blas_threads() == 2
 
 
-@pytest.mark.parametrize(
-    "m, n, k, inside",
-    [(32, 128, 512, 1), (4, 64, 64, 2), (128, 784, 512, 2)],  # an LSTM step's; tiny; an MLP's
-)
-def test_small_products_run_on_one_blas_thread(openblas, m, n, k, inside, monkeypatch):
-    # a product OpenBLAS would split but that is too small to gain from it runs on one core;
-    # a tiny one (OpenBLAS keeps it on one thread itself) and a big one are left alone
-    import contextlib
-
-    from scratchish.ops import matmul
-
-    counts = []  # OpenBLAS's thread count inside each product of the ops
-    real = matmul.blas_threads_for
-
-    @contextlib.contextmanager
-    def spy(multiply_adds):
-        with real(multiply_adds):
-            counts.append(_numpy_blas_threads())
-            yield
-
-    monkeypatch.setattr(matmul, "blas_threads_for", spy)
-    rng = np.random.default_rng(0)
-    x, w = (sh.tensor(rng.standard_normal(s), requires_grad=True) for s in [(m, k), (n, k)])
-    g = rng.standard_normal((m, n))
-    for out in (matmul.Linear.apply(x, w), matmul.MatMul.apply(x, w.T)):
-        out.backward(sh.tensor(g))
-    assert counts == [inside] * 4  # forward and backward of each
-    assert _numpy_blas_threads() == 2  # set back
-    np.testing.assert_allclose(x.grad.numpy(), 2 * g @ w.numpy(force=True), rtol=1e-9)
-
-
 def test_group_norm_on_two_threads_gives_one_threads_numbers(monkeypatch):
     callers = set()
     _spy(monkeypatch, _threads, "_part", callers)  # parallel_for runs each part through it

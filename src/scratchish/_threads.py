@@ -33,14 +33,6 @@ for 10-45 ms (not with one thread, nor with OpenBLAS's long spin; idle 0.01 s: n
 is why the optimizer's update, the one such op in the MLP's step, stays on one thread. With
 the short spin alone, the MLP's step wakes OpenBLAS's worker more often: bench_train.py gave
 1.25-1.42x PyTorch for it (2026-11-26), against 1.35-1.56 before.
-
-Small products run on one core (blas_threads_for): OpenBLAS splits a product of more than
-2^19 multiply-adds between the cores, and for one of a few million, 20-60 us of work, handing
-half to a worker that has gone to sleep since the last product costs about what the half
-saves. A recurrent layer makes such a product every step, with gate arithmetic between:
-LSTM(64, 128) over 50 steps of a batch of 32, forward and backward, 12% faster on one core
-(2026-11-27); an MLP at batch 32, whose 784 x 256 product is bigger, was 19% slower when it
-was included, so the limit sits below it.
 """
 
 from __future__ import annotations
@@ -61,11 +53,6 @@ OPT_OUT = "SCRATCHISH_SHORT_BLAS_SPIN"
 TIMEOUT_VARIABLE = "OPENBLAS_THREAD_TIMEOUT"
 SPIN_EXPONENT = 18  # OpenBLAS's workers sleep after 2^18 cycles without work (default 2^28)
 ALIGN = 16  # parts start at multiples of 16 elements: 64 bytes of float32, one cache line
-# Matrix products of more multiply-adds than this use every core; smaller ones run on one
-# (module docstring). OpenBLAS 0.3.31 keeps those of up to 2^19 on one thread itself
-# (measured: process CPU time = wall time), so they are left alone.
-SMALL_PRODUCT = 1 << 22
-_BLAS_SPLITS_ABOVE = 1 << 19
 # The fewest values worth a thread of their own for work of a pass or a few (a copy, a
 # max-pool's backward): 2^16 float32 values take 20-100 us, against ~20 us to hand a part over.
 PARALLEL_GRAIN = 1 << 16
@@ -186,21 +173,6 @@ def parallel_products(fn: Callable[[slice], None], n: int) -> None:
         return
     with _one_blas_thread(libraries):
         parallel_for(lambda start, stop: fn(slice(start, stop)), n, grain=1, align=1)
-
-
-_UNCHANGED = contextlib.nullcontext()
-
-
-def blas_threads_for(multiply_adds: int):
-    """The context to make a matrix product of this many multiply-adds (M * N * K) in:
-    OpenBLAS on one thread for the small products it would split (SMALL_PRODUCT), otherwise
-    no change. `with blas_threads_for(m * n * k): out = a @ b`."""
-    if not _BLAS_SPLITS_ABOVE < multiply_adds <= SMALL_PRODUCT or _num_threads < 2:
-        return _UNCHANGED
-    libraries = _blas_thread_counts()
-    if not libraries or getattr(_local, "busy", False):
-        return _UNCHANGED  # another BLAS, or inside a part of parallel_products already
-    return _one_blas_thread(libraries)
 
 
 _blas_lock = threading.Lock()

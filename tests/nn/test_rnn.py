@@ -226,31 +226,34 @@ def test_fused_cells_refuse_a_state_changed_in_place_after_forward(cell):
         out.sum().backward()
 
 
-@pytest.mark.parametrize("name", ["RNN"])  # (the LSTM and GRU run all steps in one op)
-def test_layers_multiply_the_state_by_a_transposed_copy_made_once(name, monkeypatch):
-    # every step's h @ W_hh^T reads one copy of W_hh^T made per layer call (faster in
-    # OpenBLAS for an h of few rows: ops/matmul.py Linear); the results are torch's
+@pytest.mark.parametrize("steps", [20, 3])
+def test_rnn_multiplies_the_state_by_one_transposed_copy_over_many_steps(steps, monkeypatch):
+    # over many steps, every step's h @ W_hh^T reads one row-major copy of W_hh^T made per
+    # layer call (faster in OpenBLAS for an h of few rows: ops/matmul.py Linear); over a
+    # few, the copy would cost more than it saves: the transposed view. Torch's results.
     from scratchish.ops.matmul import Linear
+    from scratchish.ops.nn_ops import TRANSPOSE_FROM_STEPS
 
-    seen = []
+    seen = []  # per product: None (no w_t), or (id of w_t, a copy?)
     forward = Linear.forward
 
     def spy(self, x, w, b=None, *, w_t=None):
         if w_t is not None:
             np.testing.assert_array_equal(w_t, w.T)
-            assert w_t.flags.c_contiguous
-        seen.append(None if w_t is None else id(w_t))
+        copy = w_t is not None and not np.shares_memory(w_t, w)
+        seen.append(None if w_t is None else (id(w_t), copy, w_t.flags.c_contiguous))
         return forward(self, x, w, b, w_t=w_t)
 
     monkeypatch.setattr(Linear, "forward", spy)
-    ours, theirs = twins(name, 3, 4, num_layers=2)
-    x, tx = pair((6, 2, 3), 11)
+    ours, theirs = twins("RNN", 3, 4, num_layers=2)
+    x, tx = pair((steps, 2, 3), 11)
     out = ours(x)[0]
-    # per layer: one product for every step's input (no w_t), then the 6 steps' h @ W_hh^T,
-    # all with one copy
-    assert len(seen) == 14
-    for calls in (seen[:7], seen[7:]):
-        assert calls[0] is None and None not in calls[1:] and len(set(calls[1:])) == 1
+    # per layer: one product for every step's input (no w_t), then each step's h @ W_hh^T
+    assert len(seen) == 2 * (1 + steps)
+    many = steps >= TRANSPOSE_FROM_STEPS
+    for calls in (seen[: 1 + steps], seen[1 + steps :]):
+        assert calls[0] is None and len(set(calls[1:])) == 1  # the same w_t every step
+        assert calls[1][1:] == (many, many)  # a row-major copy, or a view of W_hh
     np.testing.assert_allclose(out.numpy(force=True), theirs(tx)[0].detach().numpy(), **TOL64)
 
 
@@ -272,7 +275,8 @@ def test_layer_ops_equal_the_steps_composed(name, bidirectional, bias, monkeypat
     layer.double()
     rng = np.random.default_rng(4)
     d = 2 if bidirectional else 1
-    x_np, g_np = rng.standard_normal((7, 4, 3)), rng.standard_normal((7, 4, 5 * d))
+    steps = 17  # the layers then multiply by a row-major copy of W_hh^T (state_weight)
+    x_np, g_np = rng.standard_normal((steps, 4, 3)), rng.standard_normal((steps, 4, 5 * d))
     states_np = rng.standard_normal((2 if name == "LSTM" else 1, 2 * d, 4, 5))
     results = []
     for fused in (True, False):

@@ -12,12 +12,10 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
-
 from ..creation import cat, stack, zeros
 from ..errors import ArgumentError, DTypeError, ShapeError
 from ..ops.matmul import Linear as LinearOp
-from ..ops.nn_ops import GruCell, GruLayer, LstmCell, LstmLayer
+from ..ops.nn_ops import GruCell, GruLayer, LstmCell, LstmLayer, state_weight
 from ..tensor import Tensor, _check_device
 from . import functional as F
 from . import init
@@ -572,7 +570,7 @@ class RNNBase(Module):
         # (sum(batch_sizes), H_in) @ (H_in, G*H) -> (sum(batch_sizes), G*H);
         # then only h @ W_hh^T is left for each step
         gx = _split_by_halves(F.linear(x, w_ih, b_ih), batch_sizes)
-        w_hh_t = np.ascontiguousarray(w_hh.array.T)  # for every step's h W_hh^T
+        w_hh_t = state_weight(w_hh.array, len(gx))  # for every step's h W_hh^T
         run = self._run_backward if reverse else self._run_forward
         ys, final = run(gx, state, (w_hh, b_hh, w_hr, w_hh_t))
         return cat(ys), final

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._threads import blas_threads_for
 from ..autograd import Function, grad_home, unbroadcast
 from ..errors import ShapeError
 
@@ -27,17 +26,13 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        if a.ndim == 2 and b.ndim == 2:
-            with blas_threads_for(a.shape[0] * b.size):  # a small product on one core
-                return a @ b
         return a @ b
 
     def backward(self, grad_out):
         a, b = self.a, self.b
         need_a, need_b = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:  # (M, N) @ (N, K) -> (M, K): the formulas as they are
-            with blas_threads_for(a.shape[0] * b.size):
-                return grad_out @ b.T if need_a else None, a.T @ grad_out if need_b else None
+            return grad_out @ b.T if need_a else None, a.T @ grad_out if need_b else None
         # 1-D operands act as a row (a) or a column (b) vector: make that explicit
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
@@ -100,8 +95,7 @@ class Linear(Function):
     def forward(self, x, w, b=None, *, w_t=None):
         self.x, self.w = x, w
         x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        with blas_threads_for(x2.shape[0] * w.size):  # a small product on one core
-            out = x2 @ (w.T if w_t is None else w_t)  # (N, in) @ (in, out) -> (N, out)
+        out = x2 @ (w.T if w_t is None else w_t)  # (N, in) @ (in, out) -> (N, out)
         if b is not None:
             out += b
         return out.reshape(*x.shape[:-1], w.shape[0]) if x.ndim != 2 else out
@@ -110,15 +104,14 @@ class Linear(Function):
         need_x, need_w = self.needs_input_grad[:2]
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         g = grad_out.reshape(-1, grad_out.shape[-1])  # (N, out)
-        with blas_threads_for(g.shape[0] * self.w.size):  # a small product on one core
-            grad_x = (g @ self.w).reshape(self.x.shape) if need_x else None  # (N, out) @ (out, in)
-            grad_w = None
-            if need_w:
-                x2 = self.x.reshape(-1, self.x.shape[-1])
-                # (out, N) @ (N, in) -> (out, in), written straight into the optimizer's gradient
-                # buffer when the weight has one (grad_home): one copy of the weight's size less
-                home = grad_home(self.parents, 1, (g.shape[1], x2.shape[1]), np.result_type(g, x2))
-                grad_w = np.matmul(g.T, x2, out=home)
+        grad_x = (g @ self.w).reshape(self.x.shape) if need_x else None  # (N, out) @ (out, in)
+        grad_w = None
+        if need_w:
+            x2 = self.x.reshape(-1, self.x.shape[-1])
+            # (out, N) @ (N, in) -> (out, in), written straight into the optimizer's gradient
+            # buffer when the weight has one (grad_home): one copy of the weight's size less
+            home = grad_home(self.parents, 1, (g.shape[1], x2.shape[1]), np.result_type(g, x2))
+            grad_w = np.matmul(g.T, x2, out=home)
         grad_b = g.sum(axis=0) if need_b else None
         return grad_x, grad_w, grad_b
 
