@@ -45,6 +45,11 @@ LAYERS = [
     ("SiLU", (32, 64, 28, 28), lambda lib: lib.nn.SiLU()),
     ("LSTM 64->128, 50 steps", (32, 50, 64), lambda lib: lib.nn.LSTM(64, 128, batch_first=True)),
     ("GRU 64->128, 50 steps", (32, 50, 64), lambda lib: lib.nn.GRU(64, 128, batch_first=True)),
+    (  # a char-RNN's body: 2 layers of 256 over 64 characters
+        "LSTM 2 layers of 256, 64 steps",
+        (32, 64, 256),
+        lambda lib: lib.nn.LSTM(256, 256, num_layers=2, batch_first=True),
+    ),
 ]
 
 
