@@ -30,8 +30,9 @@ from .utils.rnn import PackedSequence
 # gx is the input's share of the gates, x @ W_ih^T + b_ih, computed for all steps at once by
 # the layers (one big matrix product) and for one step by the cells. Shapes: gx (N, G*H),
 # h and c (N, H), w_hh (G*H, H), with G gates (1 for RNN, 4 for LSTM, 3 for GRU).
-# w_hh_t, from the layers only: w_hh.T laid out row by row, made once for the whole sequence
-# (the product h W_hh^T is faster with it: ops/matmul.py Linear says why).
+# w_hh_t, from the layers only: W_hh^T as ops/nn_ops.py state_weight gives it for the whole
+# sequence (over many steps a row-major copy, with which h W_hh^T is faster: ops/matmul.py
+# Linear says why).
 def state_share(h: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hh_t=None) -> Tensor:
     """h W_hh^T + b_hh, the state's share of the gates."""
     if w_hh_t is None or h.array.dtype != w_hh_t.dtype:  # (F.linear explains a dtype mix)
@@ -747,10 +748,10 @@ class LSTM(RNNBase):
         return h, (h, c)
 
     def _layer(self, x, batch_sizes, state, weights, reverse):
-        """Every step in one op (ops/nn_ops.py LstmLayer: 2-3x faster than step by step)
-        when every sequence has every step; step by step for a packed batch of different
-        lengths, with proj_size, or when a state's dtype differs from the weights' (the
-        steps' F.linear explains that)."""
+        """Every step in one op (ops/nn_ops.py LstmLayer: forward + backward 1.5x as fast as
+        step by step, benchmarks/README.md) when every sequence has every step; step by step
+        for a packed batch of different lengths, with proj_size, or when a state's dtype
+        differs from the weights' (the steps' F.linear explains that)."""
         w_ih, b_ih, w_hh, b_hh, w_hr = weights
         h0, c0 = state
         dtype = w_hh.array.dtype
