@@ -296,6 +296,22 @@ def test_layer_ops_equal_the_steps_composed(name, bidirectional, bias, monkeypat
 
 
 @pytest.mark.parametrize("name", ["LSTM", "GRU"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_layer_ops_under_no_grad_give_the_same_outputs(name, bidirectional):
+    # without a backward to come, the ops keep one step's intermediate values, not all
+    sh.manual_seed(5)
+    layer = getattr(nn, name)(3, 4, num_layers=2, bidirectional=bidirectional).double()
+    x = sh.tensor(np.random.default_rng(6).standard_normal((18, 2, 3)))
+    out, final = layer(x)
+    with sh.no_grad():
+        out_ng, final_ng = layer(x)
+    assert out_ng.grad_fn is None
+    finals = (final, final_ng) if name == "GRU" else (final[1], final_ng[1])
+    np.testing.assert_array_equal(out_ng.numpy(), out.detach().numpy())
+    np.testing.assert_array_equal(finals[1].numpy(), finals[0].detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
 def test_layer_ops_gradcheck(name):
     from scratchish.ops import nn_ops
     from scratchish.tools import gradcheck

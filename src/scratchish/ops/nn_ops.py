@@ -564,18 +564,22 @@ class LstmLayer(Function):
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         w_t = state_weight(w_hh, steps)
         out = np.empty((steps + 1, n, hidden), dtype=gx.dtype)  # every h, then the last c
-        gates = np.empty_like(gx)  # kept for backward, as h_in, c_in (the state each step
-        h_in = np.empty((steps, n, hidden), dtype=gx.dtype)  # read) and tanh(c') of each
+        # kept for backward: each step's gates, the state it read (h_in, c_in) and tanh(c');
+        # without a backward to come (no_grad), one step's worth, reused
+        kept = steps if any(self.needs_input_grad) else 1
+        gates = np.empty((kept, *gx.shape[1:]), dtype=gx.dtype)
+        h_in = np.empty((kept, n, hidden), dtype=gx.dtype)
         c_in, tcs = np.empty_like(h_in), np.empty_like(h_in)
         z, c_new = np.empty((n, gx.shape[2]), dtype=gx.dtype), np.empty_like(h0)
         h, c = h0, c0
         for t in order:
-            h_in[t], c_in[t] = h, c
+            k = t if kept > 1 else 0  # where step t's kept values go
+            h_in[k], c_in[k] = h, c
             np.matmul(h, w_t, out=z)  # (N, H) @ (H, 4H)
             if b_hh is not None:
                 z += b_hh
             z += gx[t]  # (in the order the step-by-step ops add them)
-            lstm_gates(z, c_in[t], gates[t], out[t], c_new, tcs[t])
+            lstm_gates(z, c_in[k], gates[k], out[t], c_new, tcs[k])
             h, c = out[t], c_new
         out[steps] = c
         self.order, self.w_hh = order, w_hh
@@ -697,16 +701,20 @@ class GruLayer(Function):
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         w_t = state_weight(w_hh, steps)
         out = np.empty((steps, n, hidden), dtype=gx.dtype)
-        h_in = np.empty_like(out)  # kept for backward: the state each step read, its gh's
-        gh = np.empty_like(gx)  # n part (r multiplies it), r and z, and n
-        rz, n_gate = np.empty((steps, n, 2 * hidden), dtype=gx.dtype), np.empty_like(out)
+        # kept for backward: the state each step read, its gh's n part (r multiplies it),
+        # r and z, and n; without a backward to come (no_grad), one step's worth, reused
+        kept = steps if any(self.needs_input_grad) else 1
+        h_in = np.empty((kept, n, hidden), dtype=gx.dtype)
+        gh = np.empty((kept, *gx.shape[1:]), dtype=gx.dtype)
+        rz, n_gate = np.empty((kept, n, 2 * hidden), dtype=gx.dtype), np.empty_like(h_in)
         h = h0
         for t in order:
-            h_in[t] = h
-            np.matmul(h, w_t, out=gh[t])  # (N, H) @ (H, 3H)
+            k = t if kept > 1 else 0  # where step t's kept values go
+            h_in[k] = h
+            np.matmul(h, w_t, out=gh[k])  # (N, H) @ (H, 3H)
             if b_hh is not None:
-                gh[t] += b_hh
-            gru_gates(gx[t], gh[t], h, rz[t], n_gate[t], out[t])
+                gh[k] += b_hh
+            gru_gates(gx[t], gh[k], h, rz[k], n_gate[k], out[t])
             h = out[t]
         self.order, self.w_hh = order, w_hh
         self.h_in, self.gh_n, self.rz, self.n_gate = h_in, gh[..., 2 * hidden :], rz, n_gate
