@@ -142,6 +142,15 @@ def parallel_for(fn: Callable[[int, int], None], n: int, grain: int, align: int 
             raise error
 
 
+def blocks(rows: slice, row_bytes: int, block_bytes: int, stop: int = 0) -> list:
+    """`rows` (a thread's part, say) cut into consecutive slices of as many rows as keep a
+    block of about `block_bytes`, at least one row each. `stop` stands in for rows.stop when
+    that is None (parallel_rows passes slice(None) for an empty array)."""
+    per_block = max(1, block_bytes // max(row_bytes, 1))
+    start, stop = rows.start or 0, stop if rows.stop is None else rows.stop
+    return [slice(a, min(a + per_block, stop)) for a in range(start, stop, per_block)]
+
+
 def parallel_rows(fn: Callable[[slice], None], x, grain: int = PARALLEL_GRAIN) -> None:
     """Call fn(rows) on slices of x's first axis that together cover it, in parallel (see
     parallel_for), each of about `grain` values or more; fn(...) once for a 0-d x."""

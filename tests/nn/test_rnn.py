@@ -281,7 +281,7 @@ def test_layer_ops_equal_the_steps_composed(name, bidirectional, bias, monkeypat
     results = []
     for fused in (True, False):
         if not fused:
-            monkeypatch.setattr(getattr(rnn, name), "_layer", rnn.RNNBase._layer)
+            monkeypatch.setattr(getattr(rnn, name), "_layer_op", None)  # step by step
         layer.zero_grad()
         x = sh.tensor(x_np, requires_grad=True)
         states = [sh.tensor(a, requires_grad=True) for a in states_np]

@@ -1166,8 +1166,7 @@ def group_norm(
             f"{channels}."
         )
     eps = _number("group_norm", "eps", eps)
-    _check_per_channel(input, weight, bias)
-    flat = [t if t is None else t.reshape(-1) for t in (weight, bias)]
+    flat = _per_channel(input, weight, bias)
     return GroupNormOp.apply(input, *flat, num_groups=num_groups, eps=eps)  # ops/conv.py
 
 
@@ -1234,21 +1233,22 @@ def _check_batched(name: str, input: Tensor, min_dims: int, layout: str) -> None
 
 def _channel_affine(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
     """x * weight + bias with one weight and bias per channel (dim 1)."""
-    _check_per_channel(x, weight, bias)
+    flat = _per_channel(x, weight, bias)
     if weight is None and bias is None:
         return x
-    flat = [None if t is None else t.reshape(-1) for t in (weight, bias)]
     return ChannelAffine.apply(x, *flat)  # ops/conv.py: x * weight[c] + bias[c], fused
 
 
-def _check_per_channel(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> None:
-    """weight and bias, when given, hold one value per channel (dim 1) of x."""
+def _per_channel(x: Tensor, weight: Tensor | None, bias: Tensor | None) -> list:
+    """[weight, bias] flattened to (C,), each checked to hold one value per channel (dim 1)
+    of x; None stays None."""
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != x.shape[1]:
             raise ShapeError(
                 f"{name} must hold one value per channel: the input {tuple(x.shape)} has "
                 f"{x.shape[1]} channels (dim 1), {name} has shape {tuple(t.shape)}."
             )
+    return [None if t is None else t.reshape(-1) for t in (weight, bias)]
 
 
 @takes_tensor

@@ -528,6 +528,9 @@ class RNNBase(Module):
         return hx if batched else hx.unsqueeze(1)
 
     # ---------------------------------------------------------------- the loop
+    # an op running all steps of one layer and direction (LSTM, GRU), or None: step by step
+    _layer_op = None
+
     def _step(self, gx: Tensor, state: tuple, w_hh: Tensor, b_hh, w_hr, w_hh_t) -> tuple:
         """One time step of one layer and direction: (output (N, H_out), new state), the
         state a tuple: (h,), or (h, c) for an LSTM."""
@@ -564,9 +567,25 @@ class RNNBase(Module):
         return x, finals
 
     def _layer(self, x, batch_sizes: list, state: tuple, weights: tuple, reverse: bool):
-        """One layer in one direction over the sequence, step by step: (output rows (sum(
-        batch_sizes), H_out), final state). weights: w_ih, b_ih, w_hh, b_hh, w_hr."""
+        """One layer in one direction over the sequence: (output rows (sum(batch_sizes),
+        H_out), final state). weights: w_ih, b_ih, w_hh, b_hh, w_hr.
+
+        Every step in one op (_layer_op, ops/nn_ops.py: forward + backward of an LSTM 1.5x as
+        fast as step by step, benchmarks/README.md) when the layer has one and every
+        sequence has every step; step by step for a packed batch of different lengths, with
+        proj_size, or when a state's dtype differs from the weights' (the steps' F.linear
+        explains that)."""
         w_ih, b_ih, w_hh, b_hh, w_hr = weights
+        uniform = len(set(batch_sizes)) == 1
+        same_dtype = all(s.array.dtype == w_hh.array.dtype for s in state)
+        if self._layer_op is not None and w_hr is None and uniform and same_dtype:
+            steps, gates = len(batch_sizes), w_hh.shape[0]
+            gx = F.linear(x, w_ih, b_ih).reshape(steps, batch_sizes[0], gates)  # (T, N, G*H)
+            # every h, then (LSTM) the last c
+            out = self._layer_op.apply(gx, *state, w_hh, b_hh, reverse=reverse)
+            h_n = out[0] if reverse else out[steps - 1]  # the h after the last step taken
+            rest = tuple(out[k] for k in range(steps, out.shape[0]))
+            return out[:steps].reshape(-1, out.shape[2]), (h_n, *rest)
         # the input's share of the gates for every step in one product:
         # (sum(batch_sizes), H_in) @ (H_in, G*H) -> (sum(batch_sizes), G*H);
         # then only h @ W_hh^T is left for each step
@@ -743,26 +762,11 @@ class LSTM(RNNBase):
             bidirectional, proj_size, device, dtype,
         )  # fmt: skip
 
+    _layer_op = LstmLayer  # gx, h0, c0, w_hh, b_hh -> every h, then the last c
+
     def _step(self, gx, state, w_hh, b_hh, w_hr, w_hh_t):
         h, c = lstm_step(gx, state, w_hh, b_hh, w_hr, w_hh_t)
         return h, (h, c)
-
-    def _layer(self, x, batch_sizes, state, weights, reverse):
-        """Every step in one op (ops/nn_ops.py LstmLayer: forward + backward 1.5x as fast as
-        step by step, benchmarks/README.md) when every sequence has every step; step by step
-        for a packed batch of different lengths, with proj_size, or when a state's dtype
-        differs from the weights' (the steps' F.linear explains that)."""
-        w_ih, b_ih, w_hh, b_hh, w_hr = weights
-        h0, c0 = state
-        dtype = w_hh.array.dtype
-        mixed = h0.array.dtype != dtype or c0.array.dtype != dtype
-        if w_hr is not None or len(set(batch_sizes)) > 1 or mixed:
-            return super()._layer(x, batch_sizes, state, weights, reverse)
-        steps = len(batch_sizes)
-        gx = F.linear(x, w_ih, b_ih).reshape(steps, batch_sizes[0], w_hh.shape[0])  # (T, N, 4H)
-        out = LstmLayer.apply(gx, h0, c0, w_hh, b_hh, reverse=reverse)  # every h, then c
-        h_n = out[0] if reverse else out[steps - 1]  # the h after the last step taken
-        return out[:steps].reshape(-1, out.shape[2]), (h_n, out[steps])
 
     def forward(self, input: Tensor | PackedSequence, hx: tuple | None = None) -> tuple:  # noqa: A002
         _check_pair("LSTM", hx)
@@ -813,23 +817,11 @@ class GRU(RNNBase):
             bidirectional, device=device, dtype=dtype,
         )  # fmt: skip
 
+    _layer_op = GruLayer  # gx, h0, w_hh, b_hh -> every h
+
     def _step(self, gx, state, w_hh, b_hh, w_hr, w_hh_t):
         h = gru_step(gx, state[0], w_hh, b_hh, w_hh_t)
         return h, (h,)
-
-    def _layer(self, x, batch_sizes, state, weights, reverse):
-        """Every step in one op (ops/nn_ops.py GruLayer) when every sequence has every step;
-        step by step for a packed batch of different lengths, or a state whose dtype is not
-        the weights' (the steps' F.linear explains that)."""
-        w_ih, b_ih, w_hh, b_hh, _ = weights
-        (h0,) = state
-        if len(set(batch_sizes)) > 1 or h0.array.dtype != w_hh.array.dtype:
-            return super()._layer(x, batch_sizes, state, weights, reverse)
-        steps = len(batch_sizes)
-        gx = F.linear(x, w_ih, b_ih).reshape(steps, batch_sizes[0], w_hh.shape[0])  # (T, N, 3H)
-        out = GruLayer.apply(gx, h0, w_hh, b_hh, reverse=reverse)  # (T, N, H)
-        h_n = out[0] if reverse else out[steps - 1]  # the h after the last step taken
-        return out.reshape(-1, out.shape[2]), (h_n,)
 
     def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None) -> tuple:  # noqa: A002
         out, (h_n,) = self._forward(input, [hx])

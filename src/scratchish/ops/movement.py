@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .._threads import parallel_rows
+from .._threads import blocks, parallel_rows
 from ..autograd import Function, unbroadcast
 from ..errors import IndexOutOfRangeError
 
@@ -267,7 +267,7 @@ class LinearResize(Function):
         out = np.empty((n * c, *out_size), dtype=x.dtype)
 
         def part(rows):  # a thread's planes, a block at a time
-            for block in _plane_blocks(rows, out):
+            for block in blocks(rows, out[0].nbytes, RESIZE_BLOCK_BYTES, stop=0):
                 y = planes[block]
                 for axis, (i0, i1, w0, w1) in enumerate(axes, start=1):
                     last = axis == len(axes)
@@ -283,14 +283,13 @@ class LinearResize(Function):
         grad_x = np.empty((n * c, *size), dtype=g.dtype)
 
         def part(rows):
-            for block in _plane_blocks(rows, g):
+            for block in blocks(rows, g[0].nbytes, RESIZE_BLOCK_BYTES, stop=0):
                 y = g[block]
                 for axis in range(len(self.axes), 0, -1):
                     i0, i1, w0, w1 = self.axes[axis - 1]
                     shape = (*y.shape[:axis], size[axis - 1], *y.shape[axis + 1 :])
-                    weights = (-1,) + (1,) * (y.ndim - axis - 1)  # along `axis`
-                    sums = sum_into_axis(i0, y * w0.reshape(weights), shape, axis)
-                    sums += sum_into_axis(i1, y * w1.reshape(weights), shape, axis)
+                    sums = sum_into_axis(i0, y * _along(w0, y, axis), shape, axis)
+                    sums += sum_into_axis(i1, y * _along(w1, y, axis), shape, axis)
                     y = sums
                 grad_x[block] = y
 
@@ -300,20 +299,16 @@ class LinearResize(Function):
 
 def _lerp(y, axis, i0, i1, w0, w1, out=None):
     """w0 * y[i0] + w1 * y[i1] along `axis` of y (into `out` when given)."""
-    weights = (-1,) + (1,) * (y.ndim - axis - 1)  # along `axis`
     near = np.take(y, i0, axis=axis)
-    near *= w0.reshape(weights)
+    near *= _along(w0, y, axis)
     far = np.take(y, i1, axis=axis)
-    far *= w1.reshape(weights)
+    far *= _along(w1, y, axis)
     return np.add(near, far, out=out)
 
 
-def _plane_blocks(rows: slice, planes: np.ndarray) -> list:
-    """The planes of `rows` in consecutive blocks of about RESIZE_BLOCK_BYTES of `planes`."""
-    per_plane = max(planes[0].nbytes if planes.shape[0] else 1, 1)
-    step = max(RESIZE_BLOCK_BYTES // per_plane, 1)
-    start, stop = rows.start or 0, rows.stop if rows.stop is not None else planes.shape[0]
-    return [slice(a, min(a + step, stop)) for a in range(start, stop, step)]
+def _along(weights: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    """One weight per position of y's `axis`, shaped to broadcast against y."""
+    return weights.reshape((-1,) + (1,) * (y.ndim - axis - 1))
 
 
 def _is_basic(index) -> bool:
