@@ -430,7 +430,9 @@ class Silu(Function):
 
 
 def _silu(out, x, slope=None):
-    # s = sigmoid(x); out = x * s; slope = s * (1 + x * (1 - s)) = s + out * (1 - s)
+    # s = sigmoid(x); out = x * s; slope = s * (1 + x * (1 - s)) = s + out * (1 - s).
+    # Not sigmoid_array: its capped exponent gives x * (a tiny s) where PyTorch gives -0.0
+    # (x < -88) and nan (x = -inf), so the exponent overflows here, warnings silenced.
     s = np.negative(x)
     np.exp(s, out=s)
     s += 1.0
