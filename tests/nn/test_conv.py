@@ -189,30 +189,66 @@ def test_conv2d_output_is_a_channels_last_view_of_one_product():
     assert ops.pad_input(out, ((0, 0), (0, 0)), channels_last=True) is out
 
 
-@pytest.mark.parametrize("case", CONV_CASES[:3] + [((5, 1, 9, 8), (4, 1, 3, 3), 1, 1, 1, True)])
-def test_conv2d_in_image_blocks_equals_one_product(case, monkeypatch):
-    """Blocks of images (COLS_BLOCK_BYTES) give the numbers of one whole im2col product."""
-    x_shape, w_shape, stride, padding, dilation, bias = case
+BLOCK_CASES = CONV_CASES[:3] + [
+    ((5, 1, 9, 8), (4, 1, 3, 3), 1, 1, 1, True),  # few channels: im2col's tap-major copy
+    ((2, 3, 5, 6, 4), (4, 3, 3, 2, 2), (2, 1, 1), 1, (1, 2, 1), True),  # a volume: depth bands
+]
 
-    def run():
+
+@pytest.mark.parametrize("case", BLOCK_CASES)
+def test_conv2d_in_blocks_and_bands_equals_one_product(case, monkeypatch):
+    """Blocks of images, and bands of an image's output rows (COLS_BLOCK_BYTES), give the
+    numbers of one whole im2col product, forward and backward."""
+    x_shape, w_shape, stride, padding, dilation, bias = case
+    conv = C.conv2d if len(x_shape) == 4 else sh.nn.functional.conv3d
+
+    def run(budget):
+        monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", budget)
         x, _ = pair(x_shape, np.float64)
         w, _ = pair(w_shape, np.float64, 1)
         b, _ = pair(w_shape[:1], np.float64, 2) if bias else (None, None)
-        out = C.conv2d(x, w, b, stride, padding, dilation)
-        node = out.grad_fn  # (backward frees the node)
-        blocks = node._blocks(slice(0, x_shape[0]))
+        out = conv(x, w, b, stride, padding, dilation)
+        blocks = out.grad_fn._blocks(slice(0, x_shape[0]))  # (backward frees the node)
         out.backward(sh.Tensor._make(np.random.default_rng(3).standard_normal(out.shape)))
         grads = [t.grad.array for t in (x, w, b) if t is not None]
         return blocks, out.array, grads
 
-    monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", 2**40)
-    whole_blocks, whole, whole_grads = run()
-    monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", 1)  # one image per block
-    blocks, out, grads = run()
-    assert len(whole_blocks) == 1 and len(blocks) == x_shape[0]
-    np.testing.assert_allclose(out, whole, rtol=1e-12, atol=1e-12)
-    for ours, plain in zip(grads, whole_grads):
-        np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
+    whole_blocks, whole, whole_grads = run(2**40)
+    height = whole.shape[2]  # output rows (of a volume: its depth)
+    # one output row's columns: kernel taps x channels float64 values per output pixel
+    row_bytes = int(np.prod(w_shape[1:])) * 8 * int(np.prod(whole.shape[3:]))
+    assert whole_blocks == [(slice(0, x_shape[0]), slice(0, height))]
+    for budget, rows in [(1, 1), (2 * row_bytes, 2)]:  # one output row per block, two
+        blocks, out, grads = run(budget)
+        expected = [
+            (slice(n, n + 1), slice(r, min(r + rows, height)))
+            for n in range(x_shape[0])
+            for r in range(0, height, rows)
+        ]
+        assert blocks == expected
+        np.testing.assert_allclose(out, whole, rtol=1e-12, atol=1e-12)
+        for ours, plain in zip(grads, whole_grads):
+            np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
+
+
+def test_image_blocks_are_whole_images_when_they_fit_and_equal_bands_otherwise():
+    mb = 2**20  # COLS_BLOCK_BYTES is 2 MB
+    # LeNet's second layer: 14 x 14 outputs, 400 floats of columns each: 6 images a block
+    assert ops.image_blocks(slice(0, 8), (14, 14), 1600) == [
+        (slice(0, 6), slice(0, 14)),
+        (slice(6, 8), slice(0, 14)),
+    ]
+    # ResNet's 3 x 3 layer of 64 channels, 56 x 56: 7 MB an image, in 4 equal bands of 14 rows
+    assert ops.image_blocks(slice(3, 4), (56, 56), 2304) == [
+        (slice(3, 4), slice(r, r + 14)) for r in (0, 14, 28, 42)
+    ]
+    assert ops.COLS_BLOCK_BYTES == 2 * mb
+    # 10 rows of 600 kB, 3.4 fit in a block: 3 bands of 4, 4 and 2 rows (not 3, 3, 3, 1)
+    assert ops.image_blocks(slice(0, 1), (10, 1), 600_000) == [
+        (slice(0, 1), slice(0, 4)),
+        (slice(0, 1), slice(4, 8)),
+        (slice(0, 1), slice(8, 10)),
+    ]
 
 
 @pytest.mark.parametrize("m, o", [(1000, 16), (512, 3), (255, 32), (256, 1)])

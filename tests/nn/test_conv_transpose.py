@@ -341,9 +341,9 @@ def test_bad_settings_are_explained():
 
 
 @pytest.mark.parametrize("case", [CASES_2D[1], CASES_2D[3], CASES_2D[5]])
-def test_conv_transpose2d_backward_in_image_blocks_equals_one_product(case, monkeypatch):
-    """Backward's columns made a block of images at a time (COLS_BLOCK_BYTES) give the
-    numbers of one whole im2col product."""
+def test_conv_transpose2d_backward_in_blocks_equals_one_product(case, monkeypatch):
+    """Backward's columns made a block at a time (COLS_BLOCK_BYTES; at the smallest, one
+    row of one image's pixels) give the numbers of one whole im2col product."""
     ops = sys.modules["scratchish.ops.conv"]
     x_shape, w_shape, _, kwargs = case
     x_shape = (5, *x_shape[1:])  # more images than one per block
@@ -360,9 +360,9 @@ def test_conv_transpose2d_backward_in_image_blocks_equals_one_product(case, monk
     whole = run()
     calls = []
     real = ops.im2col
-    monkeypatch.setattr(ops, "im2col", lambda xp, *a: calls.append(xp.shape[0]) or real(xp, *a))
-    monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", 1)  # one image per block
+    monkeypatch.setattr(ops, "im2col", lambda xp, *a: calls.append(a[-1]) or real(xp, *a))
+    monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", 1)  # one row of x's pixels per block
     blocks = run()
-    assert calls == [1] * x_shape[0]  # one block per image
+    assert calls == [(1, x_shape[3])] * (x_shape[0] * x_shape[2])  # columns' out_size
     for ours, plain in zip(blocks, whole):
         np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)

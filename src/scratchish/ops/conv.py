@@ -194,17 +194,65 @@ def col2im(
 # 2 MB beat 4 MB by 3-4% there (2026-11-26, alternating A/B: LeNet training 23.6-24.0 vs
 # 24.3-25.0 ms, inference at batch 256 31.5 vs 32.7 ms) and, now that each thread works through
 # blocks of its own images (parallel_products), 1 MB and 4 MB per thread by 3-11% (2026-11-27).
-# Not smaller: 512 KB was 15% slower; every block is one more BLAS call. ConvTranspose2d's
+# Not smaller: 512 KB was 15% slower; every block is one more BLAS call. An image whose
+# columns alone pass the budget (ResNet's 56 x 56 layers: 7 MB) is cut into bands of output
+# rows (image_blocks), forward and backward: ResNet's 3 x 3 layer of 64 channels, batch 16,
+# 2 threads, forward 42 -> 31-35 ms, forward + backward 126-135 -> 95-113 ms, against
+# PyTorch's 20 and 63-67 ms (2026-11-27). ConvTranspose2d's
 # backward (a Conv2d's forward of grad_out) makes its columns the same way: a DCGAN-like
 # layer (64 images of 64 x 14 x 14, 4x4, stride 2, to 32 channels) forward 22.9 -> 14.4 ms,
 # forward + backward 45.5 -> 32.3 ms with each thread on its own images (2026-11-27).
 COLS_BLOCK_BYTES = 2 * 2**20
 
 
-def image_blocks(images: slice, rows_per_image: int, row_bytes: int) -> list:
-    """`images` (a slice of the batch) cut into slices of as many images as keep a block
-    under COLS_BLOCK_BYTES."""
-    return blocks(images, rows_per_image * row_bytes, COLS_BLOCK_BYTES)
+def image_blocks(images: slice, out_size: tuple, row_bytes: int) -> list:
+    """`images` (a slice of the batch) cut into blocks whose columns (`row_bytes` per output
+    pixel) keep under COLS_BLOCK_BYTES: (images, bands) pairs, `bands` a slice of the first
+    output dim (the rows of an image). Several whole images when one fits; else one image at a
+    time, in bands of output rows.
+
+    Why bands: BLAS multiplies a tall columns matrix by a narrow weight more slowly than a
+    short one, one thread, (M, 576) @ (576, 64) (a ResNet 3 x 3 layer of 64 channels): 87
+    GFLOP/s for M up to 896, 68 for M = 3136 (one 56 x 56 image), 63 for 6272 (2026-11-27).
+    """
+    height = out_size[0]
+    band_bytes = math.prod(out_size[1:]) * row_bytes  # one output row's columns
+    if height * band_bytes <= COLS_BLOCK_BYTES or height < 2:
+        return [
+            (block, slice(0, height))
+            for block in blocks(images, height * band_bytes, COLS_BLOCK_BYTES)
+        ]
+    n_bands = -(-height * band_bytes // COLS_BLOCK_BYTES)
+    per_band = -(-height // n_bands)  # equal bands: 56 rows in 4 of 14, not 15 + 15 + 15 + 11
+    return [
+        (slice(i, i + 1), slice(r, min(r + per_band, height)))
+        for i in range(images.start, images.stop)
+        for r in range(0, height, per_band)
+    ]
+
+
+def block_rows(block: tuple, out_size: tuple) -> slice:
+    """The rows of an (M, ...) matrix (one row per output pixel, image by image) that belong
+    to a block of image_blocks."""
+    images, bands = block
+    pixels, band = math.prod(out_size), math.prod(out_size[1:])
+    return slice(
+        images.start * pixels + bands.start * band, (images.stop - 1) * pixels + bands.stop * band
+    )
+
+
+def band_input(bands: slice, kernel: tuple, stride: tuple, dilation: tuple) -> slice:
+    """The rows of the padded input that the output rows `bands` read."""
+    last = (bands.stop - 1) * stride[0] + (kernel[0] - 1) * dilation[0]
+    return slice(bands.start * stride[0], last + 1)
+
+
+def block_cols(xp: np.ndarray, block: tuple, kernel, stride, dilation, out_size) -> np.ndarray:
+    """im2col of one block of image_blocks: the columns of its images' output rows `bands`,
+    made from the rows of the padded input xp (N, C, H', W') that they read."""
+    images, bands = block
+    rows = xp[images, :, band_input(bands, kernel, stride, dilation)]
+    return im2col(rows, kernel, stride, dilation, (bands.stop - bands.start, *out_size[1:]))
 
 
 def _sum_in_image_order(parts: dict) -> np.ndarray:
@@ -267,8 +315,8 @@ class Conv2d(Function):
 
         def part(images):  # a thread's share of the batch, a block of images at a time
             for block in self._blocks(images):
-                cols = im2col(xp[block], *self.settings[:4])  # (m, K), m rows of these images
-                out_rows = out2d[self._rows(block)]
+                cols = block_cols(xp, block, *self.settings[:4])  # (m, K): m output pixels
+                out_rows = out2d[block_rows(block, out_size)]
                 np.matmul(cols, w2, out=out_rows)  # (m, K) @ (K, O) -> (m, O)
                 if b is not None:
                     add_to_rows(out_rows, b)  # while the block is in cache
@@ -282,19 +330,14 @@ class Conv2d(Function):
         return np.moveaxis(out2d.reshape(n, *out_size, n_out), -1, 1)
 
     def _blocks(self, images: slice) -> list:
-        """Blocks of `images` whose columns fit COLS_BLOCK_BYTES."""
-        return image_blocks(images, math.prod(self.settings[3]), self.row_bytes)
-
-    def _rows(self, images: slice) -> slice:
-        """The rows of the (M, ...) matrices that belong to a slice of the images."""
-        pixels = math.prod(self.settings[3])
-        return slice(images.start * pixels, images.stop * pixels)
+        """Blocks of `images` whose columns fit COLS_BLOCK_BYTES (see image_blocks)."""
+        return image_blocks(images, self.settings[3], self.row_bytes)
 
     def backward(self, grad_out):
         need_x, need_w, need_b = (self.needs_input_grad + (False,))[:3]
         n_out = grad_out.shape[1]
         n, c = self.x_shape[:2]
-        kernel = self.settings[0]
+        kernel, out_size = self.settings[0], self.settings[3]
         # (N, O, Ho, Wo) -> (M, O): free when grad_out is channels-last, as our own output is
         g2d = np.moveaxis(grad_out, 1, -1).reshape(-1, n_out)
         grad_x = grad_w = grad_b = None
@@ -310,14 +353,23 @@ class Conv2d(Function):
             if need_w:
                 grad_w2 = np.zeros((math.prod(kernel) * c, n_out), dtype=g2d.dtype)
                 for block in self._blocks(images):  # block by block, as the forward
-                    cols = im2col(self.xp[block], *self.settings[:4])  # rebuilt, (m, K)
-                    grad_w2 += cols.T @ g2d[self._rows(block)]  # (K, m) @ (m, O) -> (K, O)
+                    cols = block_cols(self.xp, block, *self.settings[:4])  # rebuilt, (m, K)
+                    rows = block_rows(block, out_size)
+                    grad_w2 += cols.T @ g2d[rows]  # (K, m) @ (m, O) -> (K, O)
                 grad_w_parts[images.start] = grad_w2
             if need_x:
                 # grad_cols = g2d @ W^T, tap by tap: (m, O) @ (O, C) -> (m, C) each, added
-                # onto these images' pixels. All of the thread's images at once: blocks
-                # would make 25 products each (one per tap), each a call into BLAS.
-                col2im(g2d[self._rows(images)], w_taps, grad_xp[images], *self.settings[:4])
+                # onto the pixels these rows read. Block by block too, the rows of grad_out
+                # and of grad_xp a block touches being about COLS_BLOCK_BYTES: ResNet's 3 x 3
+                # layer of 64 channels on 56 x 56, 8 images a thread, 43 -> 29 ms in bands of
+                # 14 rows; LeNet's second layer fits in one block, as before.
+                row_bytes = (n_out + c) * g2d.itemsize
+                for block in image_blocks(images, out_size, row_bytes):
+                    bands = block[1]
+                    target = grad_xp[block[0], band_input(bands, *self.settings[:3])]
+                    band_size = (bands.stop - bands.start, *out_size[1:])
+                    rows = g2d[block_rows(block, out_size)]
+                    col2im(rows, w_taps, target, *self.settings[:3], band_size)
 
         parallel_products(part, n)
         if need_w:
@@ -628,9 +680,9 @@ class ConvTranspose2d(Function):
 
             def part(images):
                 grad_w2 = np.zeros((n_cols, c), dtype=gp.dtype) if need_w else None
-                for block in image_blocks(images, pixels, n_cols * gp.itemsize):
-                    cols = im2col(gp[block], *self.settings)  # (m, K)
-                    rows = slice(block.start * pixels, block.stop * pixels)
+                for block in image_blocks(images, size, n_cols * gp.itemsize):
+                    cols = block_cols(gp, block, *self.settings)  # (m, K)
+                    rows = block_rows(block, size)
                     if need_x:
                         # dL/dx[n, c, i, j] = sum over o, p, q of w[c, o, p, q] * gp[n, o,
                         # i*s + p*d, ...]: (m, K) @ (K, C) -> (m, C)
