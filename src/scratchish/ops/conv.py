@@ -1123,6 +1123,18 @@ class ChannelAffine(Function):
         return grad_x, grad_w, grad_b
 
 
+def _by_images(ufunc, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None):
+    """ufunc(a, b) (b a per-channel array broadcast against a) into a new array in a's memory
+    layout (or `out`), the images split between the threads."""
+    out = np.empty_like(a, dtype=np.result_type(a, b)) if out is None else out
+
+    def part(rows):
+        ufunc(a[rows], b, out=out[rows])
+
+    parallel_rows(part, out)
+    return out
+
+
 class BatchNorm(Function):
     """out = (x - mean) / sqrt(var + eps) * weight + bias, per channel (axis 1): fused.
 
@@ -1136,7 +1148,10 @@ class BatchNorm(Function):
         dL/dx = weight * invstd / n * (n * g - sum(g) - xhat * sum(g * xhat))
         dL/dweight = sum(g * xhat)      dL/dbias = sum(g)
     (in eval the statistics are constants: dL/dx = g * weight * invstd). It is tested against
-    the same thing composed from mean/var/sub/div primitives.
+    the same thing composed from mean/var/sub/div primitives. The sums are matrix products
+    (channel_sums); the passes over x and grad_out are split by images between the threads
+    (_by_images): the op alone on (32, 64, 28, 28), 2 threads, forward 4.8 -> 2.7 ms, backward
+    5.7 -> 3.6 ms (2026-11-27).
 
     Shape: x (N, C) or (N, C, L) or (N, C, H, W); weight, bias, running stats (C,).
     """
@@ -1172,7 +1187,7 @@ class BatchNorm(Function):
                     f"batch of at least 2, or call model.eval() to use the running statistics."
                 )
             mean = channel_sums(x) / n
-            centred = x - mean.reshape(shape)
+            centred = _by_images(np.subtract, x, mean.reshape(shape))
             var = channel_sums(centred, centred) / n  # biased: divides by n
             invstd = 1.0 / np.sqrt(var + eps)
             if running_mean is not None:
@@ -1183,14 +1198,14 @@ class BatchNorm(Function):
                 running_var += (momentum * n / (n - 1)) * var  # unbiased, as PyTorch
         else:
             invstd = (1.0 / np.sqrt(running_var + eps)).astype(x.dtype)
-            centred = x - running_mean.reshape(shape).astype(x.dtype)
+            centred = _by_images(np.subtract, x, running_mean.reshape(shape).astype(x.dtype))
         # out = xhat * weight + bias with xhat = centred * invstd, as centred * (invstd *
         # weight) + bias: xhat itself is never made (two passes over x fewer, forward and
         # backward; backward reads centred and invstd instead, as the formulas above)
         scale = invstd if weight is None else weight * invstd  # (C,)
-        out = centred * scale.reshape(shape)
+        out = _by_images(np.multiply, centred, scale.reshape(shape))
         if bias is not None:
-            out += bias.reshape(shape)
+            _by_images(np.add, out, bias.reshape(shape), out=out)
         self.centred, self.invstd, self.scale = centred, invstd, scale
         self.training, self.shape, self.n = training, shape, n
         return out
@@ -1205,11 +1220,17 @@ class BatchNorm(Function):
         grad_x = None
         if need_x:
             scale = self.scale  # weight * invstd (C,)
-            grad_x = g * scale.reshape(shape)
+            grad_x = _by_images(np.multiply, g, scale.reshape(shape))
             if self.training:
                 # dL/dx = scale * (g - sum(g) / n - xhat * sum(g * xhat) / n)
-                grad_x -= centred * (scale * self.invstd * sum_g_xhat / n).reshape(shape)
-                grad_x -= (scale * sum_g / n).reshape(shape)
+                k = (scale * self.invstd * sum_g_xhat / n).reshape(shape)
+                shift = (scale * sum_g / n).reshape(shape)
+
+                def part(rows):
+                    grad_x[rows] -= centred[rows] * k
+                    grad_x[rows] -= shift
+
+                parallel_rows(part, grad_x)
         return grad_x, (sum_g_xhat if need_w else None), (sum_g if need_b else None)
 
 
