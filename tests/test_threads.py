@@ -258,29 +258,6 @@ def test_group_norm_on_two_threads_gives_one_threads_numbers(monkeypatch):
     assert len(callers) == 2  # the two-thread run did use two threads
 
 
-@pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_on_two_threads_gives_one_threads_numbers(training, monkeypatch):
-    callers = set()
-    _spy(monkeypatch, _threads, "_part", callers)
-    rng = np.random.default_rng(6)
-    a = rng.standard_normal((16, 32, 16, 16)) * 2 + 3  # 2^17 values: two parts
-    w, b, g = rng.standard_normal(32), rng.standard_normal(32), rng.standard_normal(a.shape)
-    mean, var = rng.standard_normal(32), rng.uniform(0.5, 2, 32)
-
-    def run():
-        x, wt, bt = (sh.tensor(v, requires_grad=True) for v in (a, w, b))
-        stats = sh.tensor(mean.copy()), sh.tensor(var.copy())
-        out = F.batch_norm(x, *stats, wt, bt, training=training)
-        out.backward(sh.tensor(g))
-        grads = [x.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()]
-        return [out.detach().numpy(), *grads, *(s.numpy() for s in stats)]
-
-    one, two = _one_and_two_threads(run)
-    for u, v in zip(one, two):
-        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-12)
-    assert len(callers) == 2  # the two-thread run did use two threads
-
-
 @pytest.mark.parametrize(
     "op, shapes, settings",
     [  # LeNet's second layer; a DCGAN-like upsampling layer; a depthwise layer (by channels)

@@ -94,6 +94,43 @@ def test_fused_batch_norm_equals_composed(shape):
         np.testing.assert_allclose(fused, composed, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("shape", [(3, 8, 11, 13), (300, 8)])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("affine", [True, False])
+def test_fused_batch_norm_equals_composed_on_rows_of_pixels(shape, training, affine):
+    # channels-last memory (or (N, C) rows): per_channel reads 128 pixels of 8 channels per
+    # row, with 45 (44) pixels left over, and channel_sums sums the same rows
+    from scratchish.ops.conv import WIDE_ROW
+
+    c, rng = shape[1], np.random.default_rng(0)
+    a = rng.standard_normal(shape) * 3 - 1
+    if a.ndim == 4:
+        a = np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
+    pixels = a.size // c
+    assert pixels > WIDE_ROW // c and pixels % (WIDE_ROW // c)  # both kinds of rows
+    w_np, b_np, g = rng.standard_normal(c), rng.standard_normal(c), rng.standard_normal(shape)
+    mean, var = rng.standard_normal(c), rng.uniform(0.5, 2, c)
+    shape_c = (1, c) + (1,) * (a.ndim - 2)
+    results = []
+    for fused in (True, False):
+        x = sh.tensor(a, requires_grad=True)
+        w, b = (sh.tensor(v, requires_grad=True) if affine else None for v in (w_np, b_np))
+        if fused:
+            stats = (sh.tensor(mean), sh.tensor(var)) if not training else (None, None)
+            out = B.batch_norm(x, *stats, w, b, training=training, eps=1e-5)
+        elif training:
+            one = sh.tensor(np.ones(c))
+            out = composed_batch_norm(x, w if affine else one, b if affine else one * 0, 1e-5)
+        else:
+            out = (x - sh.tensor(mean.reshape(shape_c))) / np.sqrt(var.reshape(shape_c) + 1e-5)
+            out = out * w.reshape(shape_c) + b.reshape(shape_c) if affine else out
+        out.backward(sh.tensor(g))
+        results.append([out.detach().numpy(), x.grad.numpy()])
+        results[-1] += [t.grad.numpy() for t in (w, b) if t is not None]
+    for ours, composed in zip(*results):
+        np.testing.assert_allclose(ours, composed, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("layout", ["(N, C, H, W)", "channels-last"])
 @pytest.mark.parametrize("parts", ["weight and bias", "weight", "bias"])
 def test_channel_affine_equals_the_composed_broadcast_ops(layout, parts):
@@ -125,19 +162,21 @@ def test_channel_affine_equals_the_composed_broadcast_ops(layout, parts):
 
 
 @pytest.mark.parametrize("layout", ["(N, C, H, W)", "channels-last", "a strided slice", "(N, C)"])
-def test_channel_sums_equal_numpys_sum_in_every_layout(layout):
+@pytest.mark.parametrize("size", [(6, 5), (23, 29)])  # channels-last: 90 or 2001 pixels
+def test_channel_sums_equal_numpys_sum_in_every_layout(layout, size):
     # BatchNorm's per-channel sums, of x and of g * x, as matrix products: each memory
-    # layout takes its own path (rows of channels-last memory, planes, NumPy's sum)
+    # layout takes its own path (rows of channels-last memory, of 256 of its pixels at a
+    # time for g * x, leftovers; planes; NumPy's sum)
     from scratchish.ops.conv import channel_sums
 
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((2, 3, 4, 6, 5))
+    a, b = rng.standard_normal((2, 3, 4, *size))
     if layout == "channels-last":
         a, b = (np.moveaxis(np.ascontiguousarray(np.moveaxis(v, 1, -1)), -1, 1) for v in (a, b))
     elif layout == "a strided slice":
         a, b = a[:, :, ::2], b[:, :, ::2]
     elif layout == "(N, C)":
-        a, b = a.reshape(-1, 5), b.reshape(-1, 5)
+        a, b = a.reshape(-1, size[1]), b.reshape(-1, size[1])
     axes = (0, *range(2, a.ndim))
     np.testing.assert_allclose(channel_sums(a), a.sum(axis=axes), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(channel_sums(a, b), (a * b).sum(axis=axes), rtol=1e-12, atol=1e-12)
