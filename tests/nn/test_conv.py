@@ -231,6 +231,44 @@ def test_conv2d_in_blocks_and_bands_equals_one_product(case, monkeypatch):
             np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("budget", [2**40, 1])  # one block; blocks of one output row
+@pytest.mark.parametrize(
+    "x_shape, w_shape, padding",
+    [((3, 8, 9, 7), (5, 8, 3, 2), (1, 0)), ((2, 16, 6, 6), (4, 16, 5, 5), 2)],
+)
+def test_conv2d_by_kernel_rows_equals_im2col(x_shape, w_shape, padding, budget, monkeypatch):
+    """Few channels at stride 1: rows_product (kernel-row columns, kh products) gives the
+    numbers of im2col's one product, forward and backward."""
+    monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", budget)
+
+    def run(row_max):
+        monkeypatch.setattr(ops, "ROW_COLUMNS_MAX", row_max)
+        x, _ = pair(x_shape, np.float64)
+        w, _ = pair(w_shape, np.float64, 1)
+        b, _ = pair(w_shape[:1], np.float64, 2)
+        out = C.conv2d(x, w, b, 1, padding)
+        by_rows = out.grad_fn.by_rows
+        out.backward(sh.Tensor._make(np.random.default_rng(3).standard_normal(out.shape)))
+        return by_rows, [out.array, x.grad.array, w.grad.array, b.grad.array]
+
+    rows_path, by_rows = run(ops.ROW_COLUMNS_MAX)
+    im2col_path, by_cols = run(0)
+    assert rows_path and not im2col_path
+    for ours, plain in zip(by_rows, by_cols):
+        np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_takes_kernel_rows_for_few_channels_at_stride_1_only():
+    def by_rows(c, kernel, **settings):
+        x = sh.zeros(1, c, 8, 8, requires_grad=True)
+        return C.conv2d(x, sh.zeros(2, c, *kernel), **settings).grad_fn.by_rows
+
+    assert by_rows(16, (3, 3)) and by_rows(16, (5, 5))  # 48 and 80 values a kernel row
+    assert not by_rows(32, (3, 3))  # 96: im2col
+    assert not by_rows(16, (3, 3), stride=2) and not by_rows(16, (3, 3), dilation=2)
+    assert not by_rows(3, (3, 3))  # an image's few channels: im2col's tap-major copy
+
+
 def test_image_blocks_are_whole_images_when_they_fit_and_equal_bands_otherwise():
     mb = 2**20  # COLS_BLOCK_BYTES is 2 MB
     # LeNet's second layer: 14 x 14 outputs, 400 floats of columns each: 6 images a block
