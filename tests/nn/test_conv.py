@@ -264,7 +264,7 @@ def test_conv2d_takes_kernel_rows_for_few_channels_at_stride_1_only():
         return C.conv2d(x, sh.zeros(2, c, *kernel), **settings).grad_fn.by_rows
 
     assert by_rows(16, (3, 3)) and by_rows(16, (5, 5))  # 48 and 80 values a kernel row
-    assert not by_rows(32, (3, 3))  # 96: im2col
+    assert by_rows(32, (3, 3)) and not by_rows(64, (3, 3))  # 96; 192: im2col
     assert not by_rows(16, (3, 3), stride=2) and not by_rows(16, (3, 3), dilation=2)
     assert not by_rows(3, (3, 3))  # an image's few channels: im2col's tap-major copy
 

@@ -257,7 +257,7 @@ def block_cols(xp: np.ndarray, block: tuple, kernel, stride, dilation, out_size)
 
 # A stride-1 convolution of this many kw * C values or fewer per kernel row is made by
 # rows_product instead of the whole columns (see there)
-ROW_COLUMNS_MAX = 80
+ROW_COLUMNS_MAX = 96
 
 
 def row_columns(xp: np.ndarray, block: tuple, kernel: tuple, out_size: tuple) -> np.ndarray:
@@ -286,8 +286,10 @@ def rows_product(r: np.ndarray, w2: np.ndarray, out: np.ndarray, kh: int) -> Non
     threads, alternating with im2col in one process (2026-11-27): 3 x 3 on 16 channels of
     32 x 32 (a CIFAR ResNet's first stage), forward 6.0 -> 4.4 ms, forward + backward 19.2 ->
     15.7 ms; LeNet's second layer, 5 x 5 on 16 channels of 14 x 14, forward 3.5 -> 2.6 ms,
-    forward + backward 13.2 -> 9.9 ms. From about 96 values per kernel row on (32 channels
-    3 x 3), im2col was as fast or faster, one thread (ROW_COLUMNS_MAX)."""
+    forward + backward 13.2 -> 9.9 ms; 3 x 3 on 32 channels of 16 x 16, forward + backward
+    11.2 -> 8.5 ms (of 32 x 32: 42 -> 41). Past 96 values per kernel row it was as often
+    slower as faster: 3 x 3 on 64 channels of 16 x 16, forward + backward 28.6 -> 33.0 ms, of
+    8 x 8 9.7 -> 8.5 ms (ROW_COLUMNS_MAX)."""
     n, height = r.shape[0], r.shape[1] - kh + 1
     k_row = r.shape[-1]
     term = None
