@@ -157,6 +157,14 @@ def make_step(lib, workload: str):
             return _inference(lib, model, x), batch, fwd, "samples"
         opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         return _train(model, opt, lambda: F.cross_entropy(model(x), y)), batch, 3 * fwd, "samples"
+    if workload == "resnet":
+        batch = 64
+        model = models.resnet20(lib)
+        x = lib.tensor(rng.standard_normal((batch, 3, 32, 32)).astype(np.float32))
+        y = lib.tensor(rng.integers(0, 10, batch))
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        step = _train(model, opt, lambda: F.cross_entropy(model(x), y))
+        return step, batch, 3 * models.resnet20_forward_flops(batch), "samples"
     if workload == "gpt":
         batch, T = 12, 64
         model = models.gpt(lib)
@@ -289,6 +297,9 @@ WORKLOADS = {
     "mlp_infer": "(e) MLP inference, batch 256",
     "cnn_infer": "(e) CNN inference, batch 256",
 }
+# run only when named (`python benchmarks/bench_train.py resnet`): no target in the issue, a
+# CNN of the kind a learner trains next; BatchNorm and 3x3 convolutions of 16 to 64 channels
+EXTRA = {"resnet": "(f) ResNet-20, 32x32 images, SGD momentum, batch 64"}
 
 
 def main() -> None:
@@ -343,8 +354,9 @@ def main() -> None:
             mem = ("-", "-")
         else:
             mem = tuple(f"{peak_memory_mb(lib, workload):.0f}M" for lib in ("scratchish", "torch"))
+        name = {**WORKLOADS, **EXTRA}[workload]
         print(
-            f"{WORKLOADS[workload]:58s} {rate_sh:9.0f} {unit[0]}/s {rate_pt:9.0f} {unit[0]}/s "
+            f"{name:58s} {rate_sh:9.0f} {unit[0]}/s {rate_pt:9.0f} {unit[0]}/s "
             f"{ratio:6.2f} {share_sh:7.0f}% {share_pt:7.0f}% {mem[0]:>7s} {mem[1]:>7s}",
             flush=True,
         )

@@ -27,6 +27,54 @@ def lenet(lib):
     )  # fmt: skip
 
 
+# ResNet-20's stages: (channels, size of the feature maps); 3 basic blocks each
+RESNET20_STAGES = ((16, 32), (32, 16), (64, 8))
+
+
+def resnet20(lib, blocks=3):
+    """(f) ResNet-20 for 32x32 images (He et al. 2016, section 4.2: CIFAR-10), batch norm
+    after every convolution, a 1x1 convolution on the shortcut where the shape changes."""
+    nn = lib.nn
+
+    class Block(nn.Module):
+        def __init__(self, c_in, c_out, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(c_out)
+            self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(c_out)
+            self.shortcut = nn.Identity()
+            if stride != 1 or c_in != c_out:
+                self.shortcut = nn.Sequential(
+                    nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)
+                )
+
+        def forward(self, x):
+            y = self.bn2(self.conv2(self.bn1(self.conv1(x)).relu()))
+            return (y + self.shortcut(x)).relu()
+
+    layers = [nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
+    c_in = 16
+    for k, (c_out, _) in enumerate(RESNET20_STAGES):
+        for i in range(blocks):
+            layers.append(Block(c_in, c_out, 2 if k > 0 and i == 0 else 1))
+            c_in = c_out
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, 10)]
+    return nn.Sequential(*layers)
+
+
+def resnet20_forward_flops(batch: int, blocks=3) -> int:
+    """The convolutions' and the classifier's products (batch norm and the rest are small)."""
+    shapes, c_in = [(batch * 32 * 32, 3 * 9, 16)], 16
+    for c_out, size in RESNET20_STAGES:
+        pixels = batch * size * size
+        shapes += [(pixels, c_in * 9, c_out)] + [(pixels, c_out * 9, c_out)] * (2 * blocks - 1)
+        if c_in != c_out:
+            shapes.append((pixels, c_in, c_out))  # the 1x1 shortcut
+        c_in = c_out
+    return matmul_flops(shapes + [(batch, c_in, 10)])
+
+
 def gpt(lib, vocab=65, n_layer=4, n_head=4, n_embd=128, block_size=64, bias=False):
     """(c) A character-level GPT in nanoGPT's shape: pre-norm blocks, GELU MLP, tied weights,
     and, as nanoGPT's default (`bias = False` in its train.py), no biases in the Linear and

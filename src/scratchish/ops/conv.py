@@ -341,7 +341,9 @@ class Conv2d(Function):
     Each row of the product depends on its own row of cols only, so it is computed block by
     block of images (see COLS_BLOCK_BYTES), each thread through its own share of the batch
     (parallel_products): the same numbers, faster. Backward likewise; its grad_w is the sum of
-    the threads' shares.
+    the threads' shares. With few channels at stride 1 (kw * C <= ROW_COLUMNS_MAX) the
+    columns are made one kernel row at a time and the product is kh products of those
+    (row_columns, rows_product): the same sum, from kh times fewer copied values.
 
     Shape: x (N, C, H, W), w (O, C, kh, kw), b (O,) or None -> (N, O, out_h, out_w), returned
     as a view of channels-last memory. Settings: stride (s_h, s_w), padding ((top, bottom),
