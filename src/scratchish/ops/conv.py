@@ -1279,8 +1279,8 @@ class BatchNorm(Function):
     the same thing composed from mean/var/sub/div primitives. The sums are matrix products
     or einsums (channel_sums), the passes over x and grad_out broadcast the per-channel
     numbers along rows of pixels (per_channel): the op alone on channels-last (64, 16, 32, 32),
-    as a CIFAR ResNet's first stage makes it, forward 2.9-4.3 -> 1.5-1.6 ms, backward 4.0-4.2
-    -> 1.5-1.7 ms (2026-11-27).
+    as a CIFAR ResNet's first stage makes it, forward 2.4-3.6 -> 1.2-1.6 ms, backward 2.8-6.6
+    -> 1.5-1.8 ms (2026-11-27, alternating runs of the two versions).
 
     Shape: x (N, C) or (N, C, L) or (N, C, H, W); weight, bias, running stats (C,).
     """
