@@ -234,11 +234,16 @@ def test_conv2d_in_blocks_and_bands_equals_one_product(case, monkeypatch):
 @pytest.mark.parametrize("budget", [2**40, 1])  # one block; blocks of one output row
 @pytest.mark.parametrize(
     "x_shape, w_shape, padding",
-    [((3, 8, 9, 7), (5, 8, 3, 2), (1, 0)), ((2, 16, 6, 6), (4, 16, 5, 5), 2)],
+    [
+        ((3, 8, 9, 7), (5, 8, 3, 2), (1, 0)),
+        ((2, 16, 6, 6), (4, 16, 5, 5), 2),
+        ((2, 8, 7, 6), (6, 8, 2, 4), "same"),  # padded unevenly: (0, 1) and (1, 2)
+    ],
 )
 def test_conv2d_by_kernel_rows_equals_im2col(x_shape, w_shape, padding, budget, monkeypatch):
     """Few channels at stride 1: rows_product (kernel-row columns, kh products) gives the
-    numbers of im2col's one product, forward and backward."""
+    numbers of im2col's one product, forward and backward, and dL/dx made as a convolution
+    of grad_out by kernel rows those of col2im."""
     monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", budget)
 
     def run(row_max):
@@ -247,13 +252,13 @@ def test_conv2d_by_kernel_rows_equals_im2col(x_shape, w_shape, padding, budget, 
         w, _ = pair(w_shape, np.float64, 1)
         b, _ = pair(w_shape[:1], np.float64, 2)
         out = C.conv2d(x, w, b, 1, padding)
-        by_rows = out.grad_fn.by_rows
+        paths = out.grad_fn.by_rows, out.grad_fn._grad_x_by_rows(w_shape[0])
         out.backward(sh.Tensor._make(np.random.default_rng(3).standard_normal(out.shape)))
-        return by_rows, [out.array, x.grad.array, w.grad.array, b.grad.array]
+        return paths, [out.array, x.grad.array, w.grad.array, b.grad.array]
 
     rows_path, by_rows = run(ops.ROW_COLUMNS_MAX)
     im2col_path, by_cols = run(0)
-    assert rows_path and not im2col_path
+    assert rows_path == (True, True) and im2col_path == (False, False)
     for ours, plain in zip(by_rows, by_cols):
         np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
 
@@ -267,6 +272,19 @@ def test_conv2d_takes_kernel_rows_for_few_channels_at_stride_1_only():
     assert by_rows(32, (3, 3)) and not by_rows(64, (3, 3))  # 96; 192: im2col
     assert not by_rows(16, (3, 3), stride=2) and not by_rows(16, (3, 3), dilation=2)
     assert not by_rows(3, (3, 3))  # an image's few channels: im2col's tap-major copy
+
+
+def test_conv2d_grad_x_by_kernel_rows_only_where_grad_out_has_few_channels():
+    def grad_x_by_rows(c_out, kernel, **settings):
+        x = sh.zeros(1, 8, 8, 8, requires_grad=True)
+        node = C.conv2d(x, sh.zeros(c_out, 8, *kernel), **settings).grad_fn
+        return node._grad_x_by_rows(c_out)
+
+    assert grad_x_by_rows(16, (3, 3), padding=1) and grad_x_by_rows(32, (3, 3))
+    assert not grad_x_by_rows(64, (3, 3), padding=1)  # 192 values a kernel row: col2im
+    assert not grad_x_by_rows(2, (3, 3))  # grad_out's few channels
+    assert not grad_x_by_rows(16, (3, 3), padding=3)  # padded by the kernel's size
+    assert not grad_x_by_rows(16, (3, 3), stride=2)
 
 
 def test_image_blocks_are_whole_images_when_they_fit_and_equal_bands_otherwise():

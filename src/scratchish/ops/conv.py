@@ -410,6 +410,20 @@ class Conv2d(Function):
         """Blocks of `images` whose columns fit COLS_BLOCK_BYTES (see image_blocks)."""
         return image_blocks(images, self.settings[3], self.row_bytes)
 
+    def _grad_x_by_rows(self, n_out: int) -> bool:
+        """Whether backward makes dL/dx as a convolution of grad_out by kernel rows (see
+        backward): stride and dilation 1, 2-D, grad_out's channels few enough for
+        rows_product, and no side padded by a kernel's size or more."""
+        kernel, stride, dilation, _, padding = self.settings
+        return (
+            len(kernel) == 2
+            and stride == (1, 1)
+            and dilation == (1, 1)
+            and FEW_CHANNELS <= n_out
+            and kernel[1] * n_out <= ROW_COLUMNS_MAX
+            and all(max(pair) < k for k, pair in zip(kernel, padding))
+        )
+
     def backward(self, grad_out):
         need_x, need_w, need_b = (self.needs_input_grad + (False,))[:3]
         n_out = grad_out.shape[1]
@@ -422,7 +436,8 @@ class Conv2d(Function):
             # sum over the M rows as a matrix-vector product: BLAS, ~10x faster than sum(axis=0)
             grad_b = np.ones(g2d.shape[0], dtype=g2d.dtype) @ g2d
         grad_w_parts = {}  # each thread's images' share of grad_w, by first image
-        if need_x:
+        by_conv = need_x and self._grad_x_by_rows(n_out)  # else col2im, in part() below
+        if need_x and not by_conv:
             grad_xp = np.zeros((n, *self.pad_shape[2:], c), dtype=g2d.dtype)  # channels-last
             w_taps = _taps(self.w)
 
@@ -439,7 +454,7 @@ class Conv2d(Function):
                         cols = block_cols(self.xp, block, *self.settings[:4])  # rebuilt
                         grad_w2 += cols.T @ g_rows  # (K, m) @ (m, O) -> (K, O)
                 grad_w_parts[images.start] = grad_w2
-            if need_x:
+            if need_x and not by_conv:
                 # grad_cols = g2d @ W^T, tap by tap: (m, O) @ (O, C) -> (m, C) each, added
                 # onto the pixels these rows read. Block by block too, the rows of grad_out
                 # and of grad_xp a block touches being about COLS_BLOCK_BYTES: ResNet's 3 x 3
@@ -457,7 +472,19 @@ class Conv2d(Function):
         if need_w:
             grad_w2 = _sum_in_image_order(grad_w_parts)  # (K, O)
             grad_w = _weight_from_matrix(grad_w2, kernel)  # (O, C, kh, kw)
-        if need_x:
+        if by_conv:
+            # dL/dx[n, c, i, j] = sum over o, p, q of g[n, o, i + top - p, j + left - q] *
+            # w[o, c, p, q]: a stride-1 convolution of grad_out, padded by k - 1 - padding,
+            # with the weight flipped in both spatial dims and its two channel dims swapped.
+            # This op's own forward makes it, by kernel rows: 3 x 3 on 16 channels of 32 x 32,
+            # batch 64, 6.9 -> 4.5 ms against col2im; 32 channels of 16 x 16 3.7 -> 3.1 ms
+            # (2026-11-27, alternating in one process)
+            flipped = np.ascontiguousarray(np.flip(self.w, (2, 3)).swapaxes(0, 1))  # (C, O, ..)
+            pads = tuple((k - 1 - a, k - 1 - z) for k, (a, z) in zip(kernel, self.settings[4]))
+            full = Conv2d()
+            full.needs_input_grad = (False, False)
+            grad_x = full.forward(grad_out, flipped, None, (1, 1), pads, (1, 1))
+        elif need_x:
             # the padding was not an input: cut it off (a view, no copy), back to (N, C, H, W)
             inside = _inside(self.x_shape[2:], self.settings[4])
             grad_x = np.moveaxis(grad_xp[(slice(None), *inside, slice(None))], -1, 1)
