@@ -343,7 +343,10 @@ class Conv2d(Function):
     (parallel_products): the same numbers, faster. Backward likewise; its grad_w is the sum of
     the threads' shares. With few channels at stride 1 (kw * C <= ROW_COLUMNS_MAX) the
     columns are made one kernel row at a time and the product is kh products of those
-    (row_columns, rows_product): the same sum, from kh times fewer copied values.
+    (row_columns, rows_product): the same sum, from kh times fewer copied values. Backward's
+    dL/dx is col2im of grad_out @ W^T, or, at stride 1 with few channels in grad_out, a
+    convolution of grad_out with the flipped weight by this op's own forward (backward's
+    comments have the formula).
 
     Shape: x (N, C, H, W), w (O, C, kh, kw), b (O,) or None -> (N, O, out_h, out_w), returned
     as a view of channels-last memory. Settings: stride (s_h, s_w), padding ((top, bottom),
