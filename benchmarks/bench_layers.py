@@ -1,7 +1,7 @@
 """Layers outside the five workloads, scratchish vs PyTorch, forward (no_grad) and forward +
-backward: ResNet's 3 x 3 convolution, depthwise convolutions (MobileNet's 3 x 3, ConvNeXt's
-7 x 7), a grouped one, upsampling (U-Nets, GAN generators), ResNet's stem max-pool, the
-normalisations, SiLU and the recurrent layers.
+backward: ResNet's 3 x 3 convolutions (64 and 16 channels), depthwise convolutions
+(MobileNet's 3 x 3, ConvNeXt's 7 x 7), a grouped one, upsampling (U-Nets, GAN generators),
+ResNet's stem max-pool, the normalisations, SiLU and the recurrent layers.
 
 Alternating windows in one process, medians (see common.py); speed ratio = PyTorch's time /
 scratchish's. `python benchmarks/bench_layers.py depthwise` runs the layers whose name has
@@ -29,6 +29,11 @@ LAYERS = [
         "conv 3x3 64->64, ResNet 56x56",
         (16, 64, 56, 56),
         lambda lib: lib.nn.Conv2d(64, 64, 3, padding=1, bias=False),
+    ),
+    (  # a CIFAR ResNet's first stage: few channels, by kernel rows (ops/conv.py rows_product)
+        "conv 3x3 16->16, CIFAR 32x32",
+        (64, 16, 32, 32),
+        lambda lib: lib.nn.Conv2d(16, 16, 3, padding=1, bias=False),
     ),
     ("depthwise 3x3, MobileNet-like", (32, 64, 28, 28), _depthwise(64, kernel_size=3, padding=1)),
     (
