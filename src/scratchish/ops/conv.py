@@ -260,6 +260,19 @@ def block_cols(xp: np.ndarray, block: tuple, kernel, stride, dilation, out_size)
 ROW_COLUMNS_MAX = 96
 
 
+def by_kernel_rows(kernel: tuple, stride: tuple, dilation: tuple, channels: int) -> bool:
+    """Whether a convolution of an input of `channels` channels is made by kernel rows
+    (row_columns, rows_product): 2-D, stride and dilation 1, and few channels, but not an
+    image's few (those take im2col's tap-major copy)."""
+    return (
+        len(kernel) == 2
+        and stride == (1, 1)
+        and dilation == (1, 1)
+        and FEW_CHANNELS <= channels
+        and kernel[1] * channels <= ROW_COLUMNS_MAX
+    )
+
+
 def row_columns(xp: np.ndarray, block: tuple, kernel: tuple, out_size: tuple) -> np.ndarray:
     """The kernel-row columns of a block of image_blocks, for a stride-1, dilation-1 2-D
     convolution of a channels-last padded input xp (N, C, H', W'): R (B, rows, Wo, kw * C),
@@ -290,27 +303,29 @@ def rows_product(r: np.ndarray, w2: np.ndarray, out: np.ndarray, kh: int) -> Non
     11.2 -> 8.5 ms (of 32 x 32: 42 -> 41). Past 96 values per kernel row it was as often
     slower as faster: 3 x 3 on 64 channels of 16 x 16, forward + backward 28.6 -> 33.0 ms, of
     8 x 8 9.7 -> 8.5 ms (ROW_COLUMNS_MAX)."""
-    n, height = r.shape[0], r.shape[1] - kh + 1
-    k_row = r.shape[-1]
     term = None
-    for p in range(kh):
-        rp = r[:, p : p + height].reshape(n, -1, k_row)  # (B, P, kw * C), a view
-        wp = w2[p * k_row : (p + 1) * k_row]  # (kw * C, O)
+    for p, (w_rows, rp) in enumerate(_kernel_rows(r, kh)):
         if p == 0:
-            np.matmul(rp, wp, out=out)
+            np.matmul(rp, w2[w_rows], out=out)  # (B, P, kw * C) @ (kw * C, O)
         else:
-            term = np.matmul(rp, wp, out=term)
+            term = np.matmul(rp, w2[w_rows], out=term)
             out += term
 
 
 def rows_product_grad_w(r: np.ndarray, g3: np.ndarray, grad_w2: np.ndarray, kh: int) -> None:
     """grad_w2 (K, O) += the block's cols.T @ g, from its kernel-row columns r: for each
     kernel row p, the sum over images of r's rows p.. (P, kw * C) transposed @ g (P, O)."""
-    n, height = r.shape[0], r.shape[1] - kh + 1
-    k_row = r.shape[-1]
+    for w_rows, rp in _kernel_rows(r, kh):
+        grad_w2[w_rows] += (rp.transpose(0, 2, 1) @ g3).sum(axis=0)
+
+
+def _kernel_rows(r: np.ndarray, kh: int):
+    """For each kernel row p of kernel-row columns r (row_columns): the rows of the (K, O)
+    weight matrix it multiplies (a slice), and r's rows p to p + Ho - 1, image by image
+    (B, P, kw * C), a view."""
+    n, height, k_row = r.shape[0], r.shape[1] - kh + 1, r.shape[-1]
     for p in range(kh):
-        rp = r[:, p : p + height].reshape(n, -1, k_row)
-        grad_w2[p * k_row : (p + 1) * k_row] += (rp.transpose(0, 2, 1) @ g3).sum(axis=0)
+        yield slice(p * k_row, (p + 1) * k_row), r[:, p : p + height].reshape(n, -1, k_row)
 
 
 def _sum_in_image_order(parts: dict) -> np.ndarray:
@@ -374,13 +389,7 @@ class Conv2d(Function):
         self.settings = tuple(kernel), stride, dilation, out_size, padding
         n_pixels = math.prod(out_size)
         # few channels, stride 1: kernel-row columns (rows_product) instead of im2col's
-        self.by_rows = (
-            len(kernel) == 2
-            and stride == (1, 1)
-            and dilation == (1, 1)
-            and c >= FEW_CHANNELS
-            and kernel[1] * c <= ROW_COLUMNS_MAX
-        )
+        self.by_rows = by_kernel_rows(tuple(kernel), stride, dilation, c)
         # the bytes of one output pixel's columns, which size the blocks; kernel-row columns
         # are kh times fewer, so their blocks hold kh times more pixels: at im2col's block
         # size, the kh products each made were too small (LeNet's second layer, forward,
@@ -414,18 +423,12 @@ class Conv2d(Function):
         return image_blocks(images, self.settings[3], self.row_bytes)
 
     def _grad_x_by_rows(self, n_out: int) -> bool:
-        """Whether backward makes dL/dx as a convolution of grad_out by kernel rows (see
-        backward): stride and dilation 1, 2-D, grad_out's channels few enough for
-        rows_product, and no side padded by a kernel's size or more."""
+        """Whether backward makes dL/dx as a convolution of grad_out (n_out channels) by
+        kernel rows (see backward): that convolution takes them, and no side is padded by a
+        kernel's size or more."""
         kernel, stride, dilation, _, padding = self.settings
-        return (
-            len(kernel) == 2
-            and stride == (1, 1)
-            and dilation == (1, 1)
-            and FEW_CHANNELS <= n_out
-            and kernel[1] * n_out <= ROW_COLUMNS_MAX
-            and all(max(pair) < k for k, pair in zip(kernel, padding))
-        )
+        fits = all(max(pair) < k for k, pair in zip(kernel, padding))
+        return fits and by_kernel_rows(kernel, stride, dilation, n_out)
 
     def backward(self, grad_out):
         need_x, need_w, need_b = (self.needs_input_grad + (False,))[:3]
@@ -1176,6 +1179,17 @@ class AdaptiveAvgPool2d(Function):
 WIDE_ROW = 1024
 
 
+def _pixel_rows(arrays, c: int) -> tuple:
+    """Channels-last (or (N, C) row-major) arrays as rows of their C values per pixel (views):
+    (rows, wide, leftover). wide: the first pixels' rows read `repeat` pixels at a time,
+    (M / repeat, repeat * C) with repeat = WIDE_ROW // C; leftover: the rest of `rows`, the
+    pixels that do not fill a wide row."""
+    rows = [np.moveaxis(a, 1, -1).reshape(-1, c) for a in arrays]
+    repeat = max(1, WIDE_ROW // c)
+    full = rows[0].shape[0] // repeat * repeat
+    return rows, [r[:full].reshape(-1, repeat * c) for r in rows], [r[full:] for r in rows]
+
+
 def channel_sums(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """Per channel (axis 1), the sum of a, or of a * b, over every other axis: (C,).
 
@@ -1188,18 +1202,15 @@ def channel_sums(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     if b is not None and b.strides != a.strides and 0 not in a.strides:
         b = _copy_like(b, a)
     if a.ndim > 2 and _is_channels_last(a):
-        rows = np.moveaxis(a, 1, -1).reshape(-1, c)  # (N*H*W, C), no copy
         if b is None:
+            rows = np.moveaxis(a, 1, -1).reshape(-1, c)  # (N*H*W, C), no copy
             return np.ones(rows.shape[0], dtype=rows.dtype) @ rows
         # sum over the rows of a * b without making it: einsum over rows of WIDE_ROW values
         # (whole pixels, as per_channel reads them), then over the pixels in a row. On
         # (65536, 16), 0.14 ms against 0.37 for ones @ (a * b) (2026-11-27)
-        other = np.moveaxis(b, 1, -1).reshape(-1, c)
-        repeat = max(1, WIDE_ROW // c)
-        full = rows.shape[0] // repeat * repeat
-        wide = [r[:full].reshape(-1, repeat * c) for r in (rows, other)]
-        sums = np.einsum("ij,ij->j", *wide).reshape(repeat, c).sum(axis=0)
-        return sums + np.einsum("ij,ij->j", rows[full:], other[full:])
+        _, wide, leftover = _pixel_rows((a, b), c)
+        sums = np.einsum("ij,ij->j", *wide).reshape(-1, c).sum(axis=0)
+        return sums + np.einsum("ij,ij->j", *leftover)
     if a.flags.c_contiguous:
         planes = a.reshape(n, c, -1)  # (N, C, H*W)
         if b is None:
@@ -1271,14 +1282,12 @@ def per_channel(fn, arrays: tuple, vectors: tuple, out: np.ndarray) -> np.ndarra
         shape = (1, c) + (1,) * (out.ndim - 2)
         fn(*arrays, *(v.reshape(shape) for v in vectors), out=out)
         return out
-    rows = [np.moveaxis(a, 1, -1).reshape(-1, c) for a in (*arrays, out)]  # views
-    repeat = max(1, WIDE_ROW // c)
-    full = rows[0].shape[0] // repeat * repeat
-    if full:
-        wide = [r[:full].reshape(-1, repeat * c) for r in rows]
+    _, wide, leftover = _pixel_rows((*arrays, out), c)
+    if wide[-1].size:
+        repeat = wide[-1].shape[1] // c
         fn(*wide[:-1], *(np.tile(v, repeat) for v in vectors), out=wide[-1])
-    if full < rows[0].shape[0]:
-        fn(*(r[full:] for r in rows[:-1]), *vectors, out=rows[-1][full:])
+    if leftover[-1].size:
+        fn(*leftover[:-1], *vectors, out=leftover[-1])
     return out
 
 
@@ -1492,9 +1501,9 @@ class GroupNorm(Function):
         return (None if grad_x is None else layout.unflat(grad_x)), grad_w, grad_b
 
 
-def _group_sums(per_channel: np.ndarray, groups: int) -> np.ndarray:
+def _group_sums(values: np.ndarray, groups: int) -> np.ndarray:
     """(B, C) -> (B, G): the sum over each group's channels."""
-    return per_channel.reshape(per_channel.shape[0], groups, -1).sum(axis=-1)
+    return values.reshape(values.shape[0], groups, -1).sum(axis=-1)
 
 
 def _by_channel(per_group: np.ndarray, channels: int) -> np.ndarray:
