@@ -238,6 +238,8 @@ def test_conv2d_in_blocks_and_bands_equals_one_product(case, monkeypatch):
         ((3, 8, 9, 7), (5, 8, 3, 2), (1, 0)),
         ((2, 16, 6, 6), (4, 16, 5, 5), 2),
         ((2, 8, 7, 6), (6, 8, 2, 4), "same"),  # padded unevenly: (0, 1) and (1, 2)
+        ((2, 24, 7, 7), (5, 24, 5, 5), 2),  # 120 values a kernel row, but 5 outputs
+        ((2, 16, 6, 6), (32, 16, 5, 5), 2),  # dL/dx: 160 values a row, to x's 16 channels
     ],
 )
 def test_conv2d_by_kernel_rows_equals_im2col(x_shape, w_shape, padding, budget, monkeypatch):
@@ -248,6 +250,7 @@ def test_conv2d_by_kernel_rows_equals_im2col(x_shape, w_shape, padding, budget, 
 
     def run(row_max):
         monkeypatch.setattr(ops, "ROW_COLUMNS_MAX", row_max)
+        monkeypatch.setattr(ops, "ROW_OUTPUTS_MAX", min(row_max, ops.ROW_OUTPUTS_MAX))
         x, _ = pair(x_shape, np.float64)
         w, _ = pair(w_shape, np.float64, 1)
         b, _ = pair(w_shape[:1], np.float64, 2)
@@ -263,25 +266,30 @@ def test_conv2d_by_kernel_rows_equals_im2col(x_shape, w_shape, padding, budget, 
         np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
 
 
-def test_conv2d_takes_kernel_rows_for_few_channels_at_stride_1_only():
-    def by_rows(c, kernel, **settings):
+def test_conv2d_takes_kernel_rows_for_few_channels_or_outputs_at_stride_1_only():
+    def by_rows(c, kernel, outputs=32, **settings):
         x = sh.zeros(1, c, 8, 8, requires_grad=True)
-        return C.conv2d(x, sh.zeros(2, c, *kernel), **settings).grad_fn.by_rows
+        return C.conv2d(x, sh.zeros(outputs, c, *kernel), **settings).grad_fn.by_rows
 
     assert by_rows(16, (3, 3)) and by_rows(16, (5, 5))  # 48 and 80 values a kernel row
     assert by_rows(32, (3, 3)) and not by_rows(64, (3, 3))  # 96; 192: im2col
+    assert by_rows(64, (3, 3), outputs=16) and by_rows(128, (5, 5), outputs=8)  # few outputs
+    assert not by_rows(64, (3, 3), outputs=17)
     assert not by_rows(16, (3, 3), stride=2) and not by_rows(16, (3, 3), dilation=2)
-    assert not by_rows(3, (3, 3))  # an image's few channels: im2col's tap-major copy
+    assert not by_rows(64, (3, 3), outputs=8, stride=2)
+    assert not by_rows(3, (3, 3)) and not by_rows(3, (3, 3), outputs=8)  # an image: tap-major
 
 
-def test_conv2d_grad_x_by_kernel_rows_only_where_grad_out_has_few_channels():
-    def grad_x_by_rows(c_out, kernel, **settings):
-        x = sh.zeros(1, 8, 8, 8, requires_grad=True)
-        node = C.conv2d(x, sh.zeros(c_out, 8, *kernel), **settings).grad_fn
+def test_conv2d_grad_x_by_kernel_rows_where_grad_out_or_x_has_few_channels():
+    def grad_x_by_rows(c_out, kernel, c_in=32, **settings):
+        x = sh.zeros(1, c_in, 8, 8, requires_grad=True)
+        node = C.conv2d(x, sh.zeros(c_out, c_in, *kernel), **settings).grad_fn
         return node._grad_x_by_rows(c_out)
 
     assert grad_x_by_rows(16, (3, 3), padding=1) and grad_x_by_rows(32, (3, 3))
     assert not grad_x_by_rows(64, (3, 3), padding=1)  # 192 values a kernel row: col2im
+    assert grad_x_by_rows(64, (3, 3), c_in=16, padding=1)  # but only 16 outputs (x's channels)
+    assert grad_x_by_rows(32, (5, 5), c_in=16, padding=2)  # LeNet's second layer
     assert not grad_x_by_rows(2, (3, 3))  # grad_out's few channels
     assert not grad_x_by_rows(16, (3, 3), padding=3)  # padded by the kernel's size
     assert not grad_x_by_rows(16, (3, 3), stride=2)

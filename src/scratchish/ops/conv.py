@@ -255,21 +255,25 @@ def block_cols(xp: np.ndarray, block: tuple, kernel, stride, dilation, out_size)
     return im2col(rows, kernel, stride, dilation, (bands.stop - bands.start, *out_size[1:]))
 
 
-# A stride-1 convolution of this many kw * C values or fewer per kernel row is made by
-# rows_product instead of the whole columns (see there)
+# A stride-1 convolution of this many kw * C values or fewer per kernel row, or of this many
+# output channels or fewer, is made by rows_product instead of the whole columns (see there)
 ROW_COLUMNS_MAX = 96
+ROW_OUTPUTS_MAX = 16
 
 
-def by_kernel_rows(kernel: tuple, stride: tuple, dilation: tuple, channels: int) -> bool:
-    """Whether a convolution of an input of `channels` channels is made by kernel rows
-    (row_columns, rows_product): 2-D, stride and dilation 1, and few channels, but not an
-    image's few (those take im2col's tap-major copy)."""
+def by_kernel_rows(
+    kernel: tuple, stride: tuple, dilation: tuple, channels: int, outputs: int
+) -> bool:
+    """Whether a convolution of an input of `channels` channels to `outputs` channels is
+    made by kernel rows (row_columns, rows_product): 2-D, stride and dilation 1, not an
+    image's few channels (those take im2col's tap-major copy), and either few channels or
+    few outputs (see rows_product for why both)."""
     return (
         len(kernel) == 2
         and stride == (1, 1)
         and dilation == (1, 1)
         and FEW_CHANNELS <= channels
-        and kernel[1] * channels <= ROW_COLUMNS_MAX
+        and (kernel[1] * channels <= ROW_COLUMNS_MAX or outputs <= ROW_OUTPUTS_MAX)
     )
 
 
@@ -302,7 +306,13 @@ def rows_product(r: np.ndarray, w2: np.ndarray, out: np.ndarray, kh: int) -> Non
     forward + backward 13.2 -> 9.9 ms; 3 x 3 on 32 channels of 16 x 16, forward + backward
     11.2 -> 8.5 ms (of 32 x 32: 42 -> 41). Past 96 values per kernel row it was as often
     slower as faster: 3 x 3 on 64 channels of 16 x 16, forward + backward 28.6 -> 33.0 ms, of
-    8 x 8 9.7 -> 8.5 ms (ROW_COLUMNS_MAX)."""
+    8 x 8 9.7 -> 8.5 ms (ROW_COLUMNS_MAX). Whatever the row's length, it pays when the
+    outputs are few (ROW_OUTPUTS_MAX): each copied value then serves few multiply-adds, so
+    the copy is most of the work. Forward, batch 64, 2 threads (2026-11-27): 5 x 5 from 32
+    channels to 16 of 14 x 14 (LeNet's dL/dx of its second layer, as a convolution of
+    grad_out) 4.7 -> 3.0 ms, from 128 channels 18.8 -> 16.5 ms; 3 x 3 from 64 channels to 16
+    of 16 x 16 6.6 -> 4.8 ms. To 24 outputs or more it was as often slower: 3 x 3 from 64
+    channels to 24, 6.4 -> 6.9 ms; 5 x 5 from 32 to 64, 8.9 -> 9.3 ms."""
     term = None
     for p, (w_rows, rp) in enumerate(_kernel_rows(r, kh)):
         if p == 0:
@@ -356,10 +366,11 @@ class Conv2d(Function):
     Each row of the product depends on its own row of cols only, so it is computed block by
     block of images (see COLS_BLOCK_BYTES), each thread through its own share of the batch
     (parallel_products): the same numbers, faster. Backward likewise; its grad_w is the sum of
-    the threads' shares. With few channels at stride 1 (kw * C <= ROW_COLUMNS_MAX) the
-    columns are made one kernel row at a time and the product is kh products of those
-    (row_columns, rows_product): the same sum, from kh times fewer copied values. Backward's
-    dL/dx is col2im of grad_out @ W^T, or, at stride 1 with few channels in grad_out, a
+    the threads' shares. At stride 1 with few channels (kw * C <= ROW_COLUMNS_MAX) or few
+    outputs (O <= ROW_OUTPUTS_MAX) the columns are made one kernel row at a time and the
+    product is kh products of those (row_columns, rows_product): the same sum, from kh times
+    fewer copied values. Backward's dL/dx is col2im of grad_out @ W^T, or, at stride 1 where
+    that convolution goes by kernel rows (few channels in grad_out, or few in x), a
     convolution of grad_out with the flipped weight by this op's own forward (backward's
     comments have the formula).
 
@@ -389,7 +400,7 @@ class Conv2d(Function):
         self.settings = tuple(kernel), stride, dilation, out_size, padding
         n_pixels = math.prod(out_size)
         # few channels, stride 1: kernel-row columns (rows_product) instead of im2col's
-        self.by_rows = by_kernel_rows(tuple(kernel), stride, dilation, c)
+        self.by_rows = by_kernel_rows(tuple(kernel), stride, dilation, c, n_out)
         # the bytes of one output pixel's columns, which size the blocks; kernel-row columns
         # are kh times fewer, so their blocks hold kh times more pixels: at im2col's block
         # size, the kh products each made were too small (LeNet's second layer, forward,
@@ -428,7 +439,7 @@ class Conv2d(Function):
         kernel's size or more."""
         kernel, stride, dilation, _, padding = self.settings
         fits = all(max(pair) < k for k, pair in zip(kernel, padding))
-        return fits and by_kernel_rows(kernel, stride, dilation, n_out)
+        return fits and by_kernel_rows(kernel, stride, dilation, n_out, self.x_shape[1])
 
     def backward(self, grad_out):
         need_x, need_w, need_b = (self.needs_input_grad + (False,))[:3]
@@ -483,7 +494,8 @@ class Conv2d(Function):
             # w[o, c, p, q]: a stride-1 convolution of grad_out, padded by k - 1 - padding,
             # with the weight flipped in both spatial dims and its two channel dims swapped.
             # This op's own forward makes it, by kernel rows: 3 x 3 on 16 channels of 32 x 32,
-            # batch 64, 6.9 -> 4.5 ms against col2im; 32 channels of 16 x 16 3.7 -> 3.1 ms
+            # batch 64, 6.9 -> 4.5 ms against col2im; 32 channels of 16 x 16 3.7 -> 3.1 ms;
+            # LeNet's second layer (to x's 16 channels, by few outputs) 4.9 -> 3.0 ms
             # (2026-11-27, alternating in one process)
             flipped = np.ascontiguousarray(np.flip(self.w, (2, 3)).swapaxes(0, 1))  # (C, O, ..)
             pads = tuple((k - 1 - a, k - 1 - z) for k, (a, z) in zip(kernel, self.settings[4]))
