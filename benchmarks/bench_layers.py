@@ -35,6 +35,11 @@ LAYERS = [
         (64, 16, 32, 32),
         lambda lib: lib.nn.Conv2d(16, 16, 3, padding=1, bias=False),
     ),
+    (  # LeNet's second layer (workload (b)); its dL/dx, to 16 channels, goes by kernel rows
+        "conv 5x5 16->32, LeNet 14x14",
+        (64, 16, 14, 14),
+        lambda lib: lib.nn.Conv2d(16, 32, 5, padding=2),
+    ),
     ("depthwise 3x3, MobileNet-like", (32, 64, 28, 28), _depthwise(64, kernel_size=3, padding=1)),
     (
         "depthwise 3x3 stride 2",

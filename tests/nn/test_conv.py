@@ -288,8 +288,11 @@ def test_conv2d_grad_x_by_kernel_rows_where_grad_out_or_x_has_few_channels():
 
     assert grad_x_by_rows(16, (3, 3), padding=1) and grad_x_by_rows(32, (3, 3))
     assert not grad_x_by_rows(64, (3, 3), padding=1)  # 192 values a kernel row: col2im
-    assert grad_x_by_rows(64, (3, 3), c_in=16, padding=1)  # but only 16 outputs (x's channels)
+    # by few outputs (x's channels) only with 25 taps or more, and not to an image's channels
     assert grad_x_by_rows(32, (5, 5), c_in=16, padding=2)  # LeNet's second layer
+    assert grad_x_by_rows(64, (5, 5), c_in=4, padding=2)
+    assert not grad_x_by_rows(64, (3, 3), c_in=16, padding=1)
+    assert not grad_x_by_rows(64, (5, 5), c_in=3, padding=2)
     assert not grad_x_by_rows(2, (3, 3))  # grad_out's few channels
     assert not grad_x_by_rows(16, (3, 3), padding=3)  # padded by the kernel's size
     assert not grad_x_by_rows(16, (3, 3), stride=2)

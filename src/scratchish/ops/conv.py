@@ -311,8 +311,12 @@ def rows_product(r: np.ndarray, w2: np.ndarray, out: np.ndarray, kh: int) -> Non
     the copy is most of the work. Forward, batch 64, 2 threads (2026-11-27): 5 x 5 from 32
     channels to 16 of 14 x 14 (LeNet's dL/dx of its second layer, as a convolution of
     grad_out) 4.7 -> 3.0 ms, from 128 channels 18.8 -> 16.5 ms; 3 x 3 from 64 channels to 16
-    of 16 x 16 6.6 -> 4.8 ms. To 24 outputs or more it was as often slower: 3 x 3 from 64
-    channels to 24, 6.4 -> 6.9 ms; 5 x 5 from 32 to 64, 8.9 -> 9.3 ms."""
+    of 16 x 16 6.6 -> 4.8 ms; to an RGB image's 3 of 64 x 64, batch 16, 14.4 -> 12.1 ms.
+    To 24 outputs or more it was as often slower: 3 x 3 from 64 channels to 24, 6.4 -> 6.9
+    ms; 5 x 5 from 32 to 64, 8.9 -> 9.3 ms. Not kept: the columns ordered rows first (Ho,
+    B, Wo, kw * C), so that each kernel row is one product over all the block's images
+    instead of one per image, then the sum put back in image order: 10-50% slower, as BLAS
+    runs these narrow products faster on an image's few hundred rows than on tall ones."""
     term = None
     for p, (w_rows, rp) in enumerate(_kernel_rows(r, kh)):
         if p == 0:
@@ -436,10 +440,20 @@ class Conv2d(Function):
     def _grad_x_by_rows(self, n_out: int) -> bool:
         """Whether backward makes dL/dx as a convolution of grad_out (n_out channels) by
         kernel rows (see backward): that convolution takes them, and no side is padded by a
-        kernel's size or more."""
+        kernel's size or more. Where it takes them only for its few outputs (x's channels),
+        also a kernel of 25 taps or more and not an image's few channels: the convolution
+        first copies grad_out padded, which col2im does not, and col2im's cost grows with
+        the taps. Forward + dL/dx, 2 threads (2026-11-27): LeNet's second layer 7.5 -> 5.6
+        ms; 5 x 5 from 4 channels to 32 of 28 x 28, batch 32, 4.9 -> 4.0 ms; but 3 x 3 from 4
+        channels to 64 of 64 x 64, batch 16, 15.8 -> 20.5 ms, and from an RGB image's 3, 3 x
+        3 11.3 -> 18.6 ms, 7 x 7 39 -> 65 ms."""
         kernel, stride, dilation, _, padding = self.settings
+        c = self.x_shape[1]
         fits = all(max(pair) < k for k, pair in zip(kernel, padding))
-        return fits and by_kernel_rows(kernel, stride, dilation, n_out, self.x_shape[1])
+        if not (fits and by_kernel_rows(kernel, stride, dilation, n_out, c)):
+            return False
+        by_few_outputs_only = kernel[1] * n_out > ROW_COLUMNS_MAX
+        return not by_few_outputs_only or (c >= FEW_CHANNELS and math.prod(kernel) >= 25)
 
     def backward(self, grad_out):
         need_x, need_w, need_b = (self.needs_input_grad + (False,))[:3]
