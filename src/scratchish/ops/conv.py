@@ -403,7 +403,7 @@ class Conv2d(Function):
         w2 = _weight_matrix(w)  # (K, O), rows (kh, kw, C)
         self.settings = tuple(kernel), stride, dilation, out_size, padding
         n_pixels = math.prod(out_size)
-        # few channels, stride 1: kernel-row columns (rows_product) instead of im2col's
+        # few channels or outputs, stride 1: kernel-row columns (rows_product), not im2col's
         self.by_rows = by_kernel_rows(tuple(kernel), stride, dilation, c, n_out)
         # the bytes of one output pixel's columns, which size the blocks; kernel-row columns
         # are kh times fewer, so their blocks hold kh times more pixels: at im2col's block
