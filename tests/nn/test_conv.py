@@ -243,9 +243,10 @@ def test_conv2d_in_blocks_and_bands_equals_one_product(case, monkeypatch):
     ],
 )
 def test_conv2d_by_kernel_rows_equals_im2col(x_shape, w_shape, padding, budget, monkeypatch):
-    """Few channels at stride 1: rows_product (kernel-row columns, kh products) gives the
-    numbers of im2col's one product, forward and backward, and dL/dx made as a convolution
-    of grad_out by kernel rows those of col2im."""
+    """Few channels or few outputs at stride 1: rows_product (kernel-row columns, kh
+    products) gives the numbers of im2col's one product, forward and backward, and dL/dx
+    made as a convolution of grad_out by kernel rows those of col2im. (run(0) turns both
+    kernel-row limits off.)"""
     monkeypatch.setattr(ops, "COLS_BLOCK_BYTES", budget)
 
     def run(row_max):
