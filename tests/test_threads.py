@@ -338,6 +338,46 @@ def test_gelu_and_silu_on_two_threads_give_one_threads_numbers(approximate, monk
     assert len(callers) == 2  # the two-thread run did use two threads
 
 
+def test_blockwise_parts_go_in_blocks_of_equal_size_each_value_once(monkeypatch):
+    """Each thread's part of GELU goes in blocks of at most _BLOCK values, of equal size (no
+    small leftover block), each value once: the same numbers as one block per part."""
+    nn_ops = sys.modules["scratchish.ops.nn_ops"]
+    a = np.random.default_rng(3).standard_normal(200_003).astype(np.float32)
+    sizes = []
+    real = nn_ops._gelu_erf
+
+    def spy(out, x, *slope):
+        sizes.append(x.size)
+        return real(out, x, *slope)
+
+    def run(block):
+        sizes.clear()
+        monkeypatch.setattr(nn_ops, "_BLOCK", block)
+        x = sh.tensor(a, requires_grad=True)
+        out = F.gelu(x)
+        out.sum().backward()
+        return out.detach().numpy(), x.grad.numpy(), list(sizes)
+
+    monkeypatch.setattr(nn_ops, "_gelu_erf", spy)
+    before = sh.get_num_threads()
+    try:
+        sh.set_num_threads(2)
+        out1, grad1, whole = run(2**30)
+        out2, grad2, small = run(1000)
+    finally:
+        sh.set_num_threads(before)
+    assert len(whole) == 2 and sum(whole) == a.size  # one block a thread
+    assert sum(small) == a.size
+    assert len(small) == sum(-(-n // 1000) for n in whole)  # ceil(part / 1000) blocks a part
+    equal = set()  # a part of n values in k blocks: blocks of n // k or n // k + 1 values
+    for n in whole:
+        k = -(-n // 1000)
+        equal |= {n // k, -(-n // k)}
+    assert set(small) <= equal and max(small) <= 1000
+    np.testing.assert_array_equal(out1, out2)
+    np.testing.assert_array_equal(grad1, grad2)
+
+
 def test_linear_resize_on_two_threads_gives_one_threads_numbers(monkeypatch):
     callers = set()
     _spy(monkeypatch, _threads, "_part", callers)  # parallel_for runs each part through it
