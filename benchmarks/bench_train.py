@@ -224,11 +224,14 @@ def load_lib(name: str):
 
 # ---------------------------------------------------------------- one process per library
 def _window_worker(lib_name: str, workload: str, min_seconds: float, conn) -> None:
-    """A child process: build the step, warm up, report its calls per window, then time a
-    window each time the parent asks (one untimed call first, as `alternate` does)."""
+    """A child process: build the step, warm up, say so; when the parent asks, report its
+    calls per window; then time a window each time the parent asks (one untimed call first,
+    as `alternate` does)."""
     step, *_ = make_step(load_lib(lib_name), workload)
     for _ in range(3):
         step()
+    conn.send("ready")
+    conn.recv()
     conn.send(calls_per_window(step, min_seconds))
     while (calls := conn.recv()) is not None:
         step()
@@ -249,7 +252,15 @@ def alternate_processes(
         process.start()
         workers[name] = (process, parent)
     try:
-        calls = {name: conn.recv() for name, (_, conn) in workers.items()}
+        for _, conn in workers.values():
+            conn.recv()  # built and warmed up
+        # each worker sizes its window alone: one still importing its library took a core
+        # from the other, whose estimate then came out 2-3x too short (13 MLP steps a window
+        # for scratchish against 65 for PyTorch, 2026-11-27)
+        calls = {}
+        for name, (_, conn) in workers.items():
+            conn.send("estimate")
+            calls[name] = conn.recv()
         times: dict[str, list[float]] = {name: [] for name in workers}
         for _ in range(windows):
             for name, (_, conn) in workers.items():
