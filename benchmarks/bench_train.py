@@ -17,7 +17,7 @@ window after window), as a user runs it: in one process, importing scratchish tu
 malloc for PyTorch too (PyTorch alone takes ~1,000 page faults per MLP step, 0 next to
 scratchish), and the two libraries' thread pools spin on each other's cores. Given that
 setting in its own process too (glibc's MALLOC_MMAP_THRESHOLD_=268435456 and
-MALLOC_TRIM_THRESHOLD_=1073741824 in the environment), PyTorch trains (a) and (b) 17-27%
+MALLOC_TRIM_THRESHOLD_=1073741824 in the environment), PyTorch trains (a) and (b) 17-40%
 faster (2026-11-27); the issue's targets are against PyTorch as it comes.
 """
 
