@@ -2,6 +2,7 @@
 nn.utils (gradient clipping)."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -327,6 +328,27 @@ def test_activations_and_softmax(dtype):
     for fn, _ in cases:
         x, tx = pair(a)
         check(fn(F, x), fn(TF, tx), [(x, tx)], dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_by_tanh_is_the_sigmoid_to_its_stated_error_without_overflow(dtype):
+    # ops/elementwise.py sigmoid_by_tanh, the recurrent cells' gates: (1 + tanh(x / 2)) / 2
+    from scratchish.ops.elementwise import sigmoid_by_tanh
+
+    x = np.concatenate([np.linspace(-30, 30, 6001), [-1e4, 1e4, -np.inf, np.inf]]).astype(dtype)
+    with np.errstate(over="ignore"):  # exp(1e4) is inf: the sigmoid is 0 there
+        exact = 1 / (1 + np.exp(-x.astype(np.float64)))
+    out = np.full_like(x, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning, no capping needed
+        result = sigmoid_by_tanh(x, out=out)
+    assert result is out and out.dtype == dtype
+    atol = {np.float64: 1e-15, np.float32: 6e-8}[dtype]  # absolute, as the docstring says
+    np.testing.assert_allclose(out, exact, rtol=0, atol=atol)
+    assert out[-4] == 0 and out[-3] == 1 and out[-2] == 0 and out[-1] == 1
+    inplace = x.copy()
+    sigmoid_by_tanh(inplace, out=inplace)  # x itself as out
+    np.testing.assert_array_equal(inplace, out)
 
 
 def test_relu_inplace_and_logsigmoid_at_zero():

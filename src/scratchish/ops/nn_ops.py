@@ -17,7 +17,7 @@ import numpy as np
 from .._threads import PARALLEL_GRAIN, parallel_for, parallel_rows
 from ..autograd import Function, quiet, unbroadcast
 from ..errors import IndexOutOfRangeError
-from .elementwise import filled, sigmoid_array
+from .elementwise import filled, sigmoid_by_tanh
 from .movement import scatter_add_rows
 
 # ----------------------------------------------------------------------------------------------
@@ -486,38 +486,69 @@ class LstmCell(Function):
 
     def backward(self, grad_out):
         gh, gc = grad_out
-        dz = np.empty_like(self.gates)
-        dc_prev = lstm_gates_backward(self.gates, self.c, self.tc, gh, gc, dz)
-        return dz, dc_prev
+        hidden = self.c.shape[-1]
+        q, p = lstm_local_grads(self.gates, self.c, self.tc)
+        dz = np.empty(self.gates.shape, dtype=self.gates.dtype)  # row-major: see the helper
+        f = self.gates[..., hidden : 2 * hidden]
+        return dz, lstm_step_backward(q, p, f, gh, gc, dz)
 
 
 def lstm_gates(z, c, gates, h_new, c_new, tc) -> None:
     """One LSTM step's gate arithmetic (LstmCell's formulas), into the arrays given: the gates'
     activations i, f, g, o into `gates` (z's shape, (N, 4H)), c' into c_new, tanh(c') into
-    tc and h' into h_new (each (N, H)). z is left as it was."""
+    tc and h' into h_new (each (N, H)). z is left as it was (and must not be `gates`).
+
+    The sigmoid of all four gates by tanh (sigmoid_by_tanh: a pass fewer than sigmoid_array,
+    nothing capped), g's then replaced by tanh(z_g): the gates of a (32, 4 x 128) step
+    32 -> 24 us (alternating in one process, 2026-11-27)."""
     hidden = c.shape[-1]
-    sigmoid_array(z, out=gates)  # the sigmoid of all four (g's is replaced next)
+    sigmoid_by_tanh(z, out=gates)
     i, f, g, o = (gates[..., k * hidden : (k + 1) * hidden] for k in range(4))
     np.tanh(z[..., 2 * hidden : 3 * hidden], out=g)
     np.multiply(f, c, out=c_new)
-    c_new += i * g
+    np.multiply(i, g, out=tc)  # tc holds i * g until it holds tanh(c')
+    c_new += tc
     np.tanh(c_new, out=tc)
     np.multiply(o, tc, out=h_new)
 
 
-def lstm_gates_backward(gates, c, tc, gh, gc, dz) -> np.ndarray:
-    """LstmCell's derivatives: from the gradients gh, gc of h' and c', dL/dz into `dz`;
-    returns dL/dc, the gradient of the step's c (LstmCell's docstring has the formulas)."""
+def lstm_local_grads(gates, c, tc) -> tuple:
+    """The factors of LstmCell's derivatives that do not depend on the gradients coming back,
+    for one step or many at once (any leading dims, e.g. (T, N, 4H) for T steps):
+
+        q = (g i(1-i), c f(1-f), i (1-g^2), tc o(1-o))   (..., 4H), in the gates' order
+        p = o (1 - tc^2)                                  (..., H)
+
+    so that a step's backward is dc = gc + gh p, dz = (dc, dc, dc, gh) * q, dc_prev = dc f
+    (lstm_step_backward). Made for all the steps of a layer at once, these are a few large
+    passes instead of many small ones at every step."""
     hidden = c.shape[-1]
-    i, f, g, o = (gates[..., k * hidden : (k + 1) * hidden] for k in range(4))
-    dc = gh * o
-    dc *= 1 - tc * tc
-    dc += gc
-    dz_i, dz_f, dz_g, dz_o = (dz[..., k * hidden : (k + 1) * hidden] for k in range(4))
-    np.multiply(dc, g * i * (1 - i), out=dz_i)
-    np.multiply(dc, c * f * (1 - f), out=dz_f)
-    np.multiply(dc, i * (1 - g * g), out=dz_g)
-    np.multiply(gh, tc * o * (1 - o), out=dz_o)
+    i, _, g, o = (gates[..., k * hidden : (k + 1) * hidden] for k in range(4))
+    q = np.subtract(1, gates)
+    q *= gates  # a (1 - a), the sigmoid's slope; g's columns are set next
+    q_i, q_f, q_g, q_o = (q[..., k * hidden : (k + 1) * hidden] for k in range(4))
+    q_i *= g
+    q_f *= c
+    np.multiply(g, g, out=q_g)
+    np.subtract(1, q_g, out=q_g)  # tanh's slope 1 - g^2
+    q_g *= i
+    q_o *= tc
+    p = np.multiply(tc, tc)
+    np.subtract(1, p, out=p)
+    p *= o
+    return q, p
+
+
+def lstm_step_backward(q, p, f, gh, gc, dz) -> np.ndarray:
+    """One step of LstmCell's backward from lstm_local_grads' q and p: from the gradients gh,
+    gc of h' and c', dL/dz into `dz` (N, 4H, row-major: it is written through a reshaped
+    view); returns dL/dc, the gradient of the step's c."""
+    hidden = gh.shape[-1]
+    dc = np.multiply(gh, p)
+    dc += gc  # c' reaches the loss directly and through h'
+    dz4, q4 = (a.reshape(*a.shape[:-1], 4, hidden) for a in (dz, q))  # the gates' blocks
+    np.multiply(dc[..., None, :], q4[..., :3, :], out=dz4[..., :3, :])  # i, f, g: dc * q
+    np.multiply(gh, q4[..., 3, :], out=dz4[..., 3, :])  # o: gh * q
     return dc * f
 
 
@@ -548,6 +579,10 @@ class LstmLayer(Function):
     Backward runs the steps back (back-propagation through time) with LstmCell's derivatives:
         gh = dL/dh(t) from the output + what step t + 1 sent back;  dz[t] = LstmCell's;
         dL/dh(t - 1) = dz[t] @ W_hh;   dL/dc(t - 1) = dc * f
+    where the factors of dz that do not depend on gh (lstm_local_grads) are made for all the
+    steps at once first: seven NumPy calls a step instead of some twenty-five (with the gates'
+    sigmoid by tanh, forward + backward of LSTM(64, 128), 50 steps of batch 32, 7-10% faster,
+    alternating in one process, 2026-11-27; the products, one a step each way, are the rest)
     and, as W_hh and b_hh are the same at every step, their gradients are sums over the
     steps, made at the end as ONE product: dL/dW_hh = sum_t dz[t]^T h(t - 1) = dz^T @ H_in
     with the T steps' rows stacked; dL/dgx is dz itself.
@@ -572,6 +607,8 @@ class LstmLayer(Function):
         hidden = h0.shape[-1]
         order = range(steps - 1, -1, -1) if reverse else range(steps)
         w_t = state_weight(w_hh, steps)
+        if b_hh is not None:  # b_hh added to every step's gx at once: one add a step fewer
+            gx = gx + b_hh
         out = np.empty((steps + 1, n, hidden), dtype=gx.dtype)  # every h, then the last c
         # kept for backward: each step's gates, the state it read (h_in, c_in) and tanh(c');
         # without a backward to come (no_grad), one step's worth, reused
@@ -585,9 +622,7 @@ class LstmLayer(Function):
             k = t if kept > 1 else 0  # where step t's kept values go
             h_in[k], c_in[k] = h, c
             np.matmul(h, w_t, out=z)  # (N, H) @ (H, 4H)
-            if b_hh is not None:
-                z += b_hh
-            z += gx[t]  # (in the order the step-by-step ops add them)
+            z += gx[t]
             lstm_gates(z, c_in[k], gates[k], out[t], c_new, tcs[k])
             h, c = out[t], c_new
         out[steps] = c
@@ -599,13 +634,15 @@ class LstmLayer(Function):
         need_gx, _, _, need_w, need_b = (self.needs_input_grad + (False,))[:5]
         gates, h_in, w_hh = self.gates, self.h_in, self.w_hh
         steps, n, hidden = h_in.shape
-        dz = np.empty_like(gates)  # (T, N, 4H): dL/dz of every step
+        dz = np.empty(gates.shape, dtype=gates.dtype)  # (T, N, 4H): dL/dz of every step
         dh = np.zeros((n, hidden), dtype=gates.dtype)  # what step t + 1 sent back to h(t)
         dc = np.array(grad_out[steps])  # to c(t): first from the last c itself
         gh = np.empty_like(dh)
+        q, p = lstm_local_grads(gates, self.c_in, self.tcs)  # every step's, at once
+        f = gates[..., hidden : 2 * hidden]
         for t in reversed(self.order):
             np.add(grad_out[t], dh, out=gh)
-            dc = lstm_gates_backward(gates[t], self.c_in[t], self.tcs[t], gh, dc, dz[t])
+            dc = lstm_step_backward(q[t], p[t], f[t], gh, dc, dz[t])
             dh = dz[t] @ w_hh  # (N, 4H) @ (4H, H)
         rows = dz.reshape(-1, dz.shape[2])  # (T * N, 4H)
         grad_w = rows.T @ h_in.reshape(-1, hidden) if need_w else None  # (4H, H)
@@ -655,7 +692,7 @@ def gru_gates(gx, gh, h, rz, n, out) -> None:
     rz (N, 2H), n into n and h' into out (each (N, H))."""
     hidden = h.shape[-1]
     np.add(gx[..., : 2 * hidden], gh[..., : 2 * hidden], out=rz)
-    sigmoid_array(rz, out=rz)
+    sigmoid_by_tanh(rz, out=rz)
     r, z = rz[..., :hidden], rz[..., hidden:]
     np.multiply(r, gh[..., 2 * hidden :], out=n)
     n += gx[..., 2 * hidden :]
