@@ -382,7 +382,7 @@ def main() -> None:
             mem = faults = ("-", "-")
         else:
             measured = [peak_memory_mb(lib, workload) for lib in ("scratchish", "torch")]
-            mem = tuple(f"{peak:.0f}M" for peak, _ in measured)
+            mem = tuple(f"{mb:.0f}M" for mb, _ in measured)  # not `peak`: the matmul peak
             faults = tuple(f"{count:.0f}" for _, count in measured)
         name = {**WORKLOADS, **EXTRA}[workload]
         print(
