@@ -416,6 +416,44 @@ def test_max_pool_backward_on_two_threads_gives_one_threads_numbers(monkeypatch)
     np.testing.assert_array_equal((one != 0).reshape(64, 16, 14, 2, 14, 2).sum((3, 5)), 1)
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_overlapping_max_pool_on_two_threads_gives_one_threads_numbers(channels_last, monkeypatch):
+    """ResNet's stem pool (3 x 3, stride 2, padding 1: windows overlap), forward and backward
+    each split by images, with many ties: the same numbers as one thread, and each window's
+    gradient at the index PyTorch's return_indices names."""
+    callers = set()
+    _spy(monkeypatch, _threads, "_part", callers)
+    rng = np.random.default_rng(6)
+    a = rng.integers(0, 4, (24, 16, 20, 20)).astype(np.float32)  # 153,600 values
+    if channels_last:  # the layout our convolutions return
+        a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    g = rng.standard_normal((24, 16, 10, 10)).astype(np.float32)
+
+    def run():
+        x = sh.from_numpy(a).requires_grad_()
+        callers.clear()
+        out = F.max_pool2d(x, 3, stride=2, padding=1)
+        forward_threads = len(callers)
+        callers.clear()
+        out.backward(sh.tensor(g))
+        return out.detach().numpy(), x.grad.numpy(), forward_threads, len(callers)
+
+    (out1, grad1, *_), (out2, grad2, forward_threads, backward_threads) = _one_and_two_threads(run)
+    np.testing.assert_array_equal(out1, out2)
+    np.testing.assert_array_equal(grad1, grad2)
+    assert (forward_threads, backward_threads) == (2, 2)
+    # against the argmax path: gradient g added at each window's index into its plane
+    out, indices = F.max_pool2d(sh.tensor(a), 3, stride=2, padding=1, return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), out1)
+    expected = np.zeros((24 * 16, 400), np.float32)
+    np.add.at(
+        expected,
+        (np.arange(24 * 16)[:, None], indices.numpy().reshape(24 * 16, -1)),
+        g.reshape(24 * 16, -1),
+    )
+    np.testing.assert_allclose(grad2.reshape(24 * 16, 400), expected, rtol=1e-6, atol=1e-6)
+
+
 # ------------------------------------------------------------- OpenBLAS's spin
 PROBE = """
 import json, os, numpy as np
