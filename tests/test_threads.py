@@ -454,6 +454,46 @@ def test_overlapping_max_pool_on_two_threads_gives_one_threads_numbers(channels_
     np.testing.assert_allclose(grad2.reshape(24 * 16, 400), expected, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"kernel_size": 3, "stride": 1, "padding": 1},
+        {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False},
+    ],
+)
+def test_avg_pool_on_two_threads_gives_one_threads_numbers(channels_last, settings, monkeypatch):
+    """Average pooling split by images, forward and backward, keeps x's memory layout, gives
+    one thread's numbers, and its backward is forward's adjoint: sum(out * g) = sum(x * dx)."""
+    callers = set()
+    _spy(monkeypatch, _threads, "_part", callers)
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((24, 16, 20, 20))  # float64: the adjoint identity to 1e-12
+    if channels_last:  # the layout our convolutions return
+        a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    out_side = 20 if settings["stride"] == 1 else 10
+    g = rng.standard_normal((24, 16, out_side, out_side))
+
+    def run():
+        x = sh.from_numpy(a).requires_grad_()
+        callers.clear()
+        out = F.avg_pool2d(x, **settings)
+        forward_threads = len(callers)
+        callers.clear()
+        out.backward(sh.tensor(g))
+        return out.detach().numpy(), x.grad.numpy(), forward_threads, len(callers)
+
+    (out1, grad1, *_), (out2, grad2, forward_threads, backward_threads) = _one_and_two_threads(run)
+    np.testing.assert_array_equal(out1, out2)
+    np.testing.assert_array_equal(grad1, grad2)
+    assert (forward_threads, backward_threads) == (2, 2)
+    assert (np.argsort(out2.strides) == np.argsort(a.strides)).all()  # x's layout
+    np.testing.assert_allclose((out2 * g).sum(), (a * grad2).sum(), rtol=1e-12)
+    # the first output pixel of image 0, channel 0 by hand: its window is x[:2, :2] (padded)
+    divisor = 9 if settings.get("count_include_pad", True) else 4
+    np.testing.assert_allclose(out2[0, 0, 0, 0], a[0, 0, :2, :2].sum() / divisor, rtol=1e-12)
+
+
 # ------------------------------------------------------------- OpenBLAS's spin
 PROBE = """
 import json, os, numpy as np

@@ -1095,7 +1095,10 @@ class AvgPool2d(Function):
     The divisor follows PyTorch: the window's size including zero padding (count_include_pad,
     the default), or only the input pixels in it, or divisor_override. Sum and backward loop
     over the kh * kw taps, each a strided slice. Backward: each input pixel gets
-    grad_out / divisor from every window it is in.
+    grad_out / divisor from every window it is in. Both keep x's memory layout (channels-last
+    after our conv) and split a large batch by images between the threads: on (32, 64, 28,
+    28) channels-last, 3 x 3 stride 1, forward 24.7 -> 4.4-6.0 ms and backward 19-20 -> 5.5-7.0
+    ms (one copy into (N, C, H, W) order had mixed the layouts in every pass after it).
 
     Shape: x (N, C, H, W) -> (N, C, out_h, out_w). Settings: kernel, stride, padding ((top,
     bottom), (left, right)), ceil_mode, count_include_pad, divisor_override.
@@ -1120,9 +1123,18 @@ class AvgPool2d(Function):
         out_size = conv_output_size(size, kernel, stride, padding, one, ceil_mode)
         xp = _pad_to_cover(x, padding, kernel, stride, one, out_size, 0)
         taps = list(_tap_slices(kernel, stride, one, out_size))
-        total = xp[(..., *taps[0])].copy()
-        for slices in taps[1:]:
-            total += xp[(..., *slices)]
+        total = np.empty_like(xp[(..., *taps[0])])  # (N, C, Ho, Wo) in x's memory layout
+
+        def images(n):  # a slice of the batch; a large batch is split between threads
+            part = total[n]
+            np.add(xp[n][(..., *taps[0])], xp[n][(..., *taps[1])], out=part)
+            for slices in taps[2:]:
+                part += xp[n][(..., *slices)]
+
+        if len(taps) == 1:
+            total[...] = xp[(..., *taps[0])]
+        else:
+            parallel_rows(images, xp)
         if divisor_override:
             divisor = np.asarray(divisor_override, dtype=x.dtype)
         else:
@@ -1132,13 +1144,20 @@ class AvgPool2d(Function):
         total /= divisor
         self.divisor, self.x_shape, self.pad_shape = divisor, x.shape, xp.shape
         self.taps, self.padding = taps, padding
+        self.channels_last = xp.shape[1] > 1 and _is_channels_last(xp)
         return total
 
     def backward(self, grad_out):
-        share = grad_out / self.divisor
-        grad_xp = np.zeros(self.pad_shape, dtype=grad_out.dtype)
-        for slices in self.taps:
-            grad_xp[(..., *slices)] += share
+        grad_xp = new_image(self.pad_shape, 0, grad_out.dtype, self.channels_last)
+        share = np.empty_like(grad_xp[(..., *self.taps[0])])  # in grad_xp's layout
+        np.divide(grad_out, self.divisor, out=share)
+
+        def images(n):  # a slice of the batch; a large batch is split between threads
+            part, g = grad_xp[n], share[n]
+            for slices in self.taps:
+                part[(..., *slices)] += g
+
+        parallel_rows(images, grad_xp)
         return grad_xp[(..., *_inside(self.x_shape[2:], self.padding))]
 
 
