@@ -416,23 +416,17 @@ def test_max_pool_backward_on_two_threads_gives_one_threads_numbers(monkeypatch)
     np.testing.assert_array_equal((one != 0).reshape(64, 16, 14, 2, 14, 2).sum((3, 5)), 1)
 
 
-@pytest.mark.parametrize("channels_last", [False, True])
-def test_overlapping_max_pool_on_two_threads_gives_one_threads_numbers(channels_last, monkeypatch):
-    """ResNet's stem pool (3 x 3, stride 2, padding 1: windows overlap), forward and backward
-    each split by images, with many ties: the same numbers as one thread, and each window's
-    gradient at the index PyTorch's return_indices names."""
+def _split_pool_gives_one_threads_numbers(pool, a, g, monkeypatch):
+    """pool(x) forward and backward (gradient g) with one thread and with two: asserts the
+    same numbers, and that forward and backward each ran on two threads. Returns the output
+    and x's gradient."""
     callers = set()
-    _spy(monkeypatch, _threads, "_part", callers)
-    rng = np.random.default_rng(6)
-    a = rng.integers(0, 4, (24, 16, 20, 20)).astype(np.float32)  # 153,600 values
-    if channels_last:  # the layout our convolutions return
-        a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    g = rng.standard_normal((24, 16, 10, 10)).astype(np.float32)
+    _spy(monkeypatch, _threads, "_part", callers)  # parallel_for runs each part through it
 
     def run():
         x = sh.from_numpy(a).requires_grad_()
         callers.clear()
-        out = F.max_pool2d(x, 3, stride=2, padding=1)
+        out = pool(x)
         forward_threads = len(callers)
         callers.clear()
         out.backward(sh.tensor(g))
@@ -442,16 +436,32 @@ def test_overlapping_max_pool_on_two_threads_gives_one_threads_numbers(channels_
     np.testing.assert_array_equal(out1, out2)
     np.testing.assert_array_equal(grad1, grad2)
     assert (forward_threads, backward_threads) == (2, 2)
+    return out2, grad2
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_overlapping_max_pool_on_two_threads_gives_one_threads_numbers(channels_last, monkeypatch):
+    """ResNet's stem pool (3 x 3, stride 2, padding 1: windows overlap), forward and backward
+    each split by images, with many ties: the same numbers as one thread, and each window's
+    gradient at the index PyTorch's return_indices names."""
+    rng = np.random.default_rng(6)
+    a = rng.integers(0, 4, (24, 16, 20, 20)).astype(np.float32)  # 153,600 values
+    if channels_last:  # the layout our convolutions return
+        a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    g = rng.standard_normal((24, 16, 10, 10)).astype(np.float32)
+    out, grad = _split_pool_gives_one_threads_numbers(
+        lambda x: F.max_pool2d(x, 3, stride=2, padding=1), a, g, monkeypatch
+    )
     # against the argmax path: gradient g added at each window's index into its plane
-    out, indices = F.max_pool2d(sh.tensor(a), 3, stride=2, padding=1, return_indices=True)
-    np.testing.assert_array_equal(out.numpy(), out1)
+    by_argmax, indices = F.max_pool2d(sh.tensor(a), 3, stride=2, padding=1, return_indices=True)
+    np.testing.assert_array_equal(by_argmax.numpy(), out)
     expected = np.zeros((24 * 16, 400), np.float32)
     np.add.at(
         expected,
         (np.arange(24 * 16)[:, None], indices.numpy().reshape(24 * 16, -1)),
         g.reshape(24 * 16, -1),
     )
-    np.testing.assert_allclose(grad2.reshape(24 * 16, 400), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grad.reshape(24 * 16, 400), expected, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
@@ -465,8 +475,6 @@ def test_overlapping_max_pool_on_two_threads_gives_one_threads_numbers(channels_
 def test_avg_pool_on_two_threads_gives_one_threads_numbers(channels_last, settings, monkeypatch):
     """Average pooling split by images, forward and backward, keeps x's memory layout, gives
     one thread's numbers, and its backward is forward's adjoint: sum(out * g) = sum(x * dx)."""
-    callers = set()
-    _spy(monkeypatch, _threads, "_part", callers)
     rng = np.random.default_rng(7)
     a = rng.standard_normal((24, 16, 20, 20))  # float64: the adjoint identity to 1e-12
     if channels_last:  # the layout our convolutions return
@@ -474,24 +482,14 @@ def test_avg_pool_on_two_threads_gives_one_threads_numbers(channels_last, settin
     out_side = 20 if settings["stride"] == 1 else 10
     g = rng.standard_normal((24, 16, out_side, out_side))
 
-    def run():
-        x = sh.from_numpy(a).requires_grad_()
-        callers.clear()
-        out = F.avg_pool2d(x, **settings)
-        forward_threads = len(callers)
-        callers.clear()
-        out.backward(sh.tensor(g))
-        return out.detach().numpy(), x.grad.numpy(), forward_threads, len(callers)
-
-    (out1, grad1, *_), (out2, grad2, forward_threads, backward_threads) = _one_and_two_threads(run)
-    np.testing.assert_array_equal(out1, out2)
-    np.testing.assert_array_equal(grad1, grad2)
-    assert (forward_threads, backward_threads) == (2, 2)
-    assert (np.argsort(out2.strides) == np.argsort(a.strides)).all()  # x's layout
-    np.testing.assert_allclose((out2 * g).sum(), (a * grad2).sum(), rtol=1e-12)
+    out, grad = _split_pool_gives_one_threads_numbers(
+        lambda x: F.avg_pool2d(x, **settings), a, g, monkeypatch
+    )
+    assert (np.argsort(out.strides) == np.argsort(a.strides)).all()  # x's layout
+    np.testing.assert_allclose((out * g).sum(), (a * grad).sum(), rtol=1e-12)
     # the first output pixel of image 0, channel 0 by hand: its window is x[:2, :2] (padded)
     divisor = 9 if settings.get("count_include_pad", True) else 4
-    np.testing.assert_allclose(out2[0, 0, 0, 0], a[0, 0, :2, :2].sum() / divisor, rtol=1e-12)
+    np.testing.assert_allclose(out[0, 0, 0, 0], a[0, 0, :2, :2].sum() / divisor, rtol=1e-12)
 
 
 # ------------------------------------------------------------- OpenBLAS's spin
