@@ -1,7 +1,7 @@
 """Layers outside the five workloads, scratchish vs PyTorch, forward (no_grad) and forward +
 backward: ResNet's 3 x 3 convolutions (64 and 16 channels), depthwise convolutions
 (MobileNet's 3 x 3, ConvNeXt's 7 x 7), a grouped one, upsampling (U-Nets, GAN generators),
-ResNet's stem max-pool, the normalisations, SiLU and the recurrent layers.
+ResNet's stem max-pool, average pooling, the normalisations, SiLU and the recurrent layers.
 
 Alternating windows in one process, medians (see common.py); speed ratio = PyTorch's time /
 scratchish's. `python benchmarks/bench_layers.py depthwise` runs the layers whose name has
@@ -55,6 +55,8 @@ LAYERS = [
     ),
     ("conv 3x3 groups=4", (32, 64, 28, 28), lambda lib: lib.nn.Conv2d(64, 64, 3, 1, 1, groups=4)),
     ("max-pool 3x3 stride 2, ResNet stem", (32, 64, 28, 28), lambda lib: lib.nn.MaxPool2d(3, 2, 1)),
+    ("avg-pool 2x2, DenseNet transition", (32, 64, 28, 28), lambda lib: lib.nn.AvgPool2d(2)),
+    ("avg-pool 3x3 stride 1, Inception", (32, 64, 28, 28), lambda lib: lib.nn.AvgPool2d(3, 1, 1)),
     ("BatchNorm2d", (32, 64, 28, 28), lambda lib: lib.nn.BatchNorm2d(64)),
     ("GroupNorm 8 groups", (32, 64, 28, 28), lambda lib: lib.nn.GroupNorm(8, 64)),
     ("SiLU", (32, 64, 28, 28), lambda lib: lib.nn.SiLU()),
