@@ -319,9 +319,10 @@ def test_image_blocks_are_whole_images_when_they_fit_and_equal_bands_otherwise()
     ]
 
 
-@pytest.mark.parametrize("m, o", [(1000, 16), (512, 3), (255, 32), (256, 1)])
+@pytest.mark.parametrize("m, o", [(1000, 16), (3000, 3), (255, 32), (8193, 1), (256, 64)])
 def test_add_to_rows_adds_the_bias_to_every_row(m, o):
-    """The bias added through long rows (m >= 256) and the leftover rows one by one."""
+    """The bias added through rows of WIDE_ROW values (whole rows of the (m, o) array, as
+    many as fit) and the leftover rows one by one."""
     rng = np.random.default_rng(0)
     rows, b = rng.standard_normal((m, o)).astype(np.float32), rng.standard_normal(o)
     expected = rows + b.astype(np.float32)
