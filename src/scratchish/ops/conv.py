@@ -13,6 +13,7 @@ in PyTorch's functions and modules. Read next: nn/conv.py.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
@@ -354,6 +355,27 @@ def _sum_in_image_order(parts: dict) -> np.ndarray:
 # copying every row in and out (numpy/numpy#13307): on (2048, 784) floats, x - column took
 # 0.85 ms against 0.21 for x - x, and 0.21-0.25 from rows of 6272 values on (2026-11-27).
 WIDE_ROW = 8192
+# Where the memory cannot be read as such rows, as (N, C, H, W) planes broadcast against one
+# number per plane, a smaller buffer makes NumPy loop along the rows themselves when they are
+# longer than half of it (unbuffered_rows). Shorter rows are faster buffered: on (768, 128),
+# x - column 25 us with the default buffer, 40 with one of 256 values.
+UNBUFFERED_ROW, SMALL_BUFFER = 512, 256
+
+
+@contextlib.contextmanager
+def unbuffered_rows(row: int):
+    """Inside, NumPy's ufuncs run along rows of `row` values without copying them through
+    the ufunc buffer, when `row` >= UNBUFFERED_ROW (see WIDE_ROW). The setting is NumPy's
+    own (np.setbufsize), local to this thread and to the parts it hands to helper threads
+    (_threads.parallel_for runs them in the caller's context)."""
+    if row < UNBUFFERED_ROW:
+        yield
+        return
+    before = np.setbufsize(SMALL_BUFFER)
+    try:
+        yield
+    finally:
+        np.setbufsize(before)
 
 
 def add_to_rows(rows: np.ndarray, b: np.ndarray) -> None:
@@ -1343,7 +1365,8 @@ def per_channel(fn, arrays: tuple, vectors: tuple, out: np.ndarray) -> np.ndarra
     )
     if not (rows_layout and all(a.strides == out.strides for a in arrays)):
         shape = (1, c) + (1,) * (out.ndim - 2)
-        fn(*arrays, *(v.reshape(shape) for v in vectors), out=out)
+        with unbuffered_rows(math.prod(out.shape[2:]) if out.ndim > 2 else 0):
+            fn(*arrays, *(v.reshape(shape) for v in vectors), out=out)
         return out
     wide, leftover = _pixel_rows((*arrays, out), c)
     if wide[-1].size:
@@ -1526,7 +1549,8 @@ class GroupNorm(Function):
             if bias is not None:
                 o += channel(bias[None])
 
-        parallel_rows(part, x3)
+        with self.layout.unbuffered():
+            parallel_rows(part, x3)
         self.centred, self.rstd, self.weight, self.per_group = centred, rstd, weight, per_group
         return self.layout.unflat(out)
 
@@ -1555,7 +1579,8 @@ class GroupNorm(Function):
             gx -= cen * channel(_by_channel(r**3 * ws2 / m, c))
             gx -= channel(_by_channel(r * ws1 / m, c))
 
-        parallel_rows(part, g3)
+        with layout.unbuffered():
+            parallel_rows(part, g3)
         grad_w = grad_b = None
         if need_w:
             grad_w = (_by_channel(rstd, c) * s2).sum(axis=0)  # of rstd * S2
@@ -1605,3 +1630,9 @@ class _NormLayout:
     def per_channel(self, v: np.ndarray) -> np.ndarray:
         """(B, C) values broadcast against a block of this layout."""
         return v[:, None, :] if self.last else v[:, :, None]
+
+    def unbuffered(self):
+        """A context in which those broadcasts run along whole planes (unbuffered_rows):
+        GroupNorm on (32, 64, 28, 28) planes forward 1.98 -> 1.22 ms, forward + backward
+        4.55 -> 3.47. Rows of C channels (channels-last) are short: left buffered."""
+        return unbuffered_rows(0 if self.last else self.positions)
