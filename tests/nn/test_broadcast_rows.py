@@ -67,10 +67,25 @@ def test_per_channel_on_planes_runs_unbuffered_only_for_long_planes(side, small,
     assert np.getbufsize() == user_buffer
 
 
+def _group_norm(a, channels_last, g, w, b):
+    if channels_last:  # the layout our convolutions return
+        a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    x = sh.from_numpy(a).requires_grad_()
+    wt, bt = sh.tensor(w, requires_grad=True), sh.tensor(b, requires_grad=True)
+    out = sh.nn.functional.group_norm(x, 4, wt, bt)
+    out.backward(sh.tensor(g))
+    return [t.numpy() for t in (out.detach(), x.grad, wt.grad, bt.grad)]
+
+
+@pytest.mark.parametrize("side, small", [(28, True), (8, False)])
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_group_norm_runs_unbuffered_on_long_planes_only(channels_last, monkeypatch, user_buffer):
-    """GroupNorm's broadcasts run along (N, C, H, W) planes unbuffered, forward and backward;
-    channels-last rows (one pixel's few channels) keep the buffer."""
+def test_group_norm_runs_unbuffered_on_long_rows_only(
+    side, small, channels_last, monkeypatch, user_buffer
+):
+    """GroupNorm's broadcasts, forward and backward, run unbuffered along planes of 784
+    values, or channels-last along rows of whole pixels (1024 values or more; 196 pixels of
+    8 channels here); 8 x 8 images keep the buffer. Channels-last gives the numbers of the
+    same values in (N, C, H, W) memory."""
     seen = []
     real = conv._group_sums
 
@@ -78,17 +93,17 @@ def test_group_norm_runs_unbuffered_on_long_planes_only(channels_last, monkeypat
         seen.append(np.getbufsize())
         return real(values, groups)
 
+    rng = np.random.default_rng(1)
+    a, g = rng.standard_normal((2, 4, 8, side, side))
+    w, b = rng.standard_normal((2, 8))
     monkeypatch.setattr(conv, "_group_sums", spy)
-    a = np.random.default_rng(1).standard_normal((4, 8, 28, 28))
-    if channels_last:
-        a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    x = sh.from_numpy(a).requires_grad_()
-    out = sh.nn.functional.group_norm(x, 4)
-    out.backward(sh.ones_like(out))
-    expected = user_buffer if channels_last else conv.SMALL_BUFFER
-    assert len(seen) >= 4 and set(seen) == {expected}
-    # the numbers: each group normalised to mean 0 and variance 1
-    groups = out.detach().numpy().reshape(4, 4, -1)
-    np.testing.assert_allclose(groups.mean(-1), 0, atol=1e-12)
-    np.testing.assert_allclose(groups.var(-1), 1, rtol=1e-4)
+    got = _group_norm(a, channels_last, g, w, b)
+    assert len(seen) >= 4 and set(seen) == {conv.SMALL_BUFFER if small else user_buffer}
     assert np.getbufsize() == user_buffer
+    monkeypatch.undo()
+    for ours, planes in zip(got, _group_norm(a, False, g, w, b)):
+        np.testing.assert_allclose(ours, planes, rtol=1e-12, atol=1e-12)
+    # each group normalised to mean 0 and variance 1 before the affine step
+    groups = ((got[0] - b[:, None, None]) / w[:, None, None]).reshape(4, 4, -1)
+    np.testing.assert_allclose(groups.mean(-1), 0, atol=1e-9)
+    np.testing.assert_allclose(groups.var(-1), 1, rtol=1e-4)
