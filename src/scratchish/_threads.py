@@ -6,7 +6,8 @@ work in contiguous parts, one per thread: the caller does the first part and a p
 helper threads the others (NumPy releases the GIL inside its loops). `set_num_threads(n)`
 sets their number, and OpenBLAS's, as `torch.set_num_threads` does. Handing a part over
 costs 10-30 us, so ops split only arrays large enough: GELU (ops/nn_ops.py, _blockwise),
-attention (ScaledDotProductAttention, by batch) and 2x2 max-pooling (ops/conv.py, by images).
+attention (ScaledDotProductAttention, by batch), max- and average pooling and GroupNorm
+(ops/conv.py, by images).
 Convolutions split their images too, products and all (parallel_products: OpenBLAS runs each
 product on one thread meanwhile).
 Measured on the benchmarks' training steps (fresh processes, alternating, 2 cores): the char

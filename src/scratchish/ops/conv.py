@@ -353,7 +353,7 @@ def _sum_in_image_order(parts: dict) -> np.ndarray:
 # values or more (whole pixels). NumPy (2.4) runs a ufunc whose operand is broadcast along
 # rows shorter than about half its buffer (np.getbufsize(), 8192 values) through that buffer,
 # copying every row in and out (numpy/numpy#13307): on (2048, 784) floats, x - column took
-# 0.85 ms against 0.21 for x - x, and 0.21-0.25 from rows of 6272 values on (2026-11-27).
+# 0.85 ms against 0.21 for x - x, and 0.21-0.25 in rows of 6272 values or more (2026-11-27).
 WIDE_ROW = 8192
 # Where the memory cannot be read as such rows, as (N, C, H, W) planes broadcast against one
 # number per plane, a smaller buffer makes NumPy loop along the rows themselves when they are
@@ -915,8 +915,8 @@ class MaxPool2d(Function):
     case) as the max of strided views, rows then columns (measured: 0.36 ms vs 1.9 ms for a
     reshape and max over the windows), its forward and backward split by images between
     threads for large batches (_threads.py: LeNet's first pool at batch 64, backward 1.07 ->
-    0.63 ms); any other kernel/stride/padding/dilation/ceil_mode through a window view and
-    argmax.
+    0.63 ms); any other kernel/stride/padding/dilation/ceil_mode tap by tap over strided views
+    (_forward_taps), also split by images, or, for return_indices, a window view and argmax.
 
     Shape: x (N, C, H, W) -> (N, C, out_h, out_w). Settings: kernel, stride, padding ((top,
     bottom), (left, right)), dilation, ceil_mode; return_indices=True forces the general path,
@@ -1641,8 +1641,8 @@ class _NormLayout:
 
     def unbuffered(self):
         """A context in which those broadcasts run along whole rows or planes unbuffered
-        (unbuffered_rows): GroupNorm on (32, 64, 28, 28) planes forward 1.98 -> 1.22 ms,
-        forward + backward 4.55 -> 3.47."""
+        (unbuffered_rows): GroupNorm on (32, 64, 28, 28) planes forward 2.00 -> 1.17 ms,
+        forward + backward 3.91 -> 2.79."""
         return unbuffered_rows(self.wide * self.channels if self.last else self.positions)
 
 
@@ -1654,10 +1654,12 @@ NORM_ROW, NORM_ROW_POSITIONS = 1024, 256
 
 def _row_pixels(positions: int, channels: int) -> int:
     """The fewest pixels, a divisor of `positions`, that make a row of NORM_ROW values or
-    more (all of them when none does); 1 for images of fewer than NORM_ROW_POSITIONS."""
+    more; 1 (rows of one pixel) for images of fewer than NORM_ROW_POSITIONS pixels, or when
+    no divisor up to 4x that fewest count exists (a prime number of pixels, say)."""
     if positions < NORM_ROW_POSITIONS:
         return 1
-    for k in range(1, positions + 1):
-        if positions % k == 0 and k * channels >= NORM_ROW:
+    least = -(-NORM_ROW // channels)
+    for k in range(least, min(positions, 4 * least) + 1):
+        if positions % k == 0:
             return k
-    return positions
+    return 1
