@@ -445,23 +445,24 @@ def test_overlapping_max_pool_on_two_threads_gives_one_threads_numbers(channels_
     each split by images, with many ties: the same numbers as one thread, and each window's
     gradient at the index PyTorch's return_indices names."""
     rng = np.random.default_rng(6)
-    a = rng.integers(0, 4, (24, 16, 20, 20)).astype(np.float32)  # 153,600 values
+    a = rng.integers(0, 4, (32, 16, 32, 32)).astype(np.float32)  # 524,288 values
     if channels_last:  # the layout our convolutions return
         a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    g = rng.standard_normal((24, 16, 10, 10)).astype(np.float32)
+    g = rng.standard_normal((32, 16, 16, 16)).astype(np.float32)
     out, grad = _split_pool_gives_one_threads_numbers(
         lambda x: F.max_pool2d(x, 3, stride=2, padding=1), a, g, monkeypatch
     )
     # against the argmax path: gradient g added at each window's index into its plane
     by_argmax, indices = F.max_pool2d(sh.tensor(a), 3, stride=2, padding=1, return_indices=True)
     np.testing.assert_array_equal(by_argmax.numpy(), out)
-    expected = np.zeros((24 * 16, 400), np.float32)
+    planes = 32 * 16
+    expected = np.zeros((planes, 32 * 32), np.float32)
     np.add.at(
         expected,
-        (np.arange(24 * 16)[:, None], indices.numpy().reshape(24 * 16, -1)),
-        g.reshape(24 * 16, -1),
+        (np.arange(planes)[:, None], indices.numpy().reshape(planes, -1)),
+        g.reshape(planes, -1),
     )
-    np.testing.assert_allclose(grad.reshape(24 * 16, 400), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grad.reshape(planes, -1), expected, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
@@ -476,11 +477,11 @@ def test_avg_pool_on_two_threads_gives_one_threads_numbers(channels_last, settin
     """Average pooling split by images, forward and backward, keeps x's memory layout, gives
     one thread's numbers, and its backward is forward's adjoint: sum(out * g) = sum(x * dx)."""
     rng = np.random.default_rng(7)
-    a = rng.standard_normal((24, 16, 20, 20))  # float64: the adjoint identity to 1e-12
+    a = rng.standard_normal((32, 16, 32, 32))  # float64: the adjoint identity to 1e-12
     if channels_last:  # the layout our convolutions return
         a = np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
-    out_side = 20 if settings["stride"] == 1 else 10
-    g = rng.standard_normal((24, 16, out_side, out_side))
+    out_side = 32 if settings["stride"] == 1 else 16
+    g = rng.standard_normal((32, 16, out_side, out_side))
 
     out, grad = _split_pool_gives_one_threads_numbers(
         lambda x: F.avg_pool2d(x, **settings), a, g, monkeypatch
