@@ -486,10 +486,8 @@ class LstmCell(Function):
 
     def backward(self, grad_out):
         gh, gc = grad_out
-        hidden = self.c.shape[-1]
-        q, p = lstm_local_grads(self.gates, self.c, self.tc)
+        q, p, f = lstm_local_grads(self.gates, self.c, self.tc)
         dz = np.empty(self.gates.shape, dtype=self.gates.dtype)  # row-major: see the helper
-        f = self.gates[..., hidden : 2 * hidden]
         return dz, lstm_step_backward(q, p, f, gh, gc, dz)
 
 
@@ -520,8 +518,9 @@ def lstm_local_grads(gates, c, tc) -> tuple:
         p = o (1 - tc^2)                                  (..., H)
 
     so that a step's backward is dc = gc + gh p, dz = (dc, dc, dc, gh) * q, dc_prev = dc f
-    (lstm_step_backward). Made for all the steps of a layer at once, these are a few large
-    passes instead of many small ones at every step."""
+    (lstm_step_backward). Returns q, p and f (a view of the gates). Made for all the steps
+    of a layer at once, these are a few large passes instead of many small ones at every
+    step."""
     hidden = c.shape[-1]
     i, _, g, o = (gates[..., k * hidden : (k + 1) * hidden] for k in range(4))
     q = np.subtract(1, gates)
@@ -536,7 +535,7 @@ def lstm_local_grads(gates, c, tc) -> tuple:
     p = np.multiply(tc, tc)
     np.subtract(1, p, out=p)
     p *= o
-    return q, p
+    return q, p, gates[..., hidden : 2 * hidden]
 
 
 def lstm_step_backward(q, p, f, gh, gc, dz) -> np.ndarray:
@@ -638,8 +637,7 @@ class LstmLayer(Function):
         dh = np.zeros((n, hidden), dtype=gates.dtype)  # what step t + 1 sent back to h(t)
         dc = np.array(grad_out[steps])  # to c(t): first from the last c itself
         gh = np.empty_like(dh)
-        q, p = lstm_local_grads(gates, self.c_in, self.tcs)  # every step's, at once
-        f = gates[..., hidden : 2 * hidden]
+        q, p, f = lstm_local_grads(gates, self.c_in, self.tcs)  # every step's, at once
         for t in reversed(self.order):
             np.add(grad_out[t], dh, out=gh)
             dc = lstm_step_backward(q[t], p[t], f[t], gh, dc, dz[t])
