@@ -1,7 +1,8 @@
 """Layers outside the five workloads, scratchish vs PyTorch, forward (no_grad) and forward +
 backward: ResNet's 3 x 3 convolutions (64 and 16 channels), depthwise convolutions
-(MobileNet's 3 x 3, ConvNeXt's 7 x 7), a grouped one, upsampling (U-Nets, GAN generators),
-ResNet's stem max-pool, average pooling, the normalisations, SiLU and the recurrent layers.
+(MobileNet's 3 x 3, ConvNeXt's 7 x 7; on fresh input and on a 1x1 conv's output), a grouped
+one, upsampling (U-Nets, GAN generators), ResNet's stem max-pool, average pooling, the
+normalisations, SiLU and the recurrent layers.
 
 Alternating windows in one process, medians (see common.py); speed ratio = PyTorch's time /
 scratchish's. `python benchmarks/bench_layers.py depthwise` runs the layers whose name has
@@ -23,7 +24,9 @@ def _depthwise(c, **kwargs):
     return lambda lib: lib.nn.Conv2d(c, c, groups=c, **kwargs)
 
 
-# name, input (N, C, H, W), the layer made with lib = scratchish or torch
+CONV_OUTPUT = "conv output"  # the input made by a 1x1 convolution of the library (its layout)
+
+# name, input (N, C, H, W), the layer made with lib = scratchish or torch[, CONV_OUTPUT]
 LAYERS = [
     (  # the layer ResNets are made of: most of their time
         "conv 3x3 64->64, ResNet 56x56",
@@ -47,6 +50,26 @@ LAYERS = [
         _depthwise(32, kernel_size=3, padding=1, stride=2),
     ),
     ("depthwise 7x7, ConvNeXt-like", (16, 96, 28, 28), _depthwise(96, kernel_size=7, padding=3)),
+    # in a network a depthwise layer's input is a convolution's output: channels-last memory
+    # in scratchish, (N, C, H, W) in PyTorch; each library gets its own conv's layout here
+    (
+        "depthwise 3x3 on a conv's output",
+        (32, 64, 28, 28),
+        _depthwise(64, kernel_size=3, padding=1),
+        CONV_OUTPUT,
+    ),
+    (
+        "depthwise 3x3 s2 on a conv's output",
+        (32, 32, 56, 56),
+        _depthwise(32, kernel_size=3, padding=1, stride=2),
+        CONV_OUTPUT,
+    ),
+    (
+        "depthwise 7x7 on a conv's output",
+        (16, 96, 28, 28),
+        _depthwise(96, kernel_size=7, padding=3),
+        CONV_OUTPUT,
+    ),
     ("upsample x2 nearest", (32, 64, 28, 28), lambda lib: lib.nn.Upsample(scale_factor=2)),
     (
         "upsample x2 bilinear",
@@ -70,11 +93,14 @@ LAYERS = [
 ]
 
 
-def layer_steps(lib, shape, make):
+def layer_steps(lib, shape, make, *options):
     """(forward without grad, forward + backward) of one layer on fixed data."""
     lib.manual_seed(0)
     layer = make(lib)
     x = lib.tensor(np.random.default_rng(0).standard_normal(shape).astype(np.float32))
+    if CONV_OUTPUT in options:
+        with lib.no_grad():
+            x = lib.nn.Conv2d(shape[1], shape[1], 1)(x)
     x.requires_grad_(True)
 
     def run():
@@ -84,8 +110,13 @@ def layer_steps(lib, shape, make):
     # a gradient as a network's next layer sends back (out.sum()'s would be one number
     # broadcast, which some backward passes read more cheaply than a real one)
     with lib.no_grad():
-        shape = tuple(run().shape)
-    grad = lib.tensor(np.random.default_rng(1).standard_normal(shape).astype(np.float32))
+        out = run()
+    grad = np.random.default_rng(1).standard_normal(tuple(out.shape)).astype(np.float32)
+    if CONV_OUTPUT in options:  # in the output's memory layout, as the next layer sends it
+        like = np.empty_like(out.numpy())  # order K: the same strides
+        like[...] = grad
+        grad = like
+    grad = lib.from_numpy(grad)
 
     def forward():
         with lib.no_grad():
@@ -101,10 +132,10 @@ def main(words: list) -> None:
     sh, torch = load_lib("scratchish"), load_lib("torch")
     print(f"BLAS threads {blas_threads()}, torch threads {torch.get_num_threads()}")
     print(f"{'layer':<36}{'input':<18}{'pass':<10}{'sh ms':>8}{'pt ms':>8}{'ratio':>7}")
-    for name, shape, make in LAYERS:
+    for name, shape, *layer in LAYERS:
         if words and not any(word in name for word in words):
             continue
-        steps = {lib.__name__: layer_steps(lib, shape, make) for lib in (sh, torch)}
+        steps = {lib.__name__: layer_steps(lib, shape, *layer) for lib in (sh, torch)}
         for i, what in enumerate(["forward", "fwd+bwd"]):
             times = alternate({lib: pair[i] for lib, pair in steps.items()}, windows=9)
             ratio = median_ratio(times, "torch", "scratchish")

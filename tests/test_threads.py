@@ -288,6 +288,47 @@ def test_convolutions_on_two_threads_give_one_threads_numbers(
     assert len(callers) == 2  # the two-thread run did use two threads
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+def test_channels_last_depthwise_on_two_threads_gives_one_threads_numbers(stride, monkeypatch):
+    """MobileNet's depthwise layer on a conv's channels-last output (one filter a channel):
+    forward and backward each split by images, in blocks of one image here, so dL/dw adds
+    the same blocks' shares in the same order: the same numbers as one thread, exactly."""
+    from scratchish.ops import conv as ops
+
+    monkeypatch.setattr(ops, "DEPTHWISE_BLOCK_BYTES", 1)  # a block an image
+    callers = set()
+    _spy(monkeypatch, _threads, "_part", callers)
+    rng = np.random.default_rng(9)
+
+    def channels_last(shape):  # (N, C, H, W)-shaped, (N, H, W, C) in memory
+        return np.moveaxis(rng.standard_normal(shape[:1] + shape[2:] + shape[1:2]), -1, 1)
+
+    side = -(-17 // stride)
+    a, g = channels_last((8, 24, 17, 17)), channels_last((8, 24, side, side))
+    w, b = rng.standard_normal((24, 1, 3, 3)), rng.standard_normal(24)
+    arrays = [v.astype(np.float32) for v in (a, w, b, g)]
+
+    def run():
+        x, wt, bt = (sh.tensor(v, requires_grad=True) for v in arrays[:3])
+        callers.clear()
+        out = F.conv2d(x, wt, bt, stride=stride, padding=1, groups=24)
+        assert out.grad_fn.channels_last  # the op's channels-last path, by images
+        threads = [len(callers)]
+        callers.clear()
+        out.backward(sh.tensor(arrays[3]))
+        threads.append(len(callers))
+        return [out.detach().numpy(), x.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()], threads
+
+    (one, _), (two, threads) = _one_and_two_threads(run)
+    for u, v in zip(one, two):
+        np.testing.assert_array_equal(u, v)
+    assert threads == [2, 2]  # forward and backward each on both threads
+    # against the channel-by-channel path: the same input in (N, C, H, W) memory
+    x, wt, bt = (sh.tensor(np.ascontiguousarray(v)) for v in arrays[:3])
+    out = F.conv2d(x, wt, bt, stride=stride, padding=1, groups=24)
+    np.testing.assert_allclose(out.numpy(), two[0], rtol=1e-5, atol=1e-5)
+
+
 # ------------------------------------------------------------- the ops that use threads
 def _one_and_two_threads(fn):
     """fn() run with one thread and with two: both results."""

@@ -70,14 +70,24 @@ def test_each_kind_of_convolution_goes_to_its_op():
         ((3, 2, 7, 7), (2, 1, 3, 2), {"stride": (2, 3), "padding": ((1, 1), (1, 0))}),
         ((2, 3, 11), (3, 1, 4), {"stride": (2,), "dilation": (2,), "padding": ((2, 1),)}),
         ((2, 2, 5, 6, 7), (4, 1, 3, 2, 3), {"stride": (2, 1, 2), "padding": ((1, 0),) * 3}),
+        # one filter a channel, as MobileNet's: stride 2 makes four phases of taps (2 x 2,
+        # 2 x 1, 1 x 2, 1 x 1 of the 3 x 3); dilated by 3 at stride 2, every tap's own phase
+        ((3, 5, 9, 8), (5, 1, 3, 3), {"stride": (2, 2), "padding": ((1, 1), (1, 1))}),
+        ((2, 3, 12, 11), (3, 1, 3, 2), {"stride": (2, 2), "dilation": (3, 2)}),
+        ((2, 3, 9, 10), (3, 1, 5, 5), {"stride": (3, 1), "padding": ((2, 2), (0, 3))}),
     ],
 )
 # DepthwiseConv works in blocks of channels (all images) or of images (one channel): 8 bytes
 # make every block one channel of one image; 300 bytes one whole channel in the 1-d case;
-# 1.5 KB one or two images of a channel in the 2-d cases; the default (1 MB) all channels
+# 1.5 KB one or two images of a channel in the 2-d cases; the default (1 MB) all channels.
+# On channels-last input with one filter a channel, in blocks of whole images: 8 bytes make
+# one image a block
 @pytest.mark.parametrize("block_bytes", [8, 300, 1500, None])
+# channels-last: the sums over taps run in rows of WIDE_ROW values (whole pixels) and then
+# the pixels left; with 12, both parts at these sizes; with 8192 the pixels left alone
+@pytest.mark.parametrize("channels_last, wide_row", [(False, None), (True, None), (True, 12)])
 def test_depthwise_op_equals_the_composed_conv_per_channel(
-    x_shape, w_shape, settings, block_bytes, monkeypatch
+    x_shape, w_shape, settings, block_bytes, channels_last, wide_row, monkeypatch
 ):
     # the fused op (DepthwiseConv) against the plain path: the groups=1 op once per channel
     from scratchish.nn.conv import _by_groups
@@ -85,20 +95,28 @@ def test_depthwise_op_equals_the_composed_conv_per_channel(
 
     if block_bytes is not None:
         monkeypatch.setattr(ops, "DEPTHWISE_BLOCK_BYTES", block_bytes)
+    if wide_row is not None:
+        monkeypatch.setattr(ops, "WIDE_ROW", wide_row)
     ones = (1,) * (len(x_shape) - 2)
     settings = {"stride": ones, "dilation": ones, **settings}
     plain = {3: ops.Conv2d, 4: ops.Conv2d, 5: ops.Conv3d}[len(x_shape)]
+
+    def layout(a):  # channels-last memory (N, *size, C), or as it is
+        return np.moveaxis(np.moveaxis(a, 1, -1).copy(), -1, 1) if channels_last else a
+
     results = []
     for run in [
         lambda x, w, b: ops.DepthwiseConv.apply(x, w, b, **settings),
         lambda x, w, b: _by_groups(x, w, b, x_shape[1], lambda *a: plain.apply(*a, **settings)),
     ]:
         rng = np.random.default_rng(0)
-        x = sh.tensor(rng.standard_normal(x_shape), requires_grad=True)
+        x = sh.tensor(layout(rng.standard_normal(x_shape)), requires_grad=True)
         w = sh.tensor(rng.standard_normal(w_shape), requires_grad=True)
         b = sh.tensor(rng.standard_normal(w_shape[0]), requires_grad=True)
         out = run(x, w, b)
-        out.backward(sh.tensor(rng.standard_normal(tuple(out.shape))))
+        if not results:  # the op's own path: channels-last for one filter a channel
+            assert out.grad_fn.channels_last == (channels_last and w_shape[0] == x_shape[1])
+        out.backward(sh.tensor(layout(rng.standard_normal(tuple(out.shape)))))
         results.append([out.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
     for fused, composed in zip(*results):
         np.testing.assert_allclose(fused, composed, rtol=1e-12, atol=1e-12)
@@ -109,7 +127,8 @@ def test_depthwise_blocks_cover_each_channel_of_each_image_once(block_bytes, mon
     from scratchish.ops import conv as ops
 
     monkeypatch.setattr(ops, "DEPTHWISE_BLOCK_BYTES", block_bytes)
-    grid = ops._WideGrid((10, 7), (3, 3), (1, 1), (1, 1), (8, 5))  # 70 values an image
+    # 3 images of 8 x 5 padded to 10 x 7 (70 values an image), 3 x 3 kernel
+    grid = ops._WideGrid(3, (8, 5), ((1, 1), (1, 1)), (3, 3), (1, 1), (1, 1), (8, 5))
     seen = np.zeros((5, 3), dtype=int)  # (channel, image): 5 of 9 channels, 3 images
     blocks = list(grid.blocks(slice(2, 7), 3, 2, 4))  # 2 filters of float32: 560 B an image
     for channels, images in blocks:

@@ -17,6 +17,7 @@ import contextlib
 import functools
 import itertools
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -588,19 +589,31 @@ class DepthwiseConv(Function):
 
     The trick that makes the loop fast: the padded input is laid out channel by channel,
     (C, N, H', W') in memory, so a channel's pixels, all images, are one flat row. In it, what
-    a tap reads for every output pixel of every image is ONE evenly spaced run, image rows
-    and the gaps between them included (see _WideGrid). So a tap is one multiply by a number
-    and one add over a long run; a strided (N, H, W) window would make NumPy loop over runs
-    of W values (measured: a multiply by one number per row over rows of 838 values, 20-28 us;
-    the same count in one run, 7 us). The positions in the gaps (kw - 1
-    of every W' for stride 1) are computed and dropped. The channels are split between
-    threads, a block of them (or of one's images) of about DEPTHWISE_BLOCK_BYTES at a time.
-    Measured by benchmarks/bench_layers.py (2 threads, 2026-11-27), before -> after,
-    PyTorch in brackets: batch 32, 64 channels of 28 x 28, 3 x 3: forward 24.4 -> 6.5 ms
-    (1.6), forward + backward 65.7 -> 17.0 ms (5.9); 7 x 7 on 96 channels, batch 16: 82 ->
-    17 ms (1.4), 268 -> 48 ms (49). Each tap is still two passes over the data (NumPy has
-    no multiply-add), where PyTorch's kernel reads each pixel once. Any number of spatial
-    dims, as Conv2d.
+    a tap reads for every output pixel of every image is ONE contiguous run, image rows and
+    the gaps between them included (see _WideGrid; with stride s the row holds the input's
+    s x s phases one after another, each read as with stride 1). So a tap is one multiply by
+    a number and one add over a long run; a strided (N, H, W) window would make NumPy loop
+    over runs of W values (measured: a multiply by one number per row over rows of 838
+    values, 20-28 us; the same count in one run, 7 us). The positions in the gaps (kw - 1 of
+    every W') are computed and dropped. The channels are split between threads, a block of
+    them (or of one's images) of about DEPTHWISE_BLOCK_BYTES at a time, each thread copying
+    its own block into the rows. Measured by benchmarks/bench_layers.py (2 threads,
+    2026-11-27), before -> after, PyTorch in brackets: batch 32, 64 channels of 28 x 28, 3 x
+    3: forward 24.4 -> 6.5 ms (1.6), forward + backward 65.7 -> 17.0 ms (5.9); 7 x 7 on 96
+    channels, batch 16: 82 -> 17 ms (1.4), 268 -> 48 ms (49). The phases, at stride 2 (32
+    channels of 56 x 56): forward 12.6 -> 8.8 ms, forward + backward 36.9 -> 19.8 ms (old and
+    new code alternating in one process), where each tap read every other value and half
+    the positions were dropped.
+
+    A channels-last x with one filter a channel (MobileNet's and ConvNeXt's layers, fed by a
+    convolution's output) takes another path: copying it channel by channel would gather
+    single values (MobileNet's 3 x 3 above: 10 ms against 4.6 from (N, C, H, W) memory).
+    There the rows are pixels, channels innermost, and the taps of a phase are summed by one
+    einsum (see _ChannelsLastGrid); the threads split the images. Alternating with the
+    code before (channel by channel) on the same channels-last input: forward 1.6x, 2.4x at stride 2,
+    1.4x for the 7 x 7; forward + backward 1.5x, 2.5x, 1.5x. NumPy has no multiply-add, so
+    the other path's taps are two passes over the data each; PyTorch's kernel reads each
+    pixel once. Any number of spatial dims, as Conv2d.
 
     Shape: x (N, C, H, W), w (C * m, 1, kh, kw), b (C * m,) or None -> (N, C * m, Ho, Wo).
     Settings as Conv2d's.
@@ -618,19 +631,35 @@ class DepthwiseConv(Function):
         n, c, *size = x.shape
         kernel = tuple(w.shape[2:])
         out_size = conv_output_size(size, kernel, stride, padding, dilation)
-        # the last dim padded on the right to a multiple of its stride (see _WideGrid); no
-        # window reads those extra zeros
-        (before, after), padded = padding[-1], size[-1] + sum(padding[-1])
-        padding = (*padding[:-1], (before, after - padded % -stride[-1]))
-        rows = _channel_rows(x, padding)  # (C, N * H' * W')
         taps = w.reshape(c, -1, math.prod(kernel))  # (C, m, T): tap t's weight, each filter
-        m = taps.shape[1]
-        pad_size = tuple(s + a + z for s, (a, z) in zip(size, padding))
-        grid = _WideGrid(pad_size, kernel, stride, dilation, out_size)
-        out = np.empty((n, c, m, *out_size), dtype=np.result_type(rows, w))
+        # one filter a channel and x channels-last, as a conv's output is: the channels-last
+        # path; else channel by channel (a channels-last x made channel by channel costs a
+        # gather of single values: 10 ms against 4.6 for MobileNet's 3 x 3 below)
+        self.channels_last = taps.shape[1] == 1 and _is_channels_last(x)
+        geometry = (n, size, padding, kernel, stride, dilation, out_size)
+        if self.channels_last:
+            self.grid = _ChannelsLastGrid(*geometry)
+            rows, out = self._forward_channels_last(x, w.reshape(c, *kernel), b)
+        else:
+            self.grid = _WideGrid(*geometry)
+            rows, out = self._forward_planes(x, taps, b)
+        need_x, need_w = self.needs_input_grad[:2]
+        self.rows = rows if need_w else None
+        self.taps = taps if need_x else None
+        self.x_shape, self.kernel = x.shape, kernel
+        return out
+
+    def _forward_planes(self, x, taps, b):
+        n, c, *_ = x.shape
+        grid, m = self.grid, taps.shape[1]
+        # (C, S * N * H'' * W''): each channel's padded pixels in phases, one row (filled
+        # block by block in the threads below, while the block is in cache)
+        rows = np.zeros((c, grid.phases * n * grid.image), dtype=x.dtype)
+        out = np.empty((n, c, m, *grid.out_size), dtype=np.result_type(x, taps))
 
         def part(channels):  # a thread's channels, a block of them (or of images) at a time
             for chans, images in grid.blocks(channels, n, m, out.itemsize):
+                grid.fill(rows, x, chans, images)
                 w_t = taps[chans, :, :, None]  # (k, m, T, 1): tap t's weights, w_t[:, :, t]
                 wide = np.empty((chans.stop - chans.start, m, grid.length(images)), out.dtype)
                 term = np.empty_like(wide)
@@ -642,30 +671,61 @@ class DepthwiseConv(Function):
                 if b is None:
                     out[images, chans] = grid.valid(wide, images)
                 else:  # the bias added as the output pixels are copied out: no extra pass
-                    bias = b.reshape(c, m)[chans].reshape(-1, m, *(1,) * len(out_size))
+                    bias = b.reshape(c, m)[chans].reshape(-1, m, *(1,) * len(grid.out_size))
                     np.add(grid.valid(wide, images), bias, out=out[images, chans])
 
         parallel_products(part, c)
-        need_x, need_w = self.needs_input_grad[:2]
-        self.rows = rows if need_w else None
-        self.taps = taps if need_x else None
-        self.grid, self.x_shape, self.pad_size = grid, x.shape, pad_size
-        self.padding, self.kernel = padding, kernel
-        return out.reshape(n, c * m, *out_size)  # filter j of channel c is channel c * m + j
+        return rows, out.reshape(n, c * m, *grid.out_size)  # filter j of c: channel c*m + j
+
+    def _forward_channels_last(self, x, w, b):
+        n, c, *_ = x.shape
+        grid = self.grid
+        rows = grid.new_rows(c, x.dtype)  # (S * N * H'' * W'', C)
+        out = np.empty((n, *grid.out_size, c), dtype=np.result_type(x, w))  # channels-last
+        weights = _lattice_weights(w, grid.lattices)
+
+        def part(images):  # a thread's images, a block of them at a time
+            for block in grid.batch_blocks(images, c, out.itemsize):
+                grid.fill(rows, x, block)
+                length = grid.length(block)
+                wide = np.empty((length, c), out.dtype)  # the sum over all taps
+                term = np.empty_like(wide) if len(grid.lattices) > 1 else None
+                for k, (lattice, w_l) in enumerate(zip(grid.lattices, weights)):  # by phase
+                    read = grid.phase_rows(rows, lattice.phase, block)
+                    windows = grid.windows(read, lattice.offset, lattice, length)
+                    _tap_sum(windows, w_l, term if k else wide)
+                    if k:
+                        wide += term
+                out[block] = grid.valid(wide, block)
+                if b is not None:
+                    add_to_rows(out[block].reshape(-1, c), b)
+
+        parallel_products(part, n)
+        return rows, np.moveaxis(out, -1, 1)
 
     def backward(self, grad_out):
         need_x, need_w, need_b = (self.needs_input_grad + (False,))[:3]
+        grad_b = grad_out.sum(axis=(0, *range(2, grad_out.ndim))) if need_b else None
+        if self.channels_last:
+            grad_x, grad_w = self._backward_channels_last(grad_out, need_x, need_w)
+        else:
+            grad_x, grad_w = self._backward_planes(grad_out, need_x, need_w)
+        if need_w:
+            grad_w = grad_w.reshape(-1, 1, *self.kernel)
+        return grad_x, grad_w, grad_b
+
+    def _backward_planes(self, grad_out, need_x, need_w):
         n, c, *size = self.x_shape
         grid, n_taps = self.grid, len(self.grid.offsets)
         g = grad_out.reshape(n, c, -1, *grad_out.shape[2:])  # (N, C, m, Ho, Wo)
         m, dtype = g.shape[2], g.dtype
-        grad_x = grad_w = grad_b = None
-        if need_b:
-            grad_b = grad_out.sum(axis=(0, *range(2, grad_out.ndim)))
+        grad_x = grad_w = None
         if need_w:  # dL/dw[c*m + j, 0, t]: each block of images' share, added up in order
             grad_w = np.zeros((c, m, n_taps), dtype=dtype)
-        if need_x:
-            grad_rows = np.zeros((c, n * math.prod(self.pad_size)), dtype=dtype)
+        if need_x:  # dL/drows; dL/dx is a view of it for stride 1, else copied block by block
+            grad_rows = np.zeros((c, grid.phases * n * grid.image), dtype=dtype)
+            one = grid.phases == 1
+            grad_x = grid.pixels(grad_rows) if one else np.empty((c, n, *size), dtype)
 
         def part(channels):  # a thread's channels, a block of them (or of images) at a time
             for chans, images in grid.blocks(channels, n, m, g.itemsize):
@@ -686,65 +746,143 @@ class DepthwiseConv(Function):
                                 term += spare
                         read = grid.window(grad_rows[chans], images, t)  # a view: += writes
                         read += term
+                    if grid.phases > 1:
+                        grid.unfill(grad_rows, grad_x, chans, images)
 
         parallel_products(part, c)  # np.vecdot may call BLAS: one thread per part
-        if need_w:
-            grad_w = grad_w.reshape(c * m, 1, *self.kernel)
-        if need_x:
-            grad_xp = np.moveaxis(grad_rows.reshape(c, n, *self.pad_size), 0, 1)
-            grad_x = grad_xp[(slice(None), slice(None), *_inside(size, self.padding))]
-        return grad_x, grad_w, grad_b
+        return (np.moveaxis(grad_x, 0, 1) if need_x else None), grad_w
 
+    def _backward_channels_last(self, grad_out, need_x, need_w):
+        n, c, *size = self.x_shape
+        grid = self.grid
+        g = np.moveaxis(grad_out, 1, -1)  # (N, Ho, Wo, C): a view, contiguous if channels-last
+        grad_x, grad_w_parts = None, {}  # each block's share of dL/dw, by its first image
+        if need_x:  # dL/drows; dL/dx is a view of it for stride 1, else copied block by block
+            w = self.taps[:, 0].reshape(c, *self.kernel)
+            weights = _lattice_weights(w, grid.lattices)
+            flipped = [np.flip(w_l, tuple(range(w_l.ndim - 1))) for w_l in weights]
+            grad_rows = grid.new_rows(c, g.dtype)
+            one = grid.phases == 1
+            grad_x = grid.pixels(grad_rows) if one else np.empty((n, *size, c), g.dtype)
 
-def _channel_rows(x: np.ndarray, padding: tuple) -> np.ndarray:
-    """x (N, C, H, W) zero-padded by ((top, bottom), (left, right)) and laid out channel by
-    channel: (C, N * H' * W'), each row one channel's pixels of all images (one copy)."""
-    n, c, *size = x.shape
-    padded = [m + before + after for m, (before, after) in zip(size, padding)]
-    rows = np.zeros((c, n, *padded), dtype=x.dtype)
-    rows[(slice(None), slice(None), *_inside(size, padding))] = np.moveaxis(x, 1, 0)
-    return rows.reshape(c, -1)
+        def part(images):  # a thread's images, a block of them at a time
+            for block in grid.batch_blocks(images, c, g.itemsize):
+                length, span = grid.length(block), (block.stop - block.start) * grid.image
+                # grad_out on the wide grid (0 where nothing was kept), after `front` zeros
+                g_front = np.zeros((grid.front + span, c), g.dtype)
+                g_wide = g_front[grid.front : grid.front + length]
+                grid.valid(g_wide, block)[...] = g[block]
+                if need_w:  # dL/dw[c, tap]: the sum over positions of g times what tap read
+                    grad_w = np.empty((*self.kernel, c), g.dtype)
+                    for lattice in grid.lattices:
+                        read = grid.phase_rows(self.rows, lattice.phase, block)
+                        windows = grid.windows(read, lattice.offset, lattice, length)
+                        grad_w[lattice.taps] = _tap_dots(g_wide, windows)
+                    grad_w_parts[block.start] = grad_w
+                if need_x:
+                    # dL/drows[v] = sum over a phase's taps of g[v - tap's offset] * w[tap]:
+                    # the forward's sum again, over g after its zeros, the taps reversed
+                    for lattice, w_l in zip(grid.lattices, flipped):
+                        first = grid.front - grid.reach(lattice)
+                        windows = grid.windows(g_front, first, lattice, span)
+                        _tap_sum(windows, w_l, grid.phase_rows(grad_rows, lattice.phase, block))
+                    if grid.phases > 1:
+                        grid.unfill(grad_rows, grad_x, block)
+
+        parallel_products(part, n)
+        grad_w = None
+        if need_w:  # (*kernel, C) -> (C, *kernel)
+            grad_w = np.moveaxis(_sum_in_image_order(grad_w_parts), -1, 0)
+        return (np.moveaxis(grad_x, -1, 1) if need_x else None), grad_w
 
 
 class _WideGrid:
-    """Where each tap of a depthwise convolution reads in a channel's row: its images' padded
-    pixels one after another, row-major (N * H' * W' values).
+    """Where each tap of a depthwise convolution reads in a channel's row (`rows` makes it).
 
-    Output pixel (n, i, i') reads padded pixel (i*s_h + p*d_h, i'*s_w + q*d_w) of image n, at
-    position off_t + s_w * u in the row, with off_t = p*d_h*W' + q*d_w (the tap's offset) and
-    u = n * (H'W' / s_w) + i * (s_h W' / s_w) + i' (its place on the "wide grid"). So all the
-    output pixels of tap t lie in one run of the row with step s_w, u = 0, 1, 2, ...; the u of
-    no output pixel (the wide grid's extra columns and rows) are computed and dropped: about
-    (kw - 1) / W' of the run for stride 1, half of it for stride 2. W' must be a multiple of
-    s_w (the forward pads it). Any number of spatial dims: u = sum of index * jump per dim.
+    The row holds one channel's zero-padded pixels, all images, split by the stride into
+    S = s_h * s_w phases: for stride (2, 2), the pixels at (even, even) padded positions of
+    every image, then (even, odd), (odd, even), (odd, odd). A phase is an (N, H'', W'') block,
+    row-major, H'' = ceil(H' / s_h) (H' the padded height). Output pixel (n, i, i') reads, for
+    tap (p, q), padded pixel (i*s_h + p*d_h, i'*s_w + q*d_w): that is pixel
+    (i + p*d_h // s_h, i' + q*d_w // s_w) of phase (p*d_h mod s_h, q*d_w mod s_w). So in its
+    phase every tap reads as with stride 1, at position off_t + u of the row, where off_t is
+    the tap's offset (its phase's start + (p*d_h // s_h) W'' + q*d_w // s_w) and
+    u = n H''W'' + i W'' + i' is the output pixel's place on the "wide grid". All the output
+    pixels of tap t lie in one contiguous run of the row, u = 0, 1, 2, ...; the u of no output
+    pixel (the last W'' - Wo columns of each row, the extra rows of an image) are computed
+    and dropped: about (kw - 1) / (s_w W'') of the run. Without the phases a stride-2 tap
+    would read every other value and compute twice the pixels it keeps (measured: forward 3x
+    slower). Any number of spatial dims: u = sum of index * jump per dim.
     """
 
-    def __init__(self, pad_size, kernel, stride, dilation, out_size):
-        flat = [math.prod(pad_size[k + 1 :]) for k in range(len(pad_size))]  # row strides
-        self.step, self.image = stride[-1], math.prod(pad_size)  # values per image
-        self.jumps = [s * f // self.step for s, f in zip(stride, flat)]  # u per output pixel
+    def __init__(self, n, size, padding, kernel, stride, dilation, out_size):
+        self.n, self.size, self.padding, self.stride = n, tuple(size), padding, tuple(stride)
+        self.phase_size = tuple(  # the padded size over the stride, rounded up
+            -(-(m + before + after) // s) for m, (before, after), s in zip(size, padding, stride)
+        )
+        self.phases, self.image = math.prod(stride), math.prod(self.phase_size)
+        self.jumps = [math.prod(self.phase_size[k + 1 :]) for k in range(len(size))]  # u per pixel
         self.last = sum((o - 1) * j for o, j in zip(out_size, self.jumps))  # an image's last u
         self.out_size = tuple(out_size)
-        self.offsets = [
-            sum(p * d * f for p, d, f in zip(tap, dilation, flat))
-            for tap in itertools.product(*(range(k) for k in kernel))
-        ]
+        self.offsets = []
+        for tap in itertools.product(*(range(k) for k in kernel)):
+            reach = [p * d for p, d in zip(tap, dilation)]  # how far past the window's corner
+            phase = np.ravel_multi_index([r % s for r, s in zip(reach, stride)], stride)
+            shift = sum(r // s * j for r, s, j in zip(reach, stride, self.jumps))
+            self.offsets.append(int(phase) * n * self.image + shift)
+        self.parts = self._phase_parts()
+
+    def fill(self, rows: np.ndarray, x: np.ndarray, chans: slice, images: slice) -> None:
+        """Copy the pixels of x[images, chans] (x is (N, C, *size)) to their places in the
+        zeroed rows (C, S * N * H'' * W'')."""
+        by_phase = rows.reshape(rows.shape[0], self.phases, self.n, *self.phase_size)
+        for phase, inside, pixels in self.parts:
+            part = np.moveaxis(x[(images, chans, *pixels)], 1, 0)
+            by_phase[(chans, phase, images, *inside)] = part
+
+    def unfill(self, grad_rows: np.ndarray, grad_x: np.ndarray, chans, images) -> None:
+        """fill's inverse: copy dL/d(rows) of x[images, chans]'s pixels to grad_x, which is
+        (C, N, *size)."""
+        by_phase = grad_rows.reshape(grad_rows.shape[0], self.phases, self.n, *self.phase_size)
+        for phase, inside, pixels in self.parts:
+            grad_x[(chans, images, *pixels)] = by_phase[(chans, phase, images, *inside)]
+
+    def pixels(self, rows: np.ndarray) -> np.ndarray:
+        """For stride 1 (one phase): the pixels of x in rows, as a (C, N, *size) view."""
+        by_phase = rows.reshape(rows.shape[0], self.n, *self.phase_size)
+        return by_phase[(slice(None), slice(None), *self.parts[0][1])]
+
+    def _phase_parts(self) -> list:
+        """For each phase: its index, and the slices of its (*phase_size) block and of x's
+        (*size) that hold the same pixels (phase r of a dim holds padded positions r + s*j,
+        x's positions r + s*j - before)."""
+        per_dim, parts = [], []
+        for m, (before, _), s, k in zip(self.size, self.padding, self.stride, self.phase_size):
+            choices = []
+            for r in range(s):
+                first = max(0, -(-(before - r) // s))  # the first j inside x, and the count
+                count = max(0, min(k, -(-(before + m - r) // s)) - first)
+                start = r + s * first - before
+                choices.append((slice(first, first + count), slice(start, start + s * count, s)))
+            per_dim.append(choices)
+        for phase, picks in enumerate(itertools.product(*per_dim)):
+            parts.append((phase, *zip(*picks)))  # (phase, the block's slices, x's slices)
+        return parts
 
     def length(self, images: slice) -> int:
         """How many wide-grid positions `images` (consecutive) span."""
-        return (images.stop - images.start - 1) * self.image // self.step + self.last + 1
+        return (images.stop - images.start - 1) * self.image + self.last + 1
 
     def window(self, rows: np.ndarray, images: slice, t: int) -> np.ndarray:
         """What tap t reads at each wide-grid position of `images`: a view of the rows."""
         start = images.start * self.image + self.offsets[t]
-        return rows[..., start : start + self.step * (self.length(images) - 1) + 1 : self.step]
+        return rows[..., start : start + self.length(images)]
 
     def valid(self, wide: np.ndarray, images: slice) -> np.ndarray:
         """The output pixels in a C-contiguous (k, m, length) wide-grid array (k channels, m
         filters each), as an (images, k, m, *out_size)-shaped view."""
         item, count = wide.itemsize, images.stop - images.start
-        image = self.image // self.step * item
-        strides = (image, *wide.strides[:2], *(j * item for j in self.jumps))
+        strides = (self.image * item, *wide.strides[:2], *(j * item for j in self.jumps))
         return as_strided(wide, (count, *wide.shape[:2], *self.out_size), strides)
 
     def blocks(self, channels: slice, n: int, filters: int, itemsize: int):
@@ -760,6 +898,144 @@ class _WideGrid:
         for ch in range(channels.start, channels.stop):
             for first in range(0, n, size):
                 yield slice(ch, ch + 1), slice(first, min(first + size, n))
+
+
+class _ChannelsLastGrid(_WideGrid):
+    """_WideGrid's positions with the memory channels-last, as a conv's output is: the rows
+    hold a position's C channels, (S * N * H'' * W'', C), and a tap reads an (L, C) block of
+    them, contiguous. Whole images, all channels, make a block.
+
+    The taps of one phase read at offsets on a lattice: off + a * jump_h + b * jump_w for
+    taps (a, b), stride 1. So their windows are ONE strided view (kh, kw, L, C) of the rows,
+    and the sum over taps of window * weight is one np.einsum, which adds the products up
+    without a term array per tap; in rows of r pixels (r * C values, see WIDE_ROW) its
+    inner loops are long. 1.6x faster than a multiply and an add per tap (a block of
+    MobileNet's 3 x 3, 0.57 -> 0.36 ms; of ConvNeXt's 7 x 7, 3.0 -> 1.8 ms, 2026-11-27). With
+    stride s, the taps in a phase are every s-th one (every s / gcd(s, d)-th when dilated by
+    d): a lattice still, one einsum per phase.
+    """
+
+    def __init__(self, n, size, padding, kernel, stride, dilation, out_size):
+        super().__init__(n, size, padding, kernel, stride, dilation, out_size)
+        per_dim = []  # per dim, per phase: (its taps, a slice of the kernel; how many; how
+        for k, s, d in zip(kernel, stride, dilation):  # far the first reaches; the step)
+            choices = []
+            for phase in range(s):
+                taps = [p for p in range(k) if p * d % s == phase]
+                step = taps[1] - taps[0] if len(taps) > 1 else 1
+                choices.append(
+                    (slice(taps[0], taps[-1] + 1, step), len(taps), taps[0] * d // s, step * d // s)
+                    if taps
+                    else None
+                )
+            per_dim.append(choices)
+        self.lattices = []  # one per phase that taps read (None: a dim's phase no tap reads)
+        for phase, picks in enumerate(itertools.product(*per_dim)):
+            if None not in picks:
+                taps, counts, firsts, steps = zip(*picks)
+                offset = sum(f * j for f, j in zip(firsts, self.jumps))
+                steps = tuple(st * j for st, j in zip(steps, self.jumps))
+                self.lattices.append(_Lattice(phase, offset, taps, counts, steps))
+        # how far past its phase's start a tap reaches at most (backward pads g by it)
+        self.front = max(map(self.reach, self.lattices))
+
+    def new_rows(self, c: int, dtype) -> np.ndarray:
+        return np.zeros((self.phases * self.n * self.image, c), dtype=dtype)
+
+    def fill(self, rows: np.ndarray, x: np.ndarray, images: slice) -> None:
+        """Copy the pixels of x[images] (x is (N, C, *size), channels-last) to their places."""
+        by_phase = rows.reshape(self.phases, self.n, *self.phase_size, rows.shape[-1])
+        for phase, inside, pixels in self.parts:
+            by_phase[(phase, images, *inside)] = np.moveaxis(x, 1, -1)[(images, *pixels)]
+
+    def unfill(self, grad_rows: np.ndarray, grad_x: np.ndarray, images: slice) -> None:
+        """fill's inverse, to grad_x (N, *size, C)."""
+        by_phase = grad_rows.reshape(self.phases, self.n, *self.phase_size, grad_rows.shape[-1])
+        for phase, inside, pixels in self.parts:
+            grad_x[(images, *pixels)] = by_phase[(phase, images, *inside)]
+
+    def pixels(self, rows: np.ndarray) -> np.ndarray:
+        """For stride 1: the pixels of x in rows, an (N, *size, C) view."""
+        by_phase = rows.reshape(self.n, *self.phase_size, rows.shape[-1])
+        return by_phase[(slice(None), *self.parts[0][1])]
+
+    def phase_rows(self, rows: np.ndarray, phase: int, images: slice) -> np.ndarray:
+        """The rows of `images` in one phase: (count * H'' * W'', C), a view."""
+        first = phase * self.n + images.start
+        return rows[first * self.image : (first + images.stop - images.start) * self.image]
+
+    def windows(self, rows: np.ndarray, first: int, lattice, length: int) -> np.ndarray:
+        """A lattice's taps' windows: (*taps, length, C), a view of the rows whose [j..., u]
+        is rows[first + j . steps + u] (first = the lattice's offset: what the taps read)."""
+        row, shape = rows.strides[0], (*lattice.counts, length, rows.shape[1])
+        strides = (*(st * row for st in lattice.steps), row, rows.strides[1])
+        return as_strided(rows[first:], shape, strides)
+
+    @staticmethod
+    def reach(lattice) -> int:
+        """How far past its phase's start the lattice's last tap reads."""
+        return lattice.offset + sum(st * (k - 1) for st, k in zip(lattice.steps, lattice.counts))
+
+    def valid(self, wide: np.ndarray, images: slice) -> np.ndarray:
+        """The output pixels in a C-contiguous (L, C) wide-grid array, (images, *out_size,
+        C)-shaped (a view)."""
+        row, count = wide.strides[0], images.stop - images.start
+        strides = (self.image * row, *(j * row for j in self.jumps), wide.strides[1])
+        return as_strided(wide, (count, *self.out_size, wide.shape[1]), strides)
+
+    def batch_blocks(self, images: slice, c: int, itemsize: int) -> list:
+        """`images` in blocks of whole images whose wide-grid arrays fit twice
+        DEPTHWISE_BLOCK_BYTES (one image at least): the einsums make no term array, so as
+        much memory as the other path's two arrays. Forward, 2 threads: MobileNet's 3 x 3
+        4.4-4.9 -> 4.0-4.5 ms, at stride 2 6.0-6.7 -> 5.2-5.8 against blocks of 1 MB; 4 MB
+        or 8 MB no faster (2026-11-27)."""
+        return blocks(images, self.image * c * itemsize, 2 * DEPTHWISE_BLOCK_BYTES)
+
+
+class _Lattice(NamedTuple):
+    """The taps of a depthwise convolution in one phase (see _ChannelsLastGrid)."""
+
+    phase: int
+    offset: int  # where the first tap reads, past the phase's start (in positions)
+    taps: tuple  # the taps, a slice of the kernel per dim
+    counts: tuple  # how many taps per dim
+    steps: tuple  # how much farther the next tap along each dim reads (in positions)
+
+
+def _lattice_weights(w: np.ndarray, lattices: list) -> list:
+    """w (C, *kernel) cut into each lattice's taps, channels last: (*taps, C) each."""
+    return [np.moveaxis(w[(slice(None), *lat.taps)], 0, -1) for lat in lattices]
+
+
+def _tap_sum(windows: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
+    """out = the sum over taps of windows[tap] * w[tap], per channel: windows (*taps, L,
+    C), w (*taps, C), out (L, C) C-contiguous. One einsum in rows of r pixels (r = WIDE_ROW
+    // C), and one for the L mod r pixels left."""
+    taps = "abdefghi"[: w.ndim - 1]  # a letter per tap dim, not u or c
+    spec = f"{taps}uc,{taps}c->uc"
+    c = w.shape[-1]
+    r = max(1, WIDE_ROW // c)
+    full = windows.shape[-2] // r * r
+    wide = windows[..., :full, :].reshape(*windows.shape[:-2], full // r, r * c)  # a view
+    tiled = np.tile(w, (*(1,) * (w.ndim - 1), r))
+    if full:
+        np.einsum(spec, wide, tiled, out=out[:full].reshape(-1, r * c))
+    if full < len(out):
+        np.einsum(spec, windows[..., full:, :], w, out=out[full:])
+
+
+def _tap_dots(g: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """For each tap, per channel, the sum over positions of g * windows[tap]: g (L, C)
+    C-contiguous, windows (*taps, L, C) -> (*taps, C); in rows of r pixels as _tap_sum."""
+    taps = "abdefghi"[: windows.ndim - 2]  # as in _tap_sum
+    spec = f"uc,{taps}uc->{taps}c"
+    c = g.shape[-1]
+    r = max(1, WIDE_ROW // c)
+    full = g.shape[0] // r * r
+    wide = windows[..., :full, :].reshape(*windows.shape[:-2], full // r, r * c)
+    sums = np.einsum(spec, g[:full].reshape(full // r, r * c), wide)
+    sums = sums.reshape(*sums.shape[:-1], r, c).sum(axis=-2)
+    return sums + np.einsum(spec, g[full:], windows[..., full:, :])
 
 
 # DepthwiseConv's blocks: the sum over the taps and one tap's term are each about this size
