@@ -81,6 +81,7 @@ LAYERS = [
     ("avg-pool 2x2, DenseNet transition", (32, 64, 28, 28), lambda lib: lib.nn.AvgPool2d(2)),
     ("avg-pool 3x3 stride 1, Inception", (32, 64, 28, 28), lambda lib: lib.nn.AvgPool2d(3, 1, 1)),
     ("BatchNorm2d", (32, 64, 28, 28), lambda lib: lib.nn.BatchNorm2d(64)),
+    ("BatchNorm1d, an MLP's 256 features", (4096, 256), lambda lib: lib.nn.BatchNorm1d(256)),
     ("GroupNorm 8 groups", (32, 64, 28, 28), lambda lib: lib.nn.GroupNorm(8, 64)),
     ("SiLU", (32, 64, 28, 28), lambda lib: lib.nn.SiLU()),
     ("LSTM 64->128, 50 steps", (32, 50, 64), lambda lib: lib.nn.LSTM(64, 128, batch_first=True)),

@@ -1562,7 +1562,7 @@ def channel_sums(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     n, c = a.shape[:2]
     if b is not None and b.strides != a.strides and 0 not in a.strides:
         b = _copy_like(b, a)
-    if a.ndim > 2 and _is_channels_last(a):
+    if _is_channels_last(a):  # (N, C) row-major too: 3.4 ms -> 53 us on (4096, 256)
         if b is None:
             rows = np.moveaxis(a, 1, -1).reshape(-1, c)  # (N*H*W, C), no copy
             return np.ones(rows.shape[0], dtype=rows.dtype) @ rows
