@@ -170,6 +170,14 @@ def make_step(lib, workload: str):
         opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         step = _train(model, opt, lambda: F.cross_entropy(model(x), y))
         return step, batch, 3 * models.resnet20_forward_flops(batch), "samples"
+    if workload == "mobilenet":
+        batch = 64
+        model = models.mobilenet(lib)
+        x = lib.tensor(rng.standard_normal((batch, 3, 32, 32)).astype(np.float32))
+        y = lib.tensor(rng.integers(0, 10, batch))
+        opt = lib.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        step = _train(model, opt, lambda: F.cross_entropy(model(x), y))
+        return step, batch, 3 * models.mobilenet_forward_flops(batch), "samples"
     if workload == "gpt":
         batch, T = 12, 64
         model = models.gpt(lib)
@@ -324,9 +332,13 @@ WORKLOADS = {
     "mlp_infer": "(e) MLP inference, batch 256",
     "cnn_infer": "(e) CNN inference, batch 256",
 }
-# run only when named (`python benchmarks/bench_train.py resnet`): no target in the issue, a
-# CNN of the kind a learner trains next; BatchNorm and 3x3 convolutions of 16 to 64 channels
-EXTRA = {"resnet": "(f) ResNet-20, 32x32 images, SGD momentum, batch 64"}
+# run only when named (`python benchmarks/bench_train.py resnet`): no target in the issue,
+# CNNs of the kind a learner trains next: BatchNorm and 3x3 convolutions of 16 to 64 channels
+# (ResNet); 1x1 and 3x3 depthwise convolutions, ReLU6 (MobileNetV2)
+EXTRA = {
+    "resnet": "(f) ResNet-20, 32x32 images, SGD momentum, batch 64",
+    "mobilenet": "(g) MobileNetV2, 8 blocks, 32x32, SGD momentum, batch 64",
+}
 
 
 def main() -> None:

@@ -75,6 +75,63 @@ def resnet20_forward_flops(batch: int, blocks=3) -> int:
     return matmul_flops(shapes + [(batch, c_in, 10)])
 
 
+# MobileNetV2's inverted residual blocks for 32x32 images, a shortened list: (expansion t,
+# output channels, stride), each block 1x1 expand -> 3x3 depthwise -> 1x1 project
+MOBILENET_BLOCKS = ((1, 16, 1), (6, 24, 1), (6, 24, 1), (6, 32, 2), (6, 32, 1), (6, 64, 2),
+                    (6, 64, 1), (6, 96, 1))  # fmt: skip
+
+
+def mobilenet(lib):
+    """(g) A MobileNetV2 (Sandler et al. 2018) for 32x32 images, shortened to 8 blocks: batch
+    norm and ReLU6 after each convolution but the projection, a residual where the shape
+    stays. Most of its layers are 1x1 convolutions and 3x3 depthwise ones."""
+    nn = lib.nn
+
+    def conv_bn(c_in, c_out, kernel, stride=1, groups=1, relu=True):
+        layers = [
+            nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, groups=groups, bias=False),
+            nn.BatchNorm2d(c_out),
+        ]
+        return layers + [nn.ReLU6()] if relu else layers
+
+    class Block(nn.Module):
+        def __init__(self, c_in, t, c_out, stride):
+            super().__init__()
+            hidden = c_in * t
+            expand = conv_bn(c_in, hidden, 1) if t != 1 else []
+            self.body = nn.Sequential(
+                *expand,
+                *conv_bn(hidden, hidden, 3, stride, groups=hidden),
+                *conv_bn(hidden, c_out, 1, relu=False),
+            )
+            self.residual = stride == 1 and c_in == c_out
+
+        def forward(self, x):
+            return x + self.body(x) if self.residual else self.body(x)
+
+    layers, c_in = conv_bn(3, 32, 3), 32
+    for t, c_out, stride in MOBILENET_BLOCKS:
+        layers.append(Block(c_in, t, c_out, stride))
+        c_in = c_out
+    layers += [*conv_bn(c_in, 320, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(320, 10)]
+    return nn.Sequential(*layers)
+
+
+def mobilenet_forward_flops(batch: int) -> int:
+    """The convolutions' and the classifier's multiply-adds, twice (a depthwise layer's as
+    products of one channel: (pixels, 9, 1) per channel)."""
+    size, c_in = 32, 32
+    shapes = [(batch * size * size, 27, 32)]
+    for t, c_out, stride in MOBILENET_BLOCKS:
+        hidden = c_in * t
+        if t != 1:
+            shapes.append((batch * size * size, c_in, hidden))
+        size //= stride
+        shapes += [(batch * size * size * hidden, 9, 1), (batch * size * size, hidden, c_out)]
+        c_in = c_out
+    return matmul_flops(shapes + [(batch * size * size, c_in, 320), (batch, 320, 10)])
+
+
 def gpt(lib, vocab=65, n_layer=4, n_head=4, n_embd=128, block_size=64, bias=False):
     """(c) A character-level GPT in nanoGPT's shape: pre-norm blocks, GELU MLP, tied weights,
     and, as nanoGPT's default (`bias = False` in its train.py), no biases in the Linear and

@@ -256,3 +256,22 @@ def test_activations_keep_float32():
     x = sh.randn(4)
     for name, args in ACTIVATIONS:
         assert getattr(F, name)(x, *args).dtype == sh.float32, name
+
+
+def test_hardtanh_is_one_op_and_equals_its_composition_on_channels_last_input():
+    """hardtanh (and relu6) is one op, Hardtanh; on a conv's channels-last output, NaN and
+    the bounds included, it gives the composition's values and gradient: clip(x), and the
+    gradient passed strictly between the bounds only."""
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-2, 8, (2, 5, 4, 3)).astype(np.float32)
+    a[0, 0, 0, :] = [0.0, 6.0, np.nan]  # the bounds and a NaN
+    a = np.moveaxis(np.moveaxis(a, 1, -1).copy(), -1, 1)  # channels-last memory
+    g = rng.standard_normal(a.shape).astype(np.float32)
+    x = sh.from_numpy(a).requires_grad_()
+    out = F.relu6(x)
+    assert type(out.grad_fn).__name__ == "Hardtanh"
+    out.backward(sh.tensor(g))
+    np.testing.assert_array_equal(out.detach().numpy(), np.clip(a, 0, 6))
+    np.testing.assert_array_equal(x.grad.numpy(), np.where((a > 0) & (a < 6), g, 0))
+    assert x.grad.numpy()[0, 0, 0, :].tolist() == [0.0, 0.0, 0.0]
+    assert out.detach().numpy().strides == a.strides  # the layout kept

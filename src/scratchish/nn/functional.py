@@ -30,7 +30,7 @@ from ..errors import (
 from ..functions import einsum as _einsum
 from ..ops.conv import ChannelAffine
 from ..ops.conv import GroupNorm as GroupNormOp
-from ..ops.elementwise import LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
+from ..ops.elementwise import Hardtanh, LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
 from ..ops.matmul import Linear
 from ..ops.nn_ops import (
     CrossEntropy,
@@ -312,9 +312,7 @@ def hardtanh(
     if inplace:
         return _in_place(input, lambda x: hardtanh(x, min_val, max_val))
     _not_tensor("hardtanh", input)
-    x = input.array
-    inside = (x > min_val) & (x < max_val)
-    return where(inside, input, np.clip(x, min_val, max_val).astype(x.dtype, copy=False))
+    return Hardtanh.apply(input, min_val=min_val, max_val=max_val)
 
 
 @takes_tensor

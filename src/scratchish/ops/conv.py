@@ -610,10 +610,10 @@ class DepthwiseConv(Function):
     single values (MobileNet's 3 x 3 above: 10 ms against 4.6 from (N, C, H, W) memory).
     There the rows are pixels, channels innermost, and the taps of a phase are summed by one
     einsum (see _ChannelsLastGrid); the threads split the images. Alternating with the
-    code before (channel by channel) on the same channels-last input: forward 1.6x, 2.4x at stride 2,
-    1.4x for the 7 x 7; forward + backward 1.5x, 2.5x, 1.5x. NumPy has no multiply-add, so
-    the other path's taps are two passes over the data each; PyTorch's kernel reads each
-    pixel once. Any number of spatial dims, as Conv2d.
+    code before (channel by channel) on the same channels-last input: forward 1.6x, 2.4x at
+    stride 2, 1.4x for the 7 x 7; forward + backward 1.5x, 2.5x, 1.5x. NumPy has no
+    multiply-add, so the other path's taps are two passes over the data each; PyTorch's
+    kernel reads each pixel once. Any number of spatial dims, as Conv2d.
 
     Shape: x (N, C, H, W), w (C * m, 1, kh, kw), b (C * m,) or None -> (N, C * m, Ho, Wo).
     Settings as Conv2d's.

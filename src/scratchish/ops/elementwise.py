@@ -399,6 +399,29 @@ class Relu(Function):
         return grad_out * self.mask
 
 
+class Hardtanh(Function):
+    """out = min(max(x, min_val), max_val): clamp, whose gradient is 1 strictly between the
+    bounds and 0 at and beyond them (PyTorch's hardtanh; relu6 is hardtanh(x, 0, 6)).
+
+    One op rather than the composition where((x > lo) & (x < hi), x, clip(x)): NumPy's
+    where is slow on channels-last arrays, as a conv's output is (MobileNetV2's ReLU6 on
+    (64, 144, 32, 32): forward 58 ms composed, 2.5 ms for np.clip plus 4.5 for the mask;
+    backward 42 ms by where, 5 by grad_out * mask; 2026-11-27)."""
+
+    formula = "out = min(max(x, min_val), max_val)"
+    derivatives = ("grad_out * (min_val < x < max_val)",)
+    saves_inputs = False  # only the mask, a new array
+
+    def forward(self, x, min_val=-1.0, max_val=1.0):
+        lo, hi = x.dtype.type(min_val), x.dtype.type(max_val)  # scalars of x's dtype
+        if self.needs_input_grad[:1] != (False,):  # no mask when no gradient will be asked
+            self.mask = (x > lo) & (x < hi)  # NaN: False, as PyTorch's gradient
+        return np.clip(x, lo, hi)
+
+    def backward(self, grad_out):
+        return grad_out * self.mask
+
+
 class LeakyRelu(Function):
     """out = x if x > 0 else slope * x"""
 
