@@ -162,22 +162,18 @@ def make_step(lib, workload: str):
             return _inference(lib, model, x), batch, fwd, "samples"
         opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         return _train(model, opt, lambda: F.cross_entropy(model(x), y)), batch, 3 * fwd, "samples"
-    if workload == "resnet":
+    if workload in ("resnet", "mobilenet"):  # 32x32 images, SGD momentum, batch 64
         batch = 64
-        model = models.resnet20(lib)
+        model, flops, lr = {
+            "resnet": (models.resnet20, models.resnet20_forward_flops, 0.1),
+            "mobilenet": (models.mobilenet, models.mobilenet_forward_flops, 0.05),
+        }[workload]
+        model = model(lib)
         x = lib.tensor(rng.standard_normal((batch, 3, 32, 32)).astype(np.float32))
         y = lib.tensor(rng.integers(0, 10, batch))
-        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        opt = lib.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
         step = _train(model, opt, lambda: F.cross_entropy(model(x), y))
-        return step, batch, 3 * models.resnet20_forward_flops(batch), "samples"
-    if workload == "mobilenet":
-        batch = 64
-        model = models.mobilenet(lib)
-        x = lib.tensor(rng.standard_normal((batch, 3, 32, 32)).astype(np.float32))
-        y = lib.tensor(rng.integers(0, 10, batch))
-        opt = lib.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-        step = _train(model, opt, lambda: F.cross_entropy(model(x), y))
-        return step, batch, 3 * models.mobilenet_forward_flops(batch), "samples"
+        return step, batch, 3 * flops(batch), "samples"
     if workload == "gpt":
         batch, T = 12, 64
         model = models.gpt(lib)
