@@ -952,6 +952,22 @@ def test_where_broadcasts_like_numpy_and_torch(shapes, seed):
         np.testing.assert_allclose(xb.grad.numpy(), tb.grad.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "g",
+    [[1.0, -2.0, 3.0, -4.0], [np.inf, np.nan, -2.0, -np.inf]],  # finite; inf and NaN in it
+)
+def test_where_sends_exact_zeros_to_the_side_not_taken(g):
+    """where's backward multiplies by the mask when the gradient is finite (a masked -2
+    gives -0.0, equal to 0); an inf or NaN gradient must still give 0 on the side not
+    taken (inf * 0 would be NaN), as torch's."""
+    cond = sh.tensor([True, False, True, False])
+    a = sh.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    b = sh.tensor([5.0, 6.0, 7.0, 8.0], requires_grad=True)
+    sh.where(cond, a, b).backward(sh.tensor(g))
+    np.testing.assert_array_equal(a.grad.numpy(), [g[0], 0.0, g[2], 0.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.0, g[1], 0.0, g[3]])
+
+
 @settings(max_examples=15, deadline=None)
 @given(
     shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),

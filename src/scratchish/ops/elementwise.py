@@ -430,7 +430,12 @@ class LeakyRelu(Function):
     saves_inputs = False  # only the slope per element, a new array
 
     def forward(self, x, negative_slope=0.01):
-        self.scale = np.where(x > 0, 1, negative_slope).astype(x.dtype)
+        # scale = where(x > 0, 1, slope), as 1 - slope times the mask, plus slope: np.where
+        # is slow (a DCGAN-size (64, 144, 32, 32) input, forward 70 -> 22 ms, 2026-11-27)
+        slope = x.dtype.type(negative_slope)
+        self.scale = (x > 0).astype(x.dtype)
+        self.scale *= 1 - slope
+        self.scale += slope
         return x * self.scale
 
     def backward(self, grad_out):
@@ -525,12 +530,20 @@ class Where(Function):
 
     def backward(self, grad_out):
         _, need_a, need_b = self.needs_input_grad
-        zero = np.zeros((), grad_out.dtype)
         return (
             None,
-            unbroadcast(np.where(self.cond, grad_out, zero), self.shape_a) if need_a else None,
-            unbroadcast(np.where(self.cond, zero, grad_out), self.shape_b) if need_b else None,
+            unbroadcast(_picked(self.cond, grad_out), self.shape_a) if need_a else None,
+            unbroadcast(_picked(~self.cond, grad_out), self.shape_b) if need_b else None,
         )
+
+
+def _picked(cond: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
+    """where(cond, grad_out, 0). As grad_out * cond when grad_out is finite: the same
+    numbers, and NumPy's where is slow (9.4M floats: 39 ms, against 9 + 2 for the product
+    and the check); with inf or NaN in it, where's, since inf * 0 would be NaN."""
+    if np.isfinite(grad_out).all():
+        return grad_out * cond
+    return np.where(cond, grad_out, np.zeros((), grad_out.dtype))
 
 
 class Cast(Function):
