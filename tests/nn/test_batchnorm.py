@@ -97,11 +97,20 @@ def test_fused_batch_norm_equals_composed(shape):
 @pytest.mark.parametrize("shape", [(3, 8, 21, 23), (1500, 8)])
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("affine", [True, False])
-def test_fused_batch_norm_equals_composed_on_rows_of_pixels(shape, training, affine):
+# per_channel's blocks of rows: by default one here; rows of 8 pixels in blocks of 2 rows,
+# about 90 blocks
+@pytest.mark.parametrize("wide_row, block", [(None, None), (64, 128)])
+def test_fused_batch_norm_equals_composed_on_rows_of_pixels(
+    shape, training, affine, wide_row, block, monkeypatch
+):
     # channels-last memory (or (N, C) rows): per_channel reads 1024 pixels of 8 channels per
     # row, with 425 (476) pixels left over, and channel_sums sums the same rows
-    from scratchish.ops.conv import WIDE_ROW
+    from scratchish.ops import conv
 
+    if wide_row is not None:
+        monkeypatch.setattr(conv, "WIDE_ROW", wide_row)
+        monkeypatch.setattr(conv, "PER_CHANNEL_BLOCK", block)
+    WIDE_ROW = conv.WIDE_ROW  # noqa: N806 - the module's constant, as patched
     c, rng = shape[1], np.random.default_rng(0)
     a = rng.standard_normal(shape) * 3 - 1
     if a.ndim == 4:
