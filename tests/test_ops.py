@@ -952,6 +952,22 @@ def test_where_broadcasts_like_numpy_and_torch(shapes, seed):
         np.testing.assert_allclose(xb.grad.numpy(), tb.grad.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("op", ["sum", "mean"])
+def test_a_reductions_gradient_keeps_its_inputs_channels_last_layout(op):
+    """Squeeze-and-excite's x.mean((2, 3)) on a conv's channels-last output: the gradient
+    spread back over x has x's layout (one in C order made every later op mix two)."""
+    a = np.moveaxis(np.arange(2 * 4 * 5 * 3, dtype=np.float32).reshape(2, 4, 5, 3), -1, 1)
+    x = sh.from_numpy(a).requires_grad_()
+    g = np.arange(6, dtype=np.float32).reshape(2, 3, 1, 1)
+    getattr(x, op)((2, 3), keepdim=True).backward(sh.tensor(g))
+    assert x.grad.numpy().strides == a.strides
+    spread = np.broadcast_to(g / (20 if op == "mean" else 1), a.shape)
+    np.testing.assert_array_equal(x.grad.numpy(), spread)
+    y = sh.tensor(np.ascontiguousarray(a), requires_grad=True)  # C order stays C order
+    getattr(y, op)().backward()
+    assert y.grad.numpy().flags.c_contiguous
+
+
 @pytest.mark.parametrize(
     "g",
     [[1.0, -2.0, 3.0, -4.0], [np.inf, np.nan, -2.0, -np.inf]],  # finite; inf and NaN in it

@@ -275,3 +275,32 @@ def test_hardtanh_is_one_op_and_equals_its_composition_on_channels_last_input():
     np.testing.assert_array_equal(x.grad.numpy(), np.where((a > 0) & (a < 6), g, 0))
     assert x.grad.numpy()[0, 0, 0, :].tolist() == [0.0, 0.0, 0.0]
     assert out.detach().numpy().strides == a.strides  # the layout kept
+
+
+@pytest.mark.parametrize(
+    "name, kwargs", [("silu", {}), ("gelu", {}), ("gelu", {"approximate": "tanh"})]
+)
+def test_fused_activations_keep_a_channels_last_layout_and_take_any_strides(name, kwargs):
+    """SiLU and GELU run block by block over memory: on a conv's channels-last output they
+    keep that layout (forward and, with a gradient in it, backward), with the values of the
+    (N, C, H, W) computation; a strided view (every other column) is copied first."""
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((2, 5, 6, 3)).astype(np.float32)
+    g = rng.standard_normal(a.shape).astype(np.float32)
+
+    def cl(v):
+        return np.moveaxis(np.moveaxis(v, 1, -1).copy(), -1, 1)
+
+    fn = getattr(F, name)
+    results = []
+    for make in (np.ascontiguousarray, cl):
+        x = sh.from_numpy(make(a)).requires_grad_()
+        out = fn(x, **kwargs)
+        out.backward(sh.from_numpy(make(g)))
+        assert out.detach().numpy().strides == x.detach().numpy().strides
+        assert x.grad.numpy().strides == x.detach().numpy().strides
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    for u, v in zip(*results):
+        np.testing.assert_allclose(u, v, rtol=1e-6, atol=1e-7)
+    wide = sh.from_numpy(np.repeat(a, 2, axis=3))[..., ::2]  # not one block of memory
+    np.testing.assert_allclose(fn(wide, **kwargs).numpy(), results[0][0], rtol=1e-6)

@@ -276,9 +276,10 @@ _BLOCK = 1 << 18
 
 
 def _blockwise(fn, out, *arrays):
-    """out.flat = fn(*arrays) computed on flat blocks; every array has out's shape."""
-    flats = [a.reshape(-1) for a in arrays]
-    flat_out = out.reshape(-1)
+    """out.flat = fn(*arrays) computed on flat blocks; every array has out's shape and
+    layout, one block of memory (see _dense), and is read flat in memory order."""
+    flats = [a.ravel(order="K") for a in arrays]
+    flat_out = out.ravel(order="K")  # a view: out is dense
 
     def blocks(start, stop):  # one thread's part, in blocks of equal size
         n = stop - start
@@ -289,6 +290,26 @@ def _blockwise(fn, out, *arrays):
 
     parallel_for(blocks, flat_out.size, grain=PARALLEL_GRAIN)
     return out
+
+
+def _dense(x: np.ndarray) -> np.ndarray:
+    """x if its values fill one block of memory in some order of its axes (C order, or the
+    channels-last order of a conv's output), else a C-contiguous copy: what _blockwise
+    reads flat. (Making a channels-last x C-contiguous copied it in the slowest order, and
+    every op after it then mixed two layouts: SiLU's gradient in EfficientNet's blocks.)"""
+    if x.flags.c_contiguous:
+        return x
+    order = sorted(range(x.ndim), key=lambda axis: -abs(x.strides[axis]))
+    return x if x.transpose(order).flags.c_contiguous else np.ascontiguousarray(x)
+
+
+def _in_layout_of(a: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """a, or a copy of it with like's layout (like is dense)."""
+    if a.strides == like.strides:
+        return a
+    copy = np.empty_like(like)
+    copy[...] = a
+    return copy
 
 
 # Phi(x) in float32 through erfc's exponential form, Abramowitz & Stegun 7.1.26 (Hastings):
@@ -385,8 +406,8 @@ class Gelu(Function):
 
     def forward(self, x, approximate="none"):
         self.approximate = approximate
-        x = np.ascontiguousarray(x)
-        out = np.empty_like(x)
+        x = _dense(x)
+        out = np.empty_like(x)  # x's layout
         if approximate == "tanh":
             t = np.empty_like(x)
             _blockwise(_gelu_tanh, out, x, t)
@@ -403,7 +424,7 @@ class Gelu(Function):
     def backward(self, grad_out):
         if self.approximate != "tanh":
             return grad_out * self.saved  # the slope Phi(x) + x phi(x), kept by forward
-        grad_out = np.ascontiguousarray(grad_out)
+        grad_out = _in_layout_of(grad_out, self.x)
         grad_x = np.empty_like(self.x)
         return _blockwise(_gelu_tanh_grad, grad_x, self.x, self.saved, grad_out)
 
@@ -424,8 +445,8 @@ class Silu(Function):
     saves_inputs = False  # the derivative is kept instead
 
     def forward(self, x):
-        x = np.ascontiguousarray(x)
-        out = np.empty_like(x)
+        x = _dense(x)
+        out = np.empty_like(x)  # x's layout
         slope = (np.empty_like(x),) if self.needs_input_grad[0] else ()
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             _blockwise(_silu, out, x, *slope)

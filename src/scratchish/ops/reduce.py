@@ -22,10 +22,18 @@ def _keep_shape(shape: tuple, axis) -> tuple:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def _spread(grad: np.ndarray, shape: tuple) -> np.ndarray:
+def _spread(grad: np.ndarray, shape: tuple, strides: tuple | None = None) -> np.ndarray:
     """Copy `grad` (reduced axes of size 1) over `shape`: the backward of a reduction.
-    (A writable array; np.broadcast_to would give a read-only view at a higher call cost.)"""
-    out = np.empty(shape, dtype=grad.dtype)
+    (A writable array; np.broadcast_to would give a read-only view at a higher call cost.)
+
+    In C order, or in the memory order of an input with these `strides` (a conv's output is
+    channels-last: a gradient in another layout makes every op after it mix two layouts,
+    and those that need one copy it)."""
+    if strides is None:
+        out = np.empty(shape, dtype=grad.dtype)
+    else:  # the axes from the largest stride to the smallest, as x's memory has them
+        order = sorted(range(len(shape)), key=lambda axis: -abs(strides[axis]))
+        out = np.empty([shape[a] for a in order], grad.dtype).transpose(np.argsort(order))
     out[...] = grad
     return out
 
@@ -39,11 +47,12 @@ class Sum(Function):
 
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.kept = x.shape, _keep_shape(x.shape, dim)
+        self.strides = None if x.flags.c_contiguous else x.strides  # the gradient's layout
         return x.sum(axis=dim, keepdims=keepdim)
 
     def backward(self, grad_out):
         # each x_i adds to the sum with weight 1: dL/dx_i = grad_out
-        return _spread(grad_out.reshape(self.kept), self.shape)
+        return _spread(grad_out.reshape(self.kept), self.shape, self.strides)
 
 
 class Norm2(Function):
@@ -77,6 +86,7 @@ class Mean(Function):
 
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.kept = x.shape, _keep_shape(x.shape, dim)
+        self.strides = None if x.flags.c_contiguous else x.strides  # the gradient's layout
         if x.size:
             out = x.mean(axis=dim, keepdims=keepdim)
         else:  # the mean of nothing is nan, silently, as in PyTorch (NumPy warns)
@@ -86,7 +96,7 @@ class Mean(Function):
 
     def backward(self, grad_out):
         # each x_i has weight 1/n in the mean
-        return _spread(grad_out.reshape(self.kept) / self.n, self.shape)
+        return _spread(grad_out.reshape(self.kept) / self.n, self.shape, self.strides)
 
 
 class Amax(Function):
