@@ -952,6 +952,31 @@ def test_where_broadcasts_like_numpy_and_torch(shapes, seed):
         np.testing.assert_allclose(xb.grad.numpy(), tb.grad.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_where_on_large_float_arrays_gives_numpys_bits(dtype, channels_last, monkeypatch):
+    """where on arrays of 4096 values or more blends bits ((a & m) | (b & ~m)), without
+    np.where: the same bits as np.where, NaN, inf and -0.0 included, in either layout."""
+    from scratchish.ops.elementwise import _select
+
+    rng = np.random.default_rng(11)
+    shape = (4, 8, 16, 9)  # 4608 values
+    a, b = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
+    a.flat[:4], b.flat[:4] = [np.nan, -0.0, np.inf, -np.inf], [-0.0, np.nan, 0.0, 1.0]
+    cond = rng.random(shape) < 0.5
+    cond.flat[:4] = [True, True, False, False]
+    if channels_last:
+        a, b, cond = (np.moveaxis(np.moveaxis(v, 1, -1).copy(), -1, 1) for v in (a, b, cond))
+    expected = np.where(cond, a, b)
+    out = sh.where(sh.tensor(cond), sh.from_numpy(a), sh.from_numpy(b)).numpy()
+    monkeypatch.setattr(np, "where", None)  # the blend must not fall back to it
+    bits = f"i{out.itemsize}"  # the same bits as integers: NaN == NaN, -0.0 != 0.0
+    np.testing.assert_array_equal(_select(cond, a, b).view(bits), out.view(bits))
+    monkeypatch.undo()
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out.view(bits), expected.view(bits))
+
+
 @pytest.mark.parametrize("op", ["sum", "mean"])
 def test_a_reductions_gradient_keeps_its_inputs_channels_last_layout(op):
     """Squeeze-and-excite's x.mean((2, 3)) on a conv's channels-last output: the gradient
