@@ -180,7 +180,7 @@ class Pow(Function):
     @quiet
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.out = a**b
+        self.out = _power(a, b)
         return self.out
 
     @quiet
@@ -193,7 +193,7 @@ class Pow(Function):
         a, b = self.a, self.b
         grad_a = grad_b = None
         if need_a:
-            slope = b * a ** (b - 1)
+            slope = b * _power(a, b - 1)
             if type(b) is np.ndarray:
                 flat = b == 0
                 if np.count_nonzero(flat):  # (cheaper than flat.any() on small arrays)
@@ -210,6 +210,21 @@ class Pow(Function):
                 log_a = float(log_a)  # grad_b float32 (a NumPy float64 scalar would not)
             grad_b = unbroadcast(grad_out * self.out * log_a, getattr(b, "shape", ()))
         return grad_a, grad_b
+
+
+def _power(a, b):
+    """a ** b. For a float array and a whole number b, NumPy's power takes ~60 ns a value
+    when any base is negative (2000 floats from -pi to pi: x ** 3 120 us, against 3 us for
+    positive bases); so |a| ** b, its sign put back for odd b (within an ulp of NumPy's and
+    torch's). b = 3 as torch computes it, a * a * a: the same bits as torch (1 us)."""
+    if type(b) not in (int, float) or type(a) is not np.ndarray or a.dtype.kind != "f":
+        return a**b
+    if b == 3:
+        return a * a * a
+    if b != int(b) or b in (0, 1, 2, -1):  # NumPy's own fast cases, and fractional powers
+        return a**b
+    out = np.power(np.abs(a), b)
+    return np.copysign(out, a, out=out) if int(b) % 2 else out
 
 
 class Exp(Function):
