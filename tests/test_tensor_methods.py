@@ -353,3 +353,26 @@ def test_attributes_are_torchs_for_a_dense_cpu_tensor():
 def test_a_bad_argument_names_the_method(call, words):
     with pytest.raises((ValueError, TypeError), match=words):
         call(sh.randn(4))
+
+
+@pytest.mark.parametrize("case", ["distinct", "ties", "nan", "3-d, middle dim"])
+@pytest.mark.parametrize("k", [0, 1, 3, 7])
+def test_topk_keeps_the_stable_sorts_first_k(case, k):
+    """topk partitions (linear time) where exactly k keys per row reach the k-th place and
+    sorts the whole dim elsewhere (ties across the k-th place, NaN): either way the first k
+    of a stable argsort, ties by index, as the whole sort gave."""
+    from scratchish.tensor import _first_k
+
+    rng = np.random.default_rng(k)
+    shape, axis = ((4, 3, 7), 1) if case == "3-d, middle dim" else ((6, 7), -1)
+    key = rng.standard_normal(shape).astype(np.float32)
+    if case == "ties":
+        key = rng.integers(0, 3, shape).astype(np.float32)
+    if case == "nan":
+        key[0, :3] = np.nan
+    k = min(k, shape[axis])
+    expected = np.take(np.argsort(key, axis=axis, kind="stable"), np.arange(k), axis=axis)
+    np.testing.assert_array_equal(_first_k(key, k, axis), expected)
+    values, indices = sh.tensor(-key).topk(k, dim=axis)
+    np.testing.assert_array_equal(indices.numpy(), expected)
+    np.testing.assert_array_equal(values.numpy(), np.take_along_axis(-key, expected, axis))

@@ -2126,8 +2126,7 @@ class Tensor:
             raise ArgumentError(
                 f"topk: k={k} must be from 0 to the size {self.array.shape[dim]} of dim {dim}."
             )
-        order = np.argsort(-self.array if largest else self.array, axis=dim, kind="stable")
-        index = np.take(order, np.arange(k), axis=dim)
+        index = _first_k(-self.array if largest else self.array, k, dim)
         return values_indices(Gather.apply(self, index=index, dim=dim), Tensor._make(index))
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -3419,6 +3418,25 @@ def _comparable(op: str, other):
         f"{op}: compares with a number or a tensor, got {_short_repr(other)} "
         f"({type(other).__name__})."
     )
+
+
+def _first_k(key: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """The first k of np.argsort(key, axis, kind="stable") (topk's order: ties by index).
+
+    Sorting the whole axis to keep k is slow: (256, 512), k = 5, 5.4 ms. The k-th smallest
+    key per row is found by np.partition instead, in linear time; where exactly k keys per row
+    are at or below it (no tie straddles the k-th place, no NaN among the k), those k are
+    the answer, sorted among themselves: 0.6 ms. Otherwise the whole sort."""
+    n = key.shape[axis]
+    if 0 < k < n:
+        rows = np.moveaxis(key, axis, -1)
+        kth = np.partition(rows, k - 1, axis=-1)[..., k - 1 : k]
+        kept = rows <= kth
+        if (np.count_nonzero(kept, axis=-1) == k).all():
+            cols = np.nonzero(kept)[-1].reshape(*rows.shape[:-1], k)  # in index order
+            order = np.argsort(np.take_along_axis(rows, cols, -1), axis=-1, kind="stable")
+            return np.moveaxis(np.take_along_axis(cols, order, -1), -1, axis)
+    return np.take(np.argsort(key, axis=axis, kind="stable"), np.arange(k), axis=axis)
 
 
 def _whole_number(op: str, name: str, value) -> int:
