@@ -304,3 +304,21 @@ def test_fused_activations_keep_a_channels_last_layout_and_take_any_strides(name
         np.testing.assert_allclose(u, v, rtol=1e-6, atol=1e-7)
     wide = sh.from_numpy(np.repeat(a, 2, axis=3))[..., ::2]  # not one block of memory
     np.testing.assert_allclose(fn(wide, **kwargs).numpy(), results[0][0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("beta, threshold", [(1.0, 20.0), (2.0, 3.0), (0.5, 1.0)])
+def test_softplus_is_one_op_exact_on_its_linear_part_and_finite_at_the_ends(beta, threshold):
+    """softplus is one op (Softplus): x itself, bit for bit, where beta x > threshold, and
+    gradient 1 there; log(1 + e^(beta x)) / beta elsewhere, without overflow at +-1000."""
+    x_np = np.array([-1000.0, -30.0, -1.0, 0.0, 0.7, 1.9, 2.1, 15.0, 40.0, 1000.0])
+    x = sh.tensor(x_np, requires_grad=True)
+    out = F.softplus(x, beta, threshold)
+    assert type(out.grad_fn).__name__ == "Softplus"
+    out.backward(sh.ones_like(out))
+    z = beta * x_np
+    linear = z > threshold
+    expected = np.where(linear, x_np, np.logaddexp(0, z) / beta)
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-15, atol=1e-300)
+    np.testing.assert_array_equal(out.detach().numpy()[linear], x_np[linear])
+    slope = np.where(linear, 1.0, 1 / (1 + np.exp(-np.clip(z, -700, 700))))
+    np.testing.assert_allclose(x.grad.numpy(), slope, rtol=1e-15, atol=1e-300)

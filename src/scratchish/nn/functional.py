@@ -41,6 +41,7 @@ from ..ops.nn_ops import (
     LogSigmoid,
     ScaledDotProductAttention,
     Silu,
+    Softplus,
 )
 from ..ops.reduce import LogSoftmax, Softmax
 from ..random import generator_or_default
@@ -168,8 +169,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     beta x > threshold, as PyTorch)."""
     _need_float("softplus", input)
     beta, threshold = _number("softplus", "beta", beta), _number("softplus", "threshold", threshold)
-    soft = LogSigmoid.apply(input * -beta) * (-1.0 / beta)
-    return Where.apply(input.array * beta > threshold, input, soft)
+    return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def _in_place(input: Tensor, fn) -> Tensor:  # noqa: A002

@@ -816,10 +816,45 @@ class LogSigmoid(Function):
         return np.minimum(x, 0) - np.log1p(e)
 
     def backward(self, grad_out):
-        # sigmoid(-x) = e / (1 + e) for x >= 0, 1 / (1 + e) for x < 0, with e = exp(-|x|)
-        e = self.e
-        s = np.where(self.x >= 0, e, 1.0) / (1.0 + e)
-        return grad_out * s.astype(grad_out.dtype, copy=False)
+        # sigmoid(-x) = 1 / (1 + e^x): where e^x overflows to inf, 1 / inf = 0, the limit.
+        # (It was e or 1 by np.where, over e + 1: NumPy's where is slow, ~4.5 ns a value.)
+        with np.errstate(over="ignore"):
+            s = np.exp(self.x)
+        s += 1
+        np.reciprocal(s, out=s)
+        return grad_out * s
+
+
+class Softplus(Function):
+    """out = log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's
+    softplus), as (max(z, 0) + log(1 + exp(-|z|))) / beta with z = beta x: no exp of a
+    large number. One op: composed of LogSigmoid, two products and a where it made ten
+    passes forward (Mish is x tanh(softplus(x)))."""
+
+    formula = "out = log(1 + exp(beta * x)) / beta,  x where beta * x > threshold"
+    derivatives = ("grad_out * sigmoid(beta * x),  grad_out where beta * x > threshold",)
+
+    def forward(self, x, beta=1.0, threshold=20.0):
+        z = x * x.dtype.type(beta) if beta != 1 else x
+        out = np.abs(z)
+        np.negative(out, out=out)
+        np.exp(out, out=out)
+        np.log1p(out, out=out)
+        out += np.maximum(z, 0)
+        if beta != 1:
+            out /= x.dtype.type(beta)
+        self.x, self.beta, self.threshold = x, beta, threshold
+        np.copyto(out, x, where=z > threshold)  # x itself there, as PyTorch
+        return out
+
+    def backward(self, grad_out):
+        z = self.x * self.x.dtype.type(self.beta) if self.beta != 1 else self.x
+        with np.errstate(over="ignore"):  # e^-z = inf: sigmoid(z) = 1 / inf = 0, its limit
+            s = np.exp(-z)
+        s += 1
+        np.reciprocal(s, out=s)
+        np.maximum(s, z > self.threshold, out=s)  # 1 on the linear part, as PyTorch
+        return grad_out * s
 
 
 # ----------------------------------------------------------------------------------------------
