@@ -1179,3 +1179,40 @@ def test_filled_matches_the_layout_of_its_model_array():
         assert not view.numpy().flags.c_contiguous
         np.testing.assert_array_equal(view.relu().numpy(), np.maximum(view.numpy(), 0))
     assert filled(4.0, np.ones((3, 2))).tolist() == [[4.0, 4.0]] * 3
+
+
+@pytest.mark.parametrize(
+    "equation, shapes, blas",
+    [
+        ("ij,kj->ik", [(40, 50), (36, 50)], True),  # a matrix product: BLAS
+        ("bhqd,bhkd->bhqk", [(2, 3, 32, 16), (2, 3, 40, 16)], True),  # attention's scores
+        ("ij,j->i", [(300, 400), (400,)], False),  # by a vector
+        ("ij,ij->i", [(300, 400), (300, 400)], False),  # elementwise, then summed
+        ("ik,kj->ij", [(4, 5), (5, 6)], False),  # too small to pay for the planning
+    ],
+)
+def test_einsum_hands_large_matrix_products_to_blas(equation, shapes, blas, monkeypatch):
+    """Two-operand einsums that are matrix products of 2^16 multiply-adds or more run through
+    np.einsum's optimize (BLAS), forward and backward; the others through its own loops.
+    Either way the values and gradients are the plain einsum's."""
+    rng = np.random.default_rng(12)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    tensors = [sh.tensor(a, requires_grad=True) for a in arrays]
+    calls = []
+    real = np.einsum
+
+    def spy(*args, optimize=False, **kwargs):
+        calls.append(bool(optimize))
+        return real(*args, optimize=optimize, **kwargs)
+
+    monkeypatch.setattr(np, "einsum", spy)
+    out = sh.einsum(equation, *tensors)
+    g = rng.standard_normal(tuple(out.shape))
+    out.backward(sh.tensor(g))
+    monkeypatch.undo()
+    assert calls == [blas] * 3  # forward, and each operand's gradient
+    np.testing.assert_allclose(out.detach().numpy(), np.einsum(equation, *arrays), rtol=1e-12)
+    left, result = equation.split("->")
+    a_letters, b_letters = left.split(",")
+    grad_a = np.einsum(f"{result},{b_letters}->{a_letters}", g, arrays[1])
+    np.testing.assert_allclose(tensors[0].grad.numpy(), grad_a, rtol=1e-12, atol=1e-12)
