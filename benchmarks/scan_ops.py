@@ -1,0 +1,119 @@
+"""A scan for slow ops: forward + backward of some fifty ops and functions on a (256, 512)
+float32 tensor, scratchish and PyTorch, sorted by how many times PyTorch's time scratchish
+takes. Meant to find the op that is 5-50x slower than the rest (x ** 4 on negative numbers,
+topk by a whole sort, np.where inside an activation), not to rank close ones: each op is
+timed as the median of 15 calls, one library after the other.
+
+    python benchmarks/scan_ops.py
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from bench_train import load_lib
+
+
+def _median_us(fn, calls: int = 15) -> float:
+    fn()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)) * 1e6
+
+
+def _ops(L):
+    """name: (input kind, fn(L, x)); inputs: any sign, positive, or inside (-1, 1)."""
+    F = L.nn.functional
+    every_4th = L.tensor(np.tile(np.arange(0, 512, 4), (256, 1)))
+    return {
+        "exp": ("any", lambda x: x.exp()),
+        "log": ("positive", lambda x: x.log()),
+        "sqrt": ("positive", lambda x: x.sqrt()),
+        "rsqrt": ("positive", lambda x: x.rsqrt()),
+        "sigmoid": ("any", lambda x: x.sigmoid()),
+        "tanh": ("any", lambda x: x.tanh()),
+        "sin": ("any", lambda x: x.sin()),
+        "abs": ("any", lambda x: x.abs()),
+        "x ** 2.5": ("positive", lambda x: x**2.5),
+        "x ** 4, signed x": ("any", lambda x: x**4),
+        "x ** 3, signed x": ("any", lambda x: x**3),
+        "division": ("any", lambda x: x / (x.abs() + 1)),
+        "clamp": ("any", lambda x: x.clamp(-1, 1)),
+        "atan": ("any", lambda x: x.atan()),
+        "asin": ("inside", lambda x: x.asin()),
+        "erf": ("any", lambda x: x.erf()),
+        "softplus": ("any", lambda x: F.softplus(x)),
+        "elu": ("any", lambda x: F.elu(x)),
+        "selu": ("any", lambda x: F.selu(x)),
+        "gelu": ("any", lambda x: F.gelu(x)),
+        "silu": ("any", lambda x: F.silu(x)),
+        "mish": ("any", lambda x: F.mish(x)),
+        "hardswish": ("any", lambda x: F.hardswish(x)),
+        "hardsigmoid": ("any", lambda x: F.hardsigmoid(x)),
+        "relu6": ("any", lambda x: F.relu6(x)),
+        "leaky_relu": ("any", lambda x: F.leaky_relu(x, 0.1)),
+        "logsigmoid": ("any", lambda x: F.logsigmoid(x)),
+        "softsign": ("any", lambda x: F.softsign(x)),
+        "softmax": ("any", lambda x: x.softmax(-1)),
+        "log_softmax": ("any", lambda x: x.log_softmax(-1)),
+        "logsumexp": ("any", lambda x: x.logsumexp(-1)),
+        "max(dim)": ("any", lambda x: x.max(-1)[0]),
+        "mean(dim 0)": ("any", lambda x: x.mean(0)),
+        "var(dim)": ("any", lambda x: x.var(-1)),
+        "norm(dim)": ("any", lambda x: x.norm(dim=-1)),
+        "cumsum": ("any", lambda x: x.cumsum(-1)),
+        "prod(dim)": ("inside", lambda x: x.prod(-1)),
+        "sort": ("any", lambda x: x.sort(-1)[0]),
+        "topk 5": ("any", lambda x: x.topk(5, -1)[0]),
+        "t().contiguous()": ("any", lambda x: x.t().contiguous()),
+        "cat": ("any", lambda x: L.cat([x, x], 1)),
+        "x[:, ::2]": ("any", lambda x: x[:, ::2]),
+        "gather": ("any", lambda x: x.gather(1, every_4th)),
+        "masked_fill": ("any", lambda x: x.masked_fill(x.detach() > 1, 0.0)),
+        "where": ("any", lambda x: L.where(x > 0, x, x * 2)),
+        "einsum ij,kj->ik": ("any", lambda x: L.einsum("ij,kj->ik", x, x[:64])),
+        "layer_norm": ("any", lambda x: F.layer_norm(x, (512,))),
+        "dropout": ("any", lambda x: F.dropout(x, 0.1)),
+        "mse_loss": ("any", lambda x: F.mse_loss(x, x.detach() * 0.5)),
+        "bce_with_logits": (
+            "any",
+            lambda x: F.binary_cross_entropy_with_logits(x, (x.detach() > 0).float()),
+        ),
+    }
+
+
+def main() -> None:
+    sh, torch = load_lib("scratchish"), load_lib("torch")
+    rng = np.random.default_rng(0)
+    signed = (rng.standard_normal((256, 512)) * 2).astype(np.float32)
+    inputs = {
+        "any": signed,
+        "positive": np.abs(signed) + 0.1,
+        "inside": np.clip(signed / 7, -0.99, 0.99),
+    }
+    rows = []
+    ops = {lib: _ops(lib) for lib in (sh, torch)}
+    for name, (kind, _) in ops[sh].items():
+        us = {}
+        for lib in (sh, torch):
+            x = lib.tensor(inputs[kind].copy(), requires_grad=True)
+            fn = ops[lib][name][1]
+
+            def step(lib=lib, x=x, fn=fn):
+                out = fn(x)
+                out.backward(lib.ones_like(out))
+                x.grad = None
+
+            us[lib] = _median_us(step)
+        rows.append((us[sh] / us[torch], name, us[sh], us[torch]))
+    print(f"{'op (forward + backward, (256, 512))':<36}{'sh us':>10}{'pt us':>10}{'sh/pt':>8}")
+    for ratio, name, sh_us, pt_us in sorted(rows, reverse=True):
+        print(f"{name:<36}{sh_us:10.1f}{pt_us:10.1f}{ratio:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
