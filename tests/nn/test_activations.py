@@ -322,3 +322,32 @@ def test_softplus_is_one_op_exact_on_its_linear_part_and_finite_at_the_ends(beta
     np.testing.assert_array_equal(out.detach().numpy()[linear], x_np[linear])
     slope = np.where(linear, 1.0, 1 / (1 + np.exp(-np.clip(z, -700, 700))))
     np.testing.assert_allclose(x.grad.numpy(), slope, rtol=1e-15, atol=1e-300)
+
+
+@pytest.mark.parametrize("name, op", [("hardswish", "Hardswish"), ("hardsigmoid", "Hardsigmoid")])
+def test_hard_activations_are_one_op_with_pytorchs_formula(name, op):
+    """hardswish and hardsigmoid are one op each, PyTorch's formula (x * relu6(x + 3) / 6,
+    relu6(x + 3) / 6): no overflow at 1e30 (x (x + 3) would), -0.0 below -3 as torch; the
+    gradient 0 at -3, and at 3 1 for hardswish, 0 for hardsigmoid."""
+    x_np = np.array([-1e30, -4.0, -3.0, -1.0, 0.0, 2.5, 3.0, 4.0, 1e30], dtype=np.float32)
+    x = sh.tensor(x_np, requires_grad=True)
+    with np.errstate(all="raise"):  # a NumPy warning would raise here
+        out = getattr(F, name)(x)
+        out.backward(sh.ones_like(out))
+    assert type(out.grad_fn).__name__ == op
+    relu6 = np.clip(x_np + np.float32(3), 0, 6)
+    if name == "hardswish":
+        expected = x_np * relu6 / np.float32(6)
+        slope = np.where(x_np <= -3, 0, np.where(x_np < 3, x_np / 3 + 0.5, 1))
+    else:
+        expected = relu6 / np.float32(6)
+        slope = np.where((x_np > -3) & (x_np < 3), 1 / 6, 0)
+    np.testing.assert_array_equal(out.detach().numpy(), expected)
+    np.testing.assert_array_equal(np.signbit(out.detach().numpy()), np.signbit(expected))
+    np.testing.assert_allclose(x.grad.numpy(), slope.astype(np.float32), rtol=1e-7)
+    if torch is not None:
+        t = torch.tensor(x_np, requires_grad=True)
+        got = getattr(torch.nn.functional, name)(t)
+        got.backward(torch.ones_like(got))
+        np.testing.assert_array_equal(out.detach().numpy(), got.detach().numpy())
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-7)

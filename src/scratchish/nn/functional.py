@@ -30,7 +30,17 @@ from ..errors import (
 from ..functions import einsum as _einsum
 from ..ops.conv import ChannelAffine
 from ..ops.conv import GroupNorm as GroupNormOp
-from ..ops.elementwise import Hardtanh, LeakyRelu, Relu, Sigmoid, Tanh, Where, filled
+from ..ops.elementwise import (
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyRelu,
+    Relu,
+    Sigmoid,
+    Tanh,
+    Where,
+    filled,
+)
 from ..ops.matmul import Linear
 from ..ops.nn_ops import (
     CrossEntropy,
@@ -335,22 +345,18 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     if inplace:
         return _in_place(input, hardsigmoid)
     _not_tensor("hardsigmoid", input)
-    x = input.array
-    flat = (x >= 3).astype(x.dtype)  # the value outside (-3, 3): 0 or 1
-    return where((x > -3) & (x < 3), input * (1.0 / 6.0) + 0.5, flat)
+    return Hardsigmoid.apply(input)
 
 
 @takes_tensor
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """out = x * relu6(x + 3) / 6 (MobileNetV3): 0 up to -3, x from 3 on, x (x + 3) / 6
-    between; the gradient at -3 is 0 and at 3 is 1, as PyTorch."""
+    between; the gradient at -3 is 0 and at 3 is 1, as PyTorch (ops/elementwise.py)."""
     _need_float("hardswish", input)
     if inplace:
         return _in_place(input, hardswish)
     _not_tensor("hardswish", input)
-    x = input.array
-    middle = input * (input + 3) * (1.0 / 6.0)
-    return where(x <= -3, np.zeros_like(x), where(x < 3, middle, input))
+    return Hardswish.apply(input)
 
 
 @takes_tensor

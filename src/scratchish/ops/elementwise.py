@@ -437,6 +437,53 @@ class Hardtanh(Function):
         return grad_out * self.mask
 
 
+class Hardswish(Function):
+    """out = x * min(max(x + 3, 0), 6) / 6 (MobileNetV3), PyTorch's own formula: -0.0 up to
+    -3, x (x + 3) / 6 between, x * 6 / 6 from 3 on (no overflow for large x, where x (x + 3)
+    would). One op: composed of two wheres it took 6x PyTorch's time on (256, 512)."""
+
+    formula = "out = x * min(max(x + 3, 0), 6) / 6"
+    derivatives = ("grad_out * (0 if x <= -3, x / 3 + 1/2 if x < 3, 1 from 3 on)",)
+
+    def forward(self, x):
+        self.x = x
+        out = x + x.dtype.type(3)
+        np.clip(out, x.dtype.type(0), x.dtype.type(6), out=out)
+        out *= x
+        out /= x.dtype.type(6)
+        return out
+
+    def backward(self, grad_out):
+        x = self.x
+        slope = x / x.dtype.type(3)
+        slope += x.dtype.type(0.5)
+        slope *= (x > -3) & (x < 3)  # 0 at -3 and below; the line's slope between
+        slope += x >= 3  # 1 from 3 on, as PyTorch
+        return grad_out * slope
+
+
+class Hardsigmoid(Function):
+    """out = min(max(x + 3, 0), 6) / 6, PyTorch's formula: 0 up to -3, 1 from 3 on, a line
+    between, its slope 1/6 strictly inside (0 at -3 and 3, as PyTorch)."""
+
+    formula = "out = min(max(x + 3, 0), 6) / 6"
+    derivatives = ("grad_out / 6 where -3 < x < 3, else 0",)
+    saves_inputs = False  # only the mask, a new array
+
+    def forward(self, x):
+        out = x + x.dtype.type(3)
+        np.clip(out, x.dtype.type(0), x.dtype.type(6), out=out)
+        out /= x.dtype.type(6)
+        if self.needs_input_grad[:1] != (False,):
+            self.mask = (x > -3) & (x < 3)
+        return out
+
+    def backward(self, grad_out):
+        grad_x = grad_out * self.mask
+        grad_x /= grad_x.dtype.type(6)
+        return grad_x
+
+
 class LeakyRelu(Function):
     """out = x if x > 0 else slope * x"""
 
