@@ -705,7 +705,7 @@ class DepthwiseConv(Function):
 
     def backward(self, grad_out):
         need_x, need_w, need_b = (self.needs_input_grad + (False,))[:3]
-        grad_b = grad_out.sum(axis=(0, *range(2, grad_out.ndim))) if need_b else None
+        grad_b = channel_sums(grad_out) if need_b else None  # a product with ones: BLAS
         if self.channels_last:
             grad_x, grad_w = self._backward_channels_last(grad_out, need_x, need_w)
         else:
