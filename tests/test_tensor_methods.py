@@ -376,3 +376,28 @@ def test_topk_keeps_the_stable_sorts_first_k(case, k):
     values, indices = sh.tensor(-key).topk(k, dim=axis)
     np.testing.assert_array_equal(indices.numpy(), expected)
     np.testing.assert_array_equal(values.numpy(), np.take_along_axis(-key, expected, axis))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "shape, index_shape, dim",
+    [((6, 7), (6, 7), 1), ((6, 7), (4, 3), 1), ((3, 5, 4), (3, 6, 2), 1), ((5, 4), (8, 4), 0)],
+)
+def test_gather_backward_adds_repeated_picks_as_add_at(shape, index_shape, dim, dtype):
+    """gather's backward sums grad_out into the picked positions by np.bincount (float64
+    sums): np.add.at's numbers, exactly in float64, to float32 rounding in float32; repeated
+    and negative indices, an index smaller than x along the other dims."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(shape).astype(dtype)
+    index = rng.integers(-shape[dim], shape[dim], index_shape)  # repeats, negatives
+    g = rng.standard_normal(index_shape).astype(dtype)
+    x = sh.tensor(a, requires_grad=True)
+    out = x.gather(dim, sh.tensor(index))
+    out.backward(sh.tensor(g))
+    expected = np.zeros(shape, dtype=np.float64)
+    grid = list(np.indices(index_shape, sparse=True))
+    grid[dim] = index
+    np.add.at(expected, tuple(grid), g.astype(np.float64))
+    assert x.grad.dtype == sh.tensor(a).dtype
+    tolerance = 1e-12 if dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=tolerance, atol=tolerance)

@@ -462,12 +462,24 @@ class Gather(Function):
         return np.take_along_axis(x, index, axis=dim)
 
     def backward(self, grad_out):
-        grad_x = np.zeros(self.shape, dtype=grad_out.dtype)
-        # full index arrays: the given index along dim, the position itself along the others
-        grid = list(np.indices(self.index.shape, sparse=True))
-        grid[self.dim] = self.index
-        np.add.at(grad_x, tuple(grid), grad_out)  # repeated indices add up
-        return grad_x
+        if grad_out.dtype.kind != "f":  # (bincount's weights are real numbers)
+            grad_x = np.zeros(self.shape, dtype=grad_out.dtype)
+            np.add.at(grad_x, _scatter_grid(self.index, self.dim), grad_out)
+            return grad_x
+        # grad_x.flat[p] = the sum of grad_out where the picked element's flat position is p,
+        # repeated positions adding up, by np.bincount: np.add.at made it element by element
+        # ((256, 512) from every 4th column: 0.56 ms -> 0.09). The sums are made in float64
+        # (the same numbers for float64; for float32, rounded once instead of at each add)
+        strides = [math.prod(self.shape[d + 1 :]) for d in range(len(self.shape))]
+        index = self.index % self.shape[self.dim]  # (np.take_along_axis took negatives)
+        flat = index * strides[self.dim]
+        for d, n in enumerate(index.shape):
+            if d != self.dim and n > 1:
+                shape = [1] * index.ndim
+                shape[d] = n
+                flat = flat + (np.arange(n) * strides[d]).reshape(shape)
+        sums = np.bincount(flat.reshape(-1), grad_out.reshape(-1), math.prod(self.shape))
+        return sums.reshape(self.shape).astype(grad_out.dtype, copy=False)
 
 
 def _scatter_grid(index: np.ndarray, dim: int) -> tuple:
