@@ -17,7 +17,8 @@ import numpy as np
 from .._threads import PARALLEL_GRAIN, parallel_for, parallel_rows
 from ..autograd import Function, quiet, unbroadcast
 from ..errors import IndexOutOfRangeError
-from .elementwise import filled, sigmoid_by_tanh
+from .conv import _copy_like
+from .elementwise import filled, sigmoid_array, sigmoid_by_tanh
 from .movement import scatter_add_rows
 
 # ----------------------------------------------------------------------------------------------
@@ -303,15 +304,6 @@ def _dense(x: np.ndarray) -> np.ndarray:
     return x if x.transpose(order).flags.c_contiguous else np.ascontiguousarray(x)
 
 
-def _in_layout_of(a: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """a, or a copy of it with like's layout (like is dense)."""
-    if a.strides == like.strides:
-        return a
-    copy = np.empty_like(like)
-    copy[...] = a
-    return copy
-
-
 # Phi(x) in float32 through erfc's exponential form, Abramowitz & Stegun 7.1.26 (Hastings):
 #   erfc(y) = t (a1 + a2 t + a3 t^2 + a4 t^3 + a5 t^4) exp(-y^2),  t = 1 / (1 + p y),  y >= 0,
 # within 1.5e-7 of erf, what float32 rounding gives anyway. With y = |x| / sqrt 2 the factor
@@ -424,7 +416,8 @@ class Gelu(Function):
     def backward(self, grad_out):
         if self.approximate != "tanh":
             return grad_out * self.saved  # the slope Phi(x) + x phi(x), kept by forward
-        grad_out = _in_layout_of(grad_out, self.x)
+        if grad_out.strides != self.x.strides:  # _blockwise reads both in x's layout
+            grad_out = _copy_like(grad_out, self.x)
         grad_x = np.empty_like(self.x)
         return _blockwise(_gelu_tanh_grad, grad_x, self.x, self.saved, grad_out)
 
@@ -849,10 +842,7 @@ class Softplus(Function):
 
     def backward(self, grad_out):
         z = self.x * self.x.dtype.type(self.beta) if self.beta != 1 else self.x
-        with np.errstate(over="ignore"):  # e^-z = inf: sigmoid(z) = 1 / inf = 0, its limit
-            s = np.exp(-z)
-        s += 1
-        np.reciprocal(s, out=s)
+        s = sigmoid_array(z)  # a new array
         np.maximum(s, z > self.threshold, out=s)  # 1 on the linear part, as PyTorch
         return grad_out * s
 
