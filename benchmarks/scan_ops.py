@@ -66,6 +66,7 @@ def _ops(L):
         "var(dim)": ("any", lambda x: x.var(-1)),
         "norm(dim)": ("any", lambda x: x.norm(dim=-1)),
         "cumsum": ("any", lambda x: x.cumsum(-1)),
+        "cumsum(dim 0)": ("any", lambda x: x.cumsum(0)),
         "prod(dim)": ("inside", lambda x: x.prod(-1)),
         "sort": ("any", lambda x: x.sort(-1)[0]),
         "topk 5": ("any", lambda x: x.topk(5, -1)[0]),

@@ -865,6 +865,66 @@ def test_prod_cumsum_cumprod_of_integers_give_int64_like_torch(op, dtype):
         np.testing.assert_array_equal(out.numpy(), t_out.numpy())
 
 
+def _cumsum_in_float64(a: np.ndarray, dim: int) -> np.ndarray:
+    """PyTorch's CPU cumsum of float32: one value at a time in float64, each sum rounded."""
+    return np.cumsum(a.astype(np.float64), axis=dim).astype(np.float32)
+
+
+# (shape, dim): small arrays by np.cumsum; large ones by blocks of SCAN_BLOCK positions, along
+# the last axis, an axis followed by wide rows, a length that leaves the last block partial
+CUMSUM_CASES = [((3, 40), 1), ((50, 7, 3), 0), ((64, 700), 1), ((700, 64), 0), ((4, 99, 130), 1)]
+CUMSUM_CASES += [((70001,), 0)]
+
+
+@pytest.mark.parametrize(("shape", "dim"), CUMSUM_CASES)
+def test_float32_cumsum_gives_torchs_numbers_forward_and_backward(shape, dim):
+    # torch.cumsum adds float32 values in float64: a float32 np.cumsum differs in most places
+    rng = np.random.default_rng(sum(shape))
+    x_np = rng.standard_normal(shape).astype(np.float32)
+    g_np = rng.standard_normal(shape).astype(np.float32)
+    x = sh.tensor(x_np, requires_grad=True)
+    out = x.cumsum(dim)
+    out.backward(sh.tensor(g_np))
+    assert out.dtype == sh.float32 and x.grad.dtype == sh.float32
+    np.testing.assert_array_equal(out.detach().numpy(), _cumsum_in_float64(x_np, dim))
+    reverse = np.flip(_cumsum_in_float64(np.flip(g_np, dim), dim), dim)  # sums from the end
+    np.testing.assert_array_equal(x.grad.numpy(), reverse)
+    if torch is not None:
+        x_t = torch.tensor(x_np, requires_grad=True)
+        out_t = torch.cumsum(x_t, dim)
+        out_t.backward(torch.tensor(g_np))
+        np.testing.assert_array_equal(out.detach().numpy(), out_t.detach().numpy())
+        np.testing.assert_array_equal(x.grad.numpy(), x_t.grad.numpy())
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_cumsum_by_blocks_carries_inf_and_nan_as_one_value_at_a_time(dim):
+    from scratchish.ops.reduce import SCAN_BLOCK, _scan_by_blocks
+
+    x = np.ones((3 * SCAN_BLOCK + 5, 40), np.float32)
+    x[5, 0], x[2 * SCAN_BLOCK + 1, 0] = np.inf, -np.inf  # inf, then nan from inf - inf
+    x[SCAN_BLOCK + 3, 1] = np.nan
+    x[:, 2] = 3e38  # the float64 sums pass float32's largest value: inf once rounded
+    x = np.ascontiguousarray(x if dim == 0 else x.T)
+    with np.errstate(invalid="ignore", over="ignore"):
+        expected = _cumsum_in_float64(x, dim)
+        by_blocks = _scan_by_blocks(x, dim, np.float64)
+    np.testing.assert_array_equal(by_blocks, expected)
+    out = sh.tensor(x).cumsum(dim).numpy()  # silent, as torch
+    np.testing.assert_array_equal(out, expected)
+    if torch is not None:
+        np.testing.assert_array_equal(out, torch.cumsum(torch.tensor(x), dim).numpy())
+
+
+def test_float16_cumsum_adds_in_float32_like_torch():
+    x_np = np.random.default_rng(0).standard_normal((64, 300)).astype(np.float16)
+    expected = np.cumsum(x_np.astype(np.float32), axis=1).astype(np.float16)
+    out = sh.tensor(x_np).cumsum(1)
+    assert out.dtype == sh.float16
+    np.testing.assert_array_equal(out.numpy(), expected)
+    assert not np.array_equal(expected, np.cumsum(x_np, axis=1))  # float16 sums would differ
+
+
 def test_prod_gradient_at_zeros_is_the_product_of_the_others():
     x = sh.tensor([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [2.0, 4.0, 0.5]], requires_grad=True)
     x.prod(dim=1).sum().backward()
