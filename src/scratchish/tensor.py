@@ -3426,14 +3426,15 @@ def _first_k(key: np.ndarray, k: int, axis: int) -> np.ndarray:
     Sorting the whole axis to keep k is slow: (256, 512), k = 5, 5.4 ms. The k-th smallest
     key per row is found by np.partition instead, in linear time; where exactly k keys per row
     are at or below it (no tie straddles the k-th place, no NaN among the k), those k are
-    the answer, sorted among themselves: 0.6 ms. Otherwise the whole sort."""
+    the answer, sorted among themselves: 0.35 ms (found in the flat mask: np.nonzero of the
+    2-D mask took 0.25 ms, of the flat one 0.02). Otherwise the whole sort."""
     n = key.shape[axis]
     if 0 < k < n:
         rows = np.moveaxis(key, axis, -1)
         kth = np.partition(rows, k - 1, axis=-1)[..., k - 1 : k]
         kept = rows <= kth
         if (np.count_nonzero(kept, axis=-1) == k).all():
-            cols = np.nonzero(kept)[-1].reshape(*rows.shape[:-1], k)  # in index order
+            cols = (np.flatnonzero(kept) % n).reshape(*rows.shape[:-1], k)  # in index order
             order = np.argsort(np.take_along_axis(rows, cols, -1), axis=-1, kind="stable")
             return np.moveaxis(np.take_along_axis(cols, order, -1), -1, axis)
     return np.take(np.argsort(key, axis=axis, kind="stable"), np.arange(k), axis=axis)
