@@ -447,39 +447,61 @@ def pad_source(mode: str, n: int, before: int, after: int) -> np.ndarray:
 
 
 class Gather(Function):
-    """out = values of x picked along `dim` by `index` (torch.gather; topk and sort use it)."""
+    """out = values of x picked along `dim` by `index` (torch.gather; topk and sort use it).
+
+    By flat positions: each picked value's position in x's C order, index * (x's stride
+    along dim) + its own coordinates' offsets along the other dims, one np.take. Backward
+    adds grad_out back at the same positions. np.take_along_axis, which builds full index
+    arrays each call, took 0.55 ms forward on (256, 512) against 0.25 (2026-11-27)."""
 
     formula = "out = gather(x, dim, index)"
     derivatives = ("grad_out added back at index along dim",)
     saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, index=None, dim=0):
-        self.shape, self.index, self.dim = x.shape, index, dim
-        if index.ndim == x.ndim and index.shape != x.shape:
-            # torch reads only the first index.shape[d] entries along the other dims
-            axis = dim % x.ndim
-            x = x[tuple(slice(None) if d == axis else slice(n) for d, n in enumerate(index.shape))]
-        return np.take_along_axis(x, index, axis=dim)
+        self.shape = x.shape
+        axis = dim % max(x.ndim, 1)
+        n = x.shape[axis] if x.ndim else 1
+        others_fit = all(i <= s for d, (i, s) in enumerate(zip(index.shape, x.shape)) if d != axis)
+        if x.ndim == 0 or index.ndim != x.ndim or not others_fit:  # NumPy's error, or a 0-d x
+            if index.ndim == x.ndim and index.shape != x.shape:
+                # torch reads only the first index.shape[d] entries along the other dims
+                first = [slice(None) if d == axis else slice(i) for d, i in enumerate(index.shape)]
+                x = x[tuple(first)]
+            out = np.take_along_axis(x, index, axis=dim)
+            self.flat = _flat_positions(index % n, self.shape, axis)
+            return out
+        low, high = (index.min(), index.max()) if index.size else (0, 0)
+        if low < -n or high >= n:
+            bad = low if low < -n else high
+            raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {n}")
+        self.flat = _flat_positions(index % n if low < 0 else index, x.shape, axis)
+        return np.take(x, self.flat)
 
     def backward(self, grad_out):
+        flat = self.flat.reshape(-1)
         if grad_out.dtype.kind != "f":  # (bincount's weights are real numbers)
-            grad_x = np.zeros(self.shape, dtype=grad_out.dtype)
-            np.add.at(grad_x, _scatter_grid(self.index, self.dim), grad_out)
-            return grad_x
+            grad_x = np.zeros(math.prod(self.shape), dtype=grad_out.dtype)
+            np.add.at(grad_x, flat, grad_out.reshape(-1))
+            return grad_x.reshape(self.shape)
         # grad_x.flat[p] = the sum of grad_out where the picked element's flat position is p,
         # repeated positions adding up, by np.bincount: np.add.at made it element by element
         # ((256, 512) from every 4th column: 0.56 ms -> 0.09). The sums are made in float64
         # (the same numbers for float64; for float32, rounded once instead of at each add)
-        strides = [math.prod(self.shape[d + 1 :]) for d in range(len(self.shape))]
-        index = self.index % self.shape[self.dim]  # (np.take_along_axis took negatives)
-        flat = index * strides[self.dim]
-        for d, n in enumerate(index.shape):
-            if d != self.dim and n > 1:
-                shape = [1] * index.ndim
-                shape[d] = n
-                flat = flat + (np.arange(n) * strides[d]).reshape(shape)
-        sums = np.bincount(flat.reshape(-1), grad_out.reshape(-1), math.prod(self.shape))
+        sums = np.bincount(flat, grad_out.reshape(-1), math.prod(self.shape))
         return sums.reshape(self.shape).astype(grad_out.dtype, copy=False)
+
+
+def _flat_positions(index: np.ndarray, shape: tuple, axis: int) -> np.ndarray:
+    """The positions in C order, in an array of `shape`, of the elements gather picks: index
+    (no negatives) along `axis`, each entry's own coordinates along the other axes."""
+    strides = [math.prod(shape[d + 1 :]) for d in range(len(shape))]
+    flat = index * strides[axis] if shape else np.zeros(index.shape, np.intp)
+    for d, n in enumerate(index.shape):
+        if d != axis and n > 1:
+            offsets = np.arange(n) * strides[d]
+            flat = flat + offsets.reshape([n if e == d else 1 for e in range(index.ndim)])
+    return flat
 
 
 def _scatter_grid(index: np.ndarray, dim: int) -> tuple:
