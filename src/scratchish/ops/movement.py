@@ -471,7 +471,7 @@ class Gather(Function):
             out = np.take_along_axis(x, index, axis=dim)
             self.flat = _flat_positions(index % n, self.shape, axis)
             return out
-        low, high = (index.min(), index.max()) if index.size else (0, 0)
+        low, high = (index.min(), index.max()) if index.size else (0, -1)  # none: no check
         if low < -n or high >= n:
             bad = low if low < -n else high
             raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {n}")
