@@ -29,6 +29,10 @@ def _ops(L):
     """name: (input kind, fn(L, x)); inputs: any sign, positive, or inside (-1, 1)."""
     F = L.nn.functional
     every_4th = L.tensor(np.tile(np.arange(0, 512, 4), (256, 1)))
+    picks = np.random.default_rng(1)
+    rows = L.tensor(picks.integers(0, 256, 128))
+    tokens = L.tensor(picks.integers(0, 256, (64, 32)))
+    labels = L.tensor(picks.integers(0, 512, 256))
     return {
         "exp": ("any", lambda x: x.exp()),
         "log": ("positive", lambda x: x.log()),
@@ -84,6 +88,53 @@ def _ops(L):
             "any",
             lambda x: F.binary_cross_entropy_with_logits(x, (x.detach() > 0).float()),
         ),
+        # indexing, movement, shapes
+        "index_select(0)": ("any", lambda x: x.index_select(0, rows)),
+        "x[rows]": ("any", lambda x: x[rows]),
+        "x[mask]": ("any", lambda x: x[x.detach() > 0]),
+        "embedding": ("any", lambda x: F.embedding(tokens, x)),
+        "scatter_add": ("any", lambda x: L.zeros(256, 512).scatter_add(1, every_4th, x[:, :128])),
+        "index_add": ("any", lambda x: L.zeros(256, 512).index_add(0, rows, x[:128])),
+        "roll": ("any", lambda x: x.roll(5, 1)),
+        "flip": ("any", lambda x: x.flip(1)),
+        "repeat": ("any", lambda x: x.repeat(2, 1)),
+        "pad": ("any", lambda x: F.pad(x, (1, 1, 1, 1))),
+        "tril": ("any", lambda x: x.tril()),
+        "unfold": ("any", lambda x: x.unfold(1, 8, 4)),
+        "stack": ("any", lambda x: L.stack([x, x], 0)),
+        "split": ("any", lambda x: x.split(128, 1)[1]),
+        "diff": ("any", lambda x: x.diff(dim=1)),
+        "pixel_shuffle": ("any", lambda x: F.pixel_shuffle(x.reshape(2, 64, 32, 32), 2)),
+        # reductions and norms
+        "sum(dim)": ("any", lambda x: x.sum(-1)),
+        "std(dim)": ("any", lambda x: x.std(-1)),
+        "amax(dim 0)": ("any", lambda x: x.amax(0)),
+        "median(dim)": ("any", lambda x: x.median(-1)[0]),
+        "kthvalue": ("any", lambda x: x.kthvalue(10, -1)[0]),
+        "normalize": ("any", lambda x: F.normalize(x, dim=1)),
+        "cosine_similarity": ("any", lambda x: F.cosine_similarity(x, x.flip(0), dim=1)),
+        "cdist": ("any", lambda x: L.cdist(x[:64], x[64:192])),
+        # products
+        "x @ x.T": ("any", lambda x: x @ x.t()),
+        "bmm": ("any", lambda x: L.bmm(x.reshape(16, 16, 512), x.reshape(16, 512, 16))),
+        "outer": ("any", lambda x: L.outer(x[0], x[1])),
+        "conv1d": (
+            "any",
+            lambda x: F.conv1d(x.reshape(16, 16, 512), x[:16, :48].reshape(16, 16, 3)),
+        ),
+        "avg_pool1d": ("any", lambda x: F.avg_pool1d(x.reshape(256, 1, 512), 4)),
+        "max_pool1d": ("any", lambda x: F.max_pool1d(x.reshape(256, 1, 512), 4)),
+        "interpolate": ("any", lambda x: F.interpolate(x.reshape(2, 64, 32, 32), scale_factor=2)),
+        # losses and misc
+        "cross_entropy": ("any", lambda x: F.cross_entropy(x, labels)),
+        "nll_loss": ("any", lambda x: F.nll_loss(x.log_softmax(-1), labels)),
+        "kl_div": ("any", lambda x: F.kl_div(x.log_softmax(-1), x.detach().softmax(-1))),
+        "smooth_l1_loss": ("any", lambda x: F.smooth_l1_loss(x, x.detach() * 0.5)),
+        "l1_loss": ("any", lambda x: F.l1_loss(x, x.detach() * 0.5)),
+        "glu": ("any", lambda x: F.glu(x)),
+        "lerp": ("any", lambda x: L.lerp(x, x.detach() * 2, 0.3)),
+        "addcmul": ("any", lambda x: L.addcmul(x, x, x, value=0.5)),
+        "atan2": ("any", lambda x: L.atan2(x, x.detach() + 1)),
     }
 
 

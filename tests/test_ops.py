@@ -1215,16 +1215,56 @@ def test_scatter_add_rows_fast_path_matches_add_at(shape, index, dtype, monkeypa
     expected = np.zeros(shape, dtype)
     np.add.at(expected, index, grad_out)
     fast = movement.scatter_add_rows(index, grad_out, shape)
-    monkeypatch.setattr(movement, "_ONE_HOT_MAX", -1)  # force the np.add.at path
+    monkeypatch.setattr(movement, "_ONE_HOT_MAX", -1)  # force the add_rows path
     general = movement.scatter_add_rows(index, grad_out, shape)
     tol = dict(rtol=1e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12)
     for got in (fast, general):
         assert got.shape == shape and got.dtype == dtype
         np.testing.assert_allclose(got, expected, **tol)
+    np.testing.assert_array_equal(general, expected)  # add_rows adds in np.add.at's order
     # and through the engine: C[X] with X 2-D, as in the makemore MLP
     x = sh.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
     x[sh.tensor(index)].backward(sh.tensor(grad_out))
     np.testing.assert_allclose(x.grad.numpy(), expected, **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spread", ["uniform", "zipf"])
+def test_add_rows_gives_add_ats_numbers(spread, dtype):
+    """add_rows: runs of equal indices added round by round, or (runs longer than
+    _MANY_TIMES, as a frequent word's) summed in order after out's row: np.add.at's bits,
+    into a non-zero out, with negative indices and rows that are matrices."""
+    from scratchish.ops.movement import _MANY_TIMES, add_rows
+
+    rng = np.random.default_rng(7)
+    n, m = 50, 3000
+    if spread == "uniform":
+        index = rng.integers(-n, n, m)
+    else:  # heavy-tailed: a few rows used hundreds of times
+        index = np.minimum(rng.zipf(1.3, m) - 1, n - 1) * rng.choice([1, -1], m)
+    assert np.bincount(index % n).max() > _MANY_TIMES  # both paths run
+    rows = rng.standard_normal((m, 4, 3)).astype(dtype)
+    out = rng.standard_normal((n, 4, 3)).astype(dtype)
+    expected = out.copy()
+    np.add.at(expected, index, rows)
+    add_rows(out, index, rows)
+    np.testing.assert_array_equal(out, expected)
+    with pytest.raises(IndexError, match="index 50 is out of bounds"):
+        add_rows(out, np.array([3, 50]), rows[:2])
+
+
+@pytest.mark.skipif(torch is None, reason="needs torch")
+def test_embedding_gradient_of_a_large_vocabulary_gives_torchs_numbers():
+    # 4,096 lookups into 1,000 rows: too many for the one-hot product, so add_rows
+    rng = np.random.default_rng(3)
+    tokens = np.minimum(rng.zipf(1.2, (64, 64)) - 1, 999)
+    weight = rng.standard_normal((1000, 32)).astype(np.float32)
+    grad = rng.standard_normal((64, 64, 32)).astype(np.float32)
+    ours = sh.tensor(weight, requires_grad=True)
+    sh.nn.functional.embedding(sh.tensor(tokens), ours).backward(sh.tensor(grad))
+    theirs = torch.tensor(weight, requires_grad=True)
+    torch.nn.functional.embedding(torch.tensor(tokens), theirs).backward(torch.tensor(grad))
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
 
 
 def test_filled_matches_the_layout_of_its_model_array():

@@ -148,8 +148,9 @@ def _short(values) -> str:
     return f"[{shown}{', ...' if flat.size > 4 else ''}]"
 
 
-# one-hot matrices up to this many elements (4 MB in float32) are cheaper than np.add.at
-_ONE_HOT_MAX = 1 << 20
+# A one-hot product (below) where the one-hot matrix has up to this many elements (4 MB in
+# float32) and the product up to this many multiply-adds (~0.2 ms); else add_rows
+_ONE_HOT_MAX, _ONE_HOT_MACS = 1 << 20, 1 << 24
 
 
 def scatter_add_rows(index: np.ndarray, grad_out: np.ndarray, shape: tuple) -> np.ndarray:
@@ -158,20 +159,60 @@ def scatter_add_rows(index: np.ndarray, grad_out: np.ndarray, shape: tuple) -> n
 
     Shape: index (*I) of ints in [-V, V), grad_out (*I, *shape[1:]), shape (V, *rest).
 
-    np.add.at(grad_x, index, grad_out) does it element by element. When the one-hot matrix
-    is small (few rows V, few indices M) one matrix product is 2-4x faster:
+    When the one-hot matrix is small (few rows V, few indices M) one matrix product is
+    fastest:
         grad_x = onehot(index).T @ grad_out,    onehot (M, V), onehot[k, index[k]] = 1
-    (row r of the product sums the grad_out rows whose index is r).
+    (row r of the product sums the grad_out rows whose index is r). Else add_rows.
     """
     n_rows, flat = shape[0], index.reshape(-1)
     grad_rows = grad_out.reshape(flat.size, math.prod(shape[1:]))  # (M, D): a row per index
-    if n_rows * flat.size <= _ONE_HOT_MAX and grad_out.dtype in (np.float32, np.float64):
+    small = n_rows * flat.size <= _ONE_HOT_MAX and n_rows * grad_rows.size <= _ONE_HOT_MACS
+    if small and grad_out.dtype in (np.float32, np.float64):
         onehot = np.zeros((flat.size, n_rows), dtype=grad_out.dtype)
         onehot[np.arange(flat.size), flat] = 1  # negative indices count from the end, as in x
         return (onehot.T @ grad_rows).reshape(shape)  # (V, M) @ (M, D) -> (V, D)
     grad_x = np.zeros((n_rows, grad_rows.shape[1]), dtype=grad_out.dtype)
-    np.add.at(grad_x, flat, grad_rows)
+    add_rows(grad_x, flat, grad_rows)
     return grad_x.reshape(shape)
+
+
+# add_rows sums a row used more than this many times in one go, the others round by round
+_MANY_TIMES = 32
+
+
+def add_rows(out: np.ndarray, index: np.ndarray, rows: np.ndarray) -> None:
+    """out[index[k]] += rows[k] for every k, in place, a row used several times getting each
+    of its rows in index order: np.add.at(out, index, rows), the same numbers, faster.
+
+    np.add.at adds one element at a time: an embedding's gradient, 2,048 rows of 512 into
+    256 rows, 2.9 ms. Here the indices are sorted (stably) into runs of equal ones; round r
+    adds the r-th row of every run at once (a fancy-indexed add, whose targets are then all
+    different), and a run longer than _MANY_TIMES (a frequent word) is summed on its own,
+    after the row of out it goes to (NumPy's sum over axis 0 adds the rows in order). The
+    same embedding's gradient 0.7-0.9 ms; 4,096 rows of 64 into 1,000, 2.3 -> 0.5 ms; 2,048
+    rows of 256 into 5,000, 4.6 -> 0.5 ms (alternating in one process, 2026-11-27).
+    Shape: out (V, *D), index (M,) ints in [-V, V), rows (M, *D)."""
+    if out.dtype.kind != "f" or out.dtype.itemsize < 4 or not index.size:
+        np.add.at(out, index, rows)  # (float16 would add in float32 when summed)
+        return
+    n, low, high = out.shape[0], index.min(), index.max()
+    if low < -n or high >= n:
+        raise IndexError(f"index {low if low < -n else high} is out of bounds for size {n}")
+    if low < 0:  # negative indices count from the end: one run per row
+        index = np.where(index < 0, index + n, index)
+    order = np.argsort(index, kind="stable")
+    keys = index[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])  # where each run begins
+    counts = np.diff(np.r_[starts, keys.size])
+    keys, sorted_rows = keys[starts], np.take(rows, order, axis=0)
+    many = counts > _MANY_TIMES
+    for start, count, key in zip(starts[many], counts[many], keys[many]):
+        run = np.concatenate([out[key : key + 1], sorted_rows[start : start + count]])
+        np.sum(run, axis=0, out=out[key])  # out[key] + row + row ..., in order
+    starts, counts, keys = starts[~many], counts[~many], keys[~many]
+    for r in range(int(counts.max(initial=0))):
+        more = counts > r
+        out[keys[more]] += sorted_rows[starts[more] + r]
 
 
 def _one_array_axis(index):
