@@ -755,6 +755,38 @@ def test_nanmedian_kthvalue_aminmax_match_torch():
     assert_same(result[1], torch.aminmax(distinct, dim=1)[1])
 
 
+@pytest.mark.parametrize("kind", ["distinct", "ties", "ints"])
+def test_kthvalue_and_median_pick_the_stable_sorts_place_without_sorting(kind):
+    """_kth_smallest finds place k - 1 of a stable sort by np.partition: with ties, the
+    (k - 1 - smaller)-th equal value in index order. Checked against the stable sort for
+    every k and dim, the gradient going to that element only."""
+    from scratchish.tensor import _kth_smallest
+
+    rng = np.random.default_rng(5)
+    shape = (6, 7, 5)
+    data = {
+        "distinct": rng.permutation(210).reshape(shape).astype(np.float32),
+        "ties": rng.integers(0, 3, shape).astype(np.float32),
+        "ints": rng.integers(-2, 2, shape),
+    }[kind]
+    for dim in range(3):
+        order = np.argsort(data, axis=dim, kind="stable")
+        for k in range(1, shape[dim] + 1):
+            expected = np.take(order, [k - 1], axis=dim)
+            np.testing.assert_array_equal(_kth_smallest(data, k, dim), expected)
+        x = sh.tensor(data.astype(np.float32), requires_grad=True)
+        values, indices = x.median(dim)
+        values.sum().backward()
+        middle = np.take(order, [(shape[dim] - 1) // 2], axis=dim)
+        np.testing.assert_array_equal(indices.numpy(), middle.squeeze(dim))
+        hit = np.zeros(shape, np.float32)
+        np.put_along_axis(hit, middle, 1.0, axis=dim)
+        np.testing.assert_array_equal(x.grad.numpy(), hit)
+    with_nan = np.array([[1.0, np.nan, 0.0]], np.float32)
+    assert _kth_smallest(with_nan, 3, 1) is None  # nan at the place asked: the caller sorts
+    np.testing.assert_array_equal(_kth_smallest(with_nan, 2, 1), [[0]])  # nan sorts last
+
+
 def test_nan_reductions_of_all_nan_and_ints_match_torch():
     all_nan = [[np.nan, np.nan], [1.0, np.nan]]
     for name in ("nansum", "nanmean"):

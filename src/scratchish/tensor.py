@@ -1295,9 +1295,12 @@ class Tensor:
                 f"kthvalue: k={k} is out of range for dim {dim} of size {n}; k counts from 1 "
                 f"(k=1 is the smallest, {largest})."
             )
-        values, indices = self.sort(dim, stable=True)
-        v, i = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
-        return _kept(values_indices(v, i), dim, keepdim)
+        index = _kth_smallest(self.array, k, dim)
+        if index is None:  # a nan is the k-th smallest: the whole sort places it
+            values, indices = self.sort(dim, stable=True)
+            v, i = values.narrow(dim, k - 1, 1), indices.narrow(dim, k - 1, 1)
+            return _kept(values_indices(v, i), dim, keepdim)
+        return _kept(values_indices(self.gather(dim, index), Tensor._make(index)), dim, keepdim)
 
     def mode(self, dim: int = -1, keepdim: bool = False):
         """(values, indices): the most frequent value along dim (the smallest of equally
@@ -3197,11 +3200,35 @@ def _median(op: str, x: Tensor, dim, keepdim: bool, skip_nan: bool):
         return values_indices(
             *(t.reshape(()) for t in _median(op, x.reshape(1), 0, True, skip_nan))
         )
+    n = x.array.shape[dim]
+    if n and not (x.array.dtype.kind == "f" and np.isnan(x.array).any()):
+        index = _kth_smallest(x.array, (n - 1) // 2 + 1, dim)  # the lower median, no sort
+        return _kept(values_indices(x.gather(dim, index), Tensor._make(index)), dim, keepdim)
     values, indices = x.sort(dim)
     n_valid = np.sum(~np.isnan(values.array), axis=dim, keepdims=True)
     middle = position(n_valid, x.array.shape[dim])
     picked = values.gather(dim, middle), np.take_along_axis(indices.array, middle, dim)
     return _kept(values_indices(picked[0], Tensor._make(picked[1])), dim, keepdim)
+
+
+def _kth_smallest(x: np.ndarray, k: int, axis: int) -> np.ndarray | None:
+    """The index, along `axis` (kept as size 1), of the element a stable sort of x puts at
+    place k - 1 (kthvalue's and median's: of equal values, the k-th place goes to them in
+    index order); None where that element is a nan (the caller sorts).
+
+    Without sorting: the k-th smallest value v by np.partition, in linear time; b values
+    smaller than v fill places 0 .. b - 1, so place k - 1 holds the (k - 1 - b)-th value
+    equal to v in index order. (256, 512), the median: 0.5 ms, against 6 ms for the whole
+    stable sort (2026-11-27)."""
+    rows = np.moveaxis(x, axis, -1)
+    kth = np.partition(rows, k - 1, axis=-1)[..., k - 1 : k]
+    if x.dtype.kind == "f" and np.isnan(kth).any():
+        return None
+    equal = rows == kth
+    nth = (k - 1) - np.count_nonzero(rows < kth, axis=-1, keepdims=True)  # 0: the first equal
+    if nth.any():  # the first position where more than nth equal values have been seen
+        equal = np.cumsum(equal, axis=-1) > nth
+    return np.moveaxis(np.argmax(equal, axis=-1, keepdims=True), -1, axis)
 
 
 def _kept(result: tuple, dim: int, keepdim: bool) -> tuple:
