@@ -1253,6 +1253,32 @@ def test_add_rows_gives_add_ats_numbers(spread, dtype):
         add_rows(out, np.array([3, 50]), rows[:2])
 
 
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_index_add_adds_repeated_slices_in_order(dim):
+    rng = np.random.default_rng(dim)
+    x_np = rng.standard_normal((6, 7, 8)).astype(np.float32)
+    index = rng.integers(-x_np.shape[dim], x_np.shape[dim], 40)  # each slice used ~6 times
+    shape = list(x_np.shape)
+    shape[dim] = index.size
+    source_np = rng.standard_normal(shape).astype(np.float32)
+    x, source = (sh.tensor(a, requires_grad=True) for a in (x_np, source_np))
+    out = x.index_add(dim, sh.tensor(index), source, alpha=0.5)
+    grad = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(sh.tensor(grad))
+    expected = np.moveaxis(x_np.copy(), dim, 0)  # np.add.at's order: index by index
+    np.add.at(expected, index, np.moveaxis(source_np * np.float32(0.5), dim, 0))
+    np.testing.assert_array_equal(out.detach().numpy(), np.moveaxis(expected, 0, dim))
+    np.testing.assert_array_equal(x.grad.numpy(), grad)
+    np.testing.assert_array_equal(source.grad.numpy(), np.take(grad, index, axis=dim) * 0.5)
+    if torch is not None:
+        theirs = torch.tensor(x_np).index_add(
+            dim, torch.tensor(index % x_np.shape[dim]), torch.tensor(source_np), alpha=0.5
+        )
+        np.testing.assert_array_equal(out.detach().numpy(), theirs.numpy())
+    with pytest.raises(sh.ShapeError, match="one slice of source per index"):
+        x.index_add(dim, sh.tensor([0, 1]), source)
+
+
 @pytest.mark.skipif(torch is None, reason="needs torch")
 def test_embedding_gradient_of_a_large_vocabulary_gives_torchs_numbers():
     # 4,096 lookups into 1,000 rows: too many for the one-hot product, so add_rows

@@ -72,6 +72,7 @@ from .ops.movement import (
     Expand,
     Gather,
     GetItem,
+    IndexAdd,
     Permute,
     Reshape,
     Scatter,
@@ -819,13 +820,17 @@ class Tensor:
     def index_add(self, dim: int, index, source, *, alpha=1):
         """A copy with source's slices added at `index` along dim (repeats add up)."""
         dim = _check_dim("index_add", dim, self.ndim)
-        index = np.asarray(_value(index)).astype(np.int64, copy=False)
+        index = np.asarray(_value(index)).astype(np.int64, copy=False).reshape(-1)
         source = _tensor_operand(source)
-        # spread the 1-d index to source's shape: slice j along dim goes to slice index[j]
-        shape = [1] * source.ndim
-        shape[dim] = -1
-        full = np.broadcast_to(index.reshape(shape), source.shape)
-        return ScatterAdd.apply(self, source if alpha == 1 else source * alpha, index=full, dim=dim)
+        expected = list(self.shape)
+        expected[dim] = index.size  # one slice of source per index
+        if list(source.shape) != expected:
+            raise ShapeError(
+                f"index_add: source has shape {tuple(source.shape)}, but with {index.size} "
+                f"indices along dim {dim} of a tensor of shape {tuple(self.shape)} it must be "
+                f"{tuple(expected)}: one slice of source per index, the other dims as self's."
+            )
+        return IndexAdd.apply(self, source, index=index, dim=dim, alpha=alpha)
 
     def index_fill(self, dim: int, index, value):
         dim = _check_dim("index_fill", dim, self.ndim)

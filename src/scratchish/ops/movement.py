@@ -593,9 +593,39 @@ class Scatter(Function):
         return grad_src
 
 
+class IndexAdd(Function):
+    """out = x with alpha * source's slices added along `dim` at `index`: slice j of source
+    goes to slice index[j] of out (torch.index_add), repeated indices adding up in order
+    (add_rows: as one scatter_add over source's every element, np.add.at took (128, 512)
+    into (256, 512) 1.0 ms forward + backward, against 0.1 for PyTorch).
+
+    Shape: x (..., n, ...), source x's shape with m along dim, index (m,) ints in [-n, n).
+    """
+
+    formula = "out = x;  out[index[j] along dim] += alpha * source[j along dim]"
+    derivatives = ("grad_out", "alpha * grad_out[index[j] along dim]")
+    saves_inputs = False  # backward needs no input values (autograd.Function)
+
+    def forward(self, x, source, index=None, dim=0, alpha=1):
+        self.index, self.dim, self.alpha = index, dim, alpha
+        values = source if alpha == 1 else source * alpha
+        out = x.copy()
+        add_rows(np.moveaxis(out, dim, 0), index, np.moveaxis(values.astype(out.dtype), dim, 0))
+        return out
+
+    def backward(self, grad_out):
+        need_x, need_source = self.needs_input_grad[:2]
+        grad_source = None
+        if need_source:  # slice j of source reached slice index[j] of out
+            grad_source = np.take(grad_out, self.index, axis=self.dim)
+            if self.alpha != 1:
+                grad_source *= self.alpha
+        return (grad_out if need_x else None), grad_source
+
+
 class ScatterAdd(Scatter):
     """out = x with src added at grid (index along dim), repeated positions adding up:
-    torch.scatter_add (and index_add, whose index is spread to src's shape first)."""
+    torch.scatter_add."""
 
     formula = "out = x;  out[index along dim] += src"
     derivatives = ("grad_out", "grad_out gathered at index")
