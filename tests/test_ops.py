@@ -526,6 +526,8 @@ MORE = [
         [(4, 3), (3, 3)],
     ),
     OpCase("index_fill", lambda lib, a: lib.index_fill(a, 1, lib.tensor([0, 2]), 0.5), [(2, 4)]),
+    OpCase("unfold_overlapping", lambda lib, a: a.unfold(1, 3, 2), [(2, 7, 3)]),  # shared elements
+    OpCase("unfold_gaps", lambda lib, a: a.unfold(-1, 2, 3), [(3, 8)]),  # elements no window reads
     OpCase(
         "masked_select_broadcast",
         lambda lib, a: lib.masked_select(a, lib.tensor(ROWS[:, None])),

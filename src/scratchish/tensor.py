@@ -79,6 +79,7 @@ from .ops.movement import (
     ScatterAdd,
     SetItem,
     Transpose,
+    Unfold,
 )
 from .ops.reduce import (
     Amax,
@@ -2568,7 +2569,8 @@ class Tensor:
 
     def unfold(self, dimension: int, size: int, step: int):
         """Windows of `size` elements every `step` along dim: dim holds the windows, a new last
-        dim their elements. Differs from torch: a copy, not a view (values and gradients match)."""
+        dim their elements (ops/movement.py Unfold). Differs from torch: a copy, not a view
+        (values and gradients match)."""
         dim = _check_dim("unfold", dimension, self.ndim)
         size, step = _whole_number("unfold", "size", size), _whole_number("unfold", "step", step)
         n = self.shape[dim] if self.ndim else 1
@@ -2577,10 +2579,9 @@ class Tensor:
                 f"unfold: needs 0 <= size <= {n} (the size of dim {dim}) and step >= 1, got "
                 f"size={size}, step={step}."
             )
-        # (W, size) indices: window w holds elements w*step ... w*step + size - 1
-        windows = np.arange((n - size) // step + 1)[:, None] * step + np.arange(size)
-        x = self.movedim(dim, -1) if self.ndim else self.reshape(1)
-        return x[..., windows].movedim(-2, dim) if self.ndim else x[windows[:, 0]]
+        if self.ndim == 0:  # one element: one window of it (size 0 or 1), as torch
+            return Unfold.apply(self.reshape(1), dim=0, size=size, step=step).reshape(-1)
+        return Unfold.apply(self, dim=dim, size=size, step=step)
 
     # attributes torch gives every tensor: here always a dense CPU one, real-valued
     is_cpu, is_sparse, is_quantized, is_meta, is_nested = True, False, False, False, False

@@ -623,6 +623,37 @@ class IndexAdd(Function):
         return (grad_out if need_x else None), grad_source
 
 
+class Unfold(Function):
+    """out = the windows of `size` elements every `step` along `dim` (torch's Tensor.unfold):
+    dim holds the windows, a new last dim their elements; out[..., w, ..., j] =
+    x[..., w * step + j, ...]. A copy of a strided view (torch returns the view itself).
+
+    Backward adds each window element's gradient back where it was read: for each place j
+    in the window, one strided add over all windows (within one j the windows read distinct
+    elements). As a fancy index (x[..., windows]) backward was np.add.at, element by element:
+    (256, 512), windows of 8 every 4, forward + backward 3.1 ms against PyTorch's 0.33."""
+
+    formula = "out[..., w, ..., j] = x[..., w * step + j, ...]"
+    derivatives = ("grad_out added back at w * step + j",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
+
+    def forward(self, x, dim=0, size=1, step=1):
+        self.shape, self.dim, self.size, self.step = x.shape, dim, size, step
+        windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=dim)
+        picked = [slice(None)] * x.ndim
+        picked[dim] = slice(None, None, step)
+        return windows[tuple(picked)].copy()
+
+    def backward(self, grad_out):
+        grad_x = np.zeros(self.shape, dtype=grad_out.dtype)
+        n_windows = grad_out.shape[self.dim]
+        for j in range(self.size):  # element j of every window
+            reads = [slice(None)] * len(self.shape)
+            reads[self.dim] = slice(j, j + self.step * (n_windows - 1) + 1, self.step)
+            grad_x[tuple(reads)] += grad_out[..., j]
+        return grad_x
+
+
 class ScatterAdd(Scatter):
     """out = x with src added at grid (index along dim), repeated positions adding up:
     torch.scatter_add."""
