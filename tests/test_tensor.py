@@ -363,6 +363,25 @@ def test_triu_of_minus_inf_gives_a_causal_mask():
     assert_same(sh.full((3, 3), float("inf")).tril(), torch.full((3, 3), float("inf")).tril())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_tril_and_triu_keep_bits_and_put_plus_zero(dtype):
+    # Triangle keeps x's bits (nan, -inf) where kept and puts +0.0, never -0.0 (x * mask would)
+    values = np.array([[-1.0, -2.0, np.nan], [np.inf, -3.0, -np.inf], [-4.0, 5.0, -6.0]])
+    if dtype == np.int32:
+        values = np.array([[-1, -2, 7], [8, -3, 9], [-4, 5, -6]])
+    x = values.astype(dtype)
+    for upper, diagonal in [(False, 0), (False, -1), (True, 1), (True, 0)]:
+        keep = (np.triu if upper else np.tril)(np.ones((3, 3), bool), diagonal)
+        t = sh.tensor(np.stack([x, x]), requires_grad=dtype != np.int32)  # a batch of two
+        out = t.triu(diagonal) if upper else t.tril(diagonal)
+        got = out.detach().numpy()
+        np.testing.assert_array_equal(got, np.stack([np.where(keep, x, 0)] * 2))
+        assert not np.signbit(got[:, ~keep]).any()
+        if dtype != np.int32:
+            out.backward(sh.ones_like(out))
+            np.testing.assert_array_equal(t.grad.numpy(), np.stack([keep] * 2).astype(dtype))
+
+
 def test_gather_with_an_index_smaller_than_the_input():
     """Regression: torch.gather reads only index.shape[d] entries along the other dims."""
     data = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]

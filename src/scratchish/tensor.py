@@ -70,15 +70,18 @@ from .ops.matmul import MatMul
 from .ops.movement import (
     Contiguous,
     Expand,
+    Flip,
     Gather,
     GetItem,
     IndexAdd,
     Permute,
     Reshape,
+    Roll,
     Scatter,
     ScatterAdd,
     SetItem,
     Transpose,
+    Triangle,
     Unfold,
 )
 from .ops.reduce import (
@@ -989,8 +992,7 @@ class Tensor:
     def flip(self, dims):
         """The elements in reverse order along each of `dims` (a copy, as in torch)."""
         dims = {_check_dim("flip", d, self.ndim) for d in _int_list("flip", "dims", dims)}
-        index = tuple(slice(None, None, -1) if d in dims else slice(None) for d in range(self.ndim))
-        return self[index].contiguous()
+        return Flip.apply(self, dims=tuple(sorted(dims)))
 
     def outer(self, vec2):
         """out[i, j] = self[i] * vec2[j], for two 1-d tensors."""
@@ -2317,11 +2319,13 @@ class Tensor:
     # where, not a product with a 0/1 mask: -inf * 0 would be nan (triu of -inf: causal masks)
     def tril(self, diagonal: int = 0):
         diagonal = _whole_number("tril", "diagonal", diagonal)
-        return where(np.tril(np.ones(self.array.shape[-2:], dtype=bool), diagonal), self, 0)
+        _at_least_ndim("tril", self, 2)
+        return Triangle.apply(self, diagonal=diagonal, upper=False)
 
     def triu(self, diagonal: int = 0):
         diagonal = _whole_number("triu", "diagonal", diagonal)
-        return where(np.triu(np.ones(self.array.shape[-2:], dtype=bool), diagonal), self, 0)
+        _at_least_ndim("triu", self, 2)
+        return Triangle.apply(self, diagonal=diagonal, upper=True)
 
     def __getitem__(self, index):
         return GetItem.apply(self, index=_index(index))
@@ -2359,7 +2363,7 @@ class Tensor:
         for shift, dim in zip(shifts, dims):
             n = self.array.shape[_check_dim("roll", dim, self.ndim)]
             if n:
-                x = x.index_select(dim, (np.arange(n) - shift) % n)  # out[i] = x[i - shift]
+                x = Roll.apply(x, shift=shift, dim=dim % self.ndim)  # out[i] = x[i - shift]
         return x
 
     def rot90(self, k: int = 1, dims=(0, 1)):

@@ -654,6 +654,87 @@ class Unfold(Function):
         return grad_x
 
 
+class Triangle(Function):
+    """out = x on and below the `diagonal`-th diagonal of its last two dims, 0 above
+    (torch.tril), or on and above it, 0 below (upper=True: torch.triu).
+
+    As bits: x & M, M all ones where x is kept and all zeros where 0.0 goes, one pass that
+    gives np.where(kept, x, 0)'s bits (inf and nan kept as they are; a product with a 0/1
+    mask would turn -inf * 0 into nan, and -x * 0 into -0.0). np.tril took 0.10 ms on
+    (256, 512), this 0.02 (2026-11-27); composed as where(mask, x, 0), forward + backward
+    0.26 ms against PyTorch's 0.07."""
+
+    formula = "out = x where kept (tril: column - row <= diagonal; triu: >=), else 0"
+    derivatives = ("grad_out where kept, else 0",)
+    saves_inputs = False  # backward needs only which places were kept
+
+    def forward(self, x, diagonal=0, upper=False):
+        rows, cols = x.shape[-2:]
+        column, edge = np.arange(cols), np.arange(rows)[:, None] + diagonal  # edge: row's
+        self.keep = column >= edge if upper else column <= edge  # diagonal element's column
+        return _kept(x, self.keep)
+
+    def backward(self, grad_out):
+        return _kept(grad_out, self.keep)
+
+
+def _kept(a: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """a where keep (broadcast against a's last dims), 0 elsewhere, as bits where a's dtype
+    allows (see Triangle)."""
+    int_type = {4: np.int32, 8: np.int64, 2: np.int16, 1: np.int8}.get(a.dtype.itemsize)
+    if a.dtype.kind not in "fiu" or int_type is None:
+        return np.where(keep, a, a.dtype.type(0))
+    mask = keep.astype(int_type)
+    np.negative(mask, out=mask)  # 1 -> all ones, 0 -> 0
+    out = np.empty_like(a)
+    np.bitwise_and(a.view(int_type), mask, out=out.view(int_type))
+    return out
+
+
+class Roll(Function):
+    """out = x shifted by `shift` along `dim`, the elements pushed off the end coming back at
+    the start: out[i] = x[(i - shift) mod n] (torch.roll, one dim). Two slice copies; its
+    backward rolls back. (By index_select it was a gather and a scatter: (256, 512) forward
+    + backward 0.28 ms, against PyTorch's 0.07.)"""
+
+    formula = "out[i] = x[(i - shift) mod n] along dim"
+    derivatives = ("grad_out rolled back by -shift",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
+
+    def forward(self, x, shift=0, dim=0):
+        self.shift, self.dim = shift, dim
+        return _rolled(x, shift, dim)
+
+    def backward(self, grad_out):
+        return _rolled(grad_out, -self.shift, self.dim)
+
+
+def _rolled(a: np.ndarray, shift: int, dim: int) -> np.ndarray:
+    n = a.shape[dim]
+    shift = shift % n if n else 0
+    out = np.empty_like(a)
+    into, values = np.moveaxis(out, dim, 0), np.moveaxis(a, dim, 0)  # views, dim first
+    into[shift:] = values[: n - shift]
+    into[:shift] = values[n - shift :]
+    return out
+
+
+class Flip(Function):
+    """out = x in reverse order along each of `dims` (torch.flip: a copy). Its backward flips
+    back."""
+
+    formula = "out[i] = x[n - 1 - i] along each of dims"
+    derivatives = ("grad_out flipped back",)
+    saves_inputs = False  # backward needs no input values (autograd.Function)
+
+    def forward(self, x, dims=()):
+        self.dims = dims
+        return np.flip(x, dims).copy()
+
+    def backward(self, grad_out):
+        return np.flip(grad_out, self.dims).copy()
+
+
 class ScatterAdd(Scatter):
     """out = x with src added at grid (index along dim), repeated positions adding up:
     torch.scatter_add."""
