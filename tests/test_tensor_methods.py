@@ -355,6 +355,25 @@ def test_a_bad_argument_names_the_method(call, words):
         call(sh.randn(4))
 
 
+def test_stable_argsort_sorts_again_only_rows_with_ties():
+    """stable_argsort sorts floats by NumPy's fast sort, which leaves equal keys in any order,
+    then sorts the rows with ties (-0.0 and 0.0 among them) or two nans again, stably."""
+    from scratchish.tensor import stable_argsort
+
+    rng = np.random.default_rng(2)
+    ties = rng.integers(0, 4, (30, 40)).astype(np.float32)  # every row has ties
+    mixed = rng.standard_normal((30, 40)).astype(np.float32)
+    mixed[::3] = np.round(mixed[::3])  # a third of the rows tie
+    mixed[1, [3, 9, 20]] = np.nan  # nans sort last, in index order
+    mixed[2, [5, 6]] = [0.0, -0.0]
+    for key in (ties, mixed, mixed.astype(np.float64)):
+        for axis in (0, 1):
+            expected = np.argsort(key, axis=axis, kind="stable")
+            np.testing.assert_array_equal(stable_argsort(key, axis), expected)
+    values, indices = sh.tensor(mixed).sort(1, descending=True)
+    np.testing.assert_array_equal(indices.numpy(), np.argsort(-mixed, axis=1, kind="stable"))
+
+
 @pytest.mark.parametrize("case", ["distinct", "ties", "nan", "3-d, middle dim"])
 @pytest.mark.parametrize("k", [0, 1, 3, 7])
 def test_topk_keeps_the_stable_sorts_first_k(case, k):

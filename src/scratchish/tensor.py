@@ -2143,7 +2143,7 @@ class Tensor:
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
         dim = _check_dim("sort", dim, self.ndim)
         key = -self.array if descending else self.array
-        index = np.argsort(key, axis=dim, kind="stable")
+        index = stable_argsort(key, dim)
         return values_indices(Gather.apply(self, index=index, dim=dim), Tensor._make(index))
 
     def argsort(self, dim: int = -1, descending: bool = False):
@@ -3474,7 +3474,27 @@ def _first_k(key: np.ndarray, k: int, axis: int) -> np.ndarray:
             cols = (np.flatnonzero(kept) % n).reshape(*rows.shape[:-1], k)  # in index order
             order = np.argsort(np.take_along_axis(rows, cols, -1), axis=-1, kind="stable")
             return np.moveaxis(np.take_along_axis(cols, order, -1), -1, axis)
-    return np.take(np.argsort(key, axis=axis, kind="stable"), np.arange(k), axis=axis)
+    return np.take(stable_argsort(key, axis), np.arange(k), axis=axis)
+
+
+def stable_argsort(key: np.ndarray, axis: int) -> np.ndarray:
+    """np.argsort(key, axis, kind="stable"): equal keys in index order, as torch.sort.
+
+    NumPy's stable sort of floats is a merge sort; its default sort has a vectorised
+    (AVX-512) version, 3x faster on (256, 512), but leaves equal keys in any order. So rows
+    are sorted that way, and only those with equal neighbours after it (ties, -0.0 and 0.0,
+    or two nans: nan sorts last) are sorted again stably. Forward + backward of sort on
+    (256, 512) of N(0, 1) values, separate processes, alternating: 7.9-8.2 -> 3.8-4.0 ms
+    (PyTorch 3.2), 2026-11-27."""
+    if key.dtype.kind != "f" or key.ndim == 0 or key.shape[axis] < 2:
+        return np.argsort(key, axis=axis, kind="stable")  # (integers tie often)
+    rows = np.moveaxis(key, axis, -1)
+    order = np.argsort(rows, axis=-1)
+    ranked = np.sort(rows, axis=-1)  # the same sorted values (vectorised too)
+    tied = (ranked[..., 1:] == ranked[..., :-1]).any(axis=-1) | np.isnan(ranked[..., -2])
+    if tied.any():
+        order[tied] = np.argsort(rows[tied], axis=-1, kind="stable")
+    return np.moveaxis(order, -1, axis)
 
 
 def _whole_number(op: str, name: str, value) -> int:
