@@ -303,3 +303,26 @@ def test_cross_entropy_plain_fast_path_leaves_bad_and_ignored_targets_to_general
     assert loss.grad_fn.mode == "indices"
     expected = F.cross_entropy(x[sh.tensor([0, 3])], sh.tensor([0, 2]))
     np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("name", "width"), [("smooth_l1_loss", "beta"), ("huber_loss", "delta")])
+def test_smooth_l1_and_huber_give_torchs_bits_at_the_edges(name, width, dtype):
+    """SmoothL1 writes each branch as PyTorch does and picks it by bits: the same numbers,
+    inf and nan included, and the slope capped where the linear branch starts."""
+    rng = np.random.default_rng(4)
+    a = (rng.standard_normal((40, 30)) * 3).astype(dtype)
+    b = rng.standard_normal((40, 30)).astype(dtype)
+    a[0, :3] = [np.inf, -np.inf, np.nan]
+    a[1, :2] = b[1, :2] + np.array([0.7, -0.7], dtype)  # exactly at |d| = 0.7
+    kwargs = {width: 0.7}
+    ours, theirs = (
+        getattr(lib.nn.functional, name)(x, lib.tensor(b), reduction="none", **kwargs)
+        for lib, x in ((sh, sh.tensor(a, requires_grad=True)), (torch, torch.tensor(a)))
+    )
+    np.testing.assert_array_equal(ours.detach().numpy(), theirs.numpy())
+    x = sh.tensor(a[2:], requires_grad=True)
+    getattr(F, name)(x, sh.tensor(b[2:]), reduction="sum", **kwargs).backward()
+    d = (a[2:] - b[2:]).astype(dtype)
+    cap = np.clip(d / dtype(0.7), -1, 1) if name == "smooth_l1_loss" else np.clip(d, -0.7, 0.7)
+    np.testing.assert_allclose(x.grad.numpy(), cap, rtol=1e-6)

@@ -38,7 +38,6 @@ from ..ops.elementwise import (
     Relu,
     Sigmoid,
     Tanh,
-    Where,
     filled,
 )
 from ..ops.matmul import Linear
@@ -51,6 +50,7 @@ from ..ops.nn_ops import (
     LogSigmoid,
     ScaledDotProductAttention,
     Silu,
+    SmoothL1,
     Softplus,
 )
 from ..ops.reduce import LogSoftmax, Softmax
@@ -1579,13 +1579,10 @@ def smooth_l1_loss(
     """loss_i = 0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta, with d = x_i - y_i."""
     _check_reduction("smooth_l1_loss", reduction)
     _check_same_shape("smooth_l1_loss", input, target)
-    diff = input - target
-    if beta == 0:
-        loss = diff.abs()
+    if beta == 0:  # the quadratic part has no width: L1
+        loss = (input - target).abs()
     else:
-        loss = Where.apply(
-            np.abs(diff.array) < beta, diff * diff * (0.5 / beta), diff.abs() - 0.5 * beta
-        )
+        loss = SmoothL1.apply(input, target, beta=float(beta))
     return _finish_loss("smooth_l1_loss", _reduce(loss, reduction), input)
 
 
@@ -1727,10 +1724,7 @@ def huber_loss(
             f"huber_loss: weight must have the input's shape {tuple(input.shape)}, got "
             f"{tuple(weight.shape)}."
         )
-    diff = input - target
-    loss = Where.apply(
-        np.abs(diff.array) < delta, diff * diff * 0.5, (diff.abs() - 0.5 * delta) * delta
-    )
+    loss = SmoothL1.apply(input, target, beta=float(delta), huber=True)
     if weight is not None:
         loss = loss * weight
     return _finish_loss("huber_loss", _reduce(loss, reduction), input)

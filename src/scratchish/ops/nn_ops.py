@@ -18,7 +18,7 @@ from .._threads import PARALLEL_GRAIN, parallel_for, parallel_rows
 from ..autograd import Function, quiet, unbroadcast
 from ..errors import IndexOutOfRangeError
 from .conv import _copy_like
-from .elementwise import filled, sigmoid_array, sigmoid_by_tanh
+from .elementwise import _select, filled, sigmoid_array, sigmoid_by_tanh
 from .movement import scatter_add_rows
 
 # ----------------------------------------------------------------------------------------------
@@ -1128,6 +1128,47 @@ def _batch_sum(a: np.ndarray, n_dims: int) -> np.ndarray:
     trail = a.shape[a.ndim - n_dims :]
     rows = a.reshape(-1, math.prod(trail))
     return (np.ones(rows.shape[0], a.dtype) @ rows).reshape(trail)
+
+
+class SmoothL1(Function):
+    """The elementwise loss of smooth_l1_loss and huber_loss, fused, with d = x - y, z = |d|:
+        smooth L1:  0.5 z^2 / beta  where z < beta,  else z - 0.5 beta
+        Huber:      0.5 z^2         where z < beta,  else beta (z - 0.5 beta)   (huber=True)
+    each branch as PyTorch writes it (the same rounding). The branch is picked by bits
+    (elementwise._select): composed of seven ops and a np.where, forward + backward on
+    (256, 512) took 0.54 ms against PyTorch's 0.14.
+
+    Backward: the slope in d is d / beta clipped to [-1, 1] (smooth L1), or d clipped to
+    [-beta, beta] (Huber): the quadratic branch's slope, capped where the linear one starts.
+    A target that broadcasts against x gets the sum of its gradient over the broadcast dims.
+    """
+
+    formula = "out = 0.5 z^2 / beta if z < beta else z - 0.5 beta,  z = |x - y|"
+    derivatives = ("grad_out * clip(d / beta, -1, 1)", "-grad_out * clip(d / beta, -1, 1)")
+    saves_inputs = False  # d is kept instead
+
+    def forward(self, x, y, beta=1.0, huber=False):
+        d = x - y
+        z = np.abs(d)
+        half = 0.5 * z
+        half *= z  # 0.5 z^2
+        if huber:
+            far = z - 0.5 * beta
+            far *= beta
+        else:
+            half /= beta
+            far = z - 0.5 * beta
+        self.d, self.beta, self.huber, self.shapes = d, beta, huber, (x.shape, y.shape)
+        return _select(z < beta, half.astype(d.dtype, copy=False), far.astype(d.dtype, copy=False))
+
+    def backward(self, grad_out):
+        if self.huber:
+            slope = np.clip(self.d, -self.beta, self.beta)
+        else:
+            slope = self.d / self.beta
+            np.clip(slope, -1.0, 1.0, out=slope)
+        grad = grad_out * slope  # d's shape: x and y broadcast against each other
+        return unbroadcast(grad, self.shapes[0]), unbroadcast(-grad, self.shapes[1])
 
 
 class DropoutMask(Function):
