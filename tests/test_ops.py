@@ -1281,6 +1281,30 @@ def test_index_add_adds_repeated_slices_in_order(dim):
         x.index_add(dim, sh.tensor([0, 1]), source)
 
 
+@pytest.mark.parametrize("repeats", [False, True])
+def test_scatter_add_by_flat_positions_gives_add_ats_numbers(repeats):
+    # unique positions: one fancy-indexed add; repeated ones: add_rows, in np.add.at's order
+    rng = np.random.default_rng(11)
+    x_np = rng.standard_normal((20, 30)).astype(np.float32)
+    if repeats:
+        index = rng.integers(-30, 30, (20, 25))
+    else:
+        index = np.stack([rng.permutation(30)[:25] for _ in range(20)])
+    src_np = rng.standard_normal((20, 25)).astype(np.float32)
+    x, src = sh.tensor(x_np, requires_grad=True), sh.tensor(src_np, requires_grad=True)
+    out = x.scatter_add(1, sh.tensor(index), src)
+    grad = rng.standard_normal((20, 30)).astype(np.float32)
+    out.backward(sh.tensor(grad))
+    rows = np.arange(20)[:, None]
+    expected = x_np.copy()
+    np.add.at(expected, (rows, index), src_np)
+    np.testing.assert_array_equal(out.detach().numpy(), expected)
+    np.testing.assert_array_equal(src.grad.numpy(), grad[rows, index])
+    if torch is not None:
+        theirs = torch.tensor(x_np).scatter_add(1, torch.tensor(index % 30), torch.tensor(src_np))
+        np.testing.assert_array_equal(out.detach().numpy(), theirs.numpy())
+
+
 @pytest.mark.skipif(torch is None, reason="needs torch")
 def test_embedding_gradient_of_a_large_vocabulary_gives_torchs_numbers():
     # 4,096 lookups into 1,000 rows: too many for the one-hot product, so add_rows

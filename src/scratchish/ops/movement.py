@@ -569,7 +569,7 @@ class Scatter(Function):
     saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, x, src, index=None, dim=0):
-        self.grid = _scatter_grid(index, dim)
+        self.grid, self.dim = _scatter_grid(index, dim), dim
         self.src_shape, self.index_shape = src.shape, index.shape
         out = x.copy()
         self._write(out, _first(src, index.shape))
@@ -589,7 +589,9 @@ class Scatter(Function):
     def _grad_src(self, grad_out: np.ndarray) -> np.ndarray:
         # each src value landed at one position of out: its gradient is read back from there
         grad_src = np.zeros(self.src_shape, dtype=grad_out.dtype)
-        grad_src[tuple(slice(n) for n in self.index_shape)] = grad_out[self.grid]
+        flat = getattr(self, "flat", None)  # ScatterAdd's positions, when it made them
+        picked = grad_out[self.grid] if flat is None else np.take(grad_out, flat)
+        grad_src[tuple(slice(n) for n in self.index_shape)] = picked.reshape(self.index_shape)
         return grad_src
 
 
@@ -743,7 +745,27 @@ class ScatterAdd(Scatter):
     derivatives = ("grad_out", "grad_out gathered at index")
 
     def _write(self, out: np.ndarray, values: np.ndarray) -> None:
-        np.add.at(out, self.grid, values)  # repeated positions add up
+        # by flat positions in out (C order, out is a fresh copy): where none repeats, one
+        # fancy-indexed add; else add_rows, in np.add.at's order. np.add.at itself took
+        # (256, 128) values into (256, 512) 0.58 ms forward + backward (PyTorch 0.18).
+        index = np.asarray(self.grid[self.dim])
+        axis, n = self.dim, out.shape[self.dim]
+        fits = index.ndim == out.ndim and all(
+            i <= s for d, (i, s) in enumerate(zip(index.shape, out.shape)) if d != axis
+        )
+        low, high = (index.min(), index.max()) if index.size else (0, n)
+        if not fits or low < -n or high >= n:  # (NumPy's error for an index out of range)
+            np.add.at(out, self.grid, values)
+            return
+        index = index % n if low < 0 else index  # (an integer modulo is a slow pass)
+        self.flat = flat = _flat_positions(index, out.shape, axis).reshape(-1)
+        values = values.reshape(-1)
+        seen = np.zeros(out.size, bool)
+        seen[flat] = True
+        if np.count_nonzero(seen) == flat.size:  # no position twice
+            out.reshape(-1)[flat] += values
+        else:
+            add_rows(out.reshape(-1, 1), flat, values.reshape(-1, 1))
 
     def backward(self, grad_out):
         need_x, need_src = self.needs_input_grad[:2]
