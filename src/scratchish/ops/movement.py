@@ -525,11 +525,18 @@ class Gather(Function):
             grad_x = np.zeros(math.prod(self.shape), dtype=grad_out.dtype)
             np.add.at(grad_x, flat, grad_out.reshape(-1))
             return grad_x.reshape(self.shape)
+        size = math.prod(self.shape)
+        seen = np.zeros(size, bool)
+        seen[flat] = True
+        if np.count_nonzero(seen) == flat.size:  # no position picked twice (sort, topk,
+            grad_x = np.zeros(size, grad_out.dtype)  # median, nll_loss): each gets its one
+            grad_x[flat] = grad_out.reshape(-1)  # gradient. (256, 512), sort's permutation:
+            return grad_x.reshape(self.shape)  # 1.6 ms by bincount, 0.45 this way
         # grad_x.flat[p] = the sum of grad_out where the picked element's flat position is p,
         # repeated positions adding up, by np.bincount: np.add.at made it element by element
         # ((256, 512) from every 4th column: 0.56 ms -> 0.09). The sums are made in float64
         # (the same numbers for float64; for float32, rounded once instead of at each add)
-        sums = np.bincount(flat, grad_out.reshape(-1), math.prod(self.shape))
+        sums = np.bincount(flat, grad_out.reshape(-1), size)
         return sums.reshape(self.shape).astype(grad_out.dtype, copy=False)
 
 
