@@ -1319,6 +1319,36 @@ def test_embedding_gradient_of_a_large_vocabulary_gives_torchs_numbers():
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
 
 
+@pytest.mark.parametrize(
+    ("shape_a", "shape_b"),
+    [
+        ((6, 5), (5,)),  # a scale per feature
+        ((2, 3, 4, 5), (1, 3, 1, 1)),  # per channel, as x * gamma.view(1, -1, 1, 1)
+        ((4, 1), (1, 5)),  # an outer product: both factors broadcast
+        ((3, 1, 5), (4, 1)),  # size-1 axes on both sides, one of them kept
+        ((3, 4), ()),  # a 0-d tensor
+        ((2, 1, 3), (2, 1, 3)),  # nothing broadcast
+    ],
+)
+def test_product_sum_is_unbroadcast_of_the_product(shape_a, shape_b):
+    """Mul's backward sums a broadcast factor's gradient by one einsum (_product_sum)
+    instead of making grad * other and summing it: the same values, shapes and dtypes."""
+    from scratchish.autograd import unbroadcast
+    from scratchish.ops.elementwise import _product_sum
+
+    rng = np.random.default_rng(len(shape_a) + len(shape_b))
+    a = rng.standard_normal(shape_a).astype(np.float32)
+    b = np.asarray(rng.standard_normal(shape_b), np.float64)  # mixed dtypes promote
+    grad = rng.standard_normal(np.broadcast_shapes(shape_a, shape_b)).astype(np.float32)
+    for other, shape in ((b, shape_a), (a, shape_b)):
+        got, expected = _product_sum(grad, other, shape), unbroadcast(grad * other, shape)
+        assert got.shape == expected.shape and got.dtype == expected.dtype
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+    x, w = sh.tensor(a, requires_grad=True), sh.tensor(b.astype(np.float32), requires_grad=True)
+    (x * w).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), unbroadcast(a * np.ones_like(grad), shape_b), 1e-5)
+
+
 def test_filled_matches_the_layout_of_its_model_array():
     from scratchish.ops.elementwise import filled
 
