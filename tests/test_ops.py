@@ -1349,6 +1349,35 @@ def test_product_sum_is_unbroadcast_of_the_product(shape_a, shape_b):
     np.testing.assert_allclose(w.grad.numpy(), unbroadcast(a * np.ones_like(grad), shape_b), 1e-5)
 
 
+@pytest.mark.parametrize(
+    ("grad_shape", "shape", "by_products"),
+    [
+        ((32, 8, 16, 16), (1, 8, 1, 1), True),  # a bias per channel: planes @ ones
+        ((4096, 10), (10,), True),  # short rows: ones @ rows
+        ((256, 128), (256, 1), True),  # a sum per row, kept as a column
+        ((6, 64, 128), (64, 128), False),  # rows of 8192 values: NumPy's sum
+        ((8, 16, 32), (16, 1), False),  # too small to pay for a BLAS call
+    ],
+)
+def test_unbroadcast_sums_by_products_where_numpy_is_slow(grad_shape, shape, by_products):
+    from scratchish.autograd import _sum_by_products, unbroadcast
+
+    rng = np.random.default_rng(1)
+    grad = rng.standard_normal(grad_shape).astype(np.float32)
+    lead = len(grad_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1
+    )
+    assert (_sum_by_products(grad, axes) is not None) == by_products
+    expected = grad.astype(np.float64).sum(axis=axes, keepdims=True).reshape(shape)
+    got = unbroadcast(grad, shape)
+    assert got.shape == shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+    transposed = np.asfortranarray(grad)  # not C-contiguous: NumPy's sum, the same values
+    assert _sum_by_products(transposed, axes) is None
+    np.testing.assert_allclose(unbroadcast(transposed, shape), expected, rtol=1e-5, atol=1e-4)
+
+
 def test_filled_matches_the_layout_of_its_model_array():
     from scratchish.ops.elementwise import filled
 
