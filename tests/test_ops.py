@@ -1378,6 +1378,31 @@ def test_unbroadcast_sums_by_products_where_numpy_is_slow(grad_shape, shape, by_
     np.testing.assert_allclose(unbroadcast(transposed, shape), expected, rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.parametrize("dim", [(0, 2, 3), 0, (0, 1), -1, None])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_sum_and_mean_over_some_axes_by_products(dim, keepdim):
+    """Sum and Mean go through _sum: over (0, 2, 3) of a C-contiguous float array, products
+    with ones; the values, shapes and dtypes of NumPy's sum and mean either way."""
+    from scratchish.ops.reduce import _sum
+
+    rng = np.random.default_rng(3)
+    x_np = rng.standard_normal((16, 8, 12, 12)).astype(np.float32)
+    expected = x_np.astype(np.float64).sum(axis=dim, keepdims=keepdim)
+    got = _sum(x_np, dim, keepdim)
+    assert np.shape(got) == np.shape(expected) and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-3)
+    x = sh.tensor(x_np)
+    total = x.sum(dim, keepdim=keepdim) if dim is not None else x.sum()
+    mean = x.mean(dim, keepdim=keepdim) if dim is not None else x.mean()
+    np.testing.assert_allclose(total.numpy(), expected, rtol=1e-5, atol=1e-3)
+    n = x_np.size // max(np.size(expected), 1)
+    np.testing.assert_allclose(mean.numpy(), expected / n, rtol=1e-5, atol=1e-5)
+    if dim is not None:  # float16: np.mean, which adds in float32
+        half = sh.tensor(x_np.astype(np.float16)).mean(dim, keepdim=keepdim)
+        ref = x_np.astype(np.float16).mean(axis=dim, keepdims=keepdim)
+        np.testing.assert_array_equal(half.numpy(), ref)
+
+
 def test_filled_matches_the_layout_of_its_model_array():
     from scratchish.ops.elementwise import filled
 

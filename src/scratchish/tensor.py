@@ -2078,8 +2078,9 @@ class Tensor:
         _need_float_for(op, self)
         correction = _correction(op, unbiased, correction)
         dim, keepdim = _dims_once(op, _dim(dim), self.ndim), _keep(keepdim, keepdims)
-        deviation = self - self.mean(dim, keepdim=True)
-        n = self.array.size // max(np.sum(self.array, axis=dim, keepdims=True).size, 1)
+        mean = self.mean(dim, keepdim=True)
+        deviation = self - mean
+        n = self.array.size // max(mean.array.size, 1)  # the values in each mean
         return (deviation * deviation).sum(dim, keepdim=keepdim) / max(n - correction, 0)
 
     def prod(self, dim=None, keepdim=False):

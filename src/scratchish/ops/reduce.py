@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..autograd import Function, quiet
+from ..autograd import Function, _sum_by_products, quiet
 from ..errors import IndexOutOfRangeError
 
 
@@ -40,6 +40,20 @@ def _spread(grad: np.ndarray, shape: tuple, strides: tuple | None = None) -> np.
     return out
 
 
+def _sum(x: np.ndarray, dim, keepdim: bool) -> np.ndarray:
+    """x.sum(axis=dim, keepdims=keepdim); over some of the axes by products with ones where
+    NumPy's sum is slow (autograd._sum_by_products: x.sum((0, 2, 3)) of (32, 64, 28, 28),
+    a mean per channel, 0.29 -> 0.10 ms). The sum of all values stays NumPy's pairwise one."""
+    if dim is not None and x.ndim:
+        axes = tuple(sorted({d % x.ndim for d in ((dim,) if isinstance(dim, int) else dim)}))
+        summed = _sum_by_products(x, axes)
+        if summed is not None:
+            return summed.reshape(
+                _keep_shape(x.shape, axes) if keepdim else _drop(x.shape, axes, x.ndim)
+            )
+    return x.sum(axis=dim, keepdims=keepdim)
+
+
 class Sum(Function):
     """out = sum of x over `dim`"""
 
@@ -50,7 +64,7 @@ class Sum(Function):
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.kept = x.shape, _keep_shape(x.shape, dim)
         self.strides = None if x.flags.c_contiguous else x.strides  # the gradient's layout
-        return x.sum(axis=dim, keepdims=keepdim)
+        return _sum(x, dim, keepdim)
 
     def backward(self, grad_out):
         # each x_i adds to the sum with weight 1: dL/dx_i = grad_out
@@ -89,7 +103,10 @@ class Mean(Function):
     def forward(self, x, dim=None, keepdim=False):
         self.shape, self.kept = x.shape, _keep_shape(x.shape, dim)
         self.strides = None if x.flags.c_contiguous else x.strides  # the gradient's layout
-        if x.size:
+        if x.size and x.dtype in (np.float32, np.float64):  # the sum / n, as np.mean makes it
+            total = _sum(x, dim, keepdim)
+            out = total / (x.size // max(total.size, 1))
+        elif x.size:  # (float16 adds in float32 in np.mean)
             out = x.mean(axis=dim, keepdims=keepdim)
         else:  # the mean of nothing is nan, silently, as in PyTorch (NumPy warns)
             out = np.full(x.sum(axis=dim, keepdims=keepdim).shape, np.nan, x.dtype)
