@@ -1403,6 +1403,29 @@ def test_sum_and_mean_over_some_axes_by_products(dim, keepdim):
         np.testing.assert_array_equal(half.numpy(), ref)
 
 
+@pytest.mark.parametrize(
+    ("shape_a", "shape_b"),
+    [((8, 6, 5, 5), (1, 6, 1, 1)), ((40, 30), (30,)), ((4, 7, 9), (4, 7, 1)), ((), (5,))],
+)
+def test_division_by_a_broadcast_tensor_sums_its_gradient_first(shape_a, shape_b):
+    # dL/db = -sum(g a) / b^2 over the broadcast axes (b is constant along them)
+    rng = np.random.default_rng(9)
+    a_np = rng.standard_normal(shape_a)
+    b_np = rng.random(shape_b) + 0.5
+    grad = rng.standard_normal(np.broadcast_shapes(shape_a, shape_b))
+    a, b = sh.tensor(a_np, requires_grad=True), sh.tensor(b_np, requires_grad=True)
+    (a / b).backward(sh.tensor(grad))
+    lead = grad.ndim - len(shape_b)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape_b) if n == 1 and grad.shape[lead + i] != 1
+    )
+    expected = (-grad * a_np / b_np**2).sum(axis=axes, keepdims=True).reshape(shape_b)
+    np.testing.assert_allclose(b.grad.numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        a.grad.numpy(), (grad / b_np).sum(axis=tuple(range(grad.ndim - a_np.ndim))), rtol=1e-12
+    )
+
+
 def test_filled_matches_the_layout_of_its_model_array():
     from scratchish.ops.elementwise import filled
 

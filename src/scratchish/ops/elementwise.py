@@ -173,9 +173,15 @@ class Div(Function):
         # dL/da = grad_out / b    dL/db = -grad_out * a / b^2
         need_a, need_b = self.needs_input_grad
         a, b = self.a, self.b
-        grad_a = grad_out / b if need_a else None
-        grad_b = -grad_out * a / (b * b) if need_b else None
         shape_a, shape_b = getattr(a, "shape", ()), getattr(b, "shape", ())
+        grad_a = grad_out / b if need_a else None
+        if need_b and isinstance(b, np.ndarray) and shape_b != grad_out.shape:
+            # b was broadcast (x / std, a norm by hand): b is the same along the summed axes,
+            # so sum(-g a / b^2) = -sum(g a) / b^2, the sum without making g * a (_product_sum)
+            grad_b = _product_sum(grad_out, a, shape_b)
+            grad_b /= -(b * b)
+            return (unbroadcast(grad_a, shape_a) if need_a else None), grad_b
+        grad_b = -grad_out * a / (b * b) if need_b else None
         if shape_a == shape_b:  # nothing was broadcast (the common case, no calls)
             return grad_a, grad_b
         return (
