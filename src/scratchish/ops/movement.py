@@ -502,22 +502,17 @@ class Gather(Function):
     def forward(self, x, index=None, dim=0):
         self.shape = x.shape
         axis = dim % max(x.ndim, 1)
-        n = x.shape[axis] if x.ndim else 1
-        others_fit = all(i <= s for d, (i, s) in enumerate(zip(index.shape, x.shape)) if d != axis)
-        if x.ndim == 0 or index.ndim != x.ndim or not others_fit:  # NumPy's error, or a 0-d x
-            if index.ndim == x.ndim and index.shape != x.shape:
-                # torch reads only the first index.shape[d] entries along the other dims
-                first = [slice(None) if d == axis else slice(i) for d, i in enumerate(index.shape)]
-                x = x[tuple(first)]
-            out = np.take_along_axis(x, index, axis=dim)
-            self.flat = _flat_positions(index % n, self.shape, axis)
-            return out
-        low, high = (index.min(), index.max()) if index.size else (0, -1)  # none: no check
-        if low < -n or high >= n:
-            bad = low if low < -n else high
-            raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {n}")
-        self.flat = _flat_positions(index % n if low < 0 else index, x.shape, axis)
-        return np.take(x, self.flat)
+        self.flat = _positions_along(index, x.shape, axis)
+        if self.flat is not None:
+            return np.take(x, self.flat)
+        if index.ndim == x.ndim and index.shape != x.shape:  # (a 0-d x, or NumPy's error)
+            # torch reads only the first index.shape[d] entries along the other dims
+            first = [slice(None) if d == axis else slice(i) for d, i in enumerate(index.shape)]
+            x = x[tuple(first)]
+        out = np.take_along_axis(x, index, axis=dim)
+        n = self.shape[axis] if self.shape else 1
+        self.flat = _flat_positions(index % n, self.shape, axis)
+        return out
 
     def backward(self, grad_out):
         flat = self.flat.reshape(-1)
@@ -526,18 +521,42 @@ class Gather(Function):
             np.add.at(grad_x, flat, grad_out.reshape(-1))
             return grad_x.reshape(self.shape)
         size = math.prod(self.shape)
-        seen = np.zeros(size, bool)
-        seen[flat] = True
-        if np.count_nonzero(seen) == flat.size:  # no position picked twice (sort, topk,
-            grad_x = np.zeros(size, grad_out.dtype)  # median, nll_loss): each gets its one
-            grad_x[flat] = grad_out.reshape(-1)  # gradient. (256, 512), sort's permutation:
-            return grad_x.reshape(self.shape)  # 1.6 ms by bincount, 0.45 this way
+        if _distinct(flat, size):
+            # no position picked twice (sort, topk, median, nll_loss): each gets its one
+            # gradient. On sort's permutation of (256, 512), 1.6 ms by bincount, 0.45 this way
+            grad_x = np.zeros(size, grad_out.dtype)
+            grad_x[flat] = grad_out.reshape(-1)
+            return grad_x.reshape(self.shape)
         # grad_x.flat[p] = the sum of grad_out where the picked element's flat position is p,
         # repeated positions adding up, by np.bincount: np.add.at made it element by element
         # ((256, 512) from every 4th column: 0.56 ms -> 0.09). The sums are made in float64
         # (the same numbers for float64; for float32, rounded once instead of at each add)
         sums = np.bincount(flat, grad_out.reshape(-1), size)
         return sums.reshape(self.shape).astype(grad_out.dtype, copy=False)
+
+
+def _positions_along(index: np.ndarray, shape: tuple, axis: int) -> np.ndarray | None:
+    """gather's and scatter_add's addressing as flat positions in an array of `shape`
+    (_flat_positions), negative indices counting from the end; None where index does not
+    fit that array (another number of dims, larger along another axis, or a 0-d array): the
+    caller then leaves it to NumPy, and its error. An index out of range along `axis`
+    raises IndexError (a flat position would silently read the next row)."""
+    fits = len(shape) > 0 and index.ndim == len(shape)
+    if not fits or any(i > s for d, (i, s) in enumerate(zip(index.shape, shape)) if d != axis):
+        return None
+    n = shape[axis]
+    low, high = (index.min(), index.max()) if index.size else (0, -1)  # none: no check
+    if low < -n or high >= n:
+        bad = low if low < -n else high
+        raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {n}")
+    return _flat_positions(index % n if low < 0 else index, shape, axis)  # (% is a slow pass)
+
+
+def _distinct(flat: np.ndarray, size: int) -> bool:
+    """Whether no position in `flat` (positions in an array of `size` values) repeats."""
+    seen = np.zeros(size, bool)
+    seen[flat] = True
+    return np.count_nonzero(seen) == flat.size
 
 
 def _flat_positions(index: np.ndarray, shape: tuple, axis: int) -> np.ndarray:
@@ -756,20 +775,12 @@ class ScatterAdd(Scatter):
         # fancy-indexed add; else add_rows, in np.add.at's order. np.add.at itself took
         # (256, 128) values into (256, 512) 0.58 ms forward + backward (PyTorch 0.18).
         index = np.asarray(self.grid[self.dim])
-        axis, n = self.dim, out.shape[self.dim]
-        fits = index.ndim == out.ndim and all(
-            i <= s for d, (i, s) in enumerate(zip(index.shape, out.shape)) if d != axis
-        )
-        low, high = (index.min(), index.max()) if index.size else (0, n)
-        if not fits or low < -n or high >= n:  # (NumPy's error for an index out of range)
+        self.flat = _positions_along(index, out.shape, self.dim % out.ndim) if out.ndim else None
+        if self.flat is None or not index.size:  # (NumPy's error where index does not fit)
             np.add.at(out, self.grid, values)
             return
-        index = index % n if low < 0 else index  # (an integer modulo is a slow pass)
-        self.flat = flat = _flat_positions(index, out.shape, axis).reshape(-1)
-        values = values.reshape(-1)
-        seen = np.zeros(out.size, bool)
-        seen[flat] = True
-        if np.count_nonzero(seen) == flat.size:  # no position twice
+        flat, values = self.flat.reshape(-1), values.reshape(-1)
+        if _distinct(flat, out.size):
             out.reshape(-1)[flat] += values
         else:
             add_rows(out.reshape(-1, 1), flat, values.reshape(-1, 1))
