@@ -74,3 +74,15 @@ def median_ratio(times: dict, num: str, den: str) -> float:
 
 def median(xs) -> float:
     return statistics.median(xs)
+
+
+def median_time(fn, calls: int) -> float:
+    """Median seconds per call of `fn` over `calls` calls, after one warm-up call (one
+    contender alone: for profiles and scans, not for ratios, which alternate)."""
+    fn()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

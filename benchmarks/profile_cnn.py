@@ -16,26 +16,14 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
-import statistics
-import time
 from collections import defaultdict
 
 import models
 import numpy as np
 from bench_train import load_lib
+from common import median_time
 
 import scratchish as sh
-
-
-def median_time(fn, steps: int) -> float:
-    """Median seconds per call of `fn` over `steps` calls, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def build(lib, batch: int, train: bool):

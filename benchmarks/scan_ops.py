@@ -9,20 +9,9 @@ timed as the median of 15 calls, one library after the other.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from bench_train import load_lib
-
-
-def _median_us(fn, calls: int = 15) -> float:
-    fn()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)) * 1e6
+from common import median_time
 
 
 def _ops(L):
@@ -160,7 +149,7 @@ def main() -> None:
                 out.backward(lib.ones_like(out))
                 x.grad = None
 
-            us[lib] = _median_us(step)
+            us[lib] = median_time(step, 15) * 1e6
         rows.append((us[sh] / us[torch], name, us[sh], us[torch]))
     print(f"{'op (forward + backward, (256, 512))':<36}{'sh us':>10}{'pt us':>10}{'sh/pt':>8}")
     for ratio, name, sh_us, pt_us in sorted(rows, reverse=True):
