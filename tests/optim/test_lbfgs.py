@@ -76,15 +76,22 @@ def test_mlp_float64_follows_torch_step_by_step(settings):
 @pytest.mark.parametrize("settings", SETTINGS[:2])
 def test_least_squares_float32_follows_torch(settings):
     ours, theirs, (x, y), (tx, ty) = make_problem(np.float32, mlp=False)
+    _, exact, _, (ex, ey) = make_problem(np.float64, mlp=False)  # torch in float64
     opt = optim.LBFGS(ours.parameters(), max_iter=5, **settings)
     topt = torch.optim.LBFGS(theirs.parameters(), max_iter=5, **settings)
+    eopt = torch.optim.LBFGS(exact.parameters(), max_iter=5, **settings)
     for _ in range(3):
         opt.step(closure_for(ours, opt, x, y))
         topt.step(closure_for(theirs, topt, tx, ty))
+        eopt.step(closure_for(exact, eopt, ex, ey))
         assert ours.weight.dtype == sh.float32
         # float32 rounding (dot products, sums) moves where the line search's float tests
         # (Wolfe conditions, bracket size) stop it: a looser match with the line search
-        assert max_difference(ours, theirs) < (5e-4 if settings else 1e-5)
+        bound = 5e-4 if settings else 1e-5
+        assert max_difference(ours, exact) < bound
+        # torch's own float32 run strays from float64's by its BLAS's rounding (3e-5 after 15
+        # iterations with MKL on an Intel Xeon, 2026-11-27): ours is held to that plus bound
+        assert max_difference(ours, theirs) < bound + max_difference(theirs, exact)
 
 
 def test_reaches_the_least_squares_solution():
