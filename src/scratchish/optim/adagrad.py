@@ -109,7 +109,7 @@ class Adagrad(Optimizer):
         clr = lr / (1 + (step - 1) * lr_decay)
         # s = s + g * g
         state_sum = state["sum"]
-        np.multiply(g, g, out=scaled)
+        np.square(g, out=scaled)
         state_sum += scaled
         # theta = theta + (-clr * g) / (sqrt(s) + eps)
         np.multiply(g, -clr, out=scaled)

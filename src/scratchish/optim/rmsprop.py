@@ -111,7 +111,7 @@ class RMSprop(Optimizer):
             grad_avg = state["grad_avg"]
             lerp_(grad_avg, grad, 1.0 - alpha, scaled)
             # avg = sqrt(v - g_avg * g_avg)
-            np.multiply(grad_avg, grad_avg, out=avg)
+            np.square(grad_avg, out=avg)
             np.subtract(square_avg, avg, out=avg)
             np.sqrt(avg, out=avg)
         else:
