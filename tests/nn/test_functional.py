@@ -415,6 +415,50 @@ def test_scaled_dot_product_attention(dtype):
         )
 
 
+def test_attention_shift_per_matrix_and_per_row_give_torchs_weights():
+    """Attention's softmax subtracts each (sequence, head) matrix's largest score when the
+    matrix spans at most 80 (ops/nn_ops.py _matrix_shift), else each row's. Both paths in one
+    batch: matrix 0 spans ~60 (per matrix; its rows' maxima differ by ~30, so a shared shift
+    is far from most rows' own), matrix 1 spans over 100 (per row, else its row 1 would
+    underflow to 0 and get weights 0), matrix 2 has a row whose every key is masked."""
+    rng = np.random.default_rng(11)
+    q = rng.standard_normal((3, 6, 4)).astype(np.float32)
+    k = rng.standard_normal((3, 7, 4)).astype(np.float32)
+    v = rng.standard_normal((3, 7, 5)).astype(np.float32)
+    q[0] *= np.linspace(0.1, 30.0, 6, dtype=np.float32)[:, None]  # rows of different ranges
+    k[1, :, 0] = np.abs(k[1, :, 0]) + 1.0  # row 0's scores 50 or more, row 1's -50 or less:
+    q[1, :2] = [[100.0, 0, 0, 0], [-100.0, 0, 0, 0]]  # shifted alike, row 1's would underflow
+    mask = np.ones((3, 6, 7), dtype=bool)
+    mask[2, 3] = False
+    from scratchish.ops.nn_ops import _matrix_shift
+
+    scores = q @ np.swapaxes(k, -1, -2)
+    top = _matrix_shift(scores, 0.5, (0.0, 0.0))[:, 0, 0]
+    spans = (scores.max(axis=(1, 2)) - scores.min(axis=(1, 2))) * 0.5
+    assert 30 < spans[0] <= 80 < spans[1]  # the case is what it claims to be
+    assert top[0] == scores[0].max() * np.float32(0.5) and np.isnan(top[1])
+    leaves = [pair(a) for a in (q, k, v)]
+    (sq, tq), (sk, tk), (sv, tv) = leaves
+    out = F.scaled_dot_product_attention(sq, sk, sv, attn_mask=sh.tensor(mask), scale=0.5)
+    tout = TF.scaled_dot_product_attention(tq, tk, tv, attn_mask=torch.tensor(mask), scale=0.5)
+    assert np.isfinite(out.detach().numpy()).all()
+    assert (out.detach().numpy()[2, 3] == 0).all()  # no key: out 0, as in torch
+    check(out, tout, leaves, np.float32)
+
+
+def test_attention_shift_refuses_masks_it_cannot_bound():
+    """The per-matrix shift needs the mask's finite range: +inf or NaN in it, or a dtype other
+    than float32/64, sends every matrix to the per-row shift (None)."""
+    from scratchish.ops.nn_ops import _finite_range
+
+    assert _finite_range(None, np.float32) == (0.0, 0.0)
+    assert _finite_range(np.array([0.0, -np.inf, -3.0]), np.float64) == (-3.0, 0.0)
+    assert _finite_range(np.array([-np.inf, -np.inf]), np.float32) == (0.0, 0.0)
+    assert _finite_range(np.array([0.0, np.inf]), np.float32) is None
+    assert _finite_range(np.array([0.0, np.nan]), np.float32) is None
+    assert _finite_range(None, np.float16) is None
+
+
 def test_fused_attention_matches_the_composed_ops():
     rng = np.random.default_rng(7)
     arrays = [rng.standard_normal(s) for s in ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 3))]
