@@ -386,6 +386,23 @@ def test_linear_and_layer_norm_fused_vs_composed(dtype):
     check(F.linear(x, w2), TF.linear(tx, tw2), [(x, tx), (w2, tw2)], dtype)
 
 
+@pytest.mark.parametrize(
+    "shape, normalized",
+    [((0, 5), (5,)), ((2, 3, 0), (0,)), ((4, 3, 5), (3, 5)), ((5,), (5,)), ((2, 0, 3), (0, 3))],
+)
+def test_layer_norm_on_rows_of_any_count_and_size_matches_torch(shape, normalized):
+    """LayerNorm works on rows (R, D) of the normalized size: no rows, rows of nothing and
+    several normalized dims give torch's values and gradients (x far from 0, so that the
+    centering matters)."""
+    rng = np.random.default_rng(5)
+    x, tx = pair((rng.standard_normal(shape) * 3 + 20).astype(np.float32))
+    w, tw = pair(rng.standard_normal(normalized).astype(np.float32))
+    b, tb = pair(rng.standard_normal(normalized).astype(np.float32))
+    out = F.layer_norm(x, normalized, w, b)
+    check(out, TF.layer_norm(tx, normalized, tw, tb), [(x, tx), (w, tw), (b, tb)], np.float32)
+    assert out.shape == shape
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_scaled_dot_product_attention(dtype):
     rng = np.random.default_rng(3)

@@ -1068,6 +1068,15 @@ class LayerNorm(Function):
     Backward with xhat = (x - mean) * rstd, gx = grad_out * w, means over the normalized dims:
     dL/dx = rstd * (gx - mean(gx) - xhat * mean(gx * xhat)); dL/dw = sum(grad_out * xhat),
     dL/db = sum(grad_out), both over the other dims.
+
+    Computed on rows (R, D), D the normalized size. The sums along rows are matrix-vector
+    products (_row_sum); what is one number per row times one per column (rstd_i * w_j) is
+    made by _outer. So each remaining pass reads whole arrays of one shape: NumPy takes a
+    call per row for x * rstd[:, None] (33 us on the GPT's 768 rows of 128, against 10 for a
+    pass over two arrays). Measured there (2026-11-27): forward 107 -> 83 us, backward 195
+    -> 139 us. Backward, written per row i, with c1 = mean_j(w_j g_j), c2 = mean_j(w_j g_j
+    xhat_j) (two products with w):
+        dL/dx_j = (rstd w_j) g_j - rstd^2 c2 (x_j - mean) - rstd c1.
     """
 
     formula = "out = (x - mean(x)) / sqrt(var(x) + eps) * w + b"
@@ -1076,35 +1085,67 @@ class LayerNorm(Function):
         "sum(grad_out * xhat)",
         "sum(grad_out)",
     )
-    saves_inputs = (False, True, False)  # xhat is a new array; w is read
+    saves_inputs = (False, True, False)  # x - mean is a new array; w is read
 
     def forward(self, x, w=None, b=None, n_dims=1, eps=1e-5):
-        axes = tuple(range(x.ndim - n_dims, x.ndim))
-        xhat = x - _row_mean(x, n_dims)
-        var = _row_mean(np.square(xhat), n_dims)
+        size = math.prod(x.shape[x.ndim - n_dims :])
+        rows = x.reshape(math.prod(x.shape[: x.ndim - n_dims]), size)
+        ones = np.ones(size, x.dtype)
+        mean = rows @ ones
+        mean /= max(size, 1)
+        centered = _outer(mean, ones)
+        np.subtract(rows, centered, out=centered)  # x - mean
+        var = np.square(centered) @ ones
+        var /= max(size, 1)
         rstd = 1.0 / np.sqrt(var + eps)
-        xhat *= rstd
-        self.xhat, self.rstd, self.w, self.axes = xhat, rstd, w, axes
-        out = xhat if w is None else xhat * w
+        out = _outer(rstd, ones if w is None else w.reshape(-1))
+        out *= centered  # (x - mean) * rstd * w
         if b is not None:
-            out = out + b if out is xhat else np.add(out, b, out=out)  # xhat is kept: no +=
-        return out if out is not xhat else xhat.copy()
+            out += b.reshape(-1)
+        self.centered, self.rstd, self.w, self.shape = centered, rstd, w, x.shape
+        self.normalized = x.shape[x.ndim - n_dims :]
+        return out.reshape(x.shape)
 
     def backward(self, grad_out):
         need_x, need_w, need_b = (tuple(self.needs_input_grad) + (False, False))[:3]
-        xhat, n_dims = self.xhat, len(self.axes)
+        centered, rstd = self.centered, self.rstd
+        size = centered.shape[1]
+        g = grad_out.reshape(centered.shape)
+        w = np.ones(size, g.dtype) if self.w is None else self.w.reshape(-1)
         grad_x = grad_w = grad_b = None
-        if need_w:
-            grad_w = _batch_sum(grad_out * xhat, n_dims)
+        g_centered = g * centered if need_w or need_x else None
+        if need_w:  # sum_i g_ij xhat_ij = sum_i rstd_i (g_ij (x_ij - mean_i))
+            grad_w = (rstd @ g_centered).reshape(self.normalized)
         if need_b:
-            grad_b = _batch_sum(grad_out, n_dims)
+            grad_b = (np.ones(g.shape[0], g.dtype) @ g).reshape(self.normalized)
         if need_x:
-            gx = grad_out if self.w is None else grad_out * self.w
-            proj = _row_mean(gx * xhat, n_dims)
-            grad_x = gx - _row_mean(gx, n_dims)
-            grad_x -= xhat * proj
-            grad_x *= self.rstd
+            c1 = g @ w
+            c1 /= max(size, 1)  # mean(gx)
+            c2 = g_centered @ w
+            c2 *= rstd
+            c2 /= max(size, 1)  # mean(gx * xhat)
+            grad_x = _outer(rstd, w)
+            grad_x *= g  # rstd w_j g_j
+            along = _outer(-(rstd * rstd * c2), np.ones(size, g.dtype))
+            along *= centered  # - rstd^2 c2 (x_j - mean)
+            grad_x += along
+            grad_x -= (rstd * c1)[:, None]
+            grad_x = grad_x.reshape(self.shape)
         return grad_x, grad_w, grad_b
+
+
+def _outer(col: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """col[:, None] * row[None, :], made as a matrix product with an inner size of 2, the
+    second term 0 * 0 (so each value is the one rounded product). Why: OpenBLAS takes a
+    product with inner size 1 down a slow path, and NumPy's broadcast multiply makes a call
+    per row: 768 x 128 took 12 us this way, 119 us as col[:, None] @ row[None, :], 40 us by
+    np.outer (2026-11-27)."""
+    dtype = np.result_type(col, row)
+    left = np.zeros((col.size, 2), dtype)
+    left[:, 0] = col
+    right = np.zeros((2, row.size), dtype)
+    right[0] = row
+    return left @ right
 
 
 def _row_sum(a: np.ndarray, n_dims: int = 1) -> np.ndarray:
