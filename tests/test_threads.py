@@ -344,11 +344,22 @@ def _one_and_two_threads(fn):
 
 
 def _spy(monkeypatch, module, name, callers):
-    """Record the threads that call module.name."""
+    """Record the threads that call module.name. Spying on _threads._part, the main thread's
+    part waits (up to 5 s) for the helper to start its own: parallel_for runs a part itself
+    when the helper has not started it by the time the main thread's part is done, which on
+    a VM slow to wake the helper (60-90 us a hand-over) happened now and then, and the test
+    then saw one thread."""
     real = getattr(module, name)
+    helper_started = threading.Event()
 
     def spy(*args, **kwargs):
         callers.add(threading.get_ident())
+        if name == "_part":
+            if threading.current_thread() is threading.main_thread():
+                helper_started.wait(timeout=5.0)
+                helper_started.clear()
+            else:
+                helper_started.set()
         return real(*args, **kwargs)
 
     monkeypatch.setattr(module, name, spy)
