@@ -476,6 +476,35 @@ def test_attention_shift_refuses_masks_it_cannot_bound():
     assert _finite_range(None, np.float16) is None
 
 
+@pytest.mark.parametrize("far", [False, True])
+def test_softmax_family_with_one_shift_or_the_row_max_matches_torch(far):
+    """Softmax, log-softmax and cross-entropy subtract one number for all rows where the
+    logits span at most 16 (reduce.softmax_shift), else each row's max. Rows at levels 0-8
+    take the one shift; a row 150 below the rest (far) takes the row max, without which its
+    exp would underflow to 0 and its softmax be NaN."""
+    from scratchish.ops.reduce import softmax_shift
+
+    rng = np.random.default_rng(12)
+    x_np = (rng.standard_normal((64, 10)) + rng.uniform(0, 8, (64, 1))).astype(np.float32)
+    if far:
+        x_np[5] -= 150.0
+    top = softmax_shift(x_np, 1)
+    assert top.shape == ((64, 1) if far else ())
+    t_np = rng.integers(0, 10, 64)
+    for ours, theirs in [
+        (lambda x: F.softmax(x, dim=1), lambda x: TF.softmax(x, dim=1)),
+        (lambda x: F.log_softmax(x, dim=1), lambda x: TF.log_softmax(x, dim=1)),
+        (
+            lambda x: F.cross_entropy(x, sh.tensor(t_np), reduction="none"),
+            lambda x: TF.cross_entropy(x, torch.tensor(t_np), reduction="none"),
+        ),
+    ]:
+        x, tx = pair(x_np)
+        out, tout = ours(x), theirs(tx)
+        np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), 1e-5, 2e-6)
+        check(out, tout, [(x, tx)], np.float32)
+
+
 def test_fused_attention_matches_the_composed_ops():
     rng = np.random.default_rng(7)
     arrays = [rng.standard_normal(s) for s in ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 3))]

@@ -20,6 +20,7 @@ from ..errors import IndexOutOfRangeError
 from .conv import _copy_like
 from .elementwise import _select, filled, sigmoid_array, sigmoid_by_tanh
 from .movement import scatter_add_rows
+from .reduce import _sum, softmax_shift
 
 # ----------------------------------------------------------------------------------------------
 # erf: W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
@@ -899,9 +900,9 @@ class CrossEntropy(Function):
         n_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
         eps = float(label_smoothing)
         x2 = _classes_last(x)
-        shifted = x2 - x2.max(axis=1, keepdims=True)  # no overflow in exp
+        shifted = np.subtract(x2, softmax_shift(x2, 1))  # no overflow in exp
         e = np.exp(shifted)
-        total = e.sum(axis=1, keepdims=True)
+        total = _sum(e, 1, True)
         lse = np.log(total)  # log-softmax = shifted - lse
         w = None if weight is None else np.asarray(weight, dtype=x.dtype)
         if target.dtype.kind in "iu":
@@ -925,7 +926,8 @@ class CrossEntropy(Function):
         smoothing, none ignored; else None (the general path then validates and handles it).
 
         loss_i = logsumexp(x_i) - x_i,t_i, with logsumexp(x_i) = m_i + log sum_c exp(x_ic - m_i),
-        m_i = max_c x_ic (no overflow). One max, one exp, one sum, one log, one pick: the
+        m_i = max_c x_ic (no overflow; or one m for all rows, reduce.softmax_shift). One
+        max, one exp, one sum, one log, one pick: the
         general path's per-sample weights, masks and validation cost more than the math here.
         """
         n, n_classes = x.shape
@@ -935,11 +937,11 @@ class CrossEntropy(Function):
         if 0 <= ignore_index < n_classes:
             return None  # some samples may be ignored: the general path masks them
         rows = np.arange(n)
-        m = x.max(axis=1, keepdims=True)
+        m = softmax_shift(x, 1)  # the row max, or one number for all rows
         e = np.subtract(x, m)
         np.exp(e, out=e)
-        total = e.sum(axis=1)
-        per = np.log(total) - (x[rows, t] - m[:, 0])  # -log p_(i, t_i)
+        total = _sum(e, 1, False)
+        per = np.log(total) - (x[rows, t] - m.reshape(-1))  # -log p_(i, t_i)
         self.mode = "plain"
         if any(self.needs_input_grad):
             e /= total[:, None]  # softmax, kept for backward
