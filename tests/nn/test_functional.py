@@ -505,6 +505,33 @@ def test_softmax_family_with_one_shift_or_the_row_max_matches_torch(far):
         check(out, tout, [(x, tx)], np.float32)
 
 
+def test_attention_gradients_keep_the_layout_of_gpt_style_head_views():
+    """q, k, v as a GPT makes them, views of one (B, T, 3C) projection: (B, T, heads, E) in
+    memory seen as (B, heads, T, E). Their gradients come out in that memory order, so the
+    transpose and view back to (B, T, C) copy nothing; the values are torch's."""
+    rng = np.random.default_rng(13)
+    qkv_np = rng.standard_normal((2, 5, 3 * 8)).astype(np.float32)
+    views = {}
+
+    def heads(lib, qkv):
+        q, k, v = qkv.split(8, dim=2)
+        q, k, v = (a.view(2, 5, 2, 4).transpose(1, 2) for a in (q, k, v))
+        for a in (q, k, v):
+            a.retain_grad()
+        views[lib] = (q, k, v)
+        out = lib.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return out.transpose(1, 2).contiguous().view(2, 5, 8)
+
+    qkv, tqkv = pair(qkv_np)
+    check(heads(sh, qkv), heads(torch, tqkv), [(qkv, tqkv)], np.float32)
+    for a in views[sh]:
+        order = np.argsort(a.array.strides)  # the view's memory order, packed: (B, T, heads, E)
+        assert (np.argsort(a.grad.array.strides) == order).all()
+        assert a.grad.array.transpose(0, 2, 1, 3).flags.c_contiguous
+    for a, ta in zip(views[sh], views[torch]):
+        np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_fused_attention_matches_the_composed_ops():
     rng = np.random.default_rng(7)
     arrays = [rng.standard_normal(s) for s in ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 3))]

@@ -1359,9 +1359,17 @@ class ScaledDotProductAttention(Function):
         need_q, need_k, need_v = self.needs_input_grad[:3]
         q, k, v, w, keep = self.q, self.k, self.v, self.w, self.keep
         batch = w.shape[:-2]  # the gradients over the whole batch; unbroadcast at the end
-        grad_q = np.empty((*batch, *q.shape[-2:]), w.dtype) if need_q else None
-        grad_k = np.empty((*batch, *k.shape[-2:]), w.dtype) if need_k else None
-        grad_v = np.empty((*batch, *v.shape[-2:]), w.dtype) if need_v else None
+
+        def like(a, needed):  # in a's memory order where a spans the batch: a GPT's q, k, v
+            # are (B, T, heads, E) in memory, viewed as (B, heads, T, E); their gradients so
+            # laid out go back through the transpose and view without a copy
+            if not needed:
+                return None
+            if a.shape[:-2] == batch and a.dtype == w.dtype:
+                return np.empty_like(a)
+            return np.empty((*batch, *a.shape[-2:]), w.dtype)
+
+        grad_q, grad_k, grad_v = like(q, need_q), like(k, need_k), like(v, need_v)
 
         def heads(r):  # r: a slice of the batch (see _by_batch)
             q_, k_, v_, keep_ = (_batch_part(a, r, w.ndim) for a in (q, k, v, keep))
