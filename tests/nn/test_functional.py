@@ -646,6 +646,31 @@ def test_clip_grad_norm_spreads_a_nonfinite_norm_like_torch(bad):
     np.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())  # all nan, as torch
 
 
+@pytest.mark.parametrize("value", [1e20, 1e-23])
+def test_clip_grad_norm_sums_in_float32_like_torch(value):
+    # a norm past float32's range is inf and one below it 0, in both (float64 sums gave
+    # finite norms, 1.4e20 and 1.4e-23, where torch gives inf and 0)
+    g = np.full(2, value, dtype=np.float32)
+    p, tp = nn.Parameter(sh.zeros(2)), torch.nn.Parameter(torch.zeros(2))
+    p.grad, tp.grad = sh.tensor(g), torch.tensor(g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # quiet, as torch
+        total = nn.utils.clip_grad_norm_([p], 1.0)
+    ttotal = torch.nn.utils.clip_grad_norm_([tp], 1.0)
+    assert total.item() == ttotal.item() == (math.inf if value > 1 else 0.0)
+    np.testing.assert_array_equal(p.grad.numpy(), tp.grad.numpy())
+
+
+def test_total_norm_of_many_values_is_within_a_millionth():
+    # one BLAS dot product in float32 per gradient: its partial sums keep the error small
+    rng = np.random.default_rng(3)
+    g = (rng.standard_normal(400_000) * 0.01 + 0.003).astype(np.float32)
+    exact = math.sqrt(math.fsum((g.astype(np.float64) ** 2).tolist()))
+    total = nn.utils.get_total_norm([sh.tensor(g)])
+    assert total.dtype == sh.float32
+    assert abs(total.item() - exact) <= 1e-6 * exact
+
+
 def test_clip_grad_norm_below_max_leaves_gradients_as_they_were():
     rng = np.random.default_rng(0)
     grads = [rng.standard_normal(s).astype(np.float32) for s in [(300, 20), (20,)]]

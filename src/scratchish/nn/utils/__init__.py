@@ -65,11 +65,15 @@ def _total_norm(arrays: list[np.ndarray], norm_type, error_if_nonfinite: bool, w
     if norm_type == math.inf:
         norms = [np.abs(g).max() if g.size else dtype.type(0) for g in arrays]
         total = np.max(norms).astype(dtype)
-    elif norm_type == 2.0:
-        # the common case: sqrt(g . g) per array by one BLAS dot product, in float64 as
-        # the power-and-sum line below (3x faster than it)
-        flats = (g.astype(np.float64).ravel() for g in arrays)
-        norms = np.array([math.sqrt(np.dot(f, f)) for f in flats]).astype(dtype)
+    elif norm_type == 2.0 and dtype in (np.float32, np.float64):
+        # the common case: sqrt(g . g) per array by one BLAS dot product in the arrays' dtype,
+        # as PyTorch sums in float32 (a norm past float32's range is inf, one below it 0, in
+        # both). BLAS's dot keeps many partial sums: on 400k values its error was 3e-7 of the
+        # norm, PyTorch's 5e-6, float64's 5e-8; converting to float64 first took 9x as long
+        # (307 against 34 us; the GPT's clip_grad_norm_ 1.24 -> 0.69-0.74 ms, 2026-11-27).
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            norms = np.array([np.dot(f, f) for f in (g.ravel() for g in arrays)], dtype)
+            np.sqrt(norms, out=norms)
         total = np.sqrt(np.dot(norms.astype(np.float64), norms.astype(np.float64))).astype(dtype)
     else:
         # each norm accumulated in float64, rounded to the dtype (as PyTorch's per-tensor
