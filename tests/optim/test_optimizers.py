@@ -1,6 +1,7 @@
 """Optimizers against torch.optim step by step, the flat buffers, state_dict, and the errors."""
 
 import copy
+import math
 import pickle
 
 import numpy as np
@@ -403,8 +404,9 @@ def test_parameters_longer_than_a_chunk_match_torch(name, settings):
     """The flat update runs `Optimizer._CHUNK` elements at a time: a chunk ends inside the
     first parameter, the second lies in the next chunk, and the scalar states (NAdam's
     mu_product, ASGD's eta and mu) must still advance once per step."""
-    shapes = [(400, 400), (7,)]
-    assert optim.Optimizer._CHUNK < 400 * 400 < 2 * optim.Optimizer._CHUNK
+    side = math.isqrt(optim.Optimizer._CHUNK * 3 // 2)  # 1.5 chunks: 313 for 2**16
+    shapes = [(side, side), (7,)]
+    assert optim.Optimizer._CHUNK < side * side < 2 * optim.Optimizer._CHUNK
     ours, theirs, opt, topt = run_both(name, settings, n_steps=4, shapes=shapes)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
