@@ -18,3 +18,9 @@ os.environ.setdefault("SCRATCHISH_JOURNAL", "off")
 os.environ.setdefault("SCRATCHISH_CEILING_DIRECTORIES", tempfile.gettempdir())
 # Check the shape of every gradient scratchish's own ops return (off by default for speed).
 os.environ.setdefault("SCRATCHISH_CHECK_GRAD_SHAPES", "1")
+
+# Threads split arrays by the same grain on every machine: value_grain measures a factor per
+# machine otherwise (_threads.py), and the thread tests count the parts. Its own tests unpin it.
+from scratchish import _threads  # noqa: E402  (after the settings above)
+
+_threads._grain_factor = 1

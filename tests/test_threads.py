@@ -47,6 +47,48 @@ def test_parts_cover_the_range_once_on_distinct_threads(threads):
     assert threading.get_ident() in idents and len(idents) == 2
 
 
+@pytest.mark.parametrize("one, split, factor", [(1.0, 0.55, 1), (1.0, 0.95, 2), (1.0, 1.3, 2)])
+def test_value_grain_doubles_where_a_split_did_not_pay(one, split, factor, threads, monkeypatch):
+    measured = []
+
+    def timed(n):
+        measured.append(n)
+        return one, split
+
+    monkeypatch.setattr(_threads, "_grain_factor", None)
+    monkeypatch.setattr(_threads, "_time_split", timed)
+    grain = _threads.PARALLEL_GRAIN
+    assert _threads.value_grain(2 * grain - 1) == grain  # too small to split: not measured
+    assert measured == []
+    assert _threads.value_grain(10 * grain) == factor * grain
+    assert _threads.value_grain(10 * grain) == factor * grain
+    assert measured == [2 * grain]  # once per process
+    parts = []
+    parallel_rows = _threads.parallel_rows
+    parallel_rows(lambda r: parts.append(r), np.zeros((3, grain)))  # the default grain
+    assert len(parts) == (2 if factor == 1 else 1)  # 3 * PARALLEL_GRAIN values
+
+
+def test_value_grain_is_not_measured_with_one_thread(monkeypatch):
+    monkeypatch.setattr(_threads, "_grain_factor", None)
+    monkeypatch.setattr(_threads, "_time_split", lambda n: pytest.fail("measured"))
+    before = sh.get_num_threads()
+    try:
+        sh.set_num_threads(1)
+        assert _threads.value_grain(1 << 30) == _threads.PARALLEL_GRAIN
+    finally:
+        sh.set_num_threads(before)
+    assert _threads._grain_factor is None
+
+
+def test_the_split_is_timed_on_one_thread_and_on_two(threads, monkeypatch):
+    callers = set()
+    _spy(monkeypatch, _threads, "_part", callers)  # parallel_for runs each part through it
+    one, split = _threads._time_split(1 << 14, repeats=3)
+    assert 0 < one < 1 and 0 < split < 1
+    assert len(callers) == 2  # the split ran on a helper too
+
+
 def test_small_ranges_and_one_thread_run_in_the_callers_thread(threads):
     parts = []
     parallel_for(_record(parts), 1_999, grain=1_000)  # fewer than two grains
@@ -601,3 +643,18 @@ def test_attention_on_two_threads_gives_one_threads_numbers(shared_kv, monkeypat
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
     assert len(callers) == 2  # the two-thread run did use two threads
+
+
+def test_where_hand_overs_are_slow_gelu_stays_whole_and_attention_splits(threads, monkeypatch):
+    """At the doubled grain GELU on (256, 512), 2^17 values, runs on one thread; the GPT's
+    attention, whose parts make few long NumPy calls, is still split (_by_batch)."""
+    monkeypatch.setattr(_threads, "_grain_factor", 2)
+    callers = set()
+    _spy(monkeypatch, sys.modules["scratchish.ops.nn_ops"], "_gelu_erf", callers)
+    F.gelu(sh.randn(256, 512))
+    assert len(callers) == 1
+    callers = set()
+    _spy(monkeypatch, _threads, "_part", callers)
+    q, k, v = (sh.randn(12, 4, 64, 32) for _ in range(3))
+    F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert len(callers) == 2

@@ -7,7 +7,8 @@ helper threads the others (NumPy releases the GIL inside its loops). `set_num_th
 sets their number, and OpenBLAS's, as `torch.set_num_threads` does. Handing a part over
 costs 10-30 us, so ops split only arrays large enough: GELU (ops/nn_ops.py, _blockwise),
 attention (ScaledDotProductAttention, by batch), max- and average pooling and GroupNorm
-(ops/conv.py, by images).
+(ops/conv.py, by images). On some machines it costs far more (see value_grain), and there
+the arrays must be larger still.
 Convolutions split their images too, products and all (parallel_products: OpenBLAS runs each
 product on one thread meanwhile).
 Measured on the benchmarks' training steps (fresh processes, alternating, 2 cores): the char
@@ -45,8 +46,11 @@ import functools
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 from .errors import ArgumentError
 
@@ -152,14 +156,73 @@ def blocks(rows: slice, row_bytes: int, block_bytes: int, stop: int = 0) -> list
     return [slice(a, min(a + per_block, stop)) for a in range(start, stop, per_block)]
 
 
-def parallel_rows(fn: Callable[[slice], None], x, grain: int = PARALLEL_GRAIN) -> None:
+def parallel_rows(fn: Callable[[slice], None], x, grain: int | None = None) -> None:
     """Call fn(rows) on slices of x's first axis that together cover it, in parallel (see
-    parallel_for), each of about `grain` values or more; fn(...) once for a 0-d x."""
+    parallel_for), each of about `grain` values or more (value_grain's by default); fn(...)
+    once for a 0-d x."""
     if x.ndim == 0 or x.shape[0] == 0:
         fn(... if x.ndim == 0 else slice(None))
         return
+    if grain is None:
+        grain = value_grain(x.size)
     per_row = max(x.size // x.shape[0], 1)
     parallel_for(lambda a, b: fn(slice(a, b)), x.shape[0], -(-grain // per_row), align=1)
+
+
+# Handing a part to a helper thread and hearing back took 20-60 us on the machines this was
+# first tuned on, and 70-160 us (up to 440) on an Intel Xeon VM whose idle cores halt at once
+# (2026-11-27): there a helper that waits for the GIL sleeps, and each wake-up costs as much
+# again. GELU and SiLU forward + backward on (256, 512), 2^17 values, ran faster on one
+# thread than split in two (505-568 us against 586-649; SiLU 295-321 against 361-457), max-
+# and average pooling on (16, 16, 28, 28) likewise (442-502 against 613-738), while twice
+# those sizes still gained from two. So the grain is measured once per process: a job of a
+# few passes over 2 * PARALLEL_GRAIN values, split in two against one thread doing it all.
+_grain_factor: int | None = None  # 1, or 2 where the split did not pay
+_grain_lock = threading.Lock()
+SPLIT_PAYS_BELOW = 0.8  # the split's time over one thread's that counts as a gain
+
+
+def value_grain(size: int) -> int:
+    """The fewest values worth a part of their own for work of a few NumPy passes a value, on
+    an array of `size` values: PARALLEL_GRAIN, or twice it on a machine where two parts of
+    PARALLEL_GRAIN took at least SPLIT_PAYS_BELOW of one thread's time (measured the first time
+    an array that could be split comes; see above)."""
+    global _grain_factor
+    if _grain_factor is None:
+        if _num_threads < 2 or size < 2 * PARALLEL_GRAIN:  # nothing to split: no need to know
+            return PARALLEL_GRAIN
+        with _grain_lock:
+            if _grain_factor is None:
+                one, split = _time_split(2 * PARALLEL_GRAIN)
+                _grain_factor = 1 if split < SPLIT_PAYS_BELOW * one else 2
+    return PARALLEL_GRAIN * _grain_factor
+
+
+def _time_split(n: int, repeats: int = 5) -> tuple[float, float]:
+    """Median seconds of a job of eight NumPy passes over n float32 values on one thread, and
+    split in two by parallel_for, alternating (~4 ms in all)."""
+    x = np.linspace(-3.0, 3.0, n, dtype=np.float32)
+    out, tmp = np.empty_like(x), np.empty_like(x)
+
+    def job(a: int, b: int) -> None:  # a GELU-like run of passes over x[a:b]
+        xs, o, t = x[a:b], out[a:b], tmp[a:b]
+        np.square(xs, out=o)
+        o *= -0.5
+        np.exp(o, out=o)
+        o *= xs
+        np.abs(xs, out=t)
+        t += 1.0
+        o /= t
+        o += xs
+
+    runs = {"one": lambda: job(0, n), "split": lambda: parallel_for(job, n, grain=n // 2)}
+    times: dict = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return tuple(sorted(times[name])[repeats // 2] for name in ("one", "split"))
 
 
 def parallel_products(fn: Callable[[slice], None], n: int) -> None:

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .._threads import PARALLEL_GRAIN, parallel_for, parallel_rows
+from .._threads import PARALLEL_GRAIN, parallel_for, parallel_rows, value_grain
 from ..autograd import Function, quiet, unbroadcast
 from ..errors import IndexOutOfRangeError
 from .conv import _copy_like
@@ -273,7 +273,8 @@ _TANH_C = 0.044715
 #   GELU on (32, 64, 28, 28): 5.3 ms in blocks of 2^16, 3.2-3.4 in 2^18 or 2^19, 4.0 whole.
 # Smaller blocks lose twice: each NumPy call costs ~1.3 us, and while one thread makes its
 # calls the other waits for Python's lock (two threads each making calls on 2^16 values ran
-# no faster than one thread making them all).
+# no faster than one thread making them all). A thread's part is at least value_grain's
+# size: twice PARALLEL_GRAIN where handing parts over is slow (_threads.py).
 _BLOCK = 1 << 18
 
 
@@ -290,7 +291,7 @@ def _blockwise(fn, out, *arrays):
             a, b = start + n * i // count, start + n * (i + 1) // count
             fn(flat_out[a:b], *(f[a:b] for f in flats))
 
-    parallel_for(blocks, flat_out.size, grain=PARALLEL_GRAIN)
+    parallel_for(blocks, flat_out.size, grain=value_grain(flat_out.size))
     return out
 
 
@@ -1225,11 +1226,15 @@ def _swap(a: np.ndarray) -> np.ndarray:
 def _by_batch(fn, w: np.ndarray) -> None:
     """fn(r) for slices r of the first batch axis of the weights w (..., L, S), split between
     threads when large (_threads.py: the GPT's attention, 12 sequences x 4 heads x 64 tokens,
-    forward + backward of its 4 layers 9.5 -> 6.5 ms); fn(...) once when w has no batch axis."""
+    forward + backward of its 4 layers 9.5 -> 6.5 ms); fn(...) once when w has no batch axis.
+    By PARALLEL_GRAIN even where value_grain is larger: a part makes a dozen NumPy calls,
+    each long (batched products among them), so the split pays where hand-overs are slow too
+    (the GPT's attention forward + backward on one thread 1.66-1.72 ms, on two 1.46-1.50,
+    Intel Xeon VM, 2026-11-27)."""
     if w.ndim == 2:
         fn(...)
     else:
-        parallel_rows(fn, w)
+        parallel_rows(fn, w, grain=PARALLEL_GRAIN)
 
 
 def _batch_part(a, r, ndim: int):
