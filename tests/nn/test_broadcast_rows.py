@@ -1,9 +1,10 @@
-"""The per-channel passes and NumPy's ufunc buffer (ops/conv.py, WIDE_ROW and
+"""The per-channel passes and NumPy's ufunc buffer (ops/conv.py's WIDE_ROW, ops/reduce.py's
 unbuffered_rows): long rows broadcast against one number per row run with a small buffer,
 set for the op's own threads and restored afterwards; short rows keep NumPy's buffer."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 import scratchish as sh
 from scratchish._threads import parallel_for
-from scratchish.ops import conv
+from scratchish.ops import conv, reduce
 
 
 @pytest.fixture
@@ -35,20 +36,20 @@ def test_long_rows_get_a_small_buffer_on_every_thread_and_it_is_restored(user_bu
     before = sh.get_num_threads()
     sh.set_num_threads(2)
     try:
-        with conv.unbuffered_rows(784):
-            assert np.getbufsize() == conv.SMALL_BUFFER
+        with reduce.unbuffered_rows(784):
+            assert np.getbufsize() == reduce.SMALL_BUFFER
             parallel_for(part, 1 << 20, grain=1 << 16)
     finally:
         sh.set_num_threads(before)
-    assert len(seen) == 2 and set(seen.values()) == {conv.SMALL_BUFFER}
+    assert len(seen) == 2 and set(seen.values()) == {reduce.SMALL_BUFFER}
     assert np.getbufsize() == user_buffer
 
 
 def test_short_rows_keep_the_buffer_and_an_error_still_restores_it(user_buffer):
-    with conv.unbuffered_rows(conv.UNBUFFERED_ROW - 1):
+    with reduce.unbuffered_rows(reduce.UNBUFFERED_ROW - 1):
         assert np.getbufsize() == user_buffer
-    with pytest.raises(ZeroDivisionError), conv.unbuffered_rows(4096):
-        assert np.getbufsize() == conv.SMALL_BUFFER
+    with pytest.raises(ZeroDivisionError), reduce.unbuffered_rows(4096):
+        assert np.getbufsize() == reduce.SMALL_BUFFER
         1 / 0  # noqa: B018
     assert np.getbufsize() == user_buffer
 
@@ -67,7 +68,7 @@ def test_per_channel_on_planes_runs_unbuffered_only_for_long_planes(side, small,
     v = np.array([1.0, -2.0, 0.5], np.float32)
     out = conv.per_channel(subtract, (x,), (v,), np.empty_like(x))
     np.testing.assert_array_equal(out, x - v[:, None, None])
-    assert seen == [conv.SMALL_BUFFER if small else user_buffer]
+    assert seen == [reduce.SMALL_BUFFER if small else user_buffer]
     assert np.getbufsize() == user_buffer
 
 
@@ -102,7 +103,7 @@ def test_group_norm_runs_unbuffered_on_long_rows_only(
     w, b = rng.standard_normal((2, 8))
     monkeypatch.setattr(conv, "_group_sums", spy)
     got = _group_norm(a, channels_last, g, w, b)
-    assert len(seen) >= 4 and set(seen) == {conv.SMALL_BUFFER if small else user_buffer}
+    assert len(seen) >= 4 and set(seen) == {reduce.SMALL_BUFFER if small else user_buffer}
     assert np.getbufsize() == user_buffer
     monkeypatch.undo()
     for ours, planes in zip(got, _group_norm(a, False, g, w, b)):
@@ -111,3 +112,84 @@ def test_group_norm_runs_unbuffered_on_long_rows_only(
     groups = ((got[0] - b[:, None, None]) / w[:, None, None]).reshape(4, 4, -1)
     np.testing.assert_allclose(groups.mean(-1), 0, atol=1e-9)
     np.testing.assert_allclose(groups.var(-1), 1, rtol=1e-4)
+
+
+def _spy_rows(monkeypatch, seen):
+    """Record, per use of unbuffered_rows in reduce.py and nn_ops.py, the row length asked
+    for and the buffer size inside."""
+    from scratchish.ops import nn_ops
+
+    real = reduce.unbuffered_rows
+
+    @contextlib.contextmanager
+    def spy(row):
+        with real(row):
+            seen.append((row, np.getbufsize()))
+            yield
+
+    monkeypatch.setattr(reduce, "unbuffered_rows", spy)
+    monkeypatch.setattr(nn_ops, "unbuffered_rows", spy)
+
+
+F = sh.nn.functional
+
+
+@pytest.mark.parametrize(
+    "name, fn, passes",
+    [
+        ("softmax", lambda x: F.softmax(x, -1), 2),
+        ("log_softmax", lambda x: F.log_softmax(x, -1), 2),
+        ("cross_entropy", lambda x: F.cross_entropy(x.reshape(-1, x.shape[-1]), _labels(x)), 2),
+        (
+            "cross_entropy none",
+            lambda x: F.cross_entropy(x.reshape(-1, x.shape[-1]), _labels(x), reduction="none"),
+            2,
+        ),
+        (
+            "cross_entropy smoothed",
+            lambda x: F.cross_entropy(x.reshape(-1, x.shape[-1]), _labels(x), label_smoothing=0.1),
+            2,
+        ),
+        ("layer_norm", lambda x: F.layer_norm(x, x.shape[-1:]), 1),
+    ],
+)
+@pytest.mark.parametrize("row", [600, 64])
+def test_one_number_per_row_runs_unbuffered_along_long_rows(name, fn, passes, row, monkeypatch):
+    """Softmax, log-softmax, cross-entropy (forward and backward) and LayerNorm's backward
+    broadcast one number per row: along rows of 512 values or more with a small buffer,
+    shorter ones with NumPy's; the numbers are the same either way."""
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((3, 4, row)).astype(np.float32)
+
+    def run():
+        x = sh.tensor(a, requires_grad=True)
+        out = fn(x)
+        out.backward(sh.tensor(rng.standard_normal(out.shape).astype(np.float32)))
+        return out.detach().numpy(), x.grad.numpy()
+
+    rng = np.random.default_rng(3)
+    plain = run()
+    seen = []
+    _spy_rows(monkeypatch, seen)
+    rng = np.random.default_rng(3)
+    for ours, theirs in zip(run(), plain):
+        np.testing.assert_array_equal(ours, theirs)
+    assert [r for r, _ in seen] == [row] * passes
+    expected = reduce.SMALL_BUFFER if row >= reduce.UNBUFFERED_ROW else np.getbufsize()
+    assert {size for _, size in seen} == {expected}
+
+
+def _labels(x):
+    return sh.tensor(np.arange(x.numel() // x.shape[-1]) % x.shape[-1])
+
+
+@pytest.mark.parametrize("keys", [640, 64])
+def test_attention_runs_unbuffered_along_long_rows_of_keys(keys, monkeypatch):
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((2, 2, keys, 8)).astype(np.float32)
+    seen = []
+    _spy_rows(monkeypatch, seen)
+    x = sh.tensor(a, requires_grad=True)
+    F.scaled_dot_product_attention(x, x, x, is_causal=True).sum().backward()
+    expected = reduce.SMALL_BUFFER if keys >= reduce.UNBUFFERED_ROW else np.getbufsize()
+    assert seen == [(keys, expected)] * 2  # forward and backward

@@ -13,7 +13,6 @@ in PyTorch's functions and modules. Read next: nn/conv.py.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import math
@@ -25,6 +24,7 @@ from numpy.lib.stride_tricks import as_strided
 from .._threads import blocks, parallel_products, parallel_rows
 from ..autograd import Function
 from ..errors import ShapeError
+from .reduce import unbuffered_rows
 
 
 def pool_output_size(
@@ -357,26 +357,7 @@ def _sum_in_image_order(parts: dict) -> np.ndarray:
 # 0.85 ms against 0.21 for x - x, and 0.21-0.25 in rows of 6272 values or more (2026-11-27).
 WIDE_ROW = 8192
 # Where the memory cannot be read as such rows, as (N, C, H, W) planes broadcast against one
-# number per plane, a smaller buffer makes NumPy loop along the rows themselves when they are
-# longer than half of it (unbuffered_rows). Shorter rows are faster buffered: on (768, 128),
-# x - column 25 us with the default buffer, 40 with one of 256 values.
-UNBUFFERED_ROW, SMALL_BUFFER = 512, 256
-
-
-@contextlib.contextmanager
-def unbuffered_rows(row: int):
-    """Inside, NumPy's ufuncs run along rows of `row` values without copying them through
-    the ufunc buffer, when `row` >= UNBUFFERED_ROW (see WIDE_ROW). The setting is NumPy's
-    own (np.setbufsize), local to this thread and to the parts it hands to helper threads
-    (_threads.parallel_for runs them in the caller's context)."""
-    if row < UNBUFFERED_ROW:
-        yield
-        return
-    before = np.setbufsize(SMALL_BUFFER)
-    try:
-        yield
-    finally:
-        np.setbufsize(before)
+# number per plane, the passes run with a small buffer (reduce.unbuffered_rows).
 
 
 def add_to_rows(rows: np.ndarray, b: np.ndarray) -> None:

@@ -20,7 +20,7 @@ from ..errors import IndexOutOfRangeError
 from .conv import _copy_like
 from .elementwise import _select, filled, sigmoid_array, sigmoid_by_tanh
 from .movement import scatter_add_rows
-from .reduce import _sum, softmax_shift
+from .reduce import _sum, softmax_shift, unbuffered_rows
 
 # ----------------------------------------------------------------------------------------------
 # erf: W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
@@ -911,7 +911,8 @@ class CrossEntropy(Function):
         else:
             per, a_sum = self._probabilities(shifted, lse, x, target, w, eps, n_classes)
         if any(self.needs_input_grad):
-            e /= total  # softmax, kept for backward
+            with unbuffered_rows(n_classes):  # one total per row of classes
+                e /= total  # softmax, kept for backward
             self.softmax, self.a_sum = e, a_sum
         if reduction == "mean":
             self.n = self.denominator
@@ -945,7 +946,8 @@ class CrossEntropy(Function):
         per = np.log(total) - (x[rows, t] - m.reshape(-1))  # -log p_(i, t_i)
         self.mode = "plain"
         if any(self.needs_input_grad):
-            e /= total[:, None]  # softmax, kept for backward
+            with unbuffered_rows(n_classes):  # one total per row of classes
+                e /= total[:, None]  # softmax, kept for backward
             self.softmax, self.rows, self.t = e, rows, t
         if self.reduction == "mean":
             self.n = n
@@ -1006,7 +1008,8 @@ class CrossEntropy(Function):
                 return None, None, None
             # dloss_i / dx_i = (softmax(x_i) - onehot(t_i)) * g_i, g_i = grad_out / n for 'mean'
             g = grad_out / n if self.reduction != "none" else grad_out[:, None]
-            grad_x = self.softmax * g  # a new array: the softmax stays intact for retain_graph
+            with unbuffered_rows(self.softmax.shape[1]):  # g: one number per row, or one
+                grad_x = self.softmax * g  # a new array: the softmax stays intact
             grad_x[self.rows, self.t] -= g if g.ndim == 0 else g[:, 0]
             return grad_x, None, None
         if self.reduction == "none":
@@ -1016,14 +1019,15 @@ class CrossEntropy(Function):
         grad_x = grad_t = None
         if need_x:
             # p_i * sum_c a_ic * g_i, in a new array: the softmax stays intact for retain_graph
-            grad = self.softmax * (self.a_sum * g)[:, None]
-            if self.mode == "indices":
-                grad[self.rows, self.t_safe] -= (1 - self.eps) * self.w_t * g
-                if self.eps:
-                    w = 1.0 if self.w is None else self.w[None, :]
-                    grad -= (self.eps / self.n_classes) * w * (self.valid * g)[:, None]
-            else:
-                grad -= self.a * g[:, None]
+            with unbuffered_rows(self.softmax.shape[1]):  # one number per row of classes
+                grad = self.softmax * (self.a_sum * g)[:, None]
+                if self.mode == "indices":
+                    grad[self.rows, self.t_safe] -= (1 - self.eps) * self.w_t * g
+                    if self.eps:
+                        w = 1.0 if self.w is None else self.w[None, :]
+                        grad -= (self.eps / self.n_classes) * w * (self.valid * g)[:, None]
+                else:
+                    grad -= self.a * g[:, None]
             grad_x = _classes_back(grad, self.shape)
         if need_t and self.mode == "probs":
             # d loss_i / d t_ic = -log p_ic * w_c * (1 - eps)
@@ -1132,7 +1136,8 @@ class LayerNorm(Function):
             along = _outer(-(rstd * rstd * c2), np.ones(size, g.dtype))
             along *= centered  # - rstd^2 c2 (x_j - mean)
             grad_x += along
-            grad_x -= (rstd * c1)[:, None]
+            with unbuffered_rows(size):  # one number per row
+                grad_x -= (rstd * c1)[:, None]
             grad_x = grad_x.reshape(self.shape)
         return grad_x, grad_w, grad_b
 
@@ -1342,7 +1347,8 @@ class ScaledDotProductAttention(Function):
             w_ /= total
             np.matmul(w_ if keep_ is None else w_ * keep_, v_, out=out[r])
 
-        _by_batch(heads, w)
+        with unbuffered_rows(w.shape[-1]):  # a row total (or max) per query, rows of keys
+            _by_batch(heads, w)
         self.q, self.k, self.v, self.w, self.scale, self.keep = q, k, v, w, scale, keep
         return out
 
@@ -1382,7 +1388,8 @@ class ScaledDotProductAttention(Function):
             if need_k:
                 np.matmul(_swap(ds), q_, out=grad_k[r])
 
-        _by_batch(heads, w)
+        with unbuffered_rows(w.shape[-1]):  # ds's row sums against rows of keys
+            _by_batch(heads, w)
         return tuple(
             None if g is None else unbroadcast(g, a.shape)
             for g, a in ((grad_q, q), (grad_k, k), (grad_v, v))

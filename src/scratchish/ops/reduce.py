@@ -7,12 +7,45 @@ Read next: movement.py.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 
 from ..autograd import Function, _sum_by_products, quiet
 from ..errors import IndexOutOfRangeError
+
+# NumPy (2.4) runs a ufunc whose operand is broadcast along rows shorter than about half its
+# buffer (np.getbufsize(), 8192 values) through that buffer, copying every row in and out
+# (numpy/numpy#13307): x - column on (256, 512) 45-50 us, x - x 25. A smaller buffer makes
+# NumPy loop along the rows themselves when they are longer than half of it (unbuffered_rows):
+# 19-20 us; (128, 1000) 35 -> 16, (64, 2048) 45 -> 13 (2026-11-27). Shorter rows are faster
+# buffered: on (768, 128), x - column 25 us with the default buffer, 40 with one of 256 values.
+# Used where one number per row meets rows of a plane (conv.py: GroupNorm, BatchNorm) or of
+# classes (softmax, log-softmax, cross-entropy), features (LayerNorm) or keys (attention).
+UNBUFFERED_ROW, SMALL_BUFFER = 512, 256
+
+
+@contextlib.contextmanager
+def unbuffered_rows(row: int):
+    """Inside, NumPy's ufuncs run along rows of `row` values without copying them through
+    the ufunc buffer, when `row` >= UNBUFFERED_ROW. The setting is NumPy's own
+    (np.setbufsize), local to this thread and to the parts it hands to helper threads
+    (_threads.parallel_for runs them in the caller's context)."""
+    if row < UNBUFFERED_ROW:
+        yield
+        return
+    before = np.setbufsize(SMALL_BUFFER)
+    try:
+        yield
+    finally:
+        np.setbufsize(before)
+
+
+def last_axis_rows(x: np.ndarray, dim) -> int:
+    """The length of x's rows where `dim` is its last axis (one number per row then meets
+    rows of that many values), else 0: what unbuffered_rows is given."""
+    return x.shape[-1] if x.ndim and dim is not None and dim % x.ndim == x.ndim - 1 else 0
 
 
 def _keep_shape(shape: tuple, axis) -> tuple:
@@ -259,7 +292,9 @@ class Softmax(Function):
             return self.out
         e = np.subtract(x, softmax_shift(x, dim))  # no overflow in exp
         np.exp(e, out=e)
-        e /= _sum(e, dim, True)
+        total = _sum(e, dim, True)
+        with unbuffered_rows(last_axis_rows(x, dim)):  # one total per row, long rows
+            e /= total
         self.out, self.dim = e, dim
         return e
 
@@ -268,7 +303,9 @@ class Softmax(Function):
         # Jacobian-vector product: dL/dx_i = s_i * (g_i - sum_j g_j s_j)
         s = self.out
         gs = grad_out * s
-        gs -= s * _sum(gs, self.dim, True)
+        total = _sum(gs, self.dim, True)
+        with unbuffered_rows(last_axis_rows(s, self.dim)):
+            gs -= s * total
         return gs
 
 
@@ -285,14 +322,19 @@ class LogSoftmax(Function):
             self.out, self.dim = x.copy(), dim
             return self.out
         shifted = np.subtract(x, softmax_shift(x, dim))
-        out = shifted - np.log(_sum(np.exp(shifted), dim, True))
-        self.out, self.dim = out, dim
-        return out
+        lse = np.log(_sum(np.exp(shifted), dim, True))
+        with unbuffered_rows(last_axis_rows(x, dim)):  # one number per row, long rows
+            shifted -= lse
+        self.out, self.dim = shifted, dim
+        return shifted
 
     @quiet
     def backward(self, grad_out):
         # dL/dx_i = g_i - softmax_i * sum_j g_j
-        return grad_out - np.exp(self.out) * _sum(grad_out, self.dim, True)
+        softmax, total = np.exp(self.out), _sum(grad_out, self.dim, True)
+        with unbuffered_rows(last_axis_rows(softmax, self.dim)):
+            softmax *= total
+        return np.subtract(grad_out, softmax, out=softmax)
 
 
 def _as_int64(x: np.ndarray) -> np.ndarray:
