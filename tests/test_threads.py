@@ -658,3 +658,50 @@ def test_where_hand_overs_are_slow_gelu_stays_whole_and_attention_splits(threads
     q, k, v = (sh.randn(12, 4, 64, 32) for _ in range(3))
     F.scaled_dot_product_attention(q, k, v, is_causal=True)
     assert len(callers) == 2
+
+
+def test_parallel_rows_with_products_splits_with_one_blas_thread_each(openblas):
+    seen = []  # (first row, BLAS threads inside, a product's result)
+    a = np.random.default_rng(0).standard_normal((300, 300))
+
+    def fn(rows):
+        seen.append((rows.start, _numpy_blas_threads(), a @ a))
+
+    x = np.zeros((4, 1 << 16))
+    _threads.parallel_rows(fn, x, grain=1 << 16, products=True)
+    assert sorted(start for start, *_ in seen) == [0, 2]
+    assert [count for _, count, _ in seen] == [1, 1]
+    for *_, product in seen:
+        np.testing.assert_allclose(product, a @ a, rtol=1e-12, atol=1e-12)
+    assert _numpy_blas_threads() == 2  # set back
+    seen.clear()
+    _threads.parallel_rows(fn, x[:1], grain=1 << 16, products=True)  # one part: untouched
+    assert [(start, count) for start, count, _ in seen] == [(0, 2)]
+
+
+def test_attention_with_long_rows_splits_with_one_blas_thread_each(openblas, monkeypatch):
+    """(4, 4, 256, 32): each part's products are large enough for OpenBLAS to use both
+    cores; two parts asking for them took 5-10x one thread's time. Split, each part's products
+    run on one OpenBLAS thread; the numbers are one thread's."""
+    counts = []
+    real = _threads._part
+
+    def spy(fn, start, stop):
+        counts.append(_numpy_blas_threads())
+        return real(fn, start, stop)
+
+    rng = np.random.default_rng(9)
+    arrays = [rng.standard_normal((4, 4, 256, 32)).astype(np.float32) for _ in range(3)]
+
+    def run():
+        q, k, v = (sh.tensor(a, requires_grad=True) for a in arrays)
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        out.backward(sh.ones(out.shape))
+        return [out.detach().numpy()] + [t.grad.numpy() for t in (q, k, v)]
+
+    monkeypatch.setattr(_threads, "_part", spy)
+    one, two = _one_and_two_threads(run)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    assert counts and set(counts) == {1}  # forward's and backward's parts
+    assert _numpy_blas_threads() == 2

@@ -1235,11 +1235,11 @@ def _by_batch(fn, w: np.ndarray) -> None:
     By PARALLEL_GRAIN even where value_grain is larger: a part makes a dozen NumPy calls,
     each long (batched products among them), so the split pays where hand-overs are slow too
     (the GPT's attention forward + backward on one thread 1.66-1.72 ms, on two 1.46-1.50,
-    Intel Xeon VM, 2026-11-27)."""
+    Intel Xeon VM, 2026-11-27). Each part's products run on one OpenBLAS thread."""
     if w.ndim == 2:
         fn(...)
     else:
-        parallel_rows(fn, w, grain=PARALLEL_GRAIN)
+        parallel_rows(fn, w, grain=PARALLEL_GRAIN, products=True)
 
 
 def _batch_part(a, r, ndim: int):
