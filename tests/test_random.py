@@ -313,6 +313,36 @@ def test_dropout_mask_is_bernoulli_of_keep_probability():
     np.testing.assert_array_equal(keep != 0, out.numpy() != 0)
 
 
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.9, 1.0, 1e-300, 1 - 2.0**-53, 0.123456789])
+def test_bernoulli_compares_whole_numbers_as_the_uniforms_would(p, monkeypatch):
+    """bernoulli(p) for a float p compares the 53-bit numbers k behind the float64 uniforms
+    k / 2**53 with p * 2**53; where the first word's 21 bits equal the threshold's (one draw in
+    2**21), the second word decides: those ties are made here on purpose."""
+    threshold = math.ceil(p * 2.0**53)
+    t_high, t_low = divmod(threshold, 2**32)
+    rng = np.random.default_rng(7)
+    n = 4000
+    words = rng.integers(0, 2**32, 2 * n, dtype=np.uint64)
+    spare = rng.integers(0, 2**11, n, dtype=np.uint64) << np.uint64(21)  # bits above the 53
+    words[0 : 2 * n : 4] = (spare[::2] | np.uint64(min(t_high, 2**21 - 1))).astype(np.uint64)
+    words[1 : 2 * n : 4] = (np.uint64(t_low) + rng.integers(-2, 3, n // 2)).astype(np.uint64)
+    words[1 : 2 * n : 4] %= np.uint64(2**32)
+    g = Generator().manual_seed(0)
+    monkeypatch.setattr(g, "_words32", lambda m: words[:m].astype(np.uint32))
+    k = ((words[0::2] << np.uint64(32)) | words[1::2]) & np.uint64(2**53 - 1)
+    expected = k.astype(np.float64) * 2.0**-53 < p  # what the float64 uniforms give
+    got = g.bernoulli(p, (n,), np.float64)
+    np.testing.assert_array_equal(got, expected.astype(np.float64))
+    tied = (words[0::2] & np.uint64(2**21 - 1)) == t_high
+    assert tied.sum() >= (n // 2 if t_high < 2**21 else 0)  # the ties were made
+
+
+def test_the_fast_words_are_the_raw_stream():
+    a, b = Generator().manual_seed(5), Generator().manual_seed(5)
+    np.testing.assert_array_equal(a._words32(1000), b._random32(1000).astype(np.uint32))
+    np.testing.assert_array_equal(a.uniform((7,)), b.uniform((7,)))  # both streams moved on
+
+
 # ------------------------------------------------------------------------------------------------
 # Seeds and state
 # ------------------------------------------------------------------------------------------------
