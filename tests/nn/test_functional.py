@@ -112,6 +112,16 @@ NN_OP_CASES = register_op_cases(
         [(3, 4)],
         ranges=(-3, 3),
     ),
+    OpCase(  # log-probabilities in, one ignored sample, class weights, per-position targets
+        "nll_loss",
+        lambda lib, x: lib.nn.functional.nll_loss(
+            x.log_softmax(1),
+            lib.tensor([[0, 2], [-100, 1], [3, 3]]),
+            lib.tensor([0.5, 1.0, 2.0, 1.5], dtype=x.dtype),
+        ),
+        [(3, 4, 2)],
+        ranges=(-3, 3),
+    ),
     OpCase(
         "cross_entropy_probs",
         lambda lib, x, t: lib.nn.functional.cross_entropy(x, t.softmax(1), reduction="sum"),

@@ -175,6 +175,41 @@ def test_nll_loss_matches_torch(dtype):
     )
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(6, 5), (4, 5, 3), (5,)])
+def test_nll_loss_is_one_node_with_the_composed_numbers(reduction, shape):
+    """nll_loss is one fused op (NllLoss); its loss and gradient are, bit for bit, those of
+    the composed form it replaced: gather, product with the weights, negation, sum, division."""
+    rng = np.random.default_rng(4)
+    logp = np.log(rng.dirichlet(np.ones(5), size=int(np.prod(shape)) // 5)).astype(np.float32)
+    logp = (
+        np.moveaxis(logp.reshape(*shape[:1], *shape[2:], 5), -1, 1) if len(shape) > 1 else logp[0]
+    )
+    t_np = rng.integers(0, 5, shape[:1] + shape[2:]) if len(shape) > 1 else np.array(3)
+    if t_np.ndim:
+        t_np.flat[1] = -100  # ignored
+    w_np = rng.uniform(0.5, 2, 5).astype(np.float32)
+    x = sh.tensor(logp, requires_grad=True)
+    out = F.nll_loss(x, sh.tensor(t_np), sh.tensor(w_np), reduction=reduction)
+    assert type(out.grad_fn).__name__ in ("NllLoss", "Reshape")
+    g = np.full(out.shape, 0.7, np.float32)
+    out.backward(sh.tensor(g))
+    # the composed form, in NumPy, operation for operation
+    x2 = logp if logp.ndim > 1 else logp[None]
+    t2 = t_np.reshape(x2.shape[:1] + x2.shape[2:])
+    valid = t2 != -100
+    t_safe = np.where(valid, t2, 0)
+    w_t = w_np[t_safe] * valid.astype(np.float32)
+    loss = -(np.take_along_axis(x2, t_safe[:, None], 1)[:, 0] * w_t)
+    n = w_t.sum()
+    expected = {"mean": loss.sum() / n, "sum": loss.sum(), "none": loss}[reduction]
+    np.testing.assert_array_equal(out.detach().numpy(), np.asarray(expected).reshape(out.shape))
+    upstream = g / n if reduction == "mean" else g if reduction == "sum" else g.reshape(w_t.shape)
+    grad = np.zeros_like(x2)
+    np.put_along_axis(grad, t_safe[:, None], ((-upstream) * w_t)[:, None], 1)
+    np.testing.assert_array_equal(x.grad.numpy(), grad.reshape(logp.shape))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize(

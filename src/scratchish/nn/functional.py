@@ -48,6 +48,7 @@ from ..ops.nn_ops import (
     Gelu,
     LayerNorm,
     LogSigmoid,
+    NllLoss,
     ScaledDotProductAttention,
     Silu,
     SmoothL1,
@@ -1514,17 +1515,12 @@ def nll_loss(
     t_safe = np.where(valid, t, 0)
     x = input if input.ndim > 1 else input.unsqueeze(0)
     t_safe = t_safe.reshape(x.shape[:1] + x.shape[2:])
-    picked = x.gather(1, Tensor._make(t_safe[:, None])).squeeze(1)  # x[i, t_i, ...]
     w_t = valid.astype(input.array.dtype).reshape(t_safe.shape)
     if weight is not None:
         w_t = weight.array[t_safe] * w_t
-    loss = -(picked * w_t)
-    if input.ndim == 1:
-        loss = loss.reshape(())
-    if reduction == "mean":
-        out = loss.sum() / w_t.sum()
-    else:
-        out = _reduce(loss, reduction)
+    out = NllLoss.apply(x, target=t_safe, w_t=w_t, reduction=reduction)  # one fused op
+    if input.ndim == 1 and reduction == "none":
+        out = out.reshape(())
     return _finish_loss("nll_loss", out, input)
 
 

@@ -1038,6 +1038,49 @@ class CrossEntropy(Function):
         return grad_x, grad_t, None
 
 
+class NllLoss(Function):
+    """out = -sum_i w_i x[i, t_i] / sum_i w_i ('mean'), the sum ('sum'), or each -w_i x[i, t_i]
+    ('none'): the negative log-likelihood of log-probabilities x, classes on dim 1. w_i is the
+    class weight of t_i, or 1; 0 for a sample whose target is ignored (t_i then any valid
+    index). Backward puts -w_i grad_out / sum w at (i, t_i) and 0 elsewhere.
+
+    One op: composed of a gather, a product, a negation, a sum and a division, it made five
+    nodes, and the MNIST tutorial's log_softmax + nll_loss on (64, 10) took 108 us forward +
+    backward against PyTorch's 42 (2026-11-27). The same numbers as the composed form: each
+    value is made by the same operations in the same order.
+
+    Shape: x (N, C, d1, ...), t and w (N, d1, ...).
+    """
+
+    formula = "out = -sum(w_i * x[i, t_i]) / sum(w_i)"
+    derivatives = ("-w_i * grad_out / sum(w) at (i, t_i), 0 elsewhere",)
+    saves_inputs = False  # only the targets' positions and weights
+
+    def forward(self, x, target=None, w_t=None, reduction="mean"):
+        at = target[:, None]  # (N, 1, d1, ...): each sample's class
+        loss = -(np.take_along_axis(x, at, axis=1)[:, 0] * w_t)
+        self.shape, self.dtype, self.at, self.w_t = x.shape, x.dtype, at, w_t
+        self.reduction = reduction
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        if reduction == "sum":
+            self.n = None
+            return np.asarray(total, dtype=x.dtype)
+        self.n = w_t.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 = nan, as PyTorch
+            return np.asarray(total / self.n, dtype=x.dtype)
+
+    def backward(self, grad_out):
+        g = grad_out
+        if self.reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                g = grad_out / self.n
+        grad_x = np.zeros(self.shape, dtype=self.dtype)
+        np.put_along_axis(grad_x, self.at, ((-g) * self.w_t)[:, None], axis=1)
+        return grad_x
+
+
 def _target_shape(shape: tuple) -> tuple:
     """The shape of per-sample losses for an input of `shape` (classes on dim 1)."""
     return () if len(shape) == 1 else (shape[0], *shape[2:])
