@@ -351,3 +351,24 @@ def test_hard_activations_are_one_op_with_pytorchs_formula(name, op):
         got.backward(torch.ones_like(got))
         np.testing.assert_array_equal(out.detach().numpy(), got.detach().numpy())
         np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-7)
+
+
+@pytest.mark.parametrize("dim", [-1, 1])
+def test_glu_is_one_node_with_the_composed_numbers(dim):
+    """F.glu is one fused op (Glu): output and gradient bit for bit those of the form it
+    replaced, chunk + Sigmoid + Mul, on float32 values wide enough to saturate the sigmoid."""
+    from scratchish.ops.elementwise import Sigmoid
+
+    rng = np.random.default_rng(6)
+    a = (rng.standard_normal((3, 8, 6)) * 8).astype(np.float32)
+    g = rng.standard_normal((3, 4, 6) if dim == 1 else (3, 8, 3)).astype(np.float32)
+    x = sh.tensor(a, requires_grad=True)
+    out = F.glu(x, dim=dim)
+    assert type(out.grad_fn).__name__ == "Glu"
+    out.backward(sh.tensor(g))
+    y = sh.tensor(a, requires_grad=True)
+    first, second = y.chunk(2, dim)
+    composed = first * Sigmoid.apply(second)
+    composed.backward(sh.tensor(g))
+    np.testing.assert_array_equal(out.detach().numpy(), composed.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), y.grad.numpy())

@@ -46,6 +46,7 @@ from ..ops.nn_ops import (
     DropoutMask,
     EmbeddingLookup,
     Gelu,
+    Glu,
     LayerNorm,
     LogSigmoid,
     NllLoss,
@@ -301,8 +302,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
             f"glu: the halving dimension must be even, but dim {dim} of the input "
             f"{tuple(input.shape)} has size {size}. The layer before should give 2 * n features."
         )
-    a, b = input.chunk(2, axis)
-    return a * Sigmoid.apply(b)
+    return Glu.apply(input, dim=axis)  # one fused op (ops/nn_ops.py)
 
 
 @takes_tensor
