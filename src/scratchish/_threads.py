@@ -176,17 +176,9 @@ def parallel_rows(
         return
     if grain is None:
         grain = value_grain(x.size)
-    rows, per_row = x.shape[0], max(x.size // x.shape[0], 1)
-    grain_rows = -(-grain // per_row)
-    if not products or _parts(rows, grain_rows) < 2:
-        parallel_for(lambda a, b: fn(slice(a, b)), rows, grain_rows, align=1)
-        return
-    libraries = _blas_thread_counts()
-    if not libraries:  # another BLAS would split each product again: one part
-        fn(slice(0, rows))
-        return
-    with _one_blas_thread(libraries):
-        parallel_for(lambda a, b: fn(slice(a, b)), rows, grain_rows, align=1)
+    per_row = max(x.size // x.shape[0], 1)
+    split = _split_products if products else parallel_for
+    split(lambda a, b: fn(slice(a, b)), x.shape[0], -(-grain // per_row), align=1)
 
 
 # Handing a part to a helper thread and hearing back took 20-60 us on the machines this was
@@ -260,12 +252,19 @@ def parallel_products(fn: Callable[[slice], None], n: int) -> None:
     setting for the whole process: a product another thread of the program makes meanwhile
     runs on one thread too; it is set back afterwards.
     """
+    _split_products(lambda start, stop: fn(slice(start, stop)), n, grain=1, align=1)
+
+
+def _split_products(fn: Callable[[int, int], None], n: int, grain: int, align: int) -> None:
+    """parallel_for(fn, n, grain, align) with OpenBLAS on one thread per product while the
+    parts run; fn(0, n) alone, OpenBLAS untouched, where it would make one part or where
+    scratchish cannot set OpenBLAS's threads (see parallel_products)."""
     libraries = _blas_thread_counts()
-    if _num_threads < 2 or n < 2 or not libraries or getattr(_local, "busy", False):
-        fn(slice(0, n))
+    if _parts(n, grain) < 2 or not libraries:
+        fn(0, n)
         return
     with _one_blas_thread(libraries):
-        parallel_for(lambda start, stop: fn(slice(start, stop)), n, grain=1, align=1)
+        parallel_for(fn, n, grain, align)
 
 
 _blas_lock = threading.Lock()
