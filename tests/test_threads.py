@@ -69,6 +69,16 @@ def test_value_grain_doubles_where_a_split_did_not_pay(one, split, factor, threa
     assert len(parts) == (2 if factor == 1 else 1)  # 3 * PARALLEL_GRAIN values
 
 
+def test_value_grain_is_not_measured_inside_a_part(threads, monkeypatch):
+    """Inside a part parallel_for runs everything on one thread: a split timed there would
+    always look slow, so nothing is measured (and nothing decided) until outside."""
+    monkeypatch.setattr(_threads, "_grain_factor", None)
+    monkeypatch.setattr(_threads, "_time_split", lambda n: pytest.fail("measured"))
+    seen = []
+    parallel_for(lambda a, b: seen.append(_threads.value_grain(1 << 20)), 1 << 20, 1 << 16)
+    assert seen == [_threads.PARALLEL_GRAIN] * 2 and _threads._grain_factor is None
+
+
 def test_value_grain_is_not_measured_with_one_thread(monkeypatch):
     monkeypatch.setattr(_threads, "_grain_factor", None)
     monkeypatch.setattr(_threads, "_time_split", lambda n: pytest.fail("measured"))

@@ -201,8 +201,9 @@ def value_grain(size: int) -> int:
     an array that could be split comes; see above)."""
     global _grain_factor
     if _grain_factor is None:
-        if _num_threads < 2 or size < 2 * PARALLEL_GRAIN:  # nothing to split: no need to know
-            return PARALLEL_GRAIN
+        if _num_threads < 2 or size < 2 * PARALLEL_GRAIN or getattr(_local, "busy", False):
+            return PARALLEL_GRAIN  # nothing to split here (inside a part, the timed split
+            # would run on one thread and always look slow): no need to know yet
         with _grain_lock:
             if _grain_factor is None:
                 one, split = _time_split(2 * PARALLEL_GRAIN)
