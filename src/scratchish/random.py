@@ -500,7 +500,8 @@ class Generator:
 
     def _words32(self, n):
         """_random32's n draws as uint32, ~25% faster (NumPy's integers over the whole 32-bit
-        range hands out the raw words)."""
+        range hands out the raw words): float32 uniforms and bernoulli's comparisons use them
+        (2M float32 uniforms 7.1 -> 6.0 ms)."""
         return np.random.Generator(self._bits).integers(0, 2**32, n, dtype=np.uint32)
 
     def _below(self, p: float, n: int) -> np.ndarray:
@@ -523,7 +524,7 @@ class Generator:
         """n uniforms on [0, 1): float32 k / 2**24 from 24 bits of a 32-bit draw, float64
         k / 2**53 from 53 bits of a 64-bit draw (torch: uniform_real_distribution)."""
         if dtype == np.float32:
-            k = self._random32(n) & np.uint64(2**24 - 1)
+            k = self._words32(n) & np.uint32(2**24 - 1)
             return k.astype(np.float32) * _F32(2.0**-24)
         k = self._random64(n) & np.uint64(2**53 - 1)
         return k.astype(np.float64) * 2.0**-53
