@@ -1440,6 +1440,20 @@ def test_filled_matches_the_layout_of_its_model_array():
     assert filled(4.0, np.ones((3, 2))).tolist() == [[4.0, 4.0]] * 3
 
 
+def test_filled_gives_the_scalar_for_arrays_past_its_size():
+    # past FILLED_UP_TO bytes the array of zeros costs more memory traffic than it saves
+    from scratchish.ops.elementwise import FILLED_UP_TO, filled
+
+    small = np.zeros(FILLED_UP_TO // 4, np.float32)
+    big = np.linspace(-1, 1, FILLED_UP_TO // 4 + 1, dtype=np.float32)
+    assert filled(0, small).shape == small.shape
+    assert filled(0, big).shape == () and filled(0, big).dtype == np.float32
+    channels_last = np.resize(big, FILLED_UP_TO // 2).reshape(16, 64, 32, 8).transpose(0, 3, 1, 2)
+    assert filled(-4.0, channels_last).shape == ()
+    for x in (big, channels_last):  # relu and gelu clip by it: the same numbers either way
+        np.testing.assert_array_equal(sh.tensor(x).relu().numpy(), np.maximum(x, 0))
+
+
 @pytest.mark.parametrize(
     "equation, shapes, blas",
     [

@@ -21,7 +21,15 @@ def filled(value: float, like: np.ndarray) -> np.ndarray:
     an array of zeros 10 us, for 64k floats). So ReLU and friends compare with this instead.
     The strides are like's own (a conv output is channels-last in memory), so both operands
     are walked in the same order.
+
+    Past FILLED_UP_TO bytes it returns the 0-d scalar instead: there the array of `value`
+    is one more array to stream through memory, and costs more than the slow path saves.
+    np.maximum(x, 0) on 2^20 floats took 310 us, against 465 us with this array; on
+    (64, 16, 32, 32) channels-last, 340 against 492 us. Up to 2^17 floats the array is
+    still faster: 21 against 27 us (Intel Xeon, 2 MB of L2 per core, 2026-11-27).
     """
+    if like.nbytes > FILLED_UP_TO:
+        return np.asarray(value, like.dtype)
     size = like.size
     strided = not like.flags.c_contiguous and size > 0
     if strided:
@@ -39,6 +47,7 @@ def filled(value: float, like: np.ndarray) -> np.ndarray:
     return buf[:size].reshape(like.shape)
 
 
+FILLED_UP_TO = 1 << 19  # bytes: 2^17 float32s
 _FILLED: dict = {}  # (dtype, value) -> the largest buffer of that value asked for so far
 
 # the largest x for which e^x is finite, by dtype (float32: 88.7, float64: 709.8), minus a margin
