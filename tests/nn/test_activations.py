@@ -372,3 +372,34 @@ def test_glu_is_one_node_with_the_composed_numbers(dim):
     composed.backward(sh.tensor(g))
     np.testing.assert_array_equal(out.detach().numpy(), composed.detach().numpy())
     np.testing.assert_array_equal(x.grad.numpy(), y.grad.numpy())
+
+
+@pytest.mark.parametrize(
+    "name, alpha, scale, input_scale",
+    [
+        ("elu", 1.0, 1.0, 1.0),
+        ("elu", 0.4, 1.0, 1.0),
+        ("celu", 2.0, 1.0, 0.5),
+        ("selu", None, None, 1.0),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_fused_elu_equals_the_composed_select(name, alpha, scale, input_scale, dtype):
+    # elu, selu and celu are one fused op (Elu) without a select; the plain form below picks
+    # x or alpha * expm1(input_scale * x) by where, as the formula reads
+    alpha = F._SELU_ALPHA if alpha is None else alpha
+    scale = F._SELU_SCALE if scale is None else scale
+    a = np.concatenate([KINKS[0], np.random.default_rng(0).uniform(-8, 8, 500)]).astype(dtype)
+    args = {"elu": (alpha,), "celu": (alpha,), "selu": ()}[name]
+    x, plain_x = sh.tensor(a, requires_grad=True), sh.tensor(a, requires_grad=True)
+    fused = getattr(F, name)(x, *args)
+    negative = (plain_x.clamp(max=0) * input_scale).expm1() * (alpha * scale)
+    plain = sh.where(plain_x > 0, plain_x * scale, negative)
+    g = np.random.default_rng(1).standard_normal(a.shape).astype(dtype)
+    fused.backward(sh.tensor(g))
+    plain.backward(sh.tensor(g))
+    tol = {"float64": 1e-15, "float32": 1e-6}[dtype]
+    np.testing.assert_allclose(fused.detach().numpy(), plain.detach().numpy(), rtol=tol)
+    np.testing.assert_allclose(x.grad.numpy(), plain_x.grad.numpy(), rtol=tol, atol=tol)
+    assert fused.dtype == x.dtype and x.grad.dtype == x.dtype
+    assert np.array_equal(fused.detach().numpy() > 0, a > 0)  # the branch by sign

@@ -31,6 +31,7 @@ from ..functions import einsum as _einsum
 from ..ops.conv import ChannelAffine
 from ..ops.conv import GroupNorm as GroupNormOp
 from ..ops.elementwise import (
+    Elu,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -231,9 +232,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     if inplace:
         return _in_place(input, lambda x: elu(x, alpha))
     _not_tensor("elu", input)
-    # exp of min(x, 0): the branch not taken must not overflow, or 0 * inf = nan in backward
-    negative = input.clamp(max=0).expm1() * alpha
-    return where(input.array > 0, input, negative)
+    return Elu.apply(input, alpha=alpha)  # one fused op (ops/elementwise.py)
 
 
 @takes_tensor
@@ -253,7 +252,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     _need_float("selu", input)
     if inplace:
         return _in_place(input, selu)
-    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+    _not_tensor("selu", input)
+    return Elu.apply(input, alpha=_SELU_ALPHA, scale=_SELU_SCALE)  # scale * elu(x, alpha)
 
 
 @takes_tensor
@@ -271,8 +271,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     if inplace:
         return _in_place(input, lambda x: celu(x, alpha))
     _not_tensor("celu", input)
-    negative = (input.clamp(max=0) * (1.0 / alpha)).expm1() * alpha
-    return where(input.array > 0, input, negative)
+    return Elu.apply(input, alpha=alpha, input_scale=1.0 / alpha)  # elu of x / alpha below 0
 
 
 @takes_tensor

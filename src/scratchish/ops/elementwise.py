@@ -547,6 +547,52 @@ class LeakyRelu(Function):
         return grad_out * self.scale
 
 
+class Elu(Function):
+    """out = scale * x if x > 0 else scale * alpha * (exp(input_scale * x) - 1): PyTorch's
+    one kernel for elu (scale = input_scale = 1), selu (alpha 1.6733, scale 1.0507) and celu
+    (input_scale = 1 / alpha).
+
+    Made without a select, as max(x, 0) * scale + negcoef * expm1(min(x, 0) * input_scale):
+    for x > 0 the second term is negcoef * expm1(0) = 0 exactly, for x <= 0 the first is 0;
+    and exp of the branch not taken cannot overflow. Composed of clamp, expm1, a product and
+    where, elu took 4.1x PyTorch's time forward + backward on (256, 512) (2026-11-27).
+    """
+
+    formula = "out = scale * (x if x > 0 else alpha * expm1(input_scale * x))"
+    derivatives = (
+        "grad_out * (scale if x > 0 else alpha * scale * input_scale * exp(input_scale * x))",
+    )
+    saves_inputs = False  # the negative branch and the mask x > 0, new arrays
+
+    def forward(self, x, alpha=1.0, scale=1.0, input_scale=1.0):
+        t = x.dtype.type
+        self.negcoef, self.scale, self.input_scale = t(alpha * scale), t(scale), t(input_scale)
+        negative = np.minimum(x, filled(0, x))  # = np.minimum(x, 0), see filled()
+        if input_scale != 1:
+            negative *= self.input_scale
+        np.expm1(negative, out=negative)
+        negative *= self.negcoef
+        out = np.maximum(x, filled(0, x))
+        if scale != 1:
+            out *= self.scale
+        out += negative
+        if self.needs_input_grad[:1] != (False,):  # kept for backward only
+            self.negative, self.positive = negative, x > 0
+        return out
+
+    def backward(self, grad_out):
+        # for x <= 0: input_scale * negcoef * exp(input_scale * x)
+        #           = input_scale * (negative + negcoef);
+        # for x > 0 negative is 0, so that is input_scale * negcoef, and adding
+        # scale - input_scale * negcoef where x > 0 gives scale there (to the last bit or one)
+        slope = self.negative + self.negcoef
+        if self.input_scale != 1:
+            slope *= self.input_scale
+        slope += self.positive * (self.scale - self.input_scale * self.negcoef)
+        slope *= grad_out
+        return slope
+
+
 class Abs(Function):
     """out = |x|"""
 
