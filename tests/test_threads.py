@@ -1,6 +1,7 @@
 """scratchish's threads (_threads.py): parallel_for splits work between threads and gives the
 same numbers as one thread; set_num_threads; OpenBLAS's spin shortened at import."""
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -603,7 +604,11 @@ import json, os, numpy as np
 a = np.random.default_rng(0).standard_normal((300, 300)).astype(np.float32)
 before = a @ a
 import scratchish._threads as t
-print(json.dumps({"short": t.SHORT_BLAS_SPIN, "env": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
+t.set_num_threads(2)
+at_import = t.SHORT_BLAS_SPIN
+t.parallel_for(lambda start, stop: None, 1 << 20, 1 << 10)  # hands a part to a helper
+print(json.dumps({"at_import": at_import, "short": t.SHORT_BLAS_SPIN,
+                  "env": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
                   "same": bool(np.array_equal(before, a @ a))}))
 """
 
@@ -617,11 +622,37 @@ def _probe(**env):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_import_shortens_openblas_spin_and_products_stay_right():
+def test_the_first_helper_shortens_openblas_spin_and_products_stay_right():
+    # not at import: a program that never hands work to a helper keeps the long spin
     if not _threads._openblas_libraries():
         pytest.skip("NumPy does not use OpenBLAS here")
     result = _probe(OPENBLAS_THREAD_TIMEOUT=None, SCRATCHISH_SHORT_BLAS_SPIN=None)
-    assert result == {"short": True, "env": None, "same": True}  # the variable is not left set
+    expected = {"at_import": False, "short": True, "env": None, "same": True}
+    assert result == expected  # and the variable is not left set
+
+
+def test_a_split_of_products_shortens_the_spin_before_setting_one_blas_thread(monkeypatch):
+    # parallel_products sets OpenBLAS to one thread per product; the spin (which restarts
+    # OpenBLAS's threads) must be shortened before that, with OpenBLAS's own count in place
+    calls = []
+    monkeypatch.setattr(_threads, "_spin_asked", False)
+    monkeypatch.setattr(_threads, "SHORT_BLAS_SPIN", False)
+    monkeypatch.setattr(_threads, "shorten_blas_spin", lambda: calls.append("spin") or True)
+    real = _threads._one_blas_thread
+
+    @contextlib.contextmanager
+    def one_thread(libraries):
+        calls.append("one thread")
+        with real(libraries):
+            yield
+
+    monkeypatch.setattr(_threads, "_one_blas_thread", one_thread)
+    monkeypatch.setattr(_threads, "_blas_thread_counts", lambda: ((lambda: 2, lambda n: None),))
+    monkeypatch.setattr(_threads, "_num_threads", 2)
+    _threads.parallel_products(lambda part: None, 8)
+    _threads.parallel_products(lambda part: None, 8)
+    assert calls == ["spin", "one thread", "one thread"]  # once, and first
+    assert _threads.SHORT_BLAS_SPIN is True
 
 
 def test_the_spin_is_left_alone_when_the_user_says_so():

@@ -19,22 +19,24 @@ Why scratchish also shortens OpenBLAS's spin: after a matrix product OpenBLAS's 
 threads spin, waiting for the next one, for 2^28 cycles (about 0.1 s) before they sleep. A
 training step calls BLAS every millisecond or so: its worker never sleeps, holds the second
 core, and a helper thread there gets no time (measured: GELU on 393k values with two threads
-1.93 ms, on one 1.89; with a short spin 1.09). So, once, when scratchish is imported, it asks
-OpenBLAS to sleep after 2^18 cycles (about 0.1 ms) instead. Measured on the same steps: 2^4,
-2^12 and 2^18 all free the core (2^18 by a little the fastest), 2^20 less, 2^22 and more not
-at all. The price: a product that comes more than ~0.1 ms after the last must wake the
-worker; LeNet, which makes many such products, was 2-4% slower for it before its max-pooling
-was split between threads too. This uses OpenBLAS's own setting (the environment variable
-OPENBLAS_THREAD_TIMEOUT, read again and its threads restarted); nothing changes where NumPy
-uses another BLAS or where the user set that variable. Opt out with
-SCRATCHISH_SHORT_BLAS_SPIN=0.
+1.93 ms, on one 1.89; with a short spin 1.09). So, once, the first time scratchish hands
+work to a helper thread, it asks OpenBLAS to sleep after 2^18 cycles (about 0.1 ms)
+instead. Not at import: a program that never splits work keeps the long spin (see
+SHORT_BLAS_SPIN). Measured on the same steps: 2^4, 2^12 and 2^18 all free the core (2^18
+by a little the fastest), 2^20 less, 2^22 and more not at all. The price: a product that
+comes more than ~0.1 ms after the last must wake the worker; LeNet, which makes many such
+products, was 2-4% slower for it before its max-pooling was split between threads too.
+This uses OpenBLAS's own setting (the environment variable OPENBLAS_THREAD_TIMEOUT, read
+again and its threads restarted); nothing changes where NumPy uses another BLAS or where the
+user set that variable. Opt out with SCRATCHISH_SHORT_BLAS_SPIN=0.
 
 A cost seen on the project's 2-vCPU virtual machine: after the process has been idle for a
 tenth of a second or more, a step that hands work to a helper and then to OpenBLAS can stall
 for 10-45 ms (not with one thread, nor with OpenBLAS's long spin; idle 0.01 s: never). That
 is why the optimizer's update, the one such op in the MLP's step, stays on one thread. With
 the short spin alone, the MLP's step wakes OpenBLAS's worker more often: bench_train.py gave
-1.25-1.42x PyTorch for it (2026-11-26), against 1.35-1.56 before.
+1.25-1.42x PyTorch for it (2026-11-26), against 1.35-1.56 before; hence the spin is now
+shortened only once a helper is used, which the MLP's step never does.
 """
 
 from __future__ import annotations
@@ -264,6 +266,7 @@ def _split_products(fn: Callable[[int, int], None], n: int, grain: int, align: i
     if _parts(n, grain) < 2 or not libraries:
         fn(0, n)
         return
+    _shorten_spin_once()  # while OpenBLAS still has its own thread count
     with _one_blas_thread(libraries):
         parallel_for(fn, n, grain, align)
 
@@ -325,6 +328,7 @@ def _part(fn: Callable[[int, int], None], start: int, stop: int) -> None:
 def _helpers() -> ThreadPoolExecutor:
     global _pool
     if _pool is None:
+        _shorten_spin_once()  # before any part runs: see SHORT_BLAS_SPIN
         _pool = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="scratchish")
     return _pool
 
@@ -386,4 +390,18 @@ def shorten_blas_spin() -> bool:
     return True
 
 
-SHORT_BLAS_SPIN = shorten_blas_spin()
+# Whether OpenBLAS's spin is short. Not at import: the first time work is handed to a helper
+# thread (_shorten_spin_once). A program that never splits work (an MLP: products, ReLU,
+# Adam) keeps OpenBLAS's long spin, and its products find the worker awake: the MLP's
+# training step 37.1-38.1k -> 39.3-40.5k samples/s, with the spin left long, against GPT
+# 16.0-16.3k -> 16.8-17.3k tokens/s and LeNet 2.6-2.8k -> 3.6-3.7k samples/s with it
+# short (bench_train.py, Intel Xeon, 2026-11-27).
+SHORT_BLAS_SPIN = False
+_spin_asked = False
+
+
+def _shorten_spin_once() -> None:
+    global SHORT_BLAS_SPIN, _spin_asked
+    if not _spin_asked:  # once per process (a forked child keeps its parent's setting)
+        _spin_asked = True
+        SHORT_BLAS_SPIN = shorten_blas_spin()
