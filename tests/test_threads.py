@@ -600,24 +600,33 @@ def test_avg_pool_on_two_threads_gives_one_threads_numbers(channels_last, settin
 
 # ------------------------------------------------------------- OpenBLAS's spin
 PROBE = """
-import json, os, numpy as np
+import json, os, sys, threading, numpy as np
 a = np.random.default_rng(0).standard_normal((300, 300)).astype(np.float32)
 before = a @ a
 import scratchish._threads as t
 t.set_num_threads(2)
+if "--other-thread" in sys.argv:  # a thread of the program's own, which could use BLAS
+    stop = threading.Event()
+    threading.Thread(target=stop.wait).start()
 at_import = t.SHORT_BLAS_SPIN
 t.parallel_for(lambda start, stop: None, 1 << 20, 1 << 10)  # hands a part to a helper
 print(json.dumps({"at_import": at_import, "short": t.SHORT_BLAS_SPIN,
                   "env": os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
                   "same": bool(np.array_equal(before, a @ a))}))
+if "--other-thread" in sys.argv:
+    stop.set()
 """
 
 
-def _probe(**env):
+def _probe(*args, **env):
     environ = {k: v for k, v in os.environ.items() if k not in env or env[k] is not None}
     environ.update({k: v for k, v in env.items() if v is not None})
     out = subprocess.run(
-        [sys.executable, "-c", PROBE], env=environ, capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE, *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -629,6 +638,10 @@ def test_the_first_helper_shortens_openblas_spin_and_products_stay_right():
     result = _probe(OPENBLAS_THREAD_TIMEOUT=None, SCRATCHISH_SHORT_BLAS_SPIN=None)
     expected = {"at_import": False, "short": True, "env": None, "same": True}
     assert result == expected  # and the variable is not left set
+    # with another (non-daemon) thread of the program alive, OpenBLAS's threads, which that
+    # one could be using, are not restarted: the spin stays long
+    result = _probe("--other-thread", OPENBLAS_THREAD_TIMEOUT=None, SCRATCHISH_SHORT_BLAS_SPIN=None)
+    assert result == {**expected, "short": False}
 
 
 def test_a_split_of_products_shortens_the_spin_before_setting_one_blas_thread(monkeypatch):
@@ -637,6 +650,8 @@ def test_a_split_of_products_shortens_the_spin_before_setting_one_blas_thread(mo
     calls = []
     monkeypatch.setattr(_threads, "_spin_asked", False)
     monkeypatch.setattr(_threads, "SHORT_BLAS_SPIN", False)
+    # no other thread of the program (threads of other tests may linger here)
+    monkeypatch.setattr(threading, "enumerate", lambda: [threading.current_thread()])
     monkeypatch.setattr(_threads, "shorten_blas_spin", lambda: calls.append("spin") or True)
     real = _threads._one_blas_thread
 

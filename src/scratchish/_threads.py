@@ -325,11 +325,14 @@ def _part(fn: Callable[[int, int], None], start: int, stop: int) -> None:
         _local.busy = False
 
 
+_HELPER_NAME = "scratchish"  # our helper threads' names start with it
+
+
 def _helpers() -> ThreadPoolExecutor:
     global _pool
     if _pool is None:
         _shorten_spin_once()  # before any part runs: see SHORT_BLAS_SPIN
-        _pool = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix="scratchish")
+        _pool = ThreadPoolExecutor(_num_threads - 1, thread_name_prefix=_HELPER_NAME)
     return _pool
 
 
@@ -396,12 +399,23 @@ def shorten_blas_spin() -> bool:
 # training step 37.1-38.1k -> 39.3-40.5k samples/s, with the spin left long, against GPT
 # 16.0-16.3k -> 16.8-17.3k tokens/s and LeNet 2.6-2.8k -> 3.6-3.7k samples/s with it
 # short (bench_train.py, Intel Xeon, 2026-11-27).
+# Shortening restarts OpenBLAS's threads, so it is done only while no other non-daemon
+# Python thread runs (one could be inside a product); else the spin stays long. (Daemon
+# threads, as tqdm's monitor and a notebook's kernel threads, make no products; our own
+# helpers are idle outside parallel_for.)
 SHORT_BLAS_SPIN = False
 _spin_asked = False
 
 
 def _shorten_spin_once() -> None:
     global SHORT_BLAS_SPIN, _spin_asked
-    if not _spin_asked:  # once per process (a forked child keeps its parent's setting)
-        _spin_asked = True
-        SHORT_BLAS_SPIN = shorten_blas_spin()
+    if _spin_asked:  # once per process (a forked child keeps its parent's setting)
+        return
+    _spin_asked = True
+    me = threading.current_thread()
+    others = [
+        t
+        for t in threading.enumerate()
+        if t is not me and not t.daemon and not t.name.startswith(_HELPER_NAME)
+    ]
+    SHORT_BLAS_SPIN = not others and shorten_blas_spin()
