@@ -1355,7 +1355,8 @@ def test_product_sum_is_unbroadcast_of_the_product(shape_a, shape_b):
         ((32, 8, 16, 16), (1, 8, 1, 1), True),  # a bias per channel: planes @ ones
         ((4096, 10), (10,), True),  # short rows: ones @ rows
         ((256, 128), (256, 1), True),  # a sum per row, kept as a column
-        ((6, 64, 128), (64, 128), False),  # rows of 8192 values: NumPy's sum
+        ((6, 64, 128), (64, 128), True),  # few long rows: ones @ rows too
+        ((768, 512), (512,), True),  # a Linear layer's bias (the GPT's MLP)
         ((8, 16, 32), (16, 1), False),  # too small to pay for a BLAS call
     ],
 )
@@ -1376,6 +1377,25 @@ def test_unbroadcast_sums_by_products_where_numpy_is_slow(grad_shape, shape, by_
     transposed = np.asfortranarray(grad)  # not C-contiguous: NumPy's sum, the same values
     assert _sum_by_products(transposed, axes) is None
     np.testing.assert_allclose(unbroadcast(transposed, shape), expected, rtol=1e-5, atol=1e-4)
+
+
+def test_linear_sums_its_bias_gradient_by_a_product(monkeypatch):
+    # NumPy's sum down the columns of grad_out took 2-4x a product with ones here
+    from scratchish import autograd
+
+    calls = []
+    real = autograd._sum_by_products
+    monkeypatch.setattr(
+        autograd, "_sum_by_products", lambda g, axes: calls.append(axes) or real(g, axes)
+    )
+    rng = np.random.default_rng(2)
+    x = sh.tensor(rng.standard_normal((4, 64, 32)).astype(np.float32), requires_grad=True)
+    layer = sh.nn.Linear(32, 256)
+    g = rng.standard_normal((4, 64, 256)).astype(np.float32)
+    layer(x).backward(sh.tensor(g))
+    assert calls == [(0,)]
+    expected = g.astype(np.float64).reshape(-1, 256).sum(axis=0)
+    np.testing.assert_allclose(layer.bias.grad.numpy(), expected, rtol=1e-5, atol=1e-4)
 
 
 @pytest.mark.parametrize("dim", [(0, 2, 3), 0, (0, 1), -1, None])

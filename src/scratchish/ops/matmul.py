@@ -114,7 +114,7 @@ class Linear(Function):
             # buffer when the weight has one (grad_home): one copy of the weight's size less
             home = grad_home(self.parents, 1, (g.shape[1], x2.shape[1]), np.result_type(g, x2))
             grad_w = np.matmul(g.T, x2, out=home)
-        grad_b = g.sum(axis=0) if need_b else None
+        grad_b = unbroadcast(g, g.shape[1:]) if need_b else None  # sum over rows, by BLAS
         return grad_x, grad_w, grad_b
 
     def explain_error(self, err, arrays):
