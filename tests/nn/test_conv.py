@@ -736,3 +736,33 @@ def _time_lenet_convs(repeats: int = 15) -> None:
 
 if __name__ == "__main__":
     _time_lenet_convs()
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_few_channel_conv_adds_its_bias_in_the_product(channels):
+    # an image's few channels: the bias is a row of the weight matrix against a column of
+    # ones in the columns; the same numbers as the product plus the bias, grad_b = sum of g
+    from scratchish.ops import conv
+
+    rng = np.random.default_rng(channels)
+    x = rng.standard_normal((4, channels, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((5, channels, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(5).astype(np.float32)
+    settings = ((1, 1), ((1, 1), (1, 1)), (1, 1))
+    op, plain = conv.Conv2d(), conv.Conv2d()
+    op.needs_input_grad, plain.needs_input_grad = (True, True, True), (True, True, False)
+    out = op.forward(x, w, b, *settings)
+    assert op.bias_row
+    expected = plain.forward(x, w, None, *settings) + b[:, None, None]
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    grad_x, grad_w, grad_b = op.backward(g)
+    plain_x, plain_w, _ = plain.backward(g)
+    np.testing.assert_allclose(grad_x, plain_x, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(grad_w, plain_w, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(grad_b, g.astype(np.float64).sum(axis=(0, 2, 3)), rtol=1e-5)
+    assert grad_w.shape == w.shape and grad_b.shape == b.shape
+    xp = conv.pad_input(x, settings[1], channels_last=False)
+    cols = conv.im2col(xp, (3, 3), (1, 1), (1, 1), (9, 9), ones=True)
+    assert np.array_equal(cols[:, -1], np.ones(len(cols), np.float32))
+    assert np.array_equal(cols[:, :-1], conv.im2col(xp, (3, 3), (1, 1), (1, 1), (9, 9)))

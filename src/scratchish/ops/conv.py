@@ -133,7 +133,9 @@ def new_image(shape: tuple, value, dtype, channels_last: bool) -> np.ndarray:
     return np.moveaxis(array, -1, 1) if channels_last else array
 
 
-def im2col(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple):
+def im2col(
+    xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple, ones=False
+):
     """The columns matrix of a padded (N, C, H, W)-shaped input: one row per output pixel.
 
     Row (n, i, j) holds the window under output pixel (i, j) in (kh, kw, C) order, channels
@@ -142,7 +144,8 @@ def im2col(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_si
     1.0 ms vs 4.7 ms for (C, kh, kw) order). With few channels it is tap by tap (the result is
     the transpose of a (K, M) array, which BLAS reads as well), so the runs are image rows.
     Returns (M, K) = (N * out_h * out_w, kh * kw * C). (Volumes: rows (n, i, j, k), columns
-    (kd, kh, kw, C).)
+    (kd, kh, kw, C).) ones=True, few channels only: (M, K + 1), the last column all ones, so
+    that cols @ [W; b] adds a bias b in the product (see Conv2d).
     """
     n, c = xp.shape[:2]
     n_rows, n_cols = n * math.prod(out_size), math.prod(kernel) * c
@@ -151,7 +154,12 @@ def im2col(xp: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple, out_si
     tap_axes = tuple(range(2 + len(kernel), windows.ndim))
     if c < FEW_CHANNELS:
         taps = windows.transpose(*tap_axes, 1, 0, *out_axes)  # (kh, kw, C, N, Ho, Wo), a view
-        return taps.reshape(n_cols, n_rows).T  # the copy, then a free transpose
+        if not ones:
+            return taps.reshape(n_cols, n_rows).T  # the copy, then a free transpose
+        cols = np.empty((n_cols + 1, n_rows), xp.dtype)
+        cols[:n_cols].reshape(taps.shape)[...] = taps  # the same copy, into the first rows
+        cols[n_cols] = 1
+        return cols.T
     rows = windows.transpose(0, *out_axes, *tap_axes, 1)  # (N, Ho, Wo, kh, kw, C), a view
     return rows.reshape(n_rows, n_cols)  # the copy
 
@@ -249,12 +257,15 @@ def band_input(bands: slice, kernel: tuple, stride: tuple, dilation: tuple) -> s
     return slice(bands.start * stride[0], last + 1)
 
 
-def block_cols(xp: np.ndarray, block: tuple, kernel, stride, dilation, out_size) -> np.ndarray:
+def block_cols(
+    xp: np.ndarray, block: tuple, kernel, stride, dilation, out_size, ones=False
+) -> np.ndarray:
     """im2col of one block of image_blocks: the columns of its images' output rows `bands`,
     made from the rows of the padded input xp (N, C, H', W') that they read."""
     images, bands = block
     rows = xp[images, :, band_input(bands, kernel, stride, dilation)]
-    return im2col(rows, kernel, stride, dilation, (bands.stop - bands.start, *out_size[1:]))
+    band_size = (bands.stop - bands.start, *out_size[1:])
+    return im2col(rows, kernel, stride, dilation, band_size, ones=ones)
 
 
 # A stride-1 convolution of this many kw * C values or fewer per kernel row, or of this many
@@ -425,6 +436,15 @@ class Conv2d(Function):
         # 2 threads: 3.3-3.5 ms, against 2.5-2.9 ms this way and 3.4-3.6 by im2col)
         self.row_bytes = (kernel[1] * c if self.by_rows else w2.shape[0]) * xp.itemsize
         out2d = np.empty((n * n_pixels, n_out), dtype=np.result_type(xp, w2))
+        # An image's few channels (tap-major columns, see im2col): the bias is one more row of
+        # the weight matrix, against a column of ones in the columns, so the product adds it
+        # and backward's product of the columns with grad_out sums its gradient. A pass over
+        # the output each less: LeNet's first layer (from 1 channel) forward 1.20 -> 0.93 ms,
+        # backward 1.59 -> 1.34 ms, batch 64 (2026-11-27). (Other columns are rows of runs
+        # that a column of ones would break.)
+        self.bias_row = b is not None and not self.by_rows and c < FEW_CHANNELS
+        if self.bias_row:
+            w2 = np.concatenate((w2, b.reshape(1, -1).astype(w2.dtype, copy=False)))
 
         def part(images):  # a thread's share of the batch, a block of images at a time
             for block in self._blocks(images):
@@ -433,10 +453,10 @@ class Conv2d(Function):
                     r = row_columns(xp, block, self.settings[0], out_size)
                     out3 = out_rows.reshape(r.shape[0], -1, n_out)  # (B, P, O)
                     rows_product(r, w2, out3, kernel[0])
-                else:
-                    cols = block_cols(xp, block, *self.settings[:4])  # (m, K): m outputs
-                    np.matmul(cols, w2, out=out_rows)  # (m, K) @ (K, O) -> (m, O)
-                if b is not None:
+                else:  # (m, K) @ (K, O) -> (m, O), m outputs; K + 1 with the bias row
+                    cols = block_cols(xp, block, *self.settings[:4], ones=self.bias_row)
+                    np.matmul(cols, w2, out=out_rows)
+                if b is not None and not self.bias_row:
                     add_to_rows(out_rows, b)  # while the block is in cache
 
         parallel_products(part, n)
@@ -477,7 +497,8 @@ class Conv2d(Function):
         # (N, O, Ho, Wo) -> (M, O): free when grad_out is channels-last, as our own output is
         g2d = np.moveaxis(grad_out, 1, -1).reshape(-1, n_out)
         grad_x = grad_w = grad_b = None
-        if need_b:
+        bias_row = self.bias_row and need_w  # grad_b from the columns' row of ones (forward)
+        if need_b and not bias_row:
             # sum over the M rows as a matrix-vector product: BLAS, ~10x faster than sum(axis=0)
             grad_b = np.ones(g2d.shape[0], dtype=g2d.dtype) @ g2d
         grad_w_parts = {}  # each thread's images' share of grad_w, by first image
@@ -488,7 +509,8 @@ class Conv2d(Function):
 
         def part(images):  # a thread's share of the batch
             if need_w:
-                grad_w2 = np.zeros((math.prod(kernel) * c, n_out), dtype=g2d.dtype)
+                k = math.prod(kernel) * c + bias_row  # with the bias row: its gradient last
+                grad_w2 = np.zeros((k, n_out), dtype=g2d.dtype)
                 for block in self._blocks(images):  # block by block, as the forward
                     g_rows = g2d[block_rows(block, out_size)]
                     if self.by_rows:
@@ -496,8 +518,8 @@ class Conv2d(Function):
                         g3 = g_rows.reshape(r.shape[0], -1, n_out)
                         rows_product_grad_w(r, g3, grad_w2, kernel[0])
                     else:
-                        cols = block_cols(self.xp, block, *self.settings[:4])  # rebuilt
-                        grad_w2 += cols.T @ g_rows  # (K, m) @ (m, O) -> (K, O)
+                        cols = block_cols(self.xp, block, *self.settings[:4], ones=bias_row)
+                        grad_w2 += cols.T @ g_rows  # (K, m) @ (m, O) -> (K, O), rebuilt cols
                 grad_w_parts[images.start] = grad_w2
             if need_x and not by_conv:
                 # grad_cols = g2d @ W^T, tap by tap: (m, O) @ (O, C) -> (m, C) each, added
@@ -516,6 +538,9 @@ class Conv2d(Function):
         parallel_products(part, n)
         if need_w:
             grad_w2 = _sum_in_image_order(grad_w_parts)  # (K, O)
+            if bias_row:  # the row of ones' products: the sum of grad_out
+                grad_w2, sums = grad_w2[:-1], grad_w2[-1]
+                grad_b = sums if need_b else None
             grad_w = _weight_from_matrix(grad_w2, kernel)  # (O, C, kh, kw)
         if by_conv:
             # dL/dx[n, c, i, j] = sum over o, p, q of g[n, o, i + top - p, j + left - q] *
