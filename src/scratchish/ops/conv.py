@@ -438,10 +438,11 @@ class Conv2d(Function):
         out2d = np.empty((n * n_pixels, n_out), dtype=np.result_type(xp, w2))
         # An image's few channels (tap-major columns, see im2col): the bias is one more row of
         # the weight matrix, against a column of ones in the columns, so the product adds it
-        # and backward's product of the columns with grad_out sums its gradient. A pass over
-        # the output each less: LeNet's first layer (from 1 channel) forward 1.20 -> 0.93 ms,
-        # backward 1.59 -> 1.34 ms, batch 64 (2026-11-27). (Other columns are rows of runs
-        # that a column of ones would break.)
+        # and backward's product of the columns with grad_out sums its gradient: one pass over
+        # the output fewer each way. LeNet's first layer (from 1 channel), batch 64: forward
+        # 1.20 -> 0.89 ms, backward 1.59 -> 1.28 ms (2026-11-27). (Kernel-row columns with a
+        # column of ones gained nothing: the wider copy cost what the pass saved. im2col's
+        # rows of runs of channels would need it between them.)
         self.bias_row = b is not None and not self.by_rows and c < FEW_CHANNELS
         if self.bias_row:
             w2 = np.concatenate((w2, b.reshape(1, -1).astype(w2.dtype, copy=False)))
@@ -538,9 +539,9 @@ class Conv2d(Function):
         parallel_products(part, n)
         if need_w:
             grad_w2 = _sum_in_image_order(grad_w_parts)  # (K, O)
-            if bias_row:  # the row of ones' products: the sum of grad_out
-                grad_w2, sums = grad_w2[:-1], grad_w2[-1]
-                grad_b = sums if need_b else None
+            if bias_row:  # the last row, of the column of ones: the sums of grad_out
+                grad_b = grad_w2[-1] if need_b else None
+                grad_w2 = grad_w2[:-1]
             grad_w = _weight_from_matrix(grad_w2, kernel)  # (O, C, kh, kw)
         if by_conv:
             # dL/dx[n, c, i, j] = sum over o, p, q of g[n, o, i + top - p, j + left - q] *
