@@ -510,7 +510,7 @@ class Conv2d(Function):
 
         def part(images):  # a thread's share of the batch
             if need_w:
-                k = math.prod(kernel) * c + bias_row  # with the bias row: its gradient last
+                k = math.prod(kernel) * c + int(bias_row)  # the bias row's gradient last
                 grad_w2 = np.zeros((k, n_out), dtype=g2d.dtype)
                 for block in self._blocks(images):  # block by block, as the forward
                     g_rows = g2d[block_rows(block, out_size)]

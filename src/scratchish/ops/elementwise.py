@@ -567,12 +567,13 @@ class Elu(Function):
     def forward(self, x, alpha=1.0, scale=1.0, input_scale=1.0):
         t = x.dtype.type
         self.negcoef, self.scale, self.input_scale = t(alpha * scale), t(scale), t(input_scale)
-        negative = np.minimum(x, filled(0, x))  # = np.minimum(x, 0), see filled()
+        zero = filled(0, x)  # = 0, see filled()
+        negative = np.minimum(x, zero)
         if input_scale != 1:
             negative *= self.input_scale
         np.expm1(negative, out=negative)
         negative *= self.negcoef
-        out = np.maximum(x, filled(0, x))
+        out = np.maximum(x, zero)
         if scale != 1:
             out *= self.scale
         out += negative
