@@ -2109,7 +2109,7 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         if dim is None:
-            return Amax.apply(self)
+            return Amax.apply(self, nan_is_top=True)
         return _values_indices(MaxDim, self, dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
@@ -2117,7 +2117,7 @@ class Tensor:
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         if dim is None:
-            return Amin.apply(self)
+            return Amin.apply(self, nan_is_top=True)
         return _values_indices(MinDim, self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):

@@ -261,7 +261,8 @@ def test_activations_keep_float32():
 def test_hardtanh_is_one_op_and_equals_its_composition_on_channels_last_input():
     """hardtanh (and relu6) is one op, Hardtanh; on a conv's channels-last output, NaN and
     the bounds included, it gives the composition's values and gradient: clip(x), and the
-    gradient passed strictly between the bounds only."""
+    gradient stopped at and beyond the bounds only (PyTorch's x <= 0 or x >= 6: a NaN passes
+    it on)."""
     rng = np.random.default_rng(3)
     a = rng.uniform(-2, 8, (2, 5, 4, 3)).astype(np.float32)
     a[0, 0, 0, :] = [0.0, 6.0, np.nan]  # the bounds and a NaN
@@ -272,8 +273,10 @@ def test_hardtanh_is_one_op_and_equals_its_composition_on_channels_last_input():
     assert type(out.grad_fn).__name__ == "Hardtanh"
     out.backward(sh.tensor(g))
     np.testing.assert_array_equal(out.detach().numpy(), np.clip(a, 0, 6))
-    np.testing.assert_array_equal(x.grad.numpy(), np.where((a > 0) & (a < 6), g, 0))
-    assert x.grad.numpy()[0, 0, 0, :].tolist() == [0.0, 0.0, 0.0]
+    with np.errstate(invalid="ignore"):
+        stopped = (a <= 0) | (a >= 6)
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(stopped, 0, g))
+    assert x.grad.numpy()[0, 0, 0, :].tolist() == [0.0, 0.0, g[0, 0, 0, 2]]
     assert out.detach().numpy().strides == a.strides  # the layout kept
 
 
@@ -403,3 +406,73 @@ def test_fused_elu_equals_the_composed_select(name, alpha, scale, input_scale, d
     np.testing.assert_allclose(x.grad.numpy(), plain_x.grad.numpy(), rtol=tol, atol=tol)
     assert fused.dtype == x.dtype and x.grad.dtype == x.dtype
     assert np.array_equal(fused.detach().numpy() > 0, a > 0)  # the branch by sign
+
+
+# NaN and the infinities: PyTorch's backward kernels pick a branch by a comparison (relu's
+# out <= 0 ? 0 : grad, hardtanh's x <= lo || x >= hi ? 0 : grad, ...), false for NaN, so a NaN
+# takes the branch that passes the gradient on; NumPy's sign(NaN) is NaN where PyTorch's is 0.
+SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0]
+
+NAN_CASES = [
+    *[(f"{name}{args}", _f(name, *args)) for name, args in ACTIVATIONS],
+    ("relu", _f("relu")),
+    ("gelu_tanh", _f("gelu", approximate="tanh")),
+    ("abs", lambda lib, x: x.abs()),
+    ("l1_loss", lambda lib, x: lib.nn.functional.l1_loss(x, x.detach() * 0, reduction="none")),
+    ("maximum", lambda lib, x: lib.maximum(x, x.detach().flip(0))),
+    ("minimum", lambda lib, x: lib.minimum(x, x.detach().flip(0))),
+    ("maximum_b", lambda lib, x: lib.maximum(x.detach().flip(0), x)),
+    ("max", lambda lib, x: x.max()),
+    ("min", lambda lib, x: x.min()),
+    ("amax", lambda lib, x: x.amax()),
+    ("max_dim", lambda lib, x: x.reshape(2, 3).max(1)[0]),
+]
+
+
+@pytest.mark.parametrize("name, fn", NAN_CASES, ids=[n for n, _ in NAN_CASES])
+def test_nan_and_infinities_give_pytorchs_values_and_gradients(name, fn):
+    if torch is None:
+        pytest.skip("needs torch")
+    results = []
+    for lib in (sh, torch):
+        x = lib.tensor(np.array(SPECIAL, np.float32), requires_grad=True)
+        with np.errstate(all="ignore"):
+            out = fn(lib, x)
+            out.backward(lib.ones_like(out))
+        results.append((out.detach().numpy(), x.grad.numpy()))
+    (ours, our_grad), (theirs, their_grad) = results
+    # atol: sigmoid of -inf is a tiny positive number here (sigmoid_array caps e^-x), 0 there
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-30, equal_nan=True)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-6, atol=1e-30, equal_nan=True)
+
+
+def test_a_nan_passes_the_gradient_on_where_pytorchs_comparison_is_false():
+    def run(fn, values):
+        x = sh.tensor(np.array(values, np.float32), requires_grad=True)
+        with np.errstate(all="ignore"):
+            out = fn(x)
+            out.backward(sh.ones_like(out))
+        return out.detach().numpy(), x.grad.numpy()
+
+    nan = np.nan
+    assert run(F.relu, [nan, -1.0, 2.0])[1].tolist() == [1.0, 0.0, 1.0]
+    assert run(F.relu6, [nan, 6.0, 2.0])[1].tolist() == [1.0, 0.0, 1.0]
+    assert run(F.elu, [nan, 1.0])[1].tolist() == [1.0, 1.0]
+    assert run(F.selu, [nan])[1][0] == np.float32(F._SELU_SCALE)
+    assert run(F.hardswish, [nan, np.inf, -np.inf])[1].tolist() == [1.0, 1.0, 0.0]
+    out, grad = run(lambda x: F.threshold(x, 0.5, -2.0), [nan, 0.0])
+    assert np.isnan(out[0]) and out[1] == -2.0 and grad.tolist() == [1.0, 0.0]
+    out, grad = run(F.hardshrink, [nan, 0.1])
+    assert np.isnan(out[0]) and out[1] == 0.0 and grad.tolist() == [1.0, 0.0]
+    out, grad = run(F.softshrink, [nan, -0.0])
+    assert np.isnan(out[0]) and np.signbit(out[1]) and grad.tolist() == [1.0, 0.0]
+    assert run(lambda x: x.abs(), [nan, -2.0])[1].tolist() == [0.0, -1.0]
+    # maximum: each input gets all of the gradient unless it lost (half at a tie)
+    a = sh.tensor(np.array([nan, 1.0, 2.0], np.float32), requires_grad=True)
+    b = sh.tensor(np.array([0.0, 1.0, 3.0], np.float32), requires_grad=True)
+    sh.maximum(a, b).sum().backward()
+    assert a.grad.tolist() == [1.0, 0.5, 0.0] and b.grad.tolist() == [1.0, 0.5, 1.0]
+    # max() of all values gives the gradient to the NaN; amax's is NaN, as torch.amax's
+    assert run(lambda x: x.max(), [nan, 1.0, 2.0])[1].tolist() == [1.0, 0.0, 0.0]
+    assert run(lambda x: x.min(), [1.0, nan, nan])[1].tolist() == [0.0, 0.5, 0.5]
+    assert np.isnan(run(lambda x: x.amax(), [nan, 1.0])[1]).all()

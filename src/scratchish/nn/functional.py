@@ -398,9 +398,10 @@ def _threshold(x: Tensor, limit: float, value: float, inplace: bool) -> Tensor:
     # apart from threshold() because PyTorch names its argument like the function
     _not_tensor("threshold", x)
     limit, value = _number("threshold", "threshold", limit), _number("threshold", "value", value)
+    # PyTorch's test is x <= threshold: a NaN is kept (and passes the gradient on)
     if inplace:
-        return _in_place(x, lambda t: where(t.array > limit, t, value))
-    return where(x.array > limit, x, value)
+        return _in_place(x, lambda t: where(~(t.array <= limit), t, value))
+    return where(~(x.array <= limit), x, value)
 
 
 @takes_tensor
@@ -447,7 +448,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     _not_tensor("hardshrink", input)
     _need_float("hardshrink", input)
     lambd = _number("hardshrink", "lambd", lambd)
-    return where(np.abs(input.array) > lambd, input, np.zeros_like(input.array))
+    # PyTorch's test is -lambd <= x <= lambd: a NaN is kept (and passes the gradient on)
+    return where(~(np.abs(input.array) <= lambd), input, np.zeros_like(input.array))
 
 
 @takes_tensor
@@ -460,7 +462,10 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
         raise ArgumentError(f"softshrink: lambd must be >= 0, but found {lambd}.")
     x = input.array
     shrunk = input - np.sign(x).astype(x.dtype) * lambd
-    return where(np.abs(x) > lambd, shrunk, np.zeros_like(x))
+    # PyTorch's: x * 0 inside [-lambd, lambd] (so -0.0 stays -0.0), and a NaN stays NaN
+    with np.errstate(invalid="ignore"):  # inf * 0, outside the band anyway
+        inside = x * x.dtype.type(0)
+    return where(~(np.abs(x) <= lambd), shrunk, inside)
 
 
 def _softmax_dim(ndim: int, dim, name: str):

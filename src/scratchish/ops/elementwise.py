@@ -450,7 +450,9 @@ class Relu(Function):
     def forward(self, x):
         out = np.maximum(x, filled(0, x))  # = np.maximum(x, 0), see filled()
         if self.needs_input_grad[:1] != (False,):  # no mask when no gradient will be asked
-            self.mask = out > 0  # relu'(0) = 0, as in PyTorch
+            # relu'(0) = 0; a NaN passes the gradient on: PyTorch's test is out <= 0, false
+            # for NaN, and out != 0 is the same test here (out is >= 0 or NaN)
+            self.mask = out != 0
         return out
 
     def backward(self, grad_out):
@@ -472,9 +474,12 @@ class Hardtanh(Function):
 
     def forward(self, x, min_val=-1.0, max_val=1.0):
         lo, hi = x.dtype.type(min_val), x.dtype.type(max_val)  # scalars of x's dtype
+        out = np.clip(x, lo, hi)  # NaN stays NaN
         if self.needs_input_grad[:1] != (False,):  # no mask when no gradient will be asked
-            self.mask = (x > lo) & (x < hi)  # NaN: False, as PyTorch's gradient
-        return np.clip(x, lo, hi)
+            # 0 at and beyond the bounds, where out is one of them; a NaN passes the gradient
+            # on, as PyTorch's test x <= lo or x >= hi is false for it
+            self.mask = (out != lo) & (out != hi)
+        return out
 
     def backward(self, grad_out):
         return grad_out * self.mask
@@ -497,11 +502,15 @@ class Hardswish(Function):
         return out
 
     def backward(self, grad_out):
-        x = self.x
-        slope = x / x.dtype.type(3)
-        slope += x.dtype.type(0.5)
+        # PyTorch's branches: 0 for x <= -3, x / 3 + 1/2 for x < 3, else 1 (NaN included).
+        # The line is taken of x held in [-3, 3] (NaN to -3, by fmax), so that no inf or NaN
+        # is multiplied by the mask's 0.
+        x, t = self.x, self.x.dtype.type
+        slope = np.fmin(np.fmax(x, t(-3)), t(3))
+        slope /= t(3)
+        slope += t(0.5)
         slope *= (x > -3) & (x < 3)  # 0 at -3 and below; the line's slope between
-        slope += x >= 3  # 1 from 3 on, as PyTorch
+        slope += ~(x < 3)  # 1 from 3 on and for NaN, as PyTorch
         return grad_out * slope
 
 
@@ -568,7 +577,7 @@ class Elu(Function):
         t = x.dtype.type
         self.negcoef, self.scale, self.input_scale = t(alpha * scale), t(scale), t(input_scale)
         zero = filled(0, x)  # = 0, see filled()
-        negative = np.minimum(x, zero)
+        negative = np.fmin(x, zero)  # 0 for NaN: the gradient there is PyTorch's, scale
         if input_scale != 1:
             negative *= self.input_scale
         np.expm1(negative, out=negative)
@@ -578,7 +587,8 @@ class Elu(Function):
             out *= self.scale
         out += negative
         if self.needs_input_grad[:1] != (False,):  # kept for backward only
-            self.negative, self.positive = negative, x > 0
+            # PyTorch's test is x <= 0, so a NaN takes the positive branch's slope
+            self.negative, self.positive = negative, np.logical_not(x <= 0)
         return out
 
     def backward(self, grad_out):
@@ -605,7 +615,8 @@ class Abs(Function):
         return np.abs(x)
 
     def backward(self, grad_out):
-        return grad_out * np.sign(self.x)  # abs'(0) = 0, as in PyTorch
+        # abs'(0) = 0, and 0 for NaN too: PyTorch's sign(NaN) is 0 (NumPy's is NaN)
+        return grad_out * np.nan_to_num(np.sign(self.x), copy=False)
 
 
 class Clamp(Function):
@@ -641,8 +652,7 @@ class Maximum(Function):
         return np.maximum(a, b)
 
     def backward(self, grad_out):
-        share_a = (self.a > self.b) + 0.5 * (self.a == self.b)
-        return _split_between(grad_out, share_a, self)
+        return _split_between(grad_out, self, self.a < self.b, self.a > self.b)
 
 
 class Minimum(Function):
@@ -656,17 +666,21 @@ class Minimum(Function):
         return np.minimum(a, b)
 
     def backward(self, grad_out):
-        share_a = (self.a < self.b) + 0.5 * (self.a == self.b)
-        return _split_between(grad_out, share_a, self)
+        return _split_between(grad_out, self, self.a > self.b, self.a < self.b)
 
 
-def _split_between(grad_out, share_a, fn):
-    """Gradients of a two-input choice: input a gets `share_a` of grad_out, b the rest."""
+def _split_between(grad_out, fn, a_lost, b_lost):
+    """Gradients of a two-input choice (maximum, minimum), as PyTorch: an input gets 0 where
+    it lost, half at a tie, else all of grad_out. So where a or b is NaN (no test holds)
+    both get all of it."""
     need_a, need_b = fn.needs_input_grad
     dtype = grad_out.dtype
-    grad_a = unbroadcast(grad_out * share_a, np.shape(fn.a)).astype(dtype) if need_a else None
-    grad_b = unbroadcast(grad_out * (1 - share_a), np.shape(fn.b)).astype(dtype) if need_b else None
-    return grad_a, grad_b
+    tie = 0.5 * (fn.a == fn.b)
+
+    def share(lost, like):
+        return unbroadcast(grad_out * (1 - lost - tie), np.shape(like)).astype(dtype)
+
+    return share(a_lost, fn.a) if need_a else None, share(b_lost, fn.b) if need_b else None
 
 
 class Where(Function):

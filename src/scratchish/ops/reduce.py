@@ -152,16 +152,20 @@ class Mean(Function):
 
 
 class Amax(Function):
-    """out = max of x over `dim`; tied maxima share the gradient equally (as torch.amax)."""
+    """out = max of x over `dim`; tied maxima share the gradient equally (as torch.amax).
+    Where the max is NaN no value equals it, and the gradient is NaN, as torch.amax's;
+    torch's max() of all values gives it to the NaNs instead (nan_is_top)."""
 
     formula = "out = max(x)"
     derivatives = ("grad_out / n_ties where x == out, else 0",)
     reduce = staticmethod(np.max)
     saves_inputs = False  # only where the maxima are, a new array
 
-    def forward(self, x, dim=None, keepdim=False):
+    def forward(self, x, dim=None, keepdim=False, nan_is_top=False):
         out = self.reduce(x, axis=dim, keepdims=True)
         self.is_top = x == out
+        if nan_is_top and np.isnan(out).any():  # one value, from max() or min() of all
+            self.is_top = np.isnan(x)  # the NaNs share its gradient, as PyTorch's max()
         self.n_ties = self.is_top.sum(axis=dim, keepdims=True)  # ties counted per reduced slice
         self.kept = out.shape
         return out if keepdim else out.reshape(_drop(out.shape, dim, x.ndim))
