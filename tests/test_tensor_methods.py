@@ -370,8 +370,9 @@ def test_stable_argsort_sorts_again_only_rows_with_ties():
         for axis in (0, 1):
             expected = np.argsort(key, axis=axis, kind="stable")
             np.testing.assert_array_equal(stable_argsort(key, axis), expected)
-    values, indices = sh.tensor(mixed).sort(1, descending=True)
-    np.testing.assert_array_equal(indices.numpy(), np.argsort(-mixed, axis=1, kind="stable"))
+    values, indices = sh.tensor(mixed).sort(1, descending=True)  # NaNs first, as torch's
+    expected = torch.tensor(mixed).sort(dim=1, descending=True, stable=True).indices.numpy()
+    np.testing.assert_array_equal(indices.numpy(), expected)
 
 
 @pytest.mark.parametrize("case", ["distinct", "ties", "nan", "3-d, middle dim"])
@@ -393,8 +394,26 @@ def test_topk_keeps_the_stable_sorts_first_k(case, k):
     expected = np.take(np.argsort(key, axis=axis, kind="stable"), np.arange(k), axis=axis)
     np.testing.assert_array_equal(_first_k(key, k, axis), expected)
     values, indices = sh.tensor(-key).topk(k, dim=axis)
+    if case == "nan":  # NaN ranks above every number (as in torch): the NaNs come first
+        order = np.argsort(np.where(np.isnan(key), -np.inf, key), axis=axis, kind="stable")
+        expected = np.take(order, np.arange(k), axis=axis)
     np.testing.assert_array_equal(indices.numpy(), expected)
     np.testing.assert_array_equal(values.numpy(), np.take_along_axis(-key, expected, axis))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nan_ranks_above_inf_in_descending_sorts_and_topk_as_in_torch(dtype):
+    a = np.array([[1, np.nan, np.inf, 2, np.nan, -np.inf], [3, 1, 2, 0, 5, 4]], dtype)
+    x, t = sh.tensor(a), torch.tensor(a)
+    for dim in (0, 1):
+        ours, theirs = x.sort(dim, descending=True), t.sort(dim=dim, descending=True, stable=True)
+        np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+        np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+        np.testing.assert_array_equal(x.sort(dim).indices.numpy(), t.sort(dim=dim, stable=True)[1])
+    assert x.topk(3, 1).indices.tolist() == [[1, 4, 2], [4, 5, 0]]
+    np.testing.assert_array_equal(x.topk(3, 1).values.numpy(), t.topk(3, 1).values.numpy())
+    assert x.topk(2, 1, largest=False).indices.tolist() == [[5, 0], [3, 1]]
+    assert x.argsort(1, descending=True).tolist()[0] == [1, 4, 2, 3, 0, 5]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -2138,13 +2138,18 @@ class Tensor:
             raise ArgumentError(
                 f"topk: k={k} must be from 0 to the size {self.array.shape[dim]} of dim {dim}."
             )
-        index = _first_k(-self.array if largest else self.array, k, dim)
+        if largest and _has_nan(self.array):  # NaN ranks above every number, as in torch
+            index = np.take(_nans_first(self.array, dim), np.arange(k), axis=dim)
+        else:
+            index = _first_k(-self.array if largest else self.array, k, dim)
         return values_indices(Gather.apply(self, index=index, dim=dim), Tensor._make(index))
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
         dim = _check_dim("sort", dim, self.ndim)
-        key = -self.array if descending else self.array
-        index = stable_argsort(key, dim)
+        if descending and _has_nan(self.array):  # NaN ranks above every number, as in torch
+            index = _nans_first(self.array, dim)
+        else:
+            index = stable_argsort(-self.array if descending else self.array, dim)
         return values_indices(Gather.apply(self, index=index, dim=dim), Tensor._make(index))
 
     def argsort(self, dim: int = -1, descending: bool = False):
@@ -3476,6 +3481,21 @@ def _first_k(key: np.ndarray, k: int, axis: int) -> np.ndarray:
             order = np.argsort(np.take_along_axis(rows, cols, -1), axis=-1, kind="stable")
             return np.moveaxis(np.take_along_axis(cols, order, -1), -1, axis)
     return np.take(stable_argsort(key, axis), np.arange(k), axis=axis)
+
+
+def _has_nan(x: np.ndarray) -> bool:
+    return x.dtype.kind in "fc" and bool(np.isnan(x).any())
+
+
+def _nans_first(x: np.ndarray, axis: int) -> np.ndarray:
+    """The order of a descending stable sort of x along `axis` as torch's: NaN ranks above
+    every number, +inf included, so each row's NaNs come first (in index order). Sorting -x
+    puts them last (NaN sorts last in NumPy); they are moved round to the front."""
+    order = stable_argsort(-x, axis)
+    nans = np.isnan(x).sum(axis=axis, keepdims=True)
+    n = x.shape[axis]
+    place = np.arange(n).reshape([n if a == axis % x.ndim else 1 for a in range(x.ndim)])
+    return np.take_along_axis(order, (place - nans) % n, axis=axis)
 
 
 def stable_argsort(key: np.ndarray, axis: int) -> np.ndarray:
