@@ -417,6 +417,7 @@ NAN_CASES = [
     *[(f"{name}{args}", _f(name, *args)) for name, args in ACTIVATIONS],
     ("relu", _f("relu")),
     ("gelu_tanh", _f("gelu", approximate="tanh")),
+    ("sigmoid", lambda lib, x: x.sigmoid()),
     ("abs", lambda lib, x: x.abs()),
     ("l1_loss", lambda lib, x: lib.nn.functional.l1_loss(x, x.detach() * 0, reduction="none")),
     ("maximum", lambda lib, x: lib.maximum(x, x.detach().flip(0))),
@@ -441,9 +442,8 @@ def test_nan_and_infinities_give_pytorchs_values_and_gradients(name, fn):
             out.backward(lib.ones_like(out))
         results.append((out.detach().numpy(), x.grad.numpy()))
     (ours, our_grad), (theirs, their_grad) = results
-    # atol: sigmoid of -inf is a tiny positive number here (sigmoid_array caps e^-x), 0 there
-    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-30, equal_nan=True)
-    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-6, atol=1e-30, equal_nan=True)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0, equal_nan=True)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-6, atol=0, equal_nan=True)
 
 
 def test_a_nan_passes_the_gradient_on_where_pytorchs_comparison_is_false():

@@ -340,6 +340,33 @@ def test_cross_entropy_plain_fast_path_leaves_bad_and_ignored_targets_to_general
     np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"label_smoothing": 0.1}, {"weight": np.array([1, 2, 3, 4], np.float32)}]
+)
+def test_an_ignored_sample_of_minus_inf_logits_adds_nothing_to_cross_entropy(kwargs, recwarn):
+    """A row of -inf logits (every class masked) has a NaN loss; ignored, it counts 0, as in
+    PyTorch, where a product with the mask kept NaN. No NumPy warning on the way."""
+    a = np.array([[-np.inf] * 4, [1, 2, 3, 4], [0, -np.inf, 1, 2]], np.float32)
+    t = np.array([-100, 3, 1])
+    for reduction in ("none", "mean", "sum"):
+        ours, theirs = (
+            lib.nn.functional.cross_entropy(
+                lib.tensor(a),
+                lib.tensor(t),
+                reduction=reduction,
+                **{k: lib.tensor(v) if k == "weight" else v for k, v in kwargs.items()},
+            )
+            for lib in (sh, torch)
+        )
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+    assert F.cross_entropy(sh.tensor(a), sh.tensor(t), reduction="none")[0].item() == 0.0
+    t2 = np.array([-100, 3, 2])  # the last two rows' losses are finite: so is their mean
+    per = F.cross_entropy(sh.tensor(a), sh.tensor(t2), reduction="none").numpy()
+    mean = F.cross_entropy(sh.tensor(a), sh.tensor(t2)).item()
+    assert np.isfinite(mean) and mean == pytest.approx(per[1:].mean(), rel=1e-6)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("name", "width"), [("smooth_l1_loss", "beta"), ("huber_loss", "delta")])
 def test_smooth_l1_and_huber_give_torchs_bits_at_the_edges(name, width, dtype):

@@ -50,9 +50,6 @@ def filled(value: float, like: np.ndarray) -> np.ndarray:
 FILLED_UP_TO = 1 << 19  # bytes: 2^17 float32s
 _FILLED: dict = {}  # (dtype, value) -> the largest buffer of that value asked for so far
 
-# the largest x for which e^x is finite, by dtype (float32: 88.7, float64: 709.8), minus a margin
-_EXP_MAX = {"e": 11.0, "f": 88.0, "d": 709.0, "g": 709.0}
-
 
 class Add(Function):
     """out = a + b"""
@@ -402,12 +399,11 @@ class Tanh(Function):
 
 def sigmoid_array(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """1 / (1 + e^-x) into `out` (a new array by default; x itself works), in place in that
-    one buffer. e^-x overflows for x < -88 (float32): the exponent is capped first, so the
-    result is a tiny positive number, not a warning. (The Sigmoid op, and the LSTM and GRU
-    cells of ops/nn_ops.py.)"""
+    one buffer. e^-x overflows to inf for x < -88.7 (float32), and the sigmoid is then 0,
+    as PyTorch's, without NumPy's warning. (The Sigmoid op, GLU, softplus's gradient.)"""
     out = np.negative(x, out=out)
-    np.minimum(out, filled(_EXP_MAX[out.dtype.char], out), out=out)
-    np.exp(out, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
     out += 1
     return np.reciprocal(out, out=out)
 

@@ -919,6 +919,7 @@ class CrossEntropy(Function):
     derivatives = ("(softmax(x) * sum(a) - a) * grad_out / n", "-log_softmax(x) * w * (1 - eps)")
     saves_inputs = False  # only the softmax, a new array
 
+    @quiet  # a row of -inf logits: NaN, without a warning, as PyTorch
     def forward(
         self, x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
     ):
@@ -1010,7 +1011,10 @@ class CrossEntropy(Function):
                 smooth = n_classes * lse[:, 0] - shifted.sum(axis=1)
             else:
                 smooth = w.sum() * lse[:, 0] - shifted @ w
-            per = (1 - eps) * per + (eps / n_classes) * (smooth * valid)
+            per = (1 - eps) * per + (eps / n_classes) * smooth
+        # an ignored sample's loss is 0, as PyTorch's, even where its logits make it NaN
+        # (a row of -inf); a product with the mask would keep NaN
+        per = np.where(valid, per, per.dtype.type(0))
         self.mode, self.rows, self.t_safe, self.w_t = "indices", rows, t_safe, w_t
         self.valid, self.w, self.eps, self.n_classes = valid, w, eps, n_classes
         self.denominator = w_t.sum()
