@@ -58,6 +58,12 @@ def _kl_div(lib, x, t, reduction):
 
 LOSS_CASES = register_op_cases(
     *_loss_rows("kl_div", _kl_div, [(4, 5), (4, 5)]),
+    *_loss_rows(  # the fused BinaryCrossEntropy op; gradients of both the input and the target
+        "binary_cross_entropy",
+        lambda lib, x, t, r: _f(lib).binary_cross_entropy(x, t, reduction=r),
+        [(4, 3), (4, 3)],
+        ranges=[(0.05, 0.95), (0.0, 1.0)],
+    ),
     OpCase(
         "kl_div_batchmean_log_target",
         lambda lib, x, t: _f(lib).kl_div(

@@ -278,6 +278,32 @@ def test_bce_weights_pos_weight_and_modules():
     assert edge.item() == pytest.approx(100.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_at_0_and_1_gives_pytorchs_numbers_and_gradients(dtype):
+    """PyTorch's formulas: the logs clamped at -100, and its backward (x - y) / max(x (1 - x),
+    1e-12), not the clamped formula's derivative: x = 0 with y = 1 pushes back with -1e12
+    (the clamp alone gives 0). The target's gradient -logit(x) is infinite at 0 and 1."""
+    x = np.array([0.0, 1.0, 0.0, 1.0, 1e-30, 1 - 1e-7, 0.5, 1e-8], dtype)
+    y = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.3, 0.3], dtype)
+    results = []
+    for lib in (sh, torch):
+        xs, ys = lib.tensor(x, requires_grad=True), lib.tensor(y, requires_grad=True)
+        loss = lib.nn.functional.binary_cross_entropy(xs, ys, reduction="none")
+        loss.backward(lib.ones_like(loss))
+        results.append([a.detach().numpy() for a in (loss, xs.grad, ys.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=0)
+    loss, grad_x, grad_y = results[0]
+    assert loss[:4].tolist() == [100.0, 100.0, 0.0, 0.0] and loss[4] > 0  # log1p(-1e-30)
+    assert grad_x[0] == -1 / dtype(np.float32(1e-12)) and grad_x[1] == -grad_x[0]
+    assert grad_x[2] == 0.0 and grad_x[3] == 0.0
+    assert grad_y[0] == np.inf and grad_y[1] == -np.inf
+    one_op = F.binary_cross_entropy(
+        sh.tensor(x, requires_grad=True), sh.tensor(y), reduction="none"
+    )
+    assert type(one_op.grad_fn).__name__ == "BinaryCrossEntropy"
+
+
 def test_binary_cross_entropy_rejects_logits_and_shapes():
     with pytest.raises(sh.ArgumentError, match="with_logits"):
         F.binary_cross_entropy(sh.tensor([2.0, -1.0]), sh.tensor([1.0, 0.0]))

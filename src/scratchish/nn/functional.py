@@ -43,6 +43,7 @@ from ..ops.elementwise import (
 )
 from ..ops.matmul import Linear
 from ..ops.nn_ops import (
+    BinaryCrossEntropy,
     CrossEntropy,
     DropoutMask,
     EmbeddingLookup,
@@ -1612,11 +1613,7 @@ def binary_cross_entropy(
             f"binary_cross_entropy_with_logits (nn.BCEWithLogitsLoss), which is also more "
             f"stable; or apply sigmoid first."
         )
-    # clamp before the log too, so that x = 0 gives a zero gradient rather than 0 / 0
-    tiny = 1e-45  # the smallest float32 (subnormal); its log is below -100
-    log_x = input.clamp(min=tiny).log().clamp(min=-100)
-    log_1mx = (1 - input).clamp(min=tiny).log().clamp(min=-100)
-    loss = -(target * log_x + (1 - target) * log_1mx)
+    loss = BinaryCrossEntropy.apply(input, target)  # PyTorch's formulas, its gradient too
     if weight is not None:
         loss = loss * weight
     return _finish_loss("binary_cross_entropy", _reduce(loss, reduction), input)

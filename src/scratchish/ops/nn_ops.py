@@ -1241,6 +1241,48 @@ def _row_sum(a: np.ndarray, n_dims: int = 1) -> np.ndarray:
     return (rows @ np.ones(rows.shape[1], a.dtype)).reshape(*lead, *(1,) * n_dims)
 
 
+class BinaryCrossEntropy(Function):
+    """The elementwise loss of binary_cross_entropy, PyTorch's formulas, fused:
+        out = (y - 1) max(log(1 - x), -100) - y max(log x, -100)    (log(1 - x) as log1p(-x))
+    The clamp at -100 keeps x = 0 or 1 finite. Backward is PyTorch's too, not the clamped
+    formula's derivative: dL/dx = (x - y) / max(x (1 - x), 1e-12), so x = 0 with y = 1
+    gives -1e12 (a push back, where the clamp alone gives 0), and a tiny x with y = 0 gives
+    about x / 1e-12 rather than 1. dL/dy = -logit(x) = -log(x / (1 - x)), unclamped.
+    Composed of clamp, log and products it was a dozen ops, each with its own pass."""
+
+    formula = "out = (y - 1) * max(log(1 - x), -100) - y * max(log(x), -100)"
+    derivatives = (
+        "grad_out * (x - y) / max(x * (1 - x), 1e-12)",
+        "-grad_out * log(x / (1 - x))",
+    )
+    EPSILON = np.float32(1e-12)  # PyTorch's, a float even for float64 inputs
+
+    @quiet  # log(0) = -inf, clamped; no warning
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        log_x = np.log(x)
+        np.maximum(log_x, -100, out=log_x)
+        out = np.log1p(-x)
+        np.maximum(out, -100, out=out)
+        out *= y - 1
+        out -= y * log_x
+        return out
+
+    @quiet  # log(0) in dL/dy is inf, as PyTorch's
+    def backward(self, grad_out):
+        x, y = self.x, self.y
+        need_x, need_y = self.needs_input_grad[:2]
+        grad_x = grad_y = None
+        if need_x:
+            grad_x = grad_out * (x - y)
+            grad_x /= np.maximum(x * (1 - x), x.dtype.type(self.EPSILON))
+        if need_y:
+            grad_y = np.log(x / (1 - x))  # logit(x), one log: no cancellation near 1/2
+            np.negative(grad_y, out=grad_y)
+            grad_y *= grad_out
+        return grad_x, grad_y
+
+
 class SmoothL1(Function):
     """The elementwise loss of smooth_l1_loss and huber_loss, fused, with d = x - y, z = |d|:
         smooth L1:  0.5 z^2 / beta  where z < beta,  else z - 0.5 beta
