@@ -1106,3 +1106,10 @@ def test_in_place_math_matches_torch_and_records_a_gradient_inside_a_graph(name,
     assert_same(x, tx)
     if t_grad is not None:
         assert_same(grad, t_grad)
+
+
+def test_atan2_at_the_origin_has_a_zero_gradient_as_in_torch():
+    y = sh.tensor([0.0, 0.0, 1.0], requires_grad=True)
+    x = sh.tensor([0.0, 2.0, 0.0], requires_grad=True)
+    sh.atan2(y, x).sum().backward()
+    assert y.grad.tolist() == [0.0, 0.5, 0.0] and x.grad.tolist() == [0.0, 0.0, -1.0]

@@ -856,10 +856,12 @@ class Atan2(Function):
 
     @quiet
     def backward(self, grad_out):
-        # d atan2(a, b)/da = b / (a^2 + b^2)    d/db = -a / (a^2 + b^2)  (nan at the origin)
+        # d atan2(a, b)/da = b / (a^2 + b^2)    d/db = -a / (a^2 + b^2); 0 at the origin,
+        # where the angle has no slope (0 / 0), as PyTorch's
         need_a, need_b = self.needs_input_grad
         a, b = self.a, self.b
-        scale = grad_out / (a * a + b * b)
+        square = a * a + b * b
+        scale = np.where(square == 0, 0, grad_out / square)
         return (
             unbroadcast(scale * b, np.shape(a)) if need_a else None,
             unbroadcast(-scale * a, np.shape(b)) if need_b else None,
