@@ -63,6 +63,12 @@ LAYER_CASES = register_op_cases(
         lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, (3, 2)),
         [(2, 2, 7, 5)],
     ),
+    OpCase(  # ties in overlapping windows: the gradient goes to each window's first maximum
+        "adaptive_max_pool2d_ties",
+        lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, (3, 2)),
+        data=lambda: [np.random.default_rng(0).integers(0, 3, (2, 2, 7, 5)).astype(float)],
+        gradcheck=False,
+    ),
     OpCase(
         "adaptive_max_pool2d_none_unbatched",
         lambda lib, x: lib.nn.functional.adaptive_max_pool2d(x, (None, 4)),

@@ -817,9 +817,9 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     """Max pooling whose windows are sized to give `output_size` (PyTorch's windows, as
     adaptive_avg_pool2d: rows floor(i * H / h) to ceil((i + 1) * H / h) - 1).
 
-    When h divides H and w divides W the windows tile the image and max_pool2d does it (ties
-    go to the first maximum, as PyTorch); otherwise the max is taken over rows, then over
-    columns (a maximum over a rectangle), and a gradient at a tie is shared.
+    When h divides H and w divides W the windows tile the image and max_pool2d does it;
+    otherwise each window's first maximum is found (its flat index) and gathered, so the
+    gradient goes to that one position. Ties go to the first maximum, as PyTorch.
 
     Shape: (N, C, H, W) or (C, H, W) -> (N, C, h, w); indices index H * W.
 
@@ -843,13 +843,11 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     if size[0] % out_size[0] == 0 and size[1] % out_size[1] == 0:
         kernel = (size[0] // out_size[0], size[1] // out_size[1])
         return max_pool2d(input, kernel, kernel, return_indices=return_indices)
-    rows = [input[..., a:b, :].amax(-2, keepdim=True) for a, b in _windows(size[0], out_size[0])]
-    by_rows = cat(rows, -2)  # (..., h, W)
-    cols = [by_rows[..., a:b].amax(-1, keepdim=True) for a, b in _windows(size[1], out_size[1])]
-    out = cat(cols, -1)  # (..., h, w)
-    if not return_indices:
-        return out
-    return out, Tensor._make(_adaptive_max_indices(input.array, size, out_size))
+    indices = _adaptive_max_indices(input.array, size, out_size)  # (..., h, w) into H * W
+    lead = tuple(input.shape[:-2])
+    flat_index = Tensor._make(indices.reshape(*lead, -1))
+    out = input.reshape(*lead, -1).gather(-1, flat_index).reshape(*lead, *out_size)
+    return (out, Tensor._make(indices)) if return_indices else out
 
 
 @takes_tensor
