@@ -422,6 +422,13 @@ MORE = [
     OpCase("norm_dim_keepdim", lambda lib, a: lib.norm(a, dim=1, keepdim=True), [(3, 4)]),
     OpCase("norm_p1_dims", lambda lib, a: a.norm(1, dim=(0, 2)), [(2, 3, 4)]),
     OpCase("norm_p3", lambda lib, a: a.norm(3, dim=-1), [(3, 4)]),
+    OpCase("norm_p_half_all", lambda lib, a: a.norm(0.5), [(3, 4)]),
+    OpCase(
+        "norm_p_zeros",  # 0 where the norm is 0, and (p < 1) where x is 0, as torch's
+        lambda lib, a: lib.cat([a.norm(3, dim=1), a.norm(1.5, dim=1), a.norm(0.5, dim=1)]),
+        data=lambda: [[[0.0, 0.0, 0.0], [1.0, -2.0, 0.0]]],
+        gradcheck=False,
+    ),
     OpCase(
         "norm_of_a_zero_row",  # no slope at zero: the gradient is 0 there, as torch's
         lambda lib, a: a.norm(dim=1),

@@ -96,6 +96,7 @@ from .ops.reduce import (
     Mean,
     MinDim,
     Norm2,
+    NormP,
     Prod,
     Softmax,
     Sum,
@@ -987,7 +988,7 @@ class Tensor:
             raise UnsupportedError(
                 f"norm: p={p!r} is not supported; use p=2 ('fro'), 1, float('inf') or a number > 0."
             )
-        return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+        return NormP.apply(x, p=builtins.float(p), dim=_dim(dim), keepdim=keepdim)
 
     def flip(self, dims):
         """The elements in reverse order along each of `dims` (a copy, as in torch)."""

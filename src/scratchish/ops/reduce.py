@@ -126,6 +126,38 @@ class Norm2(Function):
         return self.x * scale.astype(self.x.dtype, copy=False)
 
 
+class NormP(Function):
+    """out = (sum of |x|^p over `dim`)^(1 / p), the p-norm for a p > 0 other than 1, 2 and
+    inf (those are abs().sum(), Norm2 and abs().amax())."""
+
+    formula = "out = sum(|x|^p)^(1/p)"
+    derivatives = (
+        "grad_out * sign(x) |x|^(p-1) / out^(p-1); 0 where out is 0, and for p < 1 where x "
+        "is 0, as PyTorch",
+    )
+
+    @quiet
+    def forward(self, x, p=3.0, dim=None, keepdim=False):
+        self.x, self.p, self.kept = x, x.dtype.type(p), _keep_shape(x.shape, dim)
+        powers = np.power(np.abs(x), self.p)
+        self.out = np.power(powers.sum(axis=dim, keepdims=keepdim), 1 / self.p)
+        return self.out
+
+    @quiet
+    def backward(self, grad_out):
+        # d out / dx_i = sign(x_i) |x_i|^(p-1) / out^(p-1). At the zero vector the norm has
+        # no slope (0 / 0): 0. For p < 1, |x_i|^(p-1) is infinite at x_i = 0: 0 there too.
+        x, p = self.x, self.p
+        out = self.out.reshape(self.kept)
+        scale = np.where(out == 0, 0, grad_out.reshape(self.kept) / np.power(out, p - 1))
+        slope = np.power(np.abs(x), p - 1)
+        slope *= np.sign(x)
+        if p < 1:
+            slope[x == 0] = 0
+        slope *= scale
+        return slope.astype(x.dtype, copy=False)
+
+
 class Mean(Function):
     """out = mean of x over `dim`"""
 
