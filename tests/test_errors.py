@@ -226,7 +226,7 @@ def test_no_bare_numpy_error_from_a_public_call(name):
 # --- a function form given something that is not a tensor
 # torch lets these take a number first (torch.add(2, t), torch.where(mask, 2, t) takes any)
 NUMBER_FIRST = ("is_tensor", "where", "add", "sub", "mul", "div", "pow", "remainder", "xlogy")
-NUMBER_FIRST += ("floor_divide", "float_power", "bucketize", "true_divide")
+NUMBER_FIRST += ("floor_divide", "float_power", "bucketize", "true_divide", "divide")
 
 
 def _function_forms():

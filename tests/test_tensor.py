@@ -1113,3 +1113,53 @@ def test_atan2_at_the_origin_has_a_zero_gradient_as_in_torch():
     x = sh.tensor([0.0, 2.0, 0.0], requires_grad=True)
     sh.atan2(y, x).sum().backward()
     assert y.grad.tolist() == [0.0, 0.5, 0.0] and x.grad.tolist() == [0.0, 0.0, -1.0]
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_div_rounding_modes_match_torch_for_ints_and_floats(mode):
+    for values, divisor in (([7, -7, 3, -9], 2), ([7.5, -7.5, 3.0, -0.5], -2.0)):
+        ours = sh.div(sh.tensor(values), divisor, rounding_mode=mode)
+        theirs = torch.div(torch.tensor(values), divisor, rounding_mode=mode)
+        assert ours.tolist() == theirs.tolist() and str(ours.dtype)[-5:] == str(theirs.dtype)[-5:]
+    big = np.array([2**62 + 1, -(2**62) - 1], np.int64)  # exact: no detour through floats
+    assert sh.tensor(big).div(3, rounding_mode="trunc").tolist() == [
+        (2**62 + 1) // 3,
+        -((2**62 + 1) // 3),
+    ]
+    assert sh.divide(sh.tensor([7.0]), 2).tolist() == [3.5]
+    with pytest.raises(sh.ArgumentError, match="rounding_mode"):
+        sh.tensor([1.0]).div(2, rounding_mode="round")
+
+
+def test_fmod_and_remainder_are_exact_keep_ints_and_pass_torchs_gradients():
+    a = np.array([12345.6, 5.5, -7.3, 1000.7], np.float32)
+    b = np.array([0.7, 0.1, 2.1, -0.3], np.float32)
+    for name in ("fmod", "remainder"):
+        ours = getattr(sh, name)(sh.tensor(a), sh.tensor(b))
+        theirs = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        ints = getattr(sh, name)(sh.tensor([7, -7]), 3)
+        assert ints.tolist() == getattr(torch, name)(torch.tensor([7, -7]), 3).tolist()
+        assert ints.dtype == sh.int64
+        with pytest.raises(sh.ArgumentError, match="division by zero"):
+            getattr(sh, name)(sh.tensor([7]), sh.tensor([0]))
+    # % has a gradient, as torch's remainder: 1 for a, -floor(a / b) for b
+    x = sh.tensor([7.5, -7.5], requires_grad=True)
+    y = sh.tensor([2.0, 2.0], requires_grad=True)
+    (x % y).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0] and y.grad.tolist() == [-3.0, 4.0]
+    assert (7 % sh.tensor([2, -3])).tolist() == [1, -2]
+
+
+def test_shifts_and_a_number_meeting_an_int_tensor_follow_torchs_types():
+    assert (sh.tensor([5, -5]) << 2).tolist() == [20, -20]
+    assert (sh.tensor([5, -5]) >> 1).tolist() == [2, -3]
+    with pytest.raises(sh.DTypeError, match="integer"):
+        sh.tensor([1.0]) << 1
+    # an int tensor with a float: the default float dtype (not the float cast to an int)
+    picked = sh.where(sh.tensor([True, False]), sh.tensor([1, 2]), 0.5)
+    assert picked.tolist() == [1.0, 0.5] and picked.dtype == sh.float32
+    assert sh.where(sh.tensor([False]), 3, sh.tensor([True])).dtype == sh.int64
+    clamped = sh.tensor([1, 5]).clamp(max=2.5)
+    assert clamped.tolist() == [1.0, 2.5] and clamped.dtype == sh.float32
+    assert sh.tensor([1, 5]).clamp(max=2).dtype == sh.int64

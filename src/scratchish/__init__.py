@@ -190,6 +190,7 @@ from .functions import (
     digamma,
     dist,
     div,
+    divide,
     dot,
     einsum,
     eq,

@@ -185,8 +185,11 @@ def mul(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     return _into(input * other, out)
 
 
-def div(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
-    return _into(input / other, out)
+def div(input: Tensor, other, *, rounding_mode=None, out=None) -> Tensor:  # noqa: A002
+    return _into(_number_first("div", input, other).div(other, rounding_mode=rounding_mode), out)
+
+
+divide = div
 
 
 @takes_tensor
@@ -656,7 +659,7 @@ def remainder(input: Tensor, other, *, out=None) -> Tensor:  # noqa: A002
     if isinstance(input, Tensor):
         return _into(input.remainder(other), out)
     if isinstance(input, _NUMBERS) and isinstance(other, Tensor):
-        return _into(input - (input / other).floor() * other, out)  # torch.remainder(7, t)
+        return _into(other.__rmod__(input), out)  # torch.remainder(7, t)
     raise DTypeError(not_a_tensor("remainder", "input", input))
 
 

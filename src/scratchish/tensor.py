@@ -49,6 +49,7 @@ from .ops.elementwise import (
     Div,
     Exp,
     Expm1,
+    FMod,
     Hypot,
     LeakyRelu,
     Log,
@@ -59,12 +60,14 @@ from .ops.elementwise import (
     Neg,
     Pow,
     Relu,
+    Remainder,
     Sigmoid,
     Sin,
     Sqrt,
     Sub,
     Tanh,
     Where,
+    trunc_divide,
 )
 from .ops.matmul import MatMul
 from .ops.movement import (
@@ -565,7 +568,16 @@ class Tensor:
 
     @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def __mod__(self, other):
-        return Tensor._make(np.mod(self.array, _value(other)))
+        return self.remainder(other)
+
+    def __rmod__(self, other):
+        return _remainder_op("remainder", Remainder, self, other, reflected=True)
+
+    def __lshift__(self, other):
+        return self.bitwise_left_shift(other)
+
+    def __rshift__(self, other):
+        return self.bitwise_right_shift(other)
 
     def __pow__(self, other):
         return Pow.apply(*_operands(self, other))
@@ -607,8 +619,30 @@ class Tensor:
     subtract = __sub__
     mul = __mul__
     multiply = __mul__
-    div = __truediv__
-    divide = __truediv__
+
+    def div(self, other, *, rounding_mode=None):
+        """self / other; rounding_mode='trunc' rounds the quotient toward zero, 'floor' down
+        (as torch.div: integers then stay integers, and the result has no gradient)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self.floor_divide(other)
+        if rounding_mode == "trunc":
+            return self._trunc_divide(other)
+        raise ArgumentError(
+            f"div: rounding_mode must be None (true division), 'trunc' or 'floor', got "
+            f"{rounding_mode!r}."
+        )
+
+    divide = div
+
+    @autograd.quiet  # x / 0 gives inf and nan silently, as torch
+    def _trunc_divide(self, other):
+        a, b = _operands(self, other, "div")
+        _broadcast_shape("div", np.shape(_value(a)), np.shape(_value(b)))
+        _check_integer_divisor("div", a, b)
+        return Tensor._make(np.asarray(trunc_divide(_value(a), _value(b))))
+
     pow = __pow__
     matmul = __matmul__
     neg = __neg__
@@ -886,12 +920,11 @@ class Tensor:
     @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def fmod(self, other):
         """The remainder of self / other with the sign of self (C's fmod)."""
-        return self - (self / other).trunc() * other
+        return _remainder_op("fmod", FMod, self, other)
 
-    @autograd.quiet  # x / 0 and x % 0 give inf and nan silently, as torch
     def remainder(self, other):
         """The remainder of self / other with the sign of other (Python's %)."""
-        return self - (self / other).floor() * other
+        return _remainder_op("remainder", Remainder, self, other)
 
     def exp2(self):
         return 2.0 ** _floating(self)
@@ -2004,8 +2037,11 @@ class Tensor:
                 "clamp: give min, max or both (e.g. x.clamp(min=0)); with neither there is "
                 "nothing to clamp to (torch refuses it too)."
             )
+        x = self
+        if x.array.dtype.kind in "biu" and any(isinstance(b, builtins.float) for b in (min, max)):
+            x = x.float()  # an int tensor clamped to a float bound is a float one, as in torch
         try:
-            return Clamp.apply(self, min=_value(min), max=_value(max))
+            return Clamp.apply(x, min=_value(min), max=_value(max))
         except ShapeError:
             raise _clamp_error(self, min, max) from None
 
@@ -2658,6 +2694,12 @@ class Tensor:
     def bitwise_not(self):
         return _whole_numbers_op("bitwise_not", np.invert, self)
 
+    def bitwise_left_shift(self, other):
+        return _whole_numbers_op("bitwise_left_shift", np.left_shift, self, other, bools=False)
+
+    def bitwise_right_shift(self, other):
+        return _whole_numbers_op("bitwise_right_shift", np.right_shift, self, other, bools=False)
+
     def gcd(self, other):
         return _whole_numbers_op("gcd", np.gcd, self, other, bools=False)
 
@@ -3185,6 +3227,16 @@ def _expanded(x, shape, dtype) -> Tensor:
     """x (a tensor, or a number taken as `dtype`) as a tensor of `shape`."""
     x = x if isinstance(x, Tensor) else Tensor._make(np.asarray(x, dtype=dtype))
     return x if tuple(x.shape) == tuple(shape) else x.expand(*shape)
+
+
+def _remainder_op(op: str, fn, x: Tensor, other, reflected: bool = False) -> Tensor:
+    """fmod or remainder (FMod, Remainder) with torch's type rules: other % x if reflected.
+    An integer divisor of 0 raises, as in torch; a float one gives nan."""
+    a, b = _operands(x, other, op)
+    if reflected:
+        a, b = b, a
+    _check_integer_divisor(op, a, b)
+    return fn.apply(a, b)
 
 
 def _check_integer_divisor(op: str, a, b) -> None:
@@ -3819,8 +3871,10 @@ def where(condition, input, other):  # noqa: A002 - PyTorch's names
         input = _where_operand("input", input, dtype)  # noqa: A001
         other = _where_operand("other", other, dtype)
     elif not isinstance(input, Tensor) and isinstance(other, Tensor):
+        other = _widened_for(other, input)
         input = _where_operand("input", input, other.array.dtype)  # noqa: A001
     elif isinstance(input, Tensor) and not isinstance(other, Tensor):
+        input = _widened_for(input, other)  # noqa: A001
         other = _where_operand("other", other, input.array.dtype)
     return Where.apply(_bool_condition("where", "condition", condition), input, other)
 
@@ -3848,6 +3902,18 @@ def _bool_condition(op: str, name: str, condition):
 
 
 _BOOL = np.dtype(bool)
+
+
+def _widened_for(t: Tensor, number) -> Tensor:
+    """t converted as torch's type rules ask where it meets a Python number: an int or bool
+    tensor and a float give the default float dtype, a bool tensor and an int int64 (so
+    where(c, int_tensor, 0.5) holds 0.5, not 0)."""
+    kind = t.array.dtype.kind
+    if isinstance(number, builtins.float) and kind in "biu":
+        return t.float()
+    if isinstance(number, builtins.int) and not isinstance(number, builtins.bool) and kind == "b":
+        return t.long()
+    return t
 
 
 def _where_operand(name: str, value, dtype) -> Tensor:

@@ -843,6 +843,51 @@ class Atanh(Function):
         return grad_out / (1 - self.x * self.x)
 
 
+def trunc_divide(a, b) -> np.ndarray:
+    """a / b rounded toward zero (torch.div's rounding_mode='trunc'); integers stay integers,
+    divided exactly (a float quotient would round large int64 values)."""
+    if np.result_type(a, b).kind in "biu":
+        q = np.floor_divide(a, b)
+        # floor went one below where the quotient is negative and not whole
+        return q + ((q * b != a) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
+    return np.trunc(np.true_divide(a, b))
+
+
+class Remainder(Function):
+    """out = a - floor(a / b) * b, the remainder with b's sign (Python's %, torch.remainder),
+    and FMod's out = a - trunc(a / b) * b, with a's sign (C's fmod). Computed by NumPy's
+    remainder and fmod, exact as PyTorch's: the formula as written rounds a / b and the
+    product first (float32 12345.6 % 0.7 gave 0.39941, PyTorch 0.39982; 5.5 % 0.1 gave 0,
+    PyTorch 0.1). Integers stay integers."""
+
+    formula = "out = a - floor(a / b) * b"
+    derivatives = ("grad_out", "-grad_out * floor(a / b)")
+    function, quotient = staticmethod(np.remainder), staticmethod(np.floor_divide)
+
+    @quiet  # x % 0 is nan for floats, as in torch
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return self.function(a, b)
+
+    @quiet
+    def backward(self, grad_out):
+        need_a, need_b = self.needs_input_grad
+        shape_a, shape_b = np.shape(self.a), np.shape(self.b)
+        grad_a = unbroadcast(grad_out, shape_a) if need_a else None
+        grad_b = None
+        if need_b:
+            grad_b = unbroadcast(-grad_out * self.quotient(self.a, self.b), shape_b)
+        return grad_a, grad_b
+
+
+class FMod(Remainder):
+    """out = a - trunc(a / b) * b, the remainder with a's sign (C's fmod, torch.fmod)."""
+
+    formula = "out = a - trunc(a / b) * b"
+    derivatives = ("grad_out", "-grad_out * trunc(a / b)")
+    function, quotient = staticmethod(np.fmod), staticmethod(trunc_divide)
+
+
 class Atan2(Function):
     """out = atan2(a, b): the angle of the point (b, a), in (-pi, pi]; b is the x coordinate."""
 
