@@ -545,6 +545,8 @@ def _leaks(namespace) -> dict:
         if name.startswith("_") or name in NOT_CALLED or not inspect.isfunction(fn):
             continue
         for args in calls + [(x,), (ints,)]:
+            # fresh tensors: an in-place function form (sh.log_(x)) would change them
+            args = tuple(a.clone() if isinstance(a, sh.Tensor) else a for a in args)
             leak = leaked_error(fn, *args)
             if leak is not None:
                 leaks.setdefault(name, leak)

@@ -439,3 +439,51 @@ def test_gather_backward_adds_repeated_picks_as_add_at(shape, index_shape, dim, 
     assert x.grad.dtype == sh.tensor(a).dtype
     tolerance = 1e-12 if dtype == np.float64 else 1e-6
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=tolerance, atol=tolerance)
+
+
+def test_method_forms_are_torchs_functions_calling_the_method():
+    """torch.multiply, torch.greater, torch.relu_, ...: scratchish makes these function forms
+    from its methods (functions.METHOD_FORMS); each is a torch function and gives torch's
+    result, in-place forms changing their input."""
+    from scratchish.functions import METHOD_FORMS
+
+    assert all(callable(getattr(torch, name, None)) for name in METHOD_FORMS)
+    a = np.array([[1.5, -2.0, 0.25], [3.0, 0.5, -1.0]], np.float32)
+    n = np.array([[5, 12], [-7, 3]])
+    calls = [
+        ("multiply", a, (2.0,)),
+        ("subtract", a, (a[::-1].copy(),)),
+        ("greater", a, (0.4,)),
+        ("less_equal", a, (0.5,)),
+        ("not_equal", a, (0.5,)),
+        ("negative", a, ()),
+        ("absolute", a, ()),
+        ("fix", a, ()),
+        ("fliplr", a, ()),
+        ("take", a, (np.array([0, 4, 5]),)),
+        ("inner", a, (a,)),
+        ("diag_embed", a, ()),
+        ("bitwise_and", n, (6,)),
+        ("bitwise_left_shift", n, (2,)),
+        ("gcd", n, (np.array([[10, 8], [14, 9]]),)),
+        ("relu_", a, ()),
+        ("exp_", a, ()),
+        ("clamp_", a, (-1.0, 1.0)),
+        ("zero_", a, ()),
+    ]
+    for name, value, args in calls:
+        results = []
+        for lib in (sh, torch):
+            x = lib.tensor(value.copy())
+            lib_args = [lib.tensor(v) if isinstance(v, np.ndarray) else v for v in args]
+            out = getattr(lib, name)(x, *lib_args)
+            results.append((out.numpy(), x.numpy()))
+        (ours, our_x), (theirs, their_x) = results
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(our_x, their_x, rtol=1e-6, err_msg=f"{name}: its input")
+    assert sh.is_floating_point(sh.ones(2)) and not sh.is_floating_point(sh.tensor([1]))
+    assert [t.shape for t in sh.hsplit(sh.ones(2, 4), 2)] == [(2, 2), (2, 2)]
+    with pytest.raises(sh.DTypeError, match="multiply: input must be a Tensor"):
+        sh.multiply([1, 2], 2)
+    with pytest.raises(sh.ArgumentError, match="NaN or inf"):
+        sh.histogram(sh.tensor([1.0, float("nan")]), 4)

@@ -39,6 +39,7 @@ from . import (
     tools,
     utils,
 )
+from . import functions as _functions
 from .compat import as_torch, load_ipython_extension, unload_ipython_extension
 from .creation import (
     allclose,
@@ -383,3 +384,7 @@ def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None
 def __getattr__(name: str):
     # PyTorch names scratchish lacks (torch.fft, torch.compile, ...) raise a teaching error
     return compat.unsupported_attribute("torch", name)
+
+
+# torch.multiply, torch.greater, torch.relu_, ...: the function forms made from methods
+globals().update({_name: getattr(_functions, _name) for _name in _functions.METHOD_FORMS})

@@ -740,6 +740,14 @@ def histogram(x: Tensor, bins=100, *, range=None, weight=None, density=False):  
                 f"histogram: weight must have one weight per value ({x.numel()}), got "
                 f"shape {tuple(weight.shape)}."
             )
+    if range is None and isinstance(bins, builtins.int) and x.numel():
+        low, high = float(x.array.min()), float(x.array.max())
+        if not (math.isfinite(low) and math.isfinite(high)):  # NaN or inf among the values
+            raise ArgumentError(
+                f"histogram: the values include NaN or inf (min {low}, max {high}), so "
+                f"their range has no finite bins. Give range=(min, max) to count the finite "
+                f"values in it, or drop the others first: x[x.isfinite()]."
+            )
     hist, edges = np.histogram(
         x.array.ravel(),
         bins=_value(bins),

@@ -1611,3 +1611,47 @@ def cholesky_inverse(input: Tensor, upper: bool = False, *, out=None) -> Tensor:
 @takes_tensor
 def matrix_exp(input: Tensor) -> Tensor:  # noqa: A002
     return input.matrix_exp()
+
+
+# torch also has these tensor methods as functions, torch.<name>(input, ...) being
+# input.<name>(...): its other names for ops (multiply, greater, negative, ...), the in-place
+# forms it keeps at the top level (torch.relu_(x)), and a few more. Each is made from its
+# method by _method_form rather than written out like those above: it would add nothing.
+METHOD_FORMS = (
+    *("absolute", "negative", "positive", "multiply", "subtract", "fix", "not_equal"),
+    *("greater", "greater_equal", "less", "less_equal", "is_floating_point", "is_complex"),
+    *("is_nonzero", "is_same_size", "is_signed", "isreal", "is_inference", "get_device"),
+    *("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift"),
+    *("bitwise_right_shift", "gcd", "lcm", "ldexp", "nextafter", "frexp", "hardshrink"),
+    *("prelu", "detach", "diag_embed", "diagflat", "fliplr", "flipud", "hsplit", "vsplit"),
+    *("dsplit", "split_with_sizes", "take", "put", "index_copy", "index_put", "narrow_copy"),
+    *("scatter_reduce", "inner", "vdot", "ger"),
+    # in place
+    *("abs_", "neg_", "negative_", "acos_", "acosh_", "asin_", "asinh_", "atan_", "atanh_"),
+    *("arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "cos_", "cosh_"),
+    *("sin_", "sinh_", "tan_", "tanh_", "exp_", "exp2_", "expm1_", "log_", "log10_", "log1p_"),
+    *("log2_", "logit_", "sqrt_", "rsqrt_", "square_", "reciprocal_", "sigmoid_", "relu_"),
+    *("erf_", "erfc_", "i0_", "sinc_", "ceil_", "floor_", "round_", "trunc_", "fix_"),
+    *("frac_", "clamp_", "clamp_min_", "clamp_max_", "clip_", "deg2rad_", "rad2deg_"),
+    *("nan_to_num_", "xlogy_", "ldexp_", "gcd_", "lcm_", "fill_", "zero_", "detach_"),
+    *("index_put_", "addmv_"),
+)
+
+
+def _method_form(name: str):
+    """torch.<name>(input, *args, out=None, **kwargs) as input.<name>(*args, **kwargs)."""
+    method = getattr(Tensor, name)
+
+    def function(input: Tensor, *args, out=None, **kwargs):  # noqa: A002
+        result = method(input, *args, **kwargs)
+        return result if out is None else _into(result, out)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"torch.{name}(input, ...): input.{name}(...)." + (
+        f"\n\n{method.__doc__}" if method.__doc__ else ""
+    )
+    return takes_tensor(function)
+
+
+for _name in METHOD_FORMS:
+    globals()[_name] = _method_form(_name)
