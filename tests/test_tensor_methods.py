@@ -487,3 +487,70 @@ def test_method_forms_are_torchs_functions_calling_the_method():
         sh.multiply([1, 2], 2)
     with pytest.raises(sh.ArgumentError, match="NaN or inf"):
         sh.histogram(sh.tensor([1.0, float("nan")]), 4)
+
+
+def test_dtype_limits_promotion_isin_and_runs_match_torch():
+    for ours, theirs in (
+        (sh.finfo(sh.float32), torch.finfo(torch.float32)),
+        (sh.finfo(), torch.finfo()),
+    ):
+        for field in (
+            "bits",
+            "eps",
+            "max",
+            "min",
+            "tiny",
+            "smallest_normal",
+            "resolution",
+            "dtype",
+        ):
+            assert getattr(ours, field) == getattr(theirs, field), field
+    for name in ("int8", "uint8", "int64"):
+        ours, theirs = sh.iinfo(getattr(sh, name)), torch.iinfo(getattr(torch, name))
+        assert (ours.bits, ours.min, ours.max, ours.dtype) == (
+            theirs.bits,
+            theirs.min,
+            theirs.max,
+            theirs.dtype,
+        )
+    with pytest.raises(sh.DTypeError, match="iinfo"):
+        sh.finfo(sh.int64)
+    for a, b in (
+        ("int64", "float32"),
+        ("uint8", "int8"),
+        ("bool", "int32"),
+        ("float16", "float64"),
+    ):
+        assert (
+            sh.promote_types(getattr(sh, a), getattr(sh, b)).name
+            == str(torch.promote_types(getattr(torch, a), getattr(torch, b)))[6:]
+        )
+        assert sh.can_cast(getattr(sh, a), getattr(sh, b)) == torch.can_cast(
+            getattr(torch, a), getattr(torch, b)
+        )
+    pairs = [([1], 1.0), ([True], 2), ([1.5], 2), ([1], True)]
+    for values, number in pairs:
+        assert (
+            sh.result_type(sh.tensor(values), number).name
+            == str(torch.result_type(torch.tensor(values), number))[6:]
+        )
+    assert sh.result_type(sh.tensor(1.0, dtype=sh.float64), sh.tensor([1.0])) == sh.float32
+    assert (
+        sh.result_type(sh.tensor([1], dtype=sh.int32), sh.tensor([1.0], dtype=sh.float16))
+        == sh.float16
+    )
+    assert sh.isin(sh.tensor([1, 2, 3]), sh.tensor([2, 5])).tolist() == [False, True, False]
+    assert sh.isin(sh.tensor([1, 2, 3]), 2, invert=True).tolist() == [True, False, True]
+    assert sh.broadcast_shapes((2, 1), (3,), 1) == (2, 3)
+    with pytest.raises(sh.ShapeError, match="do not broadcast"):
+        sh.broadcast_shapes((2,), (3,))
+    runs = np.array([[1, 1], [1, 1], [2, 3], [2, 3], [1, 1]])
+    for kwargs in ({}, {"dim": 0}, {"dim": 1}):
+        ours = sh.unique_consecutive(
+            sh.tensor(runs), return_inverse=True, return_counts=True, **kwargs
+        )
+        theirs = torch.unique_consecutive(
+            torch.tensor(runs), return_inverse=True, return_counts=True, **kwargs
+        )
+        for a, b in zip(ours, theirs):
+            assert a.tolist() == b.tolist(), kwargs

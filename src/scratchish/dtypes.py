@@ -105,3 +105,64 @@ def as_dtype(d) -> dtype:
 def np_dtype(d) -> np.dtype:
     """The NumPy dtype for anything `as_dtype` accepts."""
     return as_dtype(d).np
+
+
+class finfo:  # noqa: N801 - PyTorch's name
+    """The limits of a float dtype (the default one if none is given), as torch.finfo: eps
+    (the gap after 1.0), max, min (= -max), tiny = smallest_normal, resolution, bits. Often
+    used to mask scores: x.masked_fill(mask, sh.finfo(x.dtype).min)."""
+
+    def __init__(self, type=None) -> None:  # noqa: A002 - PyTorch's name
+        d = _default_dtype if type is None else as_dtype(type)
+        if not d.is_floating_point:
+            raise DTypeError(f"finfo: {d} is not a float dtype; use sh.iinfo({d}) for integers.")
+        info = np.finfo(d.np)
+        self.bits, self.dtype = info.bits, d.name
+        self.eps, self.max = builtins.float(info.eps), builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = (
+            10.0**-info.precision
+        )  # a Python float, as torch (1e-06, not float32 1e-06)
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+            f"dtype={self.dtype})"
+        )
+
+
+class iinfo:  # noqa: N801 - PyTorch's name
+    """The limits of an integer (or bool) dtype, as torch.iinfo: min, max, bits."""
+
+    def __init__(self, type) -> None:  # noqa: A002 - PyTorch's name
+        d = as_dtype(type)
+        if d.np.kind not in "iu":
+            raise DTypeError(
+                f"iinfo: {d} is not an integer dtype; use sh.finfo({d}) for floats "
+                f"(torch.iinfo takes no bool either)."
+            )
+        info = np.iinfo(d.np)
+        self.bits, self.dtype = info.bits, d.name
+        self.min, self.max = builtins.int(info.min), builtins.int(info.max)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+def promote_types(type1, type2) -> dtype:
+    """The dtype two tensors of these dtypes combine into (torch.promote_types): the higher
+    kind (bool < integer < float), and within a kind the larger."""
+    a, b = as_dtype(type1), as_dtype(type2)
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    if rank[a.np.kind] != rank[b.np.kind]:
+        return a if rank[a.np.kind] > rank[b.np.kind] else b
+    return FROM_NUMPY[np.promote_types(a.np, b.np)]
+
+
+def can_cast(from_, to) -> builtins.bool:
+    """Whether torch's in-place ops and out= may cast `from_` to `to` (torch.can_cast): not
+    from a higher kind to a lower one (float to integer, integer to bool)."""
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    return rank[as_dtype(from_).np.kind] <= rank[as_dtype(to).np.kind]

@@ -1613,6 +1613,96 @@ def matrix_exp(input: Tensor) -> Tensor:  # noqa: A002
     return input.matrix_exp()
 
 
+def result_type(tensor1, tensor2) -> dtypes.dtype:
+    """The dtype of tensor1 combined with tensor2 (a tensor or a Python number), as
+    torch.result_type: a higher kind wins (bool < integer < float); a number is 'weak' (an
+    int tensor with a float gives the default float; a float32 tensor with 2.5 stays
+    float32); within a kind a 0-d tensor does not promote a larger tensor."""
+    if not isinstance(tensor1, Tensor):
+        tensor1, tensor2 = tensor2, tensor1
+    if not isinstance(tensor1, Tensor):
+        raise DTypeError(not_a_tensor("result_type", "tensor1", tensor1))
+    a = tensor1.array
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
+    if isinstance(tensor2, Tensor):
+        b = tensor2.array
+        if rank[a.dtype.kind] != rank[b.dtype.kind]:
+            return dtypes.as_dtype(a.dtype if rank[a.dtype.kind] > rank[b.dtype.kind] else b.dtype)
+        if (a.ndim == 0) != (b.ndim == 0):  # the 0-d one takes the other's dtype
+            return dtypes.as_dtype(b.dtype if a.ndim == 0 else a.dtype)
+        return dtypes.promote_types(a.dtype, b.dtype)
+    if isinstance(tensor2, builtins.bool):  # the lowest kind: never widens a tensor
+        return dtypes.as_dtype(a.dtype)
+    number = _number("result_type", "tensor2", tensor2)
+    if isinstance(number, builtins.float) and rank[a.dtype.kind] < 2:
+        return dtypes.get_default_dtype()
+    whole = isinstance(number, builtins.int) and not isinstance(number, builtins.bool)
+    if whole and a.dtype.kind == "b":
+        return dtypes.int64
+    return dtypes.as_dtype(a.dtype)
+
+
+def broadcast_shapes(*shapes):
+    """The shape tensors of these shapes broadcast to (torch.broadcast_shapes)."""
+    from .tensor import Size
+
+    sizes = [(s,) if isinstance(s, builtins.int) else s for s in shapes]
+    for s in sizes:
+        if not isinstance(s, (tuple, list, Size)) or not builtins.all(
+            isinstance(n, (builtins.int, np.integer)) and not isinstance(n, builtins.bool)
+            for n in s
+        ):
+            raise ArgumentError(
+                f"broadcast_shapes: each shape must be an int or a tuple of ints, got "
+                f"{s!r}; e.g. broadcast_shapes((2, 1), (3,)), or x.shape."
+            )
+    sizes = [tuple(s) for s in sizes]
+    try:
+        return Size(np.broadcast_shapes(*sizes))
+    except ValueError:
+        raise ShapeError(
+            f"broadcast_shapes: the shapes {', '.join(map(str, sizes))} do not broadcast: "
+            f"matched from the right, each pair of sizes must be equal or one of them 1."
+        ) from None
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """True where an element of `elements` is among `test_elements` (either may be a number),
+    as torch.isin; invert=True gives the opposite."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise DTypeError(not_a_tensor("isin", "elements", elements))
+    values = np.asarray(_value(elements))
+    found = np.isin(values, np.asarray(_value(test_elements)), assume_unique=assume_unique)
+    return Tensor._make(~found if invert else found)
+
+
+@takes_tensor
+def unique_consecutive(input: Tensor, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """Each run of equal consecutive values (or slices along `dim`) kept once, as
+    torch.unique_consecutive; with return_inverse, the index of each value's run; with
+    return_counts, the length of each run."""
+    x = input.array
+    if dim is None:
+        rows = x.reshape(-1, 1)
+    else:
+        dim = _check_dim("unique_consecutive", dim, x.ndim)
+        rows = np.moveaxis(x, dim, 0).reshape(x.shape[dim], -1)
+    new_run = np.ones(rows.shape[0], bool)
+    new_run[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+    starts = np.flatnonzero(new_run)
+    if dim is None:
+        values = x.reshape(-1)[starts]
+    else:
+        values = np.take(x, starts, axis=dim)
+    result = [Tensor._make(values)]
+    if return_inverse:
+        inverse = np.cumsum(new_run) - 1
+        result.append(Tensor._make(inverse.reshape(x.shape) if dim is None else inverse))
+    if return_counts:
+        result.append(Tensor._make(np.diff(np.append(starts, rows.shape[0]))))
+    return result[0] if len(result) == 1 else tuple(result)
+
+
 # torch also has these tensor methods as functions, torch.<name>(input, ...) being
 # input.<name>(...): its other names for ops (multiply, greater, negative, ...), the in-place
 # forms it keeps at the top level (torch.relu_(x)), and a few more. Each is made from its
