@@ -554,3 +554,32 @@ def test_dtype_limits_promotion_isin_and_runs_match_torch():
         )
         for a, b in zip(ours, theirs):
             assert a.tolist() == b.tolist(), kwargs
+
+
+def test_torchs_top_level_forms_of_functional_ops_take_torchs_arguments():
+    """torch.conv2d, torch.max_pool2d, torch.cosine_similarity...: nn.functional's ops under
+    torch's top-level names; torch.embedding takes the table first, torch.dropout a required
+    `train`, torch.adaptive_max_pool1d returns (values, indices)."""
+    from scratchish.functions import NN_FORMS
+
+    assert all(callable(getattr(torch, name, None)) for name in NN_FORMS)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((3, 4, 3, 3)).astype(np.float32)
+    table = rng.standard_normal((5, 3)).astype(np.float32)
+    pairs = [
+        lambda lib: lib.conv2d(lib.tensor(x), lib.tensor(w), None, 1, 1),
+        lambda lib: lib.max_pool2d(lib.tensor(x), 2),
+        lambda lib: lib.cosine_similarity(lib.tensor(x[0, 0]), lib.tensor(x[0, 1])),
+        lambda lib: lib.selu(lib.tensor(x[0, 0])),
+        lambda lib: lib.layer_norm(lib.tensor(x), (6,)),
+        lambda lib: lib.group_norm(lib.tensor(x), 2),
+        lambda lib: lib.embedding(lib.tensor(table), lib.tensor([[1, 4], [0, 0]])),
+        lambda lib: lib.dropout(lib.tensor(x), 0.5, False),
+        lambda lib: lib.adaptive_max_pool1d(lib.tensor(x[0]), 4)[0],
+        lambda lib: lib.adaptive_max_pool1d(lib.tensor(x[0]), 4)[1],
+    ]
+    for make in pairs:
+        np.testing.assert_allclose(make(sh).numpy(), make(torch).numpy(), rtol=1e-5, atol=1e-6)
+    dropped = sh.dropout(sh.ones(1000), 0.5, True).numpy()
+    assert set(np.unique(dropped)) == {0.0, 2.0}

@@ -123,6 +123,7 @@ from .functions import (
     abs,
     acos,
     acosh,
+    adaptive_max_pool1d,
     add,
     addbmm,
     addcdiv,
@@ -132,6 +133,7 @@ from .functions import (
     addr,
     adjoint,
     all,
+    alpha_dropout,
     amax,
     amin,
     aminmax,
@@ -198,7 +200,9 @@ from .functions import (
     div,
     divide,
     dot,
+    dropout,
     einsum,
+    embedding,
     eq,
     equal,
     erf,
@@ -218,6 +222,7 @@ from .functions import (
     frac,
     gather,
     ge,
+    group_norm,
     gt,
     heaviside,
     hstack,
@@ -239,6 +244,7 @@ from .functions import (
     isposinf,
     kron,
     kthvalue,
+    layer_norm,
     le,
     lerp,
     lgamma,
@@ -394,5 +400,7 @@ def __getattr__(name: str):
     return compat.unsupported_attribute("torch", name)
 
 
-# torch.multiply, torch.greater, torch.relu_, ...: the function forms made from methods
+# torch.multiply, torch.greater, torch.relu_, ...: the function forms made from methods; and
+# torch.conv2d, torch.max_pool2d, ...: nn.functional's, where torch's take the same arguments
 globals().update({_name: getattr(_functions, _name) for _name in _functions.METHOD_FORMS})
+globals().update({_name: getattr(nn.functional, _name) for _name in _functions.NN_FORMS})

@@ -1703,6 +1703,69 @@ def unique_consecutive(input: Tensor, return_inverse=False, return_counts=False,
     return result[0] if len(result) == 1 else tuple(result)
 
 
+# torch's top-level forms of nn.functional's ops that take the same arguments in the same
+# order: torch.conv2d(x, w) is F.conv2d(x, w). (scratchish/__init__.py exports them.)
+NN_FORMS = (
+    *("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "bilinear"),
+    *("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d"),
+    *("cosine_similarity", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle"),
+    *("selu", "celu", "threshold"),
+)
+
+
+# ... and those whose torch form orders or names its arguments differently
+@takes_tensor
+def dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    """torch.dropout(x, p, train): F.dropout(x, p, training=train)."""
+    from .nn import functional
+
+    return functional.dropout(input, p, train)
+
+
+@takes_tensor
+def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    """torch.alpha_dropout(x, p, train): F.alpha_dropout(x, p, training=train)."""
+    from .nn import functional
+
+    return functional.alpha_dropout(input, p, train)
+
+
+@takes_tensor
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):  # noqa: A002
+    """torch.layer_norm: F.layer_norm (cudnn_enable does nothing on the CPU)."""
+    from .nn import functional
+
+    return functional.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+@takes_tensor
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):  # noqa: A002
+    """torch.group_norm: F.group_norm (cudnn_enabled does nothing on the CPU)."""
+    from .nn import functional
+
+    return functional.group_norm(input, num_groups, weight, bias, eps)
+
+
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    """torch.embedding(weight, indices): F.embedding(indices, weight), the table first;
+    padding_idx -1 means none, as in torch's form."""
+    from .nn import functional
+
+    negative = isinstance(padding_idx, builtins.int) and padding_idx < 0
+    padding = None if negative else padding_idx  # anything else: F.embedding checks it
+    return functional.embedding(
+        indices, weight, padding, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse
+    )
+
+
+@takes_tensor
+def adaptive_max_pool1d(input: Tensor, output_size):  # noqa: A002
+    """torch.adaptive_max_pool1d: (values, indices), always (F's gives indices on request)."""
+    from .nn import functional
+
+    return functional.adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
 # torch also has these tensor methods as functions, torch.<name>(input, ...) being
 # input.<name>(...): its other names for ops (multiply, greater, negative, ...), the in-place
 # forms it keeps at the top level (torch.relu_(x)), and a few more. Each is made from its
