@@ -1163,3 +1163,43 @@ def test_shifts_and_a_number_meeting_an_int_tensor_follow_torchs_types():
     clamped = sh.tensor([1, 5]).clamp(max=2.5)
     assert clamped.tolist() == [1.0, 2.5] and clamped.dtype == sh.float32
     assert sh.tensor([1, 5]).clamp(max=2).dtype == sh.int64
+
+
+def test_a_conv_output_is_contiguous_to_the_user_as_in_torch():
+    """A convolution here lays its output out channels-last in memory, for speed; to the user
+    it is contiguous, as torch's is: the tutorial CNN's x.view(-1, 16 * 5 * 5) after
+    conv / pool works, and is_contiguous(), stride() and the views of it are torch's."""
+    from scratchish import nn
+    from scratchish.nn import functional as F
+
+    conv, pool = nn.Conv2d(3, 6, 5), nn.MaxPool2d(2, 2)
+    y = pool(F.relu(conv(sh.randn(4, 3, 32, 32))))
+    assert not y.array.flags.c_contiguous  # the layout scratchish chose
+    flat = y.view(-1, 6 * 14 * 14)  # in the graph: the gradient goes back through it
+    flat.sum().backward()
+    assert conv.weight.grad is not None
+    np.testing.assert_array_equal(flat.detach().numpy(), y.detach().numpy().reshape(4, -1))
+    t = torch.randn(4, 6, 14, 14)
+    views = {
+        "itself": lambda a: a,
+        "first image": lambda a: a[0],
+        "two images": lambda a: a[1:3],
+        "two channels": lambda a: a[:, :2],
+        "one column": lambda a: a[..., 0],
+        "channels last": lambda a: a.permute(0, 2, 3, 1),
+        "transposed": lambda a: a.transpose(2, 3),
+        "expanded": lambda a: a[:, :1].expand(4, 6, 14, 14),
+        "unsqueezed": lambda a: a.unsqueeze(0),
+        "viewed": lambda a: a.view(4, 6, -1),
+    }
+    for name, make in views.items():
+        ours, theirs = make(y), make(t)
+        assert ours.is_contiguous() == theirs.is_contiguous(), name
+        if theirs.is_contiguous():
+            assert ours.stride() == theirs.stride(), name
+            assert ours.view(-1).shape == (theirs.numel(),), name
+    # a transpose the user made still cannot be viewed without a copy, as in torch
+    with pytest.raises(sh.ShapeError, match="reshape"):
+        sh.randn(2, 3).t().view(-1)
+    with pytest.raises(sh.ShapeError, match="reshape"):
+        y[:, :2].view(-1)

@@ -192,6 +192,50 @@ def _check_device(dev) -> None:
         device(dev)  # raises with a clear message unless it is the CPU
 
 
+def _layout_of_view(out: Tensor, src: Tensor, same_view) -> Tensor:
+    """Mark `out`, a view of `src` made by a movement op, as laid out by the user where
+    torch's view would not be contiguous either: view() then refuses to copy it and
+    is_contiguous() says False, as torch's. Where src's layout is one scratchish chose (a
+    conv's channels-last output) src counts as row-major, as torch's is: same_view applied
+    to a row-major stand-in of src's shape gives the layout torch's view would have."""
+    if src.array.flags.c_contiguous or getattr(src, "_user_layout", False):
+        if not out.array.flags.c_contiguous:
+            out._user_layout = True
+    elif not same_view(_row_major_stand_in(src.array.shape)).flags.c_contiguous:
+        out._user_layout = True  # (out itself may be row-major: a channels-last permuted)
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _row_major_stand_in(shape: tuple) -> np.ndarray:
+    """An array of `shape` with row-major strides over a single byte: only its strides are
+    asked for (views made of it); its elements are never read. Kept per shape: making one
+    takes ~6 us."""
+    byte = np.zeros(1, np.int8)
+    strides = _row_major_strides(shape, 1)
+    return np.lib.stride_tricks.as_strided(byte, shape=shape, strides=strides, writeable=False)
+
+
+def _row_major_strides(shape: tuple, itemsize: int) -> list:
+    strides, step = [], itemsize
+    for n in reversed(shape):
+        strides.append(step)
+        step *= builtins.max(n, 1)
+    return strides[::-1]
+
+
+def _is_basic_index(index) -> bool:
+    """Slices, ints, None and Ellipsis only (NumPy then makes a view, reading nothing)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return builtins.all(
+        p is None
+        or p is Ellipsis
+        or isinstance(p, (slice, builtins.int, np.integer))
+        and not isinstance(p, builtins.bool)
+        for p in parts
+    )
+
+
 def _index(index):
     """Turn tensors inside an index into arrays; everything else NumPy understands as is."""
     if isinstance(index, Tensor):
@@ -291,6 +335,7 @@ class Tensor:
         "_hooks",
         "_written_at",  # set only when changed in place outside a graph (autograd.note_write)
         "_detached_from",  # set only by detach(): a change of the copy is a change of the original
+        "_user_layout",  # set only by movement ops whose view torch too lays out non-contiguously
         "__weakref__",
     )
     # a NumPy array on the left of + - * / @ defers to our reflected methods
@@ -441,7 +486,11 @@ class Tensor:
         return self if self.array.flags.c_contiguous else Contiguous.apply(self)
 
     def is_contiguous(self) -> bool:
-        return self.array.flags.c_contiguous
+        """Whether torch's tensor would be contiguous. Some ops here lay out their result
+        otherwise for speed (a convolution's output is channels-last in memory); those count
+        as contiguous, as torch's are: only a transpose, permute, expand or slice makes a
+        tensor non-contiguous (see _user_layout)."""
+        return not getattr(self, "_user_layout", False)
 
     def cpu(self) -> Tensor:
         return self
@@ -983,7 +1032,10 @@ class Tensor:
 
     def stride(self, dim=None):
         """Steps in elements between neighbours along each dim (as torch; NumPy counts bytes)."""
-        steps = tuple(s // self.array.itemsize for s in self.array.strides)
+        if self.is_contiguous():  # torch's strides: row-major (see is_contiguous)
+            steps = tuple(_row_major_strides(self.array.shape, 1))
+        else:
+            steps = tuple(s // self.array.itemsize for s in self.array.strides)
         if dim is None:
             return steps
         _need_dims("stride", self)
@@ -2207,9 +2259,11 @@ class Tensor:
         shape = _dims(shape)
         out = self._reshaped("view", shape)
         # A view shares the tensor's memory, as in torch: where NumPy had to copy (the elements
-        # are not one after another in memory), refuse, as torch does, rather than copy.
+        # are not one after another in memory), refuse, as torch does, rather than copy. Not
+        # for a layout scratchish chose (a conv's channels-last output): torch's tensor is
+        # contiguous there, and its view works, so this one copies (see is_contiguous).
         if (
-            not self.array.flags.c_contiguous
+            getattr(self, "_user_layout", False)
             and self.array.size
             and not np.may_share_memory(out.array, self.array)
         ):
@@ -2221,9 +2275,10 @@ class Tensor:
         if builtins.min(shape, default=0) < -1:  # NumPy would read any negative size as -1
             raise _reshape_error(op, self.array.shape, shape)
         try:
-            return Reshape.apply(self, shape=shape)
+            out = Reshape.apply(self, shape=shape)
         except ShapeError:
             raise _reshape_error(op, self.array.shape, shape) from None
+        return _layout_of_view(out, self, lambda a: a.reshape(out.array.shape))
 
     @takes_tensor
     def view_as(self, other: Tensor):
@@ -2272,7 +2327,8 @@ class Tensor:
         return self.reshape(*shape[:dim], 1, *shape[dim:])
 
     def transpose(self, dim0: int, dim1: int):
-        return Transpose.apply(self, dim0=dim0, dim1=dim1)
+        out = Transpose.apply(self, dim0=dim0, dim1=dim1)
+        return _layout_of_view(out, self, lambda a: np.swapaxes(a, dim0, dim1))
 
     swapaxes = swapdims = transpose
 
@@ -2296,7 +2352,8 @@ class Tensor:
     def permute(self, *dims):
         dims = tuple(_check_dim("permute", d, self.ndim) for d in _dims(dims))
         try:
-            return Permute.apply(self, dims=dims)
+            out = Permute.apply(self, dims=dims)
+            return _layout_of_view(out, self, lambda a: a.transpose(dims))
         except ShapeError:
             raise ShapeError(
                 f"permute: dims {dims} for a tensor of shape {tuple(self.array.shape)}: each dim "
@@ -2311,7 +2368,8 @@ class Tensor:
             for s, n in zip(shape, (None,) * (len(shape) - self.ndim) + self.array.shape)
         )
         try:
-            return Expand.apply(self, shape=full)
+            out = Expand.apply(self, shape=full)
+            return _layout_of_view(out, self, lambda a: np.broadcast_to(a, full))
         except ShapeError:
             raise _expand_error(self.array.shape, shape) from None
 
@@ -2371,7 +2429,13 @@ class Tensor:
         return Triangle.apply(self, diagonal=diagonal, upper=True)
 
     def __getitem__(self, index):
-        return GetItem.apply(self, index=_index(index))
+        index = _index(index)
+        out = GetItem.apply(self, index=index)
+        if out.array.flags.c_contiguous and self.array.flags.c_contiguous:
+            return out  # the common case: nothing to mark
+        if _is_basic_index(index):  # (advanced indexing copies, into a new row-major array)
+            return _layout_of_view(out, self, lambda a: a[index])
+        return out
 
     def index_select(self, dim: int, index):
         """The slices at `index` (a 1-d integer tensor, repeats allowed) along dim."""
@@ -2628,7 +2692,10 @@ class Tensor:
             )
         if self.ndim == 0:  # one element: one window of it (size 0 or 1), as torch
             return Unfold.apply(self.reshape(1), dim=0, size=size, step=step).reshape(-1)
-        return Unfold.apply(self, dim=dim, size=size, step=step)
+        out = Unfold.apply(self, dim=dim, size=size, step=step)
+        if not out.array.flags.c_contiguous:
+            out._user_layout = True  # overlapping windows, in torch too
+        return out
 
     # attributes torch gives every tensor: here always a dense CPU one, real-valued
     is_cpu, is_sparse, is_quantized, is_meta, is_nested = True, False, False, False, False
