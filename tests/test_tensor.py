@@ -1203,3 +1203,12 @@ def test_a_conv_output_is_contiguous_to_the_user_as_in_torch():
         sh.randn(2, 3).t().view(-1)
     with pytest.raises(sh.ShapeError, match="reshape"):
         y[:, :2].view(-1)
+
+
+def test_detach_and_data_keep_a_transposes_layout():
+    x = sh.randn(2, 3, requires_grad=True)
+    for shared in (x.t().detach(), x.t().data):
+        assert not shared.is_contiguous()
+        with pytest.raises(sh.ShapeError, match="reshape"):
+            shared.view(-1)
+    assert x.detach().is_contiguous() and x.detach().view(-1).shape == (6,)

@@ -206,6 +206,13 @@ def _layout_of_view(out: Tensor, src: Tensor, same_view) -> Tensor:
     return out
 
 
+def _same_layout(out: Tensor, src: Tensor) -> Tensor:
+    """out, which shares src's memory as it is (detach, .data), marked as src is."""
+    if getattr(src, "_user_layout", False):
+        out._user_layout = True
+    return out
+
+
 @functools.lru_cache(maxsize=256)
 def _row_major_stand_in(shape: tuple) -> np.ndarray:
     """An array of `shape` with row-major strides over a single byte: only its strides are
@@ -411,7 +418,7 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """The same values as a tensor outside the graph (shares memory): `p.data.zero_()`."""
-        return Tensor._make(self.array)
+        return _same_layout(Tensor._make(self.array), self)
 
     @data.setter
     def data(self, value) -> None:
@@ -467,7 +474,7 @@ class Tensor:
         """The same values, cut from the graph (shares memory, no gradient). As in torch, an
         in-place change of the result counts as a change of this tensor for backward's check
         that saved values are unchanged; `.data` does not."""
-        out = Tensor._make(self.array)
+        out = _same_layout(Tensor._make(self.array), self)
         if self._requires_grad:  # a weak reference: a kept `loss.detach()` must not keep a graph
             out._detached_from = weakref.ref(self)
         return out
