@@ -81,6 +81,11 @@ def inplace_add(lib, x):
 
 ELEMENTWISE = [
     OpCase("add", lambda lib, a, b: a + b, [(3, 4), (3, 4)]),
+    # floor, ceil, round, trunc, sign: recorded, with a gradient of 0 (x * 3: not all at 0)
+    OpCase("floor", lambda lib, a: (a * 3).floor() + a, [(3, 4)]),
+    OpCase("ceil_trunc", lambda lib, a: (a * 3).ceil() * (a * 3).trunc(), [(3, 4)]),
+    OpCase("round_decimals", lambda lib, a: (a * 3).round(decimals=1) + a.round(), [(3, 4)]),
+    OpCase("sign_alone", lambda lib, a: a.sign(), [(3, 4)]),
     OpCase("contiguous", lambda lib, a: a.transpose(0, 1).contiguous() * 2, [(3, 4)]),
     OpCase("add_broadcast", lambda lib, a, b: a + b, [(2, 1, 3), (4, 1)]),
     OpCase("add_scalar", lambda lib, a: a + 2.5, [(3,)]),

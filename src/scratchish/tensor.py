@@ -64,11 +64,13 @@ from .ops.elementwise import (
     Sigmoid,
     Sin,
     Sqrt,
+    Step,
     Sub,
     Tanh,
     Where,
     trunc_divide,
 )
+from .ops.elementwise import sign as sign_array
 from .ops.matmul import MatMul
 from .ops.movement import (
     Contiguous,
@@ -967,8 +969,8 @@ class Tensor:
         return Erf.apply(_floating(self))
 
     def trunc(self):
-        """Rounded towards 0 (no gradient, as floor)."""
-        return Tensor._make(np.trunc(self.array))
+        """Rounded towards 0 (its gradient is 0, as floor's)."""
+        return Step.apply(self, step=np.trunc)
 
     def frac(self):
         return self - self.trunc()
@@ -2113,21 +2115,23 @@ class Tensor:
         return Minimum.apply(*_operands(self, other))
 
     def sign(self):
-        """-1, 0 or 1 (no gradient); sign(nan) = 0, as in torch (NumPy gives nan). A bool
+        """-1, 0 or 1 (a gradient of 0); sign(nan) = 0, as in torch (NumPy gives nan). A bool
         tensor is its own sign, as torch."""
         if self.array.dtype == np.bool_:
             return Tensor._make(self.array.copy())
-        out = np.sign(self.array)
-        return Tensor._make(np.where(np.isnan(out), 0, out).astype(out.dtype, copy=False))
+        return Step.apply(self, step=sign_array)
 
+    # floor, ceil, round, trunc and sign: constant between their jumps, so their gradient is
+    # 0 everywhere, and recorded as such (Step), as PyTorch does
     def floor(self):
-        return Tensor._make(np.floor(self.array))
+        return Step.apply(self, step=np.floor)
 
     def ceil(self):
-        return Tensor._make(np.ceil(self.array))
+        return Step.apply(self, step=np.ceil)
 
     def round(self, decimals: int = 0):
-        return Tensor._make(np.round(self.array, _whole_number("round", "decimals", decimals)))
+        decimals = _whole_number("round", "decimals", decimals)
+        return Step.apply(self, step=np.round, decimals=decimals or None)
 
     def where(self, condition, other):
         return where(condition, self, other)

@@ -600,6 +600,31 @@ class Elu(Function):
         return slope
 
 
+def sign(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1; 0 for NaN, as torch's sign (NumPy's is NaN)."""
+    out = np.sign(x)
+    if out.dtype.kind == "f":
+        np.nan_to_num(out, copy=False)
+    return out
+
+
+class Step(Function):
+    """out = floor, ceil, round, trunc or sign of x (`step`, with round's `decimals`). Each is
+    constant between its jumps, so the gradient is 0 everywhere: PyTorch still records the
+    op and gives 0, so that x.round().sum().backward() works, and so does this."""
+
+    formula = "out = step(x): floor, ceil, round, trunc or sign"
+    derivatives = ("0",)
+    saves_inputs = False  # the gradient does not depend on x
+
+    def forward(self, x, step=np.floor, decimals=None):
+        self.shape = x.shape
+        return step(x) if decimals is None else step(x, decimals)
+
+    def backward(self, grad_out):
+        return np.zeros(self.shape, grad_out.dtype)
+
+
 class Abs(Function):
     """out = |x|"""
 
