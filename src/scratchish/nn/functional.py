@@ -841,6 +841,99 @@ def embedding(
 
 
 @takes_tensor
+def embedding_bag(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm=None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """The sum, mean or max of the table's rows for each bag of indices, without making the
+    (bags, indices, D) array for the user: a 2-d input (B, N) is B bags of N; a 1-d input
+    with `offsets` holds the bags one after another, bag i starting at offsets[i] (and
+    include_last_offset=True: offsets ends with the input's length). An empty bag gives 0;
+    the padding_idx entries are left out of the bag; per_sample_weights (mode 'sum' only)
+    scale each row. Shape -> (B, D).
+
+    Composed here of the lookup, a mask over the bags padded to one length, and the
+    reduction, so the gradient comes from those ops (max: to each bag's first maximum).
+    """
+    if mode not in ("sum", "mean", "max"):
+        raise ArgumentError(f"embedding_bag: mode must be 'sum', 'mean' or 'max', got {mode!r}.")
+    if per_sample_weights is not None and mode != "sum":
+        raise ArgumentError(
+            f"embedding_bag: per_sample_weights work with mode='sum' only, got mode={mode!r}."
+        )
+    index = input.array
+    if index.ndim == 2:
+        if offsets is not None:
+            raise ArgumentError(
+                "embedding_bag: a 2-d input is one bag per row; give offsets only with a "
+                "1-d input (the bags one after another)."
+            )
+        rows = index
+        valid = np.ones(index.shape, bool)
+    elif index.ndim == 1:
+        if offsets is None:
+            raise ArgumentError(
+                "embedding_bag: a 1-d input needs offsets, where each bag starts (e.g. "
+                "offsets=sh.tensor([0]) for one bag), or give a 2-d input (bags, indices)."
+            )
+        starts = np.asarray(offsets.array if isinstance(offsets, Tensor) else offsets)
+        starts = starts.astype(np.int64).reshape(-1)
+        ends = np.append(starts[1:], index.size)
+        if include_last_offset:
+            starts, ends = starts[:-1], starts[1:]
+        bad = starts.size and (starts[0] != 0 or (np.diff(starts) < 0).any())
+        if bad or (starts.size and starts[-1] > index.size):
+            raise ArgumentError(
+                f"embedding_bag: offsets must start at 0 and not decrease, within the input's "
+                f"{index.size} indices; got {starts.tolist()}."
+            )
+        lengths = ends - starts
+        width = int(lengths.max(initial=0))
+        place = np.arange(width)
+        valid = place < lengths[:, None]  # (bags, width): which slots hold an index
+        where_ = np.minimum(starts[:, None] + place, max(index.size - 1, 0))
+        rows = index[where_] if index.size else np.zeros(valid.shape, np.int64)
+    else:
+        raise ShapeError(
+            f"embedding_bag: input must be 2-d (bags, indices) or 1-d with offsets, got "
+            f"shape {tuple(index.shape)}."
+        )
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += weight.array.shape[0]
+        valid = valid & (rows != padding_idx)
+    rows = np.where(valid, rows, 0)  # the empty slots look up row 0, then weigh nothing
+    found = embedding(
+        Tensor._make(rows), weight, None, max_norm, norm_type, scale_grad_by_freq, sparse
+    )
+    mask = Tensor._make(valid[..., None].astype(weight.array.dtype))
+    if mode == "max":
+        lowest = np.array(-np.inf, weight.array.dtype)
+        best = where(Tensor._make(valid[..., None]), found, Tensor._make(lowest)).max(dim=1).values
+        zero = Tensor._make(np.zeros((), weight.array.dtype))  # an empty bag's max
+        return where(Tensor._make(valid.any(axis=1)[:, None]), best, zero)
+    if per_sample_weights is not None:  # the same layout as the input: spread like it
+        if index.ndim == 2:
+            mask = mask * per_sample_weights.reshape(*index.shape, 1)
+        else:
+            mask = mask * per_sample_weights[Tensor._make(where_)].reshape(*valid.shape, 1)
+    total = (found * mask).sum(dim=1)
+    if mode == "sum":
+        return total
+    count = np.maximum(valid.sum(axis=1, keepdims=True), 1).astype(weight.array.dtype)
+    return total / Tensor._make(count)  # an empty bag: 0 / 1
+
+
+@takes_tensor
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     """Move channels into space (Shi et al. 2016, sub-pixel convolution): each group of r * r
     channels becomes an r x r block of pixels. Shape: (*, C * r^2, H, W) -> (*, C, H r, W r).

@@ -120,3 +120,80 @@ class Embedding(Module):
         if self.sparse:
             s += ", sparse=True"
         return s
+
+
+class EmbeddingBag(Module):
+    """The sum, mean or max of the table's rows for each bag of indices (F.embedding_bag):
+    a bag of words in one vector, as in PyTorch's text classification tutorial.
+
+    Args:
+        num_embeddings, embedding_dim: the table's size, as Embedding.
+        mode: 'mean' (default), 'sum' or 'max'.
+        include_last_offset, padding_idx: as F.embedding_bag.
+
+    Shape: input (B, N), or (n,) with offsets (B,) -> (B, embedding_dim).
+
+    Weights: N(0, 1), padding row zeroed, as PyTorch.
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm=None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__()
+        table = Embedding(
+            num_embeddings, embedding_dim, padding_idx, max_norm, norm_type,
+            scale_grad_by_freq, sparse, _weight, device=device, dtype=dtype,
+        )  # fmt: skip
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx, self.max_norm, self.norm_type = table.padding_idx, max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        self.mode, self.include_last_offset = mode, include_last_offset
+        self.weight = table.weight  # made, and initialised, as Embedding's
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.array[self.padding_idx] = 0
+
+    @classmethod
+    def from_pretrained(
+        cls, embeddings: Tensor, freeze: bool = True, mode: str = "mean", **kwargs
+    ) -> EmbeddingBag:
+        """An EmbeddingBag holding the given (V, D) table, frozen by default."""
+        rows, cols = embeddings.shape
+        bag = cls(rows, cols, mode=mode, _weight=embeddings, **kwargs)
+        bag.weight.requires_grad_(not freeze)
+        return bag
+
+    def forward(self, input: Tensor, offsets=None, per_sample_weights=None) -> Tensor:  # noqa: A002
+        return F.embedding_bag(
+            input,
+            self.weight,
+            offsets,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.mode,
+            self.sparse,
+            per_sample_weights,
+            self.include_last_offset,
+            self.padding_idx,
+        )
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
