@@ -162,10 +162,7 @@ class EmbeddingBag(Module):
         self.mode, self.include_last_offset = mode, include_last_offset
         self.weight = table.weight  # made, and initialised, as Embedding's
 
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight.array[self.padding_idx] = 0
+    reset_parameters = Embedding.reset_parameters
 
     @classmethod
     def from_pretrained(
