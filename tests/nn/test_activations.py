@@ -476,3 +476,27 @@ def test_a_nan_passes_the_gradient_on_where_pytorchs_comparison_is_false():
     assert run(lambda x: x.max(), [nan, 1.0, 2.0])[1].tolist() == [1.0, 0.0, 0.0]
     assert run(lambda x: x.min(), [1.0, nan, nan])[1].tolist() == [0.0, 0.5, 0.5]
     assert np.isnan(run(lambda x: x.amax(), [nan, 1.0])[1]).all()
+
+
+def test_rrelu_is_leaky_relu_in_eval_and_draws_slopes_in_training():
+    x = np.linspace(-3, 3, 601).astype(np.float32)
+    if torch is not None:
+        ours = F.rrelu(sh.tensor(x), 0.1, 0.3).numpy()
+        np.testing.assert_allclose(
+            ours, torch.nn.functional.rrelu(torch.tensor(x), 0.1, 0.3).numpy()
+        )
+        assert repr(nn.RReLU()) == repr(torch.nn.RReLU())
+    np.testing.assert_allclose(F.rrelu(sh.tensor(x), 0.1, 0.3).numpy(), np.where(x > 0, x, 0.2 * x))
+    t = sh.tensor(x, requires_grad=True)
+    out = nn.RReLU(0.1, 0.3).train()(t)
+    out.sum().backward()
+    slopes = t.grad.numpy()
+    negative = x < 0
+    assert (slopes[~negative & (x > 0)] == 1).all()
+    assert ((slopes[negative] >= 0.1) & (slopes[negative] < 0.3)).all()
+    assert np.unique(slopes[negative]).size > 100  # drawn per element
+    np.testing.assert_allclose(
+        out.detach().numpy()[negative], x[negative] * slopes[negative], rtol=1e-6
+    )
+    with pytest.raises(sh.ArgumentError, match="lower"):
+        F.rrelu(sh.tensor(x), 0.5, 0.2)

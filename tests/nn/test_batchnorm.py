@@ -319,3 +319,22 @@ def test_wrong_number_of_channels_is_explained():
 def test_eval_without_running_stats_is_explained():
     with pytest.raises(ArgumentError, match="training=False normalises with running_mean"):
         B.batch_norm(sh.randn(2, 4), None, None, training=False)
+
+
+def test_batchnorm3d_matches_torch_over_steps_and_names_the_2d_layer():
+    rng = np.random.default_rng(5)
+    ours, theirs = sh.nn.BatchNorm3d(3), torch.nn.BatchNorm3d(3)
+    for step in range(3):
+        x = rng.standard_normal((2, 3, 4, 5, 6)).astype(np.float32) * (step + 1)
+        a, b = sh.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out, expected = ours(a), theirs(b)
+        np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=1e-5)
+        out.square().sum().backward()
+        expected.square().sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-5)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(
+            getattr(ours, name).numpy(), getattr(theirs, name).numpy(), rtol=1e-5
+        )
+    with pytest.raises(ShapeError, match="BatchNorm2d"):
+        ours(sh.randn(2, 3, 4, 4))

@@ -20,6 +20,7 @@ from .activation import (
     PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
@@ -33,7 +34,7 @@ from .activation import (
     Threshold,
 )
 from .attention import MultiheadAttention
-from .batchnorm import BatchNorm1d, BatchNorm2d
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 
 # Convolution, pooling and batch norm come from conv.py and batchnorm.py (another owner).
@@ -230,6 +231,7 @@ __all__ = [
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "BatchNorm3d",
     "Conv2d",
     "MaxPool2d",
     "BCELoss",
@@ -245,6 +247,7 @@ __all__ = [
     "L1Loss",
     "LayerNorm",
     "LeakyReLU",
+    "RReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",

@@ -43,6 +43,22 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}{inplace}"
 
 
+class RReLU(Module):
+    """out = x if x > 0 else a * x, a drawn from [lower, upper) per element in training,
+    (lower + upper) / 2 in eval (F.rrelu)."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"lower={self.lower}, upper={self.upper}{inplace}"
+
+
 class GELU(Module):
     """out = x * Phi(x) (Phi the normal CDF), or its tanh approximation (approximate='tanh')."""
 

@@ -269,4 +269,19 @@ class BatchNorm2d(_BatchNorm):
     def dim_fix(self, x) -> str:
         if x.ndim in (2, 3):
             return f"For features (N, C) or sequences (N, C, L) use BatchNorm1d({x.shape[1]})."
+        if x.ndim == 5:
+            return f"For volumes (N, C, D, H, W) use BatchNorm3d({x.shape[1]})."
+        return ""
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation over volumes (N, C, D, H, W), per channel C (see BatchNorm1d):
+    statistics over N, D, H and W for each channel. Shape: (N, C, D, H, W) -> the same."""
+
+    dims = (5,)
+    shape_text = "a 5-D input (N, C, D, H, W)"
+
+    def dim_fix(self, x) -> str:
+        if x.ndim == 4:
+            return f"For images (N, C, H, W) use BatchNorm2d({x.shape[1]})."
         return ""

@@ -131,6 +131,34 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 @takes_tensor
+def rrelu(
+    input: Tensor,  # noqa: A002
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Randomized leaky ReLU (Xu et al. 2015): out = x if x > 0 else a * x, with a drawn
+    uniformly from [lower, upper) for each element in training, and a = (lower + upper) / 2
+    in eval (then it is leaky_relu). The gradient is a where x <= 0, else 1. (PyTorch draws
+    a only for x <= 0, so the same seed does not give PyTorch's slopes.)"""
+    lower, upper = _number("rrelu", "lower", lower), _number("rrelu", "upper", upper)
+    if not lower <= upper:
+        raise ArgumentError(f"rrelu: lower ({lower}) must be <= upper ({upper}).")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    slopes = generator_or_default(None, "rrelu").uniform(
+        input.shape, lower, upper, dtype=input.array.dtype
+    )
+    out = where(input.array > 0, input, input * Tensor._make(slopes))
+    if inplace:
+        input.array, input.grad_fn = out.array, out.grad_fn
+        input._requires_grad = out._requires_grad
+        return input
+    return out
+
+
+@takes_tensor
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """out = x * Phi(x) (Phi the standard normal CDF); approximate='tanh' uses
     x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Fused: ops/nn_ops.py Gelu."""
