@@ -151,18 +151,26 @@ class iinfo:  # noqa: N801 - PyTorch's name
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
+# torch's order of kinds when two dtypes meet: bool < integers < floats (NumPy's kind codes)
+KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def promoted(a: np.dtype, b: np.dtype) -> np.dtype:
+    """The NumPy dtype two of these combine into, as torch: the higher kind, and within a
+    kind the larger (np.promote_types: uint8 with int8 is int16)."""
+    ra, rb = KIND_RANK[a.kind], KIND_RANK[b.kind]
+    if ra != rb:
+        return a if ra > rb else b
+    return np.promote_types(a, b)
+
+
 def promote_types(type1, type2) -> dtype:
     """The dtype two tensors of these dtypes combine into (torch.promote_types): the higher
     kind (bool < integer < float), and within a kind the larger."""
-    a, b = as_dtype(type1), as_dtype(type2)
-    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
-    if rank[a.np.kind] != rank[b.np.kind]:
-        return a if rank[a.np.kind] > rank[b.np.kind] else b
-    return FROM_NUMPY[np.promote_types(a.np, b.np)]
+    return FROM_NUMPY[promoted(as_dtype(type1).np, as_dtype(type2).np)]
 
 
 def can_cast(from_, to) -> builtins.bool:
     """Whether torch's in-place ops and out= may cast `from_` to `to` (torch.can_cast): not
     from a higher kind to a lower one (float to integer, integer to bool)."""
-    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
-    return rank[as_dtype(from_).np.kind] <= rank[as_dtype(to).np.kind]
+    return KIND_RANK[as_dtype(from_).np.kind] <= KIND_RANK[as_dtype(to).np.kind]

@@ -23,6 +23,8 @@ from .tensor import (
     _dims,
     _int_list,
     _number,
+    _number_dtype,
+    _promoted_dtype,
     _value,
     not_a_tensor,
     takes_tensor,
@@ -1622,24 +1624,11 @@ def result_type(tensor1, tensor2) -> dtypes.dtype:
         tensor1, tensor2 = tensor2, tensor1
     if not isinstance(tensor1, Tensor):
         raise DTypeError(not_a_tensor("result_type", "tensor1", tensor1))
-    a = tensor1.array
-    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
     if isinstance(tensor2, Tensor):
-        b = tensor2.array
-        if rank[a.dtype.kind] != rank[b.dtype.kind]:
-            return dtypes.as_dtype(a.dtype if rank[a.dtype.kind] > rank[b.dtype.kind] else b.dtype)
-        if (a.ndim == 0) != (b.ndim == 0):  # the 0-d one takes the other's dtype
-            return dtypes.as_dtype(b.dtype if a.ndim == 0 else a.dtype)
-        return dtypes.promote_types(a.dtype, b.dtype)
-    if isinstance(tensor2, builtins.bool):  # the lowest kind: never widens a tensor
-        return dtypes.as_dtype(a.dtype)
-    number = _number("result_type", "tensor2", tensor2)
-    if isinstance(number, builtins.float) and rank[a.dtype.kind] < 2:
-        return dtypes.get_default_dtype()
-    whole = isinstance(number, builtins.int) and not isinstance(number, builtins.bool)
-    if whole and a.dtype.kind == "b":
-        return dtypes.int64
-    return dtypes.as_dtype(a.dtype)
+        return dtypes.as_dtype(_promoted_dtype(tensor1.array, tensor2.array))
+    if not isinstance(tensor2, builtins.bool):  # (a bool is the lowest kind: never widens)
+        tensor2 = _number("result_type", "tensor2", tensor2)
+    return dtypes.as_dtype(_number_dtype(tensor1.array.dtype, tensor2))
 
 
 def broadcast_shapes(*shapes):

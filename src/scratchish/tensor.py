@@ -3276,19 +3276,30 @@ def _operands(a: Tensor, b, op: str = "", true_div: bool = False):
 
 
 def _promote(a: Tensor, b: Tensor):
-    """Tensors of different dtypes: the one of lower kind (bool < int < float) or lower
-    precision converts; a 0-d tensor does not promote a bigger one of the same kind."""
-    rank = {"b": 0, "u": 1, "i": 1, "f": 2}
-    ra, rb = rank[a.array.dtype.kind], rank[b.array.dtype.kind]
-    if ra != rb:
-        target = (a if ra > rb else b).array.dtype
-    elif a.ndim == 0 and b.ndim > 0:
-        target = b.array.dtype
-    elif b.ndim == 0 and a.ndim > 0:
-        target = a.array.dtype
-    else:
-        target = np.promote_types(a.array.dtype, b.array.dtype)
+    """Tensors of different dtypes, both converted to _promoted_dtype's."""
+    target = _promoted_dtype(a.array, b.array)
     return a.to(target), b.to(target)
+
+
+def _promoted_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
+    """The dtype two tensors' arrays combine into, as torch: the one of lower kind (bool <
+    int < float) or lower precision converts; a 0-d tensor does not promote a bigger one of
+    the same kind."""
+    same_kind = dtypes.KIND_RANK[a.dtype.kind] == dtypes.KIND_RANK[b.dtype.kind]
+    if same_kind and (a.ndim == 0) != (b.ndim == 0):
+        return (b if a.ndim == 0 else a).dtype
+    return dtypes.promoted(a.dtype, b.dtype)
+
+
+def _number_dtype(dtype: np.dtype, number) -> np.dtype:
+    """The dtype a tensor of `dtype` and a Python number combine into, as torch (a number
+    is 'weak'): an int or bool tensor and a float give the default float, a bool tensor and
+    an int int64; otherwise the tensor's own dtype."""
+    if isinstance(number, builtins.float) and dtype.kind in "biu":
+        return dtypes.get_default_dtype().np
+    if isinstance(number, builtins.int) and not isinstance(number, builtins.bool):
+        return np.dtype(np.int64) if dtype.kind == "b" else dtype
+    return dtype
 
 
 def _float_operands(a: Tensor, b, op: str = "") -> tuple:
@@ -3983,15 +3994,10 @@ _BOOL = np.dtype(bool)
 
 
 def _widened_for(t: Tensor, number) -> Tensor:
-    """t converted as torch's type rules ask where it meets a Python number: an int or bool
-    tensor and a float give the default float dtype, a bool tensor and an int int64 (so
-    where(c, int_tensor, 0.5) holds 0.5, not 0)."""
-    kind = t.array.dtype.kind
-    if isinstance(number, builtins.float) and kind in "biu":
-        return t.float()
-    if isinstance(number, builtins.int) and not isinstance(number, builtins.bool) and kind == "b":
-        return t.long()
-    return t
+    """t converted as torch's type rules ask where it meets a Python number (_number_dtype:
+    so where(c, int_tensor, 0.5) holds 0.5, not 0)."""
+    target = _number_dtype(t.array.dtype, number)
+    return t if target == t.array.dtype else t.to(target)
 
 
 def _where_operand(name: str, value, dtype) -> Tensor:

@@ -66,6 +66,7 @@ from ..tensor import (
     _int_list,
     _need_tensors_or_none,
     _number,
+    _value,
     _whole_number,
     takes_tensor,
     where,
@@ -905,7 +906,7 @@ def embedding_bag(
                 "embedding_bag: a 2-d input is one bag per row; give offsets only with a "
                 "1-d input (the bags one after another)."
             )
-        rows = index
+        slots = np.arange(index.size).reshape(index.shape)  # bag i's slot j: input element
         valid = np.ones(index.shape, bool)
     elif index.ndim == 1:
         if offsets is None:
@@ -913,8 +914,7 @@ def embedding_bag(
                 "embedding_bag: a 1-d input needs offsets, where each bag starts (e.g. "
                 "offsets=sh.tensor([0]) for one bag), or give a 2-d input (bags, indices)."
             )
-        starts = np.asarray(offsets.array if isinstance(offsets, Tensor) else offsets)
-        starts = starts.astype(np.int64).reshape(-1)
+        starts = np.asarray(_value(offsets)).astype(np.int64).reshape(-1)
         ends = np.append(starts[1:], index.size)
         if include_last_offset:
             starts, ends = starts[:-1], starts[1:]
@@ -928,13 +928,13 @@ def embedding_bag(
         width = int(lengths.max(initial=0))
         place = np.arange(width)
         valid = place < lengths[:, None]  # (bags, width): which slots hold an index
-        where_ = np.minimum(starts[:, None] + place, max(index.size - 1, 0))
-        rows = index[where_] if index.size else np.zeros(valid.shape, np.int64)
+        slots = np.minimum(starts[:, None] + place, max(index.size - 1, 0))
     else:
         raise ShapeError(
             f"embedding_bag: input must be 2-d (bags, indices) or 1-d with offsets, got "
             f"shape {tuple(index.shape)}."
         )
+    rows = index.reshape(-1)[slots] if index.size else np.zeros(valid.shape, np.int64)
     if padding_idx is not None:
         if padding_idx < 0:
             padding_idx += weight.array.shape[0]
@@ -949,11 +949,8 @@ def embedding_bag(
         best = where(Tensor._make(valid[..., None]), found, Tensor._make(lowest)).max(dim=1).values
         zero = Tensor._make(np.zeros((), weight.array.dtype))  # an empty bag's max
         return where(Tensor._make(valid.any(axis=1)[:, None]), best, zero)
-    if per_sample_weights is not None:  # the same layout as the input: spread like it
-        if index.ndim == 2:
-            mask = mask * per_sample_weights.reshape(*index.shape, 1)
-        else:
-            mask = mask * per_sample_weights[Tensor._make(where_)].reshape(*valid.shape, 1)
+    if per_sample_weights is not None:  # one per input element: spread into the slots too
+        mask = mask * per_sample_weights.reshape(-1)[Tensor._make(slots)].unsqueeze(-1)
     total = (found * mask).sum(dim=1)
     if mode == "sum":
         return total

@@ -637,7 +637,7 @@ class Abs(Function):
 
     def backward(self, grad_out):
         # abs'(0) = 0, and 0 for NaN too: PyTorch's sign(NaN) is 0 (NumPy's is NaN)
-        return grad_out * np.nan_to_num(np.sign(self.x), copy=False)
+        return grad_out * sign(self.x)
 
 
 class Clamp(Function):
