@@ -31,6 +31,7 @@ COMPARED = {
         "nn.MSELoss",
         "optim.SGD",
     ),
+    "book_d2l_lazy.py": ("nn.LazyConv2d", "nn.LazyLinear"),
 }
 
 # every script runs under real torch in one subprocess (importing torch costs ~2 s)
@@ -305,6 +306,9 @@ NEW_NN_NAMES = {
         "Threshold PReLU LogSigmoid Softplus GroupNorm InstanceNorm1d InstanceNorm2d "
         "LocalResponseNorm CosineSimilarity PairwiseDistance KLDivLoss HuberLoss "
         "MarginRankingLoss CosineEmbeddingLoss TripletMarginLoss HingeEmbeddingLoss "
+        "LazyLinear LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d "
+        "LazyConvTranspose3d LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyInstanceNorm1d "
+        "LazyInstanceNorm2d LazyInstanceNorm3d UninitializedParameter UninitializedBuffer "
         "SoftMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss PoissonNLLLoss GaussianNLLLoss "
         "Conv1d MaxPool1d AvgPool1d AdaptiveMaxPool2d Dropout1d Dropout2d AlphaDropout "
         "FeatureAlphaDropout Upsample UpsamplingNearest2d UpsamplingBilinear2d Unfold Fold "

@@ -282,7 +282,9 @@ def show_text(run: Run) -> str:
     if run.rerun_of:
         lines.append(f"  a rerun of run #{run.rerun_of}")
     if model:
-        lines.append(f"  model: {model.get('class')}, {model.get('n_params', 0):,} parameters")
+        n_params = model.get("n_params")
+        count = "lazy layers" if n_params is None else f"{n_params:,} parameters"
+        lines.append(f"  model: {model.get('class')}, {count}")
     if opt:
         hyper = ", ".join(f"{k}={v}" for k, v in opt.items() if k != "class" and v is not None)
         lines.append(f"  optimizer: {opt.get('class')} ({hyper})")

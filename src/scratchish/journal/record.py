@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from ..nn.module import is_lazy
+
 __all__ = [
     "JournalWarning",
     "Run",
@@ -322,8 +324,12 @@ def _git(folder, *args) -> str | None:
 
 
 def describe_model(model) -> dict:
-    """The model's class, structure (its repr) and number of parameters (trainable ones too)."""
+    """The model's class, structure (its repr) and number of parameters (trainable ones too).
+    A lazy layer (nn.LazyLinear) has no size before its first batch: the counts are None."""
     params = list(model.parameters())
+    if any(is_lazy(p) for p in params):
+        return {"class": type(model).__name__, "structure": repr(model), "n_params": None,
+                "n_trainable": None}  # fmt: skip
     return {
         "class": type(model).__name__,
         "structure": repr(model),

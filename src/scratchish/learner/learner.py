@@ -21,6 +21,7 @@ from .. import nn, optim
 from ..autograd import no_grad
 from ..errors import ArgumentError
 from ..journal import JournalCallback
+from ..nn.module import is_lazy
 from ..random import get_rng_state, set_rng_state
 from ..serialization import load as sh_load
 from ..serialization import save as sh_save
@@ -277,6 +278,7 @@ class Learner:
         Returns:
             LRFindResult with .suggestion, .reason, .lrs, .losses.
         """
+        self._size_lazy_layers()
         saved_model = {k: v.clone() for k, v in self.model.state_dict().items()}
         saved_opt, saved_rng, saved_lr = self.opt, get_rng_state(), self.lr
         saved_recorder = copy.deepcopy(self.recorder.state_dict())
@@ -297,6 +299,21 @@ class Learner:
         if show:
             print(self.lr_find_result.reason)
         return self.lr_find_result
+
+    def _size_lazy_layers(self) -> None:
+        """Give lazy layers (nn.LazyLinear, ...) their sizes before lr_find, which must save
+        the weights to put them back: one validation batch (the loader does not shuffle, so
+        no random number is drawn but the layers' own init) through the model, in eval mode
+        (batch norm's statistics and dropout untouched), without gradients."""
+        if not any(is_lazy(t) for t in [*self.model.parameters(), *self.model.buffers()]):
+            return
+        training = self.model.training
+        self.model.eval()
+        try:
+            with no_grad():
+                self._call_model(tuple(next(iter(self.dls.valid))[:-1]))
+        finally:
+            self.model.train(training)
 
     # ------------------------------------------------------------------------------ inference
     def get_preds(self, dl=None, with_input: bool = False):

@@ -64,6 +64,21 @@ from .dropout import (
     FeatureAlphaDropout,
 )
 from .fold import Fold, Unfold
+from .lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+)
 from .linear import (
     Bilinear,
     Flatten,
@@ -94,7 +109,14 @@ from .loss import (
     TripletMarginLoss,
     TripletMarginWithDistanceLoss,
 )
-from .module import Module, Parameter, RemovableHandle, StateDictError
+from .module import (
+    Module,
+    Parameter,
+    RemovableHandle,
+    StateDictError,
+    UninitializedBuffer,
+    UninitializedParameter,
+)
 from .normalization import (
     GroupNorm,
     InstanceNorm1d,
@@ -270,6 +292,21 @@ __all__ = [
     "StateDictError",
     "Tanh",
     "Unflatten",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+    "LazyLinear",
+    "UninitializedBuffer",
+    "UninitializedParameter",
     "functional",
     "init",
     "utils",

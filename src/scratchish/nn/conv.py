@@ -39,15 +39,16 @@ def _pair(value, name: str, who: str, n: int = 2) -> tuple:
     raise ArgumentError(f"{who}: {name} must be an int or {what}; got {value!r}.")
 
 
-def _channels(layer: str, in_channels, out_channels) -> tuple:
-    """A convolution's in_channels and out_channels, each a whole number >= 1."""
+def _channels(layer: str, in_channels, out_channels, in_minimum: int = 1) -> tuple:
+    """A convolution's in_channels and out_channels, each a whole number >= 1 (in_channels
+    0 for a lazy layer, which learns it at its first call: lazy.py)."""
     return (
         size_argument(
             layer,
             "in_channels",
             in_channels,
             "the number of channels of the input, e.g. 3 for RGB images",
-            minimum=1,
+            minimum=in_minimum,
         ),
         size_argument(
             layer,
@@ -917,6 +918,8 @@ def _pad_by_mode(x: Tensor, pads: tuple, mode: str, who: str) -> Tensor:
 class _ConvNd(Module):
     """What Conv1d and Conv2d share: their parameters, PyTorch's init, and the repr."""
 
+    in_channels_minimum = 1  # 0 for the lazy convolutions (lazy.py)
+
     def _make_parameters(self, channels: tuple, bias: bool, dtype) -> None:
         """weight (*channels, *kernel_size): (out, in) for a convolution, (in, out / groups)
         for a transposed one; bias (out_channels,)."""
@@ -1012,7 +1015,7 @@ class Conv2d(_ConvNd):
         n = self.n_dims
         _check_padding_mode(padding_mode, who)
         self.in_channels, self.out_channels = _channels(
-            type(self).__name__, in_channels, out_channels
+            type(self).__name__, in_channels, out_channels, self.in_channels_minimum
         )
         channels = {"in_channels": self.in_channels, "out_channels": self.out_channels}
         groups = _groups(groups, who, channels)
@@ -1214,7 +1217,7 @@ class Conv1d(_ConvNd):
         who = f"Conv1d({in_channels}, {out_channels}, ...)"
         _check_padding_mode(padding_mode, who)
         self.in_channels, self.out_channels = _channels(
-            type(self).__name__, in_channels, out_channels
+            type(self).__name__, in_channels, out_channels, self.in_channels_minimum
         )
         channels = {"in_channels": self.in_channels, "out_channels": self.out_channels}
         groups = _groups(groups, who, channels)

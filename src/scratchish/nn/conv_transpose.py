@@ -254,7 +254,9 @@ class _ConvTransposeNd(_ConvNd):
                 f"{name}, as in PyTorch (its padding crops the output, there is nothing to "
                 f"reflect). Leave padding_mode out."
             )
-        in_channels, out_channels = _channels(name, in_channels, out_channels)
+        in_channels, out_channels = _channels(
+            name, in_channels, out_channels, self.in_channels_minimum
+        )
         _groups(groups, who, {"in_channels": in_channels, "out_channels": out_channels})
         n = self.n_dims
         ntuple = _as_1tuple if n == 1 else lambda v, name, who: _pair(v, name, who, n)

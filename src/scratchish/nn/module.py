@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ArgumentError, UnsupportedError
-from ..tensor import Tensor, _init, _no_gpu, _short_repr, to_arguments
+from ..tensor import Tensor, _check_device, _init, _int_list, _no_gpu, _short_repr, to_arguments
 
 
 class Parameter(Tensor):
@@ -48,6 +48,104 @@ class Parameter(Tensor):
 
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (self.array, self._requires_grad))
+
+
+# ------------------------------------------------------------------ placeholders of lazy layers
+# A lazy layer (lazy.py) holds these until its first call. Tensor's own storage of `array` (a
+# slot) sits under the placeholders' property of that name, which refuses every use.
+_ARRAY_SLOT = Tensor.__dict__["array"]
+
+
+def is_lazy(t) -> bool:
+    """True for a parameter or buffer that has no shape yet (torch.nn.parameter.is_lazy)."""
+    return isinstance(t, UninitializedTensorMixin)
+
+
+class UninitializedTensorMixin:
+    """What UninitializedParameter and UninitializedBuffer share: a dtype, requires_grad, and
+    no shape until `materialize`. Behind the `array` property is an empty array of the dtype
+    (read by `placeholder()`); every other read of `array`, i.e. every op, raises."""
+
+    __slots__ = ()
+    cls_to_become: type = Tensor
+
+    @property
+    def array(self) -> np.ndarray:
+        raise ArgumentError(
+            f"this {type(self).__name__} has no shape yet: it belongs to a lazy layer "
+            f"(nn.LazyLinear, nn.LazyConv2d, ...), which reads its input size off the first "
+            f"batch. Run the model once on a batch, model(x), before using its parameters "
+            f"(counting, initialising or saving them); or give the layer its input size "
+            f"(nn.Linear(in_features, out_features))."
+        )
+
+    @array.setter
+    def array(self, value: np.ndarray) -> None:
+        _ARRAY_SLOT.__set__(self, value)
+
+    def placeholder(self) -> np.ndarray:
+        """The empty array that holds the dtype (a scratchish extra, for the library's use)."""
+        return _ARRAY_SLOT.__get__(self)
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.FROM_NUMPY[self.placeholder().dtype]
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self._requires_grad = bool(value)
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Give the placeholder `shape` (and `dtype`, by default its own), in place: it
+        becomes a Parameter (an UninitializedBuffer: a Tensor) holding uninitialised values,
+        which the layer then fills. Anything holding this object (an optimizer) sees it."""
+        _check_device(device)
+        shape = tuple(_int_list("materialize", "shape", shape))
+        np_type = self.placeholder().dtype if dtype is None else dtypes.np_dtype(dtype)
+        self.__class__ = self.cls_to_become
+        self.array = np.empty(shape, np_type)  # Tensor's slot again, now the class changed
+        self._grad_buffer = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    def __reduce_ex__(self, protocol):
+        return (type(self), (self._requires_grad, None, self.dtype))
+
+    def __deepcopy__(self, memo):
+        return type(self)(self._requires_grad, None, self.dtype)
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A parameter of a lazy layer before its first call: a dtype, no shape (see the module
+    docstring). `materialize(shape)` makes it a Parameter of that shape."""
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None) -> None:
+        _check_device(device)
+        np_type = dtypes.get_default_dtype().np if dtype is None else dtypes.np_dtype(dtype)
+        super().__init__(Tensor._make(np.empty((0,), np_type)), requires_grad)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer of a lazy layer (batch norm's running_mean) before its first call: a dtype,
+    no shape. `materialize(shape)` makes it a Tensor of that shape."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None) -> None:
+        _check_device(device)
+        np_type = dtypes.get_default_dtype().np if dtype is None else dtypes.np_dtype(dtype)
+        super().__init__()
+        self.array = np.empty((0,), np_type)
+        self.requires_grad = requires_grad
 
 
 def size_argument(layer: str, name: str, value, meaning: str, minimum: int = 0) -> int:
@@ -450,11 +548,12 @@ class Module:
         if destination is None:
             destination = OrderedDict()
         for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
+            if param is not None:  # a lazy layer's placeholder as itself, as PyTorch's
+                keep = keep_vars or is_lazy(param)
+                destination[prefix + name] = param if keep else param.detach()
         for name, buf in self._buffers.items():
             if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
+                destination[prefix + name] = buf if keep_vars or is_lazy(buf) else buf.detach()
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination, prefix + name + ".", keep_vars)
@@ -480,13 +579,23 @@ class Module:
         values, mismatched = {}, []
         for key, target in own.items():
             if key in state_dict:
+                if is_lazy(state_dict[key]):
+                    raise StateDictError(
+                        f"load_state_dict: '{key}' in the state_dict has no shape yet (a lazy "
+                        f"layer's placeholder): run the model it was saved from once on a "
+                        f"batch, model(x), before saving its state_dict."
+                    )
                 value = _as_array(state_dict[key])
-                if value.shape != target.array.shape:
-                    mismatched.append((key, value.shape, target.array.shape))
+                # a lazy layer's placeholder takes the saved shape
+                shape = value.shape if is_lazy(target) else target.array.shape
+                if value.shape != shape:
+                    mismatched.append((key, value.shape, shape))
                 values[key] = value
         if mismatched or (strict and (missing or unexpected)):
             raise StateDictError(self._state_dict_message(missing, unexpected, mismatched, strict))
         for key, value in values.items():
+            if is_lazy(own[key]):
+                own[key].materialize(value.shape)
             own[key]._note_write()
             np.copyto(own[key].array, value, casting="unsafe")
         return _IncompatibleKeys(missing, unexpected)
@@ -523,6 +632,9 @@ class Module:
         keeping the Parameter objects (optimizers hold them)."""
         for module in self.modules():
             for t in [*module._parameters.values(), *module._buffers.values()]:
+                if is_lazy(t):  # a placeholder keeps the dtype it will be given
+                    t.array = fn(t.placeholder())
+                    continue
                 if t is None or t.array.dtype.kind != "f":
                     continue
                 new = fn(t.array)

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
+from ..nn.module import is_lazy
 from ..tensor import Tensor
 
 
@@ -318,7 +319,9 @@ class Optimizer:
     # ------------------------------------------------------------------ flat buffers
     def _flatten(self, group: dict[str, Any]) -> tuple[list[Tensor], list[_FlatGroup]]:
         """Move the group's parameters (and any state they have) into flat buffers."""
-        params = list(group["params"])
+        # a lazy layer's placeholders wait: once they have a shape the list differs from
+        # the group's, and _flats_of flattens again
+        params = [p for p in group["params"] if not is_lazy(p)]
         by_dtype: dict[np.dtype, list[Tensor]] = {}
         for p in params:
             by_dtype.setdefault(p.array.dtype, []).append(p)
