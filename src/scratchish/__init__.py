@@ -291,6 +291,7 @@ from .functions import (
     nanquantile,
     nansum,
     narrow,
+    native_channel_shuffle,
     ne,
     neg,
     nonzero,

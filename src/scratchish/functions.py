@@ -1698,8 +1698,16 @@ NN_FORMS = (
     *("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "bilinear"),
     *("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d"),
     *("cosine_similarity", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle"),
-    *("selu", "celu", "threshold"),
+    *("selu", "celu", "threshold", "channel_shuffle"),
 )
+
+
+@takes_tensor
+def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
+    """torch.native_channel_shuffle: F.channel_shuffle (the same numbers)."""
+    from .nn import functional
+
+    return functional.channel_shuffle(input, groups)
 
 
 # ... and those whose torch form orders or names its arguments differently

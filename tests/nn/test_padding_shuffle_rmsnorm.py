@@ -31,6 +31,12 @@ EXTRA_CASES = register_op_cases(
         [(2, 6, 3)],
     ),
     OpCase(
+        "channel_shuffle",
+        lambda lib, x: lib.nn.functional.channel_shuffle(x, 3),
+        [(2, 6, 2, 3)],
+    ),
+    OpCase("channel_shuffle_1d", lambda lib, x: lib.channel_shuffle(x, 2), [(3, 4, 5)]),
+    OpCase(
         "leaky_relu_",
         lambda lib, x: lib.nn.functional.leaky_relu_(x * 1, 0.2),  # x * 1: not a leaf
         [(3, 4)],
@@ -66,6 +72,7 @@ def test_pixel_unshuffle_undoes_pixel_shuffle():
         lambda m: m.ConstantPad2d(1, -1.0),
         lambda m: m.PixelShuffle(2),
         lambda m: m.PixelUnshuffle(2),
+        lambda m: m.ChannelShuffle(2),
     ],
 )
 def test_extra_modules_match_torch(make):
@@ -100,7 +107,23 @@ def test_deprecated_upsample_aliases_warn_and_resize_as_torch():
         np.testing.assert_allclose(out.numpy(), tout.numpy(), rtol=1e-12)
 
 
+def test_channel_shuffle_reads_the_groups_table_by_columns():
+    x = sh.arange(12.0).reshape(1, 6, 2)
+    out = F.channel_shuffle(x, 3)  # channels (0 1 | 2 3 | 4 5) -> 0 2 4 1 3 5
+    assert out[0, :, 0].tolist() == [0.0, 4.0, 8.0, 2.0, 6.0, 10.0]
+    assert out.is_contiguous() and not np.shares_memory(out.numpy(), x.numpy())
+    np.testing.assert_array_equal(sh.native_channel_shuffle(x, 3).numpy(), out.numpy())
+    # shuffling by g, then by C / g, puts every channel back
+    np.testing.assert_array_equal(F.channel_shuffle(out, 2).numpy(), x.numpy())
+
+
 def test_extra_errors_teach():
+    with pytest.raises(sh.ShapeError, match=r"channels \(dim 1\) divisible by groups=4"):
+        F.channel_shuffle(sh.zeros(1, 6, 2), 4)
+    with pytest.raises(sh.ShapeError, match="3 or more dims"):
+        nn.ChannelShuffle(2)(sh.zeros(2, 6))
+    with pytest.raises(sh.ArgumentError, match="groups must be >= 1"):
+        F.channel_shuffle(sh.zeros(1, 6, 2), 0)
     with pytest.raises(sh.ShapeError, match="normalized_shape"):
         F.rms_norm(sh.zeros(2, 3), (4,))
     with pytest.raises(sh.ShapeError, match="divisible by upscale_factor"):

@@ -127,6 +127,7 @@ from .normalization import (
     RMSNorm,
 )
 from .padding import (
+    ChannelShuffle,
     CircularPad1d,
     CircularPad2d,
     CircularPad3d,
@@ -292,6 +293,7 @@ __all__ = [
     "StateDictError",
     "Tanh",
     "Unflatten",
+    "ChannelShuffle",
     "LazyBatchNorm1d",
     "LazyBatchNorm2d",
     "LazyBatchNorm3d",

@@ -1002,6 +1002,36 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
     return x.reshape(*batch, channels * r * r, height // r, width // r)
 
 
+@takes_tensor
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
+    """Interleave the channels of `groups` groups (ShuffleNet, Zhang et al. 2017): with the
+    channels seen as a (groups, C / groups) table, read them out column by column, so that
+    the next grouped convolution mixes channels from every group. Shape: (N, C, *) -> the
+    same, C divisible by groups; a copy (contiguous), as PyTorch's.
+
+    Example:
+        >>> import scratchish as sh
+        >>> channel_shuffle(sh.arange(6.0).reshape(1, 6, 1), 2).flatten().tolist()
+        [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+    """
+    _not_tensor("channel_shuffle", input)
+    g = _whole_number("channel_shuffle", "groups", groups)
+    if g < 1:
+        raise ArgumentError(
+            f"channel_shuffle: groups must be >= 1, got {groups}; e.g. groups=2 interleaves "
+            f"the two halves of the channels."
+        )
+    if input.ndim < 3 or input.shape[1] % g:
+        raise ShapeError(
+            f"channel_shuffle: expects (N, C, *) with 3 or more dims and the channels (dim 1) "
+            f"divisible by groups={g}; got shape {tuple(input.shape)}."
+        )
+    batch, channels, *rest = input.shape
+    # (N, g, C / g, *) -> (N, C / g, g, *): the table transposed, then its rows joined again
+    x = input.reshape(batch, g, channels // g, *rest).transpose(1, 2)
+    return x.reshape(batch, channels, *rest).contiguous()
+
+
 def _factor(name: str, argument: str, r) -> int:
     """pixel_shuffle's factor: a whole number >= 1."""
     if _whole_number(name, argument, r) < 1:

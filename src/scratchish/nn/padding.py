@@ -224,6 +224,27 @@ class PixelShuffle(Module):
         return f"upscale_factor={self.upscale_factor}"
 
 
+class ChannelShuffle(Module):
+    """Interleave the channels of `groups` groups (see F.channel_shuffle): ShuffleNet's
+    layer between grouped convolutions. (N, C, *) -> the same.
+
+    Example:
+        >>> import scratchish as sh
+        >>> sh.nn.ChannelShuffle(2)(sh.arange(4.0).reshape(1, 4, 1)).flatten().tolist()
+        [0.0, 2.0, 1.0, 3.0]
+    """
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
+
+
 class PixelUnshuffle(Module):
     """(*, C, H r, W r) -> (*, C * r^2, H, W) (see F.pixel_unshuffle)."""
 
