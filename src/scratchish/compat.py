@@ -38,6 +38,11 @@ MODULES = {
     "torch.backends.cuda": "scratchish.backends.cuda",
     "torch.backends.cudnn": "scratchish.backends.cudnn",
     "torch.backends.mps": "scratchish.backends.mps",
+    # the part of torchvision beginner tutorials use: data sets and transforms
+    "torchvision": "scratchish.vision",
+    "torchvision.datasets": "scratchish.vision.datasets",
+    "torchvision.transforms": "scratchish.vision.transforms",
+    "torchvision.transforms.functional": "scratchish.vision.transforms.functional",
 }
 
 # Libraries built on top of PyTorch: they need the real thing, so while as_torch is on their
@@ -120,10 +125,20 @@ ADVICE = {
     "float32 matrices at full precision. Remove the call.",
     "torch.use_deterministic_algorithms": "not needed: scratchish is always deterministic. "
     "Remove the call.",
-    "torchvision": "scratchish does not include torchvision. For data sets use "
-    "scratchish.datasets (MNIST, FashionMNIST, CIFAR10, an image folder, and the bundled "
-    "digits offline); turn images into tensors with torch.tensor(numpy_array) and normalise "
-    "them with arithmetic ((x - mean) / std).",
+    "torchvision": "scratchish's torchvision (scratchish.vision) has the data sets MNIST, "
+    "FashionMNIST, CIFAR10 and ImageFolder and the transforms Compose, ToTensor, PILToTensor, "
+    "Normalize, Lambda, Resize, CenterCrop, RandomCrop, RandomHorizontalFlip, "
+    "RandomVerticalFlip and Pad; not this one. Other images: make tensors with "
+    "torch.tensor(numpy_array) and transform them with tensor operations; scratchish.datasets "
+    "has more data sets (and the bundled digits, offline).",
+    "torchvision.models": "torchvision's model zoo is not in scratchish: write the model "
+    "from nn layers (a small CNN trains well on the CPU); pretrained weights need PyTorch.",
+    "torchvision.io": "read images with Pillow (PIL.Image.open(path)) and turn them into "
+    "tensors with torchvision.transforms.functional.to_tensor (or pil_to_tensor).",
+    "torchvision.ops": "detection ops (nms, box_iou, roi_align) are not in scratchish; write "
+    "them with tensor operations.",
+    "torchvision.utils": "make_grid and save_image are not in scratchish: show images with "
+    "matplotlib (plt.imshow(img.permute(1, 2, 0))).",
     "torchaudio": "scratchish does not include torchaudio: load audio with NumPy or SciPy and "
     "wrap the arrays in torch.utils.data.TensorDataset.",
     "torchtext": "scratchish does not include torchtext: read the text with Python, map "
@@ -302,9 +317,9 @@ def resolve(api: str):
     Raises UnsupportedAPIError (or UnsupportedModuleError) with advice when there is none.
     """
     top = api.split(".")[0]
-    if top in COMPANIONS:
+    if top in COMPANIONS and top not in MODULES:
         raise unsupported_module_error(api)
-    if top != "torch":
+    if top != "torch" and top not in MODULES:
         raise ValueError(f"resolve: {api!r} is not a torch name")
     parts = api.split(".")
     # the longest prefix that is a module with a scratchish counterpart, then attributes

@@ -11,7 +11,7 @@ import warnings
 import pytest
 
 import scratchish as sh
-from scratchish import autograd_api, compat, cuda
+from scratchish import autograd_api, compat, cuda, vision
 from scratchish.errors import UnsupportedError
 
 
@@ -61,10 +61,9 @@ def test_every_mapped_module_imports(torch_name):
     with compat.as_torch():
         served = importlib.import_module(torch_name)
         assert served is importlib.import_module(target)
-        # the attribute chain torch.a.b gives the same module as the import
-        import torch
-
-        obj = torch
+        # the attribute chain torch.a.b (torchvision.a) gives the same module as the import
+        top = torch_name.split(".")[0]
+        obj = importlib.import_module(top)
         for part in torch_name.split(".")[1:]:
             obj = getattr(obj, part)
         assert obj is served
@@ -171,8 +170,10 @@ def test_unknown_submodule_raises_a_teaching_import_error():
             import torch.fft  # noqa: F401
         with pytest.raises(ImportError, match=r"import torch\.cuda\.amp: mixed precision"):
             from torch.cuda.amp import GradScaler  # noqa: F401
-        with pytest.raises(ImportError, match=r"torchvision: .*scratchish\.datasets"):
-            import torchvision  # noqa: F401
+        with pytest.raises(ImportError, match=r"torchvision\.models: torchvision's model zoo"):
+            import torchvision.models  # noqa: F401
+        with pytest.raises(ImportError, match=r"import torchaudio: .*NumPy"):
+            import torchaudio  # noqa: F401
 
 
 def test_unsupported_attribute_names_the_api_and_the_alternative():
@@ -243,8 +244,12 @@ def test_resolve_finds_scratchish_objects_or_explains():
     assert compat.resolve("torch.cuda.is_available") is cuda.is_available
     with pytest.raises(UnsupportedError, match=r"torch\.fft is not available"):
         compat.resolve("torch.fft.fft")
-    with pytest.raises(ImportError, match="torchvision"):
-        compat.resolve("torchvision.datasets.MNIST")
+    assert compat.resolve("torchvision.datasets.MNIST") is vision.datasets.MNIST
+    assert compat.resolve("torchvision.transforms.ToTensor") is vision.transforms.ToTensor
+    with pytest.raises(UnsupportedError, match=r"torchvision\.ops is not available.*box_iou"):
+        compat.resolve("torchvision.ops.nms")
+    with pytest.raises(UnsupportedError, match=r"transforms\.ColorJitter is not available"):
+        compat.resolve("torchvision.transforms.ColorJitter")
 
 
 def test_ipython_extension():

@@ -1,0 +1,19 @@
+"""scratchish.vision: the part of torchvision that PyTorch's beginner tutorials use, so that
+they run unchanged under `scratchish run` (`import torchvision` gives this package):
+
+    datasets    MNIST, FashionMNIST, CIFAR10, ImageFolder (datasets.py)
+    transforms  Compose, ToTensor, Normalize, Resize, RandomCrop, RandomHorizontalFlip, ...
+
+Images are Pillow images (install scratchish[datasets]). Models (torchvision.models), detection
+ops and video are not here. scratchish's own loaders, which give tensors directly, are in
+scratchish.datasets. Read next: transforms/__init__.py.
+"""
+
+from .. import compat
+from . import datasets, transforms
+
+__all__ = ["datasets", "transforms"]
+
+
+def __getattr__(name: str):
+    return compat.unsupported_attribute("torchvision", name)

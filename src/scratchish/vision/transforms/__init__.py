@@ -1,0 +1,227 @@
+"""The image transforms PyTorch's tutorials use (torchvision.transforms), for data sets such as
+`vision.datasets.FashionMNIST(..., transform=ToTensor())`.
+
+Each transform is an object called on one image: a Pillow image or a tensor (..., C, H, W).
+`Compose([...])` runs several in order. The random ones draw from scratchish's default
+generator with torchvision's calls (torch.rand(1) for a flip, torch.randint for a crop's
+corner), so a seed gives the same images as torchvision's. The functions behind them are in
+functional.py.
+
+Example:
+    >>> from scratchish.vision import transforms
+    >>> transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    Compose(
+        ToTensor()
+        Normalize(mean=(0.5,), std=(0.5,))
+    )
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from ... import compat
+from ...creation import rand, randint
+from ...errors import ArgumentError
+from . import functional
+from .functional import InterpolationMode
+
+
+class Compose:
+    """Run the transforms one after the other: Compose([Resize(32), ToTensor()])."""
+
+    def __init__(self, transforms) -> None:
+        self.transforms = list(transforms)
+        for i, t in enumerate(self.transforms):
+            if isinstance(t, type) or not callable(t):  # the class itself: ToTensor, not ToTensor()
+                raise ArgumentError(
+                    f"Compose: transform {i} is a {type(t).__name__}, not a transform. Did you "
+                    f"write ToTensor instead of ToTensor()?"
+                )
+
+    def __call__(self, img):
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+    def __repr__(self) -> str:
+        return "Compose(" + "".join(f"\n    {t}" for t in self.transforms) + "\n)"
+
+
+class ToTensor:
+    """A Pillow image or a (H, W, C) NumPy array -> a (C, H, W) float tensor in [0, 1] (bytes
+    divided by 255; other values kept)."""
+
+    def __call__(self, pic):
+        return functional.to_tensor(pic)
+
+    def __repr__(self) -> str:
+        return "ToTensor()"
+
+
+class PILToTensor:
+    """A Pillow image -> a (C, H, W) tensor of its bytes (uint8, not scaled)."""
+
+    def __call__(self, pic):
+        return functional.pil_to_tensor(pic)
+
+    def __repr__(self) -> str:
+        return "PILToTensor()"
+
+
+class Normalize:
+    """(x - mean) / std per channel of a float tensor image: Normalize((0.1307,), (0.3081,))
+    for MNIST, Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)) for [-1, 1] colour images."""
+
+    def __init__(self, mean, std, inplace: bool = False) -> None:
+        self.mean, self.std, self.inplace = mean, std, inplace
+
+    def __call__(self, tensor):
+        return functional.normalize(tensor, self.mean, self.std, self.inplace)
+
+    def __repr__(self) -> str:
+        return f"Normalize(mean={self.mean}, std={self.std})"
+
+
+class Lambda:
+    """Your own function as a transform: Lambda(lambda x: x.flatten())."""
+
+    def __init__(self, lambd) -> None:
+        if not callable(lambd):
+            raise ArgumentError(
+                f"Lambda: the argument should be callable (a function), got {type(lambd).__name__}."
+            )
+        self.lambd = lambd
+
+    def __call__(self, img):
+        return self.lambd(img)
+
+    def __repr__(self) -> str:
+        return "Lambda()"
+
+
+class Resize:
+    """The image at `size`: (h, w), or one number for the shorter side (the other keeps the
+    aspect ratio). A Pillow image is resized by Pillow, as torchvision does."""
+
+    def __init__(
+        self, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True
+    ) -> None:
+        if not isinstance(size, (numbers.Integral, list, tuple)) or isinstance(size, bool):
+            raise ArgumentError(f"Resize: size should be an int or a sequence, got {size!r}.")
+        if isinstance(size, (list, tuple)) and len(size) not in (1, 2):
+            raise ArgumentError(
+                f"Resize: if size is a sequence it should have 1 or 2 values, got {size!r}."
+            )
+        self.size, self.interpolation = size, interpolation
+        self.max_size, self.antialias = max_size, antialias
+
+    def __call__(self, img):
+        return functional.resize(img, self.size, self.interpolation, self.max_size, self.antialias)
+
+    def __repr__(self) -> str:
+        mode = getattr(self.interpolation, "value", self.interpolation)
+        return (
+            f"Resize(size={self.size}, interpolation={mode}, max_size={self.max_size}, "
+            f"antialias={self.antialias})"
+        )
+
+
+class CenterCrop:
+    """The central `size` (h, w, or one number for a square) region of the image."""
+
+    def __init__(self, size) -> None:
+        self.size = functional._size_pair(size, "CenterCrop")
+
+    def __call__(self, img):
+        return functional.center_crop(img, self.size)
+
+    def __repr__(self) -> str:
+        return f"CenterCrop(size={self.size})"
+
+
+class RandomCrop:
+    """A `size` region at a random place, after optional `padding` (CIFAR-10's usual
+    augmentation: RandomCrop(32, padding=4)). The corner is drawn as torchvision's:
+    torch.randint(0, h - th + 1, (1,)), then the same for the column."""
+
+    def __init__(
+        self, size, padding=None, pad_if_needed: bool = False, fill=0, padding_mode="constant"
+    ) -> None:
+        self.size = functional._size_pair(size, "RandomCrop")
+        self.padding, self.pad_if_needed = padding, pad_if_needed
+        self.fill, self.padding_mode = fill, padding_mode
+
+    @staticmethod
+    def get_params(img, output_size) -> tuple[int, int, int, int]:
+        """(top, left, height, width) of a random crop of output_size (h, w)."""
+        _, h, w = functional.get_dimensions(img)
+        th, tw = output_size
+        if h < th or w < tw:
+            raise ArgumentError(
+                f"RandomCrop: required crop size {(th, tw)} is larger than the input image "
+                f"size {(h, w)}; pass padding= or pad_if_needed=True, or Resize first."
+            )
+        if w == tw and h == th:
+            return 0, 0, h, w
+        top = int(randint(0, h - th + 1, size=(1,)).item())
+        left = int(randint(0, w - tw + 1, size=(1,)).item())
+        return top, left, th, tw
+
+    def __call__(self, img):
+        if self.padding is not None:
+            img = functional.pad(img, self.padding, self.fill, self.padding_mode)
+        _, height, width = functional.get_dimensions(img)
+        if self.pad_if_needed and width < self.size[1]:
+            img = functional.pad(img, [self.size[1] - width, 0], self.fill, self.padding_mode)
+        if self.pad_if_needed and height < self.size[0]:
+            img = functional.pad(img, [0, self.size[0] - height], self.fill, self.padding_mode)
+        top, left, h, w = self.get_params(img, self.size)
+        return functional.crop(img, top, left, h, w)
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(size={self.size}, padding={self.padding})"
+
+
+class RandomHorizontalFlip:
+    """Mirror the image left to right with probability p: if torch.rand(1) < p."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = p
+
+    def __call__(self, img):
+        return functional.hflip(img) if rand(1).item() < self.p else img
+
+    def __repr__(self) -> str:
+        return f"RandomHorizontalFlip(p={self.p})"
+
+
+class RandomVerticalFlip:
+    """Mirror the image top to bottom with probability p: if torch.rand(1) < p."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = p
+
+    def __call__(self, img):
+        return functional.vflip(img) if rand(1).item() < self.p else img
+
+    def __repr__(self) -> str:
+        return f"RandomVerticalFlip(p={self.p})"
+
+
+class Pad:
+    """Borders around the image (see functional.pad)."""
+
+    def __init__(self, padding, fill=0, padding_mode="constant") -> None:
+        self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
+
+    def __call__(self, img):
+        return functional.pad(img, self.padding, self.fill, self.padding_mode)
+
+    def __repr__(self) -> str:
+        return f"Pad(padding={self.padding}, fill={self.fill}, padding_mode={self.padding_mode})"
+
+
+def __getattr__(name: str):
+    # the other torchvision transforms raise a teaching error, not a bare AttributeError
+    return compat.unsupported_attribute("torchvision.transforms", name)

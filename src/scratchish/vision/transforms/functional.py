@@ -1,0 +1,326 @@
+"""The functions behind the transforms (torchvision.transforms.functional): each takes a Pillow
+image or a tensor image (..., C, H, W) and gives the same kind back, as torchvision's.
+
+A Pillow image goes through Pillow (resize, crop, flips), so the numbers are torchvision's
+own; a tensor through scratchish's ops. Read transforms/__init__.py for the classes.
+"""
+
+from __future__ import annotations
+
+import enum
+import numbers
+import sys
+
+import numpy as np
+
+from ... import dtypes
+from ...errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
+from ...nn.functional import interpolate
+from ...tensor import Tensor
+
+_PILLOW = "pip install 'scratchish[datasets]'"
+
+
+class InterpolationMode(enum.Enum):
+    """How Resize computes new pixels (torchvision.transforms.InterpolationMode)."""
+
+    NEAREST = "nearest"
+    NEAREST_EXACT = "nearest-exact"
+    BILINEAR = "bilinear"
+    BICUBIC = "bicubic"
+    BOX = "box"
+    HAMMING = "hamming"
+    LANCZOS = "lanczos"
+
+
+# Pillow's numbers for the modes (Image.Resampling): NEAREST 0, LANCZOS 1, BILINEAR 2, BICUBIC 3,
+# BOX 4, HAMMING 5
+_PIL_RESAMPLE = {"nearest": 0, "lanczos": 1, "bilinear": 2, "bicubic": 3, "box": 4, "hamming": 5}
+
+
+def _pil_image():
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError(
+            f"torchvision's images are Pillow images, and Pillow is not installed: {_PILLOW}"
+        ) from None
+    return Image
+
+
+def _is_pil(img) -> bool:
+    return type(img).__module__.startswith("PIL.")  # without importing Pillow
+
+
+def _check_image(img, who: str) -> None:
+    if _is_pil(img):
+        return
+    if not isinstance(img, Tensor):
+        raise DTypeError(
+            f"{who}: img should be a Pillow image or a tensor, got {type(img).__name__}. Put "
+            f"ToTensor() (or PILToTensor()) where the image is still a Pillow image."
+        )
+    if img.ndim < 2:
+        raise ShapeError(
+            f"{who}: a tensor image must be (..., C, H, W) or (H, W); got shape {tuple(img.shape)}."
+        )
+
+
+def get_dimensions(img) -> list[int]:
+    """[channels, height, width] of a Pillow image or a tensor image."""
+    if _is_pil(img):
+        width, height = img.size
+        return [len(img.getbands()), height, width]
+    _check_image(img, "get_dimensions")
+    channels = 1 if img.ndim == 2 else img.shape[-3]
+    return [channels, img.shape[-2], img.shape[-1]]
+
+
+def get_image_size(img) -> list[int]:
+    """[width, height], as torchvision's."""
+    _, height, width = get_dimensions(img)
+    return [width, height]
+
+
+def to_tensor(pic) -> Tensor:
+    """A Pillow image or a (H, W, C) NumPy array as a (C, H, W) tensor; uint8 values are scaled
+    to floats in [0, 1] (x / 255, in the default float dtype), others are kept as they are."""
+    if isinstance(pic, np.ndarray):
+        if pic.ndim == 2:
+            pic = pic[:, :, None]
+        if pic.ndim != 3:
+            raise ShapeError(
+                f"to_tensor: a NumPy image must be (H, W) or (H, W, C); got shape {pic.shape}."
+            )
+        array = np.ascontiguousarray(pic.transpose(2, 0, 1))
+    elif _is_pil(pic):
+        # Pillow's modes with wider values keep them; all others are bytes
+        wide = {"I": np.int32, "I;16" if sys.byteorder == "little" else "I;16B": np.int16}
+        wide["F"] = np.float32
+        array = np.array(pic, wide.get(pic.mode, np.uint8), copy=True)
+        if pic.mode == "1":  # one bit per pixel: 0 or 255, as torchvision
+            array = 255 * array
+        array = array.reshape(pic.size[1], pic.size[0], len(pic.getbands()))
+        array = np.ascontiguousarray(array.transpose(2, 0, 1))
+    else:
+        raise DTypeError(
+            f"to_tensor: pic should be a Pillow image or a NumPy array, got {type(pic).__name__}."
+        )
+    if array.dtype == np.uint8:
+        float_type = dtypes.get_default_dtype().np
+        array = array.astype(float_type) / float_type.type(255)
+    return Tensor._make(array)
+
+
+def pil_to_tensor(pic) -> Tensor:
+    """A Pillow image as a (C, H, W) tensor of its own values (uint8 for most images), not
+    scaled: a permuted view, as torchvision's."""
+    if not _is_pil(pic):
+        raise DTypeError(f"pil_to_tensor: pic should be a Pillow image, got {type(pic).__name__}.")
+    array = np.array(pic, copy=True)
+    array = array.reshape(pic.size[1], pic.size[0], len(pic.getbands()))
+    return Tensor._make(array).permute(2, 0, 1)
+
+
+def normalize(tensor: Tensor, mean, std, inplace: bool = False) -> Tensor:
+    """(x - mean) / std per channel of a float tensor image (..., C, H, W)."""
+    if not isinstance(tensor, Tensor):
+        raise DTypeError(
+            f"normalize: img should be a tensor, got {type(tensor).__name__}. Put ToTensor() "
+            f"before Normalize in Compose([...])."
+        )
+    if not tensor.is_floating_point():
+        raise DTypeError(
+            f"normalize: the image must be a float tensor, got {tensor.dtype}. Use ToTensor() "
+            f"(which scales bytes to [0, 1]) rather than PILToTensor() before Normalize."
+        )
+    if tensor.ndim < 3:
+        raise ShapeError(
+            f"normalize: expected a tensor image of size (..., C, H, W); got shape "
+            f"{tuple(tensor.shape)}."
+        )
+    np_type = tensor.array.dtype
+    mean_a = np.asarray(mean, np_type).reshape(-1, 1, 1)
+    std_a = np.asarray(std, np_type).reshape(-1, 1, 1)
+    if (std_a == 0).any():
+        raise ArgumentError(
+            f"normalize: std evaluated to zero after conversion to {tensor.dtype}, leading to "
+            f"division by zero (std={std})."
+        )
+    if mean_a.shape[0] not in (1, tensor.shape[-3]) or std_a.shape[0] not in (
+        1,
+        tensor.shape[-3],
+    ):
+        raise ShapeError(
+            f"normalize: mean and std need one value per channel ({tensor.shape[-3]}) or one "
+            f"for all; got mean={mean}, std={std}."
+        )
+    mean_t, std_t = Tensor._make(mean_a), Tensor._make(std_a)
+    if inplace:
+        return tensor.sub_(mean_t).div_(std_t)
+    return (tensor - mean_t) / std_t
+
+
+def _size_pair(size, who: str) -> tuple[int, int]:
+    """An int or a one- or two-element sequence as (h, w), a square for one number."""
+    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
+        return int(size), int(size)
+    if isinstance(size, (list, tuple)) and len(size) in (1, 2):
+        if all(isinstance(s, numbers.Integral) and s > 0 for s in size):
+            return (int(size[0]), int(size[-1]))
+    raise ArgumentError(f"{who}: size must be an int or a sequence of 1 or 2 ints, got {size!r}.")
+
+
+def _resized_size(height: int, width: int, size, max_size) -> tuple[int, int]:
+    """torchvision's rule: one number is the new shorter side (the longer one keeps the aspect
+    ratio, rounded down, then capped by max_size); two are (h, w)."""
+    if isinstance(size, (list, tuple)) and len(size) == 2:
+        if max_size is not None:
+            raise ArgumentError(
+                "resize: max_size is only allowed when size is one number (the shorter side); "
+                f"got size={list(size)}."
+            )
+        return int(size[0]), int(size[1])
+    requested = int(size if isinstance(size, numbers.Integral) else size[0])
+    short, long = (width, height) if width <= height else (height, width)
+    new_short, new_long = requested, int(requested * long / short)
+    if max_size is not None:
+        if max_size <= requested:
+            raise ArgumentError(
+                f"resize: max_size = {max_size} must be strictly greater than the requested "
+                f"size for the smaller edge size = {size}."
+            )
+        if new_long > max_size:
+            new_short, new_long = int(max_size * new_short / new_long), max_size
+    new_w, new_h = (new_short, new_long) if width <= height else (new_long, new_short)
+    return new_h, new_w
+
+
+def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
+    """The image at a new size: `size` (h, w), or one number for the shorter side."""
+    _check_image(img, "resize")
+    if isinstance(interpolation, int) and not isinstance(interpolation, bool):
+        names = {v: k for k, v in _PIL_RESAMPLE.items()}
+        interpolation = InterpolationMode(names.get(interpolation, "bilinear"))
+    if not isinstance(interpolation, InterpolationMode):
+        raise ArgumentError(
+            f"resize: interpolation must be a transforms.InterpolationMode (such as "
+            f"InterpolationMode.BILINEAR), got {interpolation!r}."
+        )
+    if not (isinstance(size, numbers.Integral) or isinstance(size, (list, tuple))):
+        raise ArgumentError(f"resize: size must be an int or a sequence, got {size!r}.")
+    _, height, width = get_dimensions(img)
+    new_h, new_w = _resized_size(height, width, size, max_size)
+    if (new_h, new_w) == (height, width):
+        return img
+    if _is_pil(img):
+        if interpolation.value not in _PIL_RESAMPLE:
+            raise UnsupportedError(
+                f"resize: {interpolation} is not a Pillow resampling filter; use BILINEAR, "
+                f"NEAREST, BICUBIC, BOX, HAMMING or LANCZOS."
+            )
+        return img.resize((new_w, new_h), _PIL_RESAMPLE[interpolation.value])
+    mode = interpolation.value
+    if mode not in ("nearest", "nearest-exact", "bilinear", "bicubic"):
+        raise UnsupportedError(f"resize: {interpolation} works on Pillow images only here.")
+    if antialias and mode in ("bilinear", "bicubic") and (new_h < height or new_w < width):
+        raise UnsupportedError(
+            "resize: shrinking a tensor image with antialias=True is not supported in "
+            "scratchish. Resize the Pillow image instead (put Resize before ToTensor), or pass "
+            "antialias=False."
+        )
+    # interpolate works on (N, C, H, W): the leading dims as one, or a (H, W) image as (1, 1)
+    x = img.reshape(-1, *img.shape[-3:]) if img.ndim >= 3 else img[None, None]
+    corners = False if mode in ("bilinear", "bicubic") else None
+    out = interpolate(x, size=(new_h, new_w), mode=mode, align_corners=corners)
+    return out.reshape(*img.shape[:-2], new_h, new_w)
+
+
+def crop(img, top: int, left: int, height: int, width: int):
+    """The region of `height` x `width` pixels from (top, left). Pillow fills what lies
+    outside the image with zeros; for a tensor the region must lie inside it."""
+    _check_image(img, "crop")
+    if _is_pil(img):
+        return img.crop((left, top, left + width, top + height))
+    _, h, w = get_dimensions(img)
+    if top < 0 or left < 0 or top + height > h or left + width > w:
+        raise ArgumentError(
+            f"crop: the region top={top}, left={left}, height={height}, width={width} goes "
+            f"outside the {h} x {w} tensor image; pad it first (transforms.Pad)."
+        )
+    return img[..., top : top + height, left : left + width]
+
+
+def center_crop(img, output_size):
+    """The central output_size (h, w) region; torchvision's rounding of the offsets."""
+    th, tw = _size_pair(output_size, "center_crop")
+    _, h, w = get_dimensions(img)
+    if th > h or tw > w:
+        raise ArgumentError(
+            f"center_crop: the crop ({th}, {tw}) is larger than the image ({h}, {w}); "
+            f"torchvision pads it with zeros, scratchish does not: Resize it first."
+        )
+    top, left = int(round((h - th) / 2.0)), int(round((w - tw) / 2.0))
+    return crop(img, top, left, th, tw)
+
+
+_PAD_MODES = {
+    "constant": "constant",
+    "edge": "edge",
+    "reflect": "reflect",
+    "symmetric": "symmetric",
+}
+
+
+def pad(img, padding, fill=0, padding_mode: str = "constant"):
+    """Borders added on each side: `padding` one number (all sides), (left/right, top/bottom)
+    or (left, top, right, bottom); filled with `fill` or copied ('edge', 'reflect',
+    'symmetric'). Not recorded for autograd: it is for data, before the model."""
+    _check_image(img, "pad")
+    if padding_mode not in _PAD_MODES:
+        raise ArgumentError(
+            f"pad: padding_mode must be one of {', '.join(_PAD_MODES)}, got {padding_mode!r}."
+        )
+    if isinstance(padding, numbers.Integral):
+        padding = [int(padding)]
+    if not isinstance(padding, (list, tuple)) or len(padding) not in (1, 2, 4):
+        raise ArgumentError(
+            f"pad: padding must be an int or a sequence of 1, 2 or 4 ints, got {padding!r}."
+        )
+    if len(padding) == 1:
+        left = top = right = bottom = padding[0]
+    elif len(padding) == 2:
+        left, top = right, bottom = padding
+    else:
+        left, top, right, bottom = padding
+    array = np.asarray(img)
+    widths = [(top, bottom), (left, right)]
+    if _is_pil(img):
+        widths += [(0, 0)] * (array.ndim - 2)  # (H, W) or (H, W, C)
+    else:
+        array = img.array
+        widths = [(0, 0)] * (array.ndim - 2) + widths
+    kwargs = {"constant_values": fill} if padding_mode == "constant" else {}
+    out = np.pad(array, widths, mode=padding_mode, **kwargs)
+    if _is_pil(img):
+        padded = _pil_image().fromarray(out)  # the mode follows the array: 'L', 'RGB', ...
+        if img.mode == "P":
+            padded.putpalette(img.getpalette())
+        return padded
+    return Tensor._make(out)
+
+
+def hflip(img):
+    """The image mirrored left to right."""
+    _check_image(img, "hflip")
+    if _is_pil(img):
+        return img.transpose(_pil_image().Transpose.FLIP_LEFT_RIGHT)
+    return img.flip(-1)
+
+
+def vflip(img):
+    """The image mirrored top to bottom."""
+    _check_image(img, "vflip")
+    if _is_pil(img):
+        return img.transpose(_pil_image().Transpose.FLIP_TOP_BOTTOM)
+    return img.flip(-2)

@@ -1,0 +1,271 @@
+"""scratchish.vision (torchvision under `scratchish run`): the data sets on small files the tests
+write (MNIST's IDX, CIFAR-10's binary archive, an image folder), the transforms' numbers
+(Pillow's own resize, torchvision's formulas, and torch's random draws for the random ones),
+and the errors."""
+
+import gzip
+import hashlib
+import io
+import struct
+import tarfile
+
+import numpy as np
+import pytest
+
+import scratchish as sh
+from helpers import optional_torch
+from scratchish import vision
+from scratchish.datasets import ChecksumError, DatasetError, RemoteFile
+from scratchish.errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
+from scratchish.vision import transforms as T
+from scratchish.vision.transforms import functional as TF
+
+Image = pytest.importorskip("PIL.Image")
+torch = optional_torch()
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
+    return header + b"".join(struct.pack(">I", d) for d in array.shape) + array.tobytes()
+
+
+def write_mnist(root, name="MNIST", n=(6, 4), gz=False):
+    """The four files of an MNIST-like set in root/name/raw, unpacked as torchvision leaves them
+    (or gzipped); returns (train images, train labels, test images, test labels)."""
+    rng = np.random.default_rng(0)
+    raw = root / name / "raw"
+    raw.mkdir(parents=True)
+    arrays = []
+    for prefix, count in zip(("train", "t10k"), n):
+        images = rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)
+        labels = (np.arange(count) * 3 % 10).astype(np.uint8)
+        for kind, array in (("images-idx3", images), ("labels-idx1", labels)):
+            data = idx_bytes(array)
+            path = raw / f"{prefix}-{kind}-ubyte"
+            if gz:
+                path = path.with_name(path.name + ".gz")
+                data = gzip.compress(data)
+            path.write_bytes(data)
+        arrays += [images, labels]
+    return arrays
+
+
+def test_mnist_reads_torchvisions_folder_and_gives_pillow_images(tmp_path):
+    x_train, y_train, x_test, y_test = write_mnist(tmp_path)
+    train = vision.datasets.MNIST(tmp_path, train=True)
+    test = vision.datasets.MNIST(str(tmp_path), train=False, target_transform=lambda y: -y)
+    assert len(train) == 6 and len(test) == 4
+    assert train.data.dtype == sh.uint8 and train.data.shape == (6, 28, 28)
+    assert train.targets.dtype == sh.int64 and train.targets.tolist() == y_train.tolist()
+    image, label = train[2]
+    assert image.mode == "L" and image.size == (28, 28) and label == int(y_train[2])
+    np.testing.assert_array_equal(np.asarray(image), x_train[2])
+    assert test[3][1] == -int(y_test[3])
+    assert train.class_to_idx["7 - seven"] == 7
+    assert "Number of datapoints: 6" in repr(train) and "Split: Train" in repr(train)
+
+
+def test_fashion_mnist_with_to_tensor_batches_as_torchvisions(tmp_path):
+    x_train, y_train, _, _ = write_mnist(tmp_path, "FashionMNIST")
+    data = vision.datasets.FashionMNIST(tmp_path, transform=T.ToTensor())
+    assert data.classes[9] == "Ankle boot"
+    xb, yb = next(iter(sh.utils.data.DataLoader(data, batch_size=4)))
+    assert xb.shape == (4, 1, 28, 28) and xb.dtype == sh.float32
+    assert yb.dtype == sh.int64 and yb.tolist() == y_train[:4].tolist()
+    np.testing.assert_array_equal(xb.numpy()[:, 0], x_train[:4].astype(np.float32) / 255)
+
+
+def test_mnist_gz_files_are_verified_and_missing_ones_explained(tmp_path, monkeypatch):
+    arrays = write_mnist(tmp_path, gz=True)
+    raw = tmp_path / "MNIST" / "raw"
+    remotes = []
+    for remote in vision.datasets.MNIST.files:
+        data = (raw / remote.name).read_bytes()
+        remotes.append(RemoteFile(remote.name, len(data), hashlib.sha256(data).hexdigest()))
+    monkeypatch.setattr(vision.datasets.MNIST, "files", tuple(remotes))
+    np.testing.assert_array_equal(vision.datasets.MNIST(tmp_path).data.numpy(), arrays[0])
+    monkeypatch.setattr(
+        vision.datasets.MNIST,
+        "files",
+        (RemoteFile(remotes[0].name, remotes[0].size, "0" * 64), *remotes[1:]),
+    )
+    with pytest.raises(ChecksumError):
+        vision.datasets.MNIST(tmp_path)
+    with pytest.raises(DatasetError, match=r"FashionMNIST/raw.*download=True"):
+        vision.datasets.FashionMNIST(tmp_path, download=False)
+
+
+def cifar_archive(path, n_train=2, n_test=3):
+    """cifar-10-binary.tar.gz with n_train records per training batch; returns its bytes."""
+    rng = np.random.default_rng(1)
+    buffer = io.BytesIO()
+    batches = {}
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        names = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
+        for name in names:
+            count = n_test if name == "test_batch.bin" else n_train
+            records = rng.integers(0, 256, (count, 1 + 3072), dtype=np.uint8)
+            records[:, 0] %= 10
+            batches[name] = records
+            data = records.tobytes()
+            info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    path.write_bytes(buffer.getvalue())
+    return buffer.getvalue(), batches
+
+
+def test_cifar10_gives_rgb_images_and_hwc_data(tmp_path, monkeypatch):
+    data, batches = cifar_archive(tmp_path / "cifar-10-binary.tar.gz")
+    remote = RemoteFile("cifar-10-binary.tar.gz", len(data), hashlib.sha256(data).hexdigest())
+    monkeypatch.setattr(vision.datasets, "CIFAR10_FILE", remote)
+    train = vision.datasets.CIFAR10(tmp_path, train=True)
+    test = vision.datasets.CIFAR10(tmp_path, train=False, transform=T.ToTensor())
+    assert len(train) == 10 and len(test) == 3
+    assert train.data.shape == (10, 32, 32, 3) and train.data.dtype == np.uint8
+    first = batches["data_batch_1.bin"][0]
+    np.testing.assert_array_equal(train.data[0], first[1:].reshape(3, 32, 32).transpose(1, 2, 0))
+    image, label = train[0]
+    assert image.mode == "RGB" and label == int(first[0]) == train.targets[0]
+    x, _ = test[1]
+    assert x.shape == (3, 32, 32)
+    record = batches["test_batch.bin"][1]
+    np.testing.assert_allclose(x.numpy(), record[1:].reshape(3, 32, 32) / np.float32(255))
+
+
+def write_image_folder(root):
+    rng = np.random.default_rng(2)
+    for name, count in (("dog", 2), ("cat", 3)):
+        (root / name / "inner").mkdir(parents=True)
+        for i in range(count):
+            pixels = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+            where = root / name / ("inner" if i == 2 else "") / f"{i}.png"
+            Image.fromarray(pixels).save(where)
+    (root / "cat" / "notes.txt").write_text("not an image")
+
+
+def test_image_folder_finds_classes_and_files_in_sorted_order(tmp_path):
+    write_image_folder(tmp_path)
+    data = vision.datasets.ImageFolder(tmp_path, transform=T.ToTensor())
+    assert data.classes == ["cat", "dog"] and data.class_to_idx == {"cat": 0, "dog": 1}
+    names = [p.replace(str(tmp_path), "") for p, _ in data.samples]
+    assert names == ["/cat/0.png", "/cat/1.png", "/cat/inner/2.png", "/dog/0.png", "/dog/1.png"]
+    assert data.targets == [0, 0, 0, 1, 1]
+    x, y = data[3]
+    assert x.shape == (3, 5, 7) and y == 1
+    np.testing.assert_allclose(
+        x.numpy(), np.asarray(Image.open(tmp_path / "dog" / "0.png")).transpose(2, 0, 1) / 255
+    )
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="no valid file for the class empty"):
+        vision.datasets.ImageFolder(tmp_path)
+    assert len(vision.datasets.ImageFolder(tmp_path, allow_empty=True)) == 5
+    with pytest.raises(DatasetError, match="couldn't find any class folder"):
+        vision.datasets.ImageFolder(tmp_path / "empty")
+
+
+def test_to_tensor_and_pil_to_tensor_follow_torchvisions_rules():
+    rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3) * 7
+    x = T.ToTensor()(Image.fromarray(rgb))
+    assert x.shape == (3, 2, 3) and x.dtype == sh.float32 and x.is_contiguous()
+    np.testing.assert_array_equal(x.numpy(), rgb.transpose(2, 0, 1).astype(np.float32) / 255)
+    # a float array is kept as it is, only moved to (C, H, W); a 2-D one gains a channel
+    floats = np.random.default_rng(0).random((4, 5)).astype(np.float64)
+    kept = TF.to_tensor(floats)
+    assert kept.shape == (1, 4, 5) and kept.dtype == sh.float64
+    np.testing.assert_array_equal(kept.numpy()[0], floats)
+    bits = Image.fromarray(np.array([[0, 1], [1, 0]], bool))
+    assert TF.to_tensor(bits).numpy()[0].tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    raw = T.PILToTensor()(Image.fromarray(rgb))
+    assert raw.dtype == sh.uint8 and raw.shape == (3, 2, 3)
+    np.testing.assert_array_equal(raw.numpy(), rgb.transpose(2, 0, 1))
+    with pytest.raises(DTypeError, match="Pillow image or a NumPy array"):
+        TF.to_tensor([1, 2, 3])
+
+
+def test_normalize_and_compose():
+    x = sh.rand(3, 4, 4)
+    pipeline = T.Compose([T.Lambda(lambda t: t * 2), T.Normalize((0.5, 1.0, 0.0), (0.5, 2, 4))])
+    out = pipeline(x)
+    expected = (x.numpy() * 2 - np.array([0.5, 1, 0], np.float32)[:, None, None]) / np.array(
+        [0.5, 2, 4], np.float32
+    )[:, None, None]
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+    assert repr(pipeline) == (
+        "Compose(\n    Lambda()\n    Normalize(mean=(0.5, 1.0, 0.0), std=(0.5, 2, 4))\n)"
+    )
+    y = x.clone()
+    assert T.Normalize(0.5, 0.25, inplace=True)(y) is y
+    np.testing.assert_allclose(y.numpy(), (x.numpy() - 0.5) / 0.25, rtol=1e-6)
+    with pytest.raises(ArgumentError, match="std evaluated to zero"):
+        T.Normalize((0.5,), (0.0,))(x)
+    with pytest.raises(DTypeError, match="float tensor.*ToTensor"):
+        T.Normalize((0.5,), (0.5,))(sh.zeros(1, 2, 2, dtype=sh.uint8))
+    with pytest.raises(ArgumentError, match="ToTensor instead of ToTensor()"):
+        T.Compose([T.ToTensor, T.Normalize(0, 1)])
+
+
+def test_resize_uses_pillow_for_images_and_torchvisions_size_rule():
+    pixels = np.random.default_rng(3).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    image = Image.fromarray(pixels)
+    small = T.Resize(15)(image)  # the shorter side (30 -> 15), the other keeps the ratio
+    assert small.size == (20, 15)
+    np.testing.assert_array_equal(np.asarray(small), np.asarray(image.resize((20, 15), 2)))
+    assert T.Resize((10, 12))(image).size == (12, 10)
+    assert T.Resize(20, max_size=24)(image).size == (24, 18)  # 20 x 26 capped at 24
+    nearest = T.Resize(7, interpolation=T.InterpolationMode.NEAREST)(image)
+    np.testing.assert_array_equal(np.asarray(nearest), np.asarray(image.resize((9, 7), 0)))
+    # a tensor: upsampling is F.interpolate; shrinking with antialias needs Pillow
+    x = sh.rand(2, 3, 4, 6)
+    up = T.Resize((8, 12))(x)
+    expected = sh.nn.functional.interpolate(x, size=(8, 12), mode="bilinear", align_corners=False)
+    np.testing.assert_array_equal(up.numpy(), expected.numpy())
+    assert T.Resize(8)(sh.rand(3, 4, 6)).shape == (3, 8, 12)
+    with pytest.raises(UnsupportedError, match="put Resize before ToTensor"):
+        T.Resize(2)(x)
+    assert T.Resize(2, antialias=False)(x).shape == (2, 3, 2, 3)
+
+
+def test_crops_and_flips_in_torchvisions_places():
+    x = sh.arange(5 * 6.0).reshape(1, 5, 6)
+    # torchvision's offsets: round((5 - 3) / 2) = 1, round((6 - 3) / 2) = round(1.5) = 2
+    assert T.CenterCrop(3)(x).numpy()[0].tolist() == x.numpy()[0, 1:4, 2:5].tolist()
+    assert T.CenterCrop((2, 4))(x).numpy()[0].tolist() == x.numpy()[0, 2:4, 1:5].tolist()
+    image = Image.fromarray(np.arange(30, dtype=np.uint8).reshape(5, 6))
+    np.testing.assert_array_equal(np.asarray(T.CenterCrop(3)(image)), x.numpy()[0, 1:4, 2:5])
+    padded = TF.pad(image, (1, 2), fill=9)  # left/right 1, top/bottom 2
+    assert np.asarray(padded).shape == (9, 8) and np.asarray(padded)[0, 0] == 9
+    assert TF.pad(x, 1, padding_mode="edge").numpy()[0, 0].tolist() == [0, 0, 1, 2, 3, 4, 5, 5]
+    assert T.RandomHorizontalFlip(p=1.0)(x).numpy()[0, 0].tolist() == [5, 4, 3, 2, 1, 0]
+    assert np.asarray(T.RandomVerticalFlip(p=1.0)(image))[0, 0] == 24
+    with pytest.raises(ArgumentError, match="larger than the input image size"):
+        T.RandomCrop(7)(x)
+    assert T.RandomCrop(7, pad_if_needed=True)(x).shape == (1, 7, 7)
+
+
+@pytest.mark.skipif(torch is None, reason="needs torch==2.13.0")
+def test_random_transforms_draw_what_torchvision_draws():
+    # torchvision: RandomHorizontalFlip flips if torch.rand(1) < p; RandomCrop's corner is
+    # torch.randint(0, h - th + 1, (1,)), then torch.randint(0, w - tw + 1, (1,))
+    x = sh.arange(8 * 9.0).reshape(1, 8, 9)
+    torch.manual_seed(4)
+    expected, flips = [], 0
+    for _ in range(8):
+        image = x.numpy()[..., ::-1] if torch.rand(1).item() < 0.5 else x.numpy()
+        flips += image is not x.numpy()
+        top = torch.randint(0, 8 - 5 + 1, size=(1,)).item()
+        left = torch.randint(0, 9 - 4 + 1, size=(1,)).item()
+        expected.append(image[:, top : top + 5, left : left + 4])
+    sh.manual_seed(4)
+    pipeline = T.Compose([T.RandomHorizontalFlip(), T.RandomCrop((5, 4))])
+    for want in expected:
+        np.testing.assert_array_equal(pipeline(x).numpy(), want)
+
+
+def test_torchvision_names_scratchish_lacks_explain():
+    with pytest.raises(UnsupportedError, match="ColorJitter is not available"):
+        T.ColorJitter  # noqa: B018
+    with pytest.raises(UnsupportedError, match=r"torchvision\.models is not available"):
+        vision.models  # noqa: B018
+    with pytest.raises(ShapeError, match=r"\(\.\.\., C, H, W\)"):
+        T.Normalize(0, 1)(sh.zeros(4, 4))
