@@ -19,7 +19,7 @@ GOOD = {"in_features": 4, "out_features": 3, "num_features": 4, "in_channels": 4
 GOOD |= {"out_channels": 2, "kernel_size": 2, "output_size": 2, "num_embeddings": 10}
 GOOD |= {"embedding_dim": 3, "num_groups": 2, "num_channels": 4, "normalized_shape": 4}
 GOOD |= {"embed_dim": 4, "num_heads": 2, "upscale_factor": 2, "downscale_factor": 2}
-GOOD |= {"padding": 1, "value": 0.0, "threshold": 0.5, "size": 2, "dim": 1}
+GOOD |= {"padding": 1, "value": 0.0, "threshold": 0.5, "size": 2, "dim": 1, "groups": 2}
 GOOD |= {"unflattened_size": (2, 2), "in1_features": 4, "in2_features": 4, "d_model": 4}
 GOOD |= {"nhead": 2, "input_size": 4, "hidden_size": 3, "num_layers": 1}
 GOOD |= {"encoder_layer": nn.TransformerEncoderLayer(4, 2, dim_feedforward=8)}
