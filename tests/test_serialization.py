@@ -179,19 +179,33 @@ def test_pickle_is_refused_and_never_run(tmp_path, name):
     marker = tmp_path / "pwned"
     path = tmp_path / name
     path.write_bytes(pickle.dumps({"w": Payload(marker)}))
-    with pytest.raises(ValueError, match="not a safetensors file.*pickle.*never unpickles"):
+    with pytest.raises(ValueError, match="bare Python pickle.*never unpickles anything else"):
         load(path)
     assert not marker.exists()
 
 
-def test_torch_save_file_is_refused(tmp_path):
-    torch = pytest.importorskip("torch")
+def test_code_in_a_torch_save_file_is_refused_and_never_run(tmp_path):
+    # torch.save's format with a payload that would create a file when unpickled: the
+    # allowlist stops it at its first name, before anything is called
     marker = tmp_path / "pwned"
     path = tmp_path / "model.pt"
-    torch.save({"w": torch.ones(2), "evil": Payload(marker)}, path)
-    with pytest.raises(ValueError, match=r"'.*model\.pt' is not a safetensors file.*zip"):
-        load(path)
+    save({"w": sh.ones(2)}, path)
+    evil = zip_with_pickle(path, pickle.dumps({"evil": Payload(marker)}, protocol=2))
+    with pytest.raises(ValueError, match=r"holds a [\w.]+, which scratchish does not load"):
+        load(evil)
     assert not marker.exists()
+
+
+def zip_with_pickle(path, data_pkl: bytes):
+    """A copy of the torch-format file at `path` with its data.pkl replaced."""
+    import zipfile
+
+    out = path.with_name("evil.pt")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            payload = data_pkl if info.filename.endswith("/data.pkl") else src.read(info)
+            dst.writestr(info.filename, payload)
+    return out
 
 
 def test_damaged_file_is_refused(tmp_path):
@@ -213,8 +227,8 @@ def test_path_errors_name_the_path(tmp_path):
         load(tmp_path)
     with pytest.raises(IsADirectoryError, match="is a directory"):
         save({}, tmp_path)
-    with pytest.raises(ValueError, match=r"model\.pt.*does not end in \.safetensors"):
-        save({"w": sh.ones(1)}, tmp_path / "model.pt")
+    with pytest.raises(ValueError, match=r"model\.npz.*does not end in \.safetensors or a Py"):
+        save({"w": sh.ones(1)}, tmp_path / "model.npz")
     with pytest.raises(FileNotFoundError, match="no_dir"):
         save({"w": sh.ones(1)}, tmp_path / "no_dir" / "m.safetensors")
     assert list(tmp_path.iterdir()) == []
@@ -380,3 +394,125 @@ def test_os_replace_is_used_for_the_final_rename(tmp_path, monkeypatch):
     monkeypatch.setattr(serialization.os, "replace", spy)
     save({"w": sh.ones(1)}, tmp_path / "m.safetensors")
     assert renames == [(tmp_path, "m.safetensors")]  # the temp file was in the same directory
+
+
+# ------------------------------------------------------------------ PyTorch's own format
+
+
+def checkpoint():
+    """A training checkpoint as PyTorch's tutorial saves one: a model's and an optimizer's
+    state_dicts (0-d step tensors), numbers, and tensors of several dtypes and layouts."""
+    sh.manual_seed(0)
+    model = sh.nn.Sequential(sh.nn.Linear(3, 4), sh.nn.ReLU(), sh.nn.Linear(4, 2))
+    opt = sh.optim.Adam(model.parameters(), lr=0.01)
+    model(sh.randn(5, 3)).square().mean().backward()
+    opt.step()
+    return {
+        "epoch": 3,
+        "loss": np.float32(0.25),
+        "model_state_dict": model.state_dict(),
+        "optimizer_state_dict": opt.state_dict(),
+        "transposed": sh.arange(6).reshape(2, 3).t(),
+        "flags": sh.tensor([True, False]),
+        "half": sh.ones(2, dtype=sh.float16),
+        "names": ("a", "b"),
+    }
+
+
+def assert_same_values(ours, theirs):
+    """Equal structure and values; tensors of either library compared as arrays."""
+    if isinstance(ours, dict):
+        assert list(ours) == list(theirs)
+        for key in ours:
+            assert_same_values(ours[key], theirs[key])
+    elif isinstance(ours, (list, tuple)):
+        assert type(ours) is type(theirs) and len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            assert_same_values(a, b)
+    elif hasattr(ours, "shape"):
+        a, b = np.asarray(ours.detach().numpy()), np.asarray(theirs.detach().numpy())
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    else:
+        assert ours == theirs
+
+
+def test_a_pth_file_round_trips_with_its_structure(tmp_path):
+    ck = checkpoint()
+    path = tmp_path / "checkpoint.pth"
+    save(ck, path)
+    back = load(path)
+    expected = dict(ck, loss=0.25)  # a NumPy scalar comes back as the Python number
+    assert_same_values(back, expected)
+    assert type(back["model_state_dict"]) is type(ck["model_state_dict"])
+    assert back["optimizer_state_dict"]["state"][0]["step"].shape == ()
+    assert back["transposed"].is_contiguous()
+
+
+def test_storages_are_aligned_for_torchs_mmap(tmp_path):
+    import zipfile
+
+    path = tmp_path / "m.pt"
+    save({"a": sh.ones(3), "b": sh.zeros(5, dtype=sh.int64)}, path)
+    with zipfile.ZipFile(path) as archive:
+        data = [i for i in archive.infolist() if "/data/" in i.filename]
+        assert len(data) == 2
+        for info in data:  # the bytes start after the local header, its name and extra field
+            start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+            assert start % 64 == 0
+
+
+def test_torch_loads_our_pth_and_trains_on(tmp_path):
+    torch = pytest.importorskip("torch")
+    ck = checkpoint()
+    path = tmp_path / "checkpoint.pth"
+    save(ck, path)
+    theirs = torch.load(path, weights_only=True)  # torch's safe mode accepts the file
+    assert_same_values(dict(ck, loss=0.25), theirs)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    model.load_state_dict(theirs["model_state_dict"])
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    opt.load_state_dict(theirs["optimizer_state_dict"])
+    assert opt.state_dict()["state"][0]["step"].item() == 1.0
+    assert torch.load(path, weights_only=True, mmap=True)["epoch"] == 3
+
+
+def test_we_load_torch_save_files(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    base = torch.arange(10.0)
+    theirs = {
+        "model": model.state_dict(),
+        "opt": opt.state_dict(),
+        "view": base[2:5],  # views into one storage, at an offset and with a stride
+        "strided": base[::3],
+        "step": torch.tensor(7),
+        "half": torch.ones(2, 2, dtype=torch.float16),
+    }
+    path = tmp_path / "torch.pth"
+    torch.save(theirs, path)
+    ours = load(path)
+    assert_same_values(ours, theirs)
+    mine = sh.nn.Linear(3, 2)
+    mine.load_state_dict(ours["model"])
+    np.testing.assert_array_equal(mine.weight.detach().numpy(), model.weight.detach().numpy())
+    sgd = sh.optim.SGD(mine.parameters(), lr=0.1, momentum=0.9)
+    sgd.load_state_dict(ours["opt"])  # the momentum buffers come along
+    np.testing.assert_array_equal(
+        sgd.state[mine.weight]["momentum_buffer"].numpy(),
+        opt.state[model.weight]["momentum_buffer"].numpy(),
+    )
+
+
+def test_a_whole_model_is_refused_both_ways(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save(torch.nn.Linear(2, 2), tmp_path / "whole.pth")
+    with pytest.raises(ValueError, match=r"torch\.nn\.modules\.linear\.Linear.*state_dict"):
+        load(tmp_path / "whole.pth")
+    with pytest.raises(ValueError, match=r"obj\['m'\] is a Linear.*state_dict\(\)"):
+        save({"m": sh.nn.Linear(2, 2)}, tmp_path / "mine.pth")
+    assert not (tmp_path / "mine.pth").exists()

@@ -1,9 +1,12 @@
-"""Saving and loading: `sh.save(obj, path)` and `sh.load(path)`, in the safetensors format.
+"""Saving and loading: `sh.save(obj, path)` and `sh.load(path)`, in two formats.
 
-Unlike torch.save, nothing is pickled: tensors go into a safetensors file and the rest (the
-nesting of dicts and lists, numbers such as an optimizer's learning rate) into its JSON
-metadata, so loading a file never runs code from it. A state_dict saved here loads in PyTorch
-with `safetensors.torch.load_file`. Read nn/module.py's state_dict() next.
+- safetensors (a path ending in .safetensors, or a file object): tensors go into a
+  safetensors file and the rest (the nesting of dicts and lists, numbers such as an
+  optimizer's learning rate) into its JSON metadata. A state_dict saved so loads in PyTorch
+  with `safetensors.torch.load_file`.
+- PyTorch's own (.pt, .pth, .bin, .ckpt, .tar: what tutorials write with torch.save), in
+  torchfile.py: torch.load reads the file, and sh.load reads torch.save's files.
+Either way, loading a file never runs code from it. Read nn/module.py's state_dict() next.
 
 File layout: the tensors under names made from their path (`model.0.weight`, or `0.weight` for
 a plain state_dict), and in `__metadata__` the key "scratchish.structure": the object as JSON,
@@ -23,7 +26,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, torchfile
 from .errors import ArgumentError, DTypeError
 from .tensor import Tensor, _check_device
 
@@ -33,6 +36,8 @@ _STRUCTURE = "scratchish.structure"  # the metadata key holding the JSON skeleto
 _TENSOR, _TUPLE, _ITEMS = "__tensor__", "__tuple__", "__dict_items__"
 _MARKERS = (_TENSOR, _TUPLE, _ITEMS)
 _SUFFIX = ".safetensors"
+# the suffixes PyTorch code gives torch.save's files; written in PyTorch's format
+TORCH_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar")
 _CHUNK = 1 << 26  # write 64 MiB at a time
 # safetensors dtype names -> NumPy, for the dtypes scratchish has (no bfloat16, no float8)
 _FILE_DTYPES = {
@@ -62,7 +67,8 @@ def _safetensors_numpy():
 
 
 def save(obj: Any, f: FileLike, pickle_module=None, pickle_protocol=None) -> None:
-    """Save tensors, and the dicts and lists holding them, to a safetensors file.
+    """Save tensors, and the dicts and lists holding them, to a safetensors file, or to a
+    PyTorch file (torch.save's format) when the path ends in .pt, .pth, .bin, .ckpt or .tar.
 
     `obj` is usually a state_dict ({name: tensor}) or a checkpoint such as
     {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}. It may hold
@@ -70,15 +76,15 @@ def save(obj: Any, f: FileLike, pickle_module=None, pickle_protocol=None) -> Non
     atomic: the bytes go to a temporary file in the same directory, which is flushed, synced
     to disk and then renamed over the target, so a crash never leaves a half-written file.
 
-    Differences from torch.save: the format is safetensors, not pickle, so other Python
-    objects cannot be saved; a path must end in ".safetensors"; NumPy arrays and scalars come
-    back from load() as Tensors and Python numbers; a tensor stored twice (tied weights) is
-    stored as two copies. pickle_module and pickle_protocol are accepted and ignored.
+    Differences from torch.save: other Python objects (a whole model) cannot be saved: save
+    its state_dict(); a file object gets safetensors; NumPy arrays and scalars come back from
+    load() as Tensors and Python numbers; in a .safetensors file a tensor stored twice (tied
+    weights) is stored as two copies. pickle_module and pickle_protocol are ignored.
 
     Args:
         obj: what to save (see above).
-        f: a path ending in ".safetensors", or a binary file object (written directly, not
-            atomically).
+        f: a path ending in ".safetensors" or in a PyTorch suffix (".pth", ...), or a binary
+            file object (written directly, not atomically).
 
     Example:
         >>> import os, tempfile
@@ -89,15 +95,18 @@ def save(obj: Any, f: FileLike, pickle_module=None, pickle_protocol=None) -> Non
         {'weight': tensor([[1., 1.],
                 [1., 1.]]), 'step': 10}
     """
+    path = None if hasattr(f, "write") else _save_path(f)
+    if path is not None and path.suffix in TORCH_SUFFIXES:
+        _write_atomic(path, torchfile.save_torch(obj))
+        return
     safetensors_numpy = _safetensors_numpy()
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj, (), arrays)
     metadata = {"format": "pt", _STRUCTURE: json.dumps(structure)}
     payload = safetensors_numpy.save(arrays, metadata=metadata)
-    if hasattr(f, "write"):
+    if path is None:
         f.write(payload)
         return
-    path = _save_path(f)
     _write_atomic(path, payload)
 
 
@@ -172,11 +181,12 @@ def _save_path(f) -> Path:
             f"save: {str(path)!r} is a directory; give a file path such as "
             f"{str(path / ('model' + _SUFFIX))!r}."
         )
-    if path.suffix != _SUFFIX:
+    if path.suffix != _SUFFIX and path.suffix not in TORCH_SUFFIXES:
         raise ArgumentError(
-            f"save: {str(path)!r} does not end in {_SUFFIX}; scratchish writes the safetensors "
-            f"format (not torch.save's pickle), so name the file for it, e.g. "
-            f"{str(path.with_suffix(_SUFFIX))!r}."
+            f"save: {str(path)!r} does not end in {_SUFFIX} or a PyTorch suffix "
+            f"({', '.join(TORCH_SUFFIXES)}); the suffix chooses the format: safetensors, or "
+            f"PyTorch's own. Name the file e.g. {str(path.with_suffix(_SUFFIX))!r} or "
+            f"{str(path.with_suffix('.pth'))!r}."
         )
     if not path.parent.is_dir():
         raise FileNotFoundError(
@@ -244,16 +254,17 @@ def load(
     mmap: bool | None = None,
     **pickle_load_args,
 ) -> Any:
-    """Load what `save` wrote (or any safetensors file) as Tensors; never unpickles.
+    """Load what `save` wrote, any safetensors file, or a file torch.save wrote, as Tensors.
 
     A file saved by scratchish comes back with its dicts, lists and numbers; a plain
     safetensors file (e.g. from `safetensors.torch.save_file`) comes back as {name: Tensor}.
-    A file made by torch.save (a pickle, which could run any code when loaded) is refused.
+    A file of torch.save's (a zip holding a pickle) is read as torch.load(weights_only=True)
+    reads it: tensors and the dicts, lists, numbers and strings around them; anything else in
+    it (a whole model) is refused, since unpickling it could run any code (torchfile.py).
 
-    Differences from torch.load: only safetensors files; map_location may be None, "cpu", a
-    dict or a function (everything lives on the CPU; other devices raise); weights_only,
-    mmap, pickle_module and other pickle arguments are accepted and change nothing, since
-    nothing is ever unpickled.
+    Differences from torch.load: weights_only=False changes nothing (code in a file is never
+    run); map_location may be None, "cpu", a dict or a function (everything lives on the
+    CPU; other devices raise); mmap, pickle_module and other pickle arguments are ignored.
 
     Args:
         f: a path, or a binary file object.
@@ -271,12 +282,14 @@ def load(
     """
     if isinstance(map_location, str) or hasattr(map_location, "type"):
         _check_device(map_location)
-    safetensors_numpy = _safetensors_numpy()
     if hasattr(f, "read"):
         where, data = "the file object", f.read()
     else:
         where = repr(os.fspath(f))
         data = _read_path(os.fspath(f))
+    if data[:2] == b"PK":  # a zip archive: torch.save's format
+        return torchfile.load_torch(data, where)
+    safetensors_numpy = _safetensors_numpy()
     header = _check_header(data, where)
     try:
         arrays = safetensors_numpy.load(data)
@@ -319,17 +332,17 @@ def _check_header(data: bytes, where: str) -> dict:
         if isinstance(header, dict):
             _check_dtypes(header, where)
             return header
-    if data[:2] == b"PK":
-        looks_like = " (it is a zip archive, the format torch.save writes)"
-    elif data[:1] == b"\x80":
-        looks_like = " (it is a Python pickle)"
-    else:
-        looks_like = ""
+    if data[:1] == b"\x80":
+        raise ArgumentError(
+            f"load: {where} is a bare Python pickle (written by pickle.dump, or by torch.save "
+            f"before PyTorch 1.6). scratchish reads safetensors files and torch.save's zip "
+            f"files, and never unpickles anything else, because unpickling a file can run any "
+            f"code in it. To convert a file you trust, run in PyTorch: "
+            f"torch.save(torch.load(path, weights_only=True), 'model.pth')."
+        )
     raise ArgumentError(
-        f"load: {where} is not a safetensors file{looks_like}. scratchish only reads "
-        f"safetensors and never unpickles, because unpickling a file can run any code in it. "
-        f"To convert a torch.save checkpoint you trust, run in PyTorch: "
-        f"safetensors.torch.save_file(torch.load(path, weights_only=True), 'model{_SUFFIX}')."
+        f"load: {where} is neither a safetensors file nor a file torch.save wrote. Was it "
+        f"saved by sh.save or torch.save? Check the path."
     )
 
 

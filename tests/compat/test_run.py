@@ -365,3 +365,45 @@ def test_script_gives_torchs_numbers(name, torch_outputs, capsys):
     ours = np.array([float(n) for n in NUMBER.findall(out)])
     theirs = np.array([float(n) for n in NUMBER.findall(in_torch["stdout"])])
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def _fake_fashion_mnist(root):
+    """Small Fashion-MNIST files, unpacked as torchvision leaves them, that a network can
+    learn: class k lights up rows 2k to 2k + 2."""
+    import struct
+
+    rng = np.random.default_rng(0)
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, n in (("train", 256), ("t10k", 64)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for i, k in enumerate(labels):
+            images[i, 2 * k : 2 * k + 3] = 250
+        for kind, array in (("images-idx3", images), ("labels-idx1", labels)):
+            header = struct.pack(">BBBB", 0, 0, 8, array.ndim)
+            header += b"".join(struct.pack(">I", d) for d in array.shape)
+            (raw / f"{prefix}-{kind}-ubyte").write_bytes(header + array.tobytes())
+
+
+def test_pytorchs_quickstart_runs_unchanged(tmp_path, capsys):
+    # pytorch.org's first tutorial: torchvision's FashionMNIST and ToTensor, a DataLoader, an
+    # MLP, SGD, and torch.save / torch.load of the weights as model.pth
+    pytest.importorskip("PIL")
+    _fake_fashion_mnist(tmp_path)
+    code, out, err = run(capsys, "run", str(SCRIPTS / "tutorial_quickstart.py"), str(tmp_path))
+    assert code == 0, err
+    assert "Shape of X [N, C, H, W]:" in out and "[64, 1, 28, 28]" in out
+    assert "Using cpu device" in out and "Done!" in out
+    accuracy = float(re.search(r"final accuracy (\S+)", out).group(1))
+    assert accuracy > 0.8  # the made-up classes are easy: 10% is chance
+    weights = scratchish.load(tmp_path / "model.pth")
+    assert weights["linear_relu_stack.0.weight"].shape == (512, 784)
+    try:
+        import torch
+    except ImportError:
+        return
+    theirs = torch.load(tmp_path / "model.pth", weights_only=True)  # PyTorch reads the file
+    np.testing.assert_array_equal(
+        theirs["linear_relu_stack.4.bias"].numpy(), weights["linear_relu_stack.4.bias"].numpy()
+    )
