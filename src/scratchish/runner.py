@@ -260,7 +260,20 @@ def format_user_error(exc: BaseException, own_files: set) -> str:
             f"looks right, this may be a scratchish bug worth reporting)\n"
         )
     lines += traceback.format_exception_only(type(exc), _taught(exc))
-    return "".join(lines)
+    return "".join(lines) + magic_hint(exc)
+
+
+def magic_hint(exc: BaseException) -> str:
+    """For a SyntaxError at a line such as `%matplotlib inline` or `!pip install ...`
+    (notebook code pasted into a .py file), what that line is and what to do with it."""
+    text = (getattr(exc, "text", None) or "").lstrip()
+    if not isinstance(exc, SyntaxError) or not text.startswith(("%", "!")):
+        return ""
+    return (
+        f"  {text.split()[0]} is a Jupyter command (an IPython magic or a shell command), not "
+        f"Python: in a .py file delete the line (a plot shows with plt.show()), or keep the "
+        f"code in a notebook (.ipynb), which scratchish run takes too.\n"
+    )
 
 
 def _taught(exc: BaseException) -> BaseException:
@@ -364,7 +377,7 @@ def check(path: str) -> int:
         try:
             tree = ast.parse(cell.source, cell.filename)
         except SyntaxError as e:
-            sys.stderr.write("".join(traceback.format_exception_only(type(e), e)))
+            sys.stderr.write("".join(traceback.format_exception_only(type(e), e)) + magic_hint(e))
             return 1
         for api, line in torch_names(tree):
             uses.setdefault(api, []).append(f"{cell.label}line {line}" if cell.label else line)

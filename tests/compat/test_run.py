@@ -407,3 +407,16 @@ def test_pytorchs_quickstart_runs_unchanged(tmp_path, capsys):
     np.testing.assert_array_equal(
         theirs["linear_relu_stack.4.bias"].numpy(), weights["linear_relu_stack.4.bias"].numpy()
     )
+
+
+def test_a_jupyter_magic_in_a_py_file_is_explained(tmp_path, capsys):
+    script = tmp_path / "pasted.py"
+    script.write_text("%matplotlib inline\nimport torch\nprint(torch.ones(2))\n")
+    for argv in (["run", str(script)], ["run", "--check", str(script)]):
+        code, _, err = run(capsys, *argv)
+        assert code == 1
+        assert "SyntaxError" in err
+        assert "%matplotlib is a Jupyter command" in err and "delete the line" in err
+    script.write_text("x = (1,\n")  # an ordinary syntax error gets no such note
+    code, _, err = run(capsys, "run", str(script))
+    assert code == 1 and "SyntaxError" in err and "Jupyter" not in err
