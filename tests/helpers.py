@@ -325,3 +325,33 @@ def leaked_error(call, *args) -> str | None:
             return None
         return f"{type(error).__name__}: {message[:80]}"
     return None
+
+
+def cifar_archive(path, n_train=2, n_test=3, learnable=False):
+    """Write a small cifar-10-binary.tar.gz at `path` (n_train records per training batch,
+    n_test in the test batch); returns its bytes and each batch's records (N, 1 + 3072).
+    learnable: class k lights up rows 3k to 3k + 2 of channel k % 3, so a CNN can learn it."""
+    import io
+    import tarfile
+
+    rng = np.random.default_rng(1)
+    buffer = io.BytesIO()
+    batches = {}
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        names = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
+        for name in names:
+            count = n_test if name == "test_batch.bin" else n_train
+            records = rng.integers(0, 256, (count, 1 + 3072), dtype=np.uint8)
+            records[:, 0] %= 10
+            if learnable:
+                images = records[:, 1:].reshape(count, 3, 32, 32)
+                images //= 3
+                for image, label in zip(images, records[:, 0]):
+                    image[label % 3, 3 * label : 3 * label + 3] = 250
+            batches[name] = records
+            data = records.tobytes()
+            info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    path.write_bytes(buffer.getvalue())
+    return buffer.getvalue(), batches

@@ -420,3 +420,27 @@ def test_a_jupyter_magic_in_a_py_file_is_explained(tmp_path, capsys):
     script.write_text("x = (1,\n")  # an ordinary syntax error gets no such note
     code, _, err = run(capsys, "run", str(script))
     assert code == 1 and "SyntaxError" in err and "Jupyter" not in err
+
+
+def test_pytorchs_cifar10_tutorial_runs_unchanged(tmp_path, capsys, monkeypatch):
+    # "Training a Classifier": torchvision's CIFAR10 with Compose(ToTensor, Normalize),
+    # DataLoader(num_workers=2), make_grid + plt.show, a CNN, SGD, torch.save of cifar_net.pth
+    pytest.importorskip("PIL")
+    pytest.importorskip("matplotlib")
+    import hashlib
+
+    from helpers import cifar_archive
+    from scratchish import vision
+    from scratchish.datasets import RemoteFile
+
+    data, _ = cifar_archive(tmp_path / "cifar-10-binary.tar.gz", 40, 20, learnable=True)
+    remote = RemoteFile("cifar-10-binary.tar.gz", len(data), hashlib.sha256(data).hexdigest())
+    monkeypatch.setattr(vision.datasets, "CIFAR10_FILE", remote)
+    script = str(SCRIPTS / "tutorial_cifar10.py")
+    code, out, err = run(capsys, "run", script, str(tmp_path), "6")
+    assert code == 0, err
+    assert "Finished Training" in out and "GroundTruth:" in out and "Predicted:" in out
+    assert "Accuracy of the network on the 20 test images:" in out
+    assert out.count("Accuracy for class:") >= 5
+    net = scratchish.load(tmp_path / "cifar_net.pth")
+    assert net["conv1.weight"].shape == (6, 3, 5, 5) and net["fc3.bias"].shape == (10,)

@@ -5,15 +5,13 @@ and the errors."""
 
 import gzip
 import hashlib
-import io
 import struct
-import tarfile
 
 import numpy as np
 import pytest
 
 import scratchish as sh
-from helpers import optional_torch
+from helpers import cifar_archive, optional_torch
 from scratchish import vision
 from scratchish.datasets import ChecksumError, DatasetError, RemoteFile
 from scratchish.errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
@@ -93,26 +91,6 @@ def test_mnist_gz_files_are_verified_and_missing_ones_explained(tmp_path, monkey
         vision.datasets.MNIST(tmp_path)
     with pytest.raises(DatasetError, match=r"FashionMNIST/raw.*download=True"):
         vision.datasets.FashionMNIST(tmp_path, download=False)
-
-
-def cifar_archive(path, n_train=2, n_test=3):
-    """cifar-10-binary.tar.gz with n_train records per training batch; returns its bytes."""
-    rng = np.random.default_rng(1)
-    buffer = io.BytesIO()
-    batches = {}
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        names = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
-        for name in names:
-            count = n_test if name == "test_batch.bin" else n_train
-            records = rng.integers(0, 256, (count, 1 + 3072), dtype=np.uint8)
-            records[:, 0] %= 10
-            batches[name] = records
-            data = records.tobytes()
-            info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    path.write_bytes(buffer.getvalue())
-    return buffer.getvalue(), batches
 
 
 def test_cifar10_gives_rgb_images_and_hwc_data(tmp_path, monkeypatch):
@@ -269,3 +247,30 @@ def test_torchvision_names_scratchish_lacks_explain():
         vision.models  # noqa: B018
     with pytest.raises(ShapeError, match=r"\(\.\.\., C, H, W\)"):
         T.Normalize(0, 1)(sh.zeros(4, 4))
+
+
+def test_make_grid_tiles_with_torchvisions_layout():
+    images = sh.arange(5 * 2 * 2.0).reshape(5, 1, 2, 2)
+    grid = vision.utils.make_grid(images, nrow=3, padding=1, pad_value=-1)
+    # grey becomes three channels; 3 columns and 2 rows of 2 x 2 cells, 1 pixel apart
+    assert grid.shape == (3, 2 * 3 + 1, 3 * 3 + 1)
+    g = grid.numpy()
+    np.testing.assert_array_equal(g[0], g[2])
+    np.testing.assert_array_equal(g[0, 1:3, 1:3], images.numpy()[0, 0])
+    np.testing.assert_array_equal(g[0, 1:3, 4:6], images.numpy()[1, 0])
+    np.testing.assert_array_equal(g[0, 4:6, 4:6], images.numpy()[4, 0])
+    assert (g[0, 4:6, 7:9] == -1).all() and (g[:, 0] == -1).all()  # the empty cell, the border
+    stretched = vision.utils.make_grid([sh.tensor([[[-2.0, 0.0], [2.0, 6.0]]])], normalize=True)
+    assert stretched.shape == (3, 2, 2)  # one image: no border
+    assert stretched.numpy()[0].tolist() == [[0.0, 0.25], [0.5, 1.0]]
+    clipped = vision.utils.make_grid(sh.tensor([[[-2.0, 0.5]]]), normalize=True, value_range=(0, 1))
+    assert clipped.numpy()[0].tolist() == [[0.0, 0.5]]
+
+
+def test_save_image_writes_the_grid_as_bytes(tmp_path):
+    images = sh.tensor(np.linspace(0, 1, 2 * 3 * 4 * 4, dtype=np.float32).reshape(2, 3, 4, 4))
+    vision.utils.save_image(images, tmp_path / "grid.png", padding=0)
+    saved = np.asarray(Image.open(tmp_path / "grid.png"))
+    grid = vision.utils.make_grid(images, padding=0).numpy()
+    assert saved.shape == (4, 8, 3)
+    np.testing.assert_array_equal(saved, (grid * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0))

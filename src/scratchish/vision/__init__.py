@@ -3,6 +3,7 @@ they run unchanged under `scratchish run` (`import torchvision` gives this packa
 
     datasets    MNIST, FashionMNIST, CIFAR10, ImageFolder (datasets.py)
     transforms  Compose, ToTensor, Normalize, Resize, RandomCrop, RandomHorizontalFlip, ...
+    utils       make_grid, save_image
 
 Images are Pillow images (install scratchish[datasets]). Models (torchvision.models), detection
 ops and video are not here. scratchish's own loaders, which give tensors directly, are in
@@ -10,9 +11,9 @@ scratchish.datasets. Read next: transforms/__init__.py.
 """
 
 from .. import compat
-from . import datasets, transforms
+from . import datasets, transforms, utils
 
-__all__ = ["datasets", "transforms"]
+__all__ = ["datasets", "transforms", "utils"]
 
 
 def __getattr__(name: str):
