@@ -583,3 +583,19 @@ def test_torchs_top_level_forms_of_functional_ops_take_torchs_arguments():
         np.testing.assert_allclose(make(sh).numpy(), make(torch).numpy(), rtol=1e-5, atol=1e-6)
     dropped = sh.dropout(sh.ones(1000), 0.5, True).numpy()
     assert set(np.unique(dropped)) == {0.0, 2.0}
+
+
+def test_a_0d_index_counts_as_1d_beside_a_1d_tensor_as_in_torch():
+    # PyTorch's Transforms tutorial makes one-hot targets so:
+    # torch.zeros(10).scatter_(0, torch.tensor(y), value=1)
+    one_hot = sh.zeros(10).scatter_(0, sh.tensor(3), value=1)
+    assert one_hot.tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
+    src = sh.tensor(5.0, requires_grad=True)
+    out = sh.zeros(4).scatter(0, sh.tensor(1), src * 2)
+    out.sum().backward()
+    assert out.tolist() == [0, 10, 0, 0] and src.grad.item() == 2.0
+    assert sh.zeros(4).scatter_add(0, sh.tensor(2), sh.tensor(7.0)).tolist() == [0, 0, 7, 0]
+    picked = sh.arange(5.0).gather(0, sh.tensor(3))
+    assert picked.shape == () and picked.item() == 3.0
+    with pytest.raises(sh.ShapeError, match="as many dims as self"):
+        sh.zeros(2, 3).scatter_(0, sh.tensor(1), value=1)  # torch refuses this too

@@ -32,6 +32,7 @@ MODULES = {
     "torch.utils.data": "scratchish.utils.data",
     "torch.autograd": "scratchish.autograd_api",
     "torch.cuda": "scratchish.cuda",
+    "torch.accelerator": "scratchish.accelerator",
     "torch.linalg": "scratchish.linalg",
     "torch.special": "scratchish.special",
     "torch.backends": "scratchish.backends",
@@ -95,6 +96,9 @@ ADVICE = {
     "torch.amp": _MIXED_PRECISION,
     "torch.autocast": _MIXED_PRECISION,
     "torch.GradScaler": _MIXED_PRECISION,
+    "torch.accelerator": "scratchish runs on the CPU only (it is NumPy underneath); there is "
+    "no accelerator. torch.accelerator.is_available() answers False, so the tutorials' "
+    "device line picks 'cpu'; remove other torch.accelerator calls.",
     "torch.cuda": "scratchish runs on the CPU only (it is NumPy underneath); there is no GPU. "
     "torch.cuda.is_available() answers False, so `device = 'cuda' if "
     "torch.cuda.is_available() else 'cpu'` picks the CPU; remove other torch.cuda calls.",

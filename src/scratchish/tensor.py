@@ -908,11 +908,11 @@ class Tensor:
         if src is None or not isinstance(src, Tensor):
             fill = value if src is None else src
             src = Tensor._make(np.full(index.shape, _value(fill), dtype=self.array.dtype))
-        return Scatter.apply(self, src, index=index, dim=dim)
+        return Scatter.apply(self, _as_1d_if_0d(src, self), index=index, dim=dim)
 
     def scatter_add(self, dim: int, index, src):
         index, dim = self._scatter_index("scatter_add", index, dim)
-        return ScatterAdd.apply(self, src, index=index, dim=dim)
+        return ScatterAdd.apply(self, _as_1d_if_0d(src, self), index=index, dim=dim)
 
     def index_add(self, dim: int, index, source, *, alpha=1):
         """A copy with source's slices added at `index` along dim (repeats add up)."""
@@ -940,6 +940,8 @@ class Tensor:
     def _scatter_index(self, name: str, index, dim: int) -> tuple:
         dim = _check_dim(name, dim, self.ndim)
         index = np.asarray(_value(index))
+        if index.ndim == 0 and self.ndim == 1:  # torch counts a 0-d index as 1-d: one value
+            index = index.reshape(1)
         if index.ndim != self.ndim or index.dtype.kind not in "iu":
             raise ShapeError(
                 f"{name}: index must be an integer tensor with as many dims as self ("
@@ -2258,7 +2260,11 @@ class Tensor:
     def gather(self, dim: int, index):
         if not isinstance(index, (Tensor, np.ndarray)):
             raise DTypeError(not_a_tensor("gather", "index", index))
-        return Gather.apply(self, index=_value(index), dim=_check_dim("gather", dim, self.ndim))
+        dim = _check_dim("gather", dim, self.ndim)
+        index = np.asarray(_value(index))
+        if index.ndim == 0 and self.ndim == 1:  # torch: a 0-d index gives a 0-d value
+            return Gather.apply(self, index=index.reshape(1), dim=dim).reshape(())
+        return Gather.apply(self, index=index, dim=dim)
 
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape):
@@ -3191,6 +3197,13 @@ def _to_array(data):
     if isinstance(data, (list, tuple)) and data and any(isinstance(x, Tensor) for x in data):
         return np.array([_to_array(x) for x in data])
     return data
+
+
+def _as_1d_if_0d(src, self_: Tensor):
+    """scatter's src as torch reads it beside a 1-d self: a 0-d tensor counts as 1-d."""
+    if isinstance(src, Tensor) and src.ndim == 0 and self_.ndim == 1:
+        return src.reshape(1)
+    return src
 
 
 def _value(x):

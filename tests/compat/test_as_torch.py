@@ -285,3 +285,17 @@ def test_package_exports_the_hook_and_the_extension():
         pytest.skip(f"scratchish/__init__.py does not export {missing} yet (lead's file)")
     assert sh.as_torch is compat.as_torch
     assert sh.load_ipython_extension is compat.load_ipython_extension
+
+
+def test_the_tutorials_device_line_picks_the_cpu():
+    with compat.as_torch():
+        import torch
+
+        available = torch.accelerator.is_available()
+        device = torch.accelerator.current_accelerator().type if available else "cpu"
+        assert device == "cpu" and torch.accelerator.device_count() == 0
+        assert torch.ones(2, device=device).device.type == "cpu"
+        with pytest.raises(UnsupportedError, match="none is available.*CPU"):
+            torch.accelerator.synchronize()
+        with pytest.raises(UnsupportedError, match="no accelerator"):
+            torch.accelerator.memory_allocated()
