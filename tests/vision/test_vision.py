@@ -274,3 +274,25 @@ def test_save_image_writes_the_grid_as_bytes(tmp_path):
     grid = vision.utils.make_grid(images, padding=0).numpy()
     assert saved.shape == (4, 8, 3)
     np.testing.assert_array_equal(saved, (grid * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0))
+
+
+def test_read_image_gives_uint8_chw_as_stored_or_converted(tmp_path):
+    rgb = np.random.default_rng(5).integers(0, 256, (4, 6, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "c.png")
+    x = vision.io.read_image(str(tmp_path / "c.png"))
+    assert x.dtype == sh.uint8 and x.shape == (3, 4, 6)
+    np.testing.assert_array_equal(x.numpy(), rgb.transpose(2, 0, 1))
+    grey = vision.io.read_image(tmp_path / "c.png", vision.io.ImageReadMode.GRAY)
+    assert grey.shape == (1, 4, 6)
+    np.testing.assert_array_equal(grey.numpy()[0], np.asarray(Image.fromarray(rgb).convert("L")))
+    assert vision.io.read_image(tmp_path / "c.png", vision.io.ImageReadMode.RGBA).shape[0] == 4
+    palette = Image.fromarray(rgb).convert("P")  # a palette image decodes to its colours
+    palette.save(tmp_path / "p.png")
+    colours = vision.io.read_image(tmp_path / "p.png")
+    np.testing.assert_array_equal(
+        colours.numpy(), np.asarray(palette.convert("RGB")).transpose(2, 0, 1)
+    )
+    from_bytes = vision.io.decode_image(vision.io.read_file(tmp_path / "c.png"))
+    np.testing.assert_array_equal(from_bytes.numpy(), x.numpy())
+    with pytest.raises(FileNotFoundError, match="no file at"):
+        vision.io.read_image(tmp_path / "missing.png")

@@ -4,6 +4,7 @@ they run unchanged under `scratchish run` (`import torchvision` gives this packa
     datasets    MNIST, FashionMNIST, CIFAR10, ImageFolder (datasets.py)
     transforms  Compose, ToTensor, Normalize, Resize, RandomCrop, RandomHorizontalFlip, ...
     utils       make_grid, save_image
+    io          read_image, decode_image, read_file
 
 Images are Pillow images (install scratchish[datasets]). Models (torchvision.models), detection
 ops and video are not here. scratchish's own loaders, which give tensors directly, are in
@@ -11,9 +12,9 @@ scratchish.datasets. Read next: transforms/__init__.py.
 """
 
 from .. import compat
-from . import datasets, transforms, utils
+from . import datasets, io, transforms, utils
 
-__all__ = ["datasets", "transforms", "utils"]
+__all__ = ["datasets", "io", "transforms", "utils"]
 
 
 def __getattr__(name: str):
