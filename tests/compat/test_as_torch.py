@@ -299,3 +299,39 @@ def test_the_tutorials_device_line_picks_the_cpu():
             torch.accelerator.synchronize()
         with pytest.raises(UnsupportedError, match="no accelerator"):
             torch.accelerator.memory_allocated()
+
+
+def test_torchs_module_files_serve_custom_layers():
+    # pygcn's imports, and a custom loss on _Loss, as code on GitHub writes them
+    with compat.as_torch():
+        import torch
+        from torch.nn.modules.conv import _ConvNd
+        from torch.nn.modules.loss import _Loss
+        from torch.nn.modules.module import Module
+        from torch.nn.modules.pooling import MaxPool2d
+        from torch.nn.modules.utils import _pair
+        from torch.nn.parameter import Parameter
+
+        class GraphConvolution(Module):
+            def __init__(self, in_features, out_features):
+                super().__init__()
+                self.weight = Parameter(torch.ones(in_features, out_features))
+
+            def forward(self, x, adj):
+                return adj @ (x @ self.weight)
+
+        class Halved(_Loss):
+            def forward(self, input, target):
+                return ((input - target) ** 2).mean() / 2
+
+        layer = GraphConvolution(3, 2)
+        assert [name for name, _ in layer.named_parameters()] == ["weight"]
+        out = layer(torch.ones(4, 3), torch.eye(4))
+        assert out.tolist() == [[3.0, 3.0]] * 4
+        assert Halved()(torch.zeros(2), torch.ones(2)).item() == 0.5
+        assert Halved().reduction == "mean"
+        assert _pair(3) == (3, 3) and _pair((1, 2)) == (1, 2)
+        assert MaxPool2d is torch.nn.MaxPool2d and issubclass(torch.nn.Conv2d, _ConvNd)
+        assert torch.nn.modules.Linear is torch.nn.Linear
+        with pytest.raises(AttributeError, match="Nope"):
+            torch.nn.modules.loss.Nope  # noqa: B018
