@@ -291,10 +291,10 @@ class _LazyNormMixin(LazyModuleMixin):
         _need_tensor(name, "input", input)
         dims = getattr(self, "dims", None) or (self.batched_dims - 1, self.batched_dims)
         if input.ndim not in dims:
+            single = " (dim 0 of a single sample)" if hasattr(self, "batched_dims") else ""
             raise ShapeError(
                 f"{name} expects a {' or '.join(f'{d}-D' for d in dims)} input with the "
-                f"channels in dim {self._features_dim(input) if input.ndim else 1}; got shape "
-                f"{tuple(input.shape)}."
+                f"channels in dim 1{single}; got shape {tuple(input.shape)}."
             )
         if not self.has_uninitialized_params():  # loaded, or nothing to learn or track
             known = self.weight if self.weight is not None else self.running_mean

@@ -121,8 +121,8 @@ class UninitializedTensorMixin:
 
 
 class UninitializedParameter(UninitializedTensorMixin, Parameter):
-    """A parameter of a lazy layer before its first call: a dtype, no shape (see the module
-    docstring). `materialize(shape)` makes it a Parameter of that shape."""
+    """A parameter of a lazy layer before its first call: a dtype, no shape (lazy.py tells
+    how they work). `materialize(shape)` makes it a Parameter of that shape."""
 
     __slots__ = ()
     cls_to_become = Parameter
