@@ -444,3 +444,22 @@ def test_pytorchs_cifar10_tutorial_runs_unchanged(tmp_path, capsys, monkeypatch)
     assert out.count("Accuracy for class:") >= 5
     net = scratchish.load(tmp_path / "cifar_net.pth")
     assert net["conv1.weight"].shape == (6, 3, 5, 5) and net["fc3.bias"].shape == (10,)
+
+
+def test_pytorchs_dcgan_tutorial_runs_unchanged(tmp_path, capsys):
+    # ImageFolder + Resize/CenterCrop on Pillow images, transposed convolutions, BCELoss,
+    # two Adams, net.apply(weights_init), make_grid(normalize=True) of the fakes
+    image_module = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(0)
+    (tmp_path / "celeba").mkdir()
+    for i in range(16):
+        pixels = rng.integers(0, 256, (80, 70, 3), dtype=np.uint8)
+        image_module.fromarray(pixels).save(tmp_path / "celeba" / f"{i:03d}.jpg")
+    code, out, err = run(capsys, "run", str(SCRIPTS / "tutorial_dcgan.py"), str(tmp_path), "1")
+    assert code == 0, err
+    # 16 images of 64 x 64 at 8 a row, 2 pixels apart: 2 rows of 66 + 2, 8 columns of 66 + 2
+    assert "training images grid: (3, 68, 530)" in out
+    assert out.count("Loss_D:") == 2  # two batches of 8
+    assert "fakes grid: (530, 530, 3) in [0.0, 1.0]" in out
+    losses = [float(v) for v in re.search(r"final losses D (\S+) G (\S+)", out).groups()]
+    assert all(np.isfinite(losses)) and losses[0] > 0 and losses[1] > 0
