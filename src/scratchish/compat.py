@@ -56,6 +56,7 @@ MODULES = {
     "torch.optim.lr_scheduler": "scratchish.optim.lr_scheduler",
     "torch.utils": "scratchish.utils",
     "torch.utils.data": "scratchish.utils.data",
+    "torch.utils.tensorboard": "scratchish.utils.tensorboard",
     "torch.autograd": "scratchish.autograd_api",
     "torch.cuda": "scratchish.cuda",
     "torch.accelerator": "scratchish.accelerator",
@@ -149,8 +150,6 @@ ADVICE = {
     "torch.func": "function transforms (vmap, grad, jacrev) are not in scratchish. Batch with "
     "an extra leading dimension, and use loss.backward() or torch.autograd.grad.",
     "torch.vmap": "vmap is not in scratchish: batch with an extra leading dimension instead.",
-    "torch.utils.tensorboard": "TensorBoard logging is not in scratchish: print the losses, or "
-    "plot them with matplotlib.",
     "torch.utils.checkpoint": "gradient checkpointing saves GPU memory and is not needed here: "
     "call the function directly.",
     "torch.set_float32_matmul_precision": "a GPU speed setting: scratchish always multiplies "

@@ -4,9 +4,9 @@ Code written as `from torch.utils.data import DataLoader` works here as
 `from scratchish.utils.data import DataLoader`. The data classes themselves are in data/.
 """
 
-from . import data
+from . import data, tensorboard
 
-__all__ = ["data"]
+__all__ = ["data", "tensorboard"]
 
 
 def __getattr__(name: str):
