@@ -599,3 +599,41 @@ def test_a_0d_index_counts_as_1d_beside_a_1d_tensor_as_in_torch():
     assert picked.shape == () and picked.item() == 3.0
     with pytest.raises(sh.ShapeError, match="as many dims as self"):
         sh.zeros(2, 3).scatter_(0, sh.tensor(1), value=1)  # torch refuses this too
+
+
+NUMPY_KEYWORD_CASES = {
+    # what: (with PyTorch's names, with NumPy's)
+    "sum": (lambda x: x.sum(dim=1, keepdim=True), lambda x: x.sum(axis=1, keepdims=True)),
+    "mean": (lambda x: x.mean(dim=0), lambda x: x.mean(axis=0)),
+    "argmax": (lambda x: x.argmax(dim=1), lambda x: x.argmax(axis=1)),
+    "max": (lambda x: x.max(dim=1).values, lambda x: x.max(axis=1).values),
+    "std": (lambda x: x.std(dim=0, keepdim=True), lambda x: x.std(axis=0, keepdims=True)),
+    "logsumexp": (lambda x: x.logsumexp(dim=1), lambda x: x.logsumexp(axis=1)),
+    "softmax": (lambda x: x.softmax(dim=1), lambda x: x.softmax(axis=1)),
+    "cumsum": (lambda x: x.cumsum(dim=0), lambda x: x.cumsum(axis=0)),
+    "sh.sum": (lambda x: sh.sum(x, dim=1), lambda x: sh.sum(x, axis=1)),
+    "sh.amax": (
+        lambda x: sh.amax(x, dim=0, keepdim=True),
+        lambda x: sh.amax(x, axis=0, keepdims=True),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NUMPY_KEYWORD_CASES))
+def test_numpys_axis_and_keepdims_are_dim_and_keepdim(case):
+    # torch's built-in methods take NumPy's names too; d2l.ai writes y_hat.argmax(axis=1)
+    with_torch_names, with_numpy_names = NUMPY_KEYWORD_CASES[case]
+    x = sh.tensor(np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32))
+    expected = with_torch_names(x)
+    got = with_numpy_names(x)
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+def test_axis_and_dim_together_is_an_error_and_python_level_methods_refuse_axis_as_torch():
+    x = sh.ones(2, 3)
+    with pytest.raises(sh.ArgumentError, match="both dim= and axis="):
+        x.sum(dim=0, axis=1)
+    with pytest.raises(TypeError):  # torch's norm is Python-level: no axis there either
+        x.norm(axis=1)
+    assert x.size(axis=1) == 3 and x.unsqueeze(axis=0).shape == (1, 2, 3)

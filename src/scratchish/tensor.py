@@ -278,6 +278,30 @@ def _size(d, shape: tuple) -> int:
 
 _NOT_GIVEN = object()  # an argument left out: fn's own signature check reports it
 
+# NumPy's keyword names and PyTorch's: torch's built-in functions and methods take both
+# (x.sum(axis=0, keepdims=True) is x.sum(dim=0, keepdim=True)), and code written by people
+# who know NumPy, d2l.ai's among it, uses NumPy's
+_NUMPY_KEYWORDS = {"axis": "dim", "keepdims": "keepdim"}
+
+
+def _numpy_keywords(fn):
+    """fn, also taking `axis` for `dim` and `keepdims` for `keepdim` (see _NUMPY_KEYWORDS)."""
+
+    @functools.wraps(fn)
+    def renamed(*args, **kwargs):
+        if kwargs:  # the common case, no keywords, costs one test
+            for numpy_name, torch_name in _NUMPY_KEYWORDS.items():
+                if numpy_name in kwargs:
+                    if torch_name in kwargs:
+                        raise ArgumentError(
+                            f"{fn.__name__}: got both {torch_name}= and {numpy_name}= (NumPy's "
+                            f"name for it); give one."
+                        )
+                    kwargs[torch_name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+
+    return renamed
+
 
 def takes_tensor(fn):
     """Decorator for a function form of a method (`sh.var(x)` is `x.var()`): its first
@@ -293,6 +317,8 @@ def takes_tensor(fn):
         if (i == 0 or p.annotation == "Tensor") and p.kind is p.POSITIONAL_OR_KEYWORD
     ]
     first = params[0].name
+    if {"dim", "keepdim"} & {p.name for p in params}:  # torch.sum(x, axis=0, keepdims=True)
+        fn = _numpy_keywords(fn)
 
     if len(checks) == 1:  # the common case, kept short: it runs on every call
 
@@ -4033,3 +4059,22 @@ def _format(t: Tensor) -> str:
     elif t._requires_grad:
         extras.append("requires_grad=True")
     return format_tensor(t.array, str(t.dtype), dtypes.get_default_dtype().np, extras)
+
+
+# PyTorch's built-in Tensor methods that take a dim also take NumPy's names for it (see
+# _NUMPY_KEYWORDS); its Python-level ones (norm, split, unique, unflatten) do not, and neither
+# do these here.
+_METHODS_WITH_NUMPY_KEYWORDS = (
+    *("all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "argsort", "chunk"),
+    *("count_nonzero", "cross", "cummax", "cummin", "cumprod", "cumprod_", "cumsum", "cumsum_"),
+    *("diff", "gather", "index_add", "index_add_", "index_copy", "index_copy_", "index_fill"),
+    *("index_fill_", "index_select", "kthvalue", "log_softmax", "logcumsumexp", "logsumexp"),
+    *("max", "mean", "median", "min", "mode", "nanmean", "nanmedian", "nanquantile", "nansum"),
+    *("narrow", "narrow_copy", "prod", "quantile", "renorm", "renorm_", "repeat_interleave"),
+    *("scatter", "scatter_", "scatter_add", "scatter_add_", "scatter_reduce", "scatter_reduce_"),
+    *("select", "size", "softmax", "sort", "split_with_sizes", "squeeze", "squeeze_", "std"),
+    *("stride", "sum", "take_along_dim", "tensor_split", "topk", "unbind", "unsqueeze"),
+    *("unsqueeze_", "var"),
+)
+for _name in _METHODS_WITH_NUMPY_KEYWORDS:
+    setattr(Tensor, _name, _numpy_keywords(getattr(Tensor, _name)))
