@@ -73,6 +73,7 @@ MODULES = {
     "torchvision.transforms.functional": "scratchish.vision.transforms.functional",
     "torchvision.utils": "scratchish.vision.utils",
     "torchvision.io": "scratchish.vision.io",
+    "torchvision.ops": "scratchish.vision.ops",
 }
 
 # Libraries built on top of PyTorch: they need the real thing, so while as_torch is on their
@@ -159,14 +160,12 @@ ADVICE = {
     "torchvision": "scratchish's torchvision (scratchish.vision) has the data sets MNIST, "
     "FashionMNIST, CIFAR10 and ImageFolder and the transforms Compose, ToTensor, PILToTensor, "
     "Normalize, Lambda, Resize, CenterCrop, RandomCrop, RandomHorizontalFlip, "
-    "RandomVerticalFlip and Pad, utils.make_grid and save_image, and io.read_image; not this "
-    "one. Other "
+    "RandomVerticalFlip and Pad, utils.make_grid and save_image, io.read_image, and "
+    "ops.box_convert, box_area, box_iou and nms; not this one. Other "
     "images: make tensors with torch.tensor(numpy_array) and transform them with tensor "
     "operations; scratchish.datasets has more data sets (and the bundled digits, offline).",
     "torchvision.models": "torchvision's model zoo is not in scratchish: write the model "
     "from nn layers (a small CNN trains well on the CPU); pretrained weights need PyTorch.",
-    "torchvision.ops": "detection ops (nms, box_iou, roi_align) are not in scratchish; write "
-    "them with tensor operations.",
     "torchaudio": "scratchish does not include torchaudio: load audio with NumPy or SciPy and "
     "wrap the arrays in torch.utils.data.TensorDataset.",
     "torchtext": "scratchish does not include torchtext: read the text with Python, map "

@@ -302,7 +302,9 @@ def torch_names(tree: ast.AST) -> list:
 
     `import torch.nn as nn; nn.Linear` gives "torch.nn.Linear"; `from torch.nn import
     functional as F; F.relu` gives "torch.nn.functional.relu". Methods called on results
-    (`x.view(...)`) are not followed.
+    (`x.view(...)`) are not followed, and neither are uses of an alias the code also binds
+    to something else (`from torch.utils import data`, then `data = load()`: `data.shape`
+    is most likely the local value's).
     """
     aliases: dict = {}  # local name -> the PyTorch name it stands for
     found: list = []
@@ -322,6 +324,7 @@ def torch_names(tree: ast.AST) -> list:
                 full = f"{node.module}.{alias.name}"
                 found.append((full, node.lineno))
                 aliases[alias.asname or alias.name] = full
+    rebound = _bound_otherwise(tree)
     # a chain a.b.c is reported once, as a whole: skip the Attribute nodes inside a longer one
     inside = {
         id(node.value)
@@ -333,9 +336,25 @@ def torch_names(tree: ast.AST) -> list:
             chain = _dotted(node)
             if chain is not None:
                 base, _, rest = chain.partition(".")
-                if base in aliases:
+                if base in aliases and base not in rebound:
                     found.append((f"{aliases[base]}.{rest}", node.lineno))
     return sorted(found, key=lambda item: item[1])
+
+
+def _bound_otherwise(tree: ast.AST) -> set:
+    """The names the code binds other than by importing: assigned, loop or with targets,
+    function parameters, functions and classes, except ... as name."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
 
 
 def _is_torch(module: str | None) -> bool:

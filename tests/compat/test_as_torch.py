@@ -246,8 +246,9 @@ def test_resolve_finds_scratchish_objects_or_explains():
         compat.resolve("torch.fft.fft")
     assert compat.resolve("torchvision.datasets.MNIST") is vision.datasets.MNIST
     assert compat.resolve("torchvision.transforms.ToTensor") is vision.transforms.ToTensor
-    with pytest.raises(UnsupportedError, match=r"torchvision\.ops is not available.*box_iou"):
-        compat.resolve("torchvision.ops.nms")
+    assert compat.resolve("torchvision.ops.nms") is vision.ops.nms
+    with pytest.raises(UnsupportedError, match=r"torchvision\.ops\.roi_align is not avail.*nms"):
+        compat.resolve("torchvision.ops.roi_align")
     with pytest.raises(UnsupportedError, match=r"transforms\.ColorJitter is not available"):
         compat.resolve("torchvision.transforms.ColorJitter")
 

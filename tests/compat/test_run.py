@@ -463,3 +463,23 @@ def test_pytorchs_dcgan_tutorial_runs_unchanged(tmp_path, capsys):
     assert "fakes grid: (530, 530, 3) in [0.0, 1.0]" in out
     losses = [float(v) for v in re.search(r"final losses D (\S+) G (\S+)", out).groups()]
     assert all(np.isfinite(losses)) and losses[0] > 0 and losses[1] > 0
+
+
+def test_check_does_not_report_a_local_value_that_shadows_an_alias(tmp_path, capsys):
+    # d2l.ai's library imports `from torch.utils import data`, then uses `data` for arrays
+    script = tmp_path / "shadow.py"
+    script.write_text(
+        "import torch\n"
+        "from torch.utils import data\n"
+        "import torch.nn.functional as F\n"
+        "data = [1, 2]\n"
+        "data.append(3)\n"
+        "y = F.relu(torch.ones(2))\n"
+        "z = F.not_a_function(y)\n"
+    )
+    code, out, _ = run(capsys, "run", "--check", str(script))
+    assert "torch.utils.data.append" not in out  # the list's method, not torch's
+    assert "  torch.utils.data (line 2): ok" in out
+    assert "  torch.nn.functional.relu (line 6): ok" in out
+    assert "torch.nn.functional.not_a_function (line 7): NOT SUPPORTED" in out
+    assert code == 1

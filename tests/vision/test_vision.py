@@ -296,3 +296,43 @@ def test_read_image_gives_uint8_chw_as_stored_or_converted(tmp_path):
     np.testing.assert_array_equal(from_bytes.numpy(), x.numpy())
     with pytest.raises(FileNotFoundError, match="no file at"):
         vision.io.read_image(tmp_path / "missing.png")
+
+
+def test_box_formats_areas_and_ious():
+    ops = vision.ops
+    xyxy = sh.tensor([[10.0, 20.0, 30.0, 60.0], [0.0, 0.0, 4.0, 2.0]])
+    centre = ops.box_convert(xyxy, "xyxy", "cxcywh")
+    assert centre.tolist() == [[20.0, 40.0, 20.0, 40.0], [2.0, 1.0, 4.0, 2.0]]
+    assert ops.box_convert(xyxy, "xyxy", "xywh").tolist() == [[10, 20, 20, 40], [0, 0, 4, 2]]
+    np.testing.assert_array_equal(ops.box_convert(centre, "cxcywh", "xyxy").numpy(), xyxy.numpy())
+    through = ops.box_convert(ops.box_convert(centre, "cxcywh", "xywh"), "xywh", "xyxy")
+    np.testing.assert_array_equal(through.numpy(), xyxy.numpy())
+    assert ops.box_area(xyxy).tolist() == [800.0, 8.0]
+    a = sh.tensor([[0.0, 0.0, 2.0, 2.0]])
+    b = sh.tensor([[1.0, 1.0, 3.0, 3.0], [0.0, 0.0, 2.0, 2.0], [5.0, 5.0, 6.0, 6.0]])
+    iou = ops.box_iou(a, b)
+    assert iou.shape == (1, 3)
+    np.testing.assert_allclose(iou.numpy(), [[1 / 7, 1.0, 0.0]], rtol=1e-6)
+    assert ops.box_iou(a.long(), b.long()).dtype == sh.float32  # integer corners: float IoU
+    with pytest.raises(ArgumentError, match="in_fmt must be one of"):
+        ops.box_convert(xyxy, "xy", "xyxy")
+    with pytest.raises(ShapeError, match=r"four numbers per box"):
+        ops.box_area(sh.ones(3, 3))
+
+
+def test_iou_has_gradients_and_nms_keeps_the_best_of_each_cluster():
+    ops = vision.ops
+    box = sh.tensor([[0.0, 0.0, 2.0, 2.0]], requires_grad=True)
+    ops.box_iou(box, sh.tensor([[1.0, 1.0, 3.0, 3.0]])).sum().backward()
+    assert box.grad is not None and box.grad.abs().sum().item() > 0
+    boxes = sh.tensor(
+        [[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 9, 10], [21, 20, 31, 30]],
+        dtype=sh.float32,
+    )
+    scores = sh.tensor([0.9, 0.95, 0.5, 0.3, 0.6])
+    # IoUs with box 1 (the best): box 0 81/119 = 0.68, box 3 72/118 = 0.61; box 2 with
+    # box 4: 90/110 = 0.82; box 0 with box 3: 0.9
+    kept = ops.nms(boxes, scores, iou_threshold=0.5)
+    assert kept.dtype == sh.int64 and kept.tolist() == [1, 4]
+    assert ops.nms(boxes, scores, iou_threshold=0.65).tolist() == [1, 4, 3]
+    assert ops.nms(boxes, scores, iou_threshold=0.9).tolist() == [1, 0, 4, 2, 3]

@@ -5,6 +5,7 @@ they run unchanged under `scratchish run` (`import torchvision` gives this packa
     transforms  Compose, ToTensor, Normalize, Resize, RandomCrop, RandomHorizontalFlip, ...
     utils       make_grid, save_image
     io          read_image, decode_image, read_file
+    ops         box_convert, box_area, box_iou, nms (boxes for object detection)
 
 Images are Pillow images (install scratchish[datasets]). Models (torchvision.models), detection
 ops and video are not here. scratchish's own loaders, which give tensors directly, are in
@@ -12,9 +13,9 @@ scratchish.datasets. Read next: transforms/__init__.py.
 """
 
 from .. import compat
-from . import datasets, io, transforms, utils
+from . import datasets, io, ops, transforms, utils
 
-__all__ = ["datasets", "io", "transforms", "utils"]
+__all__ = ["datasets", "io", "ops", "transforms", "utils"]
 
 
 def __getattr__(name: str):
