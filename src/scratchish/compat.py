@@ -25,6 +25,7 @@ MODULES = {
     "torch.nn.functional": "scratchish.nn.functional",
     "torch.nn.init": "scratchish.nn.init",
     "torch.nn.parameter": "scratchish.nn.parameter",
+    "torch.nn.parallel": "scratchish.nn.parallel",
     # PyTorch's layer files, each the scratchish.nn file with the same layers
     "torch.nn.modules": "scratchish.nn.modules",
     "torch.nn.modules.module": "scratchish.nn.module",
@@ -95,7 +96,8 @@ _MIXED_PRECISION = (
 )
 _ONE_PROCESS = (
     "scratchish trains in one process on the CPU. Use the model directly: drop the "
-    "DataParallel/DistributedDataParallel wrapper and the process-group setup."
+    "DistributedDataParallel wrapper and the process-group setup (nn.DataParallel works: "
+    "without a GPU it calls the model, as PyTorch's does)."
 )
 
 # What to use instead of a PyTorch API scratchish does not have. A name is looked up here by its
@@ -118,8 +120,8 @@ ADVICE = {
     "tensor ops (it is a good exercise).",
     "torch.distributed": _ONE_PROCESS,
     "torch.multiprocessing": _ONE_PROCESS,
-    "torch.nn.parallel": _ONE_PROCESS,
-    "torch.nn.DataParallel": _ONE_PROCESS,
+    "torch.nn.parallel.DistributedDataParallel": _ONE_PROCESS,
+    "torch.nn.parallel.distributed": _ONE_PROCESS,
     "torch.cuda.amp": _MIXED_PRECISION,
     "torch.cpu.amp": _MIXED_PRECISION,
     "torch.amp": _MIXED_PRECISION,

@@ -213,8 +213,8 @@ def test_unsupported_attribute_returns_mapped_submodules_and_subpackages():
     )
     with pytest.raises(UnsupportedError, match=r"torch\.Tensor\.viwe: .*torch\.Tensor\.view"):
         compat.unsupported_attribute("torch.Tensor", "viwe", owner=sh.Tensor)
-    with pytest.raises(UnsupportedError, match=r"torch\.nn\.DataParallel .*one process"):
-        compat.unsupported_attribute("torch.nn", "DataParallel")
+    with pytest.raises(UnsupportedError, match=r"DistributedDataParallel .*one process"):
+        compat.resolve("torch.nn.parallel.DistributedDataParallel")
 
 
 def test_cuda_and_backends_answer_like_a_cpu_only_pytorch():

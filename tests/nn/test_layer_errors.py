@@ -24,6 +24,7 @@ GOOD |= {"unflattened_size": (2, 2), "in1_features": 4, "in2_features": 4, "d_mo
 GOOD |= {"nhead": 2, "input_size": 4, "hidden_size": 3, "num_layers": 1}
 GOOD |= {"encoder_layer": nn.TransformerEncoderLayer(4, 2, dim_feedforward=8)}
 GOOD |= {"decoder_layer": nn.TransformerDecoderLayer(4, 2, dim_feedforward=8)}
+GOOD |= {"module": nn.Linear(4, 4)}  # what DataParallel wraps
 # containers hold other modules; Module is the base class
 NOT_LAYERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList"}
 NOT_LAYERS |= {"ParameterDict", "Identity", "RNNBase", "RNNCellBase"}  # bases: RNN, LSTM...
