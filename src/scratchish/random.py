@@ -112,6 +112,7 @@ def _fma32(x, w, b):
 # ----------------------------------------------------------------------------------------------
 
 _F32 = np.float32
+_BOX_MULLER_ROWS = 4096  # blocks of 16 normals drawn at a time (_normal_blocks)
 # Cephes polynomial coefficients, highest power first
 _LOG_POLY = (7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1,
              1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1,
@@ -571,10 +572,11 @@ class Generator:
         lo, hi = dtype.type(low), dtype.type(high)
         if lo == 0 and hi == 1:
             out = u  # fma(u, 1, 0) == u
-        elif dtype == np.float32:
-            out = _fma32(u, hi - lo, lo)  # the width hi - lo is rounded to float32 first
-        else:
-            out = _fma64(u, hi - lo, lo)
+        else:  # the width hi - lo is rounded to dtype first; in cache-sized chunks, as normal
+            fma, out = (_fma32 if dtype == np.float32 else _fma64), np.empty_like(u)
+            for start in range(0, u.size, 16 * _BOX_MULLER_ROWS):
+                part = slice(start, start + 16 * _BOX_MULLER_ROWS)
+                out[part] = fma(u[part], hi - lo, lo)
         out[out == hi] = lo
         return out.reshape(shape)
 
@@ -655,7 +657,13 @@ class Generator:
         tail = self._uniform01(16, dtype) if n % 16 else None
         out = np.empty(n, dtype=dtype)
         n_full = n - n % 16
-        out[:n_full] = self._box_muller_16(u[:n_full].reshape(-1, 16), mean, std).ravel()
+        blocks, z = u[:n_full].reshape(-1, 16), out[:n_full].reshape(-1, 16)
+        # the blocks are independent: a few thousand at a time gives the same numbers with the
+        # dozens of temporaries of the float32 log, sin and cos inside the L2 cache (4M values:
+        # 0.69 -> 0.21 s; all at once, a VGG's 130M weights took 30 s)
+        for start in range(0, len(blocks), _BOX_MULLER_ROWS):
+            rows = slice(start, start + _BOX_MULLER_ROWS)
+            z[rows] = self._box_muller_16(blocks[rows], mean, std)
         if tail is not None:
             out[n - 16 :] = self._box_muller_16(tail.reshape(1, 16), mean, std).ravel()
         return out
