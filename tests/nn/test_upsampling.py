@@ -57,6 +57,22 @@ RESIZE_CASES = register_op_cases(
         [(2, 3, 4)],
     ),
     OpCase("interpolate_area", _resize(size=(2, 3), mode="area"), [(1, 2, 5, 7)]),
+    # antialias: each output averages the inputs under a filter widened by the shrink factor
+    OpCase(
+        "interpolate_bilinear_antialias_down",
+        _resize(size=(3, 4), mode="bilinear", antialias=True),
+        [(2, 2, 8, 11)],
+    ),
+    OpCase(
+        "interpolate_bicubic_antialias_down",
+        _resize(scale_factor=0.4, mode="bicubic", antialias=True),
+        [(1, 2, 9, 12)],
+    ),
+    OpCase(
+        "interpolate_bilinear_antialias_up",
+        _resize(size=(7, 5), mode="bilinear", antialias=True),
+        [(1, 2, 3, 4)],
+    ),
 )
 
 
@@ -161,3 +177,23 @@ def test_interpolate_errors_teach():
         F.interpolate(x, size=(2, 2, 2))
     with pytest.raises(sh.ArgumentError, match="unknown mode"):
         F.interpolate(x, scale_factor=2, mode="cubic")
+    with pytest.raises(sh.ArgumentError, match="antialias=True works with mode='bilinear'"):
+        F.interpolate(x, size=2, mode="nearest", antialias=True)
+
+
+def test_antialiased_shrink_is_a_mean_over_the_filter():
+    # halving 4 pixels with the triangle widened to 2 pixels: output 0 is centred at 1.0 and
+    # weighs inputs 0, 1, 2 by (1 - |j + 0.5 - 1| / 2) = 0.75, 0.75, 0.25, normalized
+    x = sh.tensor([[[[1.0, 2.0, 3.0, 4.0]]]])
+    out = F.interpolate(x, size=(1, 2), mode="bilinear", antialias=True)
+    np.testing.assert_allclose(
+        out.numpy()[0, 0, 0],
+        [(0.75 + 1.5 + 0.75) / 1.75, (0.25 * 2 + 0.75 * 3 + 0.75 * 4) / 1.75],
+        rtol=1e-6,
+    )
+    # without the filter, bilinear samples between two pixels and skips the others
+    plain = F.interpolate(x, size=(1, 2), mode="bilinear")
+    np.testing.assert_allclose(plain.numpy()[0, 0, 0], [1.5, 3.5])
+    # a constant image stays constant: every row of weights sums to 1
+    flat = F.interpolate(sh.full((1, 1, 9, 13), 3.0), size=(4, 5), mode="bicubic", antialias=True)
+    np.testing.assert_allclose(flat.numpy(), 3.0, rtol=1e-6)

@@ -193,15 +193,23 @@ def test_resize_uses_pillow_for_images_and_torchvisions_size_rule():
     assert T.Resize(20, max_size=24)(image).size == (24, 18)  # 20 x 26 capped at 24
     nearest = T.Resize(7, interpolation=T.InterpolationMode.NEAREST)(image)
     np.testing.assert_array_equal(np.asarray(nearest), np.asarray(image.resize((9, 7), 0)))
-    # a tensor: upsampling is F.interpolate; shrinking with antialias needs Pillow
+    # a tensor: F.interpolate, antialiased (as torchvision) unless antialias=False
     x = sh.rand(2, 3, 4, 6)
     up = T.Resize((8, 12))(x)
-    expected = sh.nn.functional.interpolate(x, size=(8, 12), mode="bilinear", align_corners=False)
+    expected = sh.nn.functional.interpolate(x, size=(8, 12), mode="bilinear", antialias=True)
     np.testing.assert_array_equal(up.numpy(), expected.numpy())
     assert T.Resize(8)(sh.rand(3, 4, 6)).shape == (3, 8, 12)
-    with pytest.raises(UnsupportedError, match="put Resize before ToTensor"):
-        T.Resize(2)(x)
-    assert T.Resize(2, antialias=False)(x).shape == (2, 3, 2, 3)
+    plain = sh.nn.functional.interpolate(x, size=(2, 3), mode="bilinear", align_corners=False)
+    np.testing.assert_array_equal(T.Resize(2, antialias=False)(x).numpy(), plain.numpy())
+    # shrinking a uint8 tensor averages every pixel under the filter, as Pillow does (Pillow
+    # in fixed point: within one level), and gives uint8 back
+    tensor_image = sh.tensor(pixels).permute(2, 0, 1)
+    shrunk = T.Resize((10, 12))(tensor_image)
+    assert shrunk.dtype == sh.uint8 and shrunk.shape == (3, 10, 12)
+    by_pillow = np.asarray(image.resize((12, 10), 2)).transpose(2, 0, 1).astype(int)
+    assert np.abs(shrunk.numpy().astype(int) - by_pillow).max() <= 1
+    sampled = T.Resize((10, 12), antialias=False)(tensor_image).numpy().astype(int)
+    assert np.abs(sampled - by_pillow).max() > 10  # without the filter: a few pixels each
 
 
 def test_crops_and_flips_in_torchvisions_places():
@@ -336,3 +344,51 @@ def test_iou_has_gradients_and_nms_keeps_the_best_of_each_cluster():
     assert kept.dtype == sh.int64 and kept.tolist() == [1, 4]
     assert ops.nms(boxes, scores, iou_threshold=0.65).tolist() == [1, 4, 3]
     assert ops.nms(boxes, scores, iou_threshold=0.9).tolist() == [1, 0, 4, 2, 3]
+
+
+def _torchvision_resized_crop_box(height, width, scale, ratio):
+    """torchvision's RandomResizedCrop.get_params, drawn with torch's own generator."""
+    import math
+
+    log_ratio = torch.log(torch.tensor(ratio))
+    for _ in range(10):
+        area = height * width * torch.empty(1).uniform_(scale[0], scale[1]).item()
+        aspect = torch.exp(torch.empty(1).uniform_(log_ratio[0], log_ratio[1])).item()
+        w, h = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+        if 0 < w <= width and 0 < h <= height:
+            top = torch.randint(0, height - h + 1, size=(1,)).item()
+            return top, torch.randint(0, width - w + 1, size=(1,)).item(), h, w
+    return None
+
+
+def test_random_resized_crop_draws_torchvisions_boxes():
+    image = Image.fromarray(np.zeros((90, 120, 3), dtype=np.uint8))
+    sh.manual_seed(7)
+    boxes = [T.RandomResizedCrop.get_params(image, (0.08, 1.0), (3 / 4, 4 / 3)) for _ in range(50)]
+    for top, left, h, w in boxes:
+        assert 0 <= top and top + h <= 90 and 0 <= left and left + w <= 120
+        assert 0.08 * 0.9 <= h * w / (90 * 120) <= 1.0 and 0.7 < w / h < 1.4
+    assert len(set(boxes)) > 40
+    if torch is not None:
+        torch.manual_seed(7)
+        assert boxes == [_torchvision_resized_crop_box(90, 120, (0.08, 1.0), (3 / 4, 4 / 3))
+                         for _ in range(50)]  # fmt: skip
+    # no try can fit a 1:1 crop of 90% of a 1:4 image: the centre, at the nearest ratio
+    wide = sh.zeros(3, 20, 80)
+    assert T.RandomResizedCrop.get_params(wide, (0.9, 1.0), (1.0, 1.0)) == (0, 30, 20, 20)
+    out = T.RandomResizedCrop(16)(sh.rand(3, 40, 50))
+    assert out.shape == (3, 16, 16)
+    sh.manual_seed(1)
+    first = T.RandomResizedCrop((8, 12))(image)
+    sh.manual_seed(1)
+    assert first.size == (12, 8)
+    assert np.array_equal(np.asarray(first), np.asarray(T.RandomResizedCrop((8, 12))(image)))
+
+
+def test_convert_image_dtype_scales_as_torchvision():
+    x = sh.tensor([[[0, 128, 255]]], dtype=sh.uint8)
+    np.testing.assert_allclose(TF.convert_image_dtype(x).numpy(), [[[0, 128 / 255, 1.0]]])
+    back = T.ConvertImageDtype(sh.uint8)(sh.tensor([[[0.0, 0.5, 0.999, 1.0]]]))
+    assert back.dtype == sh.uint8 and back.numpy().tolist() == [[[0, 127, 255, 255]]]
+    with pytest.raises(DTypeError, match="use pil_to_tensor first"):
+        TF.convert_image_dtype(np.zeros((3, 2, 2)))

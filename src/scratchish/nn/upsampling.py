@@ -60,8 +60,15 @@ def interpolate(
             f"3-D (N, C, L) and 4-D (N, C, H, W) inputs. For one image add the batch dim: "
             f"x.unsqueeze(0)."
         )
-    if antialias:
-        raise UnsupportedError(f"{who}: antialias=True is not supported; use antialias=False.")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ArgumentError(
+            f"{who}: antialias=True works with mode='bilinear' or 'bicubic' (as PyTorch), got "
+            f"mode={mode!r}."
+        )
+    if antialias and input.ndim == 4:
+        in_size = tuple(input.shape[2:])
+        out_size, scales = _output_size(in_size, size, scale_factor, recompute_scale_factor, who)
+        return _antialiased(input, in_size, out_size, scales, mode)
     n_spatial = input.ndim - 2
     linear = _LINEAR[input.ndim]
     if mode in ("linear", "bilinear", "bicubic", "trilinear"):
@@ -102,6 +109,47 @@ def interpolate(
         source = _nearest_source(n_in, n_out, scale, exact=mode == "nearest-exact")
         out = out[(slice(None),) * dim + (source,)]
     return out
+
+
+def _antialiased(x: Tensor, in_size, out_size, scales, mode: str) -> Tensor:
+    """Resize (N, C, H, W) as PIL and PyTorch's antialias=True do: each output pixel is a
+    weighted mean of the input pixels under a filter stretched by the shrink factor (a
+    triangle for bilinear, Keys' cubic with a = -0.5 for bicubic), so shrinking averages
+    every pixel instead of sampling a few. Resizing is separable: out = Wh @ x @ Ww^T with
+    one (out, in) weight matrix per axis, two matrix products (and their backward)."""
+    dtype = x.array.dtype
+    rows, cols = (
+        Tensor._make(_antialias_weights(n_in, n_out, scale, mode).astype(dtype))
+        for n_in, n_out, scale in zip(in_size, out_size, scales)
+    )
+    return rows @ x @ cols.T
+
+
+def _antialias_weights(n_in: int, n_out: int, scale, mode: str) -> np.ndarray:
+    """The (n_out, n_in) matrix of PyTorch's _compute_indices_weights_aa: output i centred
+    at c = s (i + 0.5) in input coordinates, s = in / out (or 1 / scale_factor), reads the
+    inputs j within the filter's support (widened by s when shrinking), weighted by
+    filter((j + 0.5 - c) / max(s, 1)) and normalized to sum to 1."""
+    s = float(_source_scale(n_in, n_out, scale, np.float64))
+    support = (1.0 if mode == "bilinear" else 2.0) * max(s, 1.0)
+    weights = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        centre = s * (i + 0.5)
+        lo = max(int(centre - support + 0.5), 0)
+        hi = min(int(centre + support + 0.5), n_in)
+        t = np.abs((np.arange(lo, hi) + 0.5 - centre) / max(s, 1.0))
+        if mode == "bilinear":
+            w = np.maximum(1.0 - t, 0.0)
+        else:  # Keys' cubic convolution, a = -0.5 (PIL's and PyTorch's antialiased bicubic)
+            a = -0.5
+            w = np.where(
+                t < 1.0,
+                ((a + 2.0) * t - (a + 3.0)) * t * t + 1.0,
+                np.where(t < 2.0, ((a * t - 5.0 * a) * t + 8.0 * a) * t - 4.0 * a, 0.0),
+            )
+        total = w.sum()
+        weights[i, lo:hi] = w / total if total != 0 else w
+    return weights
 
 
 def _output_size(in_size: tuple, size, scale_factor, recompute, who: str) -> tuple:

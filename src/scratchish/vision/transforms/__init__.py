@@ -18,11 +18,13 @@ Example:
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from ... import compat
-from ...creation import rand, randint
+from ...creation import empty, rand, randint, tensor
 from ...errors import ArgumentError
+from ...functions import exp, log
 from . import functional
 from .functional import InterpolationMode
 
@@ -98,6 +100,20 @@ class Lambda:
 
     def __repr__(self) -> str:
         return "Lambda()"
+
+
+class ConvertImageDtype:
+    """A tensor image in `dtype`, rescaled (uint8 0..255 <-> float 0..1):
+    functional.convert_image_dtype."""
+
+    def __init__(self, dtype) -> None:
+        self.dtype = dtype
+
+    def __call__(self, image):
+        return functional.convert_image_dtype(image, self.dtype)
+
+    def __repr__(self) -> str:
+        return f"ConvertImageDtype(dtype={self.dtype})"
 
 
 class Resize:
@@ -181,6 +197,70 @@ class RandomCrop:
 
     def __repr__(self) -> str:
         return f"RandomCrop(size={self.size}, padding={self.padding})"
+
+
+class RandomResizedCrop:
+    """A crop of random area (`scale` of the image's, default 8% to 100%) and aspect ratio
+    (`ratio`, default 3/4 to 4/3), resized to `size`: ImageNet training's augmentation. The
+    draws are torchvision's (up to 10 tries of torch.empty(1).uniform_ for the area and the
+    log-ratio, then torch.randint for the corner; the centre crop if none fits), so a seed
+    gives the same crops."""
+
+    def __init__(
+        self,
+        size,
+        scale=(0.08, 1.0),
+        ratio=(3.0 / 4.0, 4.0 / 3.0),
+        interpolation=InterpolationMode.BILINEAR,
+        antialias=True,
+    ) -> None:
+        self.size = functional._size_pair(size, "RandomResizedCrop")
+        if not isinstance(scale, (list, tuple)) or not isinstance(ratio, (list, tuple)):
+            raise ArgumentError(
+                f"RandomResizedCrop: scale and ratio should be (min, max) pairs, got "
+                f"scale={scale!r}, ratio={ratio!r}."
+            )
+        self.scale, self.ratio = scale, ratio
+        self.interpolation, self.antialias = interpolation, antialias
+
+    @staticmethod
+    def get_params(img, scale, ratio) -> tuple[int, int, int, int]:
+        """(top, left, height, width) of a random crop of the image."""
+        _, height, width = functional.get_dimensions(img)
+        area = height * width
+        log_ratio = log(tensor(ratio))
+        for _ in range(10):
+            target_area = area * empty(1).uniform_(scale[0], scale[1]).item()
+            low, high = float(log_ratio[0]), float(log_ratio[1])
+            aspect_ratio = exp(empty(1).uniform_(low, high)).item()
+            w = int(round(math.sqrt(target_area * aspect_ratio)))
+            h = int(round(math.sqrt(target_area / aspect_ratio)))
+            if 0 < w <= width and 0 < h <= height:
+                top = int(randint(0, height - h + 1, size=(1,)).item())
+                left = int(randint(0, width - w + 1, size=(1,)).item())
+                return top, left, h, w
+        in_ratio = width / height  # no try fitted: the centre, at the nearest allowed ratio
+        if in_ratio < min(ratio):
+            w, h = width, int(round(width / min(ratio)))
+        elif in_ratio > max(ratio):
+            w, h = int(round(height * max(ratio))), height
+        else:
+            w, h = width, height
+        return (height - h) // 2, (width - w) // 2, h, w
+
+    def __call__(self, img):
+        top, left, h, w = self.get_params(img, self.scale, self.ratio)
+        return functional.resized_crop(
+            img, top, left, h, w, list(self.size), self.interpolation, antialias=self.antialias
+        )
+
+    def __repr__(self) -> str:
+        mode = getattr(self.interpolation, "value", self.interpolation)
+        return (
+            f"RandomResizedCrop(size={self.size}, scale={tuple(round(s, 4) for s in self.scale)}"
+            f", ratio={tuple(round(r, 4) for r in self.ratio)}, interpolation={mode}, "
+            f"antialias={self.antialias})"
+        )
 
 
 class RandomHorizontalFlip:

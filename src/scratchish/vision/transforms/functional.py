@@ -223,17 +223,51 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     mode = interpolation.value
     if mode not in ("nearest", "nearest-exact", "bilinear", "bicubic"):
         raise UnsupportedError(f"resize: {interpolation} works on Pillow images only here.")
-    if antialias and mode in ("bilinear", "bicubic") and (new_h < height or new_w < width):
-        raise UnsupportedError(
-            "resize: shrinking a tensor image with antialias=True is not supported in "
-            "scratchish. Resize the Pillow image instead (put Resize before ToTensor), or pass "
-            "antialias=False."
-        )
+    # torchvision resizes integer images in float32 and rounds back; antialias only matters
+    # for bilinear and bicubic (interpolate then averages every pixel under the filter)
+    x = img if img.is_floating_point() else img.to(dtypes.float32)
     # interpolate works on (N, C, H, W): the leading dims as one, or a (H, W) image as (1, 1)
-    x = img.reshape(-1, *img.shape[-3:]) if img.ndim >= 3 else img[None, None]
-    corners = False if mode in ("bilinear", "bicubic") else None
-    out = interpolate(x, size=(new_h, new_w), mode=mode, align_corners=corners)
-    return out.reshape(*img.shape[:-2], new_h, new_w)
+    x = x.reshape(-1, *img.shape[-3:]) if img.ndim >= 3 else x[None, None]
+    smooth = mode in ("bilinear", "bicubic")
+    if mode == "bicubic" and not antialias:
+        raise UnsupportedError(
+            "resize: bicubic without antialias works on Pillow images only here; pass "
+            "antialias=True (the default) or use BILINEAR."
+        )
+    out = interpolate(
+        x, size=(new_h, new_w), mode=mode, align_corners=False if smooth else None,
+        antialias=bool(antialias) and smooth,
+    )  # fmt: skip
+    out = out.reshape(*img.shape[:-2], new_h, new_w)
+    if img.dtype == dtypes.uint8:
+        out = out.round().clamp(0, 255)
+    return out if img.is_floating_point() else out.to(img.dtype)
+
+
+def convert_image_dtype(image: Tensor, dtype=None) -> Tensor:
+    """A tensor image in another dtype, its values rescaled: uint8 0..255 to float 0..1 and
+    back (torchvision's rule: float to uint8 multiplies by 255.999, then truncates).
+    `dtype` defaults to float32, as torch.float."""
+    if not isinstance(image, Tensor):
+        raise DTypeError(
+            f"convert_image_dtype: image should be a tensor, got {type(image).__name__}; use "
+            f"pil_to_tensor first."
+        )
+    dtype = dtypes.float32 if dtype is None else dtypes.as_dtype(dtype)
+    if image.dtype == dtype:
+        return image
+    if image.is_floating_point():
+        if dtype.is_floating_point:
+            return image.to(dtype)
+        top = float(np.iinfo(dtype.np).max)
+        return (image * (top + 1.0 - 1e-3)).to(dtype)  # torchvision's eps keeps 1.0 at top
+    top = float(np.iinfo(image.array.dtype).max)
+    if dtype.is_floating_point:
+        return image.to(dtype) / top
+    raise UnsupportedError(
+        f"convert_image_dtype: from {image.dtype} to {dtype} (between integer types) is not "
+        f"supported here; convert to float32 first."
+    )
 
 
 def crop(img, top: int, left: int, height: int, width: int):
@@ -308,6 +342,20 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
             padded.putpalette(img.getpalette())
         return padded
     return Tensor._make(out)
+
+
+def resized_crop(
+    img,
+    top: int,
+    left: int,
+    height: int,
+    width: int,
+    size,
+    interpolation=InterpolationMode.BILINEAR,
+    antialias=True,
+):
+    """crop, then resize to `size` (what RandomResizedCrop does with its random box)."""
+    return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
 
 
 def hflip(img):
