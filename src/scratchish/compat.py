@@ -75,6 +75,8 @@ MODULES = {
     "torchvision.utils": "scratchish.vision.utils",
     "torchvision.io": "scratchish.vision.io",
     "torchvision.ops": "scratchish.vision.ops",
+    "torchvision.models": "scratchish.vision.models",
+    "torch.hub": "scratchish.hub",
 }
 
 # Libraries built on top of PyTorch: they need the real thing, so while as_torch is on their
@@ -93,6 +95,12 @@ _MIXED_PRECISION = (
     "mixed precision (autocast, GradScaler) makes GPUs faster; scratchish computes in float32 "
     "on the CPU. Remove the `with autocast(...):` line (keep its body), and call "
     "loss.backward() and optimizer.step() yourself instead of through the scaler."
+)
+_HUB_CODE = (
+    "torch.hub.load runs a model's code from a GitHub repository, and that code is written "
+    "for PyTorch. torchvision's classifiers are in scratchish: torchvision.models.resnet18("
+    "weights='DEFAULT') and the like; weight files load with "
+    "torch.hub.load_state_dict_from_url(url)."
 )
 _ONE_PROCESS = (
     "scratchish trains in one process on the CPU. Use the model directly: drop the "
@@ -135,8 +143,9 @@ ADVICE = {
     "torch.cuda.is_available() else 'cpu'` picks the CPU; remove other torch.cuda calls.",
     "torch.mps": "Apple GPUs are not used: scratchish runs on the CPU. "
     "torch.backends.mps.is_available() answers False.",
-    "torch.hub": "torch.hub downloads models written for PyTorch, which scratchish cannot run. "
-    "Build the model from nn layers; for data use scratchish.datasets.",
+    "torch.hub.load": _HUB_CODE,
+    "torch.hub.list": _HUB_CODE,
+    "torch.hub.help": _HUB_CODE,
     "torch.onnx": "exporting for deployment is not part of scratchish; keep the weights with "
     "model.state_dict().",
     "torch.export": "exporting for deployment is not part of scratchish; keep the weights with "
@@ -161,13 +170,17 @@ ADVICE = {
     "Remove the call.",
     "torchvision": "scratchish's torchvision (scratchish.vision) has the data sets MNIST, "
     "FashionMNIST, CIFAR10 and ImageFolder and the transforms Compose, ToTensor, PILToTensor, "
-    "Normalize, Lambda, Resize, CenterCrop, RandomCrop, RandomHorizontalFlip, "
-    "RandomVerticalFlip and Pad, utils.make_grid and save_image, io.read_image, and "
-    "ops.box_convert, box_area, box_iou and nms; not this one. Other "
+    "Normalize, Lambda, Resize, CenterCrop, RandomCrop, RandomResizedCrop, "
+    "RandomHorizontalFlip, RandomVerticalFlip, Pad and ConvertImageDtype, utils.make_grid "
+    "and save_image, io.read_image, "
+    "ops.box_convert, box_area, box_iou and nms, and models (ResNet, ResNeXt, Wide ResNet, "
+    "VGG, AlexNet, MobileNetV2); not this one. Other "
     "images: make tensors with torch.tensor(numpy_array) and transform them with tensor "
     "operations; scratchish.datasets has more data sets (and the bundled digits, offline).",
-    "torchvision.models": "torchvision's model zoo is not in scratchish: write the model "
-    "from nn layers (a small CNN trains well on the CPU); pretrained weights need PyTorch.",
+    "torchvision.models": "scratchish's torchvision.models has ResNet (resnet18 to resnet152), "
+    "ResNeXt, Wide ResNet, VGG (vgg11 to vgg19_bn), AlexNet and MobileNetV2, with their "
+    "ImageNet weights (torchvision.models.list_models() names them); not this one. Build it "
+    "from nn layers, or start from one of those.",
     "torchaudio": "scratchish does not include torchaudio: load audio with NumPy or SciPy and "
     "wrap the arrays in torch.utils.data.TensorDataset.",
     "torchtext": "scratchish does not include torchtext: read the text with Python, map "

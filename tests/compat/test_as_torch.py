@@ -170,8 +170,8 @@ def test_unknown_submodule_raises_a_teaching_import_error():
             import torch.fft  # noqa: F401
         with pytest.raises(ImportError, match=r"import torch\.cuda\.amp: mixed precision"):
             from torch.cuda.amp import GradScaler  # noqa: F401
-        with pytest.raises(ImportError, match=r"torchvision\.models: torchvision's model zoo"):
-            import torchvision.models  # noqa: F401
+        with pytest.raises(ImportError, match=r"torchvision\.models\.detection: .*list_models"):
+            import torchvision.models.detection  # noqa: F401
         with pytest.raises(ImportError, match=r"import torchaudio: .*NumPy"):
             import torchaudio  # noqa: F401
 

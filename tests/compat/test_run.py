@@ -465,6 +465,39 @@ def test_pytorchs_dcgan_tutorial_runs_unchanged(tmp_path, capsys):
     assert all(np.isfinite(losses)) and losses[0] > 0 and losses[1] > 0
 
 
+def test_pytorchs_transfer_learning_tutorial_runs_unchanged(tmp_path, capsys, monkeypatch):
+    # ImageFolder with RandomResizedCrop, torchvision's resnet18(weights="IMAGENET1K_V1")
+    # from PyTorch's cache (a file made here stands in for the download), a new fc, StepLR,
+    # torch.set_grad_enabled, the best weights through a .pt file, frozen parameters
+    image_module = pytest.importorskip("PIL.Image")
+    from scratchish import hub
+    from scratchish.vision import models
+
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 4), ("val", 2)):
+        for name in ("ants", "bees"):
+            folder = tmp_path / "data" / split / name
+            folder.mkdir(parents=True)
+            for i in range(n):
+                h, w = rng.integers(150, 260, 2)
+                pixels = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+                image_module.fromarray(pixels).save(folder / f"{i}.jpg")
+    monkeypatch.setattr(hub, "_hub_dir", None)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    checkpoints = tmp_path / "torch" / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    scratchish.save(models.resnet18().state_dict(), checkpoints / "resnet18-f37072fd.pth")
+    script = str(SCRIPTS / "tutorial_transfer_learning.py")
+    code, out, err = run(capsys, "run", script, str(tmp_path / "data"), "1")
+    assert code == 0, err
+    assert "classes ['ants', 'bees'], sizes {'train': 8, 'val': 4}, device cpu" in out
+    assert out.count("train Loss:") == 2 and out.count("Best val Acc:") == 2
+    losses = [float(v) for v in re.findall(r"train Loss: (\S+)", out)]
+    assert all(0 < v < 5 for v in losses)
+    assert "frozen layers unchanged: True" in out
+    assert re.search(r"Predicted: (ants|bees)", out)
+
+
 def test_check_does_not_report_a_local_value_that_shadows_an_alias(tmp_path, capsys):
     # d2l.ai's library imports `from torch.utils import data`, then uses `data` for arrays
     script = tmp_path / "shadow.py"
