@@ -169,10 +169,11 @@ class ResNet(nn.Module):
                 nn.init.constant_(m.weight, 1)
                 nn.init.constant_(m.bias, 0)
         if zero_init_residual:
-            for m in self.modules():
-                last = getattr(m, "bn3" if isinstance(m, Bottleneck) else "bn2", None)
-                if isinstance(m, (BasicBlock, Bottleneck)) and last.weight is not None:
-                    nn.init.constant_(last.weight, 0)
+            for m in self.modules():  # each block's last BatchNorm
+                if isinstance(m, Bottleneck):
+                    nn.init.constant_(m.bn3.weight, 0)
+                elif isinstance(m, BasicBlock):
+                    nn.init.constant_(m.bn2.weight, 0)
 
     def _make_layer(self, block, planes, blocks, stride=1, dilate=False):
         norm_layer, downsample, previous_dilation = self._norm_layer, None, self.dilation
