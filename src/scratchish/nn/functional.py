@@ -1,6 +1,7 @@
 """nn.functional: the layers as functions (activations, linear, dropout, norms and distances,
 attention) and the losses, as torch.nn.functional. Convolution and pooling come from conv.py,
-batch_norm from batchnorm.py, interpolate from upsampling.py, fold/unfold from fold.py.
+batch_norm from batchnorm.py, interpolate from upsampling.py, fold/unfold from fold.py,
+affine_grid and grid_sample from sampling.py.
 
 Most are compositions of primitives (their gradients come from the primitives, with
 PyTorch's conventions at kinks kept by choosing the branch); the fused ones (linear, gelu,
@@ -95,6 +96,7 @@ from .conv_transpose import (  # noqa: F401, E402
     conv_transpose3d,
 )
 from .fold import fold, unfold  # noqa: F401, E402
+from .sampling import affine_grid, grid_sample  # noqa: F401, E402
 from .upsampling import interpolate  # noqa: F401, E402
 
 

@@ -788,3 +788,120 @@ class ScatterAdd(Scatter):
     def backward(self, grad_out):
         need_x, need_src = self.needs_input_grad[:2]
         return (grad_out if need_x else None), (self._grad_src(grad_out) if need_src else None)
+
+
+class GridSample(Function):
+    """Sample x (N, C, H, W) at the points of grid (N, Ho, Wo, 2), grid_sample's op: the
+    point grid[n, i, j] = (gx, gy), in [-1, 1] across the image, sits at pixel coordinates
+    (u, v) = (source(gx, W), source(gy, H)) (see _grid_source: the corners' convention, then
+    the padding mode's folding), and
+
+        bilinear: out[n, c, i, j] = sum over the 4 pixels (p, q) around (u, v) of
+                  (1 - |u - q|) (1 - |v - p|) x[n, c, p, q]   (pixels outside count as 0)
+        nearest:  out[n, c, i, j] = x[n, c, round(v), round(u)]   (0 outside)
+
+    Backward: grad_x gathers every output's grad_out back onto the pixels it read, with the
+    same weights (np.bincount adds the shares that land on one pixel). grad_grid (bilinear
+    only; nearest's is zero, as in torch) is d out / du = sum over c of grad_out times the
+    difference of the pixels across u, weighted along v (and the same for v), times du/dgx:
+    the scale of [-1, 1] to pixels, with the sign flips of reflection and 0 where the
+    border clamp held the point still.
+    """
+
+    formula = "out[n, c, i, j] = sum_pq w_pq(grid[n, i, j]) x[n, c, p, q]"
+    derivatives = (
+        "grad_x[n, c, p, q] = sum_ij w_pq(grid[n, i, j]) grad_out[n, c, i, j]",
+        "grad_grid[n, i, j] = sum_c grad_out[n, c, i, j] * d out / d grid (bilinear)",
+    )
+    saves_inputs = True
+
+    def forward(self, x, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
+        n, c, h, w = x.shape
+        u, du = _grid_source(grid[..., 0], w, padding_mode, align_corners)
+        v, dv = _grid_source(grid[..., 1], h, padding_mode, align_corners)
+        if mode == "nearest":
+            taps = [_tap(np.rint(v), np.rint(u), h, w, 1.0)]
+        else:
+            u0, v0 = np.floor(u), np.floor(v)
+            fu, fv = u - u0, v - v0  # the point's place between its four pixels
+            taps = [
+                _tap(v0, u0, h, w, (1 - fu) * (1 - fv)),
+                _tap(v0, u0 + 1, h, w, fu * (1 - fv)),
+                _tap(v0 + 1, u0, h, w, (1 - fu) * fv),
+                _tap(v0 + 1, u0 + 1, h, w, fu * fv),
+            ]
+        pixels = x.reshape(n, c, h * w).transpose(0, 2, 1)  # (N, H*W, C): a row per pixel
+        batch = np.arange(n).reshape(n, 1, 1)
+        out = np.zeros((n, *grid.shape[1:3], c), dtype=x.dtype)
+        values = []
+        for index, weight, inside in taps:
+            value = pixels[batch, index]  # (N, Ho, Wo, C)
+            out += value * weight[..., None]
+            values.append(value * inside[..., None])  # what the point sees there
+        self.shape, self.mode, self.taps = x.shape, mode, taps
+        if mode != "nearest" and self.needs_input_grad[1]:
+            self.grid_terms = (values, fu, fv, du, dv)
+        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+
+    def backward(self, grad_out):
+        n, c, h, w = self.shape
+        g = grad_out.transpose(0, 2, 3, 1)  # (N, Ho, Wo, C), as the taps' values
+        grad_x = grad_grid = None
+        if self.needs_input_grad[0]:
+            # the flat place of pixel `index` of channel k of image b: (b * C + k) * H*W + index
+            planes = (np.arange(n).reshape(n, 1, 1, 1) * c + np.arange(c)) * (h * w)
+            places = np.concatenate([(planes + t[0][..., None]).ravel() for t in self.taps])
+            shares = np.concatenate([(g * t[1][..., None]).ravel() for t in self.taps])
+            sums = np.bincount(places, weights=shares, minlength=n * c * h * w)
+            grad_x = sums.astype(grad_out.dtype).reshape(n, c, h, w)
+        if self.mode != "nearest" and self.needs_input_grad[1]:
+            (nw, ne, sw, se), fu, fv, du, dv = self.grid_terms
+            # d out / du = (ne - nw)(1 - fv) + (se - sw) fv;  d out / dv likewise across rows
+            d_u = ((ne - nw) * (1 - fv)[..., None] + (se - sw) * fv[..., None]) * g
+            d_v = ((sw - nw) * (1 - fu)[..., None] + (se - ne) * fu[..., None]) * g
+            grad_grid = np.stack([d_u.sum(axis=-1) * du, d_v.sum(axis=-1) * dv], axis=-1)
+            grad_grid = grad_grid.astype(grad_out.dtype)
+        elif self.needs_input_grad[1]:
+            grad_grid = np.zeros((*grad_out.shape[:1], *grad_out.shape[2:], 2), grad_out.dtype)
+        return grad_x, grad_grid
+
+
+def _grid_source(coord, size, padding_mode, align_corners):
+    """Pixel coordinates of grid coordinates in [-1, 1] along an axis of `size` pixels, and
+    their derivative. align_corners=True puts -1 and 1 on the centres of the first and last
+    pixels: (coord + 1) / 2 * (size - 1); False on their outer edges:
+    ((coord + 1) * size - 1) / 2. Then 'border' clamps to [0, size - 1], and 'reflection'
+    folds the line back and forth over the image (over the pixel centres with align_corners,
+    else over the edges) before the clamp; 'zeros' leaves the point where it is."""
+    if align_corners:
+        scale = (size - 1) / 2
+        u = (coord + 1) / 2 * (size - 1)
+    else:
+        scale = size / 2
+        u = ((coord + 1) * size - 1) / 2
+    grad = np.full(u.shape, scale, dtype=u.dtype)
+    if padding_mode == "reflection":
+        low, span = (0.0, size - 1) if align_corners else (-0.5, size)
+        if span <= 0:  # one pixel with align_corners: every point is on it
+            return np.zeros_like(u), np.zeros_like(u)
+        d = u - low
+        grad[d < 0] *= -1  # |d|
+        d = np.abs(d)
+        flips = np.floor(d / span)
+        extra = np.fmod(d, span)
+        odd = flips % 2 == 1  # on a way back: the coordinate runs backwards
+        u = np.where(odd, span - extra, extra) + low
+        grad[odd] *= -1
+    if padding_mode in ("border", "reflection"):
+        held = (u <= 0) | (u >= size - 1)  # clamped: the point does not move with the grid
+        u = np.clip(u, 0, size - 1)
+        grad[held] = 0
+    return u.astype(coord.dtype, copy=False), grad
+
+
+def _tap(row, col, h, w, weight):
+    """The flat pixel index of (row, col), its weight, and whether it lies inside the image
+    (outside, the image is zeros: the index points at any valid pixel, the weight is 0)."""
+    inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
+    index = np.where(inside, row * w + col, 0).astype(np.intp)
+    return index, np.where(inside, weight, 0).astype(row.dtype), inside
