@@ -367,15 +367,15 @@ def test_script_gives_torchs_numbers(name, torch_outputs, capsys):
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
-def _fake_fashion_mnist(root):
-    """Small Fashion-MNIST files, unpacked as torchvision leaves them, that a network can
-    learn: class k lights up rows 2k to 2k + 2."""
+def _fake_fashion_mnist(root, name="FashionMNIST", sizes=(256, 64)):
+    """Small Fashion-MNIST (or MNIST: `name`) files, unpacked as torchvision leaves them, that
+    a network can learn: class k lights up rows 2k to 2k + 2."""
     import struct
 
     rng = np.random.default_rng(0)
-    raw = root / "FashionMNIST" / "raw"
+    raw = root / name / "raw"
     raw.mkdir(parents=True)
-    for prefix, n in (("train", 256), ("t10k", 64)):
+    for prefix, n in zip(("train", "t10k"), sizes):
         labels = rng.integers(0, 10, n).astype(np.uint8)
         images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
         for i, k in enumerate(labels):
@@ -496,6 +496,26 @@ def test_pytorchs_transfer_learning_tutorial_runs_unchanged(tmp_path, capsys, mo
     assert all(0 < v < 5 for v in losses)
     assert "frozen layers unchanged: True" in out
     assert re.search(r"Predicted: (ants|bees)", out)
+
+
+def test_pytorchs_spatial_transformer_tutorial_runs_unchanged(tmp_path, capsys):
+    # MNIST with Normalize, a localization network whose 2x3 maps go through
+    # F.affine_grid and F.grid_sample (defaults: align_corners=False, bilinear, zeros),
+    # Dropout2d, nll_loss(size_average=False), make_grid and imshow of the warped batch
+    pytest.importorskip("PIL")
+    pytest.importorskip("matplotlib")
+    _fake_fashion_mnist(tmp_path, "MNIST", sizes=(192, 64))
+    script = str(SCRIPTS / "tutorial_spatial_transformer.py")
+    code, out, err = run(capsys, "run", script, str(tmp_path), "3")
+    assert code == 0, err
+    assert out.count("Train Epoch:") == 3 and "[0/192 (0%)]" in out
+    accuracies = [int(v) for v in re.findall(r"Accuracy: (\d+)/64", out)]
+    assert len(accuracies) == 3 and accuracies[-1] > 6  # 6 of 64 is chance
+    # make_grid of 64 images of 28 x 28, 8 a row, 2 pixels apart: 8 * 30 + 2 = 242 square
+    assert "grids (242, 242, 3) (242, 242, 3)" in out
+    # the maps started at the identity (a zero weight, the identity as bias) and learnt
+    moved = float(re.search(r"moved from the identity: (\S+)", out).group(1))
+    assert 0 < moved < 1
 
 
 def test_check_does_not_report_a_local_value_that_shadows_an_alias(tmp_path, capsys):

@@ -414,3 +414,36 @@ def test_smooth_l1_and_huber_give_torchs_bits_at_the_edges(name, width, dtype):
     d = (a[2:] - b[2:]).astype(dtype)
     cap = np.clip(d / dtype(0.7), -1, 1) if name == "smooth_l1_loss" else np.clip(d, -0.7, 0.7)
     np.testing.assert_allclose(x.grad.numpy(), cap, rtol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")  # kl_div's own warning
+@pytest.mark.parametrize(
+    "size_average, reduce",
+    [(False, None), (True, None), (None, False), (False, False), (None, True)],
+)
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy", "mse_loss", "l1_loss", "kl_div"])
+def test_old_size_average_and_reduce_arguments_mean_what_they_meant(name, size_average, reduce):
+    # before `reduction`, losses took size_average (False: sum) and reduce (False: one loss
+    # per element); old tutorials still pass them (the spatial transformer tutorial sums its
+    # test loss with size_average=False). Both libraries warn and reduce the same way.
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((5, 4))
+    if name in ("nll_loss", "cross_entropy"):
+        first, second = logits - np.log(np.exp(logits).sum(1, keepdims=True)), np.arange(5) % 4
+    else:
+        first, second = logits, rng.random((5, 4))
+    x, tx = pair(first)
+    y, ty = pair(second, grad=False)
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        ours = getattr(F, name)(x, y, size_average=size_average, reduce=reduce)
+    with pytest.warns(UserWarning):
+        theirs = getattr(TF, name)(tx, ty, size_average=size_average, reduce=reduce)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-9)
+    expected = "none" if reduce is False else ("sum" if size_average is False else "mean")
+    np.testing.assert_allclose(
+        ours.detach().numpy(), getattr(F, name)(x, y, reduction=expected).detach().numpy()
+    )
+    with pytest.warns(UserWarning, match=f"reduction='{expected}'"):
+        module = nn.MSELoss(size_average=size_average, reduce=reduce)
+    assert module.reduction == expected

@@ -1535,11 +1535,33 @@ def _finish_loss(name: str, out: Tensor, input: Tensor) -> Tensor:  # noqa: A002
     return out
 
 
-def _check_reduction(name: str, reduction: str) -> None:
+def _check_reduction(name: str, reduction: str, size_average=None, reduce=None) -> str:
+    """The reduction to use: `reduction`, or, when the old arguments size_average / reduce
+    are given, what they meant (PyTorch's rule, with its deprecation warning): reduce=False
+    keeps every loss ('none'), else size_average=False sums ('sum'), else 'mean'."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
     if reduction not in ("mean", "sum", "none"):
         raise ArgumentError(
             f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}."
         )
+    return reduction
+
+
+def legacy_reduction(size_average, reduce) -> str:
+    """reduction for the arguments PyTorch's losses took before `reduction` (both default
+    True): reduce=False -> 'none'; size_average=False -> 'sum'; else 'mean'. Warns, as
+    PyTorch, that they are deprecated, naming the reduction to write instead."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "none" if not reduce else ("mean" if size_average else "sum")
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use "
+        f"reduction='{reduction}' instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return reduction
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -1577,7 +1599,7 @@ def cross_entropy(
         >>> round(cross_entropy(x, sh.tensor([0])).item(), 4)
         0.2395
     """
-    _check_reduction("cross_entropy", reduction)
+    reduction = _check_reduction("cross_entropy", reduction, size_average, reduce)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ArgumentError(
             f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}."
@@ -1653,7 +1675,7 @@ def nll_loss(
 
     Shape: input (N, C) or (N, C, d1, ...) or (C,), target (N, d1, ...) integers.
     """
-    _check_reduction("nll_loss", reduction)
+    reduction = _check_reduction("nll_loss", reduction, size_average, reduce)
     _check_class_input("nll_loss", input, target)
     if target.array.dtype.kind not in "iu":
         raise DTypeError("nll_loss: target must hold class indices (int64).")
@@ -1698,7 +1720,7 @@ def mse_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """Mean squared error: loss_i = (x_i - y_i)^2."""
-    _check_reduction("mse_loss", reduction)
+    reduction = _check_reduction("mse_loss", reduction, size_average, reduce)
     _check_same_shape("mse_loss", input, target)
     diff = input - target
     return _finish_loss("mse_loss", _reduce(diff * diff, reduction), input)
@@ -1713,7 +1735,7 @@ def l1_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """Mean absolute error: loss_i = |x_i - y_i|."""
-    _check_reduction("l1_loss", reduction)
+    reduction = _check_reduction("l1_loss", reduction, size_average, reduce)
     _check_same_shape("l1_loss", input, target)
     return _finish_loss("l1_loss", _reduce((input - target).abs(), reduction), input)
 
@@ -1728,7 +1750,7 @@ def smooth_l1_loss(
     beta: float = 1.0,
 ) -> Tensor:
     """loss_i = 0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta, with d = x_i - y_i."""
-    _check_reduction("smooth_l1_loss", reduction)
+    reduction = _check_reduction("smooth_l1_loss", reduction, size_average, reduce)
     _check_same_shape("smooth_l1_loss", input, target)
     if beta == 0:  # the quadratic part has no width: L1
         loss = (input - target).abs()
@@ -1748,7 +1770,7 @@ def binary_cross_entropy(
 ) -> Tensor:
     """loss_i = -w_i (y_i log x_i + (1 - y_i) log(1 - x_i)), x probabilities in [0, 1]; each
     log is clamped at -100 so that x = 0 or 1 gives a finite loss (as PyTorch)."""
-    _check_reduction("binary_cross_entropy", reduction)
+    reduction = _check_reduction("binary_cross_entropy", reduction, size_average, reduce)
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(
             f"binary_cross_entropy: target shape {tuple(target.shape)} must equal the input "
@@ -1781,7 +1803,9 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """BCE on logits, stable: loss_i = (1 - y) x - (1 + (pos_weight - 1) y) logsigmoid(x),
     times weight. pos_weight > 1 favours recall of the positive class."""
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    reduction = _check_reduction(
+        "binary_cross_entropy_with_logits", reduction, size_average, reduce
+    )
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(
             f"binary_cross_entropy_with_logits: target shape {tuple(target.shape)} must equal "
@@ -1822,6 +1846,8 @@ def kl_div(
         >>> round(kl_div(model.log(), data, reduction="batchmean").item(), 4)
         0.5108
     """
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
     if reduction not in ("mean", "sum", "none", "batchmean"):
         raise ArgumentError(
             f"kl_div: reduction must be 'batchmean', 'mean', 'sum' or 'none', got {reduction!r}."
@@ -1898,7 +1924,7 @@ def margin_ranking_loss(
 ) -> Tensor:
     """loss_i = max(0, -y_i (x1_i - x2_i) + margin), y = 1 when x1 should rank higher,
     -1 when x2 should."""
-    _check_reduction("margin_ranking_loss", reduction)
+    reduction = _check_reduction("margin_ranking_loss", reduction, size_average, reduce)
     _same_dims("margin_ranking_loss", input1, input2, target)
     loss = (-target * (input1 - input2) + margin).clamp(min=0)
     return _finish_loss("margin_ranking_loss", _reduce(loss, reduction), input1)
@@ -1915,7 +1941,7 @@ def hinge_embedding_loss(
 ) -> Tensor:
     """loss_i = x_i where y_i = 1, max(0, margin - x_i) where y_i = -1 (x usually a
     distance: similar pairs pull together, dissimilar ones apart up to the margin)."""
-    _check_reduction("hinge_embedding_loss", reduction)
+    reduction = _check_reduction("hinge_embedding_loss", reduction, size_average, reduce)
     t = target.array if isinstance(target, Tensor) else np.asarray(target)
     zeros = np.zeros(input.shape, dtype=input.array.dtype)
     # as PyTorch: a target that is neither 1 nor -1 gets both terms
@@ -1934,7 +1960,7 @@ def soft_margin_loss(
 ) -> Tensor:
     """loss_i = log(1 + exp(-y_i x_i)), y in {1, -1}: logistic loss (written as
     -logsigmoid(y x), which stays finite where PyTorch's log1p(exp(.)) overflows)."""
-    _check_reduction("soft_margin_loss", reduction)
+    reduction = _check_reduction("soft_margin_loss", reduction, size_average, reduce)
     _check_same_shape("soft_margin_loss", input, target)
     loss = -LogSigmoid.apply(input * target)
     return _finish_loss("soft_margin_loss", _reduce(loss, reduction), input)
@@ -1954,7 +1980,7 @@ def multilabel_soft_margin_loss(
 
     Shape: input and target (N, C) (target 0/1 per class) -> (N,) for 'none', else scalar.
     """
-    _check_reduction("multilabel_soft_margin_loss", reduction)
+    reduction = _check_reduction("multilabel_soft_margin_loss", reduction, size_average, reduce)
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(
             f"multilabel_soft_margin_loss: target shape {tuple(target.shape)} must equal the "
@@ -1983,7 +2009,7 @@ def multi_margin_loss(
 
     Shape: input (N, C) or (C,), target (N,) or () class indices.
     """
-    _check_reduction("multi_margin_loss", reduction)
+    reduction = _check_reduction("multi_margin_loss", reduction, size_average, reduce)
     if p not in (1, 2):
         raise ArgumentError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}.")
     if input.ndim not in (1, 2):
@@ -2032,7 +2058,7 @@ def cosine_embedding_loss(
 
     Shape: input1, input2 (N, D) or (D,), target (N,) or () of 1 and -1.
     """
-    _check_reduction("cosine_embedding_loss", reduction)
+    reduction = _check_reduction("cosine_embedding_loss", reduction, size_average, reduce)
     if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
         raise ShapeError(
             f"cosine_embedding_loss: input1 and input2 must both be (N, D) or (D,), got "
@@ -2073,7 +2099,7 @@ def triplet_margin_loss(
 
     Shape: (N, D) or (D,) each -> (N,) for 'none', else scalar.
     """
-    _check_reduction("triplet_margin_loss", reduction)
+    reduction = _check_reduction("triplet_margin_loss", reduction, size_average, reduce)
     if margin <= 0:
         raise ArgumentError(f"triplet_margin_loss: margin must be greater than 0, got {margin}.")
     if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
@@ -2140,7 +2166,7 @@ def multilabel_margin_loss(
 
     Shape: input (N, C) or (C,), target of the same shape, int64 -> (N,) for 'none'.
     """
-    _check_reduction("multilabel_margin_loss", reduction)
+    reduction = _check_reduction("multilabel_margin_loss", reduction, size_average, reduce)
     if input.ndim not in (1, 2) or tuple(target.shape) != tuple(input.shape):
         raise ShapeError(
             f"multilabel_margin_loss: input must be (N, C) or (C,) and the target the same "
@@ -2190,7 +2216,7 @@ def poisson_nll_loss(
     full adds Stirling's y log y - y + 0.5 log(2 pi y) for y > 1: torch's approximation of
     log(y!), kept for the same values (the exact log(y!) is sh.lgamma(y + 1), larger by about
     1 / (12 y))."""
-    _check_reduction("poisson_nll_loss", reduction)
+    reduction = _check_reduction("poisson_nll_loss", reduction, size_average, reduce)
     _check_same_shape("poisson_nll_loss", input, target)
     if log_input:
         loss = input.exp() - target * input
