@@ -229,6 +229,27 @@ def test_crops_and_flips_in_torchvisions_places():
     assert T.RandomCrop(7, pad_if_needed=True)(x).shape == (1, 7, 7)
 
 
+def test_crops_beyond_the_image_fill_zeros_as_torchvision():
+    x = sh.arange(1.0, 7.0).reshape(1, 2, 3)  # [[1 2 3] [4 5 6]]
+    # torchvision pads a too-small image by (dw // 2, dh // 2, (dw + 1) // 2, (dh + 1) // 2),
+    # left top right bottom: here dh = 3, dw = 1 -> 0, 1, 1, 2
+    grown = T.CenterCrop((5, 4))(x).numpy()[0]
+    expected = np.zeros((5, 4))
+    expected[1:3, 0:3] = [[1, 2, 3], [4, 5, 6]]
+    np.testing.assert_array_equal(grown, expected)
+    image = Image.fromarray(np.arange(1, 7, dtype=np.uint8).reshape(2, 3))
+    np.testing.assert_array_equal(np.asarray(T.CenterCrop((5, 4))(image)), expected)
+    # a region partly above and left of the image
+    corner = TF.crop(x, -1, -2, 3, 4).numpy()[0]
+    assert corner.tolist() == [[0, 0, 0, 0], [0, 0, 1, 2], [0, 0, 4, 5]]
+    np.testing.assert_array_equal(np.asarray(TF.crop(image, -1, -2, 3, 4)), corner)
+    # partly below and right, and wholly outside
+    assert TF.crop(x, 1, 2, 2, 2).numpy()[0].tolist() == [[6, 0], [0, 0]]
+    assert TF.crop(x, 5, -9, 2, 3).numpy()[0].tolist() == [[0, 0, 0], [0, 0, 0]]
+    inside = TF.crop(x, 0, 1, 2, 2)
+    assert np.shares_memory(inside.numpy(), x.numpy())  # a view when nothing is outside
+
+
 @pytest.mark.skipif(torch is None, reason="needs torch==2.13.0")
 def test_random_transforms_draw_what_torchvision_draws():
     # torchvision: RandomHorizontalFlip flips if torch.rand(1) < p; RandomCrop's corner is

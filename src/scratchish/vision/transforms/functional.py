@@ -271,29 +271,36 @@ def convert_image_dtype(image: Tensor, dtype=None) -> Tensor:
 
 
 def crop(img, top: int, left: int, height: int, width: int):
-    """The region of `height` x `width` pixels from (top, left). Pillow fills what lies
-    outside the image with zeros; for a tensor the region must lie inside it."""
+    """The region of `height` x `width` pixels from (top, left). What lies outside the image
+    is filled with zeros, as torchvision does (Pillow itself for a PIL image)."""
     _check_image(img, "crop")
     if _is_pil(img):
         return img.crop((left, top, left + width, top + height))
     _, h, w = get_dimensions(img)
-    if top < 0 or left < 0 or top + height > h or left + width > w:
-        raise ArgumentError(
-            f"crop: the region top={top}, left={left}, height={height}, width={width} goes "
-            f"outside the {h} x {w} tensor image; pad it first (transforms.Pad)."
-        )
-    return img[..., top : top + height, left : left + width]
+    bottom, right = top + height, left + width
+    inside = img[..., max(top, 0) : max(bottom, 0), max(left, 0) : max(right, 0)]
+    if top >= 0 and left >= 0 and bottom <= h and right <= w:
+        return inside
+    # zeros for the rows and columns outside: before the image (top, left < 0), after it
+    # (bottom, right beyond h, w), and the whole region when it misses the image altogether
+    _, in_h, in_w = get_dimensions(inside)
+    pad_top = min(max(-top, 0), height - in_h)
+    pad_left = min(max(-left, 0), width - in_w)
+    return pad(
+        inside, [pad_left, pad_top, width - in_w - pad_left, height - in_h - pad_top], fill=0
+    )
 
 
 def center_crop(img, output_size):
-    """The central output_size (h, w) region; torchvision's rounding of the offsets."""
+    """The central output_size (h, w) region, with torchvision's rounding of the offsets. An
+    image smaller than the crop is first padded with zeros, the odd row or column at the
+    bottom or right, as torchvision does."""
     th, tw = _size_pair(output_size, "center_crop")
     _, h, w = get_dimensions(img)
     if th > h or tw > w:
-        raise ArgumentError(
-            f"center_crop: the crop ({th}, {tw}) is larger than the image ({h}, {w}); "
-            f"torchvision pads it with zeros, scratchish does not: Resize it first."
-        )
+        dh, dw = max(th - h, 0), max(tw - w, 0)
+        img = pad(img, [dw // 2, dh // 2, (dw + 1) // 2, (dh + 1) // 2], fill=0)
+        _, h, w = get_dimensions(img)
     top, left = int(round((h - th) / 2.0)), int(round((w - tw) / 2.0))
     return crop(img, top, left, th, tw)
 
