@@ -26,6 +26,7 @@ from ...creation import empty, rand, randint, tensor
 from ...errors import ArgumentError
 from ...functions import exp, log
 from . import functional
+from ._affine import RandomAffine, RandomRotation  # noqa: F401
 from .functional import InterpolationMode
 
 

@@ -379,3 +379,7 @@ def vflip(img):
     if _is_pil(img):
         return img.transpose(_pil_image().Transpose.FLIP_TOP_BOTTOM)
     return img.flip(-2)
+
+
+# rotate and affine live with their transforms in _affine.py (they need grid_sample)
+from ._affine import affine, rotate  # noqa: E402, F401

@@ -1,0 +1,356 @@
+"""Rotations and affine maps of images (torchvision's rotate, affine, RandomRotation and
+RandomAffine).
+
+An affine map moves each pixel: rotate by `angle` degrees, scale, shear, then translate, all
+about a centre (the image's by default). To fill the output, each output pixel asks where it
+came from, through the inverse map (inverse_affine_matrix), and reads the input there.
+Pillow does that for its images (Image.transform, Image.rotate); tensors are read with
+nn.functional.grid_sample, as torchvision does, so the results match torchvision's.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ...autograd import no_grad
+from ...creation import empty
+from ...errors import ArgumentError, UnsupportedError
+from ...nn.functional import grid_sample
+from ...tensor import Tensor
+from . import functional as F
+
+
+def inverse_affine_matrix(center, angle: float, translate, scale: float, shear) -> list[float]:
+    """The 2x3 matrix (row-major, six numbers) that sends an output pixel (x, y) back to the
+    input point it shows, for the map: about `center` (cx, cy), rotate by `angle` degrees,
+    scale by `scale`, shear by `shear` (sx, sy) degrees, then move by `translate` (tx, ty).
+
+    The forward map is M = T C RSS C^-1, with RSS = R(angle) S(scale) SHy(sy) SHx(sx); its
+    inverse is C RSS^-1 C^-1 T^-1. The rotation and the shears have determinant 1, so
+    RSS^-1 is the adjugate of RSS divided by the scale.
+    """
+    rot, sx, sy = math.radians(angle), math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    tx, ty = translate
+    # RSS without the scale: [[a, b], [c, d]]
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    m = [d / scale, -b / scale, 0.0, -c / scale, a / scale, 0.0]  # RSS^-1
+    # then C^-1 T^-1 before it and C after it: subtract centre and shift, add the centre back
+    m[2] = m[0] * (-cx - tx) + m[1] * (-cy - ty) + cx
+    m[5] = m[3] * (-cx - tx) + m[4] * (-cy - ty) + cy
+    return m
+
+
+def _mode(interpolation, who: str) -> F.InterpolationMode:
+    if isinstance(interpolation, int) and not isinstance(interpolation, bool):
+        names = {v: k for k, v in F._PIL_RESAMPLE.items()}
+        interpolation = F.InterpolationMode(names.get(interpolation, "nearest"))
+    if not isinstance(interpolation, F.InterpolationMode):
+        raise ArgumentError(
+            f"{who}: interpolation must be a transforms.InterpolationMode (such as "
+            f"InterpolationMode.NEAREST), got {interpolation!r}."
+        )
+    return interpolation
+
+
+def _pil_fill(fill, img, who: str) -> dict:
+    """Pillow's fillcolor: one value per band, whole numbers unless the image holds floats."""
+    bands = len(img.getbands())
+    fill = 0 if fill is None else fill
+    if isinstance(fill, (list, tuple)):
+        if len(fill) == 1:
+            fill = list(fill) * bands
+        elif len(fill) != bands:
+            raise ArgumentError(
+                f"{who}: fill has {len(fill)} values and the image {bands} channels; give one "
+                f"value, or one per channel."
+            )
+        fill = tuple(fill) if img.mode == "F" else tuple(int(v) for v in fill)
+        return {"fillcolor": fill[0] if bands == 1 else fill}
+    if bands > 1:
+        fill = tuple([fill] * bands)
+        return {"fillcolor": fill if img.mode == "F" else tuple(int(v) for v in fill)}
+    return {"fillcolor": fill if img.mode == "F" else int(fill)}
+
+
+def _output_size(matrix, w: int, h: int) -> tuple[int, int]:
+    """(width, height) that holds the whole image after the map (expand=True): the box
+    around the four corners' images, as Pillow computes it, in float32 as torchvision (with
+    the digits past 1e-4 cut, so that 3.00000001 does not round up to 4)."""
+    corners = np.array(
+        [
+            [-0.5 * w, -0.5 * h, 1.0],
+            [-0.5 * w, 0.5 * h, 1.0],
+            [0.5 * w, 0.5 * h, 1.0],
+            [0.5 * w, -0.5 * h, 1.0],
+        ],
+        dtype=np.float32,
+    )
+    moved = corners @ np.asarray(matrix, dtype=np.float32).reshape(2, 3).T
+    low = moved.min(axis=0) + np.float32([w * 0.5, h * 0.5])
+    high = moved.max(axis=0) + np.float32([w * 0.5, h * 0.5])
+    tol = np.float32(1e-4)
+    size = np.ceil(np.trunc(high / tol) * tol) - np.floor(np.trunc(low / tol) * tol)
+    return int(size[0]), int(size[1])
+
+
+def _warp_tensor(img: Tensor, matrix, mode: str, fill, out_size=None) -> Tensor:
+    """img (..., C, H, W) read through the inverse map `matrix` (pixel coordinates about the
+    image centre) by grid_sample, as torchvision: the output pixel centres (x, y), measured
+    from the output's centre, go to matrix @ (x, y, 1), scaled to [-1, 1] by the input's
+    half sizes. With a fill, a channel of ones is sampled alongside and tells how much of
+    each output pixel came from inside the image."""
+    if mode not in ("nearest", "bilinear"):
+        raise UnsupportedError(
+            f"rotate/affine of a tensor image: interpolation {mode!r}; use NEAREST or "
+            f"BILINEAR (or a Pillow image for the others)."
+        )
+    *lead, c, h, w = img.shape if img.ndim >= 3 else (1, *img.shape)
+    ow, oh = out_size or (w, h)
+    floating = img.is_floating_point()
+    x = img.array if floating else img.array.astype(np.float32)
+    x = x.reshape(-1, c, h, w)
+    grid_dtype = x.dtype
+    # (x, y, 1) of each output pixel, then one product with the matrix scaled to [-1, 1]
+    # (in this order, as torchvision: on a turn by 90 degrees points fall exactly between
+    # two pixels, and another order of the float32 arithmetic picks the other pixel)
+    base = np.empty((oh, ow, 3), dtype=grid_dtype)
+    base[..., 0] = np.linspace(-ow * 0.5 + 0.5, ow * 0.5 - 0.5, ow, dtype=grid_dtype)
+    base[..., 1] = np.linspace(-oh * 0.5 + 0.5, oh * 0.5 - 0.5, oh, dtype=grid_dtype)[:, None]
+    base[..., 2] = 1
+    theta = np.asarray(matrix, dtype=grid_dtype).reshape(2, 3)
+    scaled = theta.T / np.asarray([0.5 * w, 0.5 * h], dtype=grid_dtype)  # (3, 2)
+    grid = (base.reshape(oh * ow, 3) @ scaled).reshape(1, oh, ow, 2)
+    grid = np.broadcast_to(grid, (x.shape[0], oh, ow, 2))
+    if fill is not None:
+        x = np.concatenate([x, np.ones_like(x[:, :1])], axis=1)
+    with no_grad():
+        out = grid_sample(
+            Tensor._make(x),
+            Tensor._make(np.ascontiguousarray(grid)),
+            mode=mode,
+            padding_mode="zeros",
+            align_corners=False,
+        ).array
+    if fill is not None:
+        out, inside = out[:, :-1], out[:, -1:]
+        values = np.asarray(fill if isinstance(fill, (list, tuple)) else [fill], grid_dtype)
+        fill_image = np.broadcast_to(values.reshape(1, -1, 1, 1), out.shape)
+        if mode == "nearest":
+            out = np.where(inside < 0.5, fill_image, out)
+        else:
+            out = out * inside + (1.0 - inside) * fill_image
+    if not floating:
+        out = np.round(out)
+    out = out.reshape(*lead, c, oh, ow) if img.ndim >= 3 else out.reshape(oh, ow)
+    return Tensor._make(out.astype(img.array.dtype, copy=False))
+
+
+def rotate(
+    img,
+    angle: float,
+    interpolation=F.InterpolationMode.NEAREST,
+    expand: bool = False,
+    center=None,
+    fill=None,
+):
+    """The image turned `angle` degrees counter-clockwise about `center` (x, y) (its middle by
+    default). expand=True makes the output large enough for all of it; what the turned image
+    does not cover is `fill` (0). Pillow images turn with Image.rotate, tensors through
+    grid_sample (NEAREST or BILINEAR), as torchvision."""
+    F._check_image(img, "rotate")
+    if not isinstance(angle, numbers.Real):
+        raise ArgumentError(f"rotate: angle must be a number of degrees, got {angle!r}.")
+    mode = _mode(interpolation, "rotate")
+    if F._is_pil(img):
+        return img.rotate(
+            angle, F._PIL_RESAMPLE[mode.value], expand, center, **_pil_fill(fill, img, "rotate")
+        )
+    _, h, w = F.get_dimensions(img)
+    centre = [0.0, 0.0]  # about the image's middle, in pixels from it
+    if center is not None:
+        centre = [float(c) - s * 0.5 for c, s in zip(center, (w, h))]
+    # the inverse map of a turn by -angle: torchvision's tensors turn the other way round
+    # in affine's convention, so rotate asks for -angle to match Pillow's direction
+    matrix = inverse_affine_matrix(centre, -float(angle), [0.0, 0.0], 1.0, [0.0, 0.0])
+    out_size = _output_size(matrix, w, h) if expand else None
+    return _warp_tensor(img, matrix, mode.value, fill, out_size)
+
+
+def affine(
+    img,
+    angle: float,
+    translate,
+    scale: float,
+    shear,
+    interpolation=F.InterpolationMode.NEAREST,
+    fill=None,
+    center=None,
+):
+    """The image rotated by `angle` degrees (clockwise, as torchvision's affine), scaled by
+    `scale`, sheared by `shear` degrees (one number: along x; or (sx, sy)) and moved by
+    `translate` (tx, ty) pixels, about `center` (the middle by default); uncovered pixels are
+    `fill`."""
+    F._check_image(img, "affine")
+    mode = _mode(interpolation, "affine")
+    if not isinstance(translate, (list, tuple)) or len(translate) != 2:
+        raise ArgumentError(f"affine: translate must be (tx, ty) in pixels, got {translate!r}.")
+    if not scale > 0:
+        raise ArgumentError(f"affine: scale must be positive, got {scale!r}.")
+    if isinstance(shear, numbers.Real):
+        shear = [float(shear), 0.0]
+    shear = list(shear)
+    if len(shear) == 1:
+        shear = [shear[0], shear[0]]
+    if len(shear) != 2:
+        raise ArgumentError(f"affine: shear must be one number or (sx, sy), got {shear!r}.")
+    _, h, w = F.get_dimensions(img)
+    if F._is_pil(img):
+        centre = center if center is not None else [w * 0.5, h * 0.5]
+        matrix = inverse_affine_matrix(centre, float(angle), translate, float(scale), shear)
+        fill_opts = _pil_fill(fill, img, "affine")
+        return img.transform((w, h), 0, matrix, F._PIL_RESAMPLE[mode.value], **fill_opts)
+    centre = [0.0, 0.0]
+    if center is not None:
+        centre = [float(c) - s * 0.5 for c, s in zip(center, (w, h))]
+    translate = [float(t) for t in translate]
+    matrix = inverse_affine_matrix(centre, float(angle), translate, float(scale), shear)
+    return _warp_tensor(img, matrix, mode.value, fill)
+
+
+def _angle_range(value, name: str, sizes=(2,)) -> list[float]:
+    if isinstance(value, numbers.Real):
+        if value < 0:
+            raise ArgumentError(f"{name}: one number must be >= 0 (the range -x..x), got {value}.")
+        return [-float(value), float(value)]
+    if not isinstance(value, (list, tuple)) or len(value) not in sizes:
+        raise ArgumentError(
+            f"{name} must be a number or a sequence of {' or '.join(map(str, sizes))} numbers, "
+            f"got {value!r}."
+        )
+    return [float(v) for v in value]
+
+
+def _tensor_fill(fill, img):
+    """torchvision's random transforms hand a tensor one fill value per channel."""
+    if not isinstance(img, Tensor):
+        return fill
+    channels = F.get_dimensions(img)[0]
+    if isinstance(fill, (int, float)):
+        return [float(fill)] * channels
+    return [float(f) for f in fill]
+
+
+def _uniform(low: float, high: float) -> float:
+    return float(empty(1).uniform_(low, high).item())  # torch.empty(1).uniform_, as torchvision
+
+
+class RandomRotation:
+    """Rotate by an angle drawn uniformly from `degrees` (a number d: -d..d, or (min, max)),
+    torchvision's draw: torch.empty(1).uniform_(min, max)."""
+
+    def __init__(
+        self, degrees, interpolation=F.InterpolationMode.NEAREST, expand=False, center=None, fill=0
+    ) -> None:
+        if fill is None or not isinstance(fill, (numbers.Real, list, tuple)):
+            raise ArgumentError(
+                f"RandomRotation: fill must be a number or a sequence, got {fill!r}."
+            )
+        self.degrees = _angle_range(degrees, "RandomRotation: degrees")
+        self.interpolation = _mode(interpolation, "RandomRotation")
+        self.expand, self.center, self.fill = expand, center, fill
+
+    @staticmethod
+    def get_params(degrees) -> float:
+        return _uniform(float(degrees[0]), float(degrees[1]))
+
+    def __call__(self, img):
+        fill = _tensor_fill(self.fill, img)
+        angle = self.get_params(self.degrees)
+        return rotate(img, angle, self.interpolation, self.expand, self.center, fill)
+
+    def __repr__(self) -> str:
+        text = f"RandomRotation(degrees={self.degrees}, interpolation={self.interpolation.value}"
+        text += f", expand={self.expand}"
+        text += f", center={self.center}" if self.center is not None else ""
+        return text + f", fill={self.fill})"
+
+
+class RandomAffine:
+    """A random affine map about the centre: an angle from `degrees`, a shift of up to
+    translate=(fx, fy) of the width and height, a scale from scale=(min, max), shears from
+    `shear` (a number s: x-shear in -s..s; two numbers: x-shear range; four: x and y
+    ranges). Drawn in that order with torch.empty(1).uniform_ calls, as torchvision (the
+    shift rounded to whole pixels)."""
+
+    def __init__(
+        self,
+        degrees,
+        translate=None,
+        scale=None,
+        shear=None,
+        interpolation=F.InterpolationMode.NEAREST,
+        fill=0,
+        center=None,
+    ) -> None:
+        self.degrees = _angle_range(degrees, "RandomAffine: degrees")
+        if translate is not None:
+            if len(translate) != 2 or not all(0.0 <= t <= 1.0 for t in translate):
+                raise ArgumentError(
+                    f"RandomAffine: translate must be two fractions of the size in [0, 1], "
+                    f"such as (0.1, 0.1); got {translate!r}."
+                )
+        if scale is not None and (len(scale) != 2 or min(scale) <= 0):
+            raise ArgumentError(
+                f"RandomAffine: scale must be (min, max), both positive, such as (0.9, 1.1); "
+                f"got {scale!r}."
+            )
+        self.translate, self.scale = translate, scale
+        self.shear = None if shear is None else _angle_range(shear, "RandomAffine: shear", (2, 4))
+        self.interpolation = _mode(interpolation, "RandomAffine")
+        self.fill, self.center = fill, center
+
+    @staticmethod
+    def get_params(degrees, translate, scale_ranges, shears, img_size):
+        """(angle, (tx, ty), scale, (shear_x, shear_y)) for an image of img_size (w, h)."""
+        angle = _uniform(float(degrees[0]), float(degrees[1]))
+        if translate is not None:
+            max_dx, max_dy = float(translate[0] * img_size[0]), float(translate[1] * img_size[1])
+            translations = (
+                int(round(_uniform(-max_dx, max_dx))),
+                int(round(_uniform(-max_dy, max_dy))),
+            )
+        else:
+            translations = (0, 0)
+        scale = 1.0 if scale_ranges is None else _uniform(scale_ranges[0], scale_ranges[1])
+        shear_x = shear_y = 0.0
+        if shears is not None:
+            shear_x = _uniform(shears[0], shears[1])
+            if len(shears) == 4:
+                shear_y = _uniform(shears[2], shears[3])
+        return angle, translations, scale, (shear_x, shear_y)
+
+    def __call__(self, img):
+        fill = _tensor_fill(self.fill, img)
+        _, height, width = F.get_dimensions(img)
+        params = self.get_params(
+            self.degrees, self.translate, self.scale, self.shear, [width, height]
+        )
+        return affine(img, *params, interpolation=self.interpolation, fill=fill, center=self.center)
+
+    def __repr__(self) -> str:
+        text = f"RandomAffine(degrees={self.degrees}"
+        for name in ("translate", "scale", "shear"):
+            if getattr(self, name) is not None:
+                text += f", {name}={getattr(self, name)}"
+        if self.interpolation != F.InterpolationMode.NEAREST:
+            text += f", interpolation={self.interpolation.value}"
+        text += f", fill={self.fill}" if self.fill != 0 else ""
+        text += f", center={self.center}" if self.center is not None else ""
+        return text + ")"
