@@ -5,7 +5,9 @@ Each transform is an object called on one image: a Pillow image or a tensor (...
 `Compose([...])` runs several in order. The random ones draw from scratchish's default
 generator with torchvision's calls (torch.rand(1) for a flip, torch.randint for a crop's
 corner), so a seed gives the same images as torchvision's. The functions behind them are in
-functional.py.
+functional.py, and with them in their own files: colour (_color.py), blur and erasing
+(_blur_erase.py), rotations and affine maps (_affine.py), the augmentation policies and their
+pixel operations (_augment.py).
 
 Example:
     >>> from scratchish.vision import transforms
@@ -20,13 +22,25 @@ from __future__ import annotations
 
 import math
 import numbers
+import random
 
 from ... import compat
-from ...creation import empty, rand, randint, tensor
+from ...creation import rand, randint
 from ...errors import ArgumentError
-from ...functions import exp, log
 from . import functional
 from ._affine import RandomAffine, RandomRotation  # noqa: F401
+from ._augment import (  # noqa: F401
+    RandAugment,
+    RandomAdjustSharpness,
+    RandomAutocontrast,
+    RandomEqualize,
+    RandomInvert,
+    RandomPosterize,
+    RandomSolarize,
+    TrivialAugmentWide,
+)
+from ._blur_erase import GaussianBlur, RandomErasing  # noqa: F401
+from ._color import ColorJitter, Grayscale, RandomGrayscale  # noqa: F401
 from .functional import InterpolationMode
 
 
@@ -49,6 +63,89 @@ class Compose:
 
     def __repr__(self) -> str:
         return "Compose(" + "".join(f"\n    {t}" for t in self.transforms) + "\n)"
+
+
+# ---------------------------------------------- Compose's random relatives: which and in what order
+
+
+class RandomApply:
+    """Run the transforms, in order, with probability p (all of them or none): skipped if
+    p < torch.rand(1), torchvision's draw.
+
+    Example:
+        >>> from scratchish.vision import transforms
+        >>> transforms.RandomApply([transforms.ColorJitter(0.4, 0.4)], p=0.8)
+        RandomApply(
+            p=0.8
+            ColorJitter(brightness=(0.6, 1.4), contrast=(0.6, 1.4), saturation=None, hue=None)
+        )
+    """
+
+    def __init__(self, transforms, p: float = 0.5) -> None:
+        self.transforms, self.p = transforms, p
+
+    def __call__(self, img):
+        if self.p < rand(1):
+            return img
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+    def __repr__(self) -> str:
+        lines = [f"p={self.p}"] + [str(t) for t in self.transforms]
+        return "RandomApply(" + "".join(f"\n    {line}" for line in lines) + "\n)"
+
+
+def _transform_list(transforms, who: str) -> list:
+    if not isinstance(transforms, (list, tuple)):
+        raise ArgumentError(
+            f"{who}: transforms should be a sequence (a list of transforms), got "
+            f"{type(transforms).__name__}."
+        )
+    return transforms
+
+
+class RandomOrder:
+    """Run all the transforms, in an order shuffled for each image. The shuffle is Python's
+    random.shuffle, as torchvision's (seed it with random.seed, not torch.manual_seed)."""
+
+    def __init__(self, transforms) -> None:
+        self.transforms = _transform_list(transforms, "RandomOrder")
+
+    def __call__(self, img):
+        order = list(range(len(self.transforms)))
+        random.shuffle(order)
+        for i in order:
+            img = self.transforms[i](img)
+        return img
+
+    def __repr__(self) -> str:
+        return "RandomOrder(" + "".join(f"\n    {t}" for t in self.transforms) + "\n)"
+
+
+class RandomChoice:
+    """Run one of the transforms, picked for each image (with weights p, equal by default)
+    by Python's random.choices, as torchvision's (seed it with random.seed)."""
+
+    def __init__(self, transforms, p=None) -> None:
+        self.transforms = _transform_list(transforms, "RandomChoice")
+        if p is not None and not isinstance(p, (list, tuple)):
+            raise ArgumentError(
+                f"RandomChoice: p should be a sequence of weights, one per transform, got {p!r}."
+            )
+        self.p = p
+
+    def __call__(self, *args):
+        t = random.choices(self.transforms, weights=self.p)[0]
+        return t(*args)
+
+    def __repr__(self) -> str:
+        # torchvision's own, with p after the closing bracket
+        listed = "".join(f"\n    {t}" for t in self.transforms)
+        return f"RandomChoice({listed}\n)(p={self.p})"
+
+
+# ------------------------------------------------------------- end of Compose's random relatives
 
 
 class ToTensor:
@@ -228,12 +325,8 @@ class RandomResizedCrop:
     def get_params(img, scale, ratio) -> tuple[int, int, int, int]:
         """(top, left, height, width) of a random crop of the image."""
         _, height, width = functional.get_dimensions(img)
-        area = height * width
-        log_ratio = log(tensor(ratio))
         for _ in range(10):
-            target_area = area * empty(1).uniform_(scale[0], scale[1]).item()
-            low, high = float(log_ratio[0]), float(log_ratio[1])
-            aspect_ratio = exp(empty(1).uniform_(low, high)).item()
+            target_area, aspect_ratio = functional._random_rectangle(height * width, scale, ratio)
             w = int(round(math.sqrt(target_area * aspect_ratio)))
             h = int(round(math.sqrt(target_area / aspect_ratio)))
             if 0 < w <= width and 0 < h <= height:

@@ -14,7 +14,9 @@ import sys
 import numpy as np
 
 from ... import dtypes
+from ...creation import empty, tensor
 from ...errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
+from ...functions import exp, log
 from ...nn.functional import interpolate
 from ...tensor import Tensor
 
@@ -270,6 +272,16 @@ def convert_image_dtype(image: Tensor, dtype=None) -> Tensor:
     )
 
 
+def _random_rectangle(area: int, scale, ratio) -> tuple[float, float]:
+    """One try at a random rectangle, torchvision's draws for RandomResizedCrop and
+    RandomErasing: an area of area * uniform(scale), and an aspect ratio whose log is uniform
+    between the logs of `ratio` (torch.empty(1).uniform_ twice). Returns (area, ratio)."""
+    log_ratio = log(tensor(ratio))
+    target_area = area * empty(1).uniform_(scale[0], scale[1]).item()
+    low, high = float(log_ratio[0]), float(log_ratio[1])
+    return target_area, exp(empty(1).uniform_(low, high)).item()
+
+
 def crop(img, top: int, left: int, height: int, width: int):
     """The region of `height` x `width` pixels from (top, left). What lies outside the image
     is filled with zeros, as torchvision does (Pillow itself for a PIL image)."""
@@ -383,3 +395,22 @@ def vflip(img):
 
 # rotate and affine live with their transforms in _affine.py (they need grid_sample)
 from ._affine import affine, rotate  # noqa: E402, F401
+from ._augment import (  # noqa: E402, F401
+    adjust_sharpness,
+    autocontrast,
+    equalize,
+    invert,
+    posterize,
+    solarize,
+)
+
+# colour, blur and erase live with their transforms in _color.py and _blur_erase.py
+from ._blur_erase import erase, gaussian_blur  # noqa: E402, F401
+from ._color import (  # noqa: E402, F401
+    adjust_brightness,
+    adjust_contrast,
+    adjust_hue,
+    adjust_saturation,
+    rgb_to_grayscale,
+    to_grayscale,
+)
