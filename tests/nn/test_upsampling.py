@@ -57,6 +57,18 @@ RESIZE_CASES = register_op_cases(
         [(2, 3, 4)],
     ),
     OpCase("interpolate_area", _resize(size=(2, 3), mode="area"), [(1, 2, 5, 7)]),
+    # bicubic: four neighbours per axis with Keys' weights (a = -0.75), edges repeated
+    OpCase("interpolate_bicubic_x2", _resize(scale_factor=2, mode="bicubic"), [(2, 2, 3, 4)]),
+    OpCase(
+        "interpolate_bicubic_corners",
+        _resize(size=(7, 5), mode="bicubic", align_corners=True),
+        [(1, 2, 4, 3)],
+    ),
+    OpCase(
+        "interpolate_bicubic_down",
+        _resize(scale_factor=(0.6, 0.8), mode="bicubic"),
+        [(1, 1, 7, 6)],
+    ),
     # antialias: each output averages the inputs under a filter widened by the shrink factor
     OpCase(
         "interpolate_bilinear_antialias_down",
@@ -169,8 +181,8 @@ def test_interpolate_errors_teach():
         F.interpolate(x, scale_factor=2, align_corners=True)
     with pytest.raises(sh.UnsupportedError, match="'linear'"):
         F.interpolate(sh.zeros(1, 2, 3), scale_factor=2, mode="bilinear")
-    with pytest.raises(sh.UnsupportedError, match="bilinear"):
-        F.interpolate(x, scale_factor=2, mode="bicubic")
+    with pytest.raises(sh.UnsupportedError, match="mode='bicubic' with a 3-D input"):
+        F.interpolate(sh.zeros(1, 2, 3), scale_factor=2, mode="bicubic")
     with pytest.raises(sh.UnsupportedError, match="unsqueeze"):
         F.interpolate(sh.zeros(3, 4), scale_factor=2)
     with pytest.raises(sh.ShapeError, match="2 spatial dims"):

@@ -208,6 +208,13 @@ def test_resize_uses_pillow_for_images_and_torchvisions_size_rule():
     assert shrunk.dtype == sh.uint8 and shrunk.shape == (3, 10, 12)
     by_pillow = np.asarray(image.resize((12, 10), 2)).transpose(2, 0, 1).astype(int)
     assert np.abs(shrunk.numpy().astype(int) - by_pillow).max() <= 1
+    # bicubic without the filter: interpolate's bicubic, rounded and clamped back to uint8
+    cubic = T.Resize((10, 12), T.InterpolationMode.BICUBIC, antialias=False)(tensor_image)
+    by_interpolate = sh.nn.functional.interpolate(
+        tensor_image.float()[None], size=(10, 12), mode="bicubic", align_corners=False
+    )[0]
+    expected_cubic = by_interpolate.round().clamp(0, 255).numpy().astype(np.uint8)
+    assert cubic.dtype == sh.uint8 and (cubic.numpy() == expected_cubic).all()
     sampled = T.Resize((10, 12), antialias=False)(tensor_image).numpy().astype(int)
     assert np.abs(sampled - by_pillow).max() > 10  # without the filter: a few pixels each
 

@@ -1,10 +1,12 @@
-"""Resizing: interpolate (nearest, nearest-exact, linear, bilinear, area) and the Upsample
-layers, as torch.nn.functional.interpolate and torch.nn.Upsample.
+"""Resizing: interpolate (nearest, nearest-exact, linear, bilinear, bicubic, area) and the
+Upsample layers, as torch.nn.functional.interpolate and torch.nn.Upsample.
 
 Each output position reads one input position (nearest) or mixes two neighbours per axis
-(linear), at the source coordinates PyTorch computes. Nearest is indexing on tensors, so its
-gradient comes from the indexing op; linear is one op (ops/movement.py LinearResize) with
-its own backward. Read next: fold.py.
+(linear) or four (bicubic), at the source coordinates PyTorch computes. Nearest is indexing
+on tensors, so its gradient comes from the indexing op; linear is one op (ops/movement.py
+LinearResize) with its own backward; bicubic and the antialiased modes are two matrix
+products, out = Wh @ x @ Ww^T, with one (out, in) weight matrix per axis (resizing is
+separable), so their gradients come from matmul. Read next: fold.py.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ def interpolate(
     'nearest-exact' uses floor((i + 0.5) * s). 'linear' (3-D) / 'bilinear' (4-D) mix the two
     neighbours of the source coordinate u = (i + 0.5) * s - 0.5 (at least 0), or with
     align_corners=True u = i * (in - 1) / (out - 1), so that the corner pixels line up.
-    'area' is adaptive average pooling (4-D).
+    'bicubic' (4-D) mixes four neighbours per axis with Keys' cubic weights (a = -0.75, as
+    PyTorch; the edge pixels repeat beyond the border), so it can overshoot the input's
+    range. 'area' is adaptive average pooling (4-D).
 
     Shape: (N, C, *in) -> (N, C, *size).
 
@@ -71,6 +75,15 @@ def interpolate(
         return _antialiased(input, in_size, out_size, scales, mode)
     n_spatial = input.ndim - 2
     linear = _LINEAR[input.ndim]
+    if mode == "bicubic" and input.ndim == 4:  # four neighbours per axis, as two products
+        in_size = tuple(input.shape[2:])
+        out_size, scales = _output_size(in_size, size, scale_factor, recompute_scale_factor, who)
+        dtype = input.array.dtype
+        rows, cols = (
+            Tensor._make(_bicubic_weights(n_in, n_out, scale, bool(align_corners), dtype))
+            for n_in, n_out, scale in zip(in_size, out_size, scales)
+        )
+        return rows @ input @ cols.T
     if mode in ("linear", "bilinear", "bicubic", "trilinear"):
         if mode != linear:
             raise UnsupportedError(
@@ -149,6 +162,38 @@ def _antialias_weights(n_in: int, n_out: int, scale, mode: str) -> np.ndarray:
             )
         total = w.sum()
         weights[i, lo:hi] = w / total if total != 0 else w
+    return weights
+
+
+def _bicubic_weights(n_in: int, n_out: int, scale, align_corners: bool, dtype) -> np.ndarray:
+    """The (n_out, n_in) matrix of PyTorch's bicubic interpolation along one axis: output i
+    sits at u = s (i + 0.5) - 0.5 in input coordinates (s = in / out, or 1 / scale_factor;
+    with align_corners u = i (in - 1) / (out - 1)), and mixes the four inputs floor(u) - 1
+    .. floor(u) + 2 with Keys' cubic weights (a = -0.75) of their distances to u. Taps past
+    the ends read the edge pixel (their weights add up there). Computed in the input's
+    dtype, as PyTorch does."""
+    a = dtype.type(-0.75)
+    i = np.arange(n_out, dtype=dtype)
+    if align_corners:
+        step = dtype.type((n_in - 1) / (n_out - 1)) if n_out > 1 else dtype.type(0)
+        u = step * i
+    else:
+        u = _source_scale(n_in, n_out, scale, dtype) * (i + dtype.type(0.5)) - dtype.type(0.5)
+    start = np.floor(u)
+    t = (u - start).astype(dtype)
+
+    def near(x):  # |x| <= 1: ((a + 2) x - (a + 3)) x^2 + 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2: ((a x - 5a) x + 8a) x - 4a
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    taps = (far(t + 1), near(t), near(1 - t), far(2 - t))  # at start - 1, start, +1, +2
+    weights = np.zeros((n_out, n_in), dtype=dtype)
+    rows = np.arange(n_out)
+    for k, w in enumerate(taps):
+        columns = np.clip(start.astype(np.int64) - 1 + k, 0, n_in - 1)
+        np.add.at(weights, (rows, columns), w.astype(dtype))
     return weights
 
 

@@ -231,11 +231,6 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     # interpolate works on (N, C, H, W): the leading dims as one, or a (H, W) image as (1, 1)
     x = x.reshape(-1, *img.shape[-3:]) if img.ndim >= 3 else x[None, None]
     smooth = mode in ("bilinear", "bicubic")
-    if mode == "bicubic" and not antialias:
-        raise UnsupportedError(
-            "resize: bicubic without antialias works on Pillow images only here; pass "
-            "antialias=True (the default) or use BILINEAR."
-        )
     out = interpolate(
         x, size=(new_h, new_w), mode=mode, align_corners=False if smooth else None,
         antialias=bool(antialias) and smooth,
