@@ -129,5 +129,7 @@ def test_bad_inputs_explain():
         F.grid_sample(image, sh.zeros(1, 2, 2, 2, dtype=sh.float64))
     with pytest.raises(ShapeError, match=r"theta\.expand\(2, 2, 3\)"):
         F.affine_grid(sh.zeros(1, 2, 3), (2, 1, 3, 4))
+    with pytest.raises(ArgumentError, match=r"affine_grid\(theta, x\.size\(\)\)"):
+        F.affine_grid(sh.zeros(1, 2, 3), None)
     with pytest.raises(UnsupportedError, match="5-D"):
         F.affine_grid(sh.zeros(1, 3, 4), (1, 1, 2, 3, 4))

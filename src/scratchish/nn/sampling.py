@@ -11,6 +11,8 @@ Read next: upsampling.py (resizing is sampling on a regular grid).
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..errors import ArgumentError, ShapeError, UnsupportedError
@@ -45,6 +47,12 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
         >>> affine_grid(identity, (1, 1, 1, 2), align_corners=True).tolist()
         [[[[-1.0, 0.0], [1.0, 0.0]]]]
     """
+    whole = isinstance(size, (tuple, list)) and all(isinstance(s, numbers.Integral) for s in size)
+    if not whole:
+        raise ArgumentError(
+            f"affine_grid: size must be the output's shape (N, C, H, W) as a tuple or "
+            f"torch.Size, got {size!r}; e.g. affine_grid(theta, x.size())."
+        )
     size = tuple(int(s) for s in size)
     if len(size) == 5:
         raise UnsupportedError(
