@@ -806,6 +806,11 @@ class GridSample(Function):
     difference of the pixels across u, weighted along v (and the same for v), times du/dgx:
     the scale of [-1, 1] to pixels, with the sign flips of reflection and 0 where the
     border clamp held the point still.
+
+    Each tap's flat places in x are computed once, gathered with np.take (3-4x faster than
+    fancy indexing of (N, C, P) arrays) and reused by backward's np.bincount: the spatial
+    transformer tutorial's step (64 images of 28x28) takes 2-2.6x PyTorch's time, 16 RGB
+    images of 64x64 3x (8x before, with fancy indexing of a transposed view).
     """
 
     formula = "out[n, c, i, j] = sum_pq w_pq(grid[n, i, j]) x[n, c, p, q]"
@@ -813,53 +818,60 @@ class GridSample(Function):
         "grad_x[n, c, p, q] = sum_ij w_pq(grid[n, i, j]) grad_out[n, c, i, j]",
         "grad_grid[n, i, j] = sum_c grad_out[n, c, i, j] * d out / d grid (bilinear)",
     )
-    saves_inputs = True
+    saves_inputs = False  # backward reads the places, weights and values forward kept
 
     def forward(self, x, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
         n, c, h, w = x.shape
         u, du = _grid_source(grid[..., 0], w, padding_mode, align_corners)
         v, dv = _grid_source(grid[..., 1], h, padding_mode, align_corners)
         if mode == "nearest":
-            taps = [_tap(np.rint(v), np.rint(u), h, w, 1.0)]
+            taps = _taps([np.rint(v)], [np.rint(u)], [np.ones_like(v)], [np.ones_like(u)], h, w)
         else:
             u0, v0 = np.floor(u), np.floor(v)
             fu, fv = u - u0, v - v0  # the point's place between its four pixels
-            taps = [
-                _tap(v0, u0, h, w, (1 - fu) * (1 - fv)),
-                _tap(v0, u0 + 1, h, w, fu * (1 - fv)),
-                _tap(v0 + 1, u0, h, w, (1 - fu) * fv),
-                _tap(v0 + 1, u0 + 1, h, w, fu * fv),
-            ]
-        pixels = x.reshape(n, c, h * w).transpose(0, 2, 1)  # (N, H*W, C): a row per pixel
-        batch = np.arange(n).reshape(n, 1, 1)
-        out = np.zeros((n, *grid.shape[1:3], c), dtype=x.dtype)
-        values = []
+            # rows v0, v0 + 1 weighted 1 - fv, fv; columns u0, u0 + 1 weighted 1 - fu, fu:
+            # the taps nw, ne, sw, se
+            taps = _taps([v0, v0 + 1], [u0, u0 + 1], [1 - fv, fv], [1 - fu, fu], h, w)
+        # a tap reads the same pixel in every channel: its place in the flat x is
+        # (image * C + channel) * H*W + index, one (N, C, P) array of places per tap
+        # (P = Ho*Wo points), used by np.take here and by np.bincount in backward
+        planes = (np.arange(n * c) * (h * w)).reshape(n, c, 1)
+        flat = x.reshape(-1)
+        out = np.zeros((n, c, grid.shape[1] * grid.shape[2]), dtype=x.dtype)
+        values, self.taps = [], []
+        needs_grid_grad = mode != "nearest" and self.needs_input_grad[1]
         for index, weight, inside in taps:
-            value = pixels[batch, index]  # (N, Ho, Wo, C)
-            out += value * weight[..., None]
-            values.append(value * inside[..., None])  # what the point sees there
-        self.shape, self.mode, self.taps = x.shape, mode, taps
-        if mode != "nearest" and self.needs_input_grad[1]:
+            places = planes + index.reshape(n, 1, -1)
+            value = np.take(flat, places)  # (N, C, P)
+            out += value * weight.reshape(n, 1, -1)
+            self.taps.append((places, weight.reshape(n, 1, -1)))
+            if needs_grid_grad:
+                values.append(value * inside.reshape(n, 1, -1))  # what the point sees there
+        self.shape, self.mode = x.shape, mode
+        if needs_grid_grad:
             self.grid_terms = (values, fu, fv, du, dv)
-        return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+        return out.reshape(n, c, *grid.shape[1:3])
 
     def backward(self, grad_out):
         n, c, h, w = self.shape
-        g = grad_out.transpose(0, 2, 3, 1)  # (N, Ho, Wo, C), as the taps' values
+        g = grad_out.reshape(n, c, -1)  # (N, C, P), as the taps' values
         grad_x = grad_grid = None
         if self.needs_input_grad[0]:
-            # the flat place of pixel `index` of channel k of image b: (b * C + k) * H*W + index
-            planes = (np.arange(n).reshape(n, 1, 1, 1) * c + np.arange(c)) * (h * w)
-            places = np.concatenate([(planes + t[0][..., None]).ravel() for t in self.taps])
-            shares = np.concatenate([(g * t[1][..., None]).ravel() for t in self.taps])
-            sums = np.bincount(places, weights=shares, minlength=n * c * h * w)
+            # each tap hands g * weight back to the place it read; np.bincount adds up the
+            # shares that land on the same place
+            sums = np.zeros(n * c * h * w)
+            for places, weight in self.taps:
+                shares = g * weight
+                sums += np.bincount(places.ravel(), weights=shares.ravel(), minlength=sums.size)
             grad_x = sums.astype(grad_out.dtype).reshape(n, c, h, w)
         if self.mode != "nearest" and self.needs_input_grad[1]:
             (nw, ne, sw, se), fu, fv, du, dv = self.grid_terms
+            fu, fv = fu.reshape(n, 1, -1), fv.reshape(n, 1, -1)
             # d out / du = (ne - nw)(1 - fv) + (se - sw) fv;  d out / dv likewise across rows
-            d_u = ((ne - nw) * (1 - fv)[..., None] + (se - sw) * fv[..., None]) * g
-            d_v = ((sw - nw) * (1 - fu)[..., None] + (se - ne) * fu[..., None]) * g
-            grad_grid = np.stack([d_u.sum(axis=-1) * du, d_v.sum(axis=-1) * dv], axis=-1)
+            d_u = (((ne - nw) * (1 - fv) + (se - sw) * fv) * g).sum(axis=1)
+            d_v = (((sw - nw) * (1 - fu) + (se - ne) * fu) * g).sum(axis=1)
+            shape = du.shape  # (N, Ho, Wo)
+            grad_grid = np.stack([d_u.reshape(shape) * du, d_v.reshape(shape) * dv], axis=-1)
             grad_grid = grad_grid.astype(grad_out.dtype)
         elif self.needs_input_grad[1]:
             grad_grid = np.zeros((*grad_out.shape[:1], *grad_out.shape[2:], 2), grad_out.dtype)
@@ -899,9 +911,21 @@ def _grid_source(coord, size, padding_mode, align_corners):
     return u.astype(coord.dtype, copy=False), grad
 
 
-def _tap(row, col, h, w, weight):
-    """The flat pixel index of (row, col), its weight, and whether it lies inside the image
-    (outside, the image is zeros: the index points at any valid pixel, the weight is 0)."""
-    inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
-    index = np.where(inside, row * w + col, 0).astype(np.intp)
-    return index, np.where(inside, weight, 0).astype(row.dtype), inside
+def _taps(rows, cols, row_weights, col_weights, h, w):
+    """(flat pixel index, weight, inside) of every (row, col) pair, rows outer: the pixel
+    index where it lies in the image (any valid pixel outside it), its weight (the product
+    of the row's and the column's, 0 outside: out there the image is zeros)."""
+    row_parts, col_parts = [], []
+    for row in rows:
+        r = row.astype(np.intp)  # whole numbers already (floor or rint)
+        row_parts.append((np.clip(r, 0, h - 1) * w, (r >= 0) & (r < h)))
+    for col in cols:
+        q = col.astype(np.intp)
+        col_parts.append((np.clip(q, 0, w - 1), (q >= 0) & (q < w)))
+    taps = []
+    for (row_start, row_in), row_weight in zip(row_parts, row_weights):
+        for (col_index, col_in), col_weight in zip(col_parts, col_weights):
+            inside = row_in & col_in
+            weight = np.where(inside, row_weight * col_weight, 0).astype(row_weight.dtype)
+            taps.append((row_start + col_index, weight, inside))
+    return taps
