@@ -72,6 +72,8 @@ MODULES = {
     "torchvision.datasets": "scratchish.vision.datasets",
     "torchvision.transforms": "scratchish.vision.transforms",
     "torchvision.transforms.functional": "scratchish.vision.transforms.functional",
+    "torchvision.transforms.v2": "scratchish.vision.transforms.v2",
+    "torchvision.transforms.v2.functional": "scratchish.vision.transforms.v2.functional",
     "torchvision.utils": "scratchish.vision.utils",
     "torchvision.io": "scratchish.vision.io",
     "torchvision.ops": "scratchish.vision.ops",
@@ -178,7 +180,8 @@ ADVICE = {
     "RandomAutocontrast and RandomEqualize (with the functions rgb_to_grayscale, "
     "to_grayscale, adjust_brightness, adjust_contrast, adjust_saturation, adjust_hue, "
     "gaussian_blur, erase, rotate, affine, invert, posterize, solarize, adjust_sharpness, "
-    "autocontrast and equalize), utils.make_grid "
+    "autocontrast and equalize; transforms.v2 has them with ToImage and ToDtype, for one "
+    "image and its label), utils.make_grid "
     "and save_image, io.read_image, "
     "ops.box_convert, box_area, box_iou and nms, and models (ResNet, ResNeXt, Wide ResNet, "
     "VGG, AlexNet, MobileNetV2); not this one. Other "

@@ -133,3 +133,12 @@ def test_bad_inputs_explain():
         F.affine_grid(sh.zeros(1, 2, 3), None)
     with pytest.raises(UnsupportedError, match="5-D"):
         F.affine_grid(sh.zeros(1, 3, 4), (1, 1, 2, 3, 4))
+
+
+def test_the_docstring_examples_run():
+    import doctest
+
+    from scratchish.nn import sampling
+
+    result = doctest.testmod(sampling)
+    assert result.attempted >= 2 and result.failed == 0
