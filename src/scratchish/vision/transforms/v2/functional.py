@@ -8,8 +8,39 @@ import numpy as np
 from .... import compat, dtypes
 from ....errors import DTypeError, UnsupportedError
 from ....tensor import Tensor
-from ..functional import *  # noqa: F403 - v2.functional is functional under the same names
-from ..functional import _is_pil, pil_to_tensor
+from ..functional import (  # noqa: F401 - v2.functional has them under the same names
+    InterpolationMode,
+    _is_pil,
+    adjust_brightness,
+    adjust_contrast,
+    adjust_hue,
+    adjust_saturation,
+    adjust_sharpness,
+    affine,
+    autocontrast,
+    center_crop,
+    convert_image_dtype,
+    crop,
+    equalize,
+    erase,
+    gaussian_blur,
+    get_dimensions,
+    get_image_size,
+    hflip,
+    invert,
+    normalize,
+    pad,
+    pil_to_tensor,
+    posterize,
+    resize,
+    resized_crop,
+    rgb_to_grayscale,
+    rotate,
+    solarize,
+    to_grayscale,
+    to_tensor,
+    vflip,
+)
 
 
 def to_image(inpt) -> Tensor:
