@@ -139,3 +139,56 @@ def test_reprs_and_errors():
         TF.rotate(_square(), 10, interpolation=T.InterpolationMode.BICUBIC)
     with pytest.raises(ArgumentError, match="fill has 2 values and the image 1 channels"):
         TF.rotate(Image.fromarray(np.zeros((4, 4), np.uint8)), 10, fill=[1, 2])
+
+
+def test_perspective_moves_the_corners_where_asked():
+    from scratchish.vision.transforms._affine import perspective_coeffs
+
+    corners = [[0, 0], [9, 0], [9, 7], [0, 7]]
+    # the identity: every corner stays, so the coefficients are (1 0 0 0 1 0 0 0)
+    assert perspective_coeffs(corners, corners) == pytest.approx([1, 0, 0, 0, 1, 0, 0, 0])
+    x = sh.arange(8 * 10.0).reshape(1, 8, 10)
+    same = TF.perspective(x, corners, corners, interpolation=T.InterpolationMode.NEAREST)
+    np.testing.assert_array_equal(same.numpy(), x.numpy())
+    # a shift of every corner by (2, 1) is a translation: the image moves 2 right, 1 down
+    moved = [[c + 2, r + 1] for c, r in corners]
+    shifted = TF.perspective(x, corners, moved, interpolation=T.InterpolationMode.NEAREST)
+    np.testing.assert_array_equal(shifted.numpy()[0, 1:, 2:], x.numpy()[0, :-1, :-2])
+    assert (shifted.numpy()[0, 0] == 0).all() and (shifted.numpy()[0, :, :2] == 0).all()
+    # the map sends each end point back to its start point: (a x + b y + c) / (g x + h y + 1)
+    ends = [[2, 1], [8, 0], [9, 6], [1, 7]]
+    a, b, c, d, e, f, g, h = perspective_coeffs(corners, ends)
+    for (x_end, y_end), (x_start, y_start) in zip(ends, corners):
+        scale = g * x_end + h * y_end + 1
+        assert (a * x_end + b * y_end + c) / scale == pytest.approx(x_start, abs=1e-5)
+        assert (d * x_end + e * y_end + f) / scale == pytest.approx(y_start, abs=1e-5)
+    image = Image.fromarray(x.numpy()[0].astype(np.uint8))
+    by_pillow = np.asarray(TF.perspective(image, corners, moved, T.InterpolationMode.NEAREST))
+    np.testing.assert_array_equal(by_pillow, shifted.numpy()[0])
+
+
+@pytest.mark.skipif(torch is None, reason="needs torch==2.13.0")
+def test_random_perspective_draws_torchvisions_corners():
+    x = sh.rand(3, 12, 16)
+    for seed in range(6):
+        torch.manual_seed(seed)
+        applied = torch.rand(1).item() < 0.7
+        dx, dy = int(0.6 * 8), int(0.6 * 6)  # distortion_scale times half the width, height
+
+        def draw(low, high):
+            return int(torch.randint(low, high, (1,)).item())
+
+        if applied:
+            ends = [
+                [draw(0, dx + 1), draw(0, dy + 1)],
+                [draw(16 - dx - 1, 16), draw(0, dy + 1)],
+                [draw(16 - dx - 1, 16), draw(12 - dy - 1, 12)],
+                [draw(0, dx + 1), draw(12 - dy - 1, 12)],
+            ]
+            starts = [[0, 0], [15, 0], [15, 11], [0, 11]]
+            expected = TF.perspective(x, starts, ends, fill=[0.0] * 3)
+        else:
+            expected = x
+        sh.manual_seed(seed)
+        drawn = T.RandomPerspective(distortion_scale=0.6, p=0.7)(x)
+        np.testing.assert_array_equal(drawn.numpy(), expected.numpy())

@@ -6,8 +6,8 @@ Each transform is an object called on one image: a Pillow image or a tensor (...
 generator with torchvision's calls (torch.rand(1) for a flip, torch.randint for a crop's
 corner), so a seed gives the same images as torchvision's. The functions behind them are in
 functional.py, and with them in their own files: colour (_color.py), blur and erasing
-(_blur_erase.py), rotations and affine maps (_affine.py), the augmentation policies and their
-pixel operations (_augment.py).
+(_blur_erase.py), rotations, affine and perspective maps (_affine.py), the augmentation
+policies and their pixel operations (_augment.py).
 
 Example:
     >>> from scratchish.vision import transforms
@@ -28,7 +28,7 @@ from ... import compat
 from ...creation import rand, randint
 from ...errors import ArgumentError
 from . import functional
-from ._affine import RandomAffine, RandomRotation  # noqa: F401
+from ._affine import RandomAffine, RandomPerspective, RandomRotation  # noqa: F401
 from ._augment import (  # noqa: F401
     RandAugment,
     RandomAdjustSharpness,

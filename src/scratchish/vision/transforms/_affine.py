@@ -1,5 +1,5 @@
-"""Rotations and affine maps of images (torchvision's rotate, affine, RandomRotation and
-RandomAffine).
+"""Rotations, affine and perspective maps of images (torchvision's rotate, affine,
+perspective, RandomRotation, RandomAffine and RandomPerspective).
 
 An affine map moves each pixel: rotate by `angle` degrees, scale, shear, then translate, all
 about a centre (the image's by default). To fill the output, each output pixel asks where it
@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from ...autograd import no_grad
-from ...creation import empty
+from ...creation import empty, rand, randint
 from ...errors import ArgumentError, UnsupportedError
 from ...nn.functional import grid_sample
 from ...tensor import Tensor
@@ -100,15 +100,54 @@ def _output_size(matrix, w: int, h: int) -> tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
-def _warp_tensor(img: Tensor, matrix, mode: str, fill, out_size=None) -> Tensor:
-    """img (..., C, H, W) read through the inverse map `matrix` (pixel coordinates about the
-    image centre) by grid_sample, as torchvision: the output pixel centres (x, y), measured
-    from the output's centre, go to matrix @ (x, y, 1), scaled to [-1, 1] by the input's
-    half sizes. With a fill, a channel of ones is sampled alongside and tells how much of
-    each output pixel came from inside the image."""
+def _pixel_centres(dtype, ow: int, oh: int, origin: float) -> np.ndarray:
+    """(oh * ow, 3): (x, y, 1) of every output pixel's centre, x and y measured from `origin`
+    times the size (0.5: from the middle, as affine's grid; 0: from the corner)."""
+    base = np.empty((oh, ow, 3), dtype=dtype)
+    base[..., 0] = np.linspace(0.5 - origin * ow, ow * (1 - origin) - 0.5, ow, dtype=dtype)
+    base[..., 1] = np.linspace(0.5 - origin * oh, oh * (1 - origin) - 0.5, oh, dtype=dtype)[:, None]
+    base[..., 2] = 1
+    return base.reshape(oh * ow, 3)
+
+
+def _affine_grid_of(matrix):
+    """The grid of an inverse affine map (pixel coordinates about the image's middle): the
+    output pixel centres go through `matrix`, then are scaled to [-1, 1] by the input's half
+    sizes, as one product in this order, as torchvision (on a turn by 90 degrees points fall
+    exactly between two pixels, and another order of the float32 arithmetic picks the
+    other pixel)."""
+
+    def grid_of(dtype, w, h, ow, oh):
+        theta = np.asarray(matrix, dtype=dtype).reshape(2, 3)
+        scaled = theta.T / np.asarray([0.5 * w, 0.5 * h], dtype=dtype)  # (3, 2)
+        return (_pixel_centres(dtype, ow, oh, 0.5) @ scaled).reshape(1, oh, ow, 2)
+
+    return grid_of
+
+
+def _perspective_grid_of(coeffs):
+    """The grid of a perspective map (a b c d e f g h): the output pixel (x, y), from the
+    top-left corner, reads the input at ((a x + b y + c), (d x + e y + f)) / (g x + h y + 1),
+    scaled to [-1, 1] (Pillow's formula, torchvision's arithmetic)."""
+
+    def grid_of(dtype, w, h, ow, oh):
+        a, b, c, d, e, f, g, k = coeffs
+        top = np.asarray([[a, b, c], [d, e, f]], dtype=dtype)
+        scaled = top.T / np.asarray([0.5 * ow, 0.5 * oh], dtype=dtype)  # (3, 2)
+        below = np.asarray([[g, k, 1.0], [g, k, 1.0]], dtype=dtype).T
+        base = _pixel_centres(dtype, ow, oh, 0.0)
+        return ((base @ scaled) / (base @ below) - 1.0).reshape(1, oh, ow, 2)
+
+    return grid_of
+
+
+def _sample_tensor(img: Tensor, grid_of, mode: str, fill, out_size=None) -> Tensor:
+    """img (..., C, H, W) read by grid_sample at the points grid_of(dtype, w, h, ow, oh)
+    gives for each output pixel, as torchvision does. With a fill, a channel of ones is
+    sampled alongside and tells how much of each output pixel came from inside the image."""
     if mode not in ("nearest", "bilinear"):
         raise UnsupportedError(
-            f"rotate/affine of a tensor image: interpolation {mode!r}; use NEAREST or "
+            f"rotate/affine/perspective of a tensor image: interpolation {mode!r}; use NEAREST or "
             f"BILINEAR (or a Pillow image for the others)."
         )
     *lead, c, h, w = img.shape if img.ndim >= 3 else (1, *img.shape)
@@ -116,17 +155,7 @@ def _warp_tensor(img: Tensor, matrix, mode: str, fill, out_size=None) -> Tensor:
     floating = img.is_floating_point()
     x = img.array if floating else img.array.astype(np.float32)
     x = x.reshape(-1, c, h, w)
-    grid_dtype = x.dtype
-    # (x, y, 1) of each output pixel, then one product with the matrix scaled to [-1, 1]
-    # (in this order, as torchvision: on a turn by 90 degrees points fall exactly between
-    # two pixels, and another order of the float32 arithmetic picks the other pixel)
-    base = np.empty((oh, ow, 3), dtype=grid_dtype)
-    base[..., 0] = np.linspace(-ow * 0.5 + 0.5, ow * 0.5 - 0.5, ow, dtype=grid_dtype)
-    base[..., 1] = np.linspace(-oh * 0.5 + 0.5, oh * 0.5 - 0.5, oh, dtype=grid_dtype)[:, None]
-    base[..., 2] = 1
-    theta = np.asarray(matrix, dtype=grid_dtype).reshape(2, 3)
-    scaled = theta.T / np.asarray([0.5 * w, 0.5 * h], dtype=grid_dtype)  # (3, 2)
-    grid = (base.reshape(oh * ow, 3) @ scaled).reshape(1, oh, ow, 2)
+    grid = grid_of(x.dtype, w, h, ow, oh)  # (1, oh, ow, 2) in [-1, 1] coordinates
     grid = np.broadcast_to(grid, (x.shape[0], oh, ow, 2))
     if fill is not None:
         x = np.concatenate([x, np.ones_like(x[:, :1])], axis=1)
@@ -140,7 +169,7 @@ def _warp_tensor(img: Tensor, matrix, mode: str, fill, out_size=None) -> Tensor:
         ).array
     if fill is not None:
         out, inside = out[:, :-1], out[:, -1:]
-        values = np.asarray(fill if isinstance(fill, (list, tuple)) else [fill], grid_dtype)
+        values = np.asarray(fill if isinstance(fill, (list, tuple)) else [fill], x.dtype)
         fill_image = np.broadcast_to(values.reshape(1, -1, 1, 1), out.shape)
         if mode == "nearest":
             out = np.where(inside < 0.5, fill_image, out)
@@ -180,7 +209,7 @@ def rotate(
     # in affine's convention, so rotate asks for -angle to match Pillow's direction
     matrix = inverse_affine_matrix(centre, -float(angle), [0.0, 0.0], 1.0, [0.0, 0.0])
     out_size = _output_size(matrix, w, h) if expand else None
-    return _warp_tensor(img, matrix, mode.value, fill, out_size)
+    return _sample_tensor(img, _affine_grid_of(matrix), mode.value, fill, out_size)
 
 
 def affine(
@@ -221,7 +250,53 @@ def affine(
         centre = [float(c) - s * 0.5 for c, s in zip(center, (w, h))]
     translate = [float(t) for t in translate]
     matrix = inverse_affine_matrix(centre, float(angle), translate, float(scale), shear)
-    return _warp_tensor(img, matrix, mode.value, fill)
+    return _sample_tensor(img, _affine_grid_of(matrix), mode.value, fill)
+
+
+def perspective_coeffs(startpoints, endpoints) -> list[float]:
+    """The eight numbers (a b c d e f g h) of the perspective map that sends the four corners
+    `endpoints` back to `startpoints` (each [top-left, top-right, bottom-right, bottom-left]
+    as (x, y)): the output pixel (x, y) reads the input at ((a x + b y + c), (d x + e y + f))
+    / (g x + h y + 1). Two equations per corner, solved in float64 and rounded to float32,
+    as torchvision does, but exactly (LU) rather than by least squares: torchvision's
+    least-squares solution leaves noise of ~1e-15 where a coefficient is 0 (a corner that
+    stays at (0, 0)), and on a Pillow image that noise can put the edge pixel inside or
+    outside the image, so the two can differ there."""
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ArgumentError(
+            f"perspective: give exactly four corners [top-left, top-right, bottom-right, "
+            f"bottom-left], got {len(startpoints)} startpoints and {len(endpoints)} endpoints."
+        )
+    rows, targets = [], []
+    for (x, y), (u, v) in zip(endpoints, startpoints):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])  # u (g x + h y + 1) = a x + b y + c
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])  # v (g x + h y + 1) = d x + e y + f
+        targets += [u, v]
+    system, values = np.asarray(rows, np.float64), np.asarray(targets, np.float64)
+    try:
+        solution = np.linalg.solve(system, values)
+    except np.linalg.LinAlgError:  # corners on a line: the best fit, as torchvision's
+        solution = np.linalg.lstsq(system, values)[0]
+    return solution.astype(np.float32).tolist()
+
+
+def perspective(
+    img,
+    startpoints,
+    endpoints,
+    interpolation=F.InterpolationMode.BILINEAR,
+    fill=None,
+):
+    """The image seen at a slant: the corners `startpoints` move to `endpoints` (four
+    (x, y) points each, [top-left, top-right, bottom-right, bottom-left]) and straight lines
+    stay straight. Uncovered pixels are `fill` (0)."""
+    F._check_image(img, "perspective")
+    mode = _mode(interpolation, "perspective")
+    coeffs = perspective_coeffs(startpoints, endpoints)
+    if F._is_pil(img):
+        fill_opts = _pil_fill(fill, img, "perspective")
+        return img.transform(img.size, 2, coeffs, F._PIL_RESAMPLE[mode.value], **fill_opts)
+    return _sample_tensor(img, _perspective_grid_of(coeffs), mode.value, fill)
 
 
 def _angle_range(value, name: str, sizes=(2,)) -> list[float]:
@@ -354,3 +429,47 @@ class RandomAffine:
         text += f", fill={self.fill}" if self.fill != 0 else ""
         text += f", center={self.center}" if self.center is not None else ""
         return text + ")"
+
+
+class RandomPerspective:
+    """With probability p (if torch.rand(1) < p), pull each corner inwards by up to
+    distortion_scale of half the width and height, drawn as torchvision draws them
+    (torch.randint per coordinate: top-left, top-right, bottom-right, bottom-left), and
+    warp the image to match (perspective)."""
+
+    def __init__(
+        self, distortion_scale=0.5, p=0.5, interpolation=F.InterpolationMode.BILINEAR, fill=0
+    ) -> None:
+        if fill is None or not isinstance(fill, (numbers.Real, list, tuple)):
+            raise ArgumentError(
+                f"RandomPerspective: fill must be a number or a sequence, got {fill!r}."
+            )
+        self.distortion_scale, self.p = distortion_scale, p
+        self.interpolation = _mode(interpolation, "RandomPerspective")
+        self.fill = fill
+
+    @staticmethod
+    def get_params(width: int, height: int, distortion_scale: float):
+        """(startpoints, endpoints): the image's corners and where they go."""
+        dx, dy = int(distortion_scale * (width // 2)), int(distortion_scale * (height // 2))
+
+        def draw(low: int, high: int) -> int:
+            return int(randint(low, high, size=(1,)).item())
+
+        topleft = [draw(0, dx + 1), draw(0, dy + 1)]
+        topright = [draw(width - dx - 1, width), draw(0, dy + 1)]
+        botright = [draw(width - dx - 1, width), draw(height - dy - 1, height)]
+        botleft = [draw(0, dx + 1), draw(height - dy - 1, height)]
+        startpoints = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
+        return startpoints, [topleft, topright, botright, botleft]
+
+    def __call__(self, img):
+        fill = _tensor_fill(self.fill, img)
+        _, height, width = F.get_dimensions(img)
+        if rand(1).item() < self.p:
+            startpoints, endpoints = self.get_params(width, height, self.distortion_scale)
+            return perspective(img, startpoints, endpoints, self.interpolation, fill)
+        return img
+
+    def __repr__(self) -> str:
+        return f"RandomPerspective(p={self.p})"

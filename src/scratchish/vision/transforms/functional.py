@@ -388,8 +388,8 @@ def vflip(img):
     return img.flip(-2)
 
 
-# rotate and affine live with their transforms in _affine.py (they need grid_sample)
-from ._affine import affine, rotate  # noqa: E402, F401
+# rotate, affine and perspective live with their transforms in _affine.py (grid_sample)
+from ._affine import affine, perspective, rotate  # noqa: E402, F401
 from ._augment import (  # noqa: E402, F401
     adjust_sharpness,
     autocontrast,

@@ -45,6 +45,7 @@ from .. import (  # noqa: F401 - the classes v2 shares with the first transforms
     RandomHorizontalFlip,
     RandomInvert,
     RandomOrder,
+    RandomPerspective,
     RandomPosterize,
     RandomResizedCrop,
     RandomRotation,

@@ -30,6 +30,7 @@ from ..functional import (  # noqa: F401 - v2.functional has them under the same
     invert,
     normalize,
     pad,
+    perspective,
     pil_to_tensor,
     posterize,
     resize,
