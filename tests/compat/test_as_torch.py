@@ -249,8 +249,8 @@ def test_resolve_finds_scratchish_objects_or_explains():
     assert compat.resolve("torchvision.ops.nms") is vision.ops.nms
     with pytest.raises(UnsupportedError, match=r"torchvision\.ops\.roi_align is not avail.*nms"):
         compat.resolve("torchvision.ops.roi_align")
-    with pytest.raises(UnsupportedError, match=r"transforms\.ElasticTransform is not avail"):
-        compat.resolve("torchvision.transforms.ElasticTransform")
+    with pytest.raises(UnsupportedError, match=r"transforms\.AutoAugment is not avail"):
+        compat.resolve("torchvision.transforms.AutoAugment")
 
 
 def test_ipython_extension():

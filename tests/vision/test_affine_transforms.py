@@ -192,3 +192,50 @@ def test_random_perspective_draws_torchvisions_corners():
         sh.manual_seed(seed)
         drawn = T.RandomPerspective(distortion_scale=0.6, p=0.7)(x)
         np.testing.assert_array_equal(drawn.numpy(), expected.numpy())
+
+
+def test_elastic_transform_moves_pixels_by_the_displacement():
+    x = sh.arange(6 * 8.0).reshape(1, 6, 8)
+    still = sh.zeros(1, 6, 8, 2)
+    same = TF.elastic_transform(x, still, interpolation=T.InterpolationMode.NEAREST)
+    np.testing.assert_array_equal(same.numpy(), x.numpy())
+    # a displacement of 2/8 across (grid_sample's [-1, 1] spans the 8 columns: one column)
+    # makes each pixel read its right-hand neighbour; the last column reads outside: 0
+    shift = np.zeros((1, 6, 8, 2), np.float32)
+    shift[..., 0] = 2 / 8
+    moved = TF.elastic_transform(x, sh.tensor(shift), T.InterpolationMode.NEAREST).numpy()[0]
+    np.testing.assert_array_equal(moved[:, :-1], x.numpy()[0, :, 1:])
+    assert (moved[:, -1] == 0).all()
+    image = Image.fromarray(x.numpy()[0].astype(np.uint8))
+    by_pillow = TF.elastic_transform(image, sh.tensor(shift), T.InterpolationMode.NEAREST)
+    assert by_pillow.mode == "L"
+    np.testing.assert_array_equal(np.asarray(by_pillow), moved)
+
+
+@pytest.mark.skipif(torch is None, reason="needs torch==2.13.0")
+def test_elastic_transform_draws_torchvisions_noise():
+    # torchvision: torch.rand([1, 1, H, W]) * 2 - 1 for x, blurred (kernel 8 sigma + 1, made
+    # odd), times alpha / W; then the same for y, times alpha / H
+    torch.manual_seed(3)
+    noise_x = torch.rand([1, 1, 20, 24]).numpy() * 2 - 1
+    noise_y = torch.rand([1, 1, 20, 24]).numpy() * 2 - 1
+    sh.manual_seed(3)
+    moves = T.ElasticTransform.get_params([50.0, 40.0], [3.0, 3.0], [20, 24]).numpy()
+    blur_x = TF.gaussian_blur(sh.tensor(noise_x), [25, 25], [3.0, 3.0]).numpy() * 50 / 24
+    blur_y = TF.gaussian_blur(sh.tensor(noise_y), [25, 25], [3.0, 3.0]).numpy() * 40 / 20
+    np.testing.assert_allclose(moves[0, ..., 0], blur_x[0, 0], atol=1e-6)
+    np.testing.assert_allclose(moves[0, ..., 1], blur_y[0, 0], atol=1e-6)
+    assert repr(T.ElasticTransform()).startswith("ElasticTransform(alpha=[50.0, 50.0], sigma=")
+
+
+def test_to_pil_image_picks_torchvisions_modes():
+    rgb = TF.to_pil_image(sh.tensor([[[0.0, 1.0]], [[0.5, 0.25]], [[1.0, 0.0]]]))
+    assert rgb.mode == "RGB" and np.asarray(rgb).tolist() == [[[0, 127, 255], [255, 63, 0]]]
+    grey = T.ToPILImage()(sh.tensor(np.array([[[7, 9]]], np.uint8)))
+    assert grey.mode == "L" and np.asarray(grey).tolist() == [[7, 9]]
+    assert TF.to_pil_image(np.zeros((2, 3, 4), np.uint8)).mode == "RGBA"
+    assert TF.to_pil_image(sh.rand(1, 2, 2), mode="F").mode == "F"
+    hsv = TF.to_pil_image(np.full((2, 2, 3), 200, np.uint8), mode="HSV")
+    assert hsv.mode == "HSV" and np.asarray(hsv)[0, 0].tolist() == [200, 200, 200]
+    with pytest.raises(ArgumentError, match="can be mode RGB, YCbCr, HSV"):
+        TF.to_pil_image(np.zeros((2, 2, 3), np.uint8), mode="LA")

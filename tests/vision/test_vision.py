@@ -277,8 +277,8 @@ def test_random_transforms_draw_what_torchvision_draws():
 
 
 def test_torchvision_names_scratchish_lacks_explain():
-    with pytest.raises(UnsupportedError, match="ElasticTransform is not available"):
-        T.ElasticTransform  # noqa: B018
+    with pytest.raises(UnsupportedError, match="AutoAugment is not available"):
+        T.AutoAugment  # noqa: B018
     with pytest.raises(
         UnsupportedError, match=r"torchvision\.models\.googlenet is not.*list_models"
     ):

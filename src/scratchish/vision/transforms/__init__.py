@@ -28,7 +28,12 @@ from ... import compat
 from ...creation import rand, randint
 from ...errors import ArgumentError
 from . import functional
-from ._affine import RandomAffine, RandomPerspective, RandomRotation  # noqa: F401
+from ._affine import (  # noqa: F401
+    ElasticTransform,
+    RandomAffine,
+    RandomPerspective,
+    RandomRotation,
+)
 from ._augment import (  # noqa: F401
     RandAugment,
     RandomAdjustSharpness,
@@ -167,6 +172,20 @@ class PILToTensor:
 
     def __repr__(self) -> str:
         return "PILToTensor()"
+
+
+class ToPILImage:
+    """A (C, H, W) tensor or (H, W, C) array -> a Pillow image (see functional.to_pil_image;
+    float values in [0, 1] become bytes)."""
+
+    def __init__(self, mode=None) -> None:
+        self.mode = mode
+
+    def __call__(self, pic):
+        return functional.to_pil_image(pic, self.mode)
+
+    def __repr__(self) -> str:
+        return "ToPILImage()" if self.mode is None else f"ToPILImage(mode={self.mode})"
 
 
 class Normalize:

@@ -1,5 +1,6 @@
-"""Rotations, affine and perspective maps of images (torchvision's rotate, affine,
-perspective, RandomRotation, RandomAffine and RandomPerspective).
+"""Rotations, affine, perspective and elastic maps of images (torchvision's rotate, affine,
+perspective, elastic_transform, RandomRotation, RandomAffine, RandomPerspective and
+ElasticTransform).
 
 An affine map moves each pixel: rotate by `angle` degrees, scale, shear, then translate, all
 about a centre (the image's by default). To fill the output, each output pixel asks where it
@@ -299,6 +300,34 @@ def perspective(
     return _sample_tensor(img, _perspective_grid_of(coeffs), mode.value, fill)
 
 
+def elastic_transform(
+    img, displacement: Tensor, interpolation=F.InterpolationMode.BILINEAR, fill=None
+):
+    """The image with each output pixel read from its own place moved by `displacement`
+    (1, H, W, 2): (dx, dy) in grid_sample's [-1, 1] units. A Pillow image goes through its
+    uint8 tensor and back, as torchvision's."""
+    F._check_image(img, "elastic_transform")
+    if not isinstance(displacement, Tensor) or tuple(displacement.shape[-1:]) != (2,):
+        raise ArgumentError(
+            "elastic_transform: displacement must be a (1, H, W, 2) tensor of moves in [-1, 1] "
+            "units; ElasticTransform.get_params(alpha, sigma, [H, W]) makes one."
+        )
+    mode = _mode(interpolation, "elastic_transform")
+    pillow = F._is_pil(img)
+    tensor = F.pil_to_tensor(img) if pillow else img
+    _, h, w = F.get_dimensions(tensor)
+
+    def grid_of(dtype, w, h, ow, oh):
+        # the identity grid: each pixel's centre, (2i + 1) / n - 1 along each axis
+        xs = np.linspace((1 - w) / w, (w - 1) / w, w, dtype=np.float32)
+        ys = np.linspace((1 - h) / h, (h - 1) / h, h, dtype=np.float32)
+        identity = np.stack(np.meshgrid(xs, ys), axis=-1)[None]  # (1, H, W, 2): (x, y)
+        return (identity + displacement.array).astype(dtype)
+
+    out = _sample_tensor(tensor, grid_of, mode.value, fill)
+    return F.to_pil_image(out, mode=img.mode) if pillow else out
+
+
 def _angle_range(value, name: str, sizes=(2,)) -> list[float]:
     if isinstance(value, numbers.Real):
         if value < 0:
@@ -473,3 +502,54 @@ class RandomPerspective:
 
     def __repr__(self) -> str:
         return f"RandomPerspective(p={self.p})"
+
+
+class ElasticTransform:
+    """Move every pixel by a random smooth displacement, like a picture on rubber: uniform
+    noise in [-1, 1] per pixel and axis, blurred by a Gaussian of `sigma` (kernel
+    8 sigma + 1, odd), scaled by alpha / width across and alpha / height down
+    (torchvision's draws: torch.rand for the x noise, then for the y noise)."""
+
+    def __init__(
+        self, alpha=50.0, sigma=5.0, interpolation=F.InterpolationMode.BILINEAR, fill=0
+    ) -> None:
+        self.alpha = _pair_of(alpha, "alpha")
+        self.sigma = _pair_of(sigma, "sigma")
+        self.interpolation = _mode(interpolation, "ElasticTransform")
+        self.fill = [float(fill)] if isinstance(fill, numbers.Real) else fill  # torchvision's
+
+    @staticmethod
+    def get_params(alpha, sigma, size) -> Tensor:
+        """The (1, H, W, 2) displacement for an image of size [H, W]."""
+        moves = []
+        for axis in (0, 1):
+            noise = rand(1, 1, *size) * 2 - 1
+            if sigma[axis] > 0.0:
+                k = int(8 * sigma[axis] + 1)
+                k += 1 - k % 2  # odd
+                noise = F.gaussian_blur(noise, [k, k], list(sigma))
+            moves.append(noise * alpha[axis] / size[1 - axis])  # x by the width, y by the height
+        return Tensor._make(np.concatenate([m.array for m in moves], axis=1).transpose(0, 2, 3, 1))
+
+    def __call__(self, img):
+        fill = _tensor_fill(self.fill, img)
+        _, height, width = F.get_dimensions(img)
+        displacement = self.get_params(self.alpha, self.sigma, [height, width])
+        return elastic_transform(img, displacement, self.interpolation, fill)
+
+    def __repr__(self) -> str:
+        return (
+            f"ElasticTransform(alpha={self.alpha}, sigma={self.sigma}, "
+            f"interpolation={self.interpolation}, fill={self.fill})"
+        )
+
+
+def _pair_of(value, name: str) -> list[float]:
+    if isinstance(value, numbers.Real):
+        return [float(value), float(value)]
+    if isinstance(value, (list, tuple)) and len(value) in (1, 2):
+        return [float(value[0]), float(value[-1])]
+    raise ArgumentError(
+        f"ElasticTransform: {name} should be a number or a sequence of 1 or 2 numbers, got "
+        f"{value!r}."
+    )

@@ -124,6 +124,67 @@ def pil_to_tensor(pic) -> Tensor:
     return Tensor._make(array).permute(2, 0, 1)
 
 
+# the Pillow modes a (H, W, C) array can become, by its number of channels: the first is
+# what uint8 arrays become when no mode is asked for (torchvision's table)
+_PIL_MODES = {2: ("LA",), 3: ("RGB", "YCbCr", "HSV"), 4: ("RGBA", "CMYK", "RGBX")}
+_ONE_CHANNEL_MODES = {"uint8": "L", "int16": "I;16", "int32": "I", "float32": "F"}
+
+
+def to_pil_image(pic, mode=None):
+    """A (C, H, W) tensor or a (H, W, C) NumPy array (or (H, W)) as a Pillow image: float
+    values in [0, 1] times 255 to bytes (truncated), unless mode='F'. `mode` defaults by the
+    channels: 1 'L' (or 'I;16', 'I', 'F' for int16, int32, float32 arrays), 2 'LA', 3 'RGB',
+    4 'RGBA'; 3 channels can also be 'YCbCr' or 'HSV', 4 'CMYK' or 'RGBX'."""
+    if isinstance(pic, Tensor):
+        array = pic.detach().array
+        array = array.transpose(1, 2, 0) if array.ndim == 3 else array
+    elif isinstance(pic, np.ndarray):
+        array = pic
+    else:
+        raise DTypeError(
+            f"to_pil_image: pic should be a tensor or a NumPy array, got {type(pic).__name__}."
+        )
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3 or array.shape[-1] > 4:
+        raise ShapeError(
+            f"to_pil_image: pic should be an image of at most 4 channels, (C, H, W) for a "
+            f"tensor or (H, W, C) for an array; got shape {tuple(np.shape(pic))}."
+        )
+    if np.issubdtype(array.dtype, np.floating) and mode != "F":
+        array = (array * 255).astype(np.uint8)
+    channels = array.shape[2]
+    if channels == 1:
+        array = array[:, :, 0]
+        expected = _ONE_CHANNEL_MODES.get(array.dtype.name)
+        if mode is not None and mode != expected:
+            raise ArgumentError(
+                f"to_pil_image: mode {mode!r} does not fit a one-channel {array.dtype} image; "
+                f"it is {expected!r}."
+            )
+        mode = expected
+    else:
+        allowed = _PIL_MODES[channels]
+        if mode is not None and mode not in allowed:
+            raise ArgumentError(
+                f"to_pil_image: a {channels}-channel image can be mode {', '.join(allowed)}; "
+                f"got {mode!r}."
+            )
+        if mode is None and array.dtype == np.uint8:
+            mode = allowed[0]
+    if mode is None:
+        raise DTypeError(
+            f"to_pil_image: {array.dtype} images of {channels} channels have no Pillow mode; "
+            f"convert to uint8 (or float in [0, 1]) first."
+        )
+    image = _pil_image().fromarray(np.ascontiguousarray(array))
+    if image.mode == mode:
+        return image
+    # the same bytes read in another mode (YCbCr, HSV, CMYK, RGBX, ...), not converted
+    size = (array.shape[1], array.shape[0])
+    return _pil_image().frombytes(mode, size, np.ascontiguousarray(array).tobytes())
+
+
 def normalize(tensor: Tensor, mean, std, inplace: bool = False) -> Tensor:
     """(x - mean) / std per channel of a float tensor image (..., C, H, W)."""
     if not isinstance(tensor, Tensor):
@@ -389,7 +450,7 @@ def vflip(img):
 
 
 # rotate, affine and perspective live with their transforms in _affine.py (grid_sample)
-from ._affine import affine, perspective, rotate  # noqa: E402, F401
+from ._affine import affine, elastic_transform, perspective, rotate  # noqa: E402, F401
 from ._augment import (  # noqa: E402, F401
     adjust_sharpness,
     autocontrast,

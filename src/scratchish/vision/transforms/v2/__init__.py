@@ -25,6 +25,7 @@ from .. import (  # noqa: F401 - the classes v2 shares with the first transforms
     CenterCrop,
     ColorJitter,
     ConvertImageDtype,
+    ElasticTransform,
     GaussianBlur,
     Grayscale,
     InterpolationMode,
@@ -52,6 +53,7 @@ from .. import (  # noqa: F401 - the classes v2 shares with the first transforms
     RandomSolarize,
     RandomVerticalFlip,
     Resize,
+    ToPILImage,
     ToTensor,
     TrivialAugmentWide,
 )

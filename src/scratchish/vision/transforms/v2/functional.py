@@ -21,6 +21,7 @@ from ..functional import (  # noqa: F401 - v2.functional has them under the same
     center_crop,
     convert_image_dtype,
     crop,
+    elastic_transform,
     equalize,
     erase,
     gaussian_blur,
@@ -39,6 +40,7 @@ from ..functional import (  # noqa: F401 - v2.functional has them under the same
     rotate,
     solarize,
     to_grayscale,
+    to_pil_image,
     to_tensor,
     vflip,
 )
