@@ -518,6 +518,32 @@ def test_pytorchs_spatial_transformer_tutorial_runs_unchanged(tmp_path, capsys):
     assert 0 < moved < 1
 
 
+def test_a_courses_trivial_augment_pipeline_trains(tmp_path, capsys):
+    # ImageFolder photos resized to 64x64, TrivialAugmentWide on the Pillow images, then
+    # ToTensor; DataLoaders with a worker per core; a TinyVGG trained with Adam
+    image_module = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(0)
+    tints = {"pizza": (200, 60, 40), "steak": (90, 50, 30), "sushi": (230, 230, 220)}
+    for split, n in (("train", 12), ("test", 4)):
+        for name, tint in tints.items():
+            folder = tmp_path / "data" / split / name
+            folder.mkdir(parents=True)
+            for i in range(n):
+                h, w = rng.integers(70, 110, 2)
+                noise = rng.integers(-30, 30, (h, w, 3))
+                pixels = np.clip(np.array(tint) + noise, 0, 255).astype(np.uint8)
+                image_module.fromarray(pixels).save(folder / f"{i}.jpg")
+    script = str(SCRIPTS / "course_augmented_imagefolder.py")
+    code, out, err = run(capsys, "run", script, str(tmp_path / "data"), "3")
+    assert code == 0, err
+    assert "classes ['pizza', 'steak', 'sushi'], 36 train, 12 test" in out
+    batch = re.search(r"augmented batch \(32, 3, 64, 64\) \S*float32, range (\S+)\.\.(\S+)", out)
+    assert batch and 0 <= float(batch.group(1)) < float(batch.group(2)) <= 1
+    epochs = re.findall(r"train_loss: (\S+) \| train_acc: (\S+) \| test_loss: (\S+)", out)
+    assert len(epochs) == 3
+    assert all(0 < float(loss) < 5 for loss, _, _ in epochs)
+
+
 def test_check_does_not_report_a_local_value_that_shadows_an_alias(tmp_path, capsys):
     # d2l.ai's library imports `from torch.utils import data`, then uses `data` for arrays
     script = tmp_path / "shadow.py"
