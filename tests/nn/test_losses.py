@@ -434,8 +434,10 @@ def test_old_size_average_and_reduce_arguments_mean_what_they_meant(name, size_a
         first, second = logits, rng.random((5, 4))
     x, tx = pair(first)
     y, ty = pair(second, grad=False)
-    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated") as got:
         ours = getattr(F, name)(x, y, size_average=size_average, reduce=reduce)
+    legacy = [w for w in got if "size_average" in str(w.message)]
+    assert legacy[0].filename == __file__  # the warning names the caller's line
     with pytest.warns(UserWarning):
         theirs = getattr(TF, name)(tx, ty, size_average=size_average, reduce=reduce)
     assert tuple(ours.shape) == tuple(theirs.shape)
@@ -444,6 +446,7 @@ def test_old_size_average_and_reduce_arguments_mean_what_they_meant(name, size_a
     np.testing.assert_allclose(
         ours.detach().numpy(), getattr(F, name)(x, y, reduction=expected).detach().numpy()
     )
-    with pytest.warns(UserWarning, match=f"reduction='{expected}'"):
+    with pytest.warns(UserWarning, match=f"reduction='{expected}'") as got:
         module = nn.MSELoss(size_average=size_average, reduce=reduce)
+    assert got[0].filename == __file__
     assert module.reduction == expected

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import sys
 import warnings
 from collections import Counter
 
@@ -1559,9 +1560,20 @@ def legacy_reduction(size_average, reduce) -> str:
         f"size_average and reduce args will be deprecated, please use "
         f"reduction='{reduction}' instead.",
         UserWarning,
-        stacklevel=3,
+        stacklevel=_callers_level(),
     )
     return reduction
+
+
+def _callers_level() -> int:
+    """warnings.warn's stacklevel for the first frame outside scratchish, so that a warning
+    names the line of the program that made the call (a loss is reached through a module,
+    a functional wrapper or both, so a fixed level would point inside scratchish)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    level, frame = 1, sys._getframe(1)  # level 1: the function that calls warnings.warn
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
