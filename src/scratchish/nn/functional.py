@@ -1540,8 +1540,7 @@ def _check_reduction(name: str, reduction: str, size_average=None, reduce=None) 
     """The reduction to use: `reduction`, or, when the old arguments size_average / reduce
     are given, what they meant (PyTorch's rule, with its deprecation warning): reduce=False
     keeps every loss ('none'), else size_average=False sums ('sum'), else 'mean'."""
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none"):
         raise ArgumentError(
             f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}."
@@ -1549,10 +1548,12 @@ def _check_reduction(name: str, reduction: str, size_average=None, reduce=None) 
     return reduction
 
 
-def legacy_reduction(size_average, reduce) -> str:
-    """reduction for the arguments PyTorch's losses took before `reduction` (both default
-    True): reduce=False -> 'none'; size_average=False -> 'sum'; else 'mean'. Warns, as
-    PyTorch, that they are deprecated, naming the reduction to write instead."""
+def legacy_reduction(size_average, reduce, reduction: str = "mean") -> str:
+    """`reduction`, unless the arguments PyTorch's losses took before it are given (both
+    default True): then reduce=False -> 'none'; size_average=False -> 'sum'; else 'mean',
+    with PyTorch's warning that they are deprecated, naming the reduction to write instead."""
+    if size_average is None and reduce is None:
+        return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     reduction = "none" if not reduce else ("mean" if size_average else "sum")
@@ -1858,8 +1859,7 @@ def kl_div(
         >>> round(kl_div(model.log(), data, reduction="batchmean").item(), 4)
         0.5108
     """
-    if size_average is not None or reduce is not None:
-        reduction = legacy_reduction(size_average, reduce)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none", "batchmean"):
         raise ArgumentError(
             f"kl_div: reduction must be 'batchmean', 'mean', 'sum' or 'none', got {reduction!r}."

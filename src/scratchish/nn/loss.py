@@ -16,9 +16,7 @@ from .module import Module
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__()
-        if size_average is not None or reduce is not None:  # the old arguments, as PyTorch
-            reduction = F.legacy_reduction(size_average, reduce)
-        self.reduction = reduction
+        self.reduction = F.legacy_reduction(size_average, reduce, reduction)  # as PyTorch
 
 
 class _WeightedLoss(_Loss):

@@ -79,11 +79,13 @@ def interpolate(
         in_size = tuple(input.shape[2:])
         out_size, scales = _output_size(in_size, size, scale_factor, recompute_scale_factor, who)
         dtype = input.array.dtype
-        rows, cols = (
-            Tensor._make(_bicubic_weights(n_in, n_out, scale, bool(align_corners), dtype))
-            for n_in, n_out, scale in zip(in_size, out_size, scales)
+        return _by_matrices(
+            input,
+            (
+                _bicubic_weights(n_in, n_out, scale, bool(align_corners), dtype)
+                for n_in, n_out, scale in zip(in_size, out_size, scales)
+            ),
         )
-        return rows @ input @ cols.T
     if mode in ("linear", "bilinear", "bicubic", "trilinear"):
         if mode != linear:
             raise UnsupportedError(
@@ -130,11 +132,19 @@ def _antialiased(x: Tensor, in_size, out_size, scales, mode: str) -> Tensor:
     triangle for bilinear, Keys' cubic with a = -0.5 for bicubic), so shrinking averages
     every pixel instead of sampling a few. Resizing is separable: out = Wh @ x @ Ww^T with
     one (out, in) weight matrix per axis, two matrix products (and their backward)."""
-    dtype = x.array.dtype
-    rows, cols = (
-        Tensor._make(_antialias_weights(n_in, n_out, scale, mode).astype(dtype))
-        for n_in, n_out, scale in zip(in_size, out_size, scales)
+    return _by_matrices(
+        x,
+        (
+            _antialias_weights(n_in, n_out, scale, mode)
+            for n_in, n_out, scale in zip(in_size, out_size, scales)
+        ),
     )
+
+
+def _by_matrices(x: Tensor, weights) -> Tensor:
+    """Wh @ x @ Ww^T: (N, C, H, W) resized by one (out, in) weight matrix per axis, in x's
+    dtype (the bicubic and antialiased modes; their backward comes from the products)."""
+    rows, cols = (Tensor._make(np.asarray(w, dtype=x.array.dtype)) for w in weights)
     return rows @ x @ cols.T
 
 
