@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from ...autograd import no_grad
-from ...creation import empty, rand, randint
+from ...creation import rand, randint
 from ...errors import ArgumentError, UnsupportedError
 from ...nn.functional import grid_sample
 from ...tensor import Tensor
@@ -46,18 +46,6 @@ def inverse_affine_matrix(center, angle: float, translate, scale: float, shear) 
     m[2] = m[0] * (-cx - tx) + m[1] * (-cy - ty) + cx
     m[5] = m[3] * (-cx - tx) + m[4] * (-cy - ty) + cy
     return m
-
-
-def _mode(interpolation, who: str) -> F.InterpolationMode:
-    if isinstance(interpolation, int) and not isinstance(interpolation, bool):
-        names = {v: k for k, v in F._PIL_RESAMPLE.items()}
-        interpolation = F.InterpolationMode(names.get(interpolation, "nearest"))
-    if not isinstance(interpolation, F.InterpolationMode):
-        raise ArgumentError(
-            f"{who}: interpolation must be a transforms.InterpolationMode (such as "
-            f"InterpolationMode.NEAREST), got {interpolation!r}."
-        )
-    return interpolation
 
 
 def _pil_fill(fill, img, who: str) -> dict:
@@ -197,7 +185,7 @@ def rotate(
     F._check_image(img, "rotate")
     if not isinstance(angle, numbers.Real):
         raise ArgumentError(f"rotate: angle must be a number of degrees, got {angle!r}.")
-    mode = _mode(interpolation, "rotate")
+    mode = F._interpolation_mode(interpolation, "rotate", "nearest")
     if F._is_pil(img):
         return img.rotate(
             angle, F._PIL_RESAMPLE[mode.value], expand, center, **_pil_fill(fill, img, "rotate")
@@ -228,7 +216,7 @@ def affine(
     `translate` (tx, ty) pixels, about `center` (the middle by default); uncovered pixels are
     `fill`."""
     F._check_image(img, "affine")
-    mode = _mode(interpolation, "affine")
+    mode = F._interpolation_mode(interpolation, "affine", "nearest")
     if not isinstance(translate, (list, tuple)) or len(translate) != 2:
         raise ArgumentError(f"affine: translate must be (tx, ty) in pixels, got {translate!r}.")
     if not scale > 0:
@@ -292,7 +280,7 @@ def perspective(
     (x, y) points each, [top-left, top-right, bottom-right, bottom-left]) and straight lines
     stay straight. Uncovered pixels are `fill` (0)."""
     F._check_image(img, "perspective")
-    mode = _mode(interpolation, "perspective")
+    mode = F._interpolation_mode(interpolation, "perspective", "nearest")
     coeffs = perspective_coeffs(startpoints, endpoints)
     if F._is_pil(img):
         fill_opts = _pil_fill(fill, img, "perspective")
@@ -312,7 +300,7 @@ def elastic_transform(
             "elastic_transform: displacement must be a (1, H, W, 2) tensor of moves in [-1, 1] "
             "units; ElasticTransform.get_params(alpha, sigma, [H, W]) makes one."
         )
-    mode = _mode(interpolation, "elastic_transform")
+    mode = F._interpolation_mode(interpolation, "elastic_transform", "nearest")
     pillow = F._is_pil(img)
     tensor = F.pil_to_tensor(img) if pillow else img
     _, h, w = F.get_dimensions(tensor)
@@ -342,17 +330,14 @@ def _angle_range(value, name: str, sizes=(2,)) -> list[float]:
 
 
 def _tensor_fill(fill, img):
-    """torchvision's random transforms hand a tensor one fill value per channel."""
-    if not isinstance(img, Tensor):
+    """torchvision's random transforms hand a tensor one fill value per channel (None stays
+    None: no fill)."""
+    if not isinstance(img, Tensor) or fill is None:
         return fill
     channels = F.get_dimensions(img)[0]
     if isinstance(fill, (int, float)):
         return [float(fill)] * channels
     return [float(f) for f in fill]
-
-
-def _uniform(low: float, high: float) -> float:
-    return float(empty(1).uniform_(low, high).item())  # torch.empty(1).uniform_, as torchvision
 
 
 class RandomRotation:
@@ -367,12 +352,12 @@ class RandomRotation:
                 f"RandomRotation: fill must be a number or a sequence, got {fill!r}."
             )
         self.degrees = _angle_range(degrees, "RandomRotation: degrees")
-        self.interpolation = _mode(interpolation, "RandomRotation")
+        self.interpolation = F._interpolation_mode(interpolation, "RandomRotation", "nearest")
         self.expand, self.center, self.fill = expand, center, fill
 
     @staticmethod
     def get_params(degrees) -> float:
-        return _uniform(float(degrees[0]), float(degrees[1]))
+        return F._uniform(float(degrees[0]), float(degrees[1]))
 
     def __call__(self, img):
         fill = _tensor_fill(self.fill, img)
@@ -417,27 +402,27 @@ class RandomAffine:
             )
         self.translate, self.scale = translate, scale
         self.shear = None if shear is None else _angle_range(shear, "RandomAffine: shear", (2, 4))
-        self.interpolation = _mode(interpolation, "RandomAffine")
+        self.interpolation = F._interpolation_mode(interpolation, "RandomAffine", "nearest")
         self.fill, self.center = fill, center
 
     @staticmethod
     def get_params(degrees, translate, scale_ranges, shears, img_size):
         """(angle, (tx, ty), scale, (shear_x, shear_y)) for an image of img_size (w, h)."""
-        angle = _uniform(float(degrees[0]), float(degrees[1]))
+        angle = F._uniform(float(degrees[0]), float(degrees[1]))
         if translate is not None:
             max_dx, max_dy = float(translate[0] * img_size[0]), float(translate[1] * img_size[1])
             translations = (
-                int(round(_uniform(-max_dx, max_dx))),
-                int(round(_uniform(-max_dy, max_dy))),
+                int(round(F._uniform(-max_dx, max_dx))),
+                int(round(F._uniform(-max_dy, max_dy))),
             )
         else:
             translations = (0, 0)
-        scale = 1.0 if scale_ranges is None else _uniform(scale_ranges[0], scale_ranges[1])
+        scale = 1.0 if scale_ranges is None else F._uniform(scale_ranges[0], scale_ranges[1])
         shear_x = shear_y = 0.0
         if shears is not None:
-            shear_x = _uniform(shears[0], shears[1])
+            shear_x = F._uniform(shears[0], shears[1])
             if len(shears) == 4:
-                shear_y = _uniform(shears[2], shears[3])
+                shear_y = F._uniform(shears[2], shears[3])
         return angle, translations, scale, (shear_x, shear_y)
 
     def __call__(self, img):
@@ -474,7 +459,7 @@ class RandomPerspective:
                 f"RandomPerspective: fill must be a number or a sequence, got {fill!r}."
             )
         self.distortion_scale, self.p = distortion_scale, p
-        self.interpolation = _mode(interpolation, "RandomPerspective")
+        self.interpolation = F._interpolation_mode(interpolation, "RandomPerspective", "nearest")
         self.fill = fill
 
     @staticmethod
@@ -515,7 +500,7 @@ class ElasticTransform:
     ) -> None:
         self.alpha = _pair_of(alpha, "alpha")
         self.sigma = _pair_of(sigma, "sigma")
-        self.interpolation = _mode(interpolation, "ElasticTransform")
+        self.interpolation = F._interpolation_mode(interpolation, "ElasticTransform", "nearest")
         self.fill = [float(fill)] if isinstance(fill, numbers.Real) else fill  # torchvision's
 
     @staticmethod

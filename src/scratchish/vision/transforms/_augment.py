@@ -21,6 +21,7 @@ from ...creation import linspace, rand, randint
 from ...errors import ArgumentError, DTypeError
 from ...tensor import Tensor
 from . import functional as F
+from ._affine import _tensor_fill
 from ._color import _blend, _channels, _max_value, _pil_module, _work_type
 
 
@@ -261,16 +262,6 @@ def _linspace(start: float, end: float, steps: int) -> np.ndarray:
     return linspace(start, end, steps).array
 
 
-def _policy_fill(fill, img):
-    """A tensor image gets one fill value per channel (as torchvision's policies pass it)."""
-    if isinstance(img, Tensor) and fill is not None:
-        channels = F.get_dimensions(img)[0]
-        return (
-            [float(fill)] * channels if isinstance(fill, (int, float)) else [float(f) for f in fill]
-        )
-    return fill
-
-
 def _posterize_bits(num_bins: int, levels: int) -> np.ndarray:
     # 8 - round(i / ((num_bins - 1) / levels)): 8 bits down to 8 - levels, in num_bins steps
     steps = np.arange(num_bins, dtype=np.float32) / np.float32((num_bins - 1) / levels)
@@ -309,7 +300,7 @@ class TrivialAugmentWide:
         }
 
     def __call__(self, img):
-        fill = _policy_fill(self.fill, img)
+        fill = _tensor_fill(self.fill, img)
         space = self._augmentation_space(self.num_magnitude_bins)
         name = list(space)[int(randint(len(space), (1,)).item())]
         magnitudes, signed = space[name]
@@ -363,7 +354,7 @@ class RandAugment:
         }
 
     def __call__(self, img):
-        fill = _policy_fill(self.fill, img)
+        fill = _tensor_fill(self.fill, img)
         _, height, width = F.get_dimensions(img)
         space = self._augmentation_space(self.num_magnitude_bins, (height, width))
         for _ in range(self.num_ops):

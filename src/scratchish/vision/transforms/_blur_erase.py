@@ -210,7 +210,7 @@ class GaussianBlur:
     @staticmethod
     def get_params(sigma_min: float, sigma_max: float) -> float:
         """The sigma for one image: torch.empty(1).uniform_(sigma_min, sigma_max)."""
-        return float(empty(1).uniform_(sigma_min, sigma_max).item())
+        return F._uniform(sigma_min, sigma_max)
 
     def __call__(self, img):
         sigma = self.get_params(self.sigma[0], self.sigma[1])

@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from ... import dtypes
-from ...creation import empty, rand, randperm
+from ...creation import rand, randperm
 from ...errors import ArgumentError, DTypeError, ShapeError
 from ...tensor import Tensor
 from . import functional as F
@@ -303,10 +303,6 @@ def _factor_range(value, name: str, center: float, bound, clip_first_on_zero: bo
     return (low, high)
 
 
-def _uniform(low: float, high: float) -> float:
-    return float(empty(1).uniform_(low, high).item())  # torch.empty(1).uniform_, as torchvision
-
-
 class ColorJitter:
     """Random brightness, contrast, saturation and hue, applied in a random order.
 
@@ -336,10 +332,10 @@ class ColorJitter:
         """(order, brightness_factor, contrast_factor, saturation_factor, hue_factor): the
         order a tensor permutation of 0..3, a factor None where its range is None."""
         order = randperm(4)
-        b = None if brightness is None else _uniform(brightness[0], brightness[1])
-        c = None if contrast is None else _uniform(contrast[0], contrast[1])
-        s = None if saturation is None else _uniform(saturation[0], saturation[1])
-        h = None if hue is None else _uniform(hue[0], hue[1])
+        b = None if brightness is None else F._uniform(brightness[0], brightness[1])
+        c = None if contrast is None else F._uniform(contrast[0], contrast[1])
+        s = None if saturation is None else F._uniform(saturation[0], saturation[1])
+        h = None if hue is None else F._uniform(hue[0], hue[1])
         return order, b, c, s, h
 
     def __call__(self, img):

@@ -262,14 +262,7 @@ def _resized_size(height: int, width: int, size, max_size) -> tuple[int, int]:
 def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
     """The image at a new size: `size` (h, w), or one number for the shorter side."""
     _check_image(img, "resize")
-    if isinstance(interpolation, int) and not isinstance(interpolation, bool):
-        names = {v: k for k, v in _PIL_RESAMPLE.items()}
-        interpolation = InterpolationMode(names.get(interpolation, "bilinear"))
-    if not isinstance(interpolation, InterpolationMode):
-        raise ArgumentError(
-            f"resize: interpolation must be a transforms.InterpolationMode (such as "
-            f"InterpolationMode.BILINEAR), got {interpolation!r}."
-        )
+    interpolation = _interpolation_mode(interpolation, "resize", "bilinear")
     if not (isinstance(size, numbers.Integral) or isinstance(size, (list, tuple))):
         raise ArgumentError(f"resize: size must be an int or a sequence, got {size!r}.")
     _, height, width = get_dimensions(img)
@@ -328,12 +321,31 @@ def convert_image_dtype(image: Tensor, dtype=None) -> Tensor:
     )
 
 
+def _uniform(low: float, high: float) -> float:
+    """One number drawn as torchvision's random transforms draw: torch.empty(1).uniform_."""
+    return float(empty(1).uniform_(low, high).item())
+
+
+def _interpolation_mode(interpolation, who: str, default: str) -> InterpolationMode:
+    """An InterpolationMode, also from Pillow's numbers (Image.BILINEAR is 2; an unknown
+    number gives `default`)."""
+    if isinstance(interpolation, int) and not isinstance(interpolation, bool):
+        names = {v: k for k, v in _PIL_RESAMPLE.items()}
+        interpolation = InterpolationMode(names.get(interpolation, default))
+    if not isinstance(interpolation, InterpolationMode):
+        raise ArgumentError(
+            f"{who}: interpolation must be a transforms.InterpolationMode (such as "
+            f"InterpolationMode.{default.upper()}), got {interpolation!r}."
+        )
+    return interpolation
+
+
 def _random_rectangle(area: int, scale, ratio) -> tuple[float, float]:
     """One try at a random rectangle, torchvision's draws for RandomResizedCrop and
     RandomErasing: an area of area * uniform(scale), and an aspect ratio whose log is uniform
     between the logs of `ratio` (torch.empty(1).uniform_ twice). Returns (area, ratio)."""
     log_ratio = log(tensor(ratio))
-    target_area = area * empty(1).uniform_(scale[0], scale[1]).item()
+    target_area = area * _uniform(scale[0], scale[1])
     low, high = float(log_ratio[0]), float(log_ratio[1])
     return target_area, exp(empty(1).uniform_(low, high)).item()
 
