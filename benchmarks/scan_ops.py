@@ -4,10 +4,13 @@ takes. Meant to find the op that is 5-50x slower than the rest (x ** 4 on negati
 topk by a whole sort, np.where inside an activation), not to rank close ones: each op is
 timed as the median of 15 calls, one library after the other.
 
-    python benchmarks/scan_ops.py
+    python benchmarks/scan_ops.py            # every op
+    python benchmarks/scan_ops.py elu bce    # the ops whose names contain a word given
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 from bench_train import load_lib
@@ -138,7 +141,10 @@ def main() -> None:
     }
     rows = []
     ops = {lib: _ops(lib) for lib in (sh, torch)}
+    words = sys.argv[1:]
     for name, (kind, _) in ops[sh].items():
+        if words and not any(word in name for word in words):
+            continue
         us = {}
         for lib in (sh, torch):
             x = lib.tensor(inputs[kind].copy(), requires_grad=True)

@@ -300,6 +300,66 @@ class Log(Function):
         return grad_out / self.x  # d ln(x)/dx = 1/x
 
 
+# NumPy has no SIMD loop for float32 log1p and expm1: it calls the C library one value at a
+# time, 13-15 ns a value here against 1.3 for exp and 1.7 for log (AMD EPYC, 2026-11-29).
+# So float32 arrays take them from exp and log by the classic identities below, 3-4x faster,
+# within 4 float32 ulps of the exact value (the C library's: 1), measured on 2M values over
+# 1e-12 to 1e8 in magnitude. Small arrays, other dtypes, and the values where an identity
+# breaks down (infinities, x <= -1 for log1p, overflow for expm1) go to NumPy's own.
+FAST_LOG1P_FROM = 64  # values; below, np.log1p and np.expm1 are as fast
+_HALF_ULP_BELOW_1 = np.float32(2.0**-25)  # u below it: u - 1 rounds to -1 in float32
+
+
+def log1p_array(x: np.ndarray) -> np.ndarray:
+    """log(1 + x) as a new array, accurate where x is tiny.
+
+    float32: log(1 + x) = log(w) * x / (w - 1) with w = 1 + x rounded (Kahan's identity, in
+    Goldberg's "What every computer scientist should know about floating-point arithmetic",
+    theorem 4): the rounding of 1 + x changes w - 1 and log(w) alike, so their ratio keeps
+    it out. Where w rounds to 1, log(1 + x) = x to float32's precision.
+    """
+    if x.dtype != np.float32 or x.size < FAST_LOG1P_FROM:
+        return np.log1p(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = x + np.float32(1)
+        ratio = w - np.float32(1)
+        out = np.log(w)
+        np.divide(x, ratio, out=ratio)
+        out *= ratio
+    out = _select(w == 1, x, out)  # not np.copyto(where=): it branches on every value
+    return _redo_where_not_finite(out, x, np.log1p)
+
+
+def expm1_array(x: np.ndarray) -> np.ndarray:
+    """exp(x) - 1 as a new array, accurate where x is tiny.
+
+    float32: exp(x) - 1 = (u - 1) * x / log(u) with u = exp(x) rounded (Kahan's identity, the
+    twin of log1p_array's); x itself where u rounds to 1, and -1 where u - 1 does.
+    """
+    if x.dtype != np.float32 or x.size < FAST_LOG1P_FROM:
+        return np.expm1(x)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        u = np.exp(x)
+        out = u - np.float32(1)
+        log_u = np.log(u)
+        np.divide(x, log_u, out=log_u)
+        product = out * log_u
+    # x where u rounds to 1; u - 1 (= -1) where that rounds to -1: times x / log(u) it
+    # would be -1 +- an ulp, or 0 where u is 0. By bits, not np.copyto(where=), which
+    # branches on every value: ELU's input clamped at 0 is 0 in half its values, at random
+    # (0.74 of 1.9 ms)
+    out = _select(u == 1, x, _select(u < _HALF_ULP_BELOW_1, out, product))
+    return _redo_where_not_finite(out, x, np.expm1)
+
+
+def _redo_where_not_finite(out: np.ndarray, x: np.ndarray, fn) -> np.ndarray:
+    """out with its infinite and NaN values recomputed as fn(x) (NumPy's own function)."""
+    bad = ~np.isfinite(out)
+    if bad.any():
+        out[bad] = fn(x[bad])
+    return out
+
+
 class Log1p(Function):
     """out = ln(1 + x), accurate where x is tiny (1 + x would round to 1)"""
 
@@ -309,7 +369,7 @@ class Log1p(Function):
     @quiet
     def forward(self, x):
         self.x = x
-        return np.log1p(x)
+        return log1p_array(x)
 
     @quiet
     def backward(self, grad_out):
@@ -325,7 +385,7 @@ class Expm1(Function):
 
     @quiet
     def forward(self, x):
-        self.out = np.expm1(x)
+        self.out = expm1_array(x)
         return self.out
 
     @quiet
@@ -576,7 +636,7 @@ class Elu(Function):
         negative = np.fmin(x, zero)  # 0 for NaN: the gradient there is PyTorch's, scale
         if input_scale != 1:
             negative *= self.input_scale
-        np.expm1(negative, out=negative)
+        negative = expm1_array(negative)
         negative *= self.negcoef
         out = np.maximum(x, zero)
         if scale != 1:

@@ -18,7 +18,7 @@ from .._threads import PARALLEL_GRAIN, parallel_for, parallel_rows, value_grain
 from ..autograd import Function, quiet, unbroadcast
 from ..errors import IndexOutOfRangeError
 from .conv import _copy_like
-from .elementwise import _select, filled, sigmoid_array, sigmoid_by_tanh
+from .elementwise import _select, filled, log1p_array, sigmoid_array, sigmoid_by_tanh
 from .movement import scatter_add_rows
 from .reduce import _sum, softmax_shift, unbuffered_rows
 
@@ -837,7 +837,7 @@ class LogSigmoid(Function):
     def forward(self, x):
         e = np.exp(-np.abs(x))
         self.x, self.e = x, e
-        return np.minimum(x, 0) - np.log1p(e)
+        return np.minimum(x, 0) - log1p_array(e)
 
     def backward(self, grad_out):
         # sigmoid(-x) = 1 / (1 + e^x): where e^x overflows to inf, 1 / inf = 0, the limit.
@@ -863,7 +863,7 @@ class Softplus(Function):
         out = np.abs(z)
         np.negative(out, out=out)
         np.exp(out, out=out)
-        np.log1p(out, out=out)
+        out = log1p_array(out)
         out += np.maximum(z, 0)
         if beta != 1:
             out /= x.dtype.type(beta)
@@ -1262,7 +1262,7 @@ class BinaryCrossEntropy(Function):
         self.x, self.y = x, y
         log_x = np.log(x)
         np.maximum(log_x, -100, out=log_x)
-        out = np.log1p(-x)
+        out = log1p_array(-x)
         np.maximum(out, -100, out=out)
         out *= y - 1
         out -= y * log_x
