@@ -302,10 +302,11 @@ class Log(Function):
 
 # NumPy has no SIMD loop for float32 log1p and expm1: it calls the C library one value at a
 # time, 13-15 ns a value here against 1.3 for exp and 1.7 for log (AMD EPYC, 2026-11-29).
-# So float32 arrays take them from exp and log by the classic identities below, 3-4x faster,
-# within 4 float32 ulps of the exact value (the C library's: 1), measured on 2M values over
-# 1e-12 to 1e8 in magnitude. Small arrays, other dtypes, and the values where an identity
-# breaks down (infinities, x <= -1 for log1p, overflow for expm1) go to NumPy's own.
+# So float32 arrays take them from exp and log by the classic identities below, 2.5-4x
+# faster, within 4 float32 ulps of the exact value (the C library's: 1; tested on 400k values
+# over the whole float32 range, tests/test_log1p_expm1.py). Small arrays, other dtypes, and
+# the values where an identity breaks down (infinities, x <= -1 for log1p, overflow for
+# expm1) go to NumPy's own.
 FAST_LOG1P_FROM = 64  # values; below, np.log1p and np.expm1 are as fast
 _HALF_ULP_BELOW_1 = np.float32(2.0**-25)  # u below it: u - 1 rounds to -1 in float32
 
