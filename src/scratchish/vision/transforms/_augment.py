@@ -22,7 +22,15 @@ from ...errors import ArgumentError, DTypeError
 from ...tensor import Tensor
 from . import functional as F
 from ._affine import _tensor_fill
-from ._color import _blend, _channels, _max_value, _pil_module, _work_type
+from ._color import (
+    _blend,
+    _channels,
+    _check_factor,
+    _max_value,
+    _pil_enhance,
+    _pil_module,
+    _work_type,
+)
 
 
 def _uint8_only(img: Tensor, who: str) -> None:
@@ -76,13 +84,9 @@ def adjust_sharpness(img, sharpness_factor: float):
     """Sharpen (factor > 1) or soften (< 1): blend the image with a smoothed copy of it (each
     inner pixel 5/13 itself and 1/13 each of its 8 neighbours; the border stays) by the
     factor; 1 gives the image back."""
-    if sharpness_factor < 0:
-        raise ArgumentError(
-            f"adjust_sharpness: sharpness_factor must be >= 0, got {sharpness_factor}."
-        )
-    F._check_image(img, "adjust_sharpness")
-    if F._is_pil(img):
-        return _pil_module("ImageEnhance").Sharpness(img).enhance(sharpness_factor)
+    pil = _pil_enhance(img, sharpness_factor, "adjust_sharpness", "sharpness_factor", "Sharpness")
+    if pil is not None:
+        return pil
     _channels(img, "adjust_sharpness")
     x = img.array
     if x.shape[-1] <= 2 or x.shape[-2] <= 2:
@@ -210,10 +214,7 @@ class RandomAdjustSharpness(_RandomOp):
 
     def __init__(self, sharpness_factor: float, p: float = 0.5) -> None:
         super().__init__(p)
-        if sharpness_factor < 0:
-            raise ArgumentError(
-                f"RandomAdjustSharpness: sharpness_factor must be >= 0, got {sharpness_factor}."
-            )
+        _check_factor(sharpness_factor, "RandomAdjustSharpness", "sharpness_factor")
         self.sharpness_factor = sharpness_factor
 
     def _apply(self, img):

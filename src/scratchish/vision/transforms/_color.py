@@ -136,6 +136,27 @@ def rgb_to_grayscale(img, num_output_channels: int = 1):
     return Tensor._make(gray)
 
 
+def _check_factor(factor: float, who: str, argument: str) -> None:
+    """The blends' factor must be >= 0 (0 gives the other image, 1 this one)."""
+    if factor < 0:
+        raise ArgumentError(
+            f"{who}: {argument} ({factor}) is not non-negative; use 0 or more (1 gives the "
+            f"image back)."
+        )
+
+
+def _pil_enhance(img, factor: float, who: str, argument: str, enhancer: str):
+    """What the ImageEnhance-like blends (brightness, contrast, saturation, sharpness) do
+    first: check the factor and the image, and put a Pillow image through
+    ImageEnhance.<enhancer>. Returns that Pillow image, or None for a tensor, which the
+    caller blends itself."""
+    _check_factor(factor, who, argument)
+    F._check_image(img, who)
+    if F._is_pil(img):
+        return getattr(_pil_module("ImageEnhance"), enhancer)(img).enhance(factor)
+    return None
+
+
 def adjust_brightness(img, brightness_factor: float):
     """The image times `brightness_factor`, clamped (a blend with black): 0 gives black, 1 the
     image, 2 twice as bright. Pillow images through ImageEnhance.Brightness.
@@ -146,13 +167,11 @@ def adjust_brightness(img, brightness_factor: float):
         >>> F.adjust_brightness(sh.tensor([[[0.25, 0.75]]]), 2.0)
         tensor([[[0.5000, 1.0000]]])
     """
-    if brightness_factor < 0:
-        raise ArgumentError(
-            f"adjust_brightness: brightness_factor ({brightness_factor}) is not non-negative."
-        )
-    F._check_image(img, "adjust_brightness")
-    if F._is_pil(img):
-        return _pil_module("ImageEnhance").Brightness(img).enhance(brightness_factor)
+    pil = _pil_enhance(
+        img, brightness_factor, "adjust_brightness", "brightness_factor", "Brightness"
+    )
+    if pil is not None:
+        return pil
     _channels(img, "adjust_brightness")
     x = img.array
     return Tensor._make(_blend(x, np.zeros_like(x), brightness_factor))
@@ -162,13 +181,9 @@ def adjust_contrast(img, contrast_factor: float):
     """A blend with the image's mean grey (one number per image): 0 gives that grey
     everywhere, 1 the image, 2 twice the contrast. Pillow images through
     ImageEnhance.Contrast (which rounds the mean to a whole level)."""
-    if contrast_factor < 0:
-        raise ArgumentError(
-            f"adjust_contrast: contrast_factor ({contrast_factor}) is not non-negative."
-        )
-    F._check_image(img, "adjust_contrast")
-    if F._is_pil(img):
-        return _pil_module("ImageEnhance").Contrast(img).enhance(contrast_factor)
+    pil = _pil_enhance(img, contrast_factor, "adjust_contrast", "contrast_factor", "Contrast")
+    if pil is not None:
+        return pil
     _need_3d(img, "adjust_contrast")
     x = img.array
     gray = _grayscale_array(x) if _channels(img, "adjust_contrast") == 3 else x
@@ -184,13 +199,9 @@ def adjust_saturation(img, saturation_factor: float):
     """A blend with the image's own grey version: 0 gives grey (in 3 channels), 1 the image,
     2 twice as saturated. A one-channel image comes back as it is. Pillow images through
     ImageEnhance.Color."""
-    if saturation_factor < 0:
-        raise ArgumentError(
-            f"adjust_saturation: saturation_factor ({saturation_factor}) is not non-negative."
-        )
-    F._check_image(img, "adjust_saturation")
-    if F._is_pil(img):
-        return _pil_module("ImageEnhance").Color(img).enhance(saturation_factor)
+    pil = _pil_enhance(img, saturation_factor, "adjust_saturation", "saturation_factor", "Color")
+    if pil is not None:
+        return pil
     if _channels(img, "adjust_saturation") == 1:
         return img
     x = img.array
