@@ -140,6 +140,42 @@ def test_fused_batch_norm_equals_composed_on_rows_of_pixels(
         np.testing.assert_allclose(ours, composed, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("shape", [(3, 8, 21, 23), (1500, 8), (4, 3, 5)])
+@pytest.mark.parametrize("layout", ["(N, C, H, W)", "channels-last"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_eval_batch_norm_with_a_frozen_weight_matches_torch(shape, layout, bias):
+    # eval with no gradient wanted for the weight (a frozen layer, or no_grad) takes
+    # out = x * scale + (bias - mean * scale), without the centred array
+    c = shape[1]
+    a = np.random.default_rng(0).standard_normal(shape) * 3 - 1
+    if layout == "channels-last" and a.ndim > 2:
+        a = np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
+    x, tx = sh.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    w, tw = pair((c,), np.float64, 1, grad=False)
+    b, tb = pair((c,), np.float64, 2) if bias else (None, None)
+    rm, trm = pair((c,), np.float64, 3, grad=False)
+    rv, trv = pair((c,), np.float64, 4, shift=3.0, grad=False)
+    out = B.batch_norm(x, rm, rv, w, b, False, 0.1, 1e-3)
+    t_out = F.batch_norm(tx, trm, trv, tw, tb, False, 0.1, 1e-3)
+    close(out, t_out, 1e-10)
+    assert out.grad_fn.centred is None  # not made
+    backward_both(out, t_out)
+    close(x.grad, tx.grad, 1e-10)
+    if bias:
+        close(b.grad, tb.grad, 1e-10)
+    close(rm, trm, 0)  # eval leaves the running statistics alone
+    close(rv, trv, 0)
+    with sh.no_grad():  # float32 inference, as a trained network runs
+        x32 = sh.tensor(a.astype(np.float32))
+        b32 = b.float() if bias else None
+        ours = B.batch_norm(x32, rm.float(), rv.float(), w.float(), b32, False)
+    theirs = F.batch_norm(
+        torch.tensor(a.astype(np.float32)), trm.float(), trv.float(), tw.float(),
+        tb.detach().float() if bias else None, False,
+    )  # fmt: skip
+    close(ours, theirs, 1e-5)
+
+
 @pytest.mark.parametrize("layout", ["(N, C, H, W)", "channels-last"])
 @pytest.mark.parametrize("parts", ["weight and bias", "weight", "bias"])
 def test_channel_affine_equals_the_composed_broadcast_ops(layout, parts):

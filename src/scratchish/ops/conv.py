@@ -1746,6 +1746,18 @@ class BatchNorm(Function):
         else:
             invstd = (1.0 / np.sqrt(running_var + eps)).astype(x.dtype)
             mean = running_mean.astype(x.dtype)
+            scale = invstd if weight is None else weight * invstd  # (C,)
+            if not (self.needs_input_grad + (False,))[1]:
+                # the statistics are constants: out = x * scale + (bias - mean * scale), two
+                # passes over x and no centred array (only dL/dweight would read it), as
+                # PyTorch's kernel. The op alone, channels-last, alternating in one process
+                # (2026-11-29): (16, 64, 112, 112) 26.1 -> 13.4 ms, (16, 64, 56, 56) 3.6 ->
+                # 2.3; in a ResNet-18's inference on 16 images of 224 x 224, 111 -> 38 ms
+                shift = -mean * scale if bias is None else bias - mean * scale
+                out = per_channel(_scale_shift, (x,), (scale, shift), np.empty_like(x))
+                self.centred, self.invstd, self.scale = None, invstd, scale
+                self.training, self.n = training, n
+                return out
             centred = per_channel(np.subtract, (x,), (mean,), np.empty_like(x))
         # out = xhat * weight + bias with xhat = centred * invstd, as centred * (invstd *
         # weight) + bias: xhat itself is never made (two passes over x fewer, forward and
@@ -1762,6 +1774,11 @@ class BatchNorm(Function):
     def backward(self, grad_out):
         need_x, need_w, need_b = (self.needs_input_grad + (False, False))[:3]
         g, centred, n = grad_out, self.centred, self.n
+        if centred is None:  # eval, no dL/dweight: dL/dx = g * scale, dL/dbias = sum(g)
+            grad_x = None
+            if need_x:
+                grad_x = per_channel(np.multiply, (g,), (self.scale,), np.empty_like(g))
+            return grad_x, None, (channel_sums(g) if need_b else None)
         if g.strides != centred.strides and 0 not in g.strides:  # one memory layout for the
             g = _copy_like(g, centred)  # passes below (a broadcast g, as from .sum(), stays)
         sum_g = channel_sums(g)
