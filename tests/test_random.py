@@ -124,6 +124,20 @@ def test_large_float64_randn_is_bit_exact():
     )
 
 
+@pytest.mark.parametrize("mean,std", [(0.0, 2.5), (1.5, 1.0), (0.0, 0.0), (-0.0, 0.0), (0.5, 0.0)])
+@pytest.mark.parametrize("dtype,tdtype", DTYPES)
+def test_small_normals_match_torch_through_the_exact_shortcuts(mean, std, dtype, tdtype):
+    # fewer than 16 values: fma(z, std, mean) is z * std + mean for std 1 or mean +-0, one
+    # rounding; std 0 makes zeros whose sign must be PyTorch's
+    g, kw = make_pair(3, "generator")
+    bits = np.int32 if dtype == np.float32 else np.int64
+    for n in (1, 2, 5, 15):
+        ours = g.normal((n,), mean, std, dtype)
+        theirs = torch.empty(n, dtype=tdtype).normal_(mean, std, **kw).numpy()
+        assert_same(ours, theirs)
+        assert (ours.view(bits) == theirs.view(bits)).all()  # -0.0 and 0.0 told apart
+
+
 @pytest.mark.parametrize("shape", [(3, 7), (2, 3, 4), (4, 4), (0,), ()])
 def test_shapes_match_torch(shape):
     g, kw = make_pair(11, "generator")
@@ -210,7 +224,7 @@ def test_randint_matches_torch(kind, seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_randperm_matches_torch(kind, seed):
     g, kw = make_pair(seed, kind)
-    for n in [0, 1, 2, 5, 15, 16, 17, 33, 1000, 100_000]:
+    for n in [0, 1, 2, 5, 15, 16, 17, 33, 255, 256, 1000, 100_000]:  # below _FEW_DRAWS: a loop
         assert_same(g.randperm(n), torch.randperm(n, **kw))
     assert_same(g.uniform((3,)), torch.rand(3, **kw))
 
@@ -342,7 +356,8 @@ def test_bernoulli_compares_whole_numbers_as_the_uniforms_would(p, monkeypatch):
 
 def test_the_fast_words_are_the_raw_stream():
     a, b = Generator().manual_seed(5), Generator().manual_seed(5)
-    np.testing.assert_array_equal(a._words32(1000), b._random32(1000).astype(np.uint32))
+    for n in (10_000, 1, sr._FEW_WORDS - 1, sr._FEW_WORDS):  # raw words, or NumPy's integers
+        np.testing.assert_array_equal(a._words32(n), b._random32(n).astype(np.uint32))
     np.testing.assert_array_equal(a.uniform((7,)), b.uniform((7,)))  # both streams moved on
 
 

@@ -9,6 +9,7 @@ for the same seed. Every function takes PyTorch's keyword arguments (`dtype`, `d
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import operator
 
@@ -411,7 +412,15 @@ def randint(
         tensor([4, 9, 3, 0, 3])
     """
     _check_device(device)
-    low, high, size = _randint_args(args, low, high, size)
+    if (
+        len(args) == 3
+        and low is high is size is None
+        and _plain_ints(args[:2])
+        and isinstance(args[2], (tuple, list))
+    ):
+        low, high, size = args[0], args[1], _sizes((args[2],), "randint")  # the common form
+    else:
+        low, high, size = _randint_args(args, low, high, size)
     np_type = np.dtype(np.int64) if dtype is None else dtypes.np_dtype(dtype)
     _check_randint_range(low, high, np_type)
     gen = generator_or_default(generator, "randint")
@@ -446,6 +455,10 @@ def _randint_args(args: tuple, low, high, size) -> tuple:
     return low, high, _sizes((given["size"],), "randint")
 
 
+def _plain_ints(values) -> bool:
+    return all(type(v) is builtins.int for v in values)
+
+
 def _whole(value, name: str) -> int:
     """An int, a NumPy int or a one-element int tensor, as a Python int."""
     if not isinstance(value, builtins.bool):
@@ -475,14 +488,19 @@ def _check_randint_range(low: int, high: int, np_type: np.dtype) -> None:
     if np_type.kind not in "iub":
         return
     # as torch: the values must fit in the integer dtype asked for
-    smallest, largest = (
-        (0, 1) if np_type.kind == "b" else (np.iinfo(np_type).min, np.iinfo(np_type).max)
-    )
+    smallest, largest = (0, 1) if np_type.kind == "b" else _int_range(np_type)
     if low < smallest or high - 1 > largest:
         raise ArgumentError(
             f"randint: [{low}, {high}) does not fit in {np_type}, which holds {smallest}.."
             f"{largest}. Narrow the range or pass a wider dtype, e.g. dtype=sh.int64."
         )
+
+
+@functools.cache
+def _int_range(np_type: np.dtype) -> tuple[int, int]:
+    """The smallest and largest values of an integer dtype (np.iinfo: 2 us a call, once)."""
+    info = np.iinfo(np_type)
+    return int(info.min), int(info.max)
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False):
