@@ -236,6 +236,46 @@ def test_crops_and_flips_in_torchvisions_places():
     assert T.RandomCrop(7, pad_if_needed=True)(x).shape == (1, 7, 7)
 
 
+@pytest.mark.parametrize("mode", ["L", "LA", "P", "RGB", "RGBA", "I", "F"])
+@pytest.mark.parametrize(
+    "padding, sides", [(4, (4, 4, 4, 4)), ((1, 2), (1, 2, 1, 2)), ((0, 3, 2, 1), (0, 3, 2, 1))]
+)
+@pytest.mark.parametrize("fill", [0, 9, 255])
+def test_pad_of_a_pillow_image_is_the_array_padded(mode, padding, sides, fill, monkeypatch):
+    # byte images with a whole-number fill are padded on a canvas of Pillow's own, the others
+    # through np.pad: both checked against NumPy padding the pixels
+    bands = {"L": 1, "LA": 2, "P": 1, "RGB": 3, "RGBA": 4, "I": 1, "F": 1}[mode]
+    dtype = {"I": np.int32, "F": np.float32}.get(mode, np.uint8)
+    pixels = np.random.default_rng(0).integers(0, 256, (5, 7, bands)).astype(dtype)
+    image = Image.fromarray(pixels[..., 0] if bands == 1 else pixels, mode=mode)
+    if mode == "P":
+        image.putpalette(list(range(256)) * 3)
+    left, top, right, bottom = sides
+    widths = [(top, bottom), (left, right)] + [(0, 0)] * (bands > 1)
+    expected = np.pad(np.asarray(image), widths, constant_values=fill)
+    if dtype == np.uint8:  # Pillow's canvas: np.pad is not called
+        monkeypatch.setattr(np, "pad", None)
+    padded = TF.pad(image, padding, fill=fill)
+    assert padded.mode == image.mode
+    np.testing.assert_array_equal(np.asarray(padded), expected)
+    if mode == "P":
+        assert padded.getpalette() == image.getpalette()
+
+
+def test_normalize_of_data_equals_the_recorded_ops():
+    x = sh.rand(3, 4, 5)
+    mean, std = (0.4, 0.5, 0.6), (0.2, 0.25, 0.3)
+    with pytest.MonkeyPatch.context() as patch:  # no gradient wanted: on the array, no ops
+        patch.setattr(sh.Tensor, "__sub__", None)
+        data = TF.normalize(x, mean, std)
+    y = x.clone().requires_grad_()
+    recorded = TF.normalize(y, mean, std)
+    assert data.grad_fn is None and recorded.grad_fn is not None
+    np.testing.assert_array_equal(data.numpy(), recorded.detach().numpy())
+    recorded.sum().backward()
+    np.testing.assert_allclose(y.grad.numpy()[:, 0, 0], 1 / np.float32(std), rtol=1e-6)
+
+
 def test_crops_beyond_the_image_fill_zeros_as_torchvision():
     x = sh.arange(1.0, 7.0).reshape(1, 2, 3)  # [[1 2 3] [4 5 6]]
     # torchvision pads a too-small image by (dw // 2, dh // 2, (dw + 1) // 2, (dh + 1) // 2),

@@ -218,6 +218,8 @@ def normalize(tensor: Tensor, mean, std, inplace: bool = False) -> Tensor:
             f"normalize: mean and std need one value per channel ({tensor.shape[-3]}) or one "
             f"for all; got mean={mean}, std={std}."
         )
+    if not (inplace or tensor.requires_grad):  # data, as in a Compose: the same two NumPy
+        return Tensor._make((tensor.array - mean_a) / std_a)  # ops without autograd's calls
     mean_t, std_t = Tensor._make(mean_a), Tensor._make(std_a)
     if inplace:
         return tensor.sub_(mean_t).div_(std_t)
@@ -414,6 +416,20 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
         left, top = right, bottom = padding
     else:
         left, top, right, bottom = padding
+    if _is_pil(img) and padding_mode == "constant" and _pil_pastes(img, fill, padding):
+        # Pillow's own canvas and paste: 10-15 us on a 32 x 32 RGB image, against 300 for
+        # the image to an array, np.pad and back (RandomCrop(32, padding=4) on CIFAR)
+        width, height = img.size
+        bands = len(img.getbands())
+        padded = _pil_image().new(
+            img.mode,
+            (width + left + right, height + top + bottom),
+            fill if bands == 1 else (fill,) * bands,
+        )
+        padded.paste(img, (left, top))
+        if img.mode == "P":
+            padded.putpalette(img.getpalette())
+        return padded
     array = np.asarray(img)
     widths = [(top, bottom), (left, right)]
     if _is_pil(img):
@@ -429,6 +445,19 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
             padded.putpalette(img.getpalette())
         return padded
     return Tensor._make(out)
+
+
+def _pil_pastes(img, fill, padding) -> bool:
+    """Whether pad can make a Pillow image on a canvas of Pillow's own: byte images (one
+    value per band), a whole-number fill in 0..255 and no negative padding. The rest (a
+    tuple fill, 16-bit and float images) goes through np.pad."""
+    return (
+        img.mode in ("L", "LA", "P", "RGB", "RGBA")
+        and isinstance(fill, numbers.Integral)
+        and not isinstance(fill, bool)
+        and 0 <= fill <= 255
+        and min(padding) >= 0
+    )
 
 
 def resized_crop(
