@@ -154,26 +154,18 @@ def make_step(lib, workload: str):
         return _train(model, opt, lambda: F.cross_entropy(model(x), y)), batch, flops, "samples"
     if workload in ("cnn", "cnn_infer"):
         batch = 64 if workload == "cnn" else 256
-        model = models.lenet(lib)
-        x = lib.tensor(rng.standard_normal((batch, 1, 28, 28)).astype(np.float32))
-        y = lib.tensor(rng.integers(0, 10, batch))
-        fwd = models.lenet_forward_flops(batch)
-        if workload == "cnn_infer":
-            return _inference(lib, model, x), batch, fwd, "samples"
-        opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        return _train(model, opt, lambda: F.cross_entropy(model(x), y)), batch, 3 * fwd, "samples"
+        fwd, infer = models.lenet_forward_flops(batch), workload == "cnn_infer"
+        return _classifier(lib, rng, models.lenet(lib), (batch, 1, 28, 28), 10, fwd, 0.01, infer)
     if workload in ("resnet", "mobilenet"):  # 32x32 images, SGD momentum, batch 64
-        batch = 64
         model, flops, lr = {
             "resnet": (models.resnet20, models.resnet20_forward_flops, 0.1),
             "mobilenet": (models.mobilenet, models.mobilenet_forward_flops, 0.05),
         }[workload]
-        model = model(lib)
-        x = lib.tensor(rng.standard_normal((batch, 3, 32, 32)).astype(np.float32))
-        y = lib.tensor(rng.integers(0, 10, batch))
-        opt = lib.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-        step = _train(model, opt, lambda: F.cross_entropy(model(x), y))
-        return step, batch, 3 * flops(batch), "samples"
+        return _classifier(lib, rng, model(lib), (64, 3, 32, 32), 10, flops(64), lr, False)
+    if workload in ("resnet18", "resnet18_infer"):  # 224x224 photos, 1000 classes, batch 16
+        fwd, infer = models.resnet18_forward_flops(16), workload == "resnet18_infer"
+        model = models.resnet18(lib)
+        return _classifier(lib, rng, model, (16, 3, 224, 224), 1000, fwd, 0.01, infer)
     if workload == "gpt":
         batch, T = 12, 64
         model = models.gpt(lib)
@@ -189,6 +181,18 @@ def make_step(lib, workload: str):
         )
         return step, batch * T, models.gpt_train_flops(batch, T), "tokens"
     raise SystemExit(f"unknown workload {workload!r}")
+
+
+def _classifier(lib, rng, model, shape, classes, fwd_flops, lr, infer):
+    """An image classifier's step on random images of `shape` (N, C, H, W): inference (no_grad,
+    eval) if `infer`, else SGD momentum training on cross-entropy. Returns as make_step."""
+    x = lib.tensor(rng.standard_normal(shape).astype(np.float32))
+    y = lib.tensor(rng.integers(0, classes, shape[0]))
+    if infer:
+        return _inference(lib, model, x), shape[0], fwd_flops, "samples"
+    opt = lib.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    step = _train(model, opt, lambda: lib.nn.functional.cross_entropy(model(x), y))
+    return step, shape[0], 3 * fwd_flops, "samples"
 
 
 def _train(model, opt, loss_fn, clip=None):
@@ -334,6 +338,9 @@ WORKLOADS = {
 EXTRA = {
     "resnet": "(f) ResNet-20, 32x32 images, SGD momentum, batch 64",
     "mobilenet": "(g) MobileNetV2, 8 blocks, 32x32, SGD momentum, batch 64",
+    # a first lesson's network (fine-tuning on photos): 64 to 512 channels, 7x7 stem
+    "resnet18": "(h) ResNet-18, 224x224 images, SGD momentum, batch 16",
+    "resnet18_infer": "(h) ResNet-18 inference, 224x224 images, batch 16",
 }
 
 
@@ -393,8 +400,9 @@ def main() -> None:
             mem = tuple(f"{mb:.0f}M" for mb, _ in measured)  # not `peak`: the matmul peak
             faults = tuple(f"{count:.0f}" for _, count in measured)
         name = {**WORKLOADS, **EXTRA}[workload]
+        digits = 1 if min(rate_sh, rate_pt) < 100 else 0  # ResNet-18: 6.4, not 6, images/s
         print(
-            f"{name:58s} {rate_sh:9.0f} {unit[0]}/s {rate_pt:9.0f} {unit[0]}/s "
+            f"{name:58s} {rate_sh:9.{digits}f} {unit[0]}/s {rate_pt:9.{digits}f} {unit[0]}/s "
             f"{ratio:6.2f} {share_sh:7.0f}% {share_pt:7.0f}% {mem[0]:>7s} {mem[1]:>7s} "
             f"{faults[0]:>6s} {faults[1]:>6s}",
             flush=True,

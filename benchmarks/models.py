@@ -31,9 +31,9 @@ def lenet(lib):
 RESNET20_STAGES = ((16, 32), (32, 16), (64, 8))
 
 
-def resnet20(lib, blocks=3):
-    """(f) ResNet-20 for 32x32 images (He et al. 2016, section 4.2: CIFAR-10), batch norm
-    after every convolution, a 1x1 convolution on the shortcut where the shape changes."""
+def basic_block(lib):
+    """ResNet's basic block (He et al. 2016), a class of `lib`: two 3x3 convolutions with
+    batch norm, added to the input (through a 1x1 convolution where the shape changes)."""
     nn = lib.nn
 
     class Block(nn.Module):
@@ -53,6 +53,15 @@ def resnet20(lib, blocks=3):
             y = self.bn2(self.conv2(self.bn1(self.conv1(x)).relu()))
             return (y + self.shortcut(x)).relu()
 
+    return Block
+
+
+def resnet20(lib, blocks=3):
+    """(f) ResNet-20 for 32x32 images (He et al. 2016, section 4.2: CIFAR-10), batch norm
+    after every convolution, a 1x1 convolution on the shortcut where the shape changes."""
+    nn = lib.nn
+
+    Block = basic_block(lib)
     layers = [nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
     c_in = 16
     for k, (c_out, _) in enumerate(RESNET20_STAGES):
@@ -73,6 +82,41 @@ def resnet20_forward_flops(batch: int, blocks=3) -> int:
             shapes.append((pixels, c_in, c_out))  # the 1x1 shortcut
         c_in = c_out
     return matmul_flops(shapes + [(batch, c_in, 10)])
+
+
+RESNET18_STAGES = ((64, 1), (128, 2), (256, 2), (512, 2))  # (channels, first block's stride)
+
+
+def resnet18(lib, classes=1000):
+    """(h) ResNet-18 for 224x224 images, torchvision's layout (He et al. 2016, table 1): a 7x7
+    stride-2 stem, a 3x3 stride-2 max-pool, four stages of two basic blocks, average pooling
+    and the classifier. The network a learner fine-tunes in a first lesson on photos."""
+    nn = lib.nn
+
+    Block = basic_block(lib)
+    layers = [
+        nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.MaxPool2d(3, 2, 1),
+    ]  # fmt: skip
+    c_in = 64
+    for c_out, stride in RESNET18_STAGES:
+        layers += [Block(c_in, c_out, stride), Block(c_out, c_out, 1)]
+        c_in = c_out
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, classes)]
+    return nn.Sequential(*layers)
+
+
+def resnet18_forward_flops(batch: int, classes=1000) -> int:
+    """The convolutions' and the classifier's products: 1.8 GFLOP-multiply-adds an image."""
+    shapes, size, c_in = [(batch * 112 * 112, 3 * 49, 64)], 56, 64
+    for c_out, stride in RESNET18_STAGES:
+        size //= stride
+        pixels = batch * size * size
+        shapes += [(pixels, c_in * 9, c_out)] + [(pixels, c_out * 9, c_out)] * 3
+        if c_in != c_out:
+            shapes.append((pixels, c_in, c_out))  # the 1x1 shortcut
+        c_in = c_out
+    return matmul_flops(shapes + [(batch, c_in, classes)])
 
 
 # MobileNetV2's inverted residual blocks for 32x32 images, a shortened list: (expansion t,

@@ -3,7 +3,7 @@
 The time outside the ops (optimizer step, zero_grad, autograd bookkeeping, Python) is shown
 as one more row, so the table adds up to the wall time of the steps.
 
-    python benchmarks/profile_ops.py mlp gpt cnn
+    python benchmarks/profile_ops.py mlp gpt cnn resnet resnet18
 """
 
 from __future__ import annotations
@@ -42,4 +42,4 @@ def profile(workload: str, steps: int = 20) -> None:
 
 if __name__ == "__main__":
     for name in sys.argv[1:] or ["mlp", "cnn", "gpt"]:
-        profile(name)
+        profile(name, steps=3 if name.startswith("resnet18") else 20)  # 2 s a step
