@@ -38,7 +38,7 @@ _RANDPERM_INSIDE_OUT = (2**32 - 1) // 20  # torch switches randperm algorithm at
 # (6-30 us for 10-256 values, against 42-64 by the sorts; 69 against 79 at 512). With the
 # other shortcuts (the fma of small normals, randint's Python ints for fewer than 8), one
 # value's draw: rand(1) 49 -> 8 us, randint 30 -> 7, randn(1) 148 -> 11, randperm(10) 87 -> 7;
-# PyTorch's 2-4 us (2026-11-29).
+# PyTorch's 2-4 us. Small normals' uniforms in one call: randn(3, 4) 71 -> 18 us (2026-11-29).
 _FEW_WORDS, _FEW_DRAWS = 2048, 256
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _FLOAT_MAX = {dtype: float(np.finfo(dtype).max) for dtype in _FLOAT_DTYPES}
@@ -688,18 +688,22 @@ class Generator:
     def _normal_blocks(self, n, mean, std, dtype):
         """The path for n >= 16: Box-Muller over blocks of 16 uniforms (normal_fill)."""
         u = self._uniform01(n, dtype)
-        tail = self._uniform01(16, dtype) if n % 16 else None
-        out = np.empty(n, dtype=dtype)
         n_full = n - n % 16
-        blocks, z = u[:n_full].reshape(-1, 16), out[:n_full].reshape(-1, 16)
+        if n_full < n:  # the tail's 16 fresh uniforms, as one more block after the others
+            u = np.concatenate((u[:n_full], self._uniform01(16, dtype)))
+        blocks, z = u.reshape(-1, 16), np.empty((len(u) // 16, 16), dtype=dtype)
         # the blocks are independent: a few thousand at a time gives the same numbers with the
         # dozens of temporaries of the float32 log, sin and cos inside the L2 cache (4M values:
-        # 0.69 -> 0.21 s; all at once, a VGG's 130M weights took 30 s)
+        # 0.69 -> 0.21 s; all at once, a VGG's 130M weights took 30 s). (The tail in a call of
+        # its own doubled the time of a small draw: randn(100) 0.73 -> 0.37 ms.)
         for start in range(0, len(blocks), _BOX_MULLER_ROWS):
             rows = slice(start, start + _BOX_MULLER_ROWS)
             z[rows] = self._box_muller_16(blocks[rows], mean, std)
-        if tail is not None:
-            out[n - 16 :] = self._box_muller_16(tail.reshape(1, 16), mean, std).ravel()
+        if n_full == n:
+            return z.ravel()
+        out = np.empty(n, dtype=dtype)
+        out[:n_full] = z[:-1].ravel()
+        out[n - 16 :] = z[-1]  # over the last n % 16 full-block values, as PyTorch
         return out
 
     @staticmethod
@@ -720,18 +724,23 @@ class Generator:
         return z + mean if std == 1 else _fma64(z, std, mean)
 
     def _normal_pairs(self, n, mean, std):
-        """The path for n < 16: float64 Box-Muller one pair at a time, keeping the spare sin."""
+        """The path for n < 16: float64 Box-Muller one pair at a time, keeping the spare sin.
+
+        PyTorch's loop, with the uniforms of all its pairs drawn in one call (the same stream):
+        each pair gives its cos, then its sin, which the next value takes; a sin left over is
+        kept for the generator's next small draw."""
         z = []
-        while len(z) < n:
-            if self._next_normal is not None:
-                z.append(self._next_normal)
-                self._next_normal = None
-                continue
-            u1, u2 = (float(u) for u in self._uniform01(2, np.float64))
+        if n and self._next_normal is not None:
+            z.append(self._next_normal)
+            self._next_normal = None
+        pairs = (n - len(z) + 1) // 2
+        u = self._uniform01(2 * pairs, np.float64).tolist()
+        for u1, u2 in zip(u[0::2], u[1::2]):
             radius = math.sqrt(-2.0 * math.log1p(-u2))
             angle = 2.0 * math.pi * u1
-            self._next_normal = radius * math.sin(angle)
-            z.append(radius * math.cos(angle))
+            z += [radius * math.cos(angle), radius * math.sin(angle)]
+        if len(z) > n:
+            self._next_normal = z.pop()
         z = np.array(z, dtype=np.float64)
         # fma(z, std, mean) rounds once; so does z * std + mean where the product (std 1) or
         # the sum (mean +-0, whose sign it then sets as the fma's does) is exact
