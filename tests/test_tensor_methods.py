@@ -1,6 +1,8 @@
 """torch.Tensor's aliases, in-place forms and attributes that scratchish spells out one line each
 in tensor.py: every one against torch, values and gradients, in float32 and float64."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -377,11 +379,16 @@ def test_stable_argsort_sorts_again_only_rows_with_ties():
 
 @pytest.mark.parametrize("case", ["distinct", "ties", "nan", "3-d, middle dim"])
 @pytest.mark.parametrize("k", [0, 1, 3, 7])
-def test_topk_keeps_the_stable_sorts_first_k(case, k):
+@pytest.mark.parametrize("partition", [True, False])
+def test_topk_keeps_the_stable_sorts_first_k(case, k, partition, monkeypatch):
     """topk partitions (linear time) where exactly k keys per row reach the k-th place and
-    sorts the whole dim elsewhere (ties across the k-th place, NaN): either way the first k
-    of a stable argsort, ties by index, as the whole sort gave."""
+    sorts the whole dim elsewhere (ties across the k-th place, NaN, or few values, below
+    SMALL_TOPK): either way the first k of a stable argsort, ties by index, as the whole sort
+    gave."""
     from scratchish.tensor import _first_k
+
+    if partition:  # these keys are few: without this, all of them would be sorted
+        monkeypatch.setattr(sys.modules["scratchish.tensor"], "SMALL_TOPK", 0)
 
     rng = np.random.default_rng(k)
     shape, axis = ((4, 3, 7), 1) if case == "3-d, middle dim" else ((6, 7), -1)
