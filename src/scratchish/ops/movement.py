@@ -8,6 +8,7 @@ Read next: matmul.py.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 
 import numpy as np
@@ -390,12 +391,12 @@ class Cat(Function):
     saves_inputs = False  # backward needs no input values (autograd.Function)
 
     def forward(self, *xs, dim=0):
-        self.dim = dim
-        self.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        self.dim, self.sizes = dim, [x.shape[dim] for x in xs]
         return np.concatenate(xs, axis=dim)
 
     def backward(self, grad_out):
-        return tuple(np.split(grad_out, self.bounds, axis=self.dim))
+        bounds = list(itertools.accumulate(self.sizes))[:-1]  # where each input's slice ends
+        return tuple(np.split(grad_out, bounds, axis=self.dim))
 
 
 class Stack(Function):
