@@ -166,6 +166,19 @@ def make_step(lib, workload: str):
         fwd, infer = models.resnet18_forward_flops(16), workload == "resnet18_infer"
         model = models.resnet18(lib)
         return _classifier(lib, rng, model, (16, 3, 224, 224), 1000, fwd, 0.01, infer)
+    if workload == "gpt_sample":  # one character at a time from a full context, as generating
+        model, T = models.gpt(lib), 64
+        model.eval()
+        idx = lib.tensor(rng.integers(0, 65, (1, T)))
+
+        def sample():
+            nonlocal idx
+            with lib.no_grad():
+                logits, _ = model(idx[:, -T:])
+                probs = lib.nn.functional.softmax(logits[:, -1, :] / 0.8, dim=-1)
+                idx = lib.cat([idx[:, 1:], lib.multinomial(probs, num_samples=1)], dim=1)
+
+        return sample, 1, models.gpt_train_flops(1, T) // 3, "tokens"
     if workload == "gpt":
         batch, T = 12, 64
         model = models.gpt(lib)
@@ -341,6 +354,8 @@ EXTRA = {
     # a first lesson's network (fine-tuning on photos): 64 to 512 channels, 7x7 stem
     "resnet18": "(h) ResNet-18, 224x224 images, SGD momentum, batch 16",
     "resnet18_infer": "(h) ResNet-18 inference, 224x224 images, batch 16",
+    # what a learner does with (c) once trained: write text, a token at a time (small ops)
+    "gpt_sample": "(i) char GPT sampling, 1 sequence, context 64",
 }
 
 
