@@ -86,3 +86,11 @@ def median_time(fn, calls: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def print_slowest_first(rows: list, heading: str) -> None:
+    """The scans' table: rows of (name, scratchish us, PyTorch us), the largest ratio first."""
+    width = max(len(heading), *(len(name) for name, _, _ in rows)) + 2
+    print(f"{heading:<{width}}{'sh us':>10}{'pt us':>10}{'sh/pt':>8}")
+    for name, sh_us, pt_us in sorted(rows, key=lambda row: row[1] / row[2], reverse=True):
+        print(f"{name:<{width}}{sh_us:10.1f}{pt_us:10.1f}{sh_us / pt_us:8.2f}")

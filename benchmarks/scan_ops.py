@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 from bench_train import load_lib
-from common import median_time
+from common import median_time, print_slowest_first
 
 
 def _ops(L):
@@ -156,10 +156,8 @@ def main() -> None:
                 x.grad = None
 
             us[lib] = median_time(step, 15) * 1e6
-        rows.append((us[sh] / us[torch], name, us[sh], us[torch]))
-    print(f"{'op (forward + backward, (256, 512))':<36}{'sh us':>10}{'pt us':>10}{'sh/pt':>8}")
-    for ratio, name, sh_us, pt_us in sorted(rows, reverse=True):
-        print(f"{name:<36}{sh_us:10.1f}{pt_us:10.1f}{ratio:8.2f}")
+        rows.append((name, us[sh], us[torch]))
+    print_slowest_first(rows, "op (forward + backward, (256, 512))")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 from bench_train import load_lib
+from common import print_slowest_first
 
 
 def _ops(L):  # noqa: N803 - L is the library, as in scan_ops.py
@@ -132,10 +133,8 @@ def main() -> None:
         if words and not any(word in name for word in words):
             continue
         us = {lib: best_us(ops[lib][name]) for lib in (sh, torch)}
-        rows.append((us[sh] / us[torch], name, us[sh], us[torch]))
-    print(f"{'op (one call, tiny tensors)':<28}{'sh us':>10}{'pt us':>10}{'sh/pt':>8}")
-    for ratio, name, sh_us, pt_us in sorted(rows, reverse=True):
-        print(f"{name:<28}{sh_us:10.1f}{pt_us:10.1f}{ratio:8.2f}")
+        rows.append((name, us[sh], us[torch]))
+    print_slowest_first(rows, "op (one call, tiny tensors)")
 
 
 if __name__ == "__main__":
