@@ -1724,7 +1724,10 @@ class BatchNorm(Function):
     Training: mean and (biased) var over every axis but the channels, and the running
     statistics passed as settings are updated IN PLACE, as PyTorch's kernel does:
     running = (1 - momentum) * running + momentum * batch, with the UNBIASED var (n / (n - 1)).
-    Eval (training=False): the running statistics normalise, and nothing is updated.
+    Eval (training=False): the running statistics normalise, and nothing is updated; where
+    no gradient is wanted for the weight (inference, a frozen layer) the op is the affine
+    map out = x * scale + shift per channel, scale = weight * invstd, shift = bias - mean *
+    scale.
 
     Backward, the closed form (Ioffe & Szegedy 2015, sec. 3, worked through the mean and var):
     with xhat = (x - mean) * invstd and n values per channel,
