@@ -373,6 +373,18 @@ def test_linspace_matches_torch_on_random_ranges():
     )
 
 
+def test_linspace_in_float16_is_close_to_torch():
+    # float16 failed inside the emulated fma before 2026-11-29; now computed in float32 and
+    # rounded. PyTorch's half linspace rounds differently: not bit for bit, within two
+    # float16 steps of the range's largest value
+    for start, end, steps in [(0, 1, 7), (-3.3, 7.1, 101), (1.0, 1000.0, 33)]:
+        ours = sh.linspace(start, end, steps, dtype=sh.float16).numpy()
+        theirs = torch.linspace(start, end, steps, dtype=torch.float16).numpy()
+        assert ours.dtype == np.float16 and ours[0] == theirs[0] and ours[-1] == theirs[-1]
+        spacing = np.spacing(np.float16(max(abs(start), abs(end))))
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=2 * spacing)
+
+
 def test_the_fused_multiply_add_behind_linspace_rounds_once():
     from fractions import Fraction
 

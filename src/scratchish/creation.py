@@ -18,7 +18,7 @@ import numpy as np
 from . import dtypes
 from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from .ops.movement import Cat, IndexPad, Pad, Stack
-from .random import default_generator, generator_or_default
+from .random import _fma32, _fma64, default_generator, generator_or_default
 from .tensor import (
     Tensor,
     _broadcast_shape,
@@ -258,7 +258,10 @@ def _linspace_as_torch(start, end, steps: int, np_type: np.dtype) -> np.ndarray:
         out[i] = start + i * step                   for i < steps // 2
         out[i] = end - (steps - 1 - i) * step       for the rest (so the last value is end)
 
-    each line being a fused multiply-add (one rounding), as the compiler builds torch's loop."""
+    each line being a fused multiply-add (one rounding), as the compiler builds torch's loop.
+    float16 is computed in float32 and rounded (within an ulp of PyTorch's, not its bits)."""
+    if np_type == np.float16:
+        return _linspace_as_torch(start, end, steps, np.dtype(np.float32)).astype(np_type)
     start, end = np_type.type(start), np_type.type(end)
     step = (end - start) / np_type.type(steps - 1)
     i = np.arange(steps)
@@ -268,35 +271,11 @@ def _linspace_as_torch(start, end, steps: int, np_type: np.dtype) -> np.ndarray:
 
 
 def _fma(a: np.ndarray, b, c: np.ndarray) -> np.ndarray:
-    """a * b + c with one rounding, in a's dtype: NumPy has no fused multiply-add, so this is
-    Boldo and Melquiond's emulation (2008): the exact product as a sum of two floats (Dekker),
-    the exact sum with c (Knuth's TwoSum), and the two small parts added with round-to-odd, so
-    that the last rounding is the only one that counts. Values near overflow are not handled."""
-    half = np.finfo(a.dtype).nmant // 2 + 1  # Veltkamp split: 2 halves of the mantissa
-    split = a.dtype.type(2**half + 1)
-
-    def halves(x):
-        big = split * x
-        hi = big - (big - x)
-        return hi, x - hi
-
-    def two_sum(x, y):
-        s = x + y
-        y_part = s - x
-        return s, (x - (s - y_part)) + (y - y_part)
-
-    a_hi, a_lo = halves(a)
-    b_hi, b_lo = halves(np.asarray(b, a.dtype))
-    product = a * b
-    product_err = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo  # exact
-    high, low = two_sum(c, product)
-    small, small_err = two_sum(low, product_err)
-    # round to odd: where small was rounded (small_err != 0) and its last bit is even, step one
-    # ulp towards the exact value, so the final sum cannot fall on a false halfway point
-    bits = small.view(np.uint64 if small.dtype.itemsize == 8 else np.uint32)
-    even = (small_err != 0) & (bits & 1 == 0)
-    small = np.where(even, np.nextafter(small, np.where(small_err > 0, np.inf, -np.inf)), small)
-    return (high + small).astype(a.dtype, copy=False)
+    """a * b + c with one rounding, in a's dtype: NumPy has no fused multiply-add, so
+    random.py's emulations, which randn's Box-Muller uses too (exact products, then a sum
+    rounded to odd so that the last rounding is the only one that counts; see there).
+    float32 or float64; values near overflow are not handled."""
+    return _fma64(a, b, c) if a.dtype == np.float64 else _fma32(a, np.float32(b), c)
 
 
 def logspace(

@@ -86,7 +86,7 @@ def _add_round_to_odd(a, b):
 
 def _fma64(x, w, b):
     """float64 x * w + b with one rounding (Boldo and Melquiond's emulated FMA)."""
-    x, w, b = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, w, b)))
+    x, w, b = (np.asarray(v, dtype=np.float64) for v in (x, w, b))  # (they broadcast)
     p_hi, p_lo = _two_prod(x, w)  # x * w == p_hi + p_lo
     s_hi, s_lo = _two_sum(b, p_hi)  # b + p_hi == s_hi + s_lo
     return s_hi + _add_round_to_odd(s_lo, p_lo)
