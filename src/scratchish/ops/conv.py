@@ -114,19 +114,16 @@ def pad_input(x: np.ndarray, padding: tuple, channels_last: bool, value=0) -> np
     No copy when there is nothing to pad and x already has that layout (with one channel,
     both layouts are the same memory).
     """
-    n, c, *size = x.shape
-    if not any(before or after for before, after in padding):
-        if c == 1 or _is_channels_last(x) == channels_last:
-            return x
-    padded = [m + before + after for m, (before, after) in zip(size, padding)]
-    xp = new_image((n, c, *padded), value, x.dtype, channels_last)
-    xp[(..., *_inside(size, padding))] = x  # a copy in runs of C when channels-last
+    xp = padded_shell(x, padding, channels_last)
+    if xp is None:
+        return x
+    pad_images(xp, x, padding, slice(None), value)
     return xp
 
 
 def padded_shell(x: np.ndarray, padding: tuple, channels_last: bool) -> np.ndarray | None:
-    """What pad_input(x, padding, channels_last) returns, its values not yet written (they are,
-    images by images, by pad_images), or None where pad_input makes no copy (x itself serves).
+    """The array pad_input fills, its values not yet written (pad_images writes them, for
+    some images or all), or None where x itself serves (see pad_input).
 
     Conv2d pads each thread's images in its own part, just before it reads them: pad_input
     over the whole batch was a pass on one core before the parts began (ResNet-20's
@@ -144,16 +141,22 @@ def padded_shell(x: np.ndarray, padding: tuple, channels_last: bool) -> np.ndarr
     return np.moveaxis(array, -1, 1) if channels_last else array
 
 
-def pad_images(xp: np.ndarray, x: np.ndarray, padding: tuple, images: slice) -> None:
-    """Write `images` of x, zero-padded, into padded_shell's array xp: zeros on each side
-    (the strips along each spatial dim; corners twice), x inside."""
+def pad_images(xp: np.ndarray, x: np.ndarray, padding: tuple, images: slice, value=0) -> None:
+    """Write `images` of x, padded with `value`, into padded_shell's array xp: the strips
+    along each spatial dim (corners twice), then x inside (a copy in runs of C when
+    channels-last). In (N, C, H, W) memory a side's strip is runs of a few values, slower to
+    write than the whole array: there all of it is filled first (256 images of 1 x 28 x 28,
+    padded by 2: 0.25 -> 0.12 ms)."""
     part = xp[images]
-    for d, (before, after) in enumerate(padding, start=2):
-        side = [slice(None)] * part.ndim
-        for strip in (slice(0, before), slice(part.shape[d] - after, part.shape[d])):
-            if strip.stop > strip.start:
-                side[d] = strip
-                part[tuple(side)] = 0
+    if part.shape[1] == 1 or not _is_channels_last(part):
+        part[...] = value
+    else:
+        for d, (before, after) in enumerate(padding, start=2):
+            side = [slice(None)] * part.ndim
+            for strip in (slice(0, before), slice(part.shape[d] - after, part.shape[d])):
+                if strip.stop > strip.start:
+                    side[d] = strip
+                    part[tuple(side)] = value
     part[(..., *_inside(x.shape[2:], padding))] = x[images]
 
 
