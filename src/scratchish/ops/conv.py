@@ -1788,24 +1788,21 @@ class BatchNorm(Function):
         else:
             invstd = (1.0 / np.sqrt(running_var + eps)).astype(x.dtype)
             mean = running_mean.astype(x.dtype)
-            scale = invstd if weight is None else weight * invstd  # (C,)
-            if not (self.needs_input_grad + (False,))[1]:
-                # the statistics are constants: out = x * scale + (bias - mean * scale), two
-                # passes over x and no centred array (only dL/dweight would read it), as
-                # PyTorch's kernel. The op alone, channels-last, alternating in one process
-                # (2026-11-29): (16, 64, 112, 112) 26.1 -> 13.4 ms, (16, 64, 56, 56) 3.6 ->
-                # 2.3; in a ResNet-18's inference on 16 images of 224 x 224, 111 -> 38 ms
-                shift = -mean * scale if bias is None else bias - mean * scale
-                out = per_channel(_scale_shift, (x,), (scale, shift), np.empty_like(x))
-                self.centred, self.invstd, self.scale = None, invstd, scale
-                self.training, self.n = training, n
-                return out
-            centred = per_channel(np.subtract, (x,), (mean,), np.empty_like(x))
+            centred = None  # the statistics are constants: only dL/dweight would read it
+            if (self.needs_input_grad + (False,))[1]:
+                centred = per_channel(np.subtract, (x,), (mean,), np.empty_like(x))
         # out = xhat * weight + bias with xhat = centred * invstd, as centred * (invstd *
         # weight) + bias: xhat itself is never made (two passes over x fewer, forward and
         # backward; backward reads centred and invstd instead, as the formulas above)
         scale = invstd if weight is None else weight * invstd  # (C,)
-        if bias is None:
+        if centred is None:
+            # eval: out = x * scale + (bias - mean * scale), two passes over x, as PyTorch's
+            # kernel. The op alone, channels-last, alternating in one process (2026-11-29):
+            # (16, 64, 112, 112) 26.1 -> 13.4 ms, (16, 64, 56, 56) 3.6 -> 2.3; in a
+            # ResNet-18's inference on 16 images of 224 x 224, 111 -> 38 ms
+            shift = -mean * scale if bias is None else bias - mean * scale
+            out = per_channel(_scale_shift, (x,), (scale, shift), np.empty_like(x))
+        elif bias is None:
             out = per_channel(np.multiply, (centred,), (scale,), np.empty_like(centred))
         else:
             out = per_channel(_scale_shift, (centred,), (scale, bias), np.empty_like(centred))
@@ -1816,27 +1813,26 @@ class BatchNorm(Function):
     def backward(self, grad_out):
         need_x, need_w, need_b = (self.needs_input_grad + (False, False))[:3]
         g, centred, n = grad_out, self.centred, self.n
-        if centred is None:  # eval, no dL/dweight: dL/dx = g * scale, dL/dbias = sum(g)
-            grad_x = None
+        if not self.training:  # the statistics are constants: dL/dx = g * scale
+            grad_x = grad_w = None
             if need_x:
                 grad_x = per_channel(np.multiply, (g,), (self.scale,), np.empty_like(g))
-            return grad_x, None, (channel_sums(g) if need_b else None)
+            if need_w:  # centred was kept for this
+                grad_w = channel_sums(g, centred) * self.invstd
+            return grad_x, grad_w, (channel_sums(g) if need_b else None)
         if g.strides != centred.strides and 0 not in g.strides:  # one memory layout for the
             g = _copy_like(g, centred)  # passes below (a broadcast g, as from .sum(), stays)
         sum_g = channel_sums(g)
         sum_g_xhat = channel_sums(g, centred) * self.invstd  # sum(g * xhat)
         grad_x = None
         if need_x:
-            scale = self.scale  # weight * invstd (C,)
+            # dL/dx = scale * (g - sum(g) / n - xhat * sum(g * xhat) / n)
+            #       = g * scale - centred * k - shift,  scale = weight * invstd
+            scale = self.scale
+            k = scale * self.invstd * sum_g_xhat / n
+            shift = scale * sum_g / n
             grad_x = np.empty_like(centred)
-            if self.training:
-                # dL/dx = scale * (g - sum(g) / n - xhat * sum(g * xhat) / n)
-                #       = g * scale - centred * k - shift
-                k = scale * self.invstd * sum_g_xhat / n
-                shift = scale * sum_g / n
-                per_channel(_batch_norm_grad, (g, centred), (scale, k, shift), grad_x)
-            else:
-                per_channel(np.multiply, (g,), (scale,), grad_x)
+            per_channel(_batch_norm_grad, (g, centred), (scale, k, shift), grad_x)
         return grad_x, (sum_g_xhat if need_w else None), (sum_g if need_b else None)
 
 
