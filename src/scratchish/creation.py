@@ -18,7 +18,7 @@ import numpy as np
 from . import dtypes
 from .errors import ArgumentError, DTypeError, ShapeError, UnsupportedError
 from .ops.movement import Cat, IndexPad, Pad, Stack
-from .random import _fma32, _fma64, default_generator, generator_or_default
+from .random import _fma, default_generator, generator_or_default
 from .tensor import (
     Tensor,
     _broadcast_shape,
@@ -259,7 +259,7 @@ def _linspace_as_torch(start, end, steps: int, np_type: np.dtype) -> np.ndarray:
         out[i] = end - (steps - 1 - i) * step       for the rest (so the last value is end)
 
     each line being a fused multiply-add (one rounding), as the compiler builds torch's loop.
-    float16 is computed in float32 and rounded (within an ulp of PyTorch's, not its bits)."""
+    float16 is computed in float32 and rounded (close to PyTorch's values, not its bits)."""
     if np_type == np.float16:
         return _linspace_as_torch(start, end, steps, np.dtype(np.float32)).astype(np_type)
     start, end = np_type.type(start), np_type.type(end)
@@ -267,15 +267,8 @@ def _linspace_as_torch(start, end, steps: int, np_type: np.dtype) -> np.ndarray:
     i = np.arange(steps)
     first = i < steps // 2
     factor = np.where(first, i, -(steps - 1 - i)).astype(np_type)  # -(steps - 1 - i) * step
+    # NumPy has no fused multiply-add: random.py's emulation, which randn uses too
     return _fma(factor, step, np.where(first, start, end).astype(np_type))
-
-
-def _fma(a: np.ndarray, b, c: np.ndarray) -> np.ndarray:
-    """a * b + c with one rounding, in a's dtype: NumPy has no fused multiply-add, so
-    random.py's emulations, which randn's Box-Muller uses too (exact products, then a sum
-    rounded to odd so that the last rounding is the only one that counts; see there).
-    float32 or float64; values near overflow are not handled."""
-    return _fma64(a, b, c) if a.dtype == np.float64 else _fma32(a, np.float32(b), c)
 
 
 def logspace(

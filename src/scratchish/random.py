@@ -120,6 +120,20 @@ def _fma32(x, w, b):
     return out
 
 
+def _fma(x, w, b):
+    """x * w + b with one rounding, in x's dtype (float32 or float64)."""
+    return _fma32(x, w, b) if x.dtype == np.float32 else _fma64(x, w, b)
+
+
+def _scaled(z, std, mean):
+    """fma(z, std, mean) for numbers std and mean: a plain z * std + mean where the product
+    (std 1) or the sum (mean +-0, whose sign it then sets as the fma's does) is exact, so
+    that it rounds once too; the emulation otherwise."""
+    if std == 1 or mean == 0:
+        return z * std + mean
+    return _fma(z, std, mean)
+
+
 # ----------------------------------------------------------------------------------------------
 # float32 log, sin and cos exactly as PyTorch computes them for randn on x86 CPUs: the Cephes
 # polynomials of avx_mathfun.h (used by aten/src/ATen/native/cpu/DistributionTemplates.h), with
@@ -605,10 +619,10 @@ class Generator:
             return u.reshape(shape)  # fma(u, 1, 0) == u, and u < 1
         lo, hi = dtype.type(low), dtype.type(high)
         # the width hi - lo is rounded to dtype first; in cache-sized chunks, as normal
-        fma, out = (_fma32 if dtype == np.float32 else _fma64), np.empty_like(u)
+        out = np.empty_like(u)
         for start in range(0, u.size, 16 * _BOX_MULLER_ROWS):
             part = slice(start, start + 16 * _BOX_MULLER_ROWS)
-            out[part] = fma(u[part], hi - lo, lo)
+            out[part] = _fma(u[part], hi - lo, lo)
         out[out == hi] = lo
         return out.reshape(shape)
 
@@ -715,13 +729,11 @@ class Generator:
             sin, cos = _sincos_f32(_F32(2.0 * math.pi) * u2)
             mean32, std32 = _F32(mean), _F32(std)
             z = np.concatenate([radius * cos, radius * sin], axis=1)
-            if std32 == 1 or mean32 == 0:  # an exact product or an exact sum: one rounding
-                return z * std32 + mean32
-            return _fma32(z, std32, mean32)
+            return _scaled(z, std32, mean32)
         radius = np.sqrt(-2.0 * np.log(u1))
         angle = 2.0 * math.pi * u2
         z = np.concatenate([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
-        return z + mean if std == 1 else _fma64(z, std, mean)
+        return _scaled(z, std, mean)
 
     def _normal_pairs(self, n, mean, std):
         """The path for n < 16: float64 Box-Muller one pair at a time, keeping the spare sin.
@@ -741,12 +753,7 @@ class Generator:
             z += [radius * math.cos(angle), radius * math.sin(angle)]
         if len(z) > n:
             self._next_normal = z.pop()
-        z = np.array(z, dtype=np.float64)
-        # fma(z, std, mean) rounds once; so does z * std + mean where the product (std 1) or
-        # the sum (mean +-0, whose sign it then sets as the fma's does) is exact
-        if std == 1 or mean == 0:
-            return z * std + mean
-        return _fma64(z, std, mean)
+        return _scaled(np.array(z, dtype=np.float64), std, mean)
 
     def randint(self, low: int, high: int, shape: Shape) -> np.ndarray:
         """Integers drawn uniformly from [low, high), as torch.randint(low, high, shape).
