@@ -484,6 +484,29 @@ def test_attention_shift_refuses_masks_it_cannot_bound():
     assert _finite_range(np.array([0.0, np.inf]), np.float32) is None
     assert _finite_range(np.array([0.0, np.nan]), np.float32) is None
     assert _finite_range(None, np.float16) is None
+    causal = np.where(np.tri(4, 5, dtype=bool), 0.0, -np.inf).astype(np.float32)
+    assert _finite_range(causal, np.float32) == (0.0, 0.0)
+    assert _finite_range(np.array([[-np.inf, 2.5], [-7.0, -np.inf]]), np.float32) == (-7.0, 2.5)
+
+
+def test_causal_attention_makes_its_mask_once_and_matches_the_explicit_mask():
+    """is_causal=True takes the op's own mask, made once per size and read-only (text
+    generation asks for it in every layer for every character); the weights are those of
+    the same mask passed as attn_mask, bit for bit, with and without a gradient."""
+    from scratchish.ops.nn_ops import causal_mask
+
+    rng = np.random.default_rng(3)
+    q, k, v = (sh.tensor(rng.standard_normal((2, 4, 9, 8)).astype(np.float32)) for _ in "qkv")
+    causal_mask.cache_clear()
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    again = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert causal_mask.cache_info().misses == 1 and causal_mask.cache_info().hits == 1
+    mask = causal_mask(9, 9, np.dtype(np.float32))
+    assert not mask.flags.writeable
+    assert (mask == np.where(np.tril(np.ones((9, 9))) > 0, 0.0, -np.inf)).all()
+    explicit = F.scaled_dot_product_attention(q, k, v, attn_mask=sh.ones(9, 9).tril().bool())
+    np.testing.assert_array_equal(out.numpy(), explicit.numpy())
+    np.testing.assert_array_equal(out.numpy(), again.numpy())
 
 
 @pytest.mark.parametrize("far", [False, True])

@@ -58,6 +58,7 @@ from ..ops.nn_ops import (
     Silu,
     SmoothL1,
     Softplus,
+    causal_mask,
 )
 from ..ops.reduce import LogSoftmax, Softmax
 from ..random import generator_or_default
@@ -1125,7 +1126,7 @@ def _attention_bias(attn_mask, is_causal: bool, n_q: int, n_k: int, dtype):
     Boolean masks mean True = take part (SDPA's convention); float masks are added."""
     bias = None
     if is_causal:
-        bias = np.where(np.tri(n_q, n_k, dtype=bool), 0.0, -np.inf).astype(dtype)
+        bias = causal_mask(n_q, n_k, np.dtype(dtype))
     if attn_mask is not None:
         m = attn_mask.array if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
         m = np.where(m, 0.0, -np.inf).astype(dtype) if m.dtype == np.bool_ else m.astype(dtype)
@@ -1160,14 +1161,17 @@ def scaled_dot_product_attention(
         )
     n_q, n_k = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    bias = _attention_bias(attn_mask, is_causal, n_q, n_k, query.array.dtype)
+    causal = is_causal and attn_mask is None  # the op's own mask, made once per size
+    bias = None if causal else _attention_bias(attn_mask, is_causal, n_q, n_k, query.array.dtype)
     keep = None
     if dropout_p > 0.0:  # one mask entry per attention weight, (..., L, S)
         shape = np.broadcast_shapes(query.shape[:-2], key.shape[:-2]) + (n_q, n_k)
         if bias is not None:
             shape = np.broadcast_shapes(shape, bias.shape)
         keep = _dropout_mask(shape, query.array.dtype, dropout_p)
-    return ScaledDotProductAttention.apply(query, key, value, bias=bias, scale=scale, keep=keep)
+    return ScaledDotProductAttention.apply(
+        query, key, value, bias=bias, scale=scale, keep=keep, causal=causal
+    )
 
 
 # ----------------------------------------------------------------------------------------------
