@@ -831,6 +831,31 @@ def test_fused_softmax_and_log_softmax_equal_composed(dim):
     np.testing.assert_allclose(x1.grad.numpy(), x2.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_log_softmax_backward_takes_its_softmax_from_forwards_exponentials(monkeypatch):
+    """Forward keeps exp(x - shift) and the row totals (with a gradient wanted only), so
+    backward makes no exp of its own: one np.exp for forward + backward, the gradient still
+    g - softmax * sum(g)."""
+    from scratchish.ops import reduce
+
+    rng = np.random.default_rng(4)
+    data = rng.uniform(-4, 4, (5, 7)).astype(np.float32)
+    g = rng.standard_normal((5, 7)).astype(np.float32)
+    with sh.no_grad():
+        assert not hasattr(sh.tensor(data).log_softmax(1).grad_fn, "e")
+    calls = []
+    real_exp = np.exp
+    monkeypatch.setattr(reduce.np, "exp", lambda *a, **k: calls.append(1) or real_exp(*a, **k))
+    x = sh.tensor(data, requires_grad=True)
+    out = x.log_softmax(1)
+    expected_out = out.detach().numpy().copy()
+    out.backward(sh.tensor(g))
+    assert len(calls) == 1
+    monkeypatch.undo()
+    softmax = np.exp(expected_out.astype(np.float64))
+    expected = g - softmax * g.sum(1, keepdims=True)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("dim", [0, -1, (0, 2)])
 def test_fused_logsumexp_equals_composed(dim):
     rng = np.random.default_rng(7)

@@ -346,31 +346,44 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """out_i = x_i - logsumexp(x) along `dim` (fused; composed version in the tests)."""
+    """out_i = x_i - logsumexp(x) along `dim` (fused; composed version in the tests).
+
+    Forward keeps its exponentials e_i = exp(x_i - shift) and their sum along dim when a
+    gradient is wanted, so that backward's softmax_i = e_i / sum_j e_j costs no second exp
+    (NumPy's float32 exp takes 1.8-2.5 ns a value on the AMD EPYC here, against 0.2 for a
+    product: forward + backward on (256, 512) was 2.7x PyTorch's time, two thirds of it in
+    the two exps). The price: one more array of x's size kept until backward. The result
+    is not read by backward, so changing it in place before backward does not raise here,
+    where torch raises; the gradient is still right.
+    """
 
     formula = "out = log_softmax(x)"
     derivatives = ("grad_out - softmax(x) * sum(grad_out)",)
-    saves_inputs, saves_output = False, True
+    saves_inputs = False  # the exponentials instead
 
     @quiet
     def forward(self, x, dim=-1):
+        self.dim = dim
         if not x.size:  # no elements: nothing to normalise (max would have nothing to pick)
-            self.out, self.dim = x.copy(), dim
-            return self.out
+            self.e = self.total = x.copy()
+            return x.copy()
         shifted = np.subtract(x, softmax_shift(x, dim))
-        lse = np.log(_sum(np.exp(shifted), dim, True))
+        e = np.exp(shifted)
+        total = _sum(e, dim, True)
         with unbuffered_rows(last_axis_rows(x, dim)):  # one number per row, long rows
-            shifted -= lse
-        self.out, self.dim = shifted, dim
+            shifted -= np.log(total)
+        if self.needs_input_grad[0]:
+            self.e, self.total = e, total
         return shifted
 
     @quiet
     def backward(self, grad_out):
-        # dL/dx_i = g_i - softmax_i * sum_j g_j
-        softmax, total = np.exp(self.out), _sum(grad_out, self.dim, True)
-        with unbuffered_rows(last_axis_rows(softmax, self.dim)):
-            softmax *= total
-        return np.subtract(grad_out, softmax, out=softmax)
+        # dL/dx_i = g_i - softmax_i * sum_j g_j = g_i - e_i * (sum_j g_j / sum_j e_j)
+        each = _sum(grad_out, self.dim, True)
+        each /= self.total
+        with unbuffered_rows(last_axis_rows(self.e, self.dim)):
+            part = self.e * each
+        return np.subtract(grad_out, part, out=part)
 
 
 def _as_int64(x: np.ndarray) -> np.ndarray:
