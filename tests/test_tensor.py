@@ -351,10 +351,14 @@ def test_a_size_below_minus_one_is_refused(op):
 @pytest.mark.parametrize("op", ["softmax", "log_softmax", "logsumexp"])
 def test_softmax_family_over_empty_tensors_matches_torch(op, shape, dim):
     """Regression: the max that keeps exp from overflowing had nothing to pick and raised;
-    torch gives an empty result, or -inf for logsumexp over no elements."""
-    ours = getattr(sh.zeros(*shape, requires_grad=True), op)(dim)
-    theirs = getattr(torch.zeros(*shape, requires_grad=True), op)(dim)
+    torch gives an empty result, or -inf for logsumexp over no elements. Backward too: an
+    empty gradient (log_softmax's backward once divided by the totals it had not kept)."""
+    x, tx = sh.zeros(*shape, requires_grad=True), torch.zeros(*shape, requires_grad=True)
+    ours, theirs = getattr(x, op)(dim), getattr(tx, op)(dim)
     assert_same(ours, theirs)
+    ours.backward(sh.ones(*ours.shape))
+    theirs.backward(torch.ones(*theirs.shape))
+    assert_same(x.grad, tx.grad)
 
 
 def test_triu_of_minus_inf_gives_a_causal_mask():

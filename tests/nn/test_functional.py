@@ -491,19 +491,22 @@ def test_attention_shift_refuses_masks_it_cannot_bound():
 
 def test_causal_attention_makes_its_mask_once_and_matches_the_explicit_mask():
     """is_causal=True takes the op's own mask, made once per size and read-only (text
-    generation asks for it in every layer for every character); the weights are those of
-    the same mask passed as attn_mask, bit for bit, with and without a gradient."""
-    from scratchish.ops.nn_ops import causal_mask
+    generation asks for it in every layer for every character), large ones each time; the
+    weights are those of the same mask passed as attn_mask, bit for bit."""
+    from scratchish.ops import nn_ops
 
     rng = np.random.default_rng(3)
     q, k, v = (sh.tensor(rng.standard_normal((2, 4, 9, 8)).astype(np.float32)) for _ in "qkv")
-    causal_mask.cache_clear()
+    cache = nn_ops._cached_causal_mask
+    cache.cache_clear()
     out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
     again = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-    assert causal_mask.cache_info().misses == 1 and causal_mask.cache_info().hits == 1
-    mask = causal_mask(9, 9, np.dtype(np.float32))
+    assert cache.cache_info().misses == 1 and cache.cache_info().hits == 1
+    mask = nn_ops.causal_mask(9, 9, np.float32)
     assert not mask.flags.writeable
     assert (mask == np.where(np.tril(np.ones((9, 9))) > 0, 0.0, -np.inf)).all()
+    big = nn_ops.causal_mask(1024, 1024, np.float32)  # 4 MB: made, not kept
+    assert cache.cache_info().currsize == 1 and not big.flags.writeable and big[0, 1] == -np.inf
     explicit = F.scaled_dot_product_attention(q, k, v, attn_mask=sh.ones(9, 9).tril().bool())
     np.testing.assert_array_equal(out.numpy(), explicit.numpy())
     np.testing.assert_array_equal(out.numpy(), again.numpy())

@@ -1379,14 +1379,25 @@ def _batch_part(a, r, ndim: int):
 _SHIFT_SPREAD = 80.0
 
 
-@functools.lru_cache(maxsize=16)
 def causal_mask(n_q: int, n_k: int, dtype) -> np.ndarray:
-    """The (n_q, n_k) bias of causal attention: 0 where key j <= query i, -inf after it.
-    Made once per size (read-only): text generation asks for it in every layer for every
-    character (12 us each time)."""
+    """The (n_q, n_k) bias of causal attention, read-only: 0 where key j <= query i, -inf
+    after it. Made once per size up to _CACHED_MASK_VALUES values (text generation asks for
+    the same one in every layer for every character: 12 us each time); larger ones, whose
+    attention costs far more than making them, each time (16 cached masks of 4096 x 4096
+    would hold 1 GB)."""
+    if n_q * n_k <= _CACHED_MASK_VALUES:
+        return _cached_causal_mask(n_q, n_k, np.dtype(dtype))
+    return _new_causal_mask(n_q, n_k, dtype)
+
+
+def _new_causal_mask(n_q: int, n_k: int, dtype) -> np.ndarray:
     bias = np.where(np.tri(n_q, n_k, dtype=bool), 0.0, -np.inf).astype(dtype)
     bias.flags.writeable = False
     return bias
+
+
+_CACHED_MASK_VALUES = 1 << 18  # 1 MB of float32; at most 16 MB for all 16 kept
+_cached_causal_mask = functools.lru_cache(maxsize=16)(_new_causal_mask)
 
 
 def _finite_range(bias, dtype) -> tuple[float, float] | None:

@@ -363,9 +363,8 @@ class LogSoftmax(Function):
 
     @quiet
     def forward(self, x, dim=-1):
-        self.dim = dim
+        self.dim, self.e = dim, None
         if not x.size:  # no elements: nothing to normalise (max would have nothing to pick)
-            self.e = self.total = x.copy()
             return x.copy()
         shifted = np.subtract(x, softmax_shift(x, dim))
         e = np.exp(shifted)
@@ -379,6 +378,8 @@ class LogSoftmax(Function):
     @quiet
     def backward(self, grad_out):
         # dL/dx_i = g_i - softmax_i * sum_j g_j = g_i - e_i * (sum_j g_j / sum_j e_j)
+        if self.e is None:  # an empty x: an empty gradient
+            return grad_out.copy()
         each = _sum(grad_out, self.dim, True)
         each /= self.total
         with unbuffered_rows(last_axis_rows(self.e, self.dim)):
