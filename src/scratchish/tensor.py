@@ -2472,19 +2472,19 @@ class Tensor:
         return Triangle.apply(self, diagonal=diagonal, upper=True)
 
     def __getitem__(self, index):
-        index = _index(index)
-        if _is_basic_index(index):
-            return self._view_at(index)
-        return GetItem.apply(self, index=index)  # advanced: a copy, a new row-major array
+        return self._view_at(_index(index), basic=None)
 
-    def _view_at(self, index: tuple) -> Tensor:
-        """self[index] for a basic index (ints and slices, known valid): a view. What split
-        and chunk make, without __getitem__'s reading of the index (a qkv split into three
-        took 21 us, PyTorch's 12)."""
+    def _view_at(self, index, basic: bool | None = True) -> Tensor:
+        """self[index] for an index already read by _index; basic=True where it is known to
+        be ints and slices (a view), None to look (only where the layout needs marking).
+        split and chunk call it directly, without __getitem__'s reading of the index (a qkv
+        split into three took 21 us, PyTorch's 12)."""
         out = GetItem.apply(self, index=index)
         if out.array.flags.c_contiguous and self.array.flags.c_contiguous:
             return out  # the common case: nothing to mark
-        return _layout_of_view(out, self, lambda a: a[index])
+        if basic or (basic is None and _is_basic_index(index)):
+            return _layout_of_view(out, self, lambda a: a[index])
+        return out  # advanced indexing copies, into a new row-major array
 
     def index_select(self, dim: int, index):
         """The slices at `index` (a 1-d integer tensor, repeats allowed) along dim."""
