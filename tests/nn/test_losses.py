@@ -240,6 +240,55 @@ def test_regression_and_binary_losses(name, reduction, dtype):
     )
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_bce_with_logits_fused_matches_the_composed_form_and_torch(weighted, dtype):
+    """binary_cross_entropy_with_logits is one op (BinaryCrossEntropyWithLogits): its loss is
+    the composed form's bit for bit ((1 - y) x - log_w logsigmoid(x), times weight), the
+    logits' and targets' gradients are PyTorch's, including at +-inf and large |x|, where
+    sigmoid(-x) comes from forward's exp(-|x|) instead of a second exp, and those of weight
+    and pos_weight (broadcast along the last dim; PyTorch refuses to differentiate them)
+    are the composed form's."""
+    rng = np.random.default_rng(12)
+    logits = (rng.standard_normal((7, 3)) * 4).astype(dtype)
+    logits[0] = [np.inf, -np.inf, 30.0]
+    logits[1] = [-30.0, 0.0, 1e-30]
+    targets = rng.uniform(size=(7, 3)).astype(dtype)
+    weight = rng.uniform(0.5, 1.5, (7, 3)).astype(dtype)
+    pos_weight = np.array([3.0, 0.5, 1.0], dtype)
+    g = rng.standard_normal((7, 3)).astype(dtype)
+    (x, tx), (y, ty) = pair(logits), pair(targets)
+    extra = [sh.tensor(a, requires_grad=True) for a in (weight, pos_weight)] if weighted else []
+    textra = [torch.tensor(a) for a in (weight, pos_weight)] if weighted else []
+    out = F.binary_cross_entropy_with_logits(x, y, reduction="none", **_weights(extra))
+    tout = TF.binary_cross_entropy_with_logits(tx, ty, reduction="none", **_weights(textra))
+    assert type(out.grad_fn).__name__ == "BinaryCrossEntropyWithLogits"  # one node
+    finite = np.isfinite(logits).all(axis=1)  # torch's loss at +-inf: inf and nan there too
+    np.testing.assert_allclose(
+        out.detach().numpy()[finite], tout.detach().numpy()[finite], **TOL[dtype]
+    )
+    out.backward(sh.tensor(g))
+    tout.backward(torch.tensor(g))
+    for leaf, tleaf in ((x, tx), (y, ty)):
+        np.testing.assert_allclose(leaf.grad.numpy(), tleaf.grad.numpy(), **TOL[dtype])
+    # the composed form: the same loss, bit for bit, and the same weights' gradients
+    cx, cy = (sh.tensor(a, requires_grad=True) for a in (logits, targets))
+    cextra = [sh.tensor(a, requires_grad=True) for a in (weight, pos_weight)] if weighted else []
+    with np.errstate(invalid="ignore"):  # inf - inf at x = +-inf
+        log_w = (cextra[1] - 1) * cy + 1 if weighted else 1
+        composed = (1 - cy) * cx - F.logsigmoid(cx) * log_w
+        if weighted:
+            composed = composed * cextra[0]
+        composed.backward(sh.tensor(g))
+    np.testing.assert_array_equal(out.detach().numpy(), composed.detach().numpy())
+    for leaf, cleaf in zip(extra, cextra):
+        np.testing.assert_allclose(leaf.grad.numpy(), cleaf.grad.numpy(), **TOL[dtype])
+
+
+def _weights(pair_or_nothing) -> dict:
+    return dict(zip(("weight", "pos_weight"), pair_or_nothing))
+
+
 def test_bce_weights_pos_weight_and_modules():
     rng = np.random.default_rng(4)
     logits, targets = rng.standard_normal((6, 2)) * 3, (rng.uniform(size=(6, 2)) > 0.5) * 1.0

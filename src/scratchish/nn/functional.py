@@ -46,6 +46,7 @@ from ..ops.elementwise import (
 from ..ops.matmul import Linear
 from ..ops.nn_ops import (
     BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
     CrossEntropy,
     DropoutMask,
     EmbeddingLookup,
@@ -1829,12 +1830,8 @@ def binary_cross_entropy_with_logits(
             f"the input shape {tuple(input.shape)}. For an (N, 1) output use "
             f"target.view(-1, 1) or output.squeeze(1)."
         )
-    log_sig = LogSigmoid.apply(input)
-    if pos_weight is not None:
-        log_sig = log_sig * ((pos_weight - 1) * target + 1)
-    loss = (1 - target) * input - log_sig
-    if weight is not None:
-        loss = loss * weight
+    _need_tensors_or_none("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
+    loss = BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight)
     return _finish_loss("binary_cross_entropy_with_logits", _reduce(loss, reduction), input)
 
 

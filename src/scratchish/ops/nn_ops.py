@@ -829,6 +829,18 @@ class GruLayer(Function):
         return (dgx if need_gx else None), dh, grad_w, grad_b
 
 
+def _sigmoid_from_exp(e: np.ndarray, nonnegative: np.ndarray) -> np.ndarray:
+    """sigmoid(t) = 1 / (1 + exp(-t)) as a new array, from e = exp(-|t|), which forward
+    made anyway, and the mask t >= 0: 1 / (1 + e) where t >= 0, e / (1 + e) where t < 0
+    (e <= 1, so the numerator is max(e, [t >= 0])). No second exp: NumPy's float32 exp ran
+    at 1.8-2.5 ns a value on the AMD EPYC VM, these passes at ~0.2. At t = +-inf, e = 0:
+    1 and 0, the limits; NaN stays NaN."""
+    num = nonnegative.astype(e.dtype)
+    np.maximum(num, e, out=num)
+    num /= e + e.dtype.type(1)
+    return num
+
+
 class LogSigmoid(Function):
     """out = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), without overflow."""
 
@@ -841,13 +853,74 @@ class LogSigmoid(Function):
         return np.minimum(x, 0) - log1p_array(e)
 
     def backward(self, grad_out):
-        # sigmoid(-x) = 1 / (1 + e^x): where e^x overflows to inf, 1 / inf = 0, the limit.
-        # (It was e or 1 by np.where, over e + 1: NumPy's where is slow, ~4.5 ns a value.)
-        with np.errstate(over="ignore"):
-            s = np.exp(self.x)
-        s += 1
-        np.reciprocal(s, out=s)
-        return grad_out * s
+        s = _sigmoid_from_exp(self.e, self.x <= 0)  # sigmoid(-x), from forward's exp(-|x|)
+        s *= grad_out
+        return s
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """The elementwise loss of binary_cross_entropy_with_logits, fused, PyTorch's formula:
+        out = ((1 - y) x - log_w * logsigmoid(x)) * weight,   log_w = 1 + (pos_weight - 1) y
+    (log_w = 1 without pos_weight; weight 1 without weight), logsigmoid(x) = min(x, 0) -
+    log1p(exp(-|x|)), as LogSigmoid computes it: the same numbers as the composed form.
+
+    Backward, with s = sigmoid(-x) (_sigmoid_from_exp, from forward's exp(-|x|)):
+        dL/dx = ((1 - y) - log_w s) * weight * g      (sigmoid(x) - y without pos_weight)
+        dL/dy = (logsigmoid(-x) - pos_weight logsigmoid(x)) * weight * g  (-x g without)
+        dL/dweight = the unweighted loss * g,  dL/dpos_weight = -y logsigmoid(x) * weight * g
+    each summed over the dims it was broadcast along. Composed of LogSigmoid, four products
+    and sums it made five nodes and two exps (forward + backward on (256, 512) 2.5 ms against
+    PyTorch's 1.1, 2026-11-29).
+    """
+
+    formula = "out = ((1 - y) * x - log_w * logsigmoid(x)) * weight"
+    derivatives = (
+        "((1 - y) - log_w * sigmoid(-x)) * weight * grad_out",
+        "(logsigmoid(-x) - pos_weight * logsigmoid(x)) * weight * grad_out",
+        "((1 - y) * x - log_w * logsigmoid(x)) * grad_out",
+        "-y * logsigmoid(x) * weight * grad_out",
+    )
+
+    @quiet  # exp(-|x|) underflows to 0 for large |x|: the limit, no warning
+    def forward(self, x, y, weight=None, pos_weight=None):
+        e = np.exp(-np.abs(x))
+        softplus_tail = log1p_array(e)  # log(1 + exp(-|x|))
+        log_sig = np.minimum(x, 0) - softplus_tail
+        need_y, _, need_pw = (tuple(self.needs_input_grad[1:4]) + (False,) * 3)[:3]
+        self.x, self.y, self.e = x, y, e  # kept: what backward reads, no more
+        self.log_sig = log_sig if need_pw or (need_y and pos_weight is not None) else None
+        self.softplus_tail = softplus_tail if need_y and pos_weight is not None else None
+        self.weight, self.pos_weight = weight, pos_weight
+        self.log_w = None if pos_weight is None else (pos_weight - 1) * y + 1
+        out = (1 - y) * x - (log_sig if self.log_w is None else log_sig * self.log_w)
+        weight_grad = weight is not None and self.needs_input_grad[2:3] == (True,)
+        self.unweighted = out if weight_grad else None  # dL/dweight's factor
+        return out if weight is None else out * weight
+
+    @quiet
+    def backward(self, grad_out):
+        x, y, w = self.x, self.y, self.weight
+        need = tuple(self.needs_input_grad) + (False,) * 4
+        g = grad_out if w is None else grad_out * w
+        grad_x = grad_y = grad_w = grad_pw = None
+        if need[0]:
+            s = _sigmoid_from_exp(self.e, x <= 0)  # sigmoid(-x)
+            if self.log_w is not None:
+                s = s * self.log_w
+            grad_x = unbroadcast((1 - y - s) * g, x.shape)
+        if need[1]:  # -x, or logsigmoid(-x) - pos_weight logsigmoid(x), as PyTorch: at x =
+            # -inf that is +inf where -x - (pos_weight - 1) logsigmoid(x) is inf - inf
+            if self.pos_weight is None:
+                dy = -x
+            else:
+                log_sig_neg = -np.maximum(x, 0) - self.softplus_tail  # logsigmoid(-x)
+                dy = log_sig_neg - self.pos_weight * self.log_sig
+            grad_y = unbroadcast(dy * g, y.shape)
+        if need[2]:
+            grad_w = unbroadcast(self.unweighted * grad_out, w.shape)
+        if need[3]:
+            grad_pw = unbroadcast(-(y * self.log_sig) * g, self.pos_weight.shape)
+        return grad_x, grad_y, grad_w, grad_pw
 
 
 class Softplus(Function):
@@ -861,20 +934,20 @@ class Softplus(Function):
 
     def forward(self, x, beta=1.0, threshold=20.0):
         z = x * x.dtype.type(beta) if beta != 1 else x
-        out = np.abs(z)
-        np.negative(out, out=out)
-        np.exp(out, out=out)
-        out = log1p_array(out)
+        e = np.abs(z)
+        np.negative(e, out=e)
+        np.exp(e, out=e)  # exp(-|z|), kept for backward's sigmoid
+        out = log1p_array(e)
         out += np.maximum(z, 0)
         if beta != 1:
             out /= x.dtype.type(beta)
-        self.x, self.beta, self.threshold = x, beta, threshold
+        self.x, self.e, self.beta, self.threshold = x, e, beta, threshold
         np.copyto(out, x, where=z > threshold)  # x itself there, as PyTorch
         return out
 
     def backward(self, grad_out):
         z = self.x * self.x.dtype.type(self.beta) if self.beta != 1 else self.x
-        s = sigmoid_array(z)  # a new array
+        s = _sigmoid_from_exp(self.e, z >= 0)  # sigmoid(z), no second exp
         np.maximum(s, z > self.threshold, out=s)  # 1 on the linear part, as PyTorch
         return grad_out * s
 
