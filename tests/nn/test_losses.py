@@ -285,6 +285,18 @@ def test_bce_with_logits_fused_matches_the_composed_form_and_torch(weighted, dty
         np.testing.assert_allclose(leaf.grad.numpy(), cleaf.grad.numpy(), **TOL[dtype])
 
 
+def test_bce_with_logits_takes_integer_labels_as_the_logits_floats():
+    """0/1 labels as ints (what a data set gives) are taken as floats of the logits' dtype,
+    as binary_cross_entropy takes them: a float32 loss and gradient, not float64 (NumPy's
+    int64 * float32). PyTorch refuses integer targets here."""
+    x = sh.tensor(np.array([2.0, -1.0, 0.5, -3.0], np.float32), requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(x, sh.tensor([1, 0, 1, 0]))
+    expected = F.binary_cross_entropy_with_logits(x, sh.tensor([1.0, 0.0, 1.0, 0.0]))
+    assert loss.dtype == sh.float32 and loss.item() == expected.item()
+    loss.backward()
+    assert x.grad.dtype == sh.float32
+
+
 def _weights(pair_or_nothing) -> dict:
     return dict(zip(("weight", "pos_weight"), pair_or_nothing))
 

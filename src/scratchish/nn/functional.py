@@ -1831,6 +1831,8 @@ def binary_cross_entropy_with_logits(
             f"target.view(-1, 1) or output.squeeze(1)."
         )
     _need_tensors_or_none("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
+    if isinstance(target, Tensor) and target.array.dtype.kind in "biu":
+        target = target.to(input.dtype)  # 0/1 labels as the logits' floats (torch refuses them)
     loss = BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight)
     return _finish_loss("binary_cross_entropy_with_logits", _reduce(loss, reduction), input)
 
