@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import scratchish as sh
-from scratchish.ops.elementwise import FAST_LOG1P_FROM, expm1_array, log1p_array
+from scratchish.ops.elementwise import FAST_LOG1P_FROM, expm1_array, log1p_array, log1p_of_unit
 
 F = sh.nn.functional
 
@@ -43,6 +43,21 @@ def test_log1p_within_4_ulps_over_the_float32_range():
     tiny = np.full(FAST_LOG1P_FROM, 3e-9, np.float32)
     assert np.log(1 + tiny)[0] == 0
     np.testing.assert_allclose(log1p_array(tiny), tiny, rtol=1e-7)
+
+
+def test_log1p_of_unit_within_3_ulps_on_0_to_1():
+    """log1p_of_unit, the softplus tail log(1 + exp(-|x|)): log(w) + (e - (w - 1)) / w,
+    w = 1 + e, on [0, 1]: exp(-|x|) of normal x, magnitudes down to float32's subnormals,
+    and the ends 0 and 1. Exactly e where 1 + e rounds to 1."""
+    rng = np.random.default_rng(2)
+    spread = (10.0 ** rng.uniform(-45, 0, 300_000)).astype(np.float32)
+    from_logits = np.exp(-np.abs(rng.standard_normal(300_000).astype(np.float32) * 10))
+    e = np.concatenate([spread, from_logits, np.array([0, 1, 1e-45, 2**-24, 0.5], np.float32)])
+    error = ulps_apart(log1p_of_unit(e), np.log1p(e.astype(np.float64)))
+    assert error.max() <= 3
+    assert error.mean() < 0.5
+    tiny = np.full(FAST_LOG1P_FROM, 3e-9, np.float32)
+    np.testing.assert_array_equal(log1p_of_unit(tiny), tiny)
 
 
 def test_expm1_within_4_ulps_where_finite():

@@ -331,6 +331,28 @@ def log1p_array(x: np.ndarray) -> np.ndarray:
     return _redo_where_not_finite(out, x, np.log1p)
 
 
+def log1p_of_unit(e: np.ndarray) -> np.ndarray:
+    """log(1 + e) as a new array for e in [0, 1]: the tail log(1 + exp(-|x|)) of softplus,
+    log-sigmoid and the logits' binary cross-entropy, whose exp(-|x|) is such an e.
+
+    float32: w = 1 + e rounded, and c = e - (w - 1), the rounding error of that sum, exact
+    (w - 1 is exact for w in [1, 2]); then log(1 + e) = log(w) + log(1 + c / w) = log(w) +
+    c / w to float32's precision (|c / w| <= 2^-24). Five passes and a log: no inf, NaN or
+    w = 1 to select around, as log1p_array must for any x (1 + e = 1 gives log 0 + e, the
+    answer). Within 3 float32 ulps (log1p_array: 4), in two thirds of its time ((256, 512):
+    534 -> 359 us, AMD EPYC, 2026-11-29).
+    """
+    if e.dtype != np.float32 or e.size < FAST_LOG1P_FROM:
+        return np.log1p(e)
+    w = e + np.float32(1)
+    c = w - np.float32(1)
+    np.subtract(e, c, out=c)  # the rounding error of 1 + e
+    c /= w
+    out = np.log(w)
+    out += c
+    return out
+
+
 def expm1_array(x: np.ndarray) -> np.ndarray:
     """exp(x) - 1 as a new array, accurate where x is tiny.
 

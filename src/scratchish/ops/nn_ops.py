@@ -19,7 +19,14 @@ from .._threads import PARALLEL_GRAIN, parallel_for, parallel_rows, value_grain
 from ..autograd import Function, quiet, unbroadcast
 from ..errors import IndexOutOfRangeError
 from .conv import _copy_like
-from .elementwise import _select, filled, log1p_array, sigmoid_array, sigmoid_by_tanh
+from .elementwise import (
+    _select,
+    filled,
+    log1p_array,
+    log1p_of_unit,
+    sigmoid_array,
+    sigmoid_by_tanh,
+)
 from .movement import scatter_add_rows
 from .reduce import _sum, softmax_shift, unbuffered_rows
 
@@ -850,7 +857,7 @@ class LogSigmoid(Function):
     def forward(self, x):
         e = np.exp(-np.abs(x))
         self.x, self.e = x, e
-        return np.minimum(x, 0) - log1p_array(e)
+        return np.minimum(x, 0) - log1p_of_unit(e)
 
     def backward(self, grad_out):
         s = _sigmoid_from_exp(self.e, self.x <= 0)  # sigmoid(-x), from forward's exp(-|x|)
@@ -884,7 +891,7 @@ class BinaryCrossEntropyWithLogits(Function):
     @quiet  # exp(-|x|) underflows to 0 for large |x|: the limit, no warning
     def forward(self, x, y, weight=None, pos_weight=None):
         e = np.exp(-np.abs(x))
-        softplus_tail = log1p_array(e)  # log(1 + exp(-|x|))
+        softplus_tail = log1p_of_unit(e)  # log(1 + exp(-|x|))
         log_sig = np.minimum(x, 0) - softplus_tail
         need_y, _, need_pw = (tuple(self.needs_input_grad[1:4]) + (False,) * 3)[:3]
         self.x, self.y, self.e = x, y, e  # kept: what backward reads, no more
@@ -937,7 +944,7 @@ class Softplus(Function):
         e = np.abs(z)
         np.negative(e, out=e)
         np.exp(e, out=e)  # exp(-|z|), kept for backward's sigmoid
-        out = log1p_array(e)
+        out = log1p_of_unit(e)
         out += np.maximum(z, 0)
         if beta != 1:
             out /= x.dtype.type(beta)
