@@ -337,10 +337,10 @@ def log1p_of_unit(e: np.ndarray) -> np.ndarray:
 
     float32: w = 1 + e rounded, and c = e - (w - 1), the rounding error of that sum, exact
     (w - 1 is exact for w in [1, 2]); then log(1 + e) = log(w) + log(1 + c / w) = log(w) +
-    c / w to float32's precision (|c / w| <= 2^-24). Five passes and a log: no inf, NaN or
-    w = 1 to select around, as log1p_array must for any x (1 + e = 1 gives log 0 + e, the
-    answer). Within 3 float32 ulps (log1p_array: 4), in two thirds of its time ((256, 512):
-    534 -> 359 us, AMD EPYC, 2026-11-29).
+    c / w to float32's precision (|c / w| <= 2^-24). Where 1 + e rounds to 1, that is 0 + e,
+    the answer. Five passes and a log: no inf, NaN or w = 1 to select around, as log1p_array
+    must for any x. Within 3 float32 ulps (log1p_array: 4), in two thirds of its time
+    ((256, 512): 534 -> 359 us, AMD EPYC, 2026-11-29).
     """
     if e.dtype != np.float32 or e.size < FAST_LOG1P_FROM:
         return np.log1p(e)
