@@ -848,6 +848,16 @@ def _sigmoid_from_exp(e: np.ndarray, nonnegative: np.ndarray) -> np.ndarray:
     return num
 
 
+def _softplus_parts(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(e, log(1 + e)) with e = exp(-|z|), new arrays: what softplus(z) = max(z, 0) +
+    log(1 + e) and logsigmoid(z) = min(z, 0) - log(1 + e) are made of, without overflow;
+    e is kept by their backward (_sigmoid_from_exp)."""
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    return e, log1p_of_unit(e)
+
+
 class LogSigmoid(Function):
     """out = log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), without overflow."""
 
@@ -855,9 +865,9 @@ class LogSigmoid(Function):
     derivatives = ("grad_out * sigmoid(-x)",)
 
     def forward(self, x):
-        e = np.exp(-np.abs(x))
-        self.x, self.e = x, e
-        return np.minimum(x, 0) - log1p_of_unit(e)
+        self.x = x
+        self.e, tail = _softplus_parts(x)
+        return np.minimum(x, 0) - tail
 
     def backward(self, grad_out):
         s = _sigmoid_from_exp(self.e, self.x <= 0)  # sigmoid(-x), from forward's exp(-|x|)
@@ -890,32 +900,30 @@ class BinaryCrossEntropyWithLogits(Function):
 
     @quiet  # exp(-|x|) underflows to 0 for large |x|: the limit, no warning
     def forward(self, x, y, weight=None, pos_weight=None):
-        e = np.exp(-np.abs(x))
-        softplus_tail = log1p_of_unit(e)  # log(1 + exp(-|x|))
+        e, softplus_tail = _softplus_parts(x)  # exp(-|x|), log(1 + exp(-|x|))
         log_sig = np.minimum(x, 0) - softplus_tail
-        need_y, _, need_pw = (tuple(self.needs_input_grad[1:4]) + (False,) * 3)[:3]
+        _, need_y, need_w, need_pw = self.needs_input_grad  # one flag per input, None too
         self.x, self.y, self.e = x, y, e  # kept: what backward reads, no more
         self.log_sig = log_sig if need_pw or (need_y and pos_weight is not None) else None
         self.softplus_tail = softplus_tail if need_y and pos_weight is not None else None
         self.weight, self.pos_weight = weight, pos_weight
         self.log_w = None if pos_weight is None else (pos_weight - 1) * y + 1
         out = (1 - y) * x - (log_sig if self.log_w is None else log_sig * self.log_w)
-        weight_grad = weight is not None and self.needs_input_grad[2:3] == (True,)
-        self.unweighted = out if weight_grad else None  # dL/dweight's factor
+        self.unweighted = out if need_w else None  # dL/dweight's factor
         return out if weight is None else out * weight
 
     @quiet
     def backward(self, grad_out):
         x, y, w = self.x, self.y, self.weight
-        need = tuple(self.needs_input_grad) + (False,) * 4
+        need_x, need_y, need_w, need_pw = self.needs_input_grad
         g = grad_out if w is None else grad_out * w
         grad_x = grad_y = grad_w = grad_pw = None
-        if need[0]:
+        if need_x:
             s = _sigmoid_from_exp(self.e, x <= 0)  # sigmoid(-x)
             if self.log_w is not None:
                 s = s * self.log_w
             grad_x = unbroadcast((1 - y - s) * g, x.shape)
-        if need[1]:  # -x, or logsigmoid(-x) - pos_weight logsigmoid(x), as PyTorch: at x =
+        if need_y:  # -x, or logsigmoid(-x) - pos_weight logsigmoid(x), as PyTorch: at x =
             # -inf that is +inf where -x - (pos_weight - 1) logsigmoid(x) is inf - inf
             if self.pos_weight is None:
                 dy = -x
@@ -923,9 +931,9 @@ class BinaryCrossEntropyWithLogits(Function):
                 log_sig_neg = -np.maximum(x, 0) - self.softplus_tail  # logsigmoid(-x)
                 dy = log_sig_neg - self.pos_weight * self.log_sig
             grad_y = unbroadcast(dy * g, y.shape)
-        if need[2]:
+        if need_w:
             grad_w = unbroadcast(self.unweighted * grad_out, w.shape)
-        if need[3]:
+        if need_pw:
             grad_pw = unbroadcast(-(y * self.log_sig) * g, self.pos_weight.shape)
         return grad_x, grad_y, grad_w, grad_pw
 
@@ -941,10 +949,7 @@ class Softplus(Function):
 
     def forward(self, x, beta=1.0, threshold=20.0):
         z = x * x.dtype.type(beta) if beta != 1 else x
-        e = np.abs(z)
-        np.negative(e, out=e)
-        np.exp(e, out=e)  # exp(-|z|), kept for backward's sigmoid
-        out = log1p_of_unit(e)
+        e, out = _softplus_parts(z)  # e = exp(-|z|) kept for backward's sigmoid
         out += np.maximum(z, 0)
         if beta != 1:
             out /= x.dtype.type(beta)
