@@ -1497,18 +1497,46 @@ def test_filled_matches_the_layout_of_its_model_array():
     assert filled(4.0, np.ones((3, 2))).tolist() == [[4.0, 4.0]] * 3
 
 
-def test_filled_gives_the_scalar_for_arrays_past_its_size():
-    # past FILLED_UP_TO bytes the array of zeros costs more memory traffic than it saves
-    from scratchish.ops.elementwise import FILLED_UP_TO, filled
+def test_filled_repeats_one_row_for_arrays_past_its_size():
+    # past FILLED_UP_TO bytes an array of zeros would cost more memory traffic than it saves:
+    # a dense array gets one row of its innermost axes, repeated (stride 0) along the others
+    from scratchish.ops.elementwise import FILLED_MIN_ROW, FILLED_ROW, FILLED_UP_TO, filled
 
     small = np.zeros(FILLED_UP_TO // 4, np.float32)
     big = np.linspace(-1, 1, FILLED_UP_TO // 4 + 1, dtype=np.float32)
-    assert filled(0, small).shape == small.shape
-    assert filled(0, big).shape == () and filled(0, big).dtype == np.float32
-    channels_last = np.resize(big, FILLED_UP_TO // 2).reshape(16, 64, 32, 8).transpose(0, 3, 1, 2)
-    assert filled(-4.0, channels_last).shape == ()
-    for x in (big, channels_last):  # relu and gelu clip by it: the same numbers either way
+    assert filled(0, small).shape == small.shape and filled(0, small).strides == (4,)
+    assert filled(0, big).shape == () and filled(0, big).dtype == np.float32  # no row fits
+    images = np.resize(big, FILLED_UP_TO // 2).reshape(16, 64, 32, 8)
+    channels_last = images.transpose(0, 3, 1, 2)  # memory order N, H, W, C: rows of H * W * C
+    row = filled(-4.0, channels_last)
+    assert row.shape == channels_last.shape and not row.flags.writeable
+    assert row.strides == (0, 4, 32 * 8 * 4, 8 * 4)
+    assert np.shares_memory(row[0], row[15]) and np.array_equal(row, np.full(row.shape, -4.0))
+    wide = np.resize(big, (4, FILLED_ROW // 8, 8))  # rows of FILLED_ROW values exactly
+    assert filled(1.0, wide).strides == (0, 8 * 4, 4)
+    narrow = np.resize(big, (FILLED_UP_TO, FILLED_MIN_ROW - 1))  # rows too short: the scalar
+    assert filled(0, narrow).shape == ()
+    every_other = np.resize(big, FILLED_UP_TO)[::2]
+    assert filled(0, every_other).shape == ()  # a strided view has no row to repeat
+    for x in (big, channels_last, wide, narrow, every_other):
+        # relu and gelu clip by it: the same numbers either way
         np.testing.assert_array_equal(sh.tensor(x).relu().numpy(), np.maximum(x, 0))
+
+
+@pytest.mark.parametrize("bounds", [(0, None), (None, 0.5), (-0.25, 0.25), (-0.0, None)])
+def test_clamp_by_filled_bounds_gives_numpys_numbers(bounds):
+    # clamp compares with filled() rows for number bounds; the numbers, zeros' signs too,
+    # are np.maximum's / np.minimum's with the plain bound
+    low, high = bounds
+    x = np.random.default_rng(0).standard_normal((8, 24, 24, 32), dtype=np.float32)
+    x[0, 0, 0, :4] = [0.0, -0.0, np.nan, -np.inf]
+    x = x.transpose(0, 3, 1, 2)  # channels-last, past FILLED_UP_TO bytes
+    expected = x if low is None else np.maximum(x, np.float32(low))
+    expected = expected if high is None else np.minimum(expected, np.float32(high))
+    out = sh.tensor(x).clamp(min=low, max=high).numpy()
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, expected)
+    assert np.array_equal(np.signbit(out), np.signbit(expected))
 
 
 @pytest.mark.parametrize(

@@ -867,7 +867,7 @@ class LogSigmoid(Function):
     def forward(self, x):
         self.x = x
         self.e, tail = _softplus_parts(x)
-        return np.minimum(x, 0) - tail
+        return np.minimum(x, filled(0, x)) - tail  # filled: NumPy's fast loop
 
     def backward(self, grad_out):
         s = _sigmoid_from_exp(self.e, self.x <= 0)  # sigmoid(-x), from forward's exp(-|x|)
@@ -901,7 +901,7 @@ class BinaryCrossEntropyWithLogits(Function):
     @quiet  # exp(-|x|) underflows to 0 for large |x|: the limit, no warning
     def forward(self, x, y, weight=None, pos_weight=None):
         e, softplus_tail = _softplus_parts(x)  # exp(-|x|), log(1 + exp(-|x|))
-        log_sig = np.minimum(x, 0) - softplus_tail
+        log_sig = np.minimum(x, filled(0, x)) - softplus_tail  # min(x, 0); see filled()
         _, need_y, need_w, need_pw = self.needs_input_grad  # one flag per input, None too
         self.x, self.y, self.e = x, y, e  # kept: what backward reads, no more
         self.log_sig = log_sig if need_pw or (need_y and pos_weight is not None) else None
@@ -950,7 +950,7 @@ class Softplus(Function):
     def forward(self, x, beta=1.0, threshold=20.0):
         z = x * x.dtype.type(beta) if beta != 1 else x
         e, out = _softplus_parts(z)  # e = exp(-|z|) kept for backward's sigmoid
-        out += np.maximum(z, 0)
+        out += np.maximum(z, filled(0, z))  # max(z, 0); see filled()
         if beta != 1:
             out /= x.dtype.type(beta)
         self.x, self.e, self.beta, self.threshold = x, e, beta, threshold
@@ -1347,9 +1347,10 @@ class BinaryCrossEntropy(Function):
     def forward(self, x, y):
         self.x, self.y = x, y
         log_x = np.log(x)
-        np.maximum(log_x, -100, out=log_x)
+        floor = filled(-100, log_x)  # PyTorch's clamp of the logs at -100; see filled()
+        np.maximum(log_x, floor, out=log_x)
         out = log1p_array(-x)
-        np.maximum(out, -100, out=out)
+        np.maximum(out, floor, out=out)
         out *= y - 1
         out -= y * log_x
         return out
