@@ -1539,6 +1539,17 @@ def test_clamp_by_filled_bounds_gives_numpys_numbers(bounds):
     assert np.array_equal(np.signbit(out), np.signbit(expected))
 
 
+def test_clamp_compares_small_tensors_with_the_plain_number():
+    # the checks before filled() cost more than they save on a few values: kept for large x
+    from scratchish.ops.elementwise import _FILLED_PAYS_FROM, _bound
+
+    small, large = np.zeros(4, np.float32), np.zeros(_FILLED_PAYS_FROM, np.float32)
+    assert _bound(0.5, small) == 0.5 and np.ndim(_bound(0.5, small)) == 0
+    assert _bound(0.5, large).shape == large.shape and _bound(0.5, large)[0] == np.float32(0.5)
+    assert np.ndim(_bound(-0.0, large)) == 0 and np.ndim(_bound(1e300, large)) == 0
+    assert _bound(np.float32(2), large).dtype == np.float32
+
+
 @pytest.mark.parametrize(
     "equation, shapes, blas",
     [

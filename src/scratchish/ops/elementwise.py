@@ -7,6 +7,8 @@ shape, `getattr(x, "shape", ())`, is (). Read next: reduce.py.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd import Function, quiet, unbroadcast
@@ -782,12 +784,18 @@ class Clamp(Function):
 def _bound(bound, x: np.ndarray):
     """A clamp's bound as NumPy compares fastest: filled() for a number within float x's
     range (rounding it to x's dtype first changes no result: rounding keeps order), else as
-    given. Not -0.0: filled's cache takes it for 0.0."""
-    if np.ndim(bound) == 0 and x.dtype.kind == "f":
-        value = float(bound)
-        if abs(value) <= float(np.finfo(x.dtype).max) and (value != 0 or not np.signbit(value)):
-            return filled(value, x)
+    given. Not for small x, where the scalar's slow path costs less than these checks, nor
+    for -0.0, which filled's cache takes for 0.0."""
+    if x.size < _FILLED_PAYS_FROM or not isinstance(bound, (int, float, np.number)):
+        return bound
+    value = float(bound)
+    if abs(value) <= _FLOAT_MAX.get(x.dtype, 0.0) and (value or math.copysign(1.0, value) > 0):
+        return filled(value, x)
     return bound
+
+
+_FILLED_PAYS_FROM = 4096  # values
+_FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32, np.float64)}
 
 
 class Maximum(Function):
