@@ -1550,6 +1550,19 @@ def test_clamp_compares_small_tensors_with_the_plain_number():
     assert _bound(np.float32(2), large).dtype == np.float32
 
 
+def test_log_sigmoid_and_bce_clamps_take_filled_only_for_large_arrays():
+    from scratchish.ops.elementwise import _FILLED_PAYS_FROM, against
+
+    small, large = np.ones(8, np.float32), np.ones((4, _FILLED_PAYS_FROM // 4), np.float32)
+    assert against(0, small) == 0 and np.ndim(against(0, small)) == 0
+    assert against(-100, large).shape == large.shape and (against(-100, large) == -100).all()
+    # either way min(x, 0): log-sigmoid(x) = min(x, 0) - log(1 + exp(-|x|)), the tail 0 here
+    x = np.array([-200.0, 200.0] * 4, np.float32)
+    for n in (1, _FILLED_PAYS_FROM // 8):
+        out = sh.nn.functional.logsigmoid(sh.tensor(np.tile(x, n))).numpy()
+        np.testing.assert_array_equal(out, np.tile(np.float32([-200.0, 0.0] * 4), n))
+
+
 @pytest.mark.parametrize(
     "equation, shapes, blas",
     [

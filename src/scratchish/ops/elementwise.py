@@ -781,6 +781,14 @@ class Clamp(Function):
         return grad_out * self.inside  # gradient flows only where x was not clipped
 
 
+def against(value: float, like: np.ndarray):
+    """What np.maximum / np.minimum should compare `like` with for a number `value`:
+    filled(value, like) from _FILLED_PAYS_FROM values on, the plain number below, where
+    filled's checks cost more than NumPy's slow path for a scalar saves (log-sigmoid on 8
+    values: 11 -> 12.6 us with filled)."""
+    return filled(value, like) if like.size >= _FILLED_PAYS_FROM else value
+
+
 def _bound(bound, x: np.ndarray):
     """A clamp's bound as NumPy compares fastest: filled() for a number within float x's
     range (rounding it to x's dtype first changes no result: rounding keeps order), else as
@@ -790,7 +798,7 @@ def _bound(bound, x: np.ndarray):
         return bound
     value = float(bound)
     if abs(value) <= _FLOAT_MAX.get(x.dtype, 0.0) and (value or math.copysign(1.0, value) > 0):
-        return filled(value, x)
+        return against(value, x)
     return bound
 
 

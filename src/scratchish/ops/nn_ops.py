@@ -21,6 +21,7 @@ from ..errors import IndexOutOfRangeError
 from .conv import _copy_like
 from .elementwise import (
     _select,
+    against,
     filled,
     log1p_array,
     log1p_of_unit,
@@ -867,7 +868,7 @@ class LogSigmoid(Function):
     def forward(self, x):
         self.x = x
         self.e, tail = _softplus_parts(x)
-        return np.minimum(x, filled(0, x)) - tail  # filled: NumPy's fast loop
+        return np.minimum(x, against(0, x)) - tail  # min(x, 0), see against()
 
     def backward(self, grad_out):
         s = _sigmoid_from_exp(self.e, self.x <= 0)  # sigmoid(-x), from forward's exp(-|x|)
@@ -901,7 +902,7 @@ class BinaryCrossEntropyWithLogits(Function):
     @quiet  # exp(-|x|) underflows to 0 for large |x|: the limit, no warning
     def forward(self, x, y, weight=None, pos_weight=None):
         e, softplus_tail = _softplus_parts(x)  # exp(-|x|), log(1 + exp(-|x|))
-        log_sig = np.minimum(x, filled(0, x)) - softplus_tail  # min(x, 0); see filled()
+        log_sig = np.minimum(x, against(0, x)) - softplus_tail  # min(x, 0), see against()
         _, need_y, need_w, need_pw = self.needs_input_grad  # one flag per input, None too
         self.x, self.y, self.e = x, y, e  # kept: what backward reads, no more
         self.log_sig = log_sig if need_pw or (need_y and pos_weight is not None) else None
@@ -950,7 +951,7 @@ class Softplus(Function):
     def forward(self, x, beta=1.0, threshold=20.0):
         z = x * x.dtype.type(beta) if beta != 1 else x
         e, out = _softplus_parts(z)  # e = exp(-|z|) kept for backward's sigmoid
-        out += np.maximum(z, filled(0, z))  # max(z, 0); see filled()
+        out += np.maximum(z, against(0, z))  # max(z, 0), see against()
         if beta != 1:
             out /= x.dtype.type(beta)
         self.x, self.e, self.beta, self.threshold = x, e, beta, threshold
@@ -1347,7 +1348,7 @@ class BinaryCrossEntropy(Function):
     def forward(self, x, y):
         self.x, self.y = x, y
         log_x = np.log(x)
-        floor = filled(-100, log_x)  # PyTorch's clamp of the logs at -100; see filled()
+        floor = against(-100, log_x)  # PyTorch's clamp of the logs at -100, see against()
         np.maximum(log_x, floor, out=log_x)
         out = log1p_array(-x)
         np.maximum(out, floor, out=out)
