@@ -423,6 +423,16 @@ def test_nan_ranks_above_inf_in_descending_sorts_and_topk_as_in_torch(dtype):
     assert x.argsort(1, descending=True).tolist()[0] == [1, 4, 2, 3, 0, 5]
 
 
+def test_topks_indices_hold_k_values_not_the_whole_sort():
+    # topk of a few values sorts the row and keeps its first k: a copy, so that the indices
+    # do not keep the sort of every value alive (and are laid out as torch's)
+    x = sh.tensor(np.tile(np.float32([3, 1, 2, 1]), (3, 25)))  # ties: the sorting path
+    indices = x.topk(5).indices.numpy()
+    assert indices.shape == (3, 5) and indices.flags.c_contiguous
+    assert indices.base is None or indices.base.size == indices.size
+    assert indices.tolist() == [[0, 4, 8, 12, 16]] * 3
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(
     "shape, index_shape, dim",

@@ -3675,7 +3675,7 @@ def _first_k(key: np.ndarray, k: int, axis: int) -> np.ndarray:
             return np.moveaxis(np.take_along_axis(cols, order, -1), -1, axis)
     order = stable_argsort(key, axis)
     if axis % key.ndim == key.ndim - 1:
-        return order[..., :k]
+        return order[..., :k].copy()  # (a copy: a view would keep all of `order` alive)
     return np.take(order, np.arange(k), axis=axis)
 
 

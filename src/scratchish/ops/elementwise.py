@@ -794,7 +794,7 @@ def _bound(bound, x: np.ndarray):
     range (rounding it to x's dtype first changes no result: rounding keeps order), else as
     given. Not for small x, where the scalar's slow path costs less than these checks, nor
     for -0.0, which filled's cache takes for 0.0."""
-    if x.size < _FILLED_PAYS_FROM or not isinstance(bound, (int, float, np.number)):
+    if x.size < _FILLED_PAYS_FROM or not isinstance(bound, (int, float, np.integer, np.floating)):
         return bound
     value = float(bound)
     if abs(value) <= _FLOAT_MAX.get(x.dtype, 0.0) and (value or math.copysign(1.0, value) > 0):
