@@ -798,7 +798,7 @@ def _bound(bound, x: np.ndarray):
         return bound
     value = float(bound)
     if abs(value) <= _FLOAT_MAX.get(x.dtype, 0.0) and (value or math.copysign(1.0, value) > 0):
-        return against(value, x)
+        return filled(value, x)  # (x is large: against()'s size test is passed)
     return bound
 
 

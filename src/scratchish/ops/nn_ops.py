@@ -929,7 +929,7 @@ class BinaryCrossEntropyWithLogits(Function):
             if self.pos_weight is None:
                 dy = -x
             else:
-                log_sig_neg = -np.maximum(x, 0) - self.softplus_tail  # logsigmoid(-x)
+                log_sig_neg = -np.maximum(x, against(0, x)) - self.softplus_tail  # logsig(-x)
                 dy = log_sig_neg - self.pos_weight * self.log_sig
             grad_y = unbroadcast(dy * g, y.shape)
         if need_w:
