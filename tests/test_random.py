@@ -558,3 +558,35 @@ def test_fma32_avoids_double_rounding():
     twice = np.float32(np.float64(x[0]) * np.float64(w) + np.float64(b))
     assert twice == np.float32(1 + 2**-22)
     assert sr._fma32(x, w, b)[0] == b
+
+
+def test_fma32_leaves_its_checks_to_the_caller_when_asked():
+    # the case above: with `sums`, the sum is rounded twice and kept, and _any_risky says so
+    x = np.array([1 + 2**-18], np.float32)
+    w, b = np.float32((1 - 2**-18) * 2**-24), np.float32(1 + 2**-23)
+    sums = []
+    assert sr._fma32(x, w, b, sums)[0] == np.float32(1 + 2**-22)  # the double rounding
+    assert len(sums) == 1 and sr._any_risky(sums)
+    exact = []
+    sr._fma32(np.array([1.5, -2.25], np.float32), np.float32(3), np.float32(0.5), exact)
+    assert not sr._any_risky(exact)
+    tiny = []  # below float32's normal range, where the float64 sum may round twice too
+    sr._fma32(np.array([2.0**-70], np.float32), np.float32(2.0**-60), np.float32(0), tiny)
+    assert sr._any_risky(tiny) and not sr._any_risky(exact + [np.zeros(3)])
+
+
+def test_few_normals_check_their_fmas_once_and_give_the_same_numbers(monkeypatch):
+    # up to _CHECK_AT_END_ROWS blocks of 16 a draw checks all its fmas' sums at the end; more
+    # blocks check each fma. Both give the same numbers, also when the end check says redo.
+    u = sr.Generator().manual_seed(3)._uniform01(16 * 1000, np.float32).reshape(-1, 16)
+    assert len(u) > sr._CHECK_AT_END_ROWS >= 100
+    checked_each = sr.Generator._box_muller_16(u, 0.0, 1.0)
+    checked_at_end = np.concatenate(
+        [sr.Generator._box_muller_16(u[i : i + 100], 0.0, 1.0) for i in range(0, len(u), 100)]
+    )
+    assert (checked_at_end.view(np.int32) == checked_each.view(np.int32)).all()
+    said = []
+    monkeypatch.setattr(sr, "_any_risky", lambda sums: said.append(len(sums)) or True)
+    redone = sr.Generator._box_muller_16(u[:100], 0.0, 1.0)
+    assert said == [16]  # the 16 fmas of the log, sin and cos, checked once, then redone
+    assert (redone.view(np.int32) == checked_each[:100].view(np.int32)).all()
