@@ -114,8 +114,12 @@ def compare(workload: str, steps: int = 20) -> None:
         [sys.executable, str(Path(__file__).resolve()), "--torch-child", workload, str(steps)],
         capture_output=True,
         text=True,
-        check=True,
     )
+    if child.returncode != 0:  # PyTorch missing, or the workload failed there
+        raise SystemExit(
+            f"PyTorch's profile of {workload!r} failed (--torch needs torch==2.13.0, see the "
+            f"README):\n{child.stderr.strip()}"
+        )
     torch_wall, kernels = json.loads(child.stdout.strip().splitlines()[-1])
     wall, ops = trace_scratchish(workload, steps)
     theirs = torch_by_op(kernels)
