@@ -1244,8 +1244,8 @@ class LayerNorm(Function):
     w_j) is made by _outer, one number per row along its row (mean_i) by _along_rows. So
     each remaining pass reads whole arrays of one shape: NumPy takes a call per row for x *
     rstd[:, None] (33 us on the GPT's 768 rows of 128, against 10 for a pass over two
-    arrays). The GPT's LayerNorm, forward 121-127 -> 80
-    us, forward + backward 383-399 -> 297-311 us (2026-11-27). Backward, written per row i,
+    arrays). The GPT's LayerNorm, forward 121-127 -> 80 us, forward + backward 383-399 ->
+    297-311 us (2026-11-27). Backward, written per row i,
     with c1 = mean_j(w_j g_j), c2 = mean_j(w_j g_j xhat_j) (two products with w):
         dL/dx_j = (rstd w_j) g_j - rstd^2 c2 (x_j - mean) - rstd c1.
     """
