@@ -230,9 +230,10 @@ class _Members(dict):
     Why: a name missing from __dict__ reaches Module.__getattr__ only after Python's own
     lookup has failed and built an AttributeError, and then runs Python code: a Linear
     layer's weight and bias took 4.9 us against 0.5 for two plain attributes, and 29-46 us
-    against 4-6 right after a large matrix product, whose data had pushed that code out of
-    the CPU's caches (AMD EPYC VM, 2026-11-29), which is where a layer reads them. The char
-    GPT writing text ran 4% faster for it, MLP inference 0.8%, the GPT's training step 0.5%.
+    against 5-6 right after a large matrix product, whose data had pushed that code out of
+    the CPU's caches (AMD EPYC VM, 2026-11-29), which is where a layer reads them. Against
+    plain-dict tables, in one process: the char GPT writing text 0.950x the time, MLP
+    inference 0.987x, the GPT's training step 0.989x (benchmarks/README.md).
 
     The table stays what the library reads (named_parameters, state_dict); every change to it
     goes through the methods below, which copy it into __dict__, so the two cannot disagree.
