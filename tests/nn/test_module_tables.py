@@ -168,6 +168,10 @@ def test_modules_are_freed_without_the_garbage_collector():
         assert whole() is None and first() is not None  # twin shares the first layer
         del twin
         assert first() is None
+        layer = nn.Linear(2, 2)
+        for _ in range(5):  # shallow copies made and dropped: their owner entries go too
+            copy.copy(layer)
+        assert len(layer._parameters._owners) <= 2
     finally:
         if enabled:
             gc.enable()

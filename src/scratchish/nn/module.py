@@ -255,6 +255,8 @@ class _Members(dict):
 
     def adopt(self, owner: Module) -> None:
         """Keep the entries in `owner`'s __dict__ too, from now on (copy, pickle)."""
+        # the owners gone (shallow copies dropped) are let go, so the list does not grow
+        self._owners = [ref for ref in self._owners if ref() is not None]
         self._owners.append(weakref.ref(owner))
         d = owner.__dict__
         for name, value in self.items():
