@@ -7,8 +7,9 @@ batch 256. Per-op overhead (d) is bench_ops.py. For each: samples (or tokens) pe
 both, the ratio scratchish/PyTorch (median of paired windows), achieved GFLOP/s as a share of
 this machine's float32 matrix-product peak (measured here), peak memory of training, and the
 minor page faults of one training step (flt: memory the allocator gave back and took again),
-and whether the project VM's far state (two cores far apart, which slows OpenBLAS's
-two-thread products and not PyTorch's) was seen before or after the row's windows (far).
+and the project VM's far state (its two cores far apart, which slows OpenBLAS's two-thread
+products and not PyTorch's): how many pairs of windows began in it (far), probed in the
+pause before each pair, and the ratio over the other pairs (near).
 
     python benchmarks/bench_train.py                 # everything (a few minutes)
     python benchmarks/bench_train.py mlp cnn         # some workloads
@@ -137,29 +138,34 @@ def describe_scaling(peak: float, one: float) -> str:
 
 # The VM's far state (benchmarks/README.md, 2026-11-29, thirty-third session): its two vCPUs
 # sometimes run on cores far apart, a cache line's round trip between them taking 330-370 ns
-# instead of 50-80, for half a minute or more at a time. OpenBLAS's two threads share the
-# blocks they pack, and its x @ w.T of (256, 784) @ (784, 512) then takes 1.25-1.35x as
-# long; the same product transposed (w @ x.T), and PyTorch's, take as long as ever. The 1024
-# x 1024 product above scales as well as ever in that state, so it is probed on its own.
+# instead of 50-80, for seconds to minutes at a time. OpenBLAS's x @ w.T of (256, 784) @
+# (784, 512) then takes 1.25-1.35x as long (its two threads share the blocks they pack,
+# probably the reason); the same product transposed (w @ x.T), and PyTorch's, take as long
+# as ever. The 1024 x 1024 product above scales as well as ever then: probed on its own.
 FAR_PENALTY = 1.15
 
 
-def layout_penalty(windows: int = 9) -> float:
-    """x @ w.T's time over w @ x.T's for the MLP's first product, the median of paired windows:
-    1.00-1.07 with the two cores near each other, 1.2-1.35 far apart (~0.2 s)."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((256, 784)).astype(np.float32)
-    w = rng.standard_normal((512, 784)).astype(np.float32)
-    out, out_t = np.empty((256, 512), np.float32), np.empty((512, 256), np.float32)
-    times = alternate(
-        {
-            "nt": lambda: np.matmul(x, w.T, out=out),
-            "t": lambda: np.matmul(w, x.T, out=out_t),
-        },
-        windows,
-        min_seconds=0.01,
-    )
-    return median_ratio(times, "nt", "t")
+class LayoutProbe:
+    """x @ w.T's time over w @ x.T's for the MLP's first product, (256, 784) @ (784, 512): 1.00-1.07
+    with the two cores near each other, 1.2-1.35 far apart. One call takes ~35 ms (three
+    pairs of five products), so it fits in the pause before each pair of windows."""
+
+    def __init__(self):
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((256, 784)).astype(np.float32)
+        w = rng.standard_normal((512, 784)).astype(np.float32)
+        out, out_t = np.empty((256, 512), np.float32), np.empty((512, 256), np.float32)
+        self.nt = lambda: np.matmul(x, w.T, out=out)
+        self.t = lambda: np.matmul(w, x.T, out=out_t)
+        for _ in range(3):
+            self.nt(), self.t()
+
+    def __call__(self, pairs: int = 3, calls: int = 5) -> float:
+        times = {"nt": [], "t": []}
+        for _ in range(pairs):
+            times["nt"].append(time_window(self.nt, calls))
+            times["t"].append(time_window(self.t, calls))
+        return median_ratio(times, "nt", "t")
 
 
 def describe_cores(penalty: float) -> str:
@@ -168,6 +174,21 @@ def describe_cores(penalty: float) -> str:
     if penalty > FAR_PENALTY:
         line += ": FAR STATE, the two cores are far apart (see benchmarks/README.md)"
     return line
+
+
+MIN_NEAR = 3  # the fewest pairs of windows a ratio over the near ones is given from
+
+
+def far_columns(times: dict) -> tuple[str, str]:
+    """The table's far and near columns: how many pairs of windows began in the far state
+    ("2/7"), and the throughput ratio over the other pairs ("-" where all were near, or too
+    few were)."""
+    if "probe" not in times:
+        return "-", "-"
+    far = [penalty > FAR_PENALTY for penalty in times["probe"]]
+    near = {name: [t for t, f in zip(times[name], far) if not f] for name in ("sh", "pt")}
+    shown = any(far) and len(near["sh"]) >= MIN_NEAR
+    return f"{sum(far)}/{len(far)}", f"{1 / median_ratio(near, 'sh', 'pt'):.2f}" if shown else "-"
 
 
 # ---------------------------------------------------------------- workloads
@@ -297,9 +318,11 @@ def _window_worker(lib_name: str, workload: str, min_seconds: float, conn) -> No
 
 
 def alternate_processes(
-    workload: str, windows: int, min_seconds: float, pause: float
+    workload: str, windows: int, min_seconds: float, pause: float, probe=None
 ) -> dict[str, list[float]]:
-    """`alternate` with each library in its own process: {"sh": [...], "pt": [...]}."""
+    """`alternate` with each library in its own process: {"sh": [...], "pt": [...]}, and
+    under "probe" what probe() returned at the start of each pause before a pair of windows
+    (both workers idle then), where one is given."""
     context = multiprocessing.get_context("spawn")
     workers = {}
     for name, lib_name in (("sh", "scratchish"), ("pt", "torch")):
@@ -320,9 +343,14 @@ def alternate_processes(
             conn.send("estimate")
             calls[name] = conn.recv()
         times: dict[str, list[float]] = {name: [] for name in workers}
+        if probe is not None:
+            times["probe"] = []
         for _ in range(windows):
             for name, (_, conn) in workers.items():
-                time.sleep(pause)
+                start = time.perf_counter()
+                if probe is not None and name == "sh":
+                    times["probe"].append(probe())
+                time.sleep(max(0.0, pause - (time.perf_counter() - start)))
                 conn.send(calls[name])
                 times[name].append(conn.recv())
         return times
@@ -427,15 +455,15 @@ def main() -> None:
     )
     print(describe_cpu(torch))
     print(f"before: {describe_scaling(peak, one_thread_peak_gflops())}")
-    print(f"before: {describe_cores(layout_penalty())}")
+    probe = LayoutProbe()
+    print(f"before: {describe_cores(probe(pairs=9))}")
     print(
         f"{'workload':58s} {'scratchish':>12s} {'torch':>12s} {'ratio':>6s} "
         f"{'%peak sh':>8s} {'%peak pt':>8s} {'mem sh':>7s} {'mem pt':>7s} {'flt sh':>6s} "
-        f"{'flt pt':>6s} {'far':>9s}"
+        f"{'flt pt':>6s} {'far':>5s} {'near':>5s}"
     )
-    far_rows = 0
+    far_windows = 0
     for workload in args.workloads:
-        penalties = [layout_penalty()]  # the far state, probed before and after the windows
         step_sh, n, flops, unit = make_step(scratchish, workload)
         if args.same_process:
             step_pt, *_ = make_step(torch, workload)
@@ -443,10 +471,9 @@ def main() -> None:
                 {"sh": step_sh, "pt": step_pt}, args.windows, args.seconds, pause=args.pause
             )
         else:
-            times = alternate_processes(workload, args.windows, args.seconds, args.pause)
-        penalties.append(layout_penalty())
-        far = "FAR" if max(penalties) > FAR_PENALTY else ""
-        far_rows += bool(far)
+            times = alternate_processes(workload, args.windows, args.seconds, args.pause, probe)
+        far, near = far_columns(times)
+        far_windows += int(far.split("/")[0]) if "/" in far else 0
         rate_sh, rate_pt = n / median(times["sh"]), n / median(times["pt"])
         ratio = 1 / median_ratio(times, "sh", "pt")  # throughput ratio sh / pt
         share_sh = flops / median(times["sh"]) / 1e9 / peak * 100
@@ -462,17 +489,18 @@ def main() -> None:
         print(
             f"{name:58s} {rate_sh:9.{digits}f} {unit[0]}/s {rate_pt:9.{digits}f} {unit[0]}/s "
             f"{ratio:6.2f} {share_sh:7.0f}% {share_pt:7.0f}% {mem[0]:>7s} {mem[1]:>7s} "
-            f"{faults[0]:>6s} {faults[1]:>6s} {far:>3s} {max(penalties):.2f}",
+            f"{faults[0]:>6s} {faults[1]:>6s} {far:>5s} {near:>5s}",
             flush=True,
         )
     # the state can change within minutes: measured again at the end
     print(f"after: {describe_scaling(matmul_peak_gflops(), one_thread_peak_gflops())}")
-    print(f"after: {describe_cores(layout_penalty())}")
-    if far_rows:
+    print(f"after: {describe_cores(probe(pairs=9))}")
+    if far_windows:
         print(
-            f"{far_rows} of {len(args.workloads)} rows ran at least partly in the far state "
-            f"(far: x @ w.T's time over w @ x.T's before or after the row's windows above "
-            f"{FAR_PENALTY}): OpenBLAS's products, scratchish's, were 25-35% slower there"
+            f"far: of each row's pairs of windows, those that began in the VM's far state "
+            f"(OpenBLAS's x @ w.T over {FAR_PENALTY}x the time of w @ x.T, which slows "
+            f"scratchish's products and not PyTorch's); near: the ratio over the other pairs, "
+            f"where there are {MIN_NEAR} or more (benchmarks/README.md)"
         )
 
 
