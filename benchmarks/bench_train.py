@@ -146,9 +146,11 @@ FAR_PENALTY = 1.15
 
 
 class LayoutProbe:
-    """x @ w.T's time over w @ x.T's for the MLP's first product, (256, 784) @ (784, 512): 1.00-1.07
-    with the two cores near each other, 1.2-1.35 far apart. One call takes ~35 ms (three
-    pairs of five products), so it fits in the pause before each pair of windows."""
+    """x @ w.T's time over w @ x.T's for the MLP's first product, (256, 784) @ (784, 512):
+    1.00-1.07 with the two cores near each other, 1.2-1.35 far apart. One call takes ~35 ms
+    (three pairs of five products), so it fits in the pause before each pair of windows,
+    with time left for OpenBLAS's threads in this process to stop spinning (~0.1 s) before
+    a worker's window begins: bench_train probes only with a pause of PROBE_PAUSE or more."""
 
     def __init__(self):
         rng = np.random.default_rng(0)
@@ -176,19 +178,18 @@ def describe_cores(penalty: float) -> str:
     return line
 
 
+PROBE_PAUSE = 0.2  # seconds: see LayoutProbe
 MIN_NEAR = 3  # the fewest pairs of windows a ratio over the near ones is given from
 
 
-def far_columns(times: dict) -> tuple[str, str]:
-    """The table's far and near columns: how many pairs of windows began in the far state
-    ("2/7"), and the throughput ratio over the other pairs ("-" where all were near, or too
-    few were)."""
-    if "probe" not in times:
-        return "-", "-"
+def far_windows(times: dict) -> tuple[int, float | None]:
+    """How many pairs of windows began in the far state, and the throughput ratio over the
+    other pairs (None where all were near, or fewer than MIN_NEAR were)."""
     far = [penalty > FAR_PENALTY for penalty in times["probe"]]
     near = {name: [t for t, f in zip(times[name], far) if not f] for name in ("sh", "pt")}
-    shown = any(far) and len(near["sh"]) >= MIN_NEAR
-    return f"{sum(far)}/{len(far)}", f"{1 / median_ratio(near, 'sh', 'pt'):.2f}" if shown else "-"
+    if not any(far) or len(near["sh"]) < MIN_NEAR:
+        return sum(far), None
+    return sum(far), 1 / median_ratio(near, "sh", "pt")
 
 
 # ---------------------------------------------------------------- workloads
@@ -462,7 +463,8 @@ def main() -> None:
         f"{'%peak sh':>8s} {'%peak pt':>8s} {'mem sh':>7s} {'mem pt':>7s} {'flt sh':>6s} "
         f"{'flt pt':>6s} {'far':>5s} {'near':>5s}"
     )
-    far_windows = 0
+    probing = not args.same_process and args.pause >= PROBE_PAUSE
+    far_total = 0
     for workload in args.workloads:
         step_sh, n, flops, unit = make_step(scratchish, workload)
         if args.same_process:
@@ -471,9 +473,15 @@ def main() -> None:
                 {"sh": step_sh, "pt": step_pt}, args.windows, args.seconds, pause=args.pause
             )
         else:
-            times = alternate_processes(workload, args.windows, args.seconds, args.pause, probe)
-        far, near = far_columns(times)
-        far_windows += int(far.split("/")[0]) if "/" in far else 0
+            times = alternate_processes(
+                workload, args.windows, args.seconds, args.pause, probe if probing else None
+            )
+        far = near = "-"
+        if probing:
+            count, near_ratio = far_windows(times)
+            far_total += count
+            far = f"{count}/{len(times['probe'])}"
+            near = "-" if near_ratio is None else f"{near_ratio:.2f}"
         rate_sh, rate_pt = n / median(times["sh"]), n / median(times["pt"])
         ratio = 1 / median_ratio(times, "sh", "pt")  # throughput ratio sh / pt
         share_sh = flops / median(times["sh"]) / 1e9 / peak * 100
@@ -495,7 +503,7 @@ def main() -> None:
     # the state can change within minutes: measured again at the end
     print(f"after: {describe_scaling(matmul_peak_gflops(), one_thread_peak_gflops())}")
     print(f"after: {describe_cores(probe(pairs=9))}")
-    if far_windows:
+    if far_total:
         print(
             f"far: of each row's pairs of windows, those that began in the VM's far state "
             f"(OpenBLAS's x @ w.T over {FAR_PENALTY}x the time of w @ x.T, which slows "
