@@ -142,37 +142,55 @@ def describe_scaling(peak: float, one: float) -> str:
 # (784, 512) then takes 1.25-1.35x as long (its two threads share the blocks they pack,
 # probably the reason); the same product transposed (w @ x.T), and PyTorch's, take as long
 # as ever. The 1024 x 1024 product above scales as well as ever then: probed on its own.
-FAR_PENALTY = 1.15
+# The probe's ratio is taken relative to one thread's, so that a machine whose OpenBLAS
+# simply runs one layout faster is not read as far.
+FAR_PENALTY = 1.1
 
 
 class LayoutProbe:
-    """x @ w.T's time over w @ x.T's for the MLP's first product, (256, 784) @ (784, 512):
-    1.00-1.07 with the two cores near each other, 1.2-1.35 far apart. One call takes ~35 ms
-    (three pairs of five products), so it fits in the pause before each pair of windows,
-    with time left for OpenBLAS's threads in this process to stop spinning (~0.1 s) before
-    a worker's window begins: bench_train probes only with a pause of PROBE_PAUSE or more."""
+    """x @ w.T's time over w @ x.T's for the MLP's first product, (256, 784) @ (784, 512),
+    divided by the same ratio on one thread (`one_thread`, measured once: the two layouts'
+    own difference, 1.01-1.06 on the Zen 4, which the far state cannot touch): 0.94-1.00
+    with the two cores near each other, 1.15-1.3 far apart. One call takes ~35 ms (three
+    pairs of five products), so it fits in the pause before each pair of windows, with time
+    left for OpenBLAS's threads in this process to stop spinning (~0.1 s) before a worker's
+    window begins: bench_train probes only with a pause of PROBE_PAUSE or more."""
 
     def __init__(self):
+        import scratchish
+
         rng = np.random.default_rng(0)
         x = rng.standard_normal((256, 784)).astype(np.float32)
         w = rng.standard_normal((512, 784)).astype(np.float32)
         out, out_t = np.empty((256, 512), np.float32), np.empty((512, 256), np.float32)
         self.nt = lambda: np.matmul(x, w.T, out=out)
         self.t = lambda: np.matmul(w, x.T, out=out_t)
-        for _ in range(3):
-            self.nt(), self.t()
+        threads = scratchish.get_num_threads()
+        scratchish.set_num_threads(1)  # OpenBLAS's threads too
+        try:
+            for _ in range(3):
+                self.nt(), self.t()
+            self.one_thread = self._ratio(pairs=5)
+        finally:
+            scratchish.set_num_threads(threads)
 
-    def __call__(self, pairs: int = 3, calls: int = 5) -> float:
+    def _ratio(self, pairs: int, calls: int = 5) -> float:
         times = {"nt": [], "t": []}
         for _ in range(pairs):
             times["nt"].append(time_window(self.nt, calls))
             times["t"].append(time_window(self.t, calls))
         return median_ratio(times, "nt", "t")
 
+    def __call__(self, pairs: int = 3) -> float:
+        return self._ratio(pairs) / self.one_thread
 
-def describe_cores(penalty: float) -> str:
+
+def describe_cores(penalty: float, one_thread: float) -> str:
     """The layout probe's result as one line."""
-    line = f"OpenBLAS's x @ w.T takes {penalty:.2f}x the time of w @ x.T"
+    line = (
+        f"OpenBLAS's x @ w.T over w @ x.T, two threads against one: {penalty:.2f} "
+        f"(one thread: {one_thread:.2f})"
+    )
     if penalty > FAR_PENALTY:
         line += ": FAR STATE, the two cores are far apart (see benchmarks/README.md)"
     return line
@@ -457,7 +475,7 @@ def main() -> None:
     print(describe_cpu(torch))
     print(f"before: {describe_scaling(peak, one_thread_peak_gflops())}")
     probe = LayoutProbe()
-    print(f"before: {describe_cores(probe(pairs=9))}")
+    print(f"before: {describe_cores(probe(pairs=9), probe.one_thread)}")
     print(
         f"{'workload':58s} {'scratchish':>12s} {'torch':>12s} {'ratio':>6s} "
         f"{'%peak sh':>8s} {'%peak pt':>8s} {'mem sh':>7s} {'mem pt':>7s} {'flt sh':>6s} "
@@ -502,13 +520,14 @@ def main() -> None:
         )
     # the state can change within minutes: measured again at the end
     print(f"after: {describe_scaling(matmul_peak_gflops(), one_thread_peak_gflops())}")
-    print(f"after: {describe_cores(probe(pairs=9))}")
+    print(f"after: {describe_cores(probe(pairs=9), probe.one_thread)}")
     if far_total:
         print(
             f"far: of each row's pairs of windows, those that began in the VM's far state "
-            f"(OpenBLAS's x @ w.T over {FAR_PENALTY}x the time of w @ x.T, which slows "
-            f"scratchish's products and not PyTorch's); near: the ratio over the other pairs, "
-            f"where there are {MIN_NEAR} or more (benchmarks/README.md)"
+            f"(OpenBLAS's x @ w.T over {FAR_PENALTY}x the time of w @ x.T, relative to the "
+            f"same on one thread; that state slows scratchish's products and not PyTorch's); "
+            f"near: the ratio over the other pairs, where there are {MIN_NEAR} or more "
+            f"(benchmarks/README.md)"
         )
 
 
