@@ -185,11 +185,12 @@ class LayoutProbe:
         return self._ratio(pairs) / self.one_thread
 
 
-def describe_cores(penalty: float, one_thread: float) -> str:
-    """The layout probe's result as one line."""
+def describe_cores(probe: LayoutProbe) -> str:
+    """The layout probe's result (nine pairs of windows) as one line."""
+    penalty = probe(pairs=9)
     line = (
         f"OpenBLAS's x @ w.T over w @ x.T, two threads against one: {penalty:.2f} "
-        f"(one thread: {one_thread:.2f})"
+        f"(one thread: {probe.one_thread:.2f})"
     )
     if penalty > FAR_PENALTY:
         line += ": FAR STATE, the two cores are far apart (see benchmarks/README.md)"
@@ -475,7 +476,7 @@ def main() -> None:
     print(describe_cpu(torch))
     print(f"before: {describe_scaling(peak, one_thread_peak_gflops())}")
     probe = LayoutProbe()
-    print(f"before: {describe_cores(probe(pairs=9), probe.one_thread)}")
+    print(f"before: {describe_cores(probe)}")
     print(
         f"{'workload':58s} {'scratchish':>12s} {'torch':>12s} {'ratio':>6s} "
         f"{'%peak sh':>8s} {'%peak pt':>8s} {'mem sh':>7s} {'mem pt':>7s} {'flt sh':>6s} "
@@ -520,7 +521,7 @@ def main() -> None:
         )
     # the state can change within minutes: measured again at the end
     print(f"after: {describe_scaling(matmul_peak_gflops(), one_thread_peak_gflops())}")
-    print(f"after: {describe_cores(probe(pairs=9), probe.one_thread)}")
+    print(f"after: {describe_cores(probe)}")
     if far_total:
         print(
             f"far: of each row's pairs of windows, those that began in the VM's far state "
